@@ -1,0 +1,106 @@
+"""Saving and loading typed artifacts: a JSON header beside an ``.npz`` of arrays, written atomically.
+
+Every header records the artifact kind, its schema version and the hash of the configuration and
+inputs that produced it. The JSON file is written last, so a crash between the two writes leaves an
+artifact that :func:`read_artifact` treats as missing rather than half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vid2skill.errors import ArtifactError
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write text so that readers see the old file or the new one, never a torn one."""
+    _atomic_write(Path(path), text.encode())
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    _atomic_write(Path(path), buf.getvalue())
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def stable_hash(obj: Any, length: int = 16) -> str:
+    """Hash of a JSON-serialisable object that does not depend on key order."""
+    text = json.dumps(obj, sort_keys=True, default=_json_default, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()[:length]
+
+
+def file_hash(path: str | os.PathLike, length: int = 16) -> str:
+    """Content hash of a file (the same video added twice has the same hash)."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:length]
+
+
+def write_artifact(path: str | os.PathLike, kind: str, schema: int, meta: dict, arrays: dict | None = None) -> None:
+    """Write ``<path>.npz`` (if arrays) then ``<path>.json`` (the commit marker)."""
+    path = Path(path)
+    if arrays:
+        atomic_save_npz(path.with_suffix(".npz"), **arrays)
+    atomic_write_json(path.with_suffix(".json"), {"kind": kind, "schema": schema, **meta})
+
+
+def read_artifact(path: str | os.PathLike, kind: str, schema: int) -> tuple[dict, dict]:
+    """Read an artifact written by :func:`write_artifact`; raise ArtifactError if absent or incompatible."""
+    path = Path(path)
+    header = path.with_suffix(".json")
+    if not header.exists():
+        raise ArtifactError(f"no {kind} artifact at {header}; run the stage that makes it first")
+    try:
+        meta = json.loads(header.read_text())
+    except json.JSONDecodeError as e:
+        raise ArtifactError(f"{header} is not valid JSON ({e}); delete it and rerun the stage") from e
+    if meta.get("kind") != kind or meta.get("schema") != schema:
+        raise ArtifactError(
+            f"{header} holds {meta.get('kind')} schema {meta.get('schema')}, expected {kind} schema {schema}; "
+            "rerun the stage that makes it"
+        )
+    arrays = {}
+    npz = path.with_suffix(".npz")
+    if npz.exists():
+        with np.load(npz, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    return meta, arrays

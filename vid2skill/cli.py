@@ -1,0 +1,86 @@
+"""Command line: ``vid2skill <stage> [hydra overrides]``.
+
+Stages: ingest, extract, cluster, retarget, train, evaluate, or demo (all of them in order).
+Hydra composes the configuration from ``conf/`` (shipped inside the package as ``vid2skill.conf``);
+errors a user can act on are printed as one line and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from vid2skill.errors import Vid2SkillError
+
+USAGE = """usage: vid2skill <stage> [key=value ...]
+
+stages (in data-flow order):
+  ingest     make or collect clips            (source=synthetic | source=folder source.path=DIR)
+  extract    hand trajectories from the clips (extract.stride=2 ...)
+  cluster    group trajectories into a skill library
+  retarget   robot demonstrations from the library (robot=panda)
+  train      one policy per skill (policy=bc_mlp)
+  evaluate   roll out the policies in PyBullet (sim.episodes=30)
+  demo       all of the above, on built-in synthetic data by default
+
+common options: workspace=DIR  workers=N  seed=S  force=true  +debug=tiny
+"""
+
+STAGE_NAMES = ("ingest", "extract", "cluster", "retarget", "train", "evaluate", "demo")
+log = logging.getLogger("vid2skill")
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def _hydra_entry(cfg: DictConfig) -> None:
+    from vid2skill.pipeline import run_demo, run_stage
+
+    try:
+        if cfg.stage == "demo":
+            run_demo(cfg)
+        else:
+            run_stage(cfg, str(cfg.stage))
+    except Vid2SkillError as e:
+        log.error("%s", e)
+        print(f"vid2skill {cfg.stage}: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print(f"vid2skill {cfg.stage}: interrupted; finished items are kept and a rerun resumes", file=sys.stderr)
+        sys.exit(130)
+
+
+def _validate(overrides: list[str]) -> None:
+    """Compose once up front so that a bad key or value fails with one line, not Hydra's traceback."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_module("vid2skill.conf", version_base="1.3"):
+            compose("config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))])
+    except Exception as e:  # Hydra raises several exception types for bad overrides
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"vid2skill: bad configuration: {first} (see `vid2skill --help`)", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        sys.exit(0 if args else 2)
+    stage, overrides = args[0], args[1:]
+    if stage not in STAGE_NAMES:
+        print(f"vid2skill: unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}", file=sys.stderr)
+        sys.exit(2)
+    _validate(overrides + [f"stage={stage}"])
+    sys.argv = [sys.argv[0], *overrides, f"stage={stage}"]
+    _hydra_entry()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Cleaning per-frame trajectories: outlier rejection, short-gap interpolation, One-Euro smoothing."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import median_filter
+from scipy.spatial.transform import Rotation
+
+
+def reject_outliers(x: np.ndarray, valid: np.ndarray, window: int, max_dev: float) -> np.ndarray:
+    """Drop frames whose value (T, D) strays more than ``max_dev`` from the running median of valid frames.
+
+    Returns the new validity mask (T,) bool.
+    """
+    idx = np.flatnonzero(valid)
+    if len(idx) < 3:
+        return valid.copy()
+    med = median_filter(x[idx], size=(window, 1), mode="nearest")
+    dev = np.linalg.norm(x[idx] - med, axis=1)
+    keep = valid.copy()
+    keep[idx[dev > max_dev]] = False
+    return keep
+
+
+def fill_gaps(x: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linearly interpolate (T, ...) values over invalid runs of at most ``max_gap`` frames.
+
+    Runs at the ends and longer gaps stay invalid (NaN). Returns (values, new validity mask).
+    """
+    T = len(x)
+    out = np.array(x, dtype=np.float64, copy=True)
+    out[~valid] = np.nan
+    filled = valid.copy()
+    idx = np.flatnonzero(valid)
+    if len(idx) < 2:
+        return out, filled
+    flat = out.reshape(T, -1)
+    gaps = np.flatnonzero(np.diff(idx) > 1)
+    for g in gaps:
+        a, b = idx[g], idx[g + 1]
+        if b - a - 1 <= max_gap:
+            w = (np.arange(a + 1, b) - a) / (b - a)
+            flat[a + 1 : b] = flat[a][None] * (1 - w[:, None]) + flat[b][None] * w[:, None]
+            filled[a + 1 : b] = True
+    return flat.reshape(out.shape), filled
+
+
+def one_euro(x: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float, d_cutoff_hz: float = 1.0) -> np.ndarray:
+    """One-Euro filter (Casiez et al., CHI 2012) over each run of valid frames of x (T, D).
+
+    Speed-adaptive low-pass: heavy smoothing when the hand is still, little lag when it moves.
+    """
+    out = np.array(x, dtype=np.float64, copy=True)
+    dt = 1.0 / fps
+
+    def alpha(cutoff):
+        tau = 1.0 / (2 * np.pi * cutoff)
+        return 1.0 / (1.0 + tau / dt)
+
+    a_d = alpha(d_cutoff_hz)
+    prev, dprev = None, None
+    for t in range(len(x)):  # recursive filter: a loop over time is inherent
+        if not valid[t]:
+            prev = None
+            continue
+        if prev is None:
+            prev, dprev = x[t].astype(np.float64), np.zeros(x.shape[1:])
+            out[t] = prev
+            continue
+        dx = (x[t] - prev) / dt
+        dprev = a_d * dx + (1 - a_d) * dprev
+        a = alpha(min_cutoff_hz + beta * np.linalg.norm(dprev))
+        prev = a * x[t] + (1 - a) * prev
+        out[t] = prev
+    return out
+
+
+def smooth_rotations(R: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float) -> np.ndarray:
+    """One-Euro smoothing of rotations (T, 3, 3) through sign-aligned quaternions."""
+    out = R.copy()
+    idx = np.flatnonzero(valid)
+    if len(idx) == 0:
+        return out
+    q = Rotation.from_matrix(R[idx]).as_quat()
+    # Keep consecutive quaternions in one hemisphere so that averaging is meaningful.
+    flips = np.cumprod(np.where(np.einsum("ij,ij->i", q[1:], q[:-1]) < 0, -1.0, 1.0))
+    q[1:] *= flips[:, None]
+    full = np.full((len(R), 4), np.nan)
+    full[idx] = q
+    sm = one_euro(full, valid, fps, min_cutoff_hz, beta)
+    out[idx] = Rotation.from_quat(sm[idx] / np.linalg.norm(sm[idx], axis=1, keepdims=True)).as_matrix()
+    return out
+
+
+def max_jump(x: np.ndarray, valid: np.ndarray) -> float:
+    """Largest distance between consecutive valid frames of x (T, D); 0 if fewer than two."""
+    both = valid[1:] & valid[:-1]
+    if not both.any():
+        return 0.0
+    return float(np.linalg.norm(np.diff(x, axis=0)[both], axis=1).max())

@@ -1,0 +1,95 @@
+"""Artifacts of the extract stage: one metric hand track per clip, and the batch's quality table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vid2skill.artifacts import read_artifact, write_artifact
+
+HANDTRACK_SCHEMA = 1
+
+
+@dataclass
+class HandTrack:
+    """The manipulating hand of one clip, per decoded frame (T frames).
+
+    Arrays (all float64 unless said):
+        frame_index: (T,) int, index of the frame in the video.
+        detected: (T,) bool, MediaPipe found this hand in the frame.
+        valid: (T,) bool, detected and kept, or filled by interpolation over a short gap.
+        wrist_pos_cam: (T, 3) metres, camera frame (x right, y down, z forward); NaN where not valid.
+        wrist_R_cam: (T, 3, 3) palm frame in the camera frame (x to the middle MCP, z out of the palm).
+        aperture_m: (T,) thumb-tip to index-tip distance, metres.
+        confidence: (T,) MediaPipe's score for the hand, 0 where not detected.
+        landmarks_px: (T, 21, 2) raw image landmarks in pixels, NaN where not detected.
+    """
+
+    clip_id: str
+    fps: float
+    width: int
+    height: int
+    intrinsics: list  # [fx, fy, cx, cy] used for the metric lift
+    handedness: str  # "right" or "left" (the actor's hand)
+    label: str | None
+    frame_index: np.ndarray
+    detected: np.ndarray
+    valid: np.ndarray
+    wrist_pos_cam: np.ndarray
+    wrist_R_cam: np.ndarray
+    aperture_m: np.ndarray
+    confidence: np.ndarray
+    landmarks_px: np.ndarray
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        T = len(self.frame_index)
+        for name in ("detected", "valid", "aperture_m", "confidence"):
+            if len(getattr(self, name)) != T:
+                raise ValueError(f"HandTrack {self.clip_id}: {name} has {len(getattr(self, name))} frames, expected {T}")
+        if self.wrist_pos_cam.shape != (T, 3) or self.wrist_R_cam.shape != (T, 3, 3):
+            raise ValueError(f"HandTrack {self.clip_id}: wrist arrays must be (T, 3) and (T, 3, 3) with T={T}")
+
+    @property
+    def time_s(self) -> np.ndarray:
+        return self.frame_index / self.fps
+
+    @property
+    def detection_rate(self) -> float:
+        return float(self.detected.mean()) if len(self.detected) else 0.0
+
+    _ARRAYS = ("frame_index", "detected", "valid", "wrist_pos_cam", "wrist_R_cam", "aperture_m", "confidence", "landmarks_px")
+
+    def save(self, path: str | Path) -> None:
+        meta = {k: getattr(self, k) for k in ("clip_id", "fps", "width", "height", "intrinsics", "handedness", "label", "meta")}
+        write_artifact(path, "HandTrack", HANDTRACK_SCHEMA, meta, {k: getattr(self, k) for k in self._ARRAYS})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "HandTrack":
+        meta, arrays = read_artifact(path, "HandTrack", HANDTRACK_SCHEMA)
+        meta = {k: v for k, v in meta.items() if k not in ("kind", "schema")}
+        return cls(**meta, **arrays)
+
+
+@dataclass
+class TrackSet:
+    """Index of the tracks of a batch: per clip, the track file or the error that stopped it."""
+
+    records: list[dict]  # clip, frames, frames_with_hand, detection_rate, mean_confidence, max_jump_m, error, track
+    config_hash: str = ""
+
+    def save(self, path: str | Path) -> None:
+        write_artifact(path, "TrackSet", 1, {"records": self.records, "config_hash": self.config_hash})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrackSet":
+        meta, _ = read_artifact(path, "TrackSet", 1)
+        return cls(meta["records"], meta.get("config_hash", ""))
+
+    def ok(self) -> list[dict]:
+        return [r for r in self.records if r["error"] is None]
+
+    def failures(self) -> list[dict]:
+        return [r for r in self.records if r["error"] is not None]

@@ -1,0 +1,99 @@
+"""Sources of clips, chosen by ``source.name`` (a registry: adding a source is a function and a YAML)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Callable
+
+from vid2skill.artifacts import file_hash, stable_hash
+from vid2skill.errors import ConfigError
+from vid2skill.ingest.types import Clip, ClipSet
+from vid2skill.parallel import map_items
+from vid2skill.video import list_videos
+
+log = logging.getLogger(__name__)
+
+SOURCES: dict[str, Callable] = {}
+
+
+def register(name: str):
+    def deco(fn):
+        SOURCES[name] = fn
+        return fn
+
+    return deco
+
+
+def _synthetic_job(job: tuple, cfg_dict: dict, out_dir: str) -> Clip:
+    from omegaconf import OmegaConf
+
+    from vid2skill.ingest.synthetic.generator import HandMeshCache, generate_clip, load_ground_truth
+
+    skill, seed, key = job
+    cfg = OmegaConf.create(cfg_dict)
+    gt_json = Path(out_dir) / f"synthetic_{skill}_{seed:05d}_gt.json"
+    video = gt_json.with_name(f"synthetic_{skill}_{seed:05d}.mp4")
+    if gt_json.exists() and video.exists():  # resume: reuse a clip made by the same configuration
+        meta, arrays = load_ground_truth(gt_json)
+        if meta.get("key") == key:
+            K = arrays["K"]
+            return Clip(meta["clip_id"], str(video.resolve()), "synthetic", file_hash(video), skill,
+                        [K[0, 0], K[1, 1], K[0, 2], K[1, 2]], str(gt_json.resolve()))
+    meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
+    return generate_clip(cfg, skill, seed, out_dir, meshes, key=key)
+
+
+@register("synthetic")
+def synthetic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
+    """Render ``clips_per_skill`` demonstrations of each skill (seeds ``seed + i``), in parallel."""
+    from omegaconf import OmegaConf
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cfg_dict = OmegaConf.to_container(cfg, resolve=True)
+    cfg_dict.setdefault("cache_dir", str(out_dir.parent.parent / "cache"))
+    key = stable_hash({k: v for k, v in cfg_dict.items() if k not in ("clips_per_skill", "cache_dir")})
+    jobs = [(skill, cfg.seed + i, key) for skill in cfg.skills for i in range(cfg.clips_per_skill)]
+    fn = functools.partial(_synthetic_job, cfg_dict=cfg_dict, out_dir=str(out_dir))
+    clips, failures = [], []
+    for (skill, seed, _), clip, err in map_items(fn, jobs, workers, "ingest: rendering synthetic clips"):
+        if err:
+            failures.append({"item": f"{skill}/{seed}", "error": err})
+        else:
+            clips.append(clip)
+    return ClipSet(clips, failures)
+
+
+@register("folder")
+def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
+    """Every video under ``cfg.path``; weak label from the sub-folder name when ``label_from: subfolder``."""
+    root = Path(str(cfg.path)).expanduser()
+    if not root.is_dir():
+        raise ConfigError(f"source.path={cfg.path}: not a folder; give a folder of videos")
+    videos = list_videos(root, recursive=cfg.recursive)
+    if not videos:
+        raise ConfigError(f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)")
+    clips, failures, seen = [], [], {}
+    for v in videos:
+        try:
+            h = file_hash(v)
+        except OSError as e:
+            failures.append({"item": str(v), "error": f"cannot read {v}: {e.strerror}"})
+            continue
+        if h in seen:
+            log.info("skipping %s: same content as %s", v, seen[h])
+            continue
+        seen[h] = v
+        label = v.parent.name if cfg.label_from == "subfolder" and v.parent != root else None
+        clip_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in v.stem) + f"_{h[:6]}"
+        clips.append(Clip(clip_id, str(v.resolve()), "folder", h, label))
+    return ClipSet(clips, failures)
+
+
+def ingest(cfg, out_dir: Path, workers: int) -> ClipSet:
+    """The ingest stage: build the ClipSet of the configured source."""
+    name = cfg.name
+    if name not in SOURCES:
+        raise ConfigError(f"source.name={name!r} is not a known source; choose one of {sorted(SOURCES)}")
+    return SOURCES[name](cfg, out_dir, workers)

@@ -1,0 +1,274 @@
+"""Synthetic human demonstrations with exact ground truth: a scripted hand opens or closes a drawer.
+
+Each clip is rendered by PyBullet's TinyRenderer from a randomised camera (third-person or
+egocentric-like) with randomised lighting, background, skin tone, hand size, speed and small
+trajectory noise, and written as an mp4 beside a ground-truth artifact (camera intrinsics and
+extrinsics, per-frame wrist pose in world and camera frames, 21 landmarks, aperture, phase,
+contact frame, skill label). A clip is a deterministic function of (config, skill, seed).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
+
+from vid2skill.artifacts import atomic_save_npz, file_hash, read_artifact, stable_hash, write_artifact
+from vid2skill.errors import ConfigError
+from vid2skill.geometry import apply_T, axis_angle_R, inv_T, look_at_R, make_T, min_jerk
+from vid2skill.ingest.synthetic.hand import HandMesh, build_hand_mesh, hand_keypoints
+from vid2skill.ingest.types import Clip
+from vid2skill.landmarks import grasp_aperture_m
+from vid2skill.physics.bullet import BulletScene, CameraSpec
+from vid2skill.physics.objects import DrawerSpec, drawer_urdf, write_urdf
+from vid2skill.video import VideoWriter
+
+log = logging.getLogger(__name__)
+
+GT_SCHEMA = 1
+PHASES = ("reach", "grasp", "move", "release")
+# Motion scripts by skill name: the sign of the drawer's motion (open pulls it out).
+DRAWER_SKILLS = {"slide_open": +1, "slide_close": -1}
+SKIN_TONES = np.array(
+    [[0.98, 0.84, 0.73], [0.93, 0.76, 0.62], [0.87, 0.68, 0.55], [0.78, 0.58, 0.44], [0.64, 0.45, 0.32], [0.50, 0.35, 0.25]]
+)
+
+
+class HandMeshCache:
+    """Blended hand meshes per quantised curl level, cached on disk (meshing costs ~1 s a pose)."""
+
+    def __init__(self, cache_dir: str | Path, levels: int, voxel_m: float):
+        self.levels = np.linspace(0.0, 1.0, levels)
+        self.voxel_m = voxel_m
+        self.dir = Path(cache_dir)
+        self._mem: dict[int, HandMesh] = {}
+
+    def quantise(self, curl: np.ndarray) -> np.ndarray:
+        """Index of the nearest cached level, (T,) int."""
+        return np.abs(np.asarray(curl)[:, None] - self.levels[None, :]).argmin(axis=1)
+
+    def get(self, level: int) -> HandMesh:
+        if level not in self._mem:
+            key = stable_hash({"curl": float(self.levels[level]), "voxel": self.voxel_m, "v": 3}, 12)
+            path = self.dir / f"hand_mesh_{key}.npz"
+            if path.exists():
+                with np.load(path) as d:
+                    mesh = HandMesh(d["vertices"], d["normals"], d["indices"])
+            else:
+                mesh = build_hand_mesh(float(self.levels[level]), voxel_m=self.voxel_m)
+                atomic_save_npz(path, vertices=mesh.vertices, normals=mesh.normals, indices=mesh.indices)
+            self._mem[level] = mesh
+        return self._mem[level]
+
+
+@dataclass
+class _Motion:
+    """Per-frame script of one demonstration (world frame, T frames)."""
+
+    phase: np.ndarray  # (T,) int index into PHASES
+    drawer_q: np.ndarray  # (T,) m
+    curl: np.ndarray  # (T,)
+    wrist_pos: np.ndarray  # (T, 3)
+    wrist_R: np.ndarray  # (T, 3, 3)
+    T_world_contact: np.ndarray  # (4, 4)
+
+
+def _uniform(rng: np.random.Generator, bounds) -> float:
+    lo, hi = bounds
+    return float(rng.uniform(lo, hi))
+
+
+def _smooth_noise(rng: np.random.Generator, t: np.ndarray, amplitude_m: float) -> np.ndarray:
+    """(T, 3) band-limited wobble: a few random sinusoids per axis (0.3-1.5 Hz)."""
+    f = rng.uniform(0.3, 1.5, size=(3, 3))
+    phi = rng.uniform(0, 2 * np.pi, size=(3, 3))
+    a = rng.normal(0, amplitude_m / np.sqrt(3), size=(3, 3))
+    return np.einsum("ak,tak->ta", a, np.sin(2 * np.pi * f[None] * t[:, None, None] + phi[None]))
+
+
+def script_drawer_motion(cfg, skill: str, rng: np.random.Generator, spec: DrawerSpec, hand_scale: float) -> _Motion:
+    """Reach the handle, close the fingers, pull (open) or push (close) the drawer, let go, retreat."""
+    direction = DRAWER_SKILLS[skill]
+    opening = min(_uniform(rng, cfg.opening_m), spec.travel - 0.01)
+    q0, q1 = (0.0, opening) if direction > 0 else (opening, 0.0)
+    speed = _uniform(rng, cfg.speed)
+    durations = np.asarray(cfg.phase_durations_s, dtype=float) / speed
+    counts = np.maximum(2, np.round(durations * cfg.fps).astype(int))
+    phase = np.repeat(np.arange(4), counts)
+    T = len(phase)
+    t = np.arange(T) / cfg.fps
+    # Local progress 0..1 within each phase.
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    s = (np.arange(T) - starts[phase]) / np.maximum(counts[phase] - 1, 1)
+
+    x_H, z_H = np.array([1.0, 0, 0]), np.array([0, 0, 1.0])  # cabinet frame = world frame
+    handle0 = np.array([q0 + spec.handle_standoff, 0.0, spec.handle_height])
+    # Supinated hook grasp (fingers curl up round the bar from below, palm up), as people pull
+    # drawer handles; with some pitch and roll. It also shows the palm to a camera above the hand.
+    R_grasp = np.stack([-x_H, np.array([0, -1.0, 0]), z_H], axis=1)
+    R_grasp = R_grasp @ axis_angle_R([0, 1, 0], -np.radians(_uniform(rng, cfg.grasp_pitch_deg)))
+    R_grasp = R_grasp @ axis_angle_R([1, 0, 0], np.radians(_uniform(rng, cfg.grasp_roll_deg)))
+    bar_in_hand = np.array([0.080, 0.0, 0.024]) * hand_scale
+    wrist_grasp = handle0 - R_grasp @ bar_in_hand
+    start_offset = x_H * _uniform(rng, cfg.reach_back_m) + np.array([0, _uniform(rng, cfg.reach_side_m), _uniform(rng, cfg.reach_up_m)])
+    wrist_start = wrist_grasp + start_offset
+    R_start = R_grasp @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix()
+
+    open_curl, closed_curl = _uniform(rng, cfg.open_curl), _uniform(rng, cfg.closed_curl)
+    drawer_q = np.full(T, q0)
+    curl = np.full(T, open_curl)
+    wrist_pos = np.tile(wrist_grasp, (T, 1))
+    wrist_R = np.tile(R_grasp, (T, 1, 1))
+
+    m = phase == 0  # reach
+    wrist_pos[m] = wrist_start + min_jerk(s[m])[:, None] * (wrist_grasp - wrist_start)
+    slerp = Slerp([0, 1], Rotation.from_matrix(np.stack([R_start, R_grasp])))
+    wrist_R[m] = slerp(min_jerk(s[m])).as_matrix()
+    m = phase == 1  # grasp
+    curl[m] = open_curl + min_jerk(s[m]) * (closed_curl - open_curl)
+    m = phase == 2  # move: the wrist rides with the handle
+    drawer_q[m] = q0 + min_jerk(s[m]) * (q1 - q0)
+    curl[m] = closed_curl
+    wrist_pos[m] = wrist_grasp + x_H * (drawer_q[m] - q0)[:, None]
+    m = phase == 3  # release, then retreat towards the person
+    drawer_q[m] = q1
+    let_go = np.clip(s[m] / 0.4, 0, 1)
+    retreat = np.clip((s[m] - 0.3) / 0.7, 0, 1)
+    curl[m] = closed_curl + min_jerk(let_go) * (open_curl - closed_curl)
+    wrist_end = wrist_grasp + x_H * (q1 - q0)
+    wrist_pos[m] = wrist_end + min_jerk(retreat)[:, None] * (x_H * 0.10 + z_H * 0.05)
+
+    wrist_pos = wrist_pos + _smooth_noise(rng, t, cfg.noise_m)
+    # Contact frame: origin at the grasped handle, x along the approach (into the drawer), z up.
+    R_contact = np.stack([-x_H, np.cross(z_H, -x_H), z_H], axis=1)
+    return _Motion(phase, drawer_q, curl, wrist_pos, wrist_R, make_T(R_contact, handle0))
+
+
+def _sample_camera(cfg, rng: np.random.Generator, look_at: np.ndarray, zoom_out: float) -> tuple[CameraSpec, str]:
+    fov = np.radians(_uniform(rng, cfg.fov_deg))
+    fy = cfg.height / 2 / np.tan(fov / 2)
+    if rng.uniform() < cfg.third_person_prob:
+        view = "third_person"
+        az, el = np.radians(_uniform(rng, cfg.camera_azimuth_deg)), np.radians(_uniform(rng, cfg.camera_elevation_deg))
+        dist = _uniform(rng, cfg.camera_distance_m) * zoom_out
+        position = look_at + dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+    else:
+        view = "egocentric"
+        position = look_at + zoom_out * np.array([_uniform(rng, [0.15, 0.3]), _uniform(rng, [0.0, 0.15]), _uniform(rng, [0.35, 0.5])])
+    R = look_at_R(look_at - position, np.array([0, 0, 1.0]))
+    R = R @ axis_angle_R([0, 0, 1], np.radians(rng.normal(0, 4)))  # a little camera roll
+    cam = CameraSpec(cfg.width, cfg.height, fy, fy, cfg.width / 2, cfg.height / 2, position, R)
+    return cam, view
+
+
+def painted_backdrop(rng: np.random.Generator, width: int, height: int, brightness) -> np.ndarray:
+    """A room-like backdrop (H, W, 3) uint8: wall above a tilted horizon, floor below, soft texture."""
+    wall, floor = rng.uniform(*brightness, 3), rng.uniform(*brightness, 3) * rng.uniform(0.8, 1.0)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    horizon = height * rng.uniform(0.1, 0.6) + (xx - width / 2) * np.tan(rng.normal(0, 0.1))
+    mix = 1.0 / (1.0 + np.exp(-(yy - horizon) / 3.0))
+    img = (1 - mix)[..., None] * wall + mix[..., None] * floor
+    shade = 1.0 + 0.08 * (yy / height - 0.5) * rng.choice([-1, 1])
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), rng.uniform(1.5, 6))
+    img = img * shade[..., None] + 0.04 * noise[..., None] / (noise.std() + 1e-6)
+    return np.clip(img * 255, 0, 255).astype(np.uint8)
+
+
+def project(K: np.ndarray, points_cam: np.ndarray) -> np.ndarray:
+    """Pinhole projection of (..., 3) camera-frame points to (..., 2) pixels."""
+    uv = np.einsum("ij,...j->...i", K, points_cam)
+    return uv[..., :2] / uv[..., 2:3]
+
+
+def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandMeshCache, key: str = "") -> Clip:
+    """Render one synthetic demonstration; returns its Clip (video + ground-truth artifact)."""
+    if skill not in DRAWER_SKILLS:
+        raise ConfigError(f"source.skills: the synthetic generator has no script for '{skill}' (has {sorted(DRAWER_SKILLS)})")
+    rng = np.random.default_rng([seed, sum(map(ord, skill))])
+    out_dir = Path(out_dir)
+    clip_id = f"synthetic_{skill}_{seed:05d}"
+    hand_scale = _uniform(rng, cfg.hand_scale)
+    handle_h, front_h = _uniform(rng, cfg.handle_height_m), _uniform(rng, [0.14, 0.22])
+    spec = DrawerSpec(
+        width=_uniform(rng, [0.35, 0.6]), height=front_h, depth=_uniform(rng, [0.38, 0.45]),
+        plinth=handle_h - front_h / 2, travel=_uniform(rng, cfg.drawer_travel_m),
+    )
+    motion = script_drawer_motion(cfg, skill, rng, spec, hand_scale)
+    T = len(motion.phase)
+    handle = motion.T_world_contact[:3, 3]
+    # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
+    look_at = motion.wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
+
+    # Ground-truth landmarks for the rendered (quantised) finger pose.
+    level = meshes.quantise(motion.curl)
+    kp_hand = np.stack([hand_keypoints(meshes.levels[i], hand_scale) for i in range(len(meshes.levels))])[level]
+    landmarks_world = np.einsum("tij,tkj->tki", motion.wrist_R, kp_hand) + motion.wrist_pos[:, None, :]
+    for attempt in range(40):
+        # Step back a little after each camera that loses the hand (long motions need wider shots).
+        camera, view = _sample_camera(cfg, rng, look_at, 1.0 + 0.04 * attempt)
+        T_cam_world = inv_T(camera.T_world_cam)
+        lm_cam = apply_T(T_cam_world, landmarks_world)
+        uv = project(camera.K, lm_cam)
+        inside = (uv[..., 0] > 4) & (uv[..., 0] < cfg.width - 4) & (uv[..., 1] > 4) & (uv[..., 1] < cfg.height - 4)
+        visible = inside.all(axis=1) & (lm_cam[..., 2] > 0.05).all(axis=1)
+        if visible.mean() >= cfg.min_visible_fraction:
+            break
+    else:
+        raise ConfigError(f"no camera in 40 tries keeps the hand in view for seed {seed}; widen source.fov_deg")
+
+    with BulletScene() as scene:
+        backdrop = painted_backdrop(rng, cfg.width, cfg.height, cfg.backdrop_brightness)
+        wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
+        scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir")))
+        skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
+        bodies = {}
+        for lv in np.unique(level):
+            mesh = meshes.get(int(lv))
+            bodies[int(lv)] = scene.create_mesh(
+                f"hand_{lv}", mesh.vertices.tolist(), mesh.indices.tolist(), mesh.normals.tolist(),
+                [*np.clip(skin, 0, 1), 1.0], scale=hand_scale,
+            )
+        light = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.6, 1.5)])
+        ambient, diffuse = _uniform(rng, [0.5, 0.7]), _uniform(rng, [0.35, 0.6])
+        video_path = out_dir / f"{clip_id}.mp4"
+        parked = np.array([0, 0, -5.0])
+        with VideoWriter(video_path, cfg.fps, cfg.width, cfg.height) as writer:
+            shown = None
+            for f in range(T):
+                scene.set_joint_position("cabinet", 0, motion.drawer_q[f])
+                lv = int(level[f])
+                if shown is not None and shown != lv:
+                    scene.set_pose(f"hand_{shown}", parked, np.eye(3))
+                scene.set_pose(f"hand_{lv}", motion.wrist_pos[f], motion.wrist_R[f])
+                shown = lv
+                writer.write(scene.render(camera, light, ambient, diffuse, background=backdrop))
+
+    T_cam_world = inv_T(camera.T_world_cam)
+    gt_path = out_dir / f"{clip_id}_gt"
+    write_artifact(
+        gt_path, "SyntheticGroundTruth", GT_SCHEMA,
+        {"clip_id": clip_id, "key": key, "skill": skill, "seed": seed, "view": view, "fps": cfg.fps, "phases": list(PHASES),
+         "hand_scale": hand_scale, "drawer": spec.__dict__},
+        {
+            "K": camera.K, "T_world_cam": camera.T_world_cam, "T_world_contact": motion.T_world_contact,
+            "wrist_pos_world": motion.wrist_pos, "wrist_R_world": motion.wrist_R,
+            "wrist_pos_cam": apply_T(T_cam_world, motion.wrist_pos),
+            "wrist_R_cam": np.einsum("ij,tjk->tik", T_cam_world[:3, :3], motion.wrist_R),
+            "landmarks_cam": lm_cam, "landmarks_px": uv, "visible": visible,
+            "aperture_m": grasp_aperture_m(kp_hand), "phase": motion.phase, "drawer_q": motion.drawer_q,
+        },
+    )
+    return Clip(
+        clip_id=clip_id, path=str(video_path.resolve()), source="synthetic", content_hash=file_hash(video_path),
+        label=skill, intrinsics=[camera.fx, camera.fy, camera.cx, camera.cy],
+        ground_truth=str(gt_path.with_suffix(".json").resolve()),
+    )
+
+
+def load_ground_truth(path: str | Path) -> tuple[dict, dict]:
+    """(meta, arrays) of a synthetic clip's ground truth."""
+    return read_artifact(Path(path), "SyntheticGroundTruth", GT_SCHEMA)

@@ -1,0 +1,59 @@
+"""Artifacts of the ingest stage: clips of human video with their weak labels and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from vid2skill.artifacts import read_artifact, write_artifact
+
+CLIPSET_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One video (or a segment of one) of a person doing a task.
+
+    Attributes:
+        clip_id: unique, filesystem-safe name.
+        path: absolute path of the video file.
+        source: which source produced it (``synthetic``, ``folder``, ...).
+        content_hash: hash of the video bytes (and segment bounds); the same video twice is one clip.
+        label: weak label from the source (a skill name, a verb), or None.
+        intrinsics: [fx, fy, cx, cy] in pixels when the source knows the camera, else None.
+        ground_truth: path of a ground-truth ``.npz`` (synthetic clips), else None.
+        start_s / end_s: segment bounds in seconds within the video, None for the whole file.
+    """
+
+    clip_id: str
+    path: str
+    source: str
+    content_hash: str
+    label: str | None = None
+    intrinsics: list | None = None
+    ground_truth: str | None = None
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+@dataclass
+class ClipSet:
+    """The clips a source produced, and the items it could not turn into clips (with why)."""
+
+    clips: list[Clip]
+    failures: list[dict] = field(default_factory=list)
+    config_hash: str = ""
+
+    def save(self, path: str | Path) -> None:
+        write_artifact(
+            path, "ClipSet", CLIPSET_SCHEMA,
+            {"config_hash": self.config_hash, "clips": [asdict(c) for c in self.clips], "failures": self.failures},
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ClipSet":
+        meta, _ = read_artifact(path, "ClipSet", CLIPSET_SCHEMA)
+        return cls([Clip(**c) for c in meta["clips"]], meta.get("failures", []), meta.get("config_hash", ""))
+
+    def labels(self) -> list[str | None]:
+        return [c.label for c in self.clips]

@@ -1,0 +1,159 @@
+"""A thin PyBullet client that names its bodies (after panda-gym's ``pybullet.py``).
+
+Tasks and generators ask for ``scene.body("drawer")`` instead of juggling raw body ids, and every
+scene owns its own DIRECT client so that processes and tests never share hidden state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pybullet as p
+import pybullet_data
+
+from vid2skill.geometry import R_to_quat, quat_to_R
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """A pinhole camera: OpenCV intrinsics and the pose of the camera in the world.
+
+    ``R_world_cam`` uses the OpenCV convention (x right, y down, z forward).
+    """
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    position: np.ndarray  # (3,) world, metres
+    R_world_cam: np.ndarray  # (3, 3)
+
+    @property
+    def K(self) -> np.ndarray:
+        return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1.0]])
+
+    @property
+    def T_world_cam(self) -> np.ndarray:
+        T = np.eye(4)
+        T[:3, :3] = self.R_world_cam
+        T[:3, 3] = self.position
+        return T
+
+    def gl_matrices(self, near: float = 0.02, far: float = 6.0) -> tuple[list, list]:
+        """PyBullet (OpenGL, column-major) view and projection matrices for this camera."""
+        forward = self.R_world_cam[:, 2]
+        up = -self.R_world_cam[:, 1]
+        view = p.computeViewMatrix(self.position.tolist(), (self.position + forward).tolist(), up.tolist())
+        # Exact OpenGL projection of the OpenCV intrinsics (principal point may be off-centre).
+        w, h = self.width, self.height
+        proj = np.zeros((4, 4))
+        proj[0, 0] = 2 * self.fx / w
+        proj[1, 1] = 2 * self.fy / h
+        proj[0, 2] = 1 - 2 * self.cx / w
+        proj[1, 2] = 2 * self.cy / h - 1
+        proj[2, 2] = -(far + near) / (far - near)
+        proj[2, 3] = -2 * far * near / (far - near)
+        proj[3, 2] = -1
+        return view, proj.T.reshape(-1).tolist()
+
+
+class BulletScene:
+    """One PyBullet DIRECT (or GUI) client with named bodies."""
+
+    def __init__(self, gui: bool = False, timestep_s: float = 1.0 / 240.0, gravity: float = -9.81):
+        self.client = p.connect(p.GUI if gui else p.DIRECT)
+        self.timestep_s = timestep_s
+        p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=self.client)
+        p.setGravity(0, 0, gravity, physicsClientId=self.client)
+        p.setTimeStep(timestep_s, physicsClientId=self.client)
+        self._bodies: dict[str, int] = {}
+
+    # --- bodies -------------------------------------------------------------------------------
+    def load_urdf(self, name: str, path: str, position=(0, 0, 0), R=None, fixed: bool = True, scale: float = 1.0) -> int:
+        quat = R_to_quat(np.asarray(R)) if R is not None else (0, 0, 0, 1)
+        uid = p.loadURDF(
+            str(path), list(position), list(quat), useFixedBase=fixed, globalScaling=scale,
+            flags=p.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT if not fixed else 0, physicsClientId=self.client,
+        )
+        self._bodies[name] = uid
+        return uid
+
+    def create_box(self, name: str, half_extents, position, rgba, mass: float = 0.0, collide: bool = True) -> int:
+        kw = dict(physicsClientId=self.client)
+        vis = p.createVisualShape(p.GEOM_BOX, halfExtents=list(half_extents), rgbaColor=list(rgba), **kw)
+        col = p.createCollisionShape(p.GEOM_BOX, halfExtents=list(half_extents), **kw) if collide else -1
+        uid = p.createMultiBody(mass, col, vis, list(position), **kw)
+        self._bodies[name] = uid
+        return uid
+
+    def create_mesh(self, name: str, vertices, indices, normals, rgba, scale: float = 1.0) -> int:
+        kw = dict(physicsClientId=self.client)
+        vis = p.createVisualShape(
+            p.GEOM_MESH, vertices=vertices, indices=indices, normals=normals, rgbaColor=list(rgba),
+            meshScale=[scale] * 3, **kw,
+        )
+        uid = p.createMultiBody(0, -1, vis, [0, 0, -10], **kw)
+        self._bodies[name] = uid
+        return uid
+
+    def body(self, name: str) -> int:
+        return self._bodies[name]
+
+    def set_pose(self, name: str, position, R) -> None:
+        p.resetBasePositionAndOrientation(
+            self._bodies[name], list(position), R_to_quat(np.asarray(R)).tolist(), physicsClientId=self.client
+        )
+
+    def base_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        pos, quat = p.getBasePositionAndOrientation(self._bodies[name], physicsClientId=self.client)
+        return np.array(pos), quat_to_R(np.array(quat))
+
+    def link_pose(self, name: str, link: int) -> tuple[np.ndarray, np.ndarray]:
+        state = p.getLinkState(self._bodies[name], link, computeForwardKinematics=True, physicsClientId=self.client)
+        return np.array(state[4]), quat_to_R(np.array(state[5]))
+
+    def joint_position(self, name: str, joint: int) -> float:
+        return p.getJointState(self._bodies[name], joint, physicsClientId=self.client)[0]
+
+    def set_joint_position(self, name: str, joint: int, value: float) -> None:
+        p.resetJointState(self._bodies[name], joint, value, physicsClientId=self.client)
+
+    # --- simulation ---------------------------------------------------------------------------
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            p.stepSimulation(physicsClientId=self.client)
+
+    def render(self, camera: CameraSpec, light_direction=(0.4, 0.3, 1.0), ambient: float = 0.6,
+               diffuse: float = 0.5, specular: float = 0.1, shadow: bool = False,
+               background: np.ndarray | None = None) -> np.ndarray:
+        """RGB image (H, W, 3) uint8 from the TinyRenderer (headless, deterministic).
+
+        With ``background`` (H, W, 3) uint8, pixels that show no body are taken from it: the
+        TinyRenderer spends most of its time filling large floor and wall polygons, so a painted
+        backdrop is several times faster than modelled walls.
+        """
+        view, proj = camera.gl_matrices()
+        img = p.getCameraImage(
+            camera.width, camera.height, view, proj, renderer=p.ER_TINY_RENDERER,
+            lightDirection=list(light_direction), lightAmbientCoeff=ambient, lightDiffuseCoeff=diffuse,
+            lightSpecularCoeff=specular, shadow=int(shadow), physicsClientId=self.client,
+        )
+        rgb = np.asarray(img[2], dtype=np.uint8).reshape(camera.height, camera.width, 4)[..., :3]
+        if background is None:
+            return rgb
+        empty = np.asarray(img[4]).reshape(camera.height, camera.width) < 0
+        return np.where(empty[..., None], background, rgb)
+
+    def close(self) -> None:
+        if self.client is not None and p.isConnected(self.client):
+            p.disconnect(self.client)
+        self.client = None
+
+    def __enter__(self) -> "BulletScene":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,128 @@
+"""Articulated furniture generated as URDF (pybullet_data ships no drawers or cabinets).
+
+A cabinet's frame: origin on the floor under the centre of its front face, +x the outward normal
+of the front (towards whoever opens it), +z up. The drawer slides along +x on a prismatic joint
+whose position is the opening in metres (0 = closed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DrawerSpec:
+    """Dimensions of a cabinet with one drawer, metres.
+
+    Attributes:
+        width: drawer front width (y).
+        height: drawer front height (z).
+        depth: drawer box depth (x).
+        plinth: height of the drawer front's bottom edge above the floor.
+        travel: prismatic joint upper limit (how far it opens).
+        handle_length: length of the bar handle along y.
+        handle_standoff: gap between the front face and the bar's axis.
+        handle_thickness: square section of the bar.
+    """
+
+    width: float = 0.40
+    height: float = 0.16
+    depth: float = 0.36
+    plinth: float = 0.30
+    travel: float = 0.28
+    handle_length: float = 0.12
+    handle_standoff: float = 0.035
+    handle_thickness: float = 0.016
+    wall: float = 0.015
+
+    @property
+    def handle_height(self) -> float:
+        """Height of the handle axis above the floor."""
+        return self.plinth + self.height / 2
+
+    def handle_in_drawer(self) -> np.ndarray:
+        """Handle centre (3,) in the drawer link frame (origin at the front face centre)."""
+        return np.array([self.handle_standoff, 0.0, 0.0])
+
+    @classmethod
+    def sample(cls, rng: np.random.Generator, ranges: dict) -> "DrawerSpec":
+        """Draw a spec with each field uniform in ``ranges[field] = [lo, hi]`` (others default)."""
+        values = {k: float(rng.uniform(*v)) for k, v in ranges.items()}
+        return cls(**values)
+
+
+def _box(name: str, size: tuple, xyz: tuple, rgba: tuple, collide: bool = True) -> str:
+    geom = f'<geometry><box size="{size[0]:.4f} {size[1]:.4f} {size[2]:.4f}"/></geometry>'
+    origin = f'<origin xyz="{xyz[0]:.4f} {xyz[1]:.4f} {xyz[2]:.4f}"/>'
+    color = f'<material name="{name}"><color rgba="{" ".join(f"{c:.3f}" for c in rgba)}"/></material>'
+    out = f"<visual>{origin}{geom}{color}</visual>"
+    if collide:
+        out += f"<collision>{origin}{geom}</collision>"
+    return out
+
+
+def drawer_urdf(spec: DrawerSpec, body_rgba=(0.72, 0.60, 0.45, 1.0), handle_rgba=(0.25, 0.25, 0.28, 1.0)) -> str:
+    """URDF text of a cabinet (fixed carcass, plinth included) with one drawer on a prismatic joint."""
+    w, h, d, t = spec.width, spec.height, spec.depth, spec.wall
+    gap = 0.004
+    z0 = spec.plinth + h / 2  # drawer centre height
+    cw, ch = w + 2 * (t + gap), h + 2 * (t + gap)
+    carcass = "".join(
+        [
+            _box("plinth", (d + t, cw, spec.plinth - gap - t), (-(d + t) / 2, 0, (spec.plinth - gap - t) / 2), body_rgba),
+            _box("top", (d + t, cw, t), (-(d + t) / 2, 0, z0 + ch / 2 - t / 2), body_rgba),
+            _box("left", (d + t, t, ch), (-(d + t) / 2, cw / 2 - t / 2, z0), body_rgba),
+            _box("right", (d + t, t, ch), (-(d + t) / 2, -cw / 2 + t / 2, z0), body_rgba),
+            _box("back", (t, cw, ch), (-d - t / 2, 0, z0), body_rgba),
+            _box("bottom", (d + t, cw, t), (-(d + t) / 2, 0, z0 - ch / 2 + t / 2), body_rgba),
+        ]
+    )
+    front_rgba = tuple(min(1.0, c * 1.12) for c in body_rgba[:3]) + (1.0,)
+    hx, hl, ht, so = spec.handle_standoff, spec.handle_length, spec.handle_thickness, spec.handle_standoff
+    drawer = "".join(
+        [
+            _box("front", (t, w, h), (-t / 2, 0, 0), front_rgba),
+            _box("dbottom", (d - t, w - 2 * t, t), (-t - (d - t) / 2, 0, -h / 2 + t / 2), body_rgba),
+            _box("dleft", (d - t, t, h * 0.8), (-t - (d - t) / 2, w / 2 - t, -h * 0.1), body_rgba),
+            _box("dright", (d - t, t, h * 0.8), (-t - (d - t) / 2, -w / 2 + t, -h * 0.1), body_rgba),
+            _box("dback", (t, w - 2 * t, h * 0.8), (-d + t / 2, 0, -h * 0.1), body_rgba),
+            _box("bar", (ht, hl, ht), (hx, 0, 0), handle_rgba),
+            _box("post_l", (so, ht * 0.8, ht * 0.8), (so / 2, hl / 2 - ht / 2, 0), handle_rgba),
+            _box("post_r", (so, ht * 0.8, ht * 0.8), (so / 2, -hl / 2 + ht / 2, 0), handle_rgba),
+        ]
+    )
+    inertial = '<inertial><mass value="{m}"/><inertia ixx="0.02" ixy="0" ixz="0" iyy="0.02" iyz="0" izz="0.02"/></inertial>'
+    return f"""<?xml version="1.0"?>
+<robot name="cabinet_drawer">
+  <link name="carcass">{inertial.format(m=0)}{carcass}</link>
+  <link name="drawer">{inertial.format(m=1.0)}{drawer}</link>
+  <joint name="drawer_slide" type="prismatic">
+    <parent link="carcass"/><child link="drawer"/>
+    <origin xyz="0 0 {z0:.4f}"/><axis xyz="1 0 0"/>
+    <limit lower="0" upper="{spec.travel:.4f}" effort="200" velocity="1.0"/>
+    <dynamics damping="2.0" friction="0.5"/>
+  </joint>
+</robot>
+"""
+
+
+def write_urdf(text: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Write URDF text to a content-addressed file (PyBullet loads URDFs from paths only)."""
+    folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "vid2skill_urdf"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha1(text.encode()).hexdigest()[:16]}.urdf"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return path
+
+
+def spec_dict(spec: DrawerSpec) -> dict:
+    return asdict(spec)

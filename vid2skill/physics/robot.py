@@ -1,0 +1,218 @@
+"""One arm-and-gripper interface for every robot, driven by a spec from ``conf/robot/*.yaml``.
+
+Adding a robot is a YAML file naming its URDF, end-effector link, arm joints, finger joints and
+rest posture; nothing here changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pybullet as p
+
+from vid2skill.errors import ConfigError
+from vid2skill.geometry import R_to_quat
+from vid2skill.physics.bullet import BulletScene
+
+
+@dataclass(frozen=True)
+class RobotSpec:
+    """What the interface needs to know about an arm (all angles radians, lengths metres).
+
+    Attributes:
+        name: registry name (``panda``).
+        urdf: path relative to pybullet_data, or absolute.
+        ee_link: name of the link whose frame is the grasp point (z along the approach).
+        arm_joints: names of the arm's revolute joints, base to tip.
+        finger_joints: names of the gripper's joints.
+        finger_open / finger_closed: finger joint targets for open and closed.
+        rest_pose: arm posture used as the IK null-space target.
+        finger_force: N per finger joint when closing.
+        arm_force_scale: multiplies the URDF's joint effort limits for position control.
+        ee_R_grasp: rotation from the skill's grasp frame (z approach, y across the fingers) to the
+            EE link frame, for grippers whose EE frame differs.
+    """
+
+    name: str
+    urdf: str
+    ee_link: str
+    arm_joints: list
+    finger_joints: list
+    finger_open: list
+    finger_closed: list
+    rest_pose: list
+    finger_force: float = 40.0
+    arm_force_scale: float = 1.0
+    max_joint_speed: float = 1.5
+    ee_R_grasp: list = field(default_factory=lambda: np.eye(3).tolist())
+
+    def __post_init__(self):
+        if len(self.rest_pose) != len(self.arm_joints):
+            raise ConfigError(
+                f"robot {self.name}: rest_pose has {len(self.rest_pose)} values but arm_joints names "
+                f"{len(self.arm_joints)} joints; give one rest angle per arm joint"
+            )
+        if not (len(self.finger_open) == len(self.finger_closed) == len(self.finger_joints)):
+            raise ConfigError(f"robot {self.name}: finger_open, finger_closed and finger_joints must have equal length")
+
+
+class Robot:
+    """An arm in a :class:`BulletScene`: IK within joint limits, position control, gripper."""
+
+    def __init__(self, scene: BulletScene, spec: RobotSpec, base_position=(0, 0, 0), base_R=None, name: str = "robot"):
+        self.scene, self.spec, self.name = scene, spec, name
+        self.uid = scene.load_urdf(name, spec.urdf, base_position, base_R, fixed=True)
+        cid = scene.client
+        joints = {}
+        links = {}
+        for j in range(p.getNumJoints(self.uid, physicsClientId=cid)):
+            info = p.getJointInfo(self.uid, j, physicsClientId=cid)
+            joints[info[1].decode()] = (j, info)
+            links[info[12].decode()] = j
+        missing = [n for n in list(spec.arm_joints) + list(spec.finger_joints) if n not in joints]
+        if missing or spec.ee_link not in links:
+            raise ConfigError(
+                f"robot {spec.name}: {spec.urdf} has no joint(s) {missing or ''} / link '{spec.ee_link}'; "
+                f"joints are {sorted(joints)}"
+            )
+        self.arm = [joints[n][0] for n in spec.arm_joints]
+        self.fingers = [joints[n][0] for n in spec.finger_joints]
+        self.ee = links[spec.ee_link]
+        self.movable = [j for n, (j, info) in joints.items() if info[2] != p.JOINT_FIXED]
+        self.lower = np.array([joints[n][1][8] for n in spec.arm_joints])
+        self.upper = np.array([joints[n][1][9] for n in spec.arm_joints])
+        self.arm_forces = np.array([joints[n][1][10] for n in spec.arm_joints]) * spec.arm_force_scale
+        # IK works on all movable joints; limits of the non-arm ones are left wide.
+        self._ik_lower = [joints_info_limit(self.uid, j, cid)[0] for j in self.movable]
+        self._ik_upper = [joints_info_limit(self.uid, j, cid)[1] for j in self.movable]
+        self._ik_rest = [0.0] * len(self.movable)
+        for a, r in zip(self.arm, spec.rest_pose):
+            self._ik_rest[self.movable.index(a)] = r
+        self.ee_R_grasp = np.asarray(spec.ee_R_grasp, dtype=np.float64)
+        self.reset(spec.rest_pose)
+
+    def reset(self, q) -> None:
+        for j, v in zip(self.arm, q):
+            p.resetJointState(self.uid, j, float(v), physicsClientId=self.scene.client)
+        for j, v in zip(self.fingers, self.spec.finger_open):
+            p.resetJointState(self.uid, j, float(v), physicsClientId=self.scene.client)
+        self.command_arm(np.asarray(q))
+        self.gripper(open_=True)
+
+    def joint_positions(self) -> np.ndarray:
+        states = p.getJointStates(self.uid, self.arm, physicsClientId=self.scene.client)
+        return np.array([s[0] for s in states])
+
+    def ee_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grasp-frame pose (position, R) in the world (z along the approach)."""
+        pos, R = self.scene.link_pose(self.name, self.ee)
+        return pos, R @ self.ee_R_grasp.T
+
+    def ik(self, position, R_grasp, iterations: int = 60) -> np.ndarray:
+        """Arm joint angles reaching a grasp-frame pose, within joint limits, near the rest pose."""
+        quat = R_to_quat(np.asarray(R_grasp) @ self.ee_R_grasp)
+        span = (np.array(self._ik_upper) - np.array(self._ik_lower)).tolist()
+        q = p.calculateInverseKinematics(
+            self.uid, self.ee, list(position), quat.tolist(), lowerLimits=self._ik_lower,
+            upperLimits=self._ik_upper, jointRanges=span, restPoses=self._ik_rest,
+            maxNumIterations=iterations, residualThreshold=1e-4, physicsClientId=self.scene.client,
+        )
+        q_arm = np.array([q[self.movable.index(a)] for a in self.arm])
+        return np.clip(q_arm, self.lower, self.upper)
+
+    def command_arm(self, q) -> None:
+        p.setJointMotorControlArray(
+            self.uid, self.arm, p.POSITION_CONTROL, targetPositions=list(map(float, q)),
+            forces=self.arm_forces.tolist(), positionGains=[0.3] * len(self.arm),
+            physicsClientId=self.scene.client,
+        )
+
+    def gripper(self, open_: bool) -> None:
+        targets = self.spec.finger_open if open_ else self.spec.finger_closed
+        p.setJointMotorControlArray(
+            self.uid, self.fingers, p.POSITION_CONTROL, targetPositions=list(map(float, targets)),
+            forces=[self.spec.finger_force] * len(self.fingers), physicsClientId=self.scene.client,
+        )
+
+    def set_friction(self, lateral: float) -> None:
+        for j in self.fingers:
+            p.changeDynamics(self.uid, j, lateralFriction=lateral, physicsClientId=self.scene.client)
+
+
+def joints_info_limit(uid: int, j: int, cid: int) -> tuple[float, float]:
+    info = p.getJointInfo(uid, j, physicsClientId=cid)
+    lo, hi = info[8], info[9]
+    if hi <= lo:  # continuous or fixed: leave it free
+        return -2 * np.pi, 2 * np.pi
+    return lo, hi
+
+
+class Kinematics:
+    """Forward kinematics, Jacobians and damped-least-squares IK on a private copy of the arm.
+
+    PyBullet's built-in null-space IK often stalls in local minima against joint limits; this
+    solver clamps to the limits at every iteration, pulls towards the rest posture in the
+    Jacobian's null space, and restarts from the rest posture when it stalls.
+    """
+
+    def __init__(self, spec: RobotSpec):
+        self.scene = BulletScene()
+        self.robot = Robot(self.scene, spec, name="kinematic_twin")
+        self.spec = spec
+        self.n = len(self.robot.arm)
+        cid, uid = self.scene.client, self.robot.uid
+        self._all_q = [0.0] * len(self.robot.movable)
+        self._arm_idx = [self.robot.movable.index(a) for a in self.robot.arm]
+        for j in self.robot.movable:
+            p.resetJointState(uid, j, 0.0, physicsClientId=cid)
+
+    def fk(self, q) -> tuple[np.ndarray, np.ndarray]:
+        cid, uid = self.scene.client, self.robot.uid
+        for j, v in zip(self.robot.arm, q):
+            p.resetJointState(uid, j, float(v), physicsClientId=cid)
+        return self.robot.ee_pose()
+
+    def _jacobian(self, q) -> np.ndarray:
+        all_q = list(self._all_q)
+        for i, v in zip(self._arm_idx, q):
+            all_q[i] = float(v)
+        zeros = [0.0] * len(all_q)
+        lin, ang = p.calculateJacobian(
+            self.robot.uid, self.robot.ee, [0, 0, 0], all_q, zeros, zeros, physicsClientId=self.scene.client
+        )
+        return np.vstack([np.array(lin)[:, self._arm_idx], np.array(ang)[:, self._arm_idx]])
+
+    def ik(self, position, R_grasp, q_seed=None, iterations: int = 100, tol_m: float = 1e-3,
+           tol_rad: float = 1e-2, damping: float = 0.05, null_gain: float = 0.1) -> tuple[np.ndarray, float, float]:
+        """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad)."""
+        lo, hi = self.robot.lower, self.robot.upper
+        rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
+        seeds = [np.asarray(q_seed, dtype=np.float64)] if q_seed is not None else []
+        seeds.append(rest)
+        best = (rest, np.inf, np.inf)
+        target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
+        for seed in seeds:
+            q = np.clip(seed, lo, hi)
+            for _ in range(iterations):
+                pos, R = self.fk(q)
+                e_p = target_p - pos
+                R_err = target_R @ R.T
+                e_r = 0.5 * np.array([R_err[2, 1] - R_err[1, 2], R_err[0, 2] - R_err[2, 0], R_err[1, 0] - R_err[0, 1]])
+                err_p, err_r = np.linalg.norm(e_p), np.linalg.norm(e_r)
+                if err_p + 0.1 * err_r < best[1] + 0.1 * best[2]:
+                    best = (q.copy(), err_p, err_r)
+                if err_p < tol_m and err_r < tol_rad:
+                    return q, err_p, err_r
+                J = self._jacobian(q)
+                e = np.concatenate([e_p, 0.5 * e_r])
+                JJt = J @ J.T + damping**2 * np.eye(6)
+                J_pinv = J.T @ np.linalg.inv(JJt)
+                dq = J_pinv @ e + null_gain * (np.eye(self.n) - J_pinv @ J) @ (rest - q)
+                q = np.clip(q + np.clip(dq, -0.3, 0.3), lo, hi)
+            if best[1] < tol_m * 5 and best[2] < tol_rad * 5:
+                break
+        return best
+
+    def close(self) -> None:
+        self.scene.close()

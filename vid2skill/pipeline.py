@@ -1,0 +1,190 @@
+"""The stages in data-flow order, run with content-hash skipping over a workspace folder.
+
+Each stage reads its predecessor's artifact from the workspace and writes its own; a marker
+``<stage dir>/_stage.json`` records the hash of the stage's configuration and of its input's
+marker. A stage whose hash is unchanged is skipped, so rerunning ``demo`` costs seconds. Batch
+stages also reuse their per-item outputs, so an interrupted stage resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from omegaconf import DictConfig, OmegaConf
+
+from vid2skill.artifacts import atomic_write_json, stable_hash
+from vid2skill.errors import ArtifactError, Vid2SkillError
+
+log = logging.getLogger("vid2skill")
+
+SCHEMA = 1  # bump to invalidate every stage marker
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    folder: str
+    upstream: str | None
+    config_keys: tuple[str, ...]
+    run: Callable[[DictConfig, Path], dict]
+
+
+def _section(cfg: DictConfig, key: str):
+    node = OmegaConf.select(cfg, key)
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+
+def _ws(cfg: DictConfig) -> Path:
+    return Path(str(cfg.workspace)).expanduser()
+
+
+# --- the stages ----------------------------------------------------------------------------------
+
+
+def run_ingest(cfg: DictConfig, ws: Path) -> dict:
+    from vid2skill.ingest.sources import ingest
+
+    clips = ingest(cfg.source, ws / "ingest" / str(cfg.source.name), cfg.workers)
+    clips.config_hash = stable_hash(_section(cfg, "source"))
+    clips.save(ws / "ingest" / "clips")
+    for f in clips.failures:
+        log.warning("ingest: %s: %s", f["item"], f["error"])
+    if not clips.clips:
+        raise Vid2SkillError("ingest: no clips; see the failures above")
+    return {"clips": len(clips.clips), "failures": len(clips.failures)}
+
+
+def run_extract(cfg: DictConfig, ws: Path) -> dict:
+    from vid2skill.extract.stage import extract
+    from vid2skill.ingest.types import ClipSet
+
+    clips = ClipSet.load(ws / "ingest" / "clips")
+    tracks = extract(cfg.extract, clips, ws / "extract", cfg.workers)
+    tracks.save(ws / "extract" / "tracks")
+    for r in tracks.failures():
+        log.warning("extract: %s: %s", r["clip"], r["error"])
+    if not tracks.ok():
+        raise Vid2SkillError("extract: no clip yielded a hand track; see the failures above")
+    ok = tracks.ok()
+    return {"clips": len(ok), "failures": len(tracks.failures()),
+            "detection_rate": round(sum(r["frames_with_hand"] for r in ok) / max(1, sum(r["frames"] for r in ok)), 4)}
+
+
+def run_cluster(cfg: DictConfig, ws: Path) -> dict:
+    from vid2skill.extract.types import TrackSet
+    from vid2skill.skills.stage import build_library
+
+    tracks = TrackSet.load(ws / "extract" / "tracks")
+    library, failures = build_library(cfg.cluster, tracks)
+    library.config_hash = stable_hash(_section(cfg, "cluster"))
+    folder = library.save(ws / "skills")
+    atomic_write_json(ws / "skills" / "segmentation_failures.json", failures)
+    return {"version": library.version, "folder": str(folder), "skills": {n: len(c.members) for n, c in library.skills.items()}}
+
+
+def run_retarget(cfg: DictConfig, ws: Path) -> dict:
+    from vid2skill.retarget.stage import retarget
+    from vid2skill.skills.library import SkillLibrary
+
+    library = SkillLibrary.load(ws / "skills")
+    demosets = retarget(cfg.retarget, cfg.robot, library, list(cfg.skill.keys()))
+    if not demosets:
+        raise Vid2SkillError(f"retarget: none of the library's skills {sorted(library.skills)} has a simulated task "
+                             f"in skill= ({sorted(cfg.skill.keys())})")
+    out = ws / "retarget" / str(cfg.robot.name)
+    for name, ds in demosets.items():
+        ds.save(out / name)
+    atomic_write_json(out / "index.json", sorted(demosets))
+    return {"skills": sorted(demosets), "library_version": library.version}
+
+
+def run_train(cfg: DictConfig, ws: Path) -> dict:
+    from vid2skill.policy.checkpoint import save_checkpoint
+    from vid2skill.policy.registry import POLICIES
+    from vid2skill.retarget.demos import DemoSet
+
+    index = ws / "retarget" / str(cfg.robot.name) / "index.json"
+    if not index.exists():
+        raise ArtifactError(f"no retargeted demos at {index}; run `vid2skill retarget` first")
+    name = str(cfg.policy.name)
+    if name not in POLICIES:
+        raise Vid2SkillError(f"policy.name={name!r} is not a known policy; choose one of {sorted(POLICIES)}")
+    entry = POLICIES[name]
+    policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
+    out = {}
+    for skill in json.loads(index.read_text()):
+        demos = DemoSet.load(index.parent / skill)
+        model, stats = entry.train(demos.demos, policy_cfg)
+        folder = save_checkpoint(ws / "policies" / str(cfg.robot.name) / skill, policy_cfg.epochs, name, model, policy_cfg, stats)
+        out[skill] = {"checkpoint": str(folder), **stats}
+        log.info("train: %s on %d demos, loss %.4f -> %.4f", skill, stats["demos"], stats["first_loss"], stats["final_loss"])
+    return out
+
+
+def run_evaluate(cfg: DictConfig, ws: Path) -> dict:
+    from vid2skill.sim.evaluate import evaluate
+
+    return evaluate(cfg, ws)
+
+
+STAGES: dict[str, Stage] = {
+    s.name: s
+    for s in [
+        Stage("ingest", "ingest", None, ("source",), run_ingest),
+        Stage("extract", "extract", "ingest", ("extract",), run_extract),
+        Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
+        Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill"), run_retarget),
+        Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
+        Stage("evaluate", "eval", "train", ("sim", "skill", "robot"), run_evaluate),
+    ]
+}
+
+
+def _marker(ws: Path, stage: Stage) -> Path:
+    return ws / stage.folder / "_stage.json"
+
+
+def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
+    upstream = None
+    if stage.upstream:
+        m = _marker(ws, STAGES[stage.upstream])
+        if not m.exists():
+            raise ArtifactError(f"{stage.name} needs the {stage.upstream} stage's output in {ws}; "
+                                f"run `vid2skill {stage.upstream} workspace={ws}` (or `vid2skill demo`) first")
+        upstream = json.loads(m.read_text())["key"]
+    return stable_hash({"schema": SCHEMA, "stage": stage.name, "upstream": upstream,
+                        "cfg": {k: _section(cfg, k) for k in stage.config_keys}})
+
+
+def run_stage(cfg: DictConfig, name: str) -> dict:
+    """Run one stage unless its inputs and configuration are unchanged; returns its summary."""
+    stage = STAGES[name]
+    ws = _ws(cfg)
+    key = stage_key(cfg, stage, ws)
+    marker = _marker(ws, stage)
+    if not cfg.force and marker.exists():
+        done = json.loads(marker.read_text())
+        if done.get("key") == key:
+            log.info("%-8s up to date (inputs and config unchanged); skipped", name)
+            return done["summary"]
+    t0 = time.time()
+    summary = stage.run(cfg, ws)
+    atomic_write_json(marker, {"key": key, "summary": summary, "seconds": round(time.time() - t0, 1),
+                               "config": {k: _section(cfg, k) for k in stage.config_keys}})
+    log.info("%-8s done in %.1f s: %s", name, time.time() - t0, _short(summary))
+    return summary
+
+
+def _short(summary: dict) -> str:
+    text = json.dumps(summary, default=str)
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def run_demo(cfg: DictConfig) -> dict:
+    """Every stage in order: the whole pipeline end to end."""
+    return {name: run_stage(cfg, name) for name in STAGES}

@@ -1,0 +1,114 @@
+"""Retargeting human contact-frame motions to a robot arm.
+
+A skill's human trajectories are displacements of the hand from the grasp point, in the contact
+frame. A scene defines the same frame from the object (for a drawer: origin at the handle, x into
+the drawer, z up), so the end-effector path is ``T_world_contact * p_contact`` with the gripper
+holding its grasp orientation. IK (damped least squares, joint limits, rest-posture null space)
+turns that path into joint trajectories, checked for reach errors, limits and smoothness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vid2skill.artifacts import read_artifact, write_artifact
+from vid2skill.geometry import apply_T
+from vid2skill.physics.robot import Kinematics
+
+DEMO_SCHEMA = 1
+
+
+@dataclass
+class RobotDemo:
+    """One retargeted demonstration, sampled at the control rate (T steps).
+
+    Attributes:
+        clip: the human clip it came from.
+        ee_contact_m: (T, 3) end-effector displacement from the grasp point, contact frame.
+        gripper_closed: (T,) bool, gripper command per step (closed while manipulating, open at the end).
+        q_nominal: (T, n_joints) joint angles reaching the path in the nominal scene.
+        ik_error_m: (T,) position error of that IK solution.
+    """
+
+    clip: str
+    ee_contact_m: np.ndarray
+    gripper_closed: np.ndarray
+    q_nominal: np.ndarray
+    ik_error_m: np.ndarray
+
+    def __post_init__(self):
+        T = len(self.ee_contact_m)
+        if not (len(self.gripper_closed) == len(self.q_nominal) == len(self.ik_error_m) == T):
+            raise ValueError(f"RobotDemo {self.clip}: arrays must all have {T} steps")
+
+
+@dataclass
+class DemoSet:
+    """The retargeted demonstrations of one skill on one robot, with the retarget report."""
+
+    skill: str
+    robot: str
+    control_hz: float
+    demos: list[RobotDemo]
+    report: dict = field(default_factory=dict)
+
+    def save(self, path: str | Path) -> None:
+        arrays = {}
+        for i, d in enumerate(self.demos):
+            for k in ("ee_contact_m", "gripper_closed", "q_nominal", "ik_error_m"):
+                arrays[f"{i}/{k}"] = getattr(d, k)
+        meta = {"skill": self.skill, "robot": self.robot, "control_hz": self.control_hz,
+                "clips": [d.clip for d in self.demos], "report": self.report}
+        write_artifact(path, "DemoSet", DEMO_SCHEMA, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "DemoSet":
+        meta, arrays = read_artifact(path, "DemoSet", DEMO_SCHEMA)
+        demos = [
+            RobotDemo(clip, *(arrays[f"{i}/{k}"] for k in ("ee_contact_m", "gripper_closed", "q_nominal", "ik_error_m")))
+            for i, clip in enumerate(meta["clips"])
+        ]
+        return cls(meta["skill"], meta["robot"], meta["control_hz"], demos, meta["report"])
+
+
+def resample_to_rate(path: np.ndarray, duration_s: float, control_hz: float) -> np.ndarray:
+    """Resample an (N, 3) path spanning ``duration_s`` to one sample per control step."""
+    steps = max(2, int(round(duration_s * control_hz)) + 1)
+    s_old = np.linspace(0, 1, len(path))
+    s_new = np.linspace(0, 1, steps)
+    return np.stack([np.interp(s_new, s_old, path[:, k]) for k in range(path.shape[1])], axis=1)
+
+
+def retarget_path(
+    kin: Kinematics, path_contact: np.ndarray, T_world_contact: np.ndarray, R_grasp: np.ndarray,
+    hold_steps: int,
+) -> RobotDemo:
+    """Joint trajectory for one contact-frame path in a scene; the gripper opens for ``hold_steps`` at the end."""
+    path = np.concatenate([path_contact, np.repeat(path_contact[-1:], hold_steps, axis=0)])
+    world = apply_T(T_world_contact, path)
+    q = None
+    qs, errs = [], []
+    for p in world:
+        q, err, _ = kin.ik(p, R_grasp, q_seed=q)
+        qs.append(q)
+        errs.append(err)
+    gripper = np.ones(len(path), dtype=bool)
+    gripper[len(path_contact):] = False
+    return RobotDemo("", path, gripper, np.array(qs), np.array(errs))
+
+
+def demo_report(demos: list[RobotDemo], lower: np.ndarray, upper: np.ndarray, reach_tol_m: float) -> dict:
+    """Per-clip checks: IK error, joint-limit violations and the largest joint step (smoothness)."""
+    per_clip = []
+    for d in demos:
+        viol = int(((d.q_nominal < lower - 1e-6) | (d.q_nominal > upper + 1e-6)).sum())
+        step = float(np.abs(np.diff(d.q_nominal, axis=0)).max()) if len(d.q_nominal) > 1 else 0.0
+        per_clip.append({
+            "clip": d.clip, "steps": len(d.q_nominal), "max_ik_error_m": round(float(d.ik_error_m.max()), 4),
+            "mean_ik_error_m": round(float(d.ik_error_m.mean()), 4), "unreachable_steps": int((d.ik_error_m > reach_tol_m).sum()),
+            "joint_limit_violations": viol, "max_joint_step_rad": round(step, 4),
+        })
+    return {"clips": per_clip}

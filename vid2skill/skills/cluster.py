@@ -1,0 +1,60 @@
+"""Grouping contact-frame trajectories into skills without labels, then naming the groups."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.metrics import silhouette_score
+
+from vid2skill.skills.segment import ContactTrajectory
+
+
+def trajectory_features(trajs: list[ContactTrajectory], points: int) -> np.ndarray:
+    """(N, points * 3 + 1) camera-invariant features: the displacement path and the log duration."""
+    feats = []
+    for tr in trajs:
+        idx = np.linspace(0, len(tr.position_m) - 1, points).round().astype(int)
+        feats.append(np.concatenate([tr.position_m[idx].ravel(), [np.log(max(tr.duration_s, 1e-2)) * 0.05]]))
+    return np.asarray(feats)
+
+
+def cluster(features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward") -> tuple[np.ndarray, dict]:
+    """Agglomerative clustering with the number of clusters chosen by silhouette.
+
+    Returns (labels (N,), {"k": chosen k, "silhouette": {k: score}}). With fewer than
+    ``k_min + 1`` samples, everything is one cluster.
+    """
+    n = len(features)
+    if n <= k_min:
+        return np.zeros(n, dtype=int), {"k": 1, "silhouette": {}}
+    scores, labelings = {}, {}
+    for k in range(k_min, min(k_max, n - 1) + 1):
+        labels = AgglomerativeClustering(n_clusters=k, linkage=linkage).fit_predict(features)
+        scores[k] = float(silhouette_score(features, labels))
+        labelings[k] = labels
+    k = max(scores, key=scores.get)
+    return labelings[k], {"k": k, "silhouette": scores}
+
+
+def motion_signature(trajs: list[ContactTrajectory]) -> str:
+    """A name for an unlabelled cluster from its mean motion in the contact frame."""
+    end = np.mean([t.position_m[-1] for t in trajs], axis=0)
+    along = end[0]
+    if abs(along) >= max(abs(end[1]), abs(end[2])):
+        return "pull" if along < 0 else "push"
+    return "lift" if end[2] > 0 else "lower"
+
+
+def name_clusters(labels: np.ndarray, weak_labels: list[str | None], trajs: list[ContactTrajectory]) -> dict[int, str]:
+    """Majority weak label per cluster where labels exist, else a motion signature; names are unique."""
+    names: dict[int, str] = {}
+    used: Counter = Counter()
+    for c in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == c)
+        votes = Counter(weak_labels[i] for i in members if weak_labels[i])
+        name = votes.most_common(1)[0][0] if votes else motion_signature([trajs[i] for i in members])
+        used[name] += 1
+        names[c] = name if used[name] == 1 else f"{name}_{used[name]}"
+    return names

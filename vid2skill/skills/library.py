@@ -1,0 +1,100 @@
+"""The versioned skill library: one card per skill, each version in its own folder.
+
+Layout: ``<workspace>/skills/v0001/library.{json,npz}``, ``v0002/...``; ``LATEST`` names the newest.
+A new version is written in full under a fresh folder name before ``LATEST`` moves, so an
+interrupted write never damages an older version, and old versions stay readable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from vid2skill.artifacts import atomic_write_text, read_artifact, write_artifact
+from vid2skill.errors import ArtifactError
+
+LIBRARY_SCHEMA = 1
+
+
+@dataclass
+class SkillCard:
+    """One skill: its members (with provenance), prototype, statistics and what was made from it.
+
+    ``trajectories`` maps clip id to its (N, 3) contact-frame wrist path; ``prototype`` is their mean.
+    """
+
+    name: str
+    members: list[dict]  # {clip, source, path, label}
+    trajectories: dict[str, np.ndarray]
+    durations_s: dict[str, float]
+    stats: dict = field(default_factory=dict)
+    made: dict = field(default_factory=dict)  # {"demos": ..., "policy": ..., "stale": bool}
+
+    @property
+    def prototype(self) -> np.ndarray:
+        return np.mean(list(self.trajectories.values()), axis=0)
+
+
+@dataclass
+class SkillLibrary:
+    version: int
+    skills: dict[str, SkillCard]
+    clustering: dict = field(default_factory=dict)  # k, silhouette, assignment per clip
+    config_hash: str = ""
+
+    def save(self, root: str | Path) -> Path:
+        """Write this library as the next version under ``root`` and point LATEST at it."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        self.version = latest_version(root) + 1
+        folder = root / f"v{self.version:04d}"
+        arrays, cards = {}, {}
+        for name, card in self.skills.items():
+            cards[name] = {"members": card.members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made}
+            for clip, traj in card.trajectories.items():
+                arrays[f"{name}/{clip}"] = traj
+        write_artifact(
+            folder / "library", "SkillLibrary", LIBRARY_SCHEMA,
+            {"version": self.version, "skills": cards, "clustering": self.clustering, "config_hash": self.config_hash},
+            arrays,
+        )
+        atomic_write_text(root / "LATEST", f"v{self.version:04d}\n")
+        return folder
+
+    @classmethod
+    def load(cls, root: str | Path, version: int | None = None) -> "SkillLibrary":
+        root = Path(root)
+        if version is None:
+            version = latest_version(root)
+            if version == 0:
+                raise ArtifactError(f"no skill library under {root}; run `vid2skill cluster` first")
+        meta, arrays = read_artifact(root / f"v{version:04d}" / "library", "SkillLibrary", LIBRARY_SCHEMA)
+        skills = {}
+        for name, card in meta["skills"].items():
+            trajs = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.split("/", 1)[0] == name}
+            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"])
+        return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
+
+
+def latest_version(root: str | Path) -> int:
+    """Newest complete version under root (0 if none); trusts LATEST only if its folder is complete."""
+    root = Path(root)
+    versions = sorted(int(p.name[1:]) for p in root.glob("v[0-9][0-9][0-9][0-9]") if (p / "library.json").exists())
+    latest = root / "LATEST"
+    if latest.exists():
+        name = latest.read_text().strip()
+        if (root / name / "library.json").exists():
+            return max(int(name[1:]), versions[-1] if versions else 0)
+    return versions[-1] if versions else 0
+
+
+def summary_stats(trajs: list[np.ndarray], durations: list[float]) -> dict:
+    ends = np.array([t[-1] for t in trajs])
+    return {
+        "clips": len(trajs),
+        "mean_end_m": np.round(ends.mean(axis=0), 4).tolist(),
+        "std_end_m": np.round(ends.std(axis=0), 4).tolist(),
+        "mean_duration_s": round(float(np.mean(durations)), 3),
+    }

@@ -1,0 +1,111 @@
+"""Cutting a hand track into reach, grasp-and-manipulate and release, and expressing it in the contact frame.
+
+The contact frame is camera-independent: its origin is the wrist where the hand closes, its x axis
+the direction of the manipulation motion signed to agree with the reach (so "into the object" is
++x: a pull has negative x, a push positive), its z axis the camera's up direction made orthogonal
+to x. One human motion then applies to any object pose once the scene gives the same frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vid2skill.errors import Vid2SkillError
+from vid2skill.extract.types import HandTrack
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Frame indices (into the track) of a grasp: the hand closes at ``grasp`` and opens at ``release``."""
+
+    reach_start: int
+    grasp: int
+    release: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ContactTrajectory:
+    """The manipulation of one clip in its contact frame.
+
+    Attributes:
+        position_m: (N, 3) wrist position relative to the grasp point, contact frame, resampled to N.
+        aperture_m: (N,) grasp aperture over the same samples.
+        duration_s: time from grasp to release.
+        R_cam_contact: (3, 3) contact frame axes in the camera frame.
+        segments: where the grasp was found in the track.
+    """
+
+    position_m: np.ndarray
+    aperture_m: np.ndarray
+    duration_s: float
+    R_cam_contact: np.ndarray
+    segments: Segments
+
+
+def _longest_run(mask: np.ndarray) -> tuple[int, int]:
+    """(start, end inclusive) of the longest run of True; (-1, -1) if none."""
+    best, start = (-1, -1), None
+    for i, m in enumerate(np.append(mask, False)):
+        if m and start is None:
+            start = i
+        elif not m and start is not None:
+            if i - 1 - start > best[1] - best[0]:
+                best = (start, i - 1)
+            start = None
+    return best
+
+
+def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int) -> Segments:
+    """The longest run of valid frames in which the aperture is in the closed part of its range."""
+    v = track.valid & np.isfinite(track.aperture_m)
+    if v.sum() < min_grasp_frames:
+        raise Vid2SkillError(f"clip {track.clip_id}: only {int(v.sum())} valid frames; cannot find a grasp")
+    a = track.aperture_m
+    lo, hi = np.percentile(a[v], 5), np.percentile(a[v], 95)
+    if hi - lo < min_aperture_range_m:
+        raise Vid2SkillError(
+            f"clip {track.clip_id}: the grasp aperture barely changes ({100 * (hi - lo):.1f} cm < "
+            f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
+        )
+    closed = v & (a < lo + closed_fraction * (hi - lo))
+    g, r = _longest_run(closed)
+    if g < 0 or r - g + 1 < min_grasp_frames:
+        raise Vid2SkillError(f"clip {track.clip_id}: no closed-hand run of {min_grasp_frames}+ frames")
+    valid_idx = np.flatnonzero(v)
+    return Segments(int(valid_idx[0]), int(g), int(r), int(valid_idx[-1]))
+
+
+def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
+    """Segment a track and express its manipulation in the contact frame, resampled to ``cfg.resample``."""
+    seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames)
+    p = track.wrist_pos_cam
+    origin = p[seg.grasp]
+    move = p[seg.grasp : seg.release + 1]
+    ok = np.isfinite(move).all(axis=1)
+    rel = move[ok] - origin
+    # Principal direction of the manipulation (a line for slides, the chord of an arc for hinges).
+    _, _, vt = np.linalg.svd(rel - rel.mean(axis=0), full_matrices=False)
+    x = vt[0]
+    n_reach = max(2, int(round(cfg.reach_window_s * track.fps)))
+    before = p[max(seg.reach_start, seg.grasp - n_reach) : seg.grasp + 1]
+    before = before[np.isfinite(before).all(axis=1)]
+    reach_dir = before[-1] - before[0] if len(before) >= 2 else -rel[-1]
+    if np.dot(x, reach_dir) < 0:
+        x = -x
+    up = np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downwards
+    z = up - np.dot(up, x) * x
+    if np.linalg.norm(z) < 1e-3:
+        z = np.array([0.0, 0.0, -1.0]) - x[2] * x
+    z = z / np.linalg.norm(z)
+    R = np.stack([x, np.cross(z, x), z], axis=1)
+    local = (p[seg.grasp : seg.release + 1] - origin) @ R
+    t = np.flatnonzero(np.isfinite(local).all(axis=1))
+    s = np.linspace(t[0], t[-1], cfg.resample)
+    pos = np.stack([np.interp(s, t, local[t, k]) for k in range(3)], axis=1)
+    ap = track.aperture_m[seg.grasp : seg.release + 1]
+    at = np.flatnonzero(np.isfinite(ap))
+    aperture = np.interp(s, at, ap[at])
+    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg)

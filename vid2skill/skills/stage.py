@@ -1,0 +1,52 @@
+"""The cluster stage: segment each track, cluster the manipulations, name the clusters, write a library version."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+import numpy as np
+
+from vid2skill.errors import Vid2SkillError
+from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
+from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
+from vid2skill.skills.segment import contact_trajectory
+
+log = logging.getLogger(__name__)
+
+
+def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
+    """Cluster the tracks' manipulations into skills. Labels are used only to name clusters.
+
+    Returns the library and the clips that could not be segmented (with why).
+    """
+    trajs, records, failures = [], [], []
+    for rec in tracks.ok():
+        try:
+            track = HandTrack.load(rec["track"])
+            trajs.append(contact_trajectory(track, cfg))
+            records.append(rec)
+        except Vid2SkillError as e:
+            failures.append({"clip": rec["clip"], "error": str(e)})
+    if not trajs:
+        raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
+    feats = trajectory_features(trajs, cfg.feature_points)
+    labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage)
+    weak = [r.get("label") for r in records] if cfg.use_labels_for_names else [None] * len(records)
+    names = name_clusters(labels, weak, trajs)
+    skills = {}
+    for c, name in names.items():
+        idx = np.flatnonzero(labels == c)
+        members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"]} for i in idx]
+        card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
+        durations = {records[i]["clip"]: trajs[i].duration_s for i in idx}
+        skills[name] = SkillCard(name, members, card_trajs, durations,
+                                 summary_stats(list(card_trajs.values()), list(durations.values())))
+    assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
+    lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
+    log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),
+             ", ".join(f"{n} ({len(c.members)})" for n, c in skills.items()))
+    if failures:
+        log.warning("cluster: %d clips not segmented: %s", len(failures), Counter(f["error"].split(":")[-1] for f in failures))
+    return lib, failures
