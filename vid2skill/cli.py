@@ -33,7 +33,7 @@ STAGE_NAMES = ("ingest", "extract", "cluster", "retarget", "train", "evaluate", 
 log = logging.getLogger("vid2skill")
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+@hydra.main(version_base="1.3", config_path="pkg://vid2skill.conf", config_name="config")
 def _hydra_entry(cfg: DictConfig) -> None:
     from vid2skill.pipeline import run_demo, run_stage
 
@@ -43,7 +43,6 @@ def _hydra_entry(cfg: DictConfig) -> None:
         else:
             run_stage(cfg, str(cfg.stage))
     except Vid2SkillError as e:
-        log.error("%s", e)
         print(f"vid2skill {cfg.stage}: error: {e}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:

@@ -45,11 +45,17 @@ def fill_gaps(x: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarra
     return flat.reshape(out.shape), filled
 
 
-def one_euro(x: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float, d_cutoff_hz: float = 1.0) -> np.ndarray:
+def one_euro(x: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float,
+             d_cutoff_hz: float = 1.0, zero_phase: bool = False) -> np.ndarray:
     """One-Euro filter (Casiez et al., CHI 2012) over each run of valid frames of x (T, D).
 
-    Speed-adaptive low-pass: heavy smoothing when the hand is still, little lag when it moves.
+    Speed-adaptive low-pass: heavy smoothing when the hand is still, less lag when it moves. A
+    causal first-order filter still lags by about 1 / (2 pi cutoff); offline, ``zero_phase`` runs it
+    forward and then backward over the result (as filtfilt does), which cancels the lag.
     """
+    if zero_phase:
+        forward = one_euro(x, valid, fps, min_cutoff_hz, beta, d_cutoff_hz)
+        return one_euro(forward[::-1], valid[::-1], fps, min_cutoff_hz, beta, d_cutoff_hz)[::-1].copy()
     out = np.array(x, dtype=np.float64, copy=True)
     dt = 1.0 / fps
 
@@ -75,7 +81,8 @@ def one_euro(x: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float,
     return out
 
 
-def smooth_rotations(R: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float) -> np.ndarray:
+def smooth_rotations(R: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float,
+                     zero_phase: bool = True) -> np.ndarray:
     """One-Euro smoothing of rotations (T, 3, 3) through sign-aligned quaternions."""
     out = R.copy()
     idx = np.flatnonzero(valid)
@@ -87,7 +94,7 @@ def smooth_rotations(R: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz
     q[1:] *= flips[:, None]
     full = np.full((len(R), 4), np.nan)
     full[idx] = q
-    sm = one_euro(full, valid, fps, min_cutoff_hz, beta)
+    sm = one_euro(full, valid, fps, min_cutoff_hz, beta, zero_phase=zero_phase)
     out[idx] = Rotation.from_quat(sm[idx] / np.linalg.norm(sm[idx], axis=1, keepdims=True)).as_matrix()
     return out
 

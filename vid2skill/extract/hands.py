@@ -146,10 +146,11 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     wrist, valid_f = fill_gaps(wrist, valid, cfg.max_gap_frames)
     aperture, _ = fill_gaps(aperture, valid, cfg.max_gap_frames)
     R_filled, _ = fill_gaps(R, valid, cfg.max_gap_frames)
-    wrist = one_euro(wrist, valid_f, fps, cfg.one_euro_min_cutoff_hz, cfg.one_euro_beta)
-    aperture = one_euro(aperture[:, None], valid_f, fps, cfg.one_euro_min_cutoff_hz, cfg.one_euro_beta)[:, 0]
+    smooth = dict(min_cutoff_hz=cfg.one_euro_min_cutoff_hz, beta=cfg.one_euro_beta, zero_phase=cfg.zero_phase)
+    wrist = one_euro(wrist, valid_f, fps, **smooth)
+    aperture = one_euro(aperture[:, None], valid_f, fps, **smooth)[:, 0]
     R_filled[~valid_f] = np.eye(3)
-    R_sm = smooth_rotations(R_filled, valid_f, fps, cfg.one_euro_min_cutoff_hz, cfg.one_euro_beta)
+    R_sm = smooth_rotations(R_filled, valid_f, fps, **smooth)
 
     return HandTrack(
         clip_id=clip.clip_id, fps=fps, width=info.width, height=info.height, intrinsics=intrinsics,

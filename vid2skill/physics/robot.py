@@ -184,12 +184,18 @@ class Kinematics:
         return np.vstack([np.array(lin)[:, self._arm_idx], np.array(ang)[:, self._arm_idx]])
 
     def ik(self, position, R_grasp, q_seed=None, iterations: int = 100, tol_m: float = 1e-3,
-           tol_rad: float = 1e-2, damping: float = 0.05, null_gain: float = 0.1) -> tuple[np.ndarray, float, float]:
-        """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad)."""
+           tol_rad: float = 1e-2, damping: float = 0.02, null_gain: float = 0.05,
+           restart: bool = True) -> tuple[np.ndarray, float, float]:
+        """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad).
+
+        With ``restart`` the solver retries from the rest posture when the seed stalls; a controller
+        tracking a path passes ``restart=False`` so that the arm never jumps to another IK branch.
+        """
         lo, hi = self.robot.lower, self.robot.upper
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
         seeds = [np.asarray(q_seed, dtype=np.float64)] if q_seed is not None else []
-        seeds.append(rest)
+        if restart or not seeds:
+            seeds.append(rest)
         best = (rest, np.inf, np.inf)
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
         for seed in seeds:

@@ -62,9 +62,15 @@ class Rollout:
             frames: list[np.ndarray] = []
             camera = _video_camera(cfg, T_wc, base) if video_path else None
 
-            def drive(target_world: np.ndarray, n_steps: int) -> float:
-                q, err, _ = kin.ik(target_world - base, R_grasp, q_seed=robot.joint_positions())
-                robot.command_arm(q)
+            max_joint_step = self.spec.max_joint_speed / cfg.control_hz
+
+            def drive(target_world: np.ndarray, n_steps: int, free_space: bool = False) -> float:
+                """Track a target. In free space (the oracle reach) IK may restart from the rest posture;
+                in contact it stays on its branch and the joint step is speed-limited, so that the
+                arm never swings across to another IK solution while holding the object."""
+                q_now = robot.joint_positions()
+                q, err, _ = kin.ik(target_world - base, R_grasp, q_seed=q_now, restart=free_space)
+                robot.command_arm(q if free_space else q_now + np.clip(q - q_now, -max_joint_step, max_joint_step))
                 for i in range(n_steps):
                     scene.step()
                     if camera is not None and i % cfg.video.every_steps == 0:
@@ -75,29 +81,28 @@ class Rollout:
             pre = apply_T(T_wc, np.array([-cfg.pregrasp_m, 0.0, 0.0]))
             for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
                 ee, _ = robot.ee_pose()
-                drive(ee + s * (pre - ee) if s < 1 else pre, steps_per_control)
+                drive(ee + s * (pre - ee) if s < 1 else pre, steps_per_control, free_space=True)
             for s in np.linspace(0, 1, cfg.approach_waypoints)[1:]:
-                drive(apply_T(T_wc, np.array([-cfg.pregrasp_m * (1 - s), 0.0, 0.0])), steps_per_control)
-            drive(T_wc[:3, 3], steps_per_control * 3)
+                drive(apply_T(T_wc, np.array([-cfg.pregrasp_m * (1 - s), 0.0, 0.0])), steps_per_control, free_space=True)
+            drive(T_wc[:3, 3], steps_per_control * 3, free_space=True)
             robot.gripper(open_=False)
             scene.step(cfg.grasp_settle_steps)
             grasp_error = float(np.linalg.norm(robot.ee_pose()[0] - T_wc[:3, 3]))
 
             target_c = apply_T(T_cw, robot.ee_pose()[0])
             released_at = None
-            horizon = cfg.horizon_steps
-            for t in range(horizon):
+            for t in range(cfg.horizon_steps):
                 ee_c = apply_T(T_cw, robot.ee_pose()[0])
-                step, keep_closed = policy(np.concatenate([ee_c, [min(t / horizon, 1.0)]]))
+                step, keep_closed = policy(ee_c)
                 if not keep_closed:
                     released_at = t
                     break
-                target_c = target_c + step
+                target_c = ee_c + step  # delta end-effector control from the measured pose
                 drive(apply_T(T_wc, target_c), steps_per_control)
+            # The human's timing ignores the arm's tracking lag: let it reach the last target first.
+            drive(apply_T(T_wc, target_c), cfg.pre_release_settle_steps)
             robot.gripper(open_=True)
             scene.step(cfg.release_settle_steps)
-            # Back off so that the success test sees the object as the robot leaves it.
-            drive(apply_T(T_wc, target_c + np.array([-cfg.retreat_m, 0.0, 0.0])), steps_per_control * 2)
             success = task.is_success()
             result = {
                 "seed": seed, "success": bool(success), "steps": t + 1, "released_at": released_at,

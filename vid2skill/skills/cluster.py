@@ -20,22 +20,46 @@ def trajectory_features(trajs: list[ContactTrajectory], points: int) -> np.ndarr
     return np.asarray(feats)
 
 
-def cluster(features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward") -> tuple[np.ndarray, dict]:
+def cluster(features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward", min_size: int = 1) -> tuple[np.ndarray, dict]:
     """Agglomerative clustering with the number of clusters chosen by silhouette.
 
-    Returns (labels (N,), {"k": chosen k, "silhouette": {k: score}}). With fewer than
-    ``k_min + 1`` samples, everything is one cluster.
+    Clusters smaller than ``min_size`` are outliers rather than skills (one badly tracked clip
+    must not found a skill): they are merged into the nearest larger cluster, and k is chosen
+    among the partitions that remain. Returns (labels (N,), {"k": chosen k, "silhouette": {k: score}}).
+    With fewer than ``k_min + 1`` samples, everything is one cluster.
     """
     n = len(features)
     if n <= k_min:
         return np.zeros(n, dtype=int), {"k": 1, "silhouette": {}}
     scores, labelings = {}, {}
     for k in range(k_min, min(k_max, n - 1) + 1):
-        labels = AgglomerativeClustering(n_clusters=k, linkage=linkage).fit_predict(features)
+        labels = _merge_small(features, AgglomerativeClustering(n_clusters=k, linkage=linkage).fit_predict(features), min_size)
+        if len(set(labels.tolist())) < 2:
+            continue
+        labels = np.unique(labels, return_inverse=True)[1]
+        k_eff = int(labels.max() + 1)
+        if k_eff in scores:
+            continue
+        k = k_eff
         scores[k] = float(silhouette_score(features, labels))
         labelings[k] = labels
+    if not scores:
+        return np.zeros(n, dtype=int), {"k": 1, "silhouette": {}}
     k = max(scores, key=scores.get)
     return labelings[k], {"k": k, "silhouette": scores}
+
+
+def _merge_small(features: np.ndarray, labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Reassign members of clusters below ``min_size`` to the nearest centroid of a larger cluster."""
+    labels = labels.copy()
+    sizes = np.bincount(labels)
+    big = [c for c in range(len(sizes)) if sizes[c] >= min_size]
+    if not big or len(big) == len(sizes):
+        return labels
+    centroids = np.stack([features[labels == c].mean(axis=0) for c in big])
+    for i in np.flatnonzero(~np.isin(labels, big)):
+        labels[i] = big[int(np.argmin(np.linalg.norm(centroids - features[i], axis=1)))]
+    return labels
 
 
 def motion_signature(trajs: list[ContactTrajectory]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import binary_closing
 
 from vid2skill.errors import Vid2SkillError
 from vid2skill.extract.types import HandTrack
@@ -58,8 +59,13 @@ def _longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int) -> Segments:
-    """The longest run of valid frames in which the aperture is in the closed part of its range."""
+def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
+               bridge_frames: int = 0) -> Segments:
+    """The longest run of valid frames in which the aperture is in the closed part of its range.
+
+    Open flickers of up to ``bridge_frames`` inside a grasp (landmark noise on a closed fist) are
+    bridged before the run is taken.
+    """
     v = track.valid & np.isfinite(track.aperture_m)
     if v.sum() < min_grasp_frames:
         raise Vid2SkillError(f"clip {track.clip_id}: only {int(v.sum())} valid frames; cannot find a grasp")
@@ -71,6 +77,8 @@ def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: f
             f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
         )
     closed = v & (a < lo + closed_fraction * (hi - lo))
+    if bridge_frames > 0:
+        closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
     g, r = _longest_run(closed)
     if g < 0 or r - g + 1 < min_grasp_frames:
         raise Vid2SkillError(f"clip {track.clip_id}: no closed-hand run of {min_grasp_frames}+ frames")
@@ -78,9 +86,33 @@ def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: f
     return Segments(int(valid_idx[0]), int(g), int(r), int(valid_idx[-1]))
 
 
+def _pixels_wrist(track: HandTrack) -> np.ndarray:
+    """(T, 2) image-plane wrist path, gaps filled by interpolation."""
+    w = track.landmarks_px[:, 0, :]
+    ok = np.isfinite(w).all(axis=1)
+    if ok.sum() < 2:
+        return np.full_like(w, np.nan)
+    t = np.arange(len(w))
+    return np.stack([np.interp(t, t[ok], w[ok, k]) for k in range(2)], axis=1)
+
+
+def _displacement(path: np.ndarray, a: int, b: int) -> np.ndarray | None:
+    """Median position over a few frames around b minus around a (robust to single-frame noise)."""
+    def around(i):
+        window = path[max(0, i - 2) : i + 3]
+        window = window[np.isfinite(window).all(axis=1)]
+        return np.median(window, axis=0) if len(window) else None
+
+    pa, pb = around(a), around(b)
+    if pa is None or pb is None or b <= a:
+        return None
+    return pb - pa
+
+
 def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     """Segment a track and express its manipulation in the contact frame, resampled to ``cfg.resample``."""
-    seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames)
+    bridge = int(round(cfg.bridge_gap_s * track.fps))
+    seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge)
     p = track.wrist_pos_cam
     origin = p[seg.grasp]
     move = p[seg.grasp : seg.release + 1]
@@ -89,11 +121,17 @@ def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     # Principal direction of the manipulation (a line for slides, the chord of an arc for hinges).
     _, _, vt = np.linalg.svd(rel - rel.mean(axis=0), full_matrices=False)
     x = vt[0]
+    # Sign: the manipulation runs into the object (+x) when it continues the reach. The 3-D cue
+    # suffers from monocular depth errors, the image-plane cue from views along the motion, so
+    # both vote with the cosine between reach and manipulation.
     n_reach = max(2, int(round(cfg.reach_window_s * track.fps)))
-    before = p[max(seg.reach_start, seg.grasp - n_reach) : seg.grasp + 1]
-    before = before[np.isfinite(before).all(axis=1)]
-    reach_dir = before[-1] - before[0] if len(before) >= 2 else -rel[-1]
-    if np.dot(x, reach_dir) < 0:
+    a = max(seg.reach_start, seg.grasp - n_reach)
+    vote = 0.0
+    for path in (p, _pixels_wrist(track)):
+        reach, manip = _displacement(path, a, seg.grasp), _displacement(path, seg.grasp, seg.release)
+        if reach is not None and manip is not None:
+            vote += float(np.dot(reach, manip) / (np.linalg.norm(reach) * np.linalg.norm(manip) + 1e-9))
+    if np.dot(x, rel[-1]) * vote < 0:
         x = -x
     up = np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downwards
     z = up - np.dot(up, x) * x

@@ -32,7 +32,8 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     if not trajs:
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
     feats = trajectory_features(trajs, cfg.feature_points)
-    labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage)
+    min_size = max(2, int(np.ceil(cfg.min_cluster_fraction * len(trajs))))
+    labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage, min_size)
     weak = [r.get("label") for r in records] if cfg.use_labels_for_names else [None] * len(records)
     names = name_clusters(labels, weak, trajs)
     skills = {}

@@ -20,7 +20,6 @@ class BCMLPConfig:
         noise_std_m: std of the state perturbation used for corrective labels (DART-style noise
             injection): a perturbed state is labelled with the step back to the demonstration.
         noise_copies: perturbed copies of each demonstration step.
-        horizon_steps: control steps after which the policy's phase input saturates at 1.
         max_step_m: actions are clipped to this displacement per control step.
         gripper_weight: weight of the gripper (release) loss against the motion loss.
         seed: torch and numpy seed for training.
@@ -34,7 +33,6 @@ class BCMLPConfig:
     weight_decay: float = 1e-5
     noise_std_m: float = 0.01
     noise_copies: int = 8
-    horizon_steps: int = 40
     max_step_m: float = 0.03
     gripper_weight: float = 0.5
     seed: int = 0
@@ -47,7 +45,5 @@ class BCMLPConfig:
             raise ConfigError("policy.epochs, policy.batch_size and policy.lr must be positive")
         if self.noise_std_m < 0 or self.noise_copies < 0:
             raise ConfigError("policy.noise_std_m and policy.noise_copies must be >= 0")
-        if self.horizon_steps < 2:
-            raise ConfigError(f"policy.horizon_steps must be >= 2 (got {self.horizon_steps})")
         if self.device not in ("cpu", "cuda", "auto"):
             raise ConfigError(f"policy.device must be cpu, cuda or auto (got {self.device!r})")

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def build_dataset(demos: list[RobotDemo], cfg: BCMLPConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observations (N, 4), EE steps (N, 3) and keep-closed labels (N,) from demonstrations.
+    """Observations (N, 3), EE steps (N, 3) and keep-closed labels (N,) from demonstrations.
 
     Each step t gives the clean pair (p_t, p_{t+1} - p_t) plus ``noise_copies`` perturbed states
     p_t + e labelled with p_{t+1} - (p_t + e): the step that returns to the demonstration.
@@ -25,13 +25,12 @@ def build_dataset(demos: list[RobotDemo], cfg: BCMLPConfig, rng: np.random.Gener
     for d in demos:
         p = d.ee_contact_m
         T = len(p)
-        phase = np.minimum(np.arange(T - 1) / cfg.horizon_steps, 1.0)
         nxt = p[1:]
         keep = d.gripper_closed[1:].astype(np.float64)
         for c in range(cfg.noise_copies + 1):
             noise = rng.normal(0, cfg.noise_std_m, size=(T - 1, 3)) if c else np.zeros((T - 1, 3))
             state = p[:-1] + noise
-            obs.append(np.column_stack([state, phase]))
+            obs.append(state)
             act.append(nxt - state)
             closed.append(keep)
     act_all = np.concatenate(act)

@@ -1,0 +1,43 @@
+"""Shared fixtures: configs composed with Hydra, a tiny synthetic workspace, the shared real data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
+
+SHARED_DATA = Path(os.environ.get("VID2SKILL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def make_cfg(overrides: list[str]):
+    """Compose the project's config as the CLI would (without running Hydra's app)."""
+    GlobalHydra.instance().clear()
+    with initialize_config_module("vid2skill.conf", version_base="1.3"):
+        return compose("config", overrides=overrides)
+
+
+@pytest.fixture
+def tiny_cfg(tmp_path):
+    return make_cfg([f"workspace={tmp_path / 'ws'}", "debug=tiny", "workers=1"])
+
+
+@pytest.fixture(scope="session")
+def synthetic_ws(tmp_path_factory):
+    """A workspace with tiny synthetic clips ingested and extracted (built once per test session)."""
+    from vid2skill.pipeline import run_stage
+
+    ws = tmp_path_factory.mktemp("synthetic_ws")
+    cfg = make_cfg([f"workspace={ws}", "debug=tiny", "workers=2", "source.seed=7000"])
+    run_stage(cfg, "ingest")
+    run_stage(cfg, "extract")
+    return ws, cfg
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (set VID2SKILL_SHARED_DATA to point at it)")
+    return SHARED_DATA

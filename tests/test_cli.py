@@ -1,0 +1,35 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import make_cfg
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+def _run(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "vid2skill.cli", *args], capture_output=True, text=True, timeout=120, **kw)
+
+
+def test_unknown_stage_and_key_fail_with_one_line(tmp_path):
+    r = _run("bogus")
+    assert r.returncode == 2 and "unknown stage 'bogus'" in r.stderr
+    r = _run("extract", f"workspace={tmp_path}", "extract.no_such_key=1")
+    assert r.returncode == 2
+    errors = [line for line in r.stderr.splitlines() if "vid2skill" in line]
+    assert len(errors) == 1 and "no_such_key" in errors[0]
+
+
+def test_stage_without_its_input_names_the_missing_stage(tmp_path):
+    r = _run("cluster", f"workspace={tmp_path}")
+    assert r.returncode == 1
+    assert "run `vid2skill extract" in r.stderr
+
+
+@pytest.mark.parametrize("group", sorted(p.name for p in CONF.iterdir() if p.is_dir() and not p.name.startswith("_")))
+def test_every_config_group_option_composes(group):
+    for option in sorted((CONF / group).glob("*.yaml")):
+        cfg = make_cfg([f"{group}={option.stem}"])
+        assert cfg[group] is not None if group != "debug" else cfg.source.clips_per_skill > 0

@@ -1,0 +1,43 @@
+import numpy as np
+import torch
+
+from vid2skill.policy.bc_mlp import BCMLPConfig, train_bc_mlp
+from vid2skill.policy.checkpoint import load_checkpoint, save_checkpoint
+from vid2skill.retarget.demos import RobotDemo
+
+
+def _demo(length_m: float, steps: int = 15) -> RobotDemo:
+    p = np.zeros((steps + 3, 3))
+    p[:steps, 0] = np.linspace(0, length_m, steps)
+    p[steps:, 0] = length_m
+    closed = np.ones(steps + 3, bool)
+    closed[steps:] = False
+    return RobotDemo("d", p, closed, np.zeros((steps + 3, 7)), np.zeros(steps + 3))
+
+
+def test_bc_learns_direction_and_release(tmp_path):
+    cfg = BCMLPConfig(hidden=[64, 64], epochs=150, noise_copies=4, device="cpu")
+    model, stats = train_bc_mlp([_demo(-0.2), _demo(-0.22), _demo(-0.18)], cfg)
+    assert stats["final_loss"] < stats["first_loss"]
+    step, closed = model.act(np.array([0.0, 0.0, 0.0]), cfg.max_step_m)
+    assert step[0] < -0.005 and closed  # pulls at the start
+    step, closed = model.act(np.array([0.02, 0.0, 0.0]), cfg.max_step_m)
+    assert step[0] < 0  # off the demonstrations it still heads back along them
+    _, closed_end = model.act(np.array([-0.2, 0.0, 0.0]), cfg.max_step_m)
+    assert not closed_end  # lets go at the end
+
+    save_checkpoint(tmp_path, 150, "bc_mlp", model, cfg, stats)
+    loaded, cfg2, _ = load_checkpoint(tmp_path)
+    obs = torch.tensor([[0.01, 0.0, 0.0]])
+    assert torch.allclose(model(obs)[0], loaded(obs)[0]) and cfg2 == cfg
+
+
+def test_config_rejects_bad_values():
+    import pytest
+
+    from vid2skill.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="policy.hidden"):
+        BCMLPConfig(hidden=[])
+    with pytest.raises(ConfigError, match="device"):
+        BCMLPConfig(device="tpu")

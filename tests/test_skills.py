@@ -1,0 +1,61 @@
+import numpy as np
+
+from vid2skill.extract.types import HandTrack
+from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
+from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
+from vid2skill.skills.segment import contact_trajectory
+
+from conftest import make_cfg
+
+
+def _track(direction: float, view_R: np.ndarray, fps: float = 30.0) -> HandTrack:
+    """A hand that reaches forward (+a), closes, moves by direction * 0.2 m along a, opens."""
+    a = np.array([0.0, 0.0, 1.0])  # approach: away from the camera
+    T = 90
+    p = np.zeros((T, 3))
+    p[:30] = np.linspace(-0.25, 0, 30)[:, None] * a
+    p[30:40] = 0
+    p[40:70] = np.linspace(0, direction * 0.2, 30)[:, None] * a
+    p[70:] = direction * 0.2 * a
+    p = p @ view_R.T + np.array([0.0, 0.1, 0.6])
+    aperture = np.full(T, 0.10)
+    aperture[34:72] = 0.03
+    R = np.tile(np.eye(3), (T, 1, 1))
+    return HandTrack("c", fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
+                     np.ones(T, bool), p, R, aperture, np.ones(T), np.zeros((T, 21, 2)))
+
+
+def test_contact_frame_sign_is_camera_independent():
+    cfg = make_cfg([]).cluster
+    for angle in (0.0, 0.6, -0.9):
+        c, s = np.cos(angle), np.sin(angle)
+        view = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+        pull = contact_trajectory(_track(-1, view), cfg)
+        push = contact_trajectory(_track(+1, view), cfg)
+        assert pull.position_m[-1, 0] < -0.15 and push.position_m[-1, 0] > 0.15
+        assert abs(pull.position_m[-1, 1]) < 0.02 and pull.segments.grasp < pull.segments.release
+
+
+def test_clustering_finds_two_groups_and_names_them():
+    rng = np.random.default_rng(0)
+    cfg = make_cfg([]).cluster
+    trajs = [contact_trajectory(_track(d, np.eye(3)), cfg) for d in [-1] * 4 + [1] * 4]
+    for t in trajs:
+        t.position_m[:] += rng.normal(0, 0.005, t.position_m.shape)
+    labels, info = cluster(trajectory_features(trajs, 16), 2, 5)
+    assert info["k"] == 2 and len(set(labels[:4])) == 1 and labels[0] != labels[4]
+    names = name_clusters(labels, ["open"] * 3 + [None] + ["close"] * 4, trajs)
+    assert sorted(names.values()) == ["close", "open"]
+    unnamed = name_clusters(labels, [None] * 8, trajs)
+    assert sorted(unnamed.values()) == ["pull", "push"]
+
+
+def test_library_versions_stay_readable(tmp_path):
+    card = SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0})
+    SkillLibrary(0, {"s": card}).save(tmp_path)
+    card2 = SkillCard("s", [{"clip": "a"}, {"clip": "b"}], {"a": np.zeros((4, 3)), "b": np.ones((4, 3))}, {"a": 1.0, "b": 2.0})
+    SkillLibrary(0, {"s": card2}).save(tmp_path)
+    assert latest_version(tmp_path) == 2
+    assert len(SkillLibrary.load(tmp_path, 1).skills["s"].members) == 1
+    latest = SkillLibrary.load(tmp_path)
+    assert latest.version == 2 and np.allclose(latest.skills["s"].prototype, 0.5)
