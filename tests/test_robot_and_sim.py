@@ -39,12 +39,12 @@ def _scripted(pull_m: float, steps: int):
     """A scripted expert in the contact frame: move pull_m along -x (or +x), then let go."""
     state = {"t": 0}
 
-    def policy(ee_contact):
+    def policy(target_contact):
         state["t"] += 1
         if state["t"] > steps:
             return np.zeros(3), False
         goal = -pull_m * state["t"] / steps
-        return np.array([goal - ee_contact[0], -ee_contact[1], -ee_contact[2]]), True
+        return np.array([goal - target_contact[0], -target_contact[1], -target_contact[2]]), True
     return policy
 
 

@@ -17,6 +17,7 @@ from typing import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
+from vid2skill import __version__
 from vid2skill.artifacts import atomic_write_json, stable_hash
 from vid2skill.errors import ArtifactError, Vid2SkillError
 
@@ -156,8 +157,11 @@ def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
         if not m.exists():
             raise ArtifactError(f"{stage.name} needs the {stage.upstream} stage's output in {ws}; "
                                 f"run `vid2skill {stage.upstream} workspace={ws}` (or `vid2skill demo`) first")
-        upstream = json.loads(m.read_text())["key"]
-    return stable_hash({"schema": SCHEMA, "stage": stage.name, "upstream": upstream,
+        done = json.loads(m.read_text())
+        # The upstream's run id changes whenever it reruns (even forced with the same key), so
+        # everything downstream of a rerun stage reruns too.
+        upstream = [done["key"], done.get("run")]
+    return stable_hash({"schema": SCHEMA, "version": __version__, "stage": stage.name, "upstream": upstream,
                         "cfg": {k: _section(cfg, k) for k in stage.config_keys}})
 
 
@@ -174,7 +178,7 @@ def run_stage(cfg: DictConfig, name: str) -> dict:
             return done["summary"]
     t0 = time.time()
     summary = stage.run(cfg, ws)
-    atomic_write_json(marker, {"key": key, "summary": summary, "seconds": round(time.time() - t0, 1),
+    atomic_write_json(marker, {"key": key, "run": f"{time.time_ns():x}", "summary": summary, "seconds": round(time.time() - t0, 1),
                                "config": {k: _section(cfg, k) for k in stage.config_keys}})
     log.info("%-8s done in %.1f s: %s", name, time.time() - t0, _short(summary))
     return summary

@@ -84,6 +84,27 @@ def _assign_tracks(per_frame: list[list[Detection]], gate_px: float) -> list[lis
     return tracks
 
 
+def _stitch(track: list[Detection | None], others: list[list[Detection | None]], gate_px: float) -> list[Detection | None]:
+    """Fill the chosen track's empty frames from other fragments that continue it.
+
+    A hand lost for a few frames and found again far from where it vanished starts a new
+    fragment; a detection of another fragment joins the chosen track where the track is empty and
+    the detection lies within ``gate_px`` of the track's nearest (in time) detection.
+    """
+    out = list(track)
+    seen = np.array([d is not None for d in track])
+    if not seen.any():
+        return out
+    times = np.flatnonzero(seen)
+    for t in np.flatnonzero(~seen):
+        near = times[np.argmin(np.abs(times - t))]
+        ref = track[near].px[WRIST]
+        cands = [o[t] for o in others if o[t] is not None and np.linalg.norm(o[t].px[WRIST] - ref) <= gate_px * (1 + abs(int(near) - int(t)) / 10)]
+        if cands:
+            out[t] = max(cands, key=lambda d: d.score)
+    return out
+
+
 def _activity(track: list[Detection | None], diag: float) -> float:
     """How much a hand acts in a clip: detected fraction plus wrist path length and aperture change."""
     dets = [d for d in track if d is not None]
@@ -117,7 +138,8 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     tracks = _assign_tracks(per_frame, cfg.track_gate_frac * diag)
     if not tracks:
         raise NoHandError(f"{clip.path}: no hand found in any of {len(frame_index)} frames; is a hand visible?")
-    track = max(tracks, key=lambda tr: _activity(tr, diag))
+    best = int(np.argmax([_activity(tr, diag) for tr in tracks]))
+    track = _stitch(tracks[best], tracks[:best] + tracks[best + 1 :], cfg.track_gate_frac * diag)
     detected = np.array([d is not None for d in track])
     if detected.sum() < cfg.min_frames_with_hand:
         raise NoHandError(

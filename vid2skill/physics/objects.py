@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +122,3 @@ def write_urdf(text: str, cache_dir: str | os.PathLike | None = None) -> Path:
         tmp.write_text(text)
         os.replace(tmp, path)
     return path
-
-
-def spec_dict(spec: DrawerSpec) -> dict:
-    return asdict(spec)

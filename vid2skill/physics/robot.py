@@ -12,7 +12,6 @@ import numpy as np
 import pybullet as p
 
 from vid2skill.errors import ConfigError
-from vid2skill.geometry import R_to_quat
 from vid2skill.physics.bullet import BulletScene
 
 
@@ -83,12 +82,6 @@ class Robot:
         self.lower = np.array([joints[n][1][8] for n in spec.arm_joints])
         self.upper = np.array([joints[n][1][9] for n in spec.arm_joints])
         self.arm_forces = np.array([joints[n][1][10] for n in spec.arm_joints]) * spec.arm_force_scale
-        # IK works on all movable joints; limits of the non-arm ones are left wide.
-        self._ik_lower = [joints_info_limit(self.uid, j, cid)[0] for j in self.movable]
-        self._ik_upper = [joints_info_limit(self.uid, j, cid)[1] for j in self.movable]
-        self._ik_rest = [0.0] * len(self.movable)
-        for a, r in zip(self.arm, spec.rest_pose):
-            self._ik_rest[self.movable.index(a)] = r
         self.ee_R_grasp = np.asarray(spec.ee_R_grasp, dtype=np.float64)
         self.reset(spec.rest_pose)
 
@@ -109,18 +102,6 @@ class Robot:
         pos, R = self.scene.link_pose(self.name, self.ee)
         return pos, R @ self.ee_R_grasp.T
 
-    def ik(self, position, R_grasp, iterations: int = 60) -> np.ndarray:
-        """Arm joint angles reaching a grasp-frame pose, within joint limits, near the rest pose."""
-        quat = R_to_quat(np.asarray(R_grasp) @ self.ee_R_grasp)
-        span = (np.array(self._ik_upper) - np.array(self._ik_lower)).tolist()
-        q = p.calculateInverseKinematics(
-            self.uid, self.ee, list(position), quat.tolist(), lowerLimits=self._ik_lower,
-            upperLimits=self._ik_upper, jointRanges=span, restPoses=self._ik_rest,
-            maxNumIterations=iterations, residualThreshold=1e-4, physicsClientId=self.scene.client,
-        )
-        q_arm = np.array([q[self.movable.index(a)] for a in self.arm])
-        return np.clip(q_arm, self.lower, self.upper)
-
     def command_arm(self, q) -> None:
         p.setJointMotorControlArray(
             self.uid, self.arm, p.POSITION_CONTROL, targetPositions=list(map(float, q)),
@@ -138,14 +119,6 @@ class Robot:
     def set_friction(self, lateral: float) -> None:
         for j in self.fingers:
             p.changeDynamics(self.uid, j, lateralFriction=lateral, physicsClientId=self.scene.client)
-
-
-def joints_info_limit(uid: int, j: int, cid: int) -> tuple[float, float]:
-    info = p.getJointInfo(uid, j, physicsClientId=cid)
-    lo, hi = info[8], info[9]
-    if hi <= lo:  # continuous or fixed: leave it free
-        return -2 * np.pi, 2 * np.pi
-    return lo, hi
 
 
 class Kinematics:

@@ -40,7 +40,11 @@ def _video_camera(sim_cfg, T_wc: np.ndarray, base: np.ndarray) -> CameraSpec:
 
 
 class Rollout:
-    """Runs episodes of one skill with one robot; ``policy(obs) -> (step (3,), keep_closed)``."""
+    """Runs episodes of one skill with one robot.
+
+    ``policy(state) -> (step (3,), keep_closed)`` where state is the commanded end-effector position
+    in the contact frame (metres).
+    """
 
     def __init__(self, skill_cfg, sim_cfg, robot_spec: RobotSpec, grasp_R_contact: np.ndarray):
         self.skill_cfg, self.sim_cfg, self.spec = skill_cfg, sim_cfg, robot_spec
@@ -89,15 +93,17 @@ class Rollout:
             scene.step(cfg.grasp_settle_steps)
             grasp_error = float(np.linalg.norm(robot.ee_pose()[0] - T_wc[:3, 3]))
 
+            # The policy's state is its own commanded end-effector position in the contact frame
+            # (as in its training data), so the arm's tracking lag cannot stall it or make it let
+            # go early; the IK controller closes the loop on the arm.
             target_c = apply_T(T_cw, robot.ee_pose()[0])
             released_at = None
             for t in range(cfg.horizon_steps):
-                ee_c = apply_T(T_cw, robot.ee_pose()[0])
-                step, keep_closed = policy(ee_c)
+                step, keep_closed = policy(target_c)
                 if not keep_closed:
                     released_at = t
                     break
-                target_c = ee_c + step  # delta end-effector control from the measured pose
+                target_c = target_c + step
                 drive(apply_T(T_wc, target_c), steps_per_control)
             # The human's timing ignores the arm's tracking lag: let it reach the last target first.
             drive(apply_T(T_wc, target_c), cfg.pre_release_settle_steps)

@@ -86,6 +86,25 @@ def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: f
     return Segments(int(valid_idx[0]), int(g), int(r), int(valid_idx[-1]))
 
 
+def _settle_on_contact(seg: Segments, p: np.ndarray, window: int) -> Segments:
+    """Move the grasp frame to where the wrist is slowest near the aperture's closing.
+
+    The aperture crosses its threshold while the hand may still be arriving; people pause as the
+    fingers close on a handle, so the slowest frame within ``window`` of the crossing is the contact.
+    """
+    if window <= 0:
+        return seg
+    speed = np.linalg.norm(np.gradient(p, axis=0), axis=1)
+    lo, hi = max(seg.reach_start, seg.grasp - window), min(seg.release - 2, seg.grasp + window)
+    if hi <= lo:
+        return seg
+    cand = speed[lo : hi + 1]
+    if not np.isfinite(cand).any():
+        return seg
+    g = lo + int(np.nanargmin(cand))
+    return Segments(seg.reach_start, g, seg.release, seg.end)
+
+
 def _pixels_wrist(track: HandTrack) -> np.ndarray:
     """(T, 2) image-plane wrist path, gaps filled by interpolation."""
     w = track.landmarks_px[:, 0, :]
@@ -114,6 +133,7 @@ def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     bridge = int(round(cfg.bridge_gap_s * track.fps))
     seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge)
     p = track.wrist_pos_cam
+    seg = _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps)))
     origin = p[seg.grasp]
     move = p[seg.grasp : seg.release + 1]
     ok = np.isfinite(move).all(axis=1)
@@ -121,16 +141,18 @@ def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     # Principal direction of the manipulation (a line for slides, the chord of an arc for hinges).
     _, _, vt = np.linalg.svd(rel - rel.mean(axis=0), full_matrices=False)
     x = vt[0]
-    # Sign: the manipulation runs into the object (+x) when it continues the reach. The 3-D cue
-    # suffers from monocular depth errors, the image-plane cue from views along the motion, so
-    # both vote with the cosine between reach and manipulation.
-    n_reach = max(2, int(round(cfg.reach_window_s * track.fps)))
-    a = max(seg.reach_start, seg.grasp - n_reach)
+    # Sign: the manipulation runs into the object (+x) when it continues the reach, and people
+    # withdraw the hand the way it came, so a manipulation that continues the retreat runs out
+    # of the object. The 3-D cue suffers from monocular depth errors and the image-plane cue from
+    # views along the motion, so both paths vote with cosines of reach and retreat.
+    n = max(2, int(round(cfg.reach_window_s * track.fps)))
+    a, b = max(seg.reach_start, seg.grasp - n), min(seg.end, seg.release + n)
     vote = 0.0
     for path in (p, _pixels_wrist(track)):
-        reach, manip = _displacement(path, a, seg.grasp), _displacement(path, seg.grasp, seg.release)
-        if reach is not None and manip is not None:
-            vote += float(np.dot(reach, manip) / (np.linalg.norm(reach) * np.linalg.norm(manip) + 1e-9))
+        manip = _displacement(path, seg.grasp, seg.release)
+        for other, sign in ((_displacement(path, a, seg.grasp), 1.0), (_displacement(path, seg.release, b), -1.0)):
+            if manip is not None and other is not None:
+                vote += sign * float(np.dot(other, manip) / (np.linalg.norm(other) * np.linalg.norm(manip) + 1e-9))
     if np.dot(x, rel[-1]) * vote < 0:
         x = -x
     up = np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downwards

@@ -199,7 +199,6 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
     )
     motion = script_drawer_motion(cfg, skill, rng, spec, hand_scale)
     T = len(motion.phase)
-    handle = motion.T_world_contact[:3, 3]
     # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
     look_at = motion.wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
 
