@@ -17,6 +17,9 @@ from vid2skill.video import iter_frames, probe
 
 log = logging.getLogger(__name__)
 
+# Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
+EXTRACTOR_VERSION = 2
+
 
 @dataclass
 class Detection:

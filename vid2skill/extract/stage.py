@@ -32,11 +32,12 @@ def _quality(track: HandTrack | None, clip: Clip, error: str | None, path: str |
 def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str) -> tuple[dict, str]:
     from omegaconf import OmegaConf
 
-    from vid2skill.extract.hands import extract_clip
+    from vid2skill.extract.hands import EXTRACTOR_VERSION, extract_clip
 
     clip = Clip(**clip_dict)
     cfg = OmegaConf.create(cfg_dict)
-    key = stable_hash({"cfg": cfg_dict, "clip": clip.content_hash, "seg": [clip.start_s, clip.end_s], "schema": HANDTRACK_SCHEMA})
+    key = stable_hash({"cfg": cfg_dict, "clip": clip.content_hash, "seg": [clip.start_s, clip.end_s],
+                       "schema": HANDTRACK_SCHEMA, "extractor": EXTRACTOR_VERSION})
     path = Path(out_dir) / clip.clip_id
     if path.with_suffix(".json").exists():  # resume
         try:

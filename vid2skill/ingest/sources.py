@@ -53,7 +53,9 @@ def synthetic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg_dict = OmegaConf.to_container(cfg, resolve=True)
     cfg_dict.setdefault("cache_dir", str(out_dir.parent.parent / "cache"))
-    key = stable_hash({k: v for k, v in cfg_dict.items() if k not in ("clips_per_skill", "cache_dir")})
+    from vid2skill.ingest.synthetic.generator import RENDER_VERSION
+
+    key = stable_hash({"render": RENDER_VERSION, **{k: v for k, v in cfg_dict.items() if k not in ("clips_per_skill", "cache_dir")}})
     jobs = [(skill, cfg.seed + i, key) for skill in cfg.skills for i in range(cfg.clips_per_skill)]
     fn = functools.partial(_synthetic_job, cfg_dict=cfg_dict, out_dir=str(out_dir))
     clips, failures = [], []

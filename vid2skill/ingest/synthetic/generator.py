@@ -30,6 +30,9 @@ from vid2skill.video import VideoWriter
 log = logging.getLogger(__name__)
 
 GT_SCHEMA = 1
+# Bump when a change to the scene, hand or renderer changes the clips a configuration makes, so
+# that cached clips are rendered again.
+RENDER_VERSION = 2
 PHASES = ("reach", "grasp", "move", "release")
 # Motion scripts by skill name: the sign of the drawer's motion (open pulls it out).
 DRAWER_SKILLS = {"slide_open": +1, "slide_close": -1}
@@ -224,17 +227,17 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
         wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
         scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir")))
         skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
-        bodies = {}
+        parked = camera.position - 3.0 * camera.R_world_cam[:, 2]  # behind the camera: never in view
         for lv in np.unique(level):
             mesh = meshes.get(int(lv))
-            bodies[int(lv)] = scene.create_mesh(
+            scene.create_mesh(
                 f"hand_{lv}", mesh.vertices.tolist(), mesh.indices.tolist(), mesh.normals.tolist(),
                 [*np.clip(skin, 0, 1), 1.0], scale=hand_scale,
             )
+            scene.set_pose(f"hand_{lv}", parked, np.eye(3))
         light = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.6, 1.5)])
         ambient, diffuse = _uniform(rng, [0.5, 0.7]), _uniform(rng, [0.35, 0.6])
         video_path = out_dir / f"{clip_id}.mp4"
-        parked = np.array([0, 0, -5.0])
         with VideoWriter(video_path, cfg.fps, cfg.width, cfg.height) as writer:
             shown = None
             for f in range(T):
