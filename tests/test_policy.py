@@ -17,18 +17,18 @@ def _demo(length_m: float, steps: int = 15) -> RobotDemo:
 
 def test_bc_learns_direction_and_release(tmp_path):
     cfg = BCMLPConfig(hidden=[64, 64], epochs=150, noise_copies=4, device="cpu")
-    model, stats = train_bc_mlp([_demo(-0.2), _demo(-0.22), _demo(-0.18)], cfg)
+    model, stats = train_bc_mlp([_demo(-0.2), _demo(-0.22), _demo(-0.18)], cfg, control_hz=10.0)
     assert stats["final_loss"] < stats["first_loss"]
-    step, closed = model.act(np.array([0.0, 0.0, 0.0]), cfg.max_step_m)
+    step, closed = model.act(np.array([0.0, 0.0, 0.0, 0.0]), cfg.max_step_m)
     assert step[0] < -0.005 and closed  # pulls at the start
-    step, closed = model.act(np.array([0.02, 0.0, 0.0]), cfg.max_step_m)
+    step, closed = model.act(np.array([0.02, 0.0, 0.0, 0.3]), cfg.max_step_m)
     assert step[0] < 0  # off the demonstrations it still heads back along them
-    _, closed_end = model.act(np.array([-0.2, 0.0, 0.0]), cfg.max_step_m)
+    _, closed_end = model.act(np.array([-0.2, 0.0, 0.0, 1.6]), cfg.max_step_m)
     assert not closed_end  # lets go at the end
 
     save_checkpoint(tmp_path, 150, "bc_mlp", model, cfg, stats)
     loaded, cfg2, _ = load_checkpoint(tmp_path)
-    obs = torch.tensor([[0.01, 0.0, 0.0]])
+    obs = torch.tensor([[0.01, 0.0, 0.0, 0.5]])
     assert torch.allclose(model(obs)[0], loaded(obs)[0]) and cfg2 == cfg
 
 

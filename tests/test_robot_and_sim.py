@@ -39,7 +39,8 @@ def _scripted(pull_m: float, steps: int):
     """A scripted expert in the contact frame: move pull_m along -x (or +x), then let go."""
     state = {"t": 0}
 
-    def policy(target_contact):
+    def policy(obs):
+        target_contact = obs[:3]
         state["t"] += 1
         if state["t"] > steps:
             return np.zeros(3), False

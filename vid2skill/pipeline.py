@@ -120,7 +120,7 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
     out = {}
     for skill in json.loads(index.read_text()):
         demos = DemoSet.load(index.parent / skill)
-        model, stats = entry.train(demos.demos, policy_cfg)
+        model, stats = entry.train(demos.demos, policy_cfg, demos.control_hz)
         folder = save_checkpoint(ws / "policies" / str(cfg.robot.name) / skill, policy_cfg.epochs, name, model, policy_cfg, stats)
         out[skill] = {"checkpoint": str(folder), **stats}
         log.info("train: %s on %d demos, loss %.4f -> %.4f", skill, stats["demos"], stats["first_loss"], stats["final_loss"])

@@ -75,18 +75,10 @@ class DemoSet:
 
 
 def resample_to_rate(path: np.ndarray, duration_s: float, control_hz: float) -> np.ndarray:
-    """Resample an (N, 3) path to one sample per control step, evenly spaced along its length.
-
-    Even spacing in arc length keeps the human's mean speed (same number of steps for the same
-    duration) but drops pauses: a hand holding still after closing on a handle would otherwise
-    teach a position-based policy to stay where it starts.
-    """
+    """Resample an (N, 3) path spanning ``duration_s`` to one sample per control step (uniform in time)."""
     steps = max(2, int(round(duration_s * control_hz)) + 1)
-    seg = np.linalg.norm(np.diff(path, axis=0), axis=1)
-    s_old = np.concatenate([[0.0], np.cumsum(seg)])
-    if s_old[-1] < 1e-6:
-        return np.repeat(path[:1], steps, axis=0)
-    s_new = np.linspace(0, s_old[-1], steps)
+    s_old = np.linspace(0, 1, len(path))
+    s_new = np.linspace(0, 1, steps)
     return np.stack([np.interp(s_new, s_old, path[:, k]) for k in range(path.shape[1])], axis=1)
 
 

@@ -42,12 +42,20 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skills: list[str]) -> dict[s
                 log.info("retarget: no simulated task for skill %r; skipped", name)
                 continue
             demos = []
-            for clip, traj in card.trajectories.items():
-                path = resample_to_rate(traj, card.durations_s[clip], cfg.control_hz)
+            outliers = set(card.stats.get("outliers", []))
+            if outliers:
+                log.info("retarget: %s: leaving out %d outlier clip(s): %s", name, len(outliers), ", ".join(sorted(outliers)))
+            # Time-normalise: every demonstration of a skill spans the skill's median duration, so
+            # that the policy's clock means the same phase of the motion in all of them.
+            kept = {c: t for c, t in card.trajectories.items() if c not in outliers}
+            duration = float(np.median([card.durations_s[c] for c in kept]))
+            for clip, traj in kept.items():
+                path = resample_to_rate(traj, duration, cfg.control_hz)
                 demo = retarget_path(kin, path, T_wc, R_grasp, cfg.release_steps)
                 demo.clip = clip
                 demos.append(demo)
             report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m)
+            report["left_out"] = sorted(outliers)
             out[name] = DemoSet(name, spec.name, cfg.control_hz, demos, report)
             worst = max(c["max_ik_error_m"] for c in report["clips"])
             log.info("retarget: %s -> %d %s demos, worst IK error %.1f mm", name, len(demos), spec.name, 1000 * worst)

@@ -42,8 +42,8 @@ def _video_camera(sim_cfg, T_wc: np.ndarray, base: np.ndarray) -> CameraSpec:
 class Rollout:
     """Runs episodes of one skill with one robot.
 
-    ``policy(state) -> (step (3,), keep_closed)`` where state is the commanded end-effector position
-    in the contact frame (metres).
+    ``policy(obs) -> (step (3,), keep_closed)`` where obs is the commanded end-effector position in
+    the contact frame (metres) and the time since the grasp (seconds).
     """
 
     def __init__(self, skill_cfg, sim_cfg, robot_spec: RobotSpec, grasp_R_contact: np.ndarray):
@@ -99,7 +99,7 @@ class Rollout:
             target_c = apply_T(T_cw, robot.ee_pose()[0])
             released_at = None
             for t in range(cfg.horizon_steps):
-                step, keep_closed = policy(target_c)
+                step, keep_closed = policy(np.append(target_c, t / cfg.control_hz))
                 if not keep_closed:
                     released_at = t
                     break

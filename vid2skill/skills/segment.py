@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import binary_closing
+from scipy.ndimage import binary_closing, median_filter
 
 from vid2skill.errors import Vid2SkillError
 from vid2skill.extract.types import HandTrack
@@ -86,6 +86,24 @@ def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: f
     return Segments(int(valid_idx[0]), int(g), int(r), int(valid_idx[-1]))
 
 
+def _robust_depth(p: np.ndarray, window: int) -> np.ndarray:
+    """Wrist path with its depth replaced by a running median (lateral position rescaled to match).
+
+    Monocular depth from hand size is the noisiest coordinate: MediaPipe's 3-D hand barely
+    foreshortens when the palm turns edge-on, which throws the depth out by tens of centimetres
+    for a fraction of a second. A running median keeps monotonic depth motion (reaching, pulling)
+    and removes such excursions; x and y scale with depth because they come from pixels times depth.
+    """
+    ok = np.isfinite(p).all(axis=1)
+    if window < 3 or ok.sum() < window:
+        return p
+    z = p[ok, 2]
+    z_med = median_filter(z, size=window, mode="nearest")
+    out = p.copy()
+    out[ok] = p[ok] * (z_med / z)[:, None]
+    return out
+
+
 def _settle_on_contact(seg: Segments, p: np.ndarray, window: int) -> Segments:
     """Move the grasp frame to where the wrist is slowest near the aperture's closing.
 
@@ -132,7 +150,7 @@ def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     """Segment a track and express its manipulation in the contact frame, resampled to ``cfg.resample``."""
     bridge = int(round(cfg.bridge_gap_s * track.fps))
     seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge)
-    p = track.wrist_pos_cam
+    p = _robust_depth(track.wrist_pos_cam, int(round(cfg.depth_median_s * track.fps)) | 1)
     seg = _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps)))
     origin = p[seg.grasp]
     move = p[seg.grasp : seg.release + 1]

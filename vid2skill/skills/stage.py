@@ -16,6 +16,18 @@ from vid2skill.skills.segment import contact_trajectory
 log = logging.getLogger(__name__)
 
 
+def outlier_members(trajs: dict[str, np.ndarray], durations: dict[str, float], fraction: float) -> list[str]:
+    """Members much shorter (in time or in reach) than their skill's median: failed segmentations.
+
+    They stay in the library (with their provenance) but are not used to make robot demonstrations.
+    """
+    if len(trajs) < 3:
+        return []
+    extent = {c: float(np.linalg.norm(t[-1])) for c, t in trajs.items()}
+    med_d, med_e = np.median(list(durations.values())), np.median(list(extent.values()))
+    return sorted(c for c in trajs if durations[c] < fraction * med_d or extent[c] < fraction * med_e)
+
+
 def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     """Cluster the tracks' manipulations into skills. Labels are used only to name clusters.
 
@@ -42,8 +54,9 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"]} for i in idx]
         card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
         durations = {records[i]["clip"]: trajs[i].duration_s for i in idx}
-        skills[name] = SkillCard(name, members, card_trajs, durations,
-                                 summary_stats(list(card_trajs.values()), list(durations.values())))
+        stats = summary_stats(list(card_trajs.values()), list(durations.values()))
+        stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
+        skills[name] = SkillCard(name, members, card_trajs, durations, stats)
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
     log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),

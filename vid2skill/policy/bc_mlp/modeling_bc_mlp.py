@@ -1,7 +1,9 @@
-"""The BC MLP: observation (contact-frame EE position) -> (EE step, keep-gripper-closed logit).
+"""The BC MLP: observation (commanded EE position in the contact frame, time since the grasp)
+-> (EE step, keep-gripper-closed logit).
 
-The observation has no clock: the policy is a flow field over positions that lets go where the
-demonstrations ended, so a slow or blocked arm is not told to release before it has arrived.
+The position is the policy's own command, not the measured pose, so the arm's tracking lag can
+neither stall it nor make it let go early. Time keeps it moving where demonstrations disagree
+about the first centimetres (a position-only flow field stalls where their steps average to zero).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-OBS_DIM = 3  # x, y, z of the end effector in the contact frame (m)
+OBS_DIM = 4  # x, y, z of the commanded end effector in the contact frame (m), seconds since the grasp
 ACT_DIM = 4  # dx, dy, dz (m per control step), logit of "gripper stays closed"
 
 
@@ -37,7 +39,7 @@ class BCMLP(nn.Module):
 
     @torch.no_grad()
     def act(self, obs: np.ndarray, max_step_m: float) -> tuple[np.ndarray, bool]:
-        """One action for one observation (3,): (EE step (3,) m, keep gripper closed)."""
+        """One action for one observation (4,): (EE step (3,) m, keep gripper closed)."""
         o = torch.as_tensor(obs, dtype=torch.float32, device=self.obs_mean.device)[None]
         step_n, logit = self(o)
         step = (step_n * self.act_std + self.act_mean)[0].cpu().numpy().astype(np.float64)

@@ -15,8 +15,9 @@ from vid2skill.retarget.demos import RobotDemo
 log = logging.getLogger(__name__)
 
 
-def build_dataset(demos: list[RobotDemo], cfg: BCMLPConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Observations (N, 3), EE steps (N, 3) and keep-closed labels (N,) from demonstrations.
+def build_dataset(demos: list[RobotDemo], cfg: BCMLPConfig, rng: np.random.Generator,
+                  control_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observations (N, 4), EE steps (N, 3) and keep-closed labels (N,) from demonstrations.
 
     Each step t gives the clean pair (p_t, p_{t+1} - p_t) plus ``noise_copies`` perturbed states
     p_t + e labelled with p_{t+1} - (p_t + e): the step that returns to the demonstration.
@@ -25,12 +26,13 @@ def build_dataset(demos: list[RobotDemo], cfg: BCMLPConfig, rng: np.random.Gener
     for d in demos:
         p = d.ee_contact_m
         T = len(p)
+        t_s = np.arange(T - 1) / control_hz
         nxt = p[1:]
         keep = d.gripper_closed[1:].astype(np.float64)
         for c in range(cfg.noise_copies + 1):
             noise = rng.normal(0, cfg.noise_std_m, size=(T - 1, 3)) if c else np.zeros((T - 1, 3))
             state = p[:-1] + noise
-            obs.append(state)
+            obs.append(np.column_stack([state, t_s]))
             act.append(nxt - state)
             closed.append(keep)
     act_all = np.concatenate(act)
@@ -45,11 +47,11 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def train_bc_mlp(demos: list[RobotDemo], cfg: BCMLPConfig) -> tuple[BCMLP, dict]:
-    """Fit the policy; returns the model (on the CPU) and training statistics."""
+def train_bc_mlp(demos: list[RobotDemo], cfg: BCMLPConfig, control_hz: float) -> tuple[BCMLP, dict]:
+    """Fit the policy to demonstrations sampled at ``control_hz``; returns the model (on the CPU) and statistics."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    obs, act, closed = build_dataset(demos, cfg, rng)
+    obs, act, closed = build_dataset(demos, cfg, rng, control_hz)
     device = resolve_device(cfg.device)
     model = BCMLP(list(cfg.hidden))
     model.obs_mean.copy_(torch.as_tensor(obs.mean(0), dtype=torch.float32))
