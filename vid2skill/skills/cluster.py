@@ -36,13 +36,11 @@ def cluster(features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward",
         labels = _merge_small(features, AgglomerativeClustering(n_clusters=k, linkage=linkage).fit_predict(features), min_size)
         if len(set(labels.tolist())) < 2:
             continue
-        labels = np.unique(labels, return_inverse=True)[1]
+        labels = np.unique(labels, return_inverse=True)[1]  # merging can leave fewer clusters than asked
         k_eff = int(labels.max() + 1)
-        if k_eff in scores:
-            continue
-        k = k_eff
-        scores[k] = float(silhouette_score(features, labels))
-        labelings[k] = labels
+        if k_eff not in scores:
+            scores[k_eff] = float(silhouette_score(features, labels))
+            labelings[k_eff] = labels
     if not scores:
         return np.zeros(n, dtype=int), {"k": 1, "silhouette": {}}
     k = max(scores, key=scores.get)
