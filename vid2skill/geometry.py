@@ -78,3 +78,8 @@ def min_jerk(s: np.ndarray) -> np.ndarray:
     """Minimum-jerk time scaling 10s^3 - 15s^4 + 6s^5 of s in [0, 1] (human reaching profile)."""
     s = np.clip(s, 0.0, 1.0)
     return s**3 * (10 - 15 * s + 6 * s * s)
+
+
+def interp_rows(x_new: np.ndarray, x_old: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Linear interpolation of each column of ``values`` (N, D), sampled at ``x_old`` (N,), at ``x_new`` (M,)."""
+    return np.stack([np.interp(x_new, x_old, values[:, k]) for k in range(values.shape[1])], axis=1)

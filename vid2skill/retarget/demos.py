@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from vid2skill.artifacts import read_artifact, write_artifact
-from vid2skill.geometry import apply_T
+from vid2skill.geometry import apply_T, interp_rows
 from vid2skill.physics.robot import Kinematics
 
 DEMO_SCHEMA = 1
@@ -79,7 +79,7 @@ def resample_to_rate(path: np.ndarray, duration_s: float, control_hz: float) -> 
     steps = max(2, int(round(duration_s * control_hz)) + 1)
     s_old = np.linspace(0, 1, len(path))
     s_new = np.linspace(0, 1, steps)
-    return np.stack([np.interp(s_new, s_old, path[:, k]) for k in range(path.shape[1])], axis=1)
+    return interp_rows(s_new, s_old, path)
 
 
 def retarget_path(

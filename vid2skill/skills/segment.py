@@ -15,6 +15,7 @@ from scipy.ndimage import binary_closing, median_filter
 
 from vid2skill.errors import Vid2SkillError
 from vid2skill.extract.types import HandTrack
+from vid2skill.geometry import interp_rows
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def _pixels_wrist(track: HandTrack) -> np.ndarray:
     if ok.sum() < 2:
         return np.full_like(w, np.nan)
     t = np.arange(len(w))
-    return np.stack([np.interp(t, t[ok], w[ok, k]) for k in range(2)], axis=1)
+    return interp_rows(t, t[ok], w[ok])
 
 
 def _displacement(path: np.ndarray, a: int, b: int) -> np.ndarray | None:
@@ -182,7 +183,7 @@ def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     local = (p[seg.grasp : seg.release + 1] - origin) @ R
     t = np.flatnonzero(np.isfinite(local).all(axis=1))
     s = np.linspace(t[0], t[-1], cfg.resample)
-    pos = np.stack([np.interp(s, t, local[t, k]) for k in range(3)], axis=1)
+    pos = interp_rows(s, t, local[t])
     ap = track.aperture_m[seg.grasp : seg.release + 1]
     at = np.flatnonzero(np.isfinite(ap))
     aperture = np.interp(s, at, ap[at])
