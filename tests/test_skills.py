@@ -59,3 +59,30 @@ def test_library_versions_stay_readable(tmp_path):
     assert len(SkillLibrary.load(tmp_path, 1).skills["s"].members) == 1
     latest = SkillLibrary.load(tmp_path)
     assert latest.version == 2 and np.allclose(latest.skills["s"].prototype, 0.5)
+
+
+def test_grasp_interval_spans_a_detection_gap_and_flickers():
+    from vid2skill.skills.segment import _max_evidence_interval
+
+    # Open (-1) for 20 frames, closed (+1) for 40 with a 10-frame detection gap and two open
+    # flickers inside, then open again. The "longest closed run" would keep only one half.
+    ev = np.r_[-np.ones(20), np.ones(15), np.zeros(10), np.ones(5), [-1, -1], np.ones(8), -np.ones(20)]
+    valid = np.ones(len(ev), bool)
+    valid[35:45] = False
+    assert _max_evidence_interval(ev, valid, max_missing=12) == (20, 59)
+    # A gap longer than a hand can be assumed to hold on splits the grasp: the larger half wins.
+    assert _max_evidence_interval(ev, valid, max_missing=5) == (20, 34)
+    assert _max_evidence_interval(-np.ones(10), np.ones(10, bool), 3) == (-1, -1)
+
+
+def test_outlier_members_on_both_sides_of_the_median():
+    from vid2skill.skills.stage import outlier_members
+
+    line = lambda reach: np.linspace(0, reach, 8)[:, None] * np.array([[1.0, 0, 0]])  # noqa: E731
+    trajs = {f"c{i}": line(0.2) for i in range(5)}
+    trajs["short"] = line(0.05)
+    # Overshoots to 0.6 m and comes back to 0.2: its end looks normal, its peak does not.
+    trajs["overshoot"] = np.vstack([line(0.6), line(0.6)[::-1][:4] * 0 + [[0.2, 0, 0]]])
+    durations = {c: 1.0 for c in trajs} | {"slow": 3.0}
+    trajs["slow"] = line(0.2)
+    assert outlier_members(trajs, durations, 0.5) == ["overshoot", "short", "slow"]

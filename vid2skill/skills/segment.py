@@ -60,12 +60,54 @@ def _longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
-               bridge_frames: int = 0) -> Segments:
-    """The longest run of valid frames in which the aperture is in the closed part of its range.
+def _bridge_missing(closed: np.ndarray, valid: np.ndarray, max_frames: int) -> np.ndarray:
+    """Mark runs of invalid frames (hand not seen) as closed where the hand is closed on both sides.
 
-    Open flickers of up to ``bridge_frames`` inside a grasp (landmark noise on a closed fist) are
-    bridged before the run is taken.
+    A hand often vanishes mid-manipulation (motion blur, occlusion by the object); if it was
+    closed before and after a gap of at most ``max_frames``, it held on throughout.
+    """
+    out = closed.copy()
+    idx = np.flatnonzero(valid)
+    for a, b in zip(idx[:-1], idx[1:]):
+        if 1 < b - a <= max_frames + 1 and closed[a] and closed[b]:
+            out[a + 1 : b] = True
+    return out
+
+
+def _max_evidence_interval(evidence: np.ndarray, valid: np.ndarray, max_missing: int) -> tuple[int, int]:
+    """(start, end inclusive) of the interval with the largest summed evidence (maximum subarray).
+
+    ``evidence`` is positive where the hand looks closed and negative where it looks open; an
+    unseen stretch longer than ``max_missing`` frames cannot lie inside the interval. Returns
+    (-1, -1) when no frame has positive evidence.
+    """
+    best, best_sum = (-1, -1), 0.0
+    start, run, missing = 0, 0.0, 0
+    for t, e in enumerate(evidence):  # Kadane's scan: a loop over time is inherent
+        missing = 0 if valid[t] else missing + 1
+        if missing > max_missing:
+            start, run = t + 1, 0.0
+            continue
+        if run <= 0.0:
+            start, run = t, 0.0
+        run += e
+        if run > best_sum and valid[t]:
+            best, best_sum = (start, t), run
+    if best[0] >= 0:  # trim leading frames that add nothing
+        g = best[0]
+        while g < best[1] and evidence[g] <= 0.0:
+            g += 1
+        best = (g, best[1])
+    return best
+
+
+def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
+               bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run") -> Segments:
+    """The longest run of frames in which the aperture is in the closed part of its range.
+
+    Open flickers of up to ``bridge_frames`` inside a grasp (landmark noise on a closed fist), and
+    gaps of up to ``bridge_missing_frames`` without a detection between closed frames, are bridged
+    before the run is taken.
     """
     v = track.valid & np.isfinite(track.aperture_m)
     if v.sum() < min_grasp_frames:
@@ -77,10 +119,16 @@ def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: f
             f"clip {track.clip_id}: the grasp aperture barely changes ({100 * (hi - lo):.1f} cm < "
             f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
         )
-    closed = v & (a < lo + closed_fraction * (hi - lo))
-    if bridge_frames > 0:
-        closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
-    g, r = _longest_run(closed)
+    thr = lo + closed_fraction * (hi - lo)
+    if method == "max_evidence":
+        g, r = _max_evidence_interval(np.where(v, (thr - np.where(v, a, thr)) / (hi - lo), 0.0), v, bridge_missing_frames)
+    else:
+        closed = v & (a < thr)
+        if bridge_missing_frames > 0:
+            closed = _bridge_missing(closed, v, bridge_missing_frames)
+        if bridge_frames > 0:
+            closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
+        g, r = _longest_run(closed)
     if g < 0 or r - g + 1 < min_grasp_frames:
         raise Vid2SkillError(f"clip {track.clip_id}: no closed-hand run of {min_grasp_frames}+ frames")
     valid_idx = np.flatnonzero(v)
@@ -150,7 +198,8 @@ def _displacement(path: np.ndarray, a: int, b: int) -> np.ndarray | None:
 def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     """Segment a track and express its manipulation in the contact frame, resampled to ``cfg.resample``."""
     bridge = int(round(cfg.bridge_gap_s * track.fps))
-    seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge)
+    seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge,
+                     int(round(cfg.bridge_missing_s * track.fps)), cfg.grasp_method)
     p = _robust_depth(track.wrist_pos_cam, int(round(cfg.depth_median_s * track.fps)) | 1)
     seg = _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps)))
     origin = p[seg.grasp]

@@ -17,15 +17,22 @@ log = logging.getLogger(__name__)
 
 
 def outlier_members(trajs: dict[str, np.ndarray], durations: dict[str, float], fraction: float) -> list[str]:
-    """Members much shorter (in time or in reach) than their skill's median: failed segmentations.
+    """Members far shorter or longer (in time or in reach) than their skill's median: failed segmentations.
 
-    They stay in the library (with their provenance) but are not used to make robot demonstrations.
+    A member is an outlier when its duration or its reach (the largest displacement from the grasp)
+    is below ``fraction`` or above ``1 / fraction`` times the skill's median: a grasp cut short, a
+    segment that ran on into the retreat, or a hand whose monocular depth was badly off. They stay
+    in the library (with their provenance) but are not used to make robot demonstrations.
     """
     if len(trajs) < 3:
         return []
-    extent = {c: float(np.linalg.norm(t[-1])) for c, t in trajs.items()}
+    extent = {c: float(np.linalg.norm(t, axis=1).max()) for c, t in trajs.items()}
     med_d, med_e = np.median(list(durations.values())), np.median(list(extent.values()))
-    return sorted(c for c in trajs if durations[c] < fraction * med_d or extent[c] < fraction * med_e)
+
+    def far(x: float, med: float) -> bool:
+        return x < fraction * med or x > med / fraction
+
+    return sorted(c for c in trajs if far(durations[c], med_d) or far(extent[c], med_e))
 
 
 def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
