@@ -18,25 +18,28 @@ from vid2skill.video import iter_frames, probe
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 
 @dataclass
 class Detection:
     px: np.ndarray  # (21, 2) pixels
     world: np.ndarray  # (21, 3) metres, hand-centred, camera-aligned axes
-    hand: str  # the actor's hand: "right" or "left"
+    hand: str  # the actor's hand: "right" or "left", by MediaPipe's classifier
     score: float
+    arm: str | None = None  # the body side whose pose wrist this hand sits on, when the pose model sees it
+    from_crop: bool = False  # found in a pose-guided crop after the full-frame detector missed it
 
 
 class MediaPipeHands:
     """MediaPipe Hands (legacy solution API, models bundled in the wheel) in video (tracking) mode."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, static_image_mode: bool = False, max_hands: int | None = None):
         import mediapipe as mp
 
         self._hands = mp.solutions.hands.Hands(
-            static_image_mode=False, max_num_hands=cfg.max_hands, model_complexity=cfg.model_complexity,
+            static_image_mode=static_image_mode, max_num_hands=max_hands or cfg.max_hands,
+            model_complexity=cfg.model_complexity,
             min_detection_confidence=cfg.min_detection_confidence, min_tracking_confidence=cfg.min_tracking_confidence,
         )
         self.mirrored = bool(cfg.mirrored_input)
@@ -60,26 +63,98 @@ class MediaPipeHands:
         self._hands.close()
 
 
+class PoseGuidedHands:
+    """Hands on the full frame, plus hands found in crops around the wrists that the pose model sees.
+
+    Every frame: MediaPipe Hands (video mode) on the full frame and, when ``cfg.pose.enabled``,
+    MediaPipe Pose (after a frame without a person, pose waits 1, 2, 4 ... up to
+    ``cfg.pose.max_skip_frames`` frames before looking again). A hand whose wrist lies near a pose wrist is labelled with that body side
+    (``Detection.arm``), which keeps left and right apart in tracking. For a visible pose wrist
+    with no hand near it, a square crop around the pose's hand points is resized to
+    ``cfg.pose.crop_px`` and searched by a second, static-mode Hands; a hand found there is mapped
+    back to image pixels. Returns the detections and the pose arms of the frame.
+    """
+
+    def __init__(self, cfg):
+        from vid2skill.extract.pose import MediaPipePose
+
+        self.cfg = cfg
+        self.hands = MediaPipeHands(cfg)
+        self.pose = self.crop_hands = None
+        if cfg.pose.enabled:
+            self.pose = MediaPipePose(cfg.pose.min_detection_confidence, cfg.pose.min_tracking_confidence)
+            self.crop_hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=1)
+        self.crops_tried = self.crops_found = 0
+        self._skip = self._wait = 0  # pose back-off: frames to skip after finding no person, and how many are left
+
+    def detect(self, rgb: np.ndarray) -> tuple[list[Detection], dict]:
+        from vid2skill.extract.pose import crop_square, hand_box
+
+        dets = self.hands.detect(rgb)
+        if self.pose is None:
+            return dets, {}
+        pc = self.cfg.pose
+        if self._wait > 0:  # no person lately: look again only every few frames
+            self._wait -= 1
+            return dets, {}
+        arms = self.pose.detect(rgb)
+        if not arms:
+            self._skip = min(max(1, 2 * self._skip), pc.max_skip_frames)
+            self._wait = self._skip
+        else:
+            self._skip = 0
+        for side, arm in sorted(arms.items(), key=lambda kv: -kv[1].wrist_visibility):
+            if arm.wrist_visibility < pc.min_visibility:
+                continue
+            centre, size = hand_box(arm, pc.crop_scale, pc.min_crop_px)
+            gate = pc.match_frac * size
+            free = [d for d in dets if d.arm is None]
+            dist = [float(np.linalg.norm(d.px[WRIST] - arm.wrist_px)) for d in free]
+            if dist and min(dist) <= gate:
+                free[int(np.argmin(dist))].arm = side
+                continue
+            self.crops_tried += 1
+            crop, origin, scale = crop_square(rgb, centre, size, pc.crop_px)
+            for d in self.crop_hands.detect(crop):
+                d.px = origin + scale * d.px
+                if np.linalg.norm(d.px[WRIST] - arm.wrist_px) <= gate:
+                    d.arm, d.from_crop = side, True
+                    dets.append(d)
+                    self.crops_found += 1
+        return dets, arms
+
+    def close(self) -> None:
+        for m in (self.hands, self.pose, self.crop_hands):
+            if m is not None:
+                m.close()
+
+
 def _assign_tracks(per_frame: list[list[Detection]], gate_px: float) -> list[list[Detection | None]]:
     """Link detections into hand tracks by proximity of the wrist to each track's last position.
 
     MediaPipe's handedness label flips on unusual views, so identity comes from continuity: a
     detection joins the nearest track seen within ``gate_px`` (greedy, best score first), else
-    starts a new track. Returns tracks as per-frame lists (None where the hand was not seen).
+    starts a new track. Where the pose model has put a hand on a body side (``Detection.arm``), a
+    detection never joins a track of the other side, so two hands crossing cannot swap tracks.
+    Returns tracks as per-frame lists (None where the hand was not seen).
     """
     tracks: list[list[Detection | None]] = []
     last: list[np.ndarray] = []
+    side: list[str | None] = []
     for t, dets in enumerate(per_frame):
         taken: set[int] = set()
         for d in sorted(dets, key=lambda d: -d.score):
-            dist = [np.linalg.norm(d.px[WRIST] - last[k]) if k not in taken else np.inf for k in range(len(tracks))]
+            dist = [np.inf if k in taken or (d.arm and side[k] and d.arm != side[k]) else np.linalg.norm(d.px[WRIST] - last[k])
+                    for k in range(len(tracks))]
             k = int(np.argmin(dist)) if dist else -1
             if k < 0 or dist[k] > gate_px:
                 tracks.append([None] * t)
                 last.append(d.px[WRIST])
+                side.append(None)
                 k = len(tracks) - 1
             tracks[k].append(d)
             last[k] = d.px[WRIST]
+            side[k] = side[k] or d.arm
             taken.add(k)
         for k in range(len(tracks)):
             if len(tracks[k]) == t:
@@ -98,14 +173,46 @@ def _stitch(track: list[Detection | None], others: list[list[Detection | None]],
     seen = np.array([d is not None for d in track])
     if not seen.any():
         return out
+    side = _track_side(track)
     times = np.flatnonzero(seen)
     for t in np.flatnonzero(~seen):
         near = times[np.argmin(np.abs(times - t))]
         ref = track[near].px[WRIST]
-        cands = [o[t] for o in others if o[t] is not None and np.linalg.norm(o[t].px[WRIST] - ref) <= gate_px * (1 + abs(int(near) - int(t)) / 10)]
+        cands = [o[t] for o in others if o[t] is not None and not (side and o[t].arm and o[t].arm != side)
+                 and np.linalg.norm(o[t].px[WRIST] - ref) <= gate_px * (1 + abs(int(near) - int(t)) / 10)]
         if cands:
             out[t] = max(cands, key=lambda d: d.score)
     return out
+
+
+def _track_side(track: list[Detection | None]) -> str | None:
+    """The body side most of a track's pose-labelled detections sit on, or None if none is labelled."""
+    sides = [d.arm for d in track if d is not None and d.arm]
+    return max(set(sides), key=sides.count) if sides else None
+
+
+def _arm_arrays(arms_per_frame: list[dict], side: str | None, wrist_cam: np.ndarray, min_visibility: float):
+    """Shoulder, elbow and wrist of one body side per frame: pixels (T, 3, 2), camera frame (T, 3, 3) m, visibility (T, 3).
+
+    The pose model's metric joints are hip-centred with camera-aligned axes, so the arm is placed
+    in the camera frame by its offsets from the pose wrist, added to the hand's metric wrist.
+    Joints seen with visibility below ``min_visibility``, or in frames without a valid wrist, are NaN.
+    """
+    T = len(arms_per_frame)
+    px = np.full((T, 3, 2), np.nan)
+    pos = np.full((T, 3, 3), np.nan)
+    vis = np.zeros((T, 3))
+    if side is None:
+        return px, pos, vis
+    for t, arms in enumerate(arms_per_frame):
+        arm = arms.get(side)
+        if arm is not None:
+            px[t], vis[t] = arm.px, arm.visibility
+            pos[t] = wrist_cam[t] + (arm.world - arm.world[2])
+    hidden = vis < min_visibility
+    px[hidden] = np.nan
+    pos[hidden] = np.nan  # (frames without a valid wrist are NaN already, through wrist_cam)
+    return px, pos, vis
 
 
 def _activity(track: list[Detection | None], diag: float) -> float:
@@ -125,16 +232,18 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     start = int(round((clip.start_s or 0.0) * info.fps))
     stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
     intrinsics = list(clip.intrinsics) if clip.intrinsics else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
-    hands = MediaPipeHands(cfg)
-    frame_index, per_frame = [], []
+    detector = PoseGuidedHands(cfg)
+    frame_index, per_frame, arms_per_frame = [], [], []
     try:
         for i, rgb in iter_frames(clip.path, stride=cfg.stride):
             if i < start or (stop is not None and i >= stop):
                 continue
             frame_index.append(i)
-            per_frame.append(hands.detect(rgb))
+            dets, arms = detector.detect(rgb)
+            per_frame.append(dets)
+            arms_per_frame.append(arms)
     finally:
-        hands.close()
+        detector.close()
     if not frame_index:
         raise NoHandError(f"{clip.path}: no frames in the requested segment [{clip.start_s}, {clip.end_s}] s")
     diag = float(np.hypot(info.width, info.height))
@@ -176,10 +285,15 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     aperture = one_euro(aperture[:, None], valid_f, fps, **smooth)[:, 0]
     R_filled[~valid_f] = np.eye(3)
     R_sm = smooth_rotations(R_filled, valid_f, fps, **smooth)
+    side = _track_side(track)
+    arm_px, arm_pos, arm_vis = _arm_arrays(arms_per_frame, side, wrist, cfg.pose.min_visibility)
 
     return HandTrack(
         clip_id=clip.clip_id, fps=fps, width=info.width, height=info.height, intrinsics=intrinsics,
         handedness=hand, label=clip.label, frame_index=np.array(frame_index), detected=detected, valid=valid_f,
         wrist_pos_cam=wrist, wrist_R_cam=R_sm, aperture_m=aperture, confidence=score, landmarks_px=px,
-        meta={"max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend},
+        landmarks_world=world, arm_px=arm_px, arm_pos_cam=arm_pos, arm_visibility=arm_vis,
+        meta={"max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend, "arm_side": side,
+              "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)),
+              "crops_tried": detector.crops_tried, "crops_found": detector.crops_found},
     )

@@ -9,7 +9,7 @@ import numpy as np
 
 from vid2skill.artifacts import read_artifact, write_artifact
 
-HANDTRACK_SCHEMA = 1
+HANDTRACK_SCHEMA = 2  # 2: metric hand landmarks and arm joints from the pose model
 
 
 @dataclass
@@ -25,6 +25,10 @@ class HandTrack:
         aperture_m: (T,) thumb-tip to index-tip distance, metres.
         confidence: (T,) MediaPipe's score for the hand, 0 where not detected.
         landmarks_px: (T, 21, 2) raw image landmarks in pixels, NaN where not detected.
+        landmarks_world: (T, 21, 3) MediaPipe's metric hand landmarks (hand-centred, camera-aligned axes), NaN where not detected.
+        arm_px: (T, 3, 2) shoulder, elbow, wrist of the hand's arm from the pose model, pixels; NaN where unseen.
+        arm_pos_cam: (T, 3, 3) the same joints in metres, camera frame, placed relative to the hand's wrist; NaN where unseen.
+        arm_visibility: (T, 3) the pose model's visibility of those joints, 0-1.
     """
 
     clip_id: str
@@ -42,6 +46,10 @@ class HandTrack:
     aperture_m: np.ndarray
     confidence: np.ndarray
     landmarks_px: np.ndarray
+    landmarks_world: np.ndarray | None = None
+    arm_px: np.ndarray | None = None
+    arm_pos_cam: np.ndarray | None = None
+    arm_visibility: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -51,6 +59,17 @@ class HandTrack:
                 raise ValueError(f"HandTrack {self.clip_id}: {name} has {len(getattr(self, name))} frames, expected {T}")
         if self.wrist_pos_cam.shape != (T, 3) or self.wrist_R_cam.shape != (T, 3, 3):
             raise ValueError(f"HandTrack {self.clip_id}: wrist arrays must be (T, 3) and (T, 3, 3) with T={T}")
+        if self.landmarks_world is None:
+            self.landmarks_world = np.full((T, 21, 3), np.nan)
+        # No arm seen (e.g. a pose model switched off): NaN joints, zero visibility.
+        if self.arm_px is None:
+            self.arm_px = np.full((T, 3, 2), np.nan)
+        if self.arm_pos_cam is None:
+            self.arm_pos_cam = np.full((T, 3, 3), np.nan)
+        if self.arm_visibility is None:
+            self.arm_visibility = np.zeros((T, 3))
+        if self.arm_px.shape != (T, 3, 2) or self.arm_pos_cam.shape != (T, 3, 3) or self.arm_visibility.shape != (T, 3):
+            raise ValueError(f"HandTrack {self.clip_id}: arm arrays must be (T, 3, 2), (T, 3, 3) and (T, 3) with T={T}")
 
     @property
     def time_s(self) -> np.ndarray:
@@ -60,7 +79,8 @@ class HandTrack:
     def detection_rate(self) -> float:
         return float(self.detected.mean()) if len(self.detected) else 0.0
 
-    _ARRAYS = ("frame_index", "detected", "valid", "wrist_pos_cam", "wrist_R_cam", "aperture_m", "confidence", "landmarks_px")
+    _ARRAYS = ("frame_index", "detected", "valid", "wrist_pos_cam", "wrist_R_cam", "aperture_m", "confidence", "landmarks_px",
+               "landmarks_world", "arm_px", "arm_pos_cam", "arm_visibility")
 
     def save(self, path: str | Path) -> None:
         meta = {k: getattr(self, k) for k in ("clip_id", "fps", "width", "height", "intrinsics", "handedness", "label", "meta")}

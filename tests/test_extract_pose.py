@@ -1,0 +1,72 @@
+"""Pose-guided hand crops and side-aware hand tracking."""
+
+import numpy as np
+
+from vid2skill.extract.hands import Detection, _assign_tracks, _stitch, _track_side
+from vid2skill.extract.pose import ArmPose, crop_square, hand_box
+from vid2skill.landmarks import WRIST
+
+
+def _arm(side, wrist, elbow, fingers, visibility=0.9):
+    wrist = np.asarray(wrist, float)
+    return ArmPose(side, np.array([wrist + [0, -120], elbow, wrist]), np.zeros((3, 3)), np.full(3, visibility),
+                   np.array(fingers, float))
+
+
+def test_crop_maps_back_to_image_pixels():
+    img = np.zeros((240, 320, 3), np.uint8)
+    img[100:104, 200:204] = 255  # a 4x4 px square whose centre is at continuous (202, 102)
+    centre, side = np.array([190.0, 110.0]), 40.0
+    crop, origin, s = crop_square(img, centre, side, 200)
+    assert crop.shape == (200, 200, 3)
+    ys, xs = np.nonzero(crop[..., 0] > 127)
+    found = origin + s * np.array([xs.mean() + 0.5, ys.mean() + 0.5])  # continuous crop centre -> image
+    assert np.allclose(found, [202.0, 102.0], atol=0.3)
+
+
+def test_crop_beyond_the_image_is_padded_black():
+    img = np.full((100, 100, 3), 200, np.uint8)
+    crop, origin, s = crop_square(img, np.array([0.0, 50.0]), 40.0, 64)
+    assert crop[:, :20].max() == 0 and crop[:, 40:].min() == 200
+    assert np.allclose(origin, [-20.0, 30.0]) and np.isclose(s, 40 / 64)
+
+
+def test_hand_box_grows_with_the_hand_and_has_a_floor():
+    small = _arm("right", [100, 100], [100, 130], [[100, 92], [104, 92], [96, 95]])
+    big = _arm("right", [100, 100], [100, 260], [[100, 40], [130, 45], [75, 70]])
+    c_small, s_small = hand_box(small, 2.5, 48)
+    c_big, s_big = hand_box(big, 2.5, 48)
+    assert s_small == 48  # the floor
+    assert np.isclose(s_big, 2.5 * 80)  # half the 160 px forearm beats the 61 px finger reach
+    assert c_big[1] < 100  # the centre sits towards the fingers, not on the wrist
+
+
+def _det(x, y, arm=None, score=0.9):
+    px = np.zeros((21, 2))
+    px[:] = [x, y]
+    return Detection(px, np.zeros((21, 3)), "right", score, arm=arm)
+
+
+def test_pose_sides_keep_crossing_hands_apart():
+    # Left hand moves right and right hand moves left along the same line; between t = 5 and 6 they
+    # jump past each other (200 -> 220 and 210 -> 190), where proximity alone swaps them.
+    xs = np.linspace(100, 300, 11)
+    frames = [[_det(x, 100, "left"), _det(410 - x, 100, "right", 0.8)] for x in xs]
+    tracks = _assign_tracks(frames, gate_px=150)
+    sides = [{d.arm for d in tr if d is not None} for tr in tracks]
+    assert all(len(s) == 1 for s in sides)
+    assert sorted(next(iter(s)) for s in sides) == ["left", "right"]
+    # Without sides, the same detections are linked by proximity only and do mix.
+    unlabelled = [[_det(d.px[WRIST, 0], 100, None, d.score) for d in f] for f in frames]
+    mixed = _assign_tracks(unlabelled, gate_px=150)
+    paths = [np.array([d.px[WRIST, 0] for d in tr if d is not None]) for tr in mixed]
+    assert any(not (np.all(np.diff(p) >= 0) or np.all(np.diff(p) <= 0)) for p in paths if len(p) > 2)
+
+
+def test_stitching_never_takes_the_other_arm():
+    track = [_det(100, 100, "right"), None, _det(104, 100, "right")]
+    other = [None, _det(102, 100, "left"), None]
+    assert _track_side(track) == "right"
+    assert _stitch(track, [other], gate_px=50)[1] is None
+    same_side = [None, _det(102, 100, "right"), None]
+    assert _stitch(track, [same_side], gate_px=50)[1] is same_side[1]
