@@ -37,3 +37,25 @@ def test_hand_mesh_is_closed_and_outward():
     edges = np.sort(np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]), axis=1)
     _, counts = np.unique(edges, axis=0, return_counts=True)
     assert (counts == 2).mean() > 0.99
+
+
+def test_depth_mirrored_frames_are_flipped_back_to_the_known_hand():
+    from vid2skill.landmarks import chirality_score, resolve_depth_mirror
+
+    # A hand turned 50 deg about the camera's y axis (a flat, camera-facing palm is its own mirror).
+    c, s = np.cos(np.radians(50)), np.sin(np.radians(50))
+    tilt = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+    kp = np.stack([hand_keypoints(k) @ tilt.T for k in (0.1, 0.5, 0.8)]) + np.array([0.0, 0.0, 0.5])
+    centre = kp[..., 2].mean(axis=1, keepdims=True)
+    mirrored = kp.copy()
+    mirrored[..., 2] = 2 * centre - kp[..., 2]  # the same image, read as a left hand
+    assert (chirality_score(kp) > 0).all() and (chirality_score(mirrored) < 0).all()
+    mixed = np.stack([kp[0], mirrored[1], kp[2]])
+    assert np.allclose(resolve_depth_mirror(mixed, right=True), kp)
+    as_left = resolve_depth_mirror(mixed, right=False)
+    assert (chirality_score(as_left) < 0).all() and np.allclose(as_left[1], mirrored[1])
+    # The resolved frames give the palm frame of the true hand; the mirrored one is far off.
+    R_true = palm_frame(kp[1])
+    angle = lambda A, B: np.degrees(np.arccos(np.clip((np.trace(A.T @ B) - 1) / 2, -1, 1)))  # noqa: E731
+    assert angle(palm_frame(resolve_depth_mirror(mixed, right=True)[1]), R_true) < 1.0
+    assert angle(palm_frame(mirrored[1], right=True), R_true) > 90.0

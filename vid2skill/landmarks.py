@@ -38,13 +38,12 @@ def grasp_aperture_m(landmarks: np.ndarray) -> np.ndarray:
     return np.linalg.norm(landmarks[..., THUMB_TIP, :] - landmarks[..., INDEX_TIP, :], axis=-1)
 
 
-def chirality(landmarks: np.ndarray) -> str:
-    """"right" or "left" from the 3-D shape of a hand's landmarks (N, 21, 3) over many frames.
+def chirality_score(landmarks: np.ndarray) -> np.ndarray:
+    """Per frame, positive for a right hand's shape and negative for a left's: (...,) from (..., 21, 3).
 
     Fingers flex towards the palm. With x from the wrist to the middle MCP and ``a`` from the index
     MCP to the pinky MCP, x cross a points out of the palm of a right hand and out of the back of a
     left one, so the fingertips' (and the opposed thumb's) side of the palm plane gives the hand.
-    MediaPipe's handedness classifier errs on unusual views; this geometric vote does not need it.
     """
     wrist = landmarks[..., WRIST, :]
     x = landmarks[..., MIDDLE_MCP, :] - wrist
@@ -52,5 +51,25 @@ def chirality(landmarks: np.ndarray) -> str:
     n = np.cross(x, a)
     n = n / np.linalg.norm(n, axis=-1, keepdims=True)
     tips = landmarks[..., [THUMB_TIP, 8, 12, 16, 20], :] - landmarks[..., [2, 5, 9, 13, 17], :]
-    side = np.einsum("...kj,...j->...k", tips, n).sum(axis=-1)
-    return "right" if np.median(side) > 0 else "left"
+    return np.einsum("...kj,...j->...k", tips, n).sum(axis=-1)
+
+
+def chirality(landmarks: np.ndarray) -> str:
+    """"right" or "left" from the 3-D shape of a hand's landmarks (N, 21, 3) over many frames (a median vote)."""
+    return "right" if np.median(chirality_score(landmarks)) > 0 else "left"
+
+
+def resolve_depth_mirror(landmarks: np.ndarray, right: bool) -> np.ndarray:
+    """Flip the depth of the frames whose 3-D shape is the other hand's: (T, 21, 3) camera-aligned landmarks.
+
+    A monocular 3-D hand is ambiguous up to a mirror in depth: a right hand seen palm-on and a left
+    hand seen from the back project to the same image. MediaPipe's metric landmarks pick either
+    interpretation, frame by frame (on rendered hands about half the frames are mirrored). Knowing
+    which hand it is, the mirrored frames are flipped back (z -> -z about the hand's centre).
+    """
+    out = np.array(landmarks, dtype=np.float64, copy=True)
+    score = chirality_score(out)
+    wrong = np.isfinite(score) & ((score < 0) if right else (score > 0))
+    centre_z = out[wrong, :, 2].mean(axis=1, keepdims=True)
+    out[wrong, :, 2] = 2 * centre_z - out[wrong, :, 2]
+    return out

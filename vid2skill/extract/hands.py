@@ -12,13 +12,13 @@ from vid2skill.extract.filters import fill_gaps, max_jump, one_euro, reject_outl
 from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
 from vid2skill.extract.types import HandTrack
 from vid2skill.ingest.types import Clip
-from vid2skill.landmarks import NUM_LANDMARKS, WRIST, chirality, grasp_aperture_m, palm_frame
+from vid2skill.landmarks import NUM_LANDMARKS, WRIST, chirality, grasp_aperture_m, palm_frame, resolve_depth_mirror
 from vid2skill.video import iter_frames, probe
 
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 
 
 @dataclass
@@ -103,15 +103,21 @@ class PoseGuidedHands:
             self._wait = self._skip
         else:
             self._skip = 0
-        for side, arm in sorted(arms.items(), key=lambda kv: -kv[1].wrist_visibility):
-            if arm.wrist_visibility < pc.min_visibility:
-                continue
+        seen = {side: arm for side, arm in arms.items() if arm.wrist_visibility >= pc.min_visibility}
+        for side, arm in sorted(seen.items(), key=lambda kv: -kv[1].wrist_visibility):
             centre, size = hand_box(arm, pc.crop_scale, pc.min_crop_px)
             gate = pc.match_frac * size
-            free = [d for d in dets if d.arm is None]
-            dist = [float(np.linalg.norm(d.px[WRIST] - arm.wrist_px)) for d in free]
-            if dist and min(dist) <= gate:
-                free[int(np.argmin(dist))].arm = side
+            other = [a.wrist_px for s, a in seen.items() if s != side]
+            near = []
+            for d in dets:
+                dist = float(np.linalg.norm(d.px[WRIST] - arm.wrist_px))
+                if dist <= gate:
+                    near.append(d)
+                    # Label a hand with a side only when the other wrist is clearly further away:
+                    # with the hands together the pose model's sides are a guess.
+                    if d.arm is None and all(np.linalg.norm(d.px[WRIST] - o) >= pc.side_margin * dist for o in other):
+                        d.arm = side
+            if near:
                 continue
             self.crops_tried += 1
             crop, origin, scale = crop_square(rgb, centre, size, pc.crop_px)
@@ -226,6 +232,22 @@ def _activity(track: list[Detection | None], diag: float) -> float:
     return len(dets) / len(track) + path + 10.0 * float(aperture.max() - aperture.min())
 
 
+def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> str:
+    """Which hand acts: the source's annotation, else ``cfg.hand``, else (``auto``) a vote.
+
+    The vote is MediaPipe's image-based handedness classifier over the track's detections, with
+    the 3-D landmarks' shape (``chirality``) to break a tie.
+    """
+    if clip.hand in ("right", "left"):
+        return clip.hand
+    if cfg.hand in ("right", "left"):
+        return cfg.hand
+    right = sum(d.hand == "right" for d in dets)
+    if 2 * right != len(dets):
+        return "right" if 2 * right > len(dets) else "left"
+    return chirality(world)
+
+
 def extract_clip(clip: Clip, cfg) -> HandTrack:
     """Extract the manipulating hand's metric wrist trajectory and aperture from one clip."""
     info = probe(clip.path)
@@ -266,10 +288,11 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
         if d is not None:
             px[t], world[t], score[t] = d.px, d.world, d.score
 
-    hand = chirality(world[detected])
+    hand = _acting_hand(clip, cfg, [d for d in track if d is not None], world[detected])
     wrist = np.full((T, 3), np.nan)
     trans = hand_translation(world[detected], px[detected], intrinsics, cfg.hand_scale)
     wrist[detected] = world[detected, WRIST] + trans
+    world[detected] = resolve_depth_mirror(world[detected], right=(hand == "right"))
     R = np.tile(np.eye(3), (T, 1, 1))
     R[detected] = palm_frame(world[detected], right=(hand == "right"))
     aperture = np.full(T, np.nan)

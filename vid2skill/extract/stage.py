@@ -36,7 +36,7 @@ def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str) -> tuple[dict, s
 
     clip = Clip(**clip_dict)
     cfg = OmegaConf.create(cfg_dict)
-    key = stable_hash({"cfg": cfg_dict, "clip": clip.content_hash, "seg": [clip.start_s, clip.end_s],
+    key = stable_hash({"cfg": cfg_dict, "clip": clip.content_hash, "seg": [clip.start_s, clip.end_s], "hand": clip.hand,
                        "schema": HANDTRACK_SCHEMA, "extractor": EXTRACTOR_VERSION})
     path = Path(out_dir) / clip.clip_id
     if path.with_suffix(".json").exists():  # resume

@@ -25,7 +25,8 @@ class HandTrack:
         aperture_m: (T,) thumb-tip to index-tip distance, metres.
         confidence: (T,) MediaPipe's score for the hand, 0 where not detected.
         landmarks_px: (T, 21, 2) raw image landmarks in pixels, NaN where not detected.
-        landmarks_world: (T, 21, 3) MediaPipe's metric hand landmarks (hand-centred, camera-aligned axes), NaN where not detected.
+        landmarks_world: (T, 21, 3) MediaPipe's metric hand landmarks (hand-centred, camera-aligned axes), each frame's
+            depth mirror resolved to the acting hand (``landmarks.resolve_depth_mirror``); NaN where not detected.
         arm_px: (T, 3, 2) shoulder, elbow, wrist of the hand's arm from the pose model, pixels; NaN where unseen.
         arm_pos_cam: (T, 3, 3) the same joints in metres, camera frame, placed relative to the hand's wrist; NaN where unseen.
         arm_visibility: (T, 3) the pose model's visibility of those joints, 0-1.

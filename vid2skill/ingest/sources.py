@@ -29,7 +29,7 @@ def register(name: str):
 def _synthetic_job(job: tuple, cfg_dict: dict, out_dir: str) -> Clip:
     from omegaconf import OmegaConf
 
-    from vid2skill.ingest.synthetic.generator import HandMeshCache, generate_clip, load_ground_truth
+    from vid2skill.ingest.synthetic.generator import SYNTHETIC_HAND, HandMeshCache, generate_clip, load_ground_truth
 
     skill, seed, key = job
     cfg = OmegaConf.create(cfg_dict)
@@ -40,7 +40,7 @@ def _synthetic_job(job: tuple, cfg_dict: dict, out_dir: str) -> Clip:
         if meta.get("key") == key:
             K = arrays["K"]
             return Clip(meta["clip_id"], str(video.resolve()), "synthetic", file_hash(video), skill,
-                        [K[0, 0], K[1, 1], K[0, 2], K[1, 2]], str(gt_json.resolve()))
+                        [K[0, 0], K[1, 1], K[0, 2], K[1, 2]], str(gt_json.resolve()), hand=SYNTHETIC_HAND)
     meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
     return generate_clip(cfg, skill, seed, out_dir, meshes, key=key)
 

@@ -23,6 +23,8 @@ class Clip:
         intrinsics: [fx, fy, cx, cy] in pixels when the source knows the camera, else None.
         ground_truth: path of a ground-truth ``.npz`` (synthetic clips), else None.
         start_s / end_s: segment bounds in seconds within the video, None for the whole file.
+        hand: the acting hand ("right" or "left") when the source knows it (an annotation, or the
+            generator), else None: extraction then decides from the video.
     """
 
     clip_id: str
@@ -34,6 +36,7 @@ class Clip:
     ground_truth: str | None = None
     start_s: float | None = None
     end_s: float | None = None
+    hand: str | None = None
 
 
 @dataclass

@@ -30,6 +30,7 @@ from vid2skill.video import VideoWriter
 log = logging.getLogger(__name__)
 
 GT_SCHEMA = 1
+SYNTHETIC_HAND = "right"  # the hand model (hand.py) is a right hand: palm_frame(hand_keypoints(c)) is proper for right=True
 # Bump when a change to the scene, hand or renderer changes the clips a configuration makes, so
 # that cached clips are rendered again.
 RENDER_VERSION = 2
@@ -267,7 +268,7 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
     return Clip(
         clip_id=clip_id, path=str(video_path.resolve()), source="synthetic", content_hash=file_hash(video_path),
         label=skill, intrinsics=[camera.fx, camera.fy, camera.cx, camera.cy],
-        ground_truth=str(gt_path.with_suffix(".json").resolve()),
+        ground_truth=str(gt_path.with_suffix(".json").resolve()), hand=SYNTHETIC_HAND,
     )
 
 
