@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -77,6 +78,8 @@ def test_batch_goes_on_past_bad_clips(tmp_path, synthetic_ws):
     good = sorted((ws0 / "ingest" / "synthetic").glob("*.mp4"))[0]
     shutil.copy(good, folder / "good.mp4")
     (folder / "corrupt.mp4").write_bytes(b"\x00garbage" * 500)
+    (folder / "truncated.mp4").write_bytes(good.read_bytes()[:2000])
+    (folder / "dangling.mp4").symlink_to(folder / "was_moved.mp4")
     blank = folder / "no_hand.mp4"
     from vid2skill.video import VideoWriter
 
@@ -90,6 +93,9 @@ def test_batch_goes_on_past_bad_clips(tmp_path, synthetic_ws):
     assert quality["good"]["error"] is None and quality["good"]["detection_rate"] > 0.5
     assert "corrupt.mp4" in quality["corrupt"]["error"]
     assert "no_hand.mp4" in quality["no_hand"]["error"] and "hand" in quality["no_hand"]["error"]
+    assert "truncated.mp4" in quality["truncated"]["error"]
+    failures = json.loads((tmp_path / "ws" / "ingest" / "clips.json").read_text())["failures"]
+    assert any("dangling.mp4" in f["item"] and "cannot read" in f["error"] for f in failures)
     assert set(quality["good"]) >= {"clip", "frames", "frames_with_hand", "detection_rate", "mean_confidence", "max_jump_m", "error"}
 
 
@@ -108,3 +114,30 @@ def test_extract_runs_on_real_clips(shared_data, tmp_path):
     assert all(r["error"] is None for r in quality)
     rates = {r["clip"].rsplit("_", 1)[0]: r["detection_rate"] for r in quality}
     assert rates["dexretarget_hand_gestures"] > 0.8  # a clean single hand
+
+
+def test_enormous_frames_are_shrunk_and_landmarks_stay_in_video_pixels(synthetic_ws, tmp_path):
+    import cv2
+
+    from conftest import make_cfg
+    from vid2skill.extract.hands import extract_clip
+    from vid2skill.ingest.types import ClipSet
+    from vid2skill.video import VideoWriter, iter_frames
+
+    ws, _ = synthetic_ws
+    clip = ClipSet.load(ws / "ingest" / "clips").clips[0]
+    big = tmp_path / "big.mp4"
+    with VideoWriter(big, 20, 1920, 1440) as w:  # 4x the synthetic clip's 480 x 360
+        for _, rgb in iter_frames(clip.path, stop=20):
+            w.write(cv2.resize(rgb, (1920, 1440), interpolation=cv2.INTER_CUBIC))
+    cfg = make_cfg(["extract.max_side_px=640"]).extract
+    small = extract_clip(replace(clip, end_s=20 / 20.0), cfg)  # the original, first 20 frames (20 fps)
+    large = extract_clip(replace(clip, path=str(big), content_hash="big", end_s=None,
+                                 intrinsics=[4 * v for v in clip.intrinsics]), cfg)
+    assert (large.width, large.height) == (1920, 1440)
+    both = small.detected & large.detected
+    assert both.sum() >= 10
+    # Detected at 640 px wide (1.33x the original clip), reported in the video's 1920 px.
+    err = np.nanmedian(np.linalg.norm(large.landmarks_px[both] - 4 * small.landmarks_px[both], axis=-1))
+    assert err < 12.0  # pixels at 1920 wide, i.e. under 3 px in the original
+    assert np.nanmedian(np.abs(large.wrist_pos_cam[both] - small.wrist_pos_cam[both])) < 0.02

@@ -1,4 +1,10 @@
-"""Video decoding (decord first, OpenCV where decord cannot open a file) and mp4 writing."""
+"""Video decoding (decord first, OpenCV where decord cannot open a file) and mp4 writing.
+
+Frames come out upright: a phone video's rotation tag (OpenCV reads it from the container) is
+applied, and such files are decoded with OpenCV, because decord returns them rotated but with a
+spurious fourth channel. Frames are decoded in batches bounded in bytes, so a long 1080p clip
+streams in a few tens of megabytes.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +30,9 @@ class VideoInfo:
     frames: int
     fps: float
     width: int
-    height: int
+    height: int  # upright, after the rotation tag
     backend: str
+    rotation_deg: int = 0  # clockwise display rotation from the container (0, 90, 180 or 270)
 
 
 def _open_decord(path: str):
@@ -35,39 +42,68 @@ def _open_decord(path: str):
     return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
 
 
+def _rotation_tag(path: str) -> int:
+    """Clockwise display rotation in degrees from the container's metadata (0 when absent or unreadable)."""
+    cap = cv2.VideoCapture(path)
+    try:
+        deg = int(round(cap.get(cv2.CAP_PROP_ORIENTATION_META))) % 360 if cap.isOpened() else 0
+    finally:
+        cap.release()
+    return deg if deg in (90, 180, 270) else 0
+
+
+def upright(frame: np.ndarray, rotation_deg: int) -> np.ndarray:
+    """Apply a clockwise display rotation (the container's tag) to an (H, W, C) frame."""
+    return np.ascontiguousarray(np.rot90(frame, k=-(rotation_deg // 90))) if rotation_deg else frame
+
+
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Frame count, rate and size of a video; raise VideoError naming the file if unreadable."""
+    """Frame count, rate, upright size and rotation of a video; raise VideoError naming the file if unreadable."""
     path = str(path)
     if not os.path.isfile(path):
         raise VideoError(f"video not found: {path}")
     if os.path.getsize(path) == 0:
         raise VideoError(f"video is empty (0 bytes): {path}")
-    try:
-        vr = _open_decord(path)
-        h, w = vr[0].shape[:2] if len(vr) else (0, 0)
-        info = VideoInfo(path, len(vr), float(vr.get_avg_fps()), w, h, "decord")
-    except Exception as e:  # decord raises its own DECORDError and RuntimeErrors for many codecs
-        log.debug("decord could not open %s (%s); trying OpenCV", path, e)
+    rotation = _rotation_tag(path)
+    info, decord_error = None, None
+    if not rotation:
+        try:
+            vr = _open_decord(path)
+            h, w = vr[0].shape[:2] if len(vr) else (0, 0)
+            info = VideoInfo(path, len(vr), float(vr.get_avg_fps()), w, h, "decord")
+        except Exception as e:  # decord raises its own DECORDError and RuntimeErrors for many codecs
+            log.debug("decord could not open %s (%s); trying OpenCV", path, e)
+            decord_error = e
+    if info is None:
         cap = cv2.VideoCapture(path)
+        if cap.isOpened():
+            cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # rotated explicitly, the same way on every build
         ok, frame = cap.read() if cap.isOpened() else (False, None)
         if not ok:
             cap.release()
-            raise VideoError(f"cannot decode video {path}: neither decord nor OpenCV could read a frame") from e
+            raise VideoError(f"cannot decode video {path}: neither decord nor OpenCV could read a frame") from decord_error
         frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
         fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
         cap.release()
-        info = VideoInfo(path, max(frames, 1), float(fps), frame.shape[1], frame.shape[0], "opencv")
+        h, w = upright(frame, rotation).shape[:2]
+        info = VideoInfo(path, max(frames, 1), float(fps), w, h, "opencv", rotation)
     if info.frames == 0:
         raise VideoError(f"video has no frames: {path}")
     return info
 
 
-def iter_frames(path: str | os.PathLike, stride: int = 1, batch: int = 32) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (frame index, RGB uint8 (H, W, 3)) every ``stride`` frames, in bounded memory."""
-    info = probe(path)
+def iter_frames(path: str | os.PathLike, stride: int = 1, max_batch_bytes: int = 64 << 20,
+                info: VideoInfo | None = None, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (frame index, upright RGB uint8 (H, W, 3)) every ``stride`` frames of [start, stop).
+
+    decord decodes in batches of at most ``max_batch_bytes`` of frames (and at most 32 frames),
+    so memory stays bounded whatever the clip's length and resolution.
+    """
+    info = info or probe(path)
     if info.backend == "decord":
         vr = _open_decord(info.path)
-        indices = list(range(0, len(vr), stride))
+        batch = int(np.clip(max_batch_bytes // max(1, info.width * info.height * 3), 1, 32))
+        indices = list(range(start, len(vr) if stop is None else min(stop, len(vr)), stride))
         for start in range(0, len(indices), batch):
             chunk = indices[start : start + batch]
             try:
@@ -77,14 +113,19 @@ def iter_frames(path: str | os.PathLike, stride: int = 1, batch: int = 32) -> It
             yield from zip(chunk, frames)
         return
     cap = cv2.VideoCapture(info.path)
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
     i = 0
     try:
-        while True:
+        while stop is None or i < stop:
+            if i < start or (i - start) % stride:  # skipped frames are demuxed but not converted
+                if not cap.grab():
+                    break
+                i += 1
+                continue
             ok, frame = cap.read()
             if not ok:
                 break
-            if i % stride == 0:
-                yield i, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            yield i, upright(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), info.rotation_deg)
             i += 1
     finally:
         cap.release()
@@ -125,6 +166,9 @@ class VideoWriter:
 
 
 def list_videos(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
+    """Files under ``folder`` with a video suffix, sorted; broken links are listed too, so that the
+    caller reports them instead of silently skipping them."""
     folder = Path(folder)
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+    return sorted(p for p in folder.glob(pattern)
+                  if (p.is_file() or (p.is_symlink() and not p.exists())) and p.suffix.lower() in VIDEO_SUFFIXES)

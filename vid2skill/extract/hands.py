@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from vid2skill.errors import NoHandError
@@ -18,7 +19,7 @@ from vid2skill.video import iter_frames, probe
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 5
 
 
 @dataclass
@@ -232,6 +233,21 @@ def _activity(track: list[Detection | None], diag: float) -> float:
     return len(dets) / len(track) + path + 10.0 * float(aperture.max() - aperture.min())
 
 
+def frame_stride(source_fps: float, stride: int, target_fps: float | None) -> int:
+    """Frames to step: ``stride``, or the step that brings ``source_fps`` closest to ``target_fps`` (never below 1)."""
+    if target_fps:
+        return max(1, int(round(source_fps / target_fps)))
+    return max(1, int(stride))
+
+
+def _rescale(dets: list[Detection], arms: dict, factor: float) -> None:
+    """Scale the pixel coordinates of a frame's detections and pose arms in place (world coordinates are metric)."""
+    for d in dets:
+        d.px = d.px * factor
+    for arm in arms.values():
+        arm.px, arm.hand_px = arm.px * factor, arm.hand_px * factor
+
+
 def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> str:
     """Which hand acts: the source's annotation, else ``cfg.hand``, else (``auto``) a vote.
 
@@ -253,15 +269,22 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     info = probe(clip.path)
     start = int(round((clip.start_s or 0.0) * info.fps))
     stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
+    stride = frame_stride(info.fps, cfg.stride, cfg.target_fps)
     intrinsics = list(clip.intrinsics) if clip.intrinsics else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
+    # Very large frames are shrunk for detection (MediaPipe works at a few hundred pixels anyway);
+    # landmarks are mapped back, so everything downstream is in the video's own pixels.
+    shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
+    size = (max(1, round(info.width * shrink)), max(1, round(info.height * shrink)))
     detector = PoseGuidedHands(cfg)
     frame_index, per_frame, arms_per_frame = [], [], []
     try:
-        for i, rgb in iter_frames(clip.path, stride=cfg.stride):
-            if i < start or (stop is not None and i >= stop):
-                continue
+        for i, rgb in iter_frames(clip.path, stride=stride, info=info, start=start, stop=stop):
+            if shrink < 1.0:
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
             frame_index.append(i)
             dets, arms = detector.detect(rgb)
+            if shrink < 1.0:
+                _rescale(dets, arms, 1.0 / shrink)
             per_frame.append(dets)
             arms_per_frame.append(arms)
     finally:
@@ -298,7 +321,7 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     aperture = np.full(T, np.nan)
     aperture[detected] = grasp_aperture_m(world[detected])
 
-    fps = info.fps / cfg.stride
+    fps = info.fps / stride
     valid = reject_outliers(wrist, detected, cfg.outlier_window, cfg.outlier_m)
     wrist, valid_f = fill_gaps(wrist, valid, cfg.max_gap_frames)
     aperture, _ = fill_gaps(aperture, valid, cfg.max_gap_frames)
