@@ -70,3 +70,16 @@ def test_stitching_never_takes_the_other_arm():
     assert _stitch(track, [other], gate_px=50)[1] is None
     same_side = [None, _det(102, 100, "right"), None]
     assert _stitch(track, [same_side], gate_px=50)[1] is same_side[1]
+
+
+def test_native_start_up_lines_are_dropped_and_the_rest_kept(capfd):
+    import os
+
+    from vid2skill.extract.native_log import quiet_native_stderr
+
+    with quiet_native_stderr():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"W0000 inference_feedback_manager.cc:114] Feedback manager requires a model with a single signature\n")
+        os.write(2, b"E0000 calculator_graph.cc:887] real trouble: cannot open model\n")
+    err = capfd.readouterr().err
+    assert "real trouble" in err and "XNNPACK" not in err and "Feedback manager" not in err

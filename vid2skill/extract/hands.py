@@ -11,6 +11,7 @@ import numpy as np
 from vid2skill.errors import NoHandError
 from vid2skill.extract.filters import fill_gaps, max_jump, one_euro, reject_outliers, smooth_rotations
 from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
+from vid2skill.extract.native_log import quiet_native_stderr
 from vid2skill.extract.types import HandTrack
 from vid2skill.ingest.types import Clip
 from vid2skill.landmarks import NUM_LANDMARKS, WRIST, chirality, grasp_aperture_m, palm_frame, resolve_depth_mirror
@@ -80,8 +81,8 @@ class PoseGuidedHands:
         from vid2skill.extract.pose import MediaPipePose
 
         self.cfg = cfg
-        self.hands = MediaPipeHands(cfg)
         self.pose = self.crop_hands = None
+        self.hands = MediaPipeHands(cfg)
         if cfg.pose.enabled:
             self.pose = MediaPipePose(cfg.pose.min_detection_confidence, cfg.pose.min_tracking_confidence)
             self.crop_hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=1)
@@ -264,16 +265,8 @@ def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> s
     return chirality(world)
 
 
-def extract_clip(clip: Clip, cfg) -> HandTrack:
-    """Extract the manipulating hand's metric wrist trajectory and aperture from one clip."""
-    info = probe(clip.path)
-    start = int(round((clip.start_s or 0.0) * info.fps))
-    stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
-    stride = frame_stride(info.fps, cfg.stride, cfg.target_fps)
-    intrinsics = list(clip.intrinsics) if clip.intrinsics else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
-    # Very large frames are shrunk for detection (MediaPipe works at a few hundred pixels anyway);
-    # landmarks are mapped back, so everything downstream is in the video's own pixels.
-    shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
+def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, shrink: float):
+    """Run the detector over the clip's frames: (frame indices, detections per frame, pose arms per frame, crop counts)."""
     size = (max(1, round(info.width * shrink)), max(1, round(info.height * shrink)))
     detector = PoseGuidedHands(cfg)
     frame_index, per_frame, arms_per_frame = [], [], []
@@ -289,6 +282,21 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
             arms_per_frame.append(arms)
     finally:
         detector.close()
+    return frame_index, per_frame, arms_per_frame, {"crops_tried": detector.crops_tried, "crops_found": detector.crops_found}
+
+
+def extract_clip(clip: Clip, cfg) -> HandTrack:
+    """Extract the manipulating hand's metric wrist trajectory and aperture from one clip."""
+    info = probe(clip.path)
+    start = int(round((clip.start_s or 0.0) * info.fps))
+    stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
+    stride = frame_stride(info.fps, cfg.stride, cfg.target_fps)
+    intrinsics = list(clip.intrinsics) if clip.intrinsics else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
+    # Very large frames are shrunk for detection (MediaPipe works at a few hundred pixels anyway);
+    # landmarks are mapped back, so everything downstream is in the video's own pixels.
+    shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
+    with quiet_native_stderr():  # MediaPipe's graphs announce themselves on stderr as they start
+        frame_index, per_frame, arms_per_frame, crops = _detect_frames(clip, cfg, info, stride, start, stop, shrink)
     if not frame_index:
         raise NoHandError(f"{clip.path}: no frames in the requested segment [{clip.start_s}, {clip.end_s}] s")
     diag = float(np.hypot(info.width, info.height))
@@ -341,5 +349,5 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
         landmarks_world=world, arm_px=arm_px, arm_pos_cam=arm_pos, arm_visibility=arm_vis,
         meta={"max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend, "arm_side": side,
               "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)),
-              "crops_tried": detector.crops_tried, "crops_found": detector.crops_found},
+              **crops},
     )
