@@ -141,3 +141,24 @@ def test_enormous_frames_are_shrunk_and_landmarks_stay_in_video_pixels(synthetic
     err = np.nanmedian(np.linalg.norm(large.landmarks_px[both] - 4 * small.landmarks_px[both], axis=-1))
     assert err < 12.0  # pixels at 1920 wide, i.e. under 3 px in the original
     assert np.nanmedian(np.abs(large.wrist_pos_cam[both] - small.wrist_pos_cam[both])) < 0.02
+
+
+def test_viz_draws_the_track_on_every_frame(synthetic_ws, tmp_path):
+    from vid2skill.extract.viz import project, visualise
+    from vid2skill.ingest.types import ClipSet
+    from vid2skill.video import iter_frames, probe
+
+    ws, _ = synthetic_ws
+    clip = ClipSet.load(ws / "ingest" / "clips").clips[0]
+    rec = next(r for r in TrackSet.load(ws / "extract" / "tracks").ok() if r["clip"] == clip.clip_id)
+    track = HandTrack.load(rec["track"])
+    out = visualise(track, clip.path, tmp_path / "viz")
+    assert probe(out["video"]).frames == len(track.frame_index)
+    assert (tmp_path / "viz" / f"{clip.clip_id}.png").stat().st_size > 10_000
+    # Where the wrist is valid, the annotated frame differs from the original around the wrist.
+    t = int(np.flatnonzero(track.valid)[len(np.flatnonzero(track.valid)) // 2])
+    u, v = project(track.wrist_pos_cam[t], track.intrinsics).round().astype(int)
+    raw = dict(iter_frames(clip.path))[int(track.frame_index[t])]
+    drawn = dict(iter_frames(out["video"]))[t]
+    patch = (slice(max(0, v - 12), v + 12), slice(max(0, u - 12), u + 12))
+    assert np.abs(drawn[patch].astype(int) - raw[patch].astype(int)).mean() > 10

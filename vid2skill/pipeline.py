@@ -65,7 +65,7 @@ def run_extract(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.ingest.types import ClipSet
 
     clips = ClipSet.load(ws / "ingest" / "clips")
-    tracks = extract(cfg.extract, clips, ws / "extract", cfg.workers)
+    tracks = extract(cfg.extract, clips, ws / "extract", cfg.workers, viz=bool(cfg.viz))
     tracks.save(ws / "extract" / "tracks")
     for r in tracks.failures():
         log.warning("extract: %s: %s", r["clip"], r["error"])
@@ -137,7 +137,7 @@ STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
         Stage("ingest", "ingest", None, ("source",), run_ingest),
-        Stage("extract", "extract", "ingest", ("extract",), run_extract),
+        Stage("extract", "extract", "ingest", ("extract", "viz"), run_extract),
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
         Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill"), run_retarget),
         Stage("train", "policies", "retarget", ("policy", "robot"), run_train),

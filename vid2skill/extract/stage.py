@@ -29,7 +29,7 @@ def _quality(track: HandTrack | None, clip: Clip, error: str | None, path: str |
     }
 
 
-def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str) -> tuple[dict, str]:
+def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str, viz_dir: str | None = None) -> tuple[dict, str]:
     from omegaconf import OmegaConf
 
     from vid2skill.extract.hands import EXTRACTOR_VERSION, extract_clip
@@ -43,22 +43,47 @@ def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str) -> tuple[dict, s
         try:
             meta, _ = read_artifact(path, "HandTrack", HANDTRACK_SCHEMA)
             if meta.get("meta", {}).get("key") == key:
-                return _quality(HandTrack.load(path), clip, None, str(path)), key
+                track = HandTrack.load(path)
+                if viz_dir and not _viz_done(viz_dir, clip.clip_id, key):
+                    _write_viz(track, clip, viz_dir, key)
+                return _quality(track, clip, None, str(path)), key
         except Exception as e:  # unreadable leftovers are recomputed
             log.debug("recomputing %s: %s", path, e)
     track = extract_clip(clip, cfg)
     track.meta["key"] = key
     track.save(path)
+    if viz_dir:
+        _write_viz(track, clip, viz_dir, key)
     return _quality(track, clip, None, str(path)), key
 
 
-def extract(cfg, clips: ClipSet, out_dir: Path, workers: int) -> TrackSet:
-    """Extract every clip; failures are recorded per clip and the batch goes on."""
+def _viz_done(viz_dir: str, clip_id: str, key: str) -> bool:
+    stamp = Path(viz_dir) / f"{clip_id}.key"
+    return stamp.exists() and stamp.read_text() == key
+
+
+def _write_viz(track: HandTrack, clip: Clip, viz_dir: str, key: str) -> None:
+    """The annotated video and plot of a track; a stamp file (written last) records which track they show."""
+    from vid2skill.extract.viz import visualise
+
+    visualise(track, clip.path, Path(viz_dir))
+    stamp = Path(viz_dir) / f"{clip.clip_id}.key"
+    tmp = stamp.with_suffix(".key.tmp")
+    tmp.write_text(key)
+    tmp.replace(stamp)
+
+
+def extract(cfg, clips: ClipSet, out_dir: Path, workers: int, viz: bool = False) -> TrackSet:
+    """Extract every clip; failures are recorded per clip and the batch goes on.
+
+    With ``viz``, each clip's annotated video and plot are written to ``out_dir/viz``.
+    """
     from omegaconf import OmegaConf
 
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg_dict = OmegaConf.to_container(cfg, resolve=True)
-    fn = functools.partial(_extract_job, cfg_dict=cfg_dict, out_dir=str(out_dir / "tracks"))
+    fn = functools.partial(_extract_job, cfg_dict=cfg_dict, out_dir=str(out_dir / "tracks"),
+                           viz_dir=str(out_dir / "viz") if viz else None)
     records = []
     for clip, out, err in map_items(fn, [asdict(c) for c in clips.clips], workers, "extract: hand tracks"):
         records.append(out[0] if out else _quality(None, Clip(**clip), err, None))
