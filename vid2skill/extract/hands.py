@@ -119,7 +119,7 @@ class PoseGuidedHands:
                     # with the hands together the pose model's sides are a guess.
                     if d.arm is None and all(np.linalg.norm(d.px[WRIST] - o) >= pc.side_margin * dist for o in other):
                         d.arm = side
-            if near:
+            if near or not pc.crops:
                 continue
             self.crops_tried += 1
             crop, origin, scale = crop_square(rgb, centre, size, pc.crop_px)
