@@ -83,3 +83,23 @@ def test_native_start_up_lines_are_dropped_and_the_rest_kept(capfd):
         os.write(2, b"E0000 calculator_graph.cc:887] real trouble: cannot open model\n")
     err = capfd.readouterr().err
     assert "real trouble" in err and "XNNPACK" not in err and "Feedback manager" not in err
+
+
+def test_handtrack_round_trips_arm_and_landmarks_and_rejects_bad_shapes(tmp_path):
+    import pytest
+
+    from vid2skill.extract.types import HandTrack
+
+    T = 4
+    args = dict(clip_id="c", fps=10.0, width=64, height=48, intrinsics=[50, 50, 32, 24], handedness="right", label=None,
+                frame_index=np.arange(T), detected=np.ones(T, bool), valid=np.ones(T, bool),
+                wrist_pos_cam=np.zeros((T, 3)), wrist_R_cam=np.tile(np.eye(3), (T, 1, 1)), aperture_m=np.zeros(T),
+                confidence=np.ones(T), landmarks_px=np.zeros((T, 21, 2)))
+    arm = np.arange(T * 9, dtype=float).reshape(T, 3, 3)
+    track = HandTrack(**args, landmarks_world=np.ones((T, 21, 3)), arm_pos_cam=arm)
+    assert np.isnan(track.arm_px).all() and (track.arm_visibility == 0).all()  # defaults: nothing seen
+    track.save(tmp_path / "t")
+    back = HandTrack.load(tmp_path / "t")
+    assert np.array_equal(back.arm_pos_cam, arm) and np.array_equal(back.landmarks_world, np.ones((T, 21, 3)))
+    with pytest.raises(ValueError, match="arm arrays"):
+        HandTrack(**args, arm_pos_cam=np.zeros((T, 2, 3)))

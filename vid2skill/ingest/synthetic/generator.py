@@ -162,7 +162,8 @@ def _sample_camera(cfg, rng: np.random.Generator, look_at: np.ndarray, zoom_out:
         position = look_at + dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
     else:
         view = "egocentric"
-        position = look_at + zoom_out * np.array([_uniform(rng, [0.15, 0.3]), _uniform(rng, [0.0, 0.15]), _uniform(rng, [0.35, 0.5])])
+        # Head-mounted: behind, beside and above the hand's path (the drawer front faces -x).
+        position = look_at + zoom_out * np.array([_uniform(rng, r) for r in cfg.egocentric_offset_m])
     R = look_at_R(look_at - position, np.array([0, 0, 1.0]))
     R = R @ axis_angle_R([0, 0, 1], np.radians(rng.normal(0, 4)))  # a little camera roll
     cam = CameraSpec(cfg.width, cfg.height, fy, fy, cfg.width / 2, cfg.height / 2, position, R)
