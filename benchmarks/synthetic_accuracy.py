@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from hydra import compose, initialize_config_module
 
+from vid2skill.errors import NoHandError
 from vid2skill.extract.accuracy import score_track, summarise
 from vid2skill.extract.hands import MediaPipeHands, extract_clip
 from vid2skill.extract.metric import hand_translation
@@ -71,13 +73,18 @@ def main() -> None:
     for clip in clips:
         _, gt = load_ground_truth(clip.ground_truth)
         t0 = time.perf_counter()
-        track = extract_clip(clip, cfg.extract)
+        try:
+            track = extract_clip(clip, cfg.extract)
+        except NoHandError:
+            track = None  # no hand in the whole clip: every visible frame counts as missed
         t1 = time.perf_counter()
         raw, n = raw_mediapipe(clip, cfg.extract)
         t2 = time.perf_counter()
         t_ours, t_base, frames = t_ours + t1 - t0, t_base + t2 - t1, frames + n
-        ours.append(score_track(track, gt, list(PHASES)))
         base.append(score_track(raw, gt, list(PHASES)))
+        if track is None:
+            track = replace(raw, detected=np.zeros_like(raw.detected), valid=np.zeros_like(raw.valid))
+        ours.append(score_track(track, gt, list(PHASES)))
     s, b = summarise(ours, list(PHASES)), summarise(base, list(PHASES))
     print(f"{len(clips)} clips, {frames} frames, seeds {args.seed}+ ({args.clips_per_skill} per skill)")
     print(f"{'':28s}{'ours':>9s}{'raw MP':>9s}{'ratio':>8s}")
