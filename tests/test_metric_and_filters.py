@@ -58,3 +58,22 @@ def test_one_euro_smooths_noise_without_lag_bias():
     # The causal filter lags (its error tracks the slope); the forward-backward pass does not.
     assert np.std(offline[10:-10] - clean[10:-10]) < 0.6 * np.std(noisy - clean)
     assert np.std(causal - clean) > np.std(offline - clean)
+
+
+def test_fast_jumps_are_dropped_on_the_glitch_side():
+    from vid2skill.extract.filters import max_jump, reject_fast_jumps
+
+    fps = 30.0
+    t = np.arange(60) / fps
+    x = np.stack([0.3 * t, np.zeros_like(t), 0.6 + 0.0 * t], axis=1)  # 0.3 m/s, smooth
+    x[20:24, 2] += 0.25  # a 4-frame depth glitch: 25 cm in one frame, far beyond a hand's speed
+    valid = np.ones(60, bool)
+    keep = reject_fast_jumps(x, valid, fps, max_speed=2.0, window=15)
+    assert not keep[20:24].any() and keep[:20].all() and keep[24:].all()
+    assert max_jump(x, keep) < 0.02
+    # A hand that moved during a detection gap is not a glitch: the limit scales with the time between frames.
+    moved = x.copy()
+    moved[45:, 0] += 0.3  # 30 cm further after a 0.5 s gap: 0.6 m/s, plausible
+    gap = keep.copy()
+    gap[30:45] = False
+    assert np.array_equal(reject_fast_jumps(moved, gap, fps, 2.0, 15), gap)

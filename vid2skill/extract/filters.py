@@ -22,6 +22,33 @@ def reject_outliers(x: np.ndarray, valid: np.ndarray, window: int, max_dev: floa
     return keep
 
 
+def reject_fast_jumps(x: np.ndarray, valid: np.ndarray, fps: float, max_speed: float, window: int,
+                      max_rounds: int = 50) -> np.ndarray:
+    """Drop frames until no two consecutive valid frames of x (T, D) imply a speed above ``max_speed``.
+
+    Monocular depth glitches last several frames, longer than a short running median rejects.
+    Of the two frames around each too-fast step, the one further from the running median (over
+    ``window`` valid frames) is dropped; this repeats until every step is plausible. The speed
+    limit accounts for the time between the two frames, so a hand that moved during a gap is kept.
+    Returns the new validity mask (T,) bool.
+    """
+    keep = valid.copy()
+    for _ in range(max_rounds):
+        idx = np.flatnonzero(keep)
+        if len(idx) < 3:
+            break
+        step = np.linalg.norm(np.diff(x[idx], axis=0), axis=1)
+        too_fast = step > max_speed * np.diff(idx) / fps
+        if not too_fast.any():
+            break
+        med = median_filter(x[idx], size=(window, 1), mode="nearest")
+        dev = np.linalg.norm(x[idx] - med, axis=1)
+        k = np.flatnonzero(too_fast)
+        worse = np.where(dev[k] >= dev[k + 1], k, k + 1)
+        keep[idx[np.unique(worse)]] = False
+    return keep
+
+
 def fill_gaps(x: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
     """Linearly interpolate (T, ...) values over invalid runs of at most ``max_gap`` frames.
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from vid2skill.errors import NoHandError
-from vid2skill.extract.filters import fill_gaps, max_jump, one_euro, reject_outliers, smooth_rotations
+from vid2skill.extract.filters import fill_gaps, max_jump, one_euro, reject_fast_jumps, reject_outliers, smooth_rotations
 from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
 from vid2skill.extract.native_log import quiet_native_stderr
 from vid2skill.extract.types import HandTrack
@@ -20,7 +20,7 @@ from vid2skill.video import iter_frames, probe
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 5
+EXTRACTOR_VERSION = 6
 
 
 @dataclass
@@ -331,6 +331,8 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
 
     fps = info.fps / stride
     valid = reject_outliers(wrist, detected, cfg.outlier_window, cfg.outlier_m)
+    if cfg.max_speed_m_s:
+        valid = reject_fast_jumps(wrist, valid, fps, cfg.max_speed_m_s, cfg.speed_median_window)
     wrist, valid_f = fill_gaps(wrist, valid, cfg.max_gap_frames)
     aperture, _ = fill_gaps(aperture, valid, cfg.max_gap_frames)
     R_filled, _ = fill_gaps(R, valid, cfg.max_gap_frames)
