@@ -70,11 +70,12 @@ class PoseGuidedHands:
 
     Every frame: MediaPipe Hands (video mode) on the full frame and, when ``cfg.pose.enabled``,
     MediaPipe Pose (after a frame without a person, pose waits 1, 2, 4 ... up to
-    ``cfg.pose.max_skip_frames`` frames before looking again). A hand whose wrist lies near a pose wrist is labelled with that body side
-    (``Detection.arm``), which keeps left and right apart in tracking. For a visible pose wrist
-    with no hand near it, a square crop around the pose's hand points is resized to
-    ``cfg.pose.crop_px`` and searched by a second, static-mode Hands; a hand found there is mapped
-    back to image pixels. Returns the detections and the pose arms of the frame.
+    ``cfg.pose.max_skip_frames`` frames before looking again). A hand whose wrist lies near a
+    pose wrist is labelled with that body side (``Detection.arm``), which keeps left and right
+    apart in tracking. With ``cfg.pose.crops``, for a visible pose wrist with no hand near it, a
+    square crop around the pose's hand points is resized to ``cfg.pose.crop_px`` and searched by a
+    second, static-mode Hands; a hand found there is mapped back to image pixels. Returns the
+    detections and the pose arms of the frame.
     """
 
     def __init__(self, cfg):
@@ -85,7 +86,8 @@ class PoseGuidedHands:
         self.hands = MediaPipeHands(cfg)
         if cfg.pose.enabled:
             self.pose = MediaPipePose(cfg.pose.min_detection_confidence, cfg.pose.min_tracking_confidence)
-            self.crop_hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=1)
+            if cfg.pose.crops:
+                self.crop_hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=1)
         self.crops_tried = self.crops_found = 0
         self._skip = self._wait = 0  # pose back-off: frames to skip after finding no person, and how many are left
 
@@ -119,7 +121,7 @@ class PoseGuidedHands:
                     # with the hands together the pose model's sides are a guess.
                     if d.arm is None and all(np.linalg.norm(d.px[WRIST] - o) >= pc.side_margin * dist for o in other):
                         d.arm = side
-            if near or not pc.crops:
+            if near or self.crop_hands is None:
                 continue
             self.crops_tried += 1
             crop, origin, scale = crop_square(rgb, centre, size, pc.crop_px)
