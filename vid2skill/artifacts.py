@@ -20,7 +20,9 @@ import numpy as np
 from vid2skill.errors import ArtifactError
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes so that readers see the old file or the new one, never a torn one."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -37,7 +39,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write text so that readers see the old file or the new one, never a torn one."""
-    _atomic_write(Path(path), text.encode())
+    atomic_write_bytes(path, text.encode())
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
@@ -47,7 +49,7 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
 def atomic_save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
-    _atomic_write(Path(path), buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _json_default(o: Any) -> Any:

@@ -42,13 +42,9 @@ def _open_decord(path: str):
     return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
 
 
-def _rotation_tag(path: str) -> int:
-    """Clockwise display rotation in degrees from the container's metadata (0 when absent or unreadable)."""
-    cap = cv2.VideoCapture(path)
-    try:
-        deg = int(round(cap.get(cv2.CAP_PROP_ORIENTATION_META))) % 360 if cap.isOpened() else 0
-    finally:
-        cap.release()
+def _rotation_tag(cap: cv2.VideoCapture) -> int:
+    """Clockwise display rotation in degrees from an opened capture's container metadata (0 when absent)."""
+    deg = int(round(cap.get(cv2.CAP_PROP_ORIENTATION_META))) % 360 if cap.isOpened() else 0
     return deg if deg in (90, 180, 270) else 0
 
 
@@ -64,29 +60,30 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         raise VideoError(f"video not found: {path}")
     if os.path.getsize(path) == 0:
         raise VideoError(f"video is empty (0 bytes): {path}")
-    rotation = _rotation_tag(path)
-    info, decord_error = None, None
-    if not rotation:
-        try:
-            vr = _open_decord(path)
-            h, w = vr[0].shape[:2] if len(vr) else (0, 0)
-            info = VideoInfo(path, len(vr), float(vr.get_avg_fps()), w, h, "decord")
-        except Exception as e:  # decord raises its own DECORDError and RuntimeErrors for many codecs
-            log.debug("decord could not open %s (%s); trying OpenCV", path, e)
-            decord_error = e
-    if info is None:
-        cap = cv2.VideoCapture(path)
-        if cap.isOpened():
-            cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # rotated explicitly, the same way on every build
-        ok, frame = cap.read() if cap.isOpened() else (False, None)
-        if not ok:
-            cap.release()
-            raise VideoError(f"cannot decode video {path}: neither decord nor OpenCV could read a frame") from decord_error
-        frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    # One OpenCV capture reads the rotation tag and, where decord is not used, the first frame.
+    cap = cv2.VideoCapture(path)
+    try:
+        rotation = _rotation_tag(cap)
+        info, decord_error = None, None
+        if not rotation:
+            try:
+                vr = _open_decord(path)
+                h, w = vr[0].shape[:2] if len(vr) else (0, 0)
+                info = VideoInfo(path, len(vr), float(vr.get_avg_fps()), w, h, "decord")
+            except Exception as e:  # decord raises its own DECORDError and RuntimeErrors for many codecs
+                log.debug("decord could not open %s (%s); trying OpenCV", path, e)
+                decord_error = e
+        if info is None:
+            if cap.isOpened():
+                cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # rotated explicitly, the same way on every build
+            ok, frame = cap.read() if cap.isOpened() else (False, None)
+            if not ok:
+                raise VideoError(f"cannot decode video {path}: neither decord nor OpenCV could read a frame") from decord_error
+            h, w = upright(frame, rotation).shape[:2]
+            info = VideoInfo(path, max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1), float(cap.get(cv2.CAP_PROP_FPS) or 30.0),
+                             w, h, "opencv", rotation)
+    finally:
         cap.release()
-        h, w = upright(frame, rotation).shape[:2]
-        info = VideoInfo(path, max(frames, 1), float(fps), w, h, "opencv", rotation)
     if info.frames == 0:
         raise VideoError(f"video has no frames: {path}")
     return info

@@ -139,6 +139,11 @@ class PoseGuidedHands:
                 m.close()
 
 
+def _sides_differ(a: str | None, b: str | None) -> bool:
+    """Whether two body-side labels are both known and disagree (an unknown side matches either)."""
+    return bool(a and b and a != b)
+
+
 def _assign_tracks(per_frame: list[list[Detection]], gate_px: float) -> list[list[Detection | None]]:
     """Link detections into hand tracks by proximity of the wrist to each track's last position.
 
@@ -154,7 +159,7 @@ def _assign_tracks(per_frame: list[list[Detection]], gate_px: float) -> list[lis
     for t, dets in enumerate(per_frame):
         taken: set[int] = set()
         for d in sorted(dets, key=lambda d: -d.score):
-            dist = [np.inf if k in taken or (d.arm and side[k] and d.arm != side[k]) else np.linalg.norm(d.px[WRIST] - last[k])
+            dist = [np.inf if k in taken or _sides_differ(d.arm, side[k]) else np.linalg.norm(d.px[WRIST] - last[k])
                     for k in range(len(tracks))]
             k = int(np.argmin(dist)) if dist else -1
             if k < 0 or dist[k] > gate_px:
@@ -188,7 +193,7 @@ def _stitch(track: list[Detection | None], others: list[list[Detection | None]],
     for t in np.flatnonzero(~seen):
         near = times[np.argmin(np.abs(times - t))]
         ref = track[near].px[WRIST]
-        cands = [o[t] for o in others if o[t] is not None and not (side and o[t].arm and o[t].arm != side)
+        cands = [o[t] for o in others if o[t] is not None and not _sides_differ(o[t].arm, side)
                  and np.linalg.norm(o[t].px[WRIST] - ref) <= gate_px * (1 + abs(int(near) - int(t)) / 10)]
         if cands:
             out[t] = max(cands, key=lambda d: d.score)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vid2skill.artifacts import atomic_write_json, read_artifact, stable_hash
+from vid2skill.artifacts import atomic_write_json, atomic_write_text, read_artifact, stable_hash
 from vid2skill.extract.types import HANDTRACK_SCHEMA, HandTrack, TrackSet
 from vid2skill.ingest.types import Clip, ClipSet
 from vid2skill.parallel import map_items
@@ -57,20 +57,22 @@ def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str, viz_dir: str | N
     return _quality(track, clip, None, str(path)), key
 
 
+def _viz_stamp(viz_dir: str, clip_id: str) -> Path:
+    """The file recording which track a clip's drawings show (written after them)."""
+    return Path(viz_dir) / f"{clip_id}.key"
+
+
 def _viz_done(viz_dir: str, clip_id: str, key: str) -> bool:
-    stamp = Path(viz_dir) / f"{clip_id}.key"
+    stamp = _viz_stamp(viz_dir, clip_id)
     return stamp.exists() and stamp.read_text() == key
 
 
 def _write_viz(track: HandTrack, clip: Clip, viz_dir: str, key: str) -> None:
-    """The annotated video and plot of a track; a stamp file (written last) records which track they show."""
+    """The annotated video and plot of a track, then the stamp of the track they show."""
     from vid2skill.extract.viz import visualise
 
     visualise(track, clip.path, Path(viz_dir))
-    stamp = Path(viz_dir) / f"{clip.clip_id}.key"
-    tmp = stamp.with_suffix(".key.tmp")
-    tmp.write_text(key)
-    tmp.replace(stamp)
+    atomic_write_text(_viz_stamp(viz_dir, clip.clip_id), key)
 
 
 def extract(cfg, clips: ClipSet, out_dir: Path, workers: int, viz: bool = False) -> TrackSet:

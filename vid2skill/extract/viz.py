@@ -9,11 +9,13 @@ over time, with the frames where the hand was detected and where the track is va
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from vid2skill.artifacts import atomic_write_bytes
 from vid2skill.extract.types import HandTrack
 from vid2skill.video import VideoWriter, iter_frames
 
@@ -108,11 +110,10 @@ def write_plot(track: HandTrack, out: Path) -> None:
     ax[2].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"{track.clip_id} ({track.handedness} hand, detected in {100 * track.detection_rate:.0f}% of frames)")
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp.png")
-    fig.savefig(tmp, dpi=90)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=90)
     plt.close(fig)
-    tmp.replace(out)
+    atomic_write_bytes(out, png.getvalue())
 
 
 def visualise(track: HandTrack, video_path: str, out_dir: Path) -> dict:

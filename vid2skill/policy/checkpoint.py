@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from vid2skill.artifacts import _atomic_write, atomic_write_json, atomic_write_text
+from vid2skill.artifacts import atomic_write_bytes, atomic_write_json, atomic_write_text
 from vid2skill.errors import ArtifactError
 from vid2skill.policy.registry import POLICIES
 
@@ -22,7 +22,7 @@ def save_checkpoint(root: str | Path, step: int, name: str, model: torch.nn.Modu
     folder = Path(root) / "checkpoints" / f"{step:06d}"
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)
-    _atomic_write(folder / "model.pt", buf.getvalue())
+    atomic_write_bytes(folder / "model.pt", buf.getvalue())
     atomic_write_json(folder / "stats.json", stats)
     atomic_write_json(folder / "config.json", {"policy": name, **asdict(config)})  # written last: marks it complete
     atomic_write_text(Path(root) / "checkpoints" / "last", f"{step:06d}\n")

@@ -60,20 +60,6 @@ def _longest_run(mask: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def _bridge_missing(closed: np.ndarray, valid: np.ndarray, max_frames: int) -> np.ndarray:
-    """Mark runs of invalid frames (hand not seen) as closed where the hand is closed on both sides.
-
-    A hand often vanishes mid-manipulation (motion blur, occlusion by the object); if it was
-    closed before and after a gap of at most ``max_frames``, it held on throughout.
-    """
-    out = closed.copy()
-    idx = np.flatnonzero(valid)
-    for a, b in zip(idx[:-1], idx[1:]):
-        if 1 < b - a <= max_frames + 1 and closed[a] and closed[b]:
-            out[a + 1 : b] = True
-    return out
-
-
 def _max_evidence_interval(evidence: np.ndarray, valid: np.ndarray, max_missing: int) -> tuple[int, int]:
     """(start, end inclusive) of the interval with the largest summed evidence (maximum subarray).
 
@@ -103,11 +89,12 @@ def _max_evidence_interval(evidence: np.ndarray, valid: np.ndarray, max_missing:
 
 def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
                bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run") -> Segments:
-    """The longest run of frames in which the aperture is in the closed part of its range.
+    """Where the hand holds the object: frames from the aperture's closing to its opening.
 
-    Open flickers of up to ``bridge_frames`` inside a grasp (landmark noise on a closed fist), and
-    gaps of up to ``bridge_missing_frames`` without a detection between closed frames, are bridged
-    before the run is taken.
+    The aperture is closed below ``closed_fraction`` of the clip's range. ``max_evidence`` takes
+    the interval with the most closed-hand evidence (threshold minus aperture, summed), across
+    detection gaps of up to ``bridge_missing_frames``; ``longest_run`` takes the longest run of
+    closed frames after bridging open flickers of up to ``bridge_frames`` (landmark noise on a fist).
     """
     v = track.valid & np.isfinite(track.aperture_m)
     if v.sum() < min_grasp_frames:
@@ -121,11 +108,11 @@ def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: f
         )
     thr = lo + closed_fraction * (hi - lo)
     if method == "max_evidence":
-        g, r = _max_evidence_interval(np.where(v, (thr - np.where(v, a, thr)) / (hi - lo), 0.0), v, bridge_missing_frames)
+        evidence = np.zeros(len(a))
+        evidence[v] = (thr - a[v]) / (hi - lo)
+        g, r = _max_evidence_interval(evidence, v, bridge_missing_frames)
     else:
         closed = v & (a < thr)
-        if bridge_missing_frames > 0:
-            closed = _bridge_missing(closed, v, bridge_missing_frames)
         if bridge_frames > 0:
             closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
         g, r = _longest_run(closed)
