@@ -45,16 +45,17 @@ def test_whole_pipeline_then_skip_and_resume(synthetic_ws, tmp_path):
     run_stage(cfg, "retarget")
     run_stage(cfg, "train")
     summary = run_stage(cfg, "evaluate")
-    results = json.loads((ws / "eval" / "results.json").read_text())
+    results = json.loads((ws / "eval" / "bc_mlp" / "panda" / "results.json").read_text())
     assert {r["skill"] for r in results} == {"slide_open", "slide_close"}
     for r in results:
         assert set(r) >= {"skill", "episodes", "successes", "success_rate", "ci_low", "ci_high"}
         assert r["ci_low"] <= r["success_rate"] <= r["ci_high"]
     assert summary["slide_open"] >= 0.5
-    assert list((ws / "eval" / "videos").glob("*.mp4"))
+    assert list((ws / "eval" / "bc_mlp" / "panda" / "videos").glob("*.mp4"))
+    assert list((ws / "eval" / "bc_mlp" / "panda" / "videos").glob("*.gif"))
 
     # Unchanged inputs and config: the stage is skipped (its marker is not rewritten).
-    marker = ws / "eval" / "_stage.json"
+    marker = ws / "eval" / "bc_mlp" / "panda" / "_stage.json"
     before = marker.stat().st_mtime_ns
     run_stage(cfg, "evaluate")
     assert marker.stat().st_mtime_ns == before

@@ -23,7 +23,7 @@ stages (in data-flow order):
   cluster    group trajectories into a skill library
   retarget   robot demonstrations from the library (robot=panda)
   train      one policy per skill (policy=bc_mlp)
-  evaluate   roll out the policies in PyBullet (sim.episodes=30)
+  evaluate   roll out a policy per skill in PyBullet (policy=expert|replay|bc_mlp skill=all|NAME robot=panda|iiwa|xarm6 episodes=30 seed=0)
   demo       all of the above, on built-in synthetic data by default
 
 common options: workspace=DIR  workers=N  seed=S  force=true  +debug=tiny

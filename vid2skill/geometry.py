@@ -83,3 +83,17 @@ def min_jerk(s: np.ndarray) -> np.ndarray:
 def interp_rows(x_new: np.ndarray, x_old: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Linear interpolation of each column of ``values`` (N, D), sampled at ``x_old`` (N,), at ``x_new`` (M,)."""
     return np.stack([np.interp(x_new, x_old, values[:, k]) for k in range(values.shape[1])], axis=1)
+
+
+# The gripper's grasp frame (z along the approach, y across the jaws) expressed in a contact frame
+# (x into the object): approach along contact x, jaws closing along contact z. Columns are the
+# grasp frame's axes in contact coordinates.
+R_CONTACT_GRASP = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
+
+
+def frame_from_x_and_up(x: np.ndarray, origin: np.ndarray, up: np.ndarray = np.array([0.0, 0.0, 1.0])) -> np.ndarray:
+    """T_world_frame with x along ``x`` and z as close to ``up`` as possible (y = z cross x)."""
+    x = np.asarray(x, dtype=np.float64) / np.linalg.norm(x)
+    y = np.cross(up, x)
+    y /= np.linalg.norm(y)
+    return make_T(np.stack([x, y, np.cross(x, y)], axis=1), np.asarray(origin, dtype=np.float64))

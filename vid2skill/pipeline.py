@@ -30,9 +30,12 @@ SCHEMA = 1  # bump to invalidate every stage marker
 class Stage:
     name: str
     folder: str
-    upstream: str | None
+    upstream: str | None | Callable[[DictConfig], str | None]
     config_keys: tuple[str, ...]
     run: Callable[[DictConfig, Path], dict]
+
+    def upstream_for(self, cfg: DictConfig) -> str | None:
+        return self.upstream(cfg) if callable(self.upstream) else self.upstream
 
 
 def _section(cfg: DictConfig, key: str):
@@ -127,6 +130,11 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
     return out
 
 
+def _evaluate_upstream(cfg: DictConfig) -> str | None:
+    """The scripted expert needs nothing; replay needs retargeted demos; learned policies need training."""
+    return {"expert": None, "replay": "retarget"}.get(str(cfg.policy.name), "train")
+
+
 def run_evaluate(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.sim.evaluate import evaluate
 
@@ -141,22 +149,26 @@ STAGES: dict[str, Stage] = {
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
         Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill"), run_retarget),
         Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
-        Stage("evaluate", "eval", "train", ("sim", "skill", "robot"), run_evaluate),
+        Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate),
     ]
 }
 
 
-def _marker(ws: Path, stage: Stage) -> Path:
+def _marker(ws: Path, stage: Stage, cfg: DictConfig | None = None) -> Path:
+    if stage.name == "evaluate" and cfg is not None:
+        # One marker per policy and robot, so evaluating the expert does not invalidate the BC run.
+        return ws / stage.folder / str(cfg.policy.name) / str(cfg.robot.name) / "_stage.json"
     return ws / stage.folder / "_stage.json"
 
 
 def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
     upstream = None
-    if stage.upstream:
-        m = _marker(ws, STAGES[stage.upstream])
+    name = stage.upstream_for(cfg)
+    if name:
+        m = _marker(ws, STAGES[name])
         if not m.exists():
-            raise ArtifactError(f"{stage.name} needs the {stage.upstream} stage's output in {ws}; "
-                                f"run `vid2skill {stage.upstream} workspace={ws}` (or `vid2skill demo`) first")
+            raise ArtifactError(f"{stage.name} needs the {name} stage's output in {ws}; "
+                                f"run `vid2skill {name} workspace={ws}` (or `vid2skill demo`) first")
         done = json.loads(m.read_text())
         # The upstream's run id changes whenever it reruns (even forced with the same key), so
         # everything downstream of a rerun stage reruns too.
@@ -170,7 +182,7 @@ def run_stage(cfg: DictConfig, name: str) -> dict:
     stage = STAGES[name]
     ws = _ws(cfg)
     key = stage_key(cfg, stage, ws)
-    marker = _marker(ws, stage)
+    marker = _marker(ws, stage, cfg)
     if not cfg.force and marker.exists():
         done = json.loads(marker.read_text())
         if done.get("key") == key:

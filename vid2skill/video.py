@@ -178,3 +178,21 @@ def list_videos(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     pattern = "**/*" if recursive else "*"
     return sorted(p for p in folder.glob(pattern)
                   if (p.is_file() or (p.is_symlink() and not p.exists())) and p.suffix.lower() in VIDEO_SUFFIXES)
+
+
+def write_gif(path: str | os.PathLike, frames: list[np.ndarray], fps: float, scale: float = 0.5) -> None:
+    """A small looping GIF of RGB frames (for READMEs and reports), written atomically."""
+    import io
+
+    from PIL import Image
+
+    from vid2skill.artifacts import atomic_write_bytes
+
+    if not frames:
+        raise VideoError(f"no frames to write to {path}")
+    h, w = frames[0].shape[:2]
+    size = (max(1, int(w * scale)), max(1, int(h * scale)))
+    images = [Image.fromarray(np.ascontiguousarray(f)).resize(size, Image.BILINEAR) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    atomic_write_bytes(path, buf.getvalue())

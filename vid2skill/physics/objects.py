@@ -122,3 +122,75 @@ def write_urdf(text: str, cache_dir: str | os.PathLike | None = None) -> Path:
         tmp.write_text(text)
         os.replace(tmp, path)
     return path
+
+
+@dataclass(frozen=True)
+class DoorSpec:
+    """A wall cabinet with one door on a vertical revolute hinge, metres.
+
+    The door's link frame sits on the hinge axis at the door's mid-height, with +y along the
+    closed door towards its free edge. ``hinge_side`` is +1 when the hinge is on the cabinet's
+    +y side (the free edge towards -y) and -1 otherwise; the joint angle is the opening in radians
+    (0 = closed, positive = swung outwards, towards +x).
+    """
+
+    width: float = 0.38
+    height: float = 0.45
+    depth: float = 0.30
+    bottom: float = 0.45
+    hinge_side: int = 1
+    max_angle: float = 1.75
+    handle_inset: float = 0.05
+    handle_length: float = 0.10
+    handle_standoff: float = 0.035
+    handle_thickness: float = 0.016
+    wall: float = 0.015
+
+    def handle_in_door(self) -> np.ndarray:
+        """Handle centre (3,) in the door link frame: near the free edge, at mid-height."""
+        s = -self.hinge_side
+        return np.array([self.wall + self.handle_standoff, s * (self.width - self.handle_inset), 0.0])
+
+    def hinge_in_cabinet(self) -> np.ndarray:
+        """Hinge axis point (3,) in the cabinet frame, at the door's mid-height."""
+        return np.array([0.0, self.hinge_side * self.width / 2, self.bottom + self.height / 2])
+
+
+def door_urdf(spec: DoorSpec, body_rgba=(0.55, 0.62, 0.70, 1.0), handle_rgba=(0.25, 0.25, 0.28, 1.0)) -> str:
+    """URDF text of a cabinet (fixed carcass) with one door on a revolute hinge at its front."""
+    w, h, d, t = spec.width, spec.height, spec.depth, spec.wall
+    zc = spec.bottom + h / 2
+    carcass = "".join([
+        _box("plinth", (d, w + 2 * t, spec.bottom - t), (-d / 2, 0, (spec.bottom - t) / 2), body_rgba),
+        _box("bottom", (d, w + 2 * t, t), (-d / 2, 0, spec.bottom - t / 2), body_rgba),
+        _box("top", (d, w + 2 * t, t), (-d / 2, 0, spec.bottom + h + t / 2), body_rgba),
+        _box("left", (d, t, h), (-d / 2, w / 2 + t / 2, zc), body_rgba),
+        _box("right", (d, t, h), (-d / 2, -w / 2 - t / 2, zc), body_rgba),
+        _box("back", (t, w, h), (-d + t / 2, 0, zc), body_rgba),
+    ])
+    s = -spec.hinge_side  # direction from the hinge to the free edge, along y
+    hx, hy, _ = spec.handle_in_door()
+    hl, ht, so = spec.handle_length, spec.handle_thickness, spec.handle_standoff
+    front_rgba = tuple(min(1.0, c * 1.15) for c in body_rgba[:3]) + (1.0,)
+    door = "".join([
+        _box("panel", (t, w - 0.004, h - 0.004), (t / 2, s * w / 2, 0), front_rgba),
+        _box("bar", (ht, hl, ht), (hx, hy, 0), handle_rgba),
+        _box("post_a", (so, ht * 0.8, ht * 0.8), (t + so / 2, hy + (hl / 2 - ht / 2), 0), handle_rgba),
+        _box("post_b", (so, ht * 0.8, ht * 0.8), (t + so / 2, hy - (hl / 2 - ht / 2), 0), handle_rgba),
+    ])
+    hinge = spec.hinge_in_cabinet()
+    # Opening swings the free edge outwards (+x): about +z when the free edge is at -y, else -z.
+    axis_z = 1.0 if spec.hinge_side > 0 else -1.0
+    inertial = '<inertial><mass value="{m}"/><inertia ixx="0.02" ixy="0" ixz="0" iyy="0.02" iyz="0" izz="0.02"/></inertial>'
+    return f"""<?xml version="1.0"?>
+<robot name="cabinet_door">
+  <link name="carcass">{inertial.format(m=0)}{carcass}</link>
+  <link name="door">{inertial.format(m=1.0)}{door}</link>
+  <joint name="door_hinge" type="revolute">
+    <parent link="carcass"/><child link="door"/>
+    <origin xyz="{hinge[0]:.4f} {hinge[1]:.4f} {hinge[2]:.4f}"/><axis xyz="0 0 {axis_z:.0f}"/>
+    <limit lower="0" upper="{spec.max_angle:.4f}" effort="100" velocity="2.0"/>
+    <dynamics damping="0.5" friction="0.2"/>
+  </joint>
+</robot>
+"""

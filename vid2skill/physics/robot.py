@@ -31,6 +31,10 @@ class RobotSpec:
         arm_force_scale: multiplies the URDF's joint effort limits for position control.
         ee_R_grasp: rotation from the skill's grasp frame (z approach, y across the fingers) to the
             EE link frame, for grippers whose EE frame differs.
+        gripper: for arms that ship without one, a generated parallel gripper
+            (:class:`~vid2skill.physics.grippers.ParallelGripper` fields) mounted on the flange.
+        grasp_links: links that touch a held object (collisions with it are switched off while
+            it is attached); empty means every link after the last arm joint.
     """
 
     name: str
@@ -45,6 +49,18 @@ class RobotSpec:
     arm_force_scale: float = 1.0
     max_joint_speed: float = 1.5
     ee_R_grasp: list = field(default_factory=lambda: np.eye(3).tolist())
+    gripper: dict | None = None
+    grasp_links: list = field(default_factory=list)
+
+    def urdf_path(self) -> str:
+        """The URDF to load: the arm itself, or the arm composed with its generated gripper."""
+        if not self.gripper:
+            return self.urdf
+        from vid2skill.physics.grippers import ParallelGripper, compose_arm_with_gripper
+
+        g = dict(self.gripper)
+        g["body"], g["finger"] = tuple(g["body"]), tuple(g["finger"])
+        return str(compose_arm_with_gripper(self.urdf, ParallelGripper(**g)))
 
     def __post_init__(self):
         if len(self.rest_pose) != len(self.arm_joints):
@@ -61,7 +77,7 @@ class Robot:
 
     def __init__(self, scene: BulletScene, spec: RobotSpec, base_position=(0, 0, 0), base_R=None, name: str = "robot"):
         self.scene, self.spec, self.name = scene, spec, name
-        self.uid = scene.load_urdf(name, spec.urdf, base_position, base_R, fixed=True)
+        self.uid = scene.load_urdf(name, spec.urdf_path(), base_position, base_R, fixed=True)
         cid = scene.client
         joints = {}
         links = {}
@@ -83,6 +99,10 @@ class Robot:
         self.upper = np.array([joints[n][1][9] for n in spec.arm_joints])
         self.arm_forces = np.array([joints[n][1][10] for n in spec.arm_joints]) * spec.arm_force_scale
         self.ee_R_grasp = np.asarray(spec.ee_R_grasp, dtype=np.float64)
+        last_arm = max(self.arm)
+        self.hand_links = [links[n] for n in spec.grasp_links] if spec.grasp_links else [
+            j for j in range(p.getNumJoints(self.uid, physicsClientId=cid)) if j > last_arm]
+        self._attachment: tuple[int, int, int] | None = None
         self.reset(spec.rest_pose)
 
     def reset(self, q) -> None:
@@ -115,6 +135,38 @@ class Robot:
             self.uid, self.fingers, p.POSITION_CONTROL, targetPositions=list(map(float, targets)),
             forces=[self.spec.finger_force] * len(self.fingers), physicsClientId=self.scene.client,
         )
+
+    # --- attachment grasp (as RLBench's gripper does once an object is between the closed jaws) ---
+    def attach(self, body: int, link: int = -1, max_force: float = 500.0) -> None:
+        """Hold ``body``'s ``link`` rigidly at its current pose relative to the grasp frame."""
+        cid = self.scene.client
+        self.detach()
+        ee = p.getLinkState(self.uid, self.ee, physicsClientId=cid)
+        if link == -1:
+            obj_pos, obj_quat = p.getBasePositionAndOrientation(body, physicsClientId=cid)
+            com_pos, com_quat = obj_pos, obj_quat
+        else:
+            st = p.getLinkState(body, link, physicsClientId=cid)
+            com_pos, com_quat = st[0], st[1]  # constraint frames are relative to the link's centre of mass
+        inv_pos, inv_quat = p.invertTransform(ee[0], ee[1])
+        rel_pos, rel_quat = p.multiplyTransforms(inv_pos, inv_quat, com_pos, com_quat)
+        c = p.createConstraint(self.uid, self.ee, body, link, p.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0],
+                               parentFrameOrientation=rel_quat, physicsClientId=cid)
+        p.changeConstraint(c, maxForce=max_force, physicsClientId=cid)
+        for j in self.hand_links:
+            p.setCollisionFilterPair(self.uid, body, j, link, 0, physicsClientId=cid)
+        self._attachment = (c, body, link)
+
+    def detach(self) -> None:
+        if self._attachment is None:
+            return
+        c, body, link = self._attachment
+        p.removeConstraint(c, physicsClientId=self.scene.client)
+        self._attachment = None
+
+    @property
+    def holding(self) -> bool:
+        return self._attachment is not None
 
     def set_friction(self, lateral: float) -> None:
         for j in self.fingers:
@@ -158,21 +210,22 @@ class Kinematics:
 
     def ik(self, position, R_grasp, q_seed=None, iterations: int = 100, tol_m: float = 1e-3,
            tol_rad: float = 1e-2, damping: float = 0.02, null_gain: float = 0.05,
-           restart: bool = True) -> tuple[np.ndarray, float, float]:
+           restart: bool = True, random_restarts: int = 8, max_deviation_rad: float = 0.6) -> tuple[np.ndarray, float, float]:
         """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad).
 
-        With ``restart`` the solver retries from the rest posture when the seed stalls; a controller
-        tracking a path passes ``restart=False`` so that the arm never jumps to another IK branch.
+        With ``restart`` the solver retries from the rest posture when the seed stalls, then from
+        random postures (a fixed stream, so the same target gives the same answer), keeping the
+        converged solution nearest the rest posture. A controller tracking a path passes
+        ``restart=False``: the answer then stays within ``max_deviation_rad`` of the seed in every
+        joint, so the arm never wanders off to another IK branch while holding an object.
         """
         lo, hi = self.robot.lower, self.robot.upper
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
-        seeds = [np.asarray(q_seed, dtype=np.float64)] if q_seed is not None else []
-        if restart or not seeds:
-            seeds.append(rest)
-        best = (rest, np.inf, np.inf)
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
-        for seed in seeds:
+
+        def solve(seed: np.ndarray, bound: float | None) -> tuple[np.ndarray, float, float, bool]:
             q = np.clip(seed, lo, hi)
+            best = (q.copy(), np.inf, np.inf)
             for _ in range(iterations):
                 pos, R = self.fk(q)
                 e_p = target_p - pos
@@ -182,15 +235,38 @@ class Kinematics:
                 if err_p + 0.1 * err_r < best[1] + 0.1 * best[2]:
                     best = (q.copy(), err_p, err_r)
                 if err_p < tol_m and err_r < tol_rad:
-                    return q, err_p, err_r
+                    return q, err_p, err_r, True
                 J = self._jacobian(q)
                 e = np.concatenate([e_p, 0.5 * e_r])
-                JJt = J @ J.T + damping**2 * np.eye(6)
-                J_pinv = J.T @ np.linalg.inv(JJt)
+                J_pinv = J.T @ np.linalg.inv(J @ J.T + damping**2 * np.eye(6))
                 dq = J_pinv @ e + null_gain * (np.eye(self.n) - J_pinv @ J) @ (rest - q)
                 q = np.clip(q + np.clip(dq, -0.3, 0.3), lo, hi)
-            if best[1] < tol_m * 5 and best[2] < tol_rad * 5:
-                break
+                if bound is not None:
+                    q = np.clip(q, seed - bound, seed + bound)
+            return (*best, False)
+
+        if q_seed is not None and not restart:
+            q, e_p, e_r, _ = solve(np.asarray(q_seed, dtype=np.float64), max_deviation_rad)
+            return q, e_p, e_r
+        seeds = ([np.asarray(q_seed, dtype=np.float64)] if q_seed is not None else []) + [rest]
+        best = (rest, np.inf, np.inf)
+        for seed in seeds:
+            q, e_p, e_r, ok = solve(seed, None)
+            if ok:
+                return q, e_p, e_r
+            if e_p + 0.1 * e_r < best[1] + 0.1 * best[2]:
+                best = (q, e_p, e_r)
+        rng = np.random.default_rng(0)
+        found = []
+        for _ in range(random_restarts):
+            q, e_p, e_r, ok = solve(lo + rng.random(self.n) * (hi - lo), None)
+            if ok:
+                found.append((float(np.abs(q - rest).sum()), q, e_p, e_r))
+            elif e_p + 0.1 * e_r < best[1] + 0.1 * best[2]:
+                best = (q, e_p, e_r)
+        if found:
+            _, q, e_p, e_r = min(found, key=lambda f: f[0])
+            return q, e_p, e_r
         return best
 
     def close(self) -> None:

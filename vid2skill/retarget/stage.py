@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from vid2skill.geometry import make_T
+from vid2skill.geometry import R_CONTACT_GRASP, make_T
 from vid2skill.physics.robot import Kinematics, RobotSpec
 from vid2skill.retarget.demos import DemoSet, demo_report, resample_to_rate, retarget_path
 from vid2skill.skills.library import SkillLibrary
@@ -34,7 +34,7 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skills: list[str]) -> dict[s
     spec = robot_spec(robot_cfg)
     kin = Kinematics(spec)
     T_wc = nominal_contact_frame(cfg)
-    R_grasp = T_wc[:3, :3] @ np.asarray(robot_cfg.grasp_R_contact, dtype=float)
+    R_grasp = T_wc[:3, :3] @ R_CONTACT_GRASP
     out = {}
     try:
         for name, card in library.skills.items():

@@ -1,4 +1,10 @@
-"""The evaluate stage: roll out each skill's policy in randomised scenes, in parallel, and report."""
+"""The evaluate stage: roll out a policy for each skill in randomised scenes, in parallel, and report.
+
+``policy.name`` chooses what acts: ``expert`` (the scripted expert of each scene; needs nothing
+upstream), ``replay`` (the retargeted human demonstrations, open-loop: the baseline any learned
+policy must beat) or a trained policy such as ``bc_mlp``. Episode ``i`` of run seed ``S`` uses
+scene seed ``sim.start_seed + 10000 * S + i``, so runs with the same seed give the same table.
+"""
 
 from __future__ import annotations
 
@@ -6,64 +12,116 @@ import functools
 import logging
 from pathlib import Path
 
-import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from vid2skill.artifacts import atomic_write_json
-from vid2skill.errors import ArtifactError
+from vid2skill.errors import ArtifactError, ConfigError
 from vid2skill.parallel import map_items
 from vid2skill.report.stats import format_table, success_record
 
 log = logging.getLogger("vid2skill")
 
-_POLICY_CACHE: dict[str, object] = {}
+RESULT_FIELDS = ["skill", "robot", "policy", "episodes", "successes", "success_rate", "ci_low", "ci_high"]
+SEED_BLOCK = 10000  # scene seeds per run seed
+
+_CACHE: dict[tuple, object] = {}
+
+
+def episode_seed(cfg: DictConfig, i: int) -> int:
+    return int(cfg.sim.start_seed + SEED_BLOCK * int(cfg.seed) + i)
+
+
+def eval_dir(cfg: DictConfig, ws: Path) -> Path:
+    return ws / "eval" / str(cfg.policy.name) / str(cfg.robot.name)
+
+
+def _make_policy(kind: str, source: str, skill: str, index: int):
+    from vid2skill.sim.policies import ExpertPolicy, ReplayPolicy, StepPolicy
+
+    if kind == "expert":
+        return ExpertPolicy()
+    if kind == "replay":
+        from vid2skill.retarget.demos import DemoSet
+
+        key = ("replay", source)
+        if key not in _CACHE:
+            _CACHE[key] = DemoSet.load(source)
+        demos = _CACHE[key].demos
+        return ReplayPolicy(demos[index % len(demos)])
+    from vid2skill.policy.checkpoint import load_checkpoint
+
+    key = ("checkpoint", source)
+    if key not in _CACHE:
+        _CACHE[key] = load_checkpoint(source)
+    model, pcfg, _ = _CACHE[key]
+    return StepPolicy(model, pcfg.max_step_m, kind)
 
 
 def _episode_job(job: tuple, cfg_dict: dict) -> dict:
     """Worker: one episode of one skill (top level so that spawned workers can import it)."""
-    from vid2skill.policy.checkpoint import load_checkpoint
     from vid2skill.retarget.stage import robot_spec
-    from vid2skill.sim.rollout import Rollout
+    from vid2skill.sim.episode import EpisodeRunner
 
-    skill, seed, checkpoint, video = job
+    skill, index, seed, source, video = job
     cfg = OmegaConf.create(cfg_dict)
-    if checkpoint not in _POLICY_CACHE:
-        _POLICY_CACHE[checkpoint] = load_checkpoint(checkpoint)
-    model, pcfg, _ = _POLICY_CACHE[checkpoint]
-    rollout = Rollout(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot), np.asarray(cfg.robot.grasp_R_contact, dtype=float))
-    result = rollout.run(lambda obs: model.act(obs, pcfg.max_step_m), seed, video)
-    return {"skill": skill, **result}
+    policy = _make_policy(str(cfg.policy.name), source, skill, index)
+    runner = EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot))
+    return {"skill": skill, **runner.run(policy, seed, video)}
+
+
+def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
+    """Per skill, where its policy comes from (nothing for the expert)."""
+    kind, robot, skills = str(cfg.policy.name), str(cfg.robot.name), list(cfg.skill.keys())
+    if kind == "expert":
+        return {s: "" for s in skills}
+    if kind == "replay":
+        root = ws / "retarget" / robot
+        have = {s: root / s for s in skills if (root / f"{s}.json").exists()}
+    else:
+        root = ws / "policies" / robot
+        have = {s: root / s for s in skills if (root / s / "checkpoints" / "last").exists()}
+    missing = sorted(set(skills) - set(have))
+    if not have:
+        stage = "retarget" if kind == "replay" else "train"
+        raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; run `vid2skill {stage} workspace={ws}` first")
+    if missing:
+        log.info("evaluate: no %s for %s on %s; skipped", kind, ", ".join(missing), robot)
+    return {s: str(p) for s, p in have.items()}
 
 
 def evaluate(cfg: DictConfig, ws: Path) -> dict:
-    robot = str(cfg.robot.name)
-    policy_root = ws / "policies" / robot
-    skills = [s for s in cfg.skill.keys() if (policy_root / s / "checkpoints" / "last").exists()]
-    if not skills:
-        raise ArtifactError(f"no trained policies under {policy_root} for skills {sorted(cfg.skill.keys())}; run `vid2skill train`")
-    out = ws / "eval"
+    from vid2skill.sim.tasks import TASKS
+
+    if cfg.episodes < 1:
+        raise ConfigError(f"episodes={cfg.episodes}: evaluate needs at least one episode per skill")
+    unknown = [s for s in cfg.skill if cfg.skill[s].task not in TASKS]
+    if unknown:
+        raise ConfigError(f"skills {unknown} name unknown tasks; known tasks: {sorted(TASKS)}")
+    robot, kind = str(cfg.robot.name), str(cfg.policy.name)
+    sources = _sources(cfg, ws)
+    out = eval_dir(cfg, ws)
     jobs = []
-    for skill in skills:
-        for i in range(cfg.sim.episodes):
-            video = str(out / "videos" / f"{skill}_{robot}_seed{cfg.sim.start_seed + i}.mp4") if i < cfg.sim.videos else None
-            jobs.append((skill, int(cfg.sim.start_seed + i), str(policy_root / skill), video))
-    cfg_dict = OmegaConf.to_container(cfg, resolve=True)
-    fn = functools.partial(_episode_job, cfg_dict=cfg_dict)
+    for skill, source in sources.items():
+        for i in range(cfg.episodes):
+            seed = episode_seed(cfg, i)
+            video = str(out / "videos" / f"{skill}_seed{seed}.mp4") if i < cfg.sim.videos else None
+            jobs.append((skill, i, seed, source, video))
+    fn = functools.partial(_episode_job, cfg_dict=OmegaConf.to_container(cfg, resolve=True))
     episodes, errors = [], []
-    for job, res, err in map_items(fn, jobs, cfg.workers, "evaluate: episodes"):
+    for job, res, err in map_items(fn, jobs, cfg.workers, f"evaluate: {kind} on {robot}"):
         if err:
-            errors.append({"skill": job[0], "seed": job[1], "error": err})
-            log.warning("evaluate: %s seed %d failed: %s", job[0], job[1], err)
+            errors.append({"skill": job[0], "seed": job[2], "error": err})
+            log.warning("evaluate: %s seed %d failed: %s", job[0], job[2], err)
         else:
             episodes.append(res)
     records = []
-    for skill in skills:
+    for skill in sources:
         eps = [e for e in episodes if e["skill"] == skill]
         n_fail = sum(1 for e in errors if e["skill"] == skill)
-        records.append(success_record(skill, sum(e["success"] for e in eps), len(eps) + n_fail, robot=robot,
-                                      policy=str(cfg.policy.name)))
+        records.append(success_record(skill, sum(e["success"] for e in eps), len(eps) + n_fail, robot=robot, policy=kind))
     atomic_write_json(out / "results.json", records)
-    atomic_write_json(out / "episodes.json", {"episodes": episodes, "errors": errors})
-    table = format_table(records, ["skill", "robot", "policy", "episodes", "successes", "success_rate", "ci_low", "ci_high"])
+    atomic_write_json(out / "episodes.json", {"episodes": episodes, "errors": errors,
+                                              "seeds": {"start_seed": cfg.sim.start_seed, "seed": cfg.seed}})
+    table = format_table(records, RESULT_FIELDS)
     log.info("evaluate: success per skill (95%% Wilson interval)\n%s\nwritten to %s", table, out / "results.json")
     return {r["skill"]: r["success_rate"] for r in records}

@@ -1,0 +1,99 @@
+"""Arms from pybullet_data composed with a generated parallel-jaw gripper.
+
+pybullet_data ships the KUKA iiwa and the xArm6 without a usable gripper as URDF (the iiwa's
+WSG-50 exists only inside an SDF assembly whose jaws are a revolute linkage; the xArm6 has none).
+Both real grippers are parallel jaws on prismatic slides, so we model them that way, with each
+gripper's published dimensions, and mount them on the arm's flange. The composed URDF is written
+to a content-addressed file (PyBullet loads URDFs from paths only).
+
+The generated gripper's frames: ``<prefix>_base`` on the flange, ``<prefix>_left/right_finger`` on
+prismatic joints sliding along +y / -y (position = one jaw's distance from the centre line), and
+``<prefix>_grasptarget`` between the fingertips with z along the approach and y across the jaws,
+the same convention as the Panda's ``panda_grasptarget``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pybullet_data
+
+from vid2skill.physics.objects import _box, write_urdf
+
+
+@dataclass(frozen=True)
+class ParallelGripper:
+    """Dimensions of a parallel-jaw gripper (metres).
+
+    Attributes:
+        mount_link: the arm link carrying the flange.
+        mount_offset: flange distance from ``mount_link``'s origin along its z axis.
+        body: (x, y, z) size of the gripper housing (y along the jaws' travel).
+        finger: (x, y, z) size of one finger (z along the approach).
+        stroke: maximum opening between the jaws.
+        prefix: names of the generated links and joints start with this.
+    """
+
+    mount_link: str
+    mount_offset: float
+    body: tuple
+    finger: tuple
+    stroke: float
+    prefix: str = "gripper"
+
+    def fragment(self) -> str:
+        bx, by, bz = self.body
+        fx, fy, fz = self.finger
+        grey, dark = (0.55, 0.56, 0.6, 1.0), (0.2, 0.2, 0.22, 1.0)
+        n = self.prefix
+        inertial = '<inertial><mass value="{m}"/><inertia ixx="1e-4" ixy="0" ixz="0" iyy="1e-4" iyz="0" izz="1e-4"/></inertial>'
+        half = self.stroke / 2
+        fingers = ""
+        for side, sign in (("left", 1), ("right", -1)):
+            fingers += f"""
+  <link name="{n}_{side}_finger">{inertial.format(m=0.05)}{_box(f"{side}_finger", (fx, fy, fz), (0, sign * fy / 2, fz / 2), dark)}</link>
+  <joint name="{n}_{side}_finger_joint" type="prismatic">
+    <parent link="{n}_base"/><child link="{n}_{side}_finger"/>
+    <origin xyz="0 0 {bz:.4f}"/><axis xyz="0 {sign} 0"/>
+    <limit lower="0" upper="{half:.4f}" effort="100" velocity="0.2"/>
+  </joint>"""
+        return f"""
+  <link name="{n}_base">{inertial.format(m=0.5)}{_box("housing", (bx, by, bz), (0, 0, bz / 2), grey)}</link>
+  <joint name="{n}_mount" type="fixed">
+    <parent link="{self.mount_link}"/><child link="{n}_base"/>
+    <origin xyz="0 0 {self.mount_offset:.4f}"/>
+  </joint>{fingers}
+  <link name="{n}_grasptarget">{inertial.format(m=0.001)}</link>
+  <joint name="{n}_grasptarget_joint" type="fixed">
+    <parent link="{n}_base"/><child link="{n}_grasptarget"/>
+    <origin xyz="0 0 {bz + fz - 0.015:.4f}"/>
+  </joint>
+"""
+
+
+def compose_arm_with_gripper(arm_urdf: str, gripper: ParallelGripper) -> Path:
+    """Write the arm's URDF with the gripper mounted on its flange; returns the composed file's path.
+
+    Relative and ``package://`` mesh paths of the arm are made absolute so that the composed file
+    can live anywhere.
+    """
+    src = Path(arm_urdf)
+    if not src.is_absolute():
+        src = Path(pybullet_data.getDataPath()) / arm_urdf
+    text = src.read_text()
+    folder = src.parent
+
+    def absolute(m: re.Match) -> str:
+        name = m.group(1)
+        if name.startswith("package://"):
+            name = name[len("package://"):]
+        path = Path(name) if Path(name).is_absolute() else folder / name
+        return f'filename="{path}"'
+
+    text = re.sub(r'filename="([^"]+\.(?:obj|stl|dae|STL|OBJ))"', absolute, text)
+    if f'<link name="{gripper.mount_link}"' not in text:
+        raise ValueError(f"{src} has no link {gripper.mount_link!r} to mount the gripper on")
+    text = text.replace("</robot>", gripper.fragment() + "</robot>")
+    return write_urdf(text)

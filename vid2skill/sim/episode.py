@@ -1,0 +1,156 @@
+"""One evaluation episode of one skill with one robot, driven by any policy.
+
+An episode: the scene is sampled from its seed. Handle-type skills (drawer, door, pick) begin with
+an oracle reach and grasp of the object's known grasp pose (named as such in every report; as in
+ZeroMimic, policies are judged on the post-grasp motion); in-hand skills (place, pour, stir, cut)
+begin with the object already held. Then the policy commands end-effector poses in the contact
+frame at the control rate until it lets go or the horizon ends; the task's success test is applied
+after the scene settles.
+
+Policies implement ``reset(task, T_contact_start)`` and ``act(obs) -> (T_contact_target (4, 4),
+keep_closed)``; ``obs`` holds ``t_s`` (seconds since the grasp), ``T_contact_cmd`` (the last
+commanded pose) and ``task`` (privileged state, for scripted experts only).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from vid2skill.geometry import look_at_R
+from vid2skill.physics.bullet import BulletScene, CameraSpec
+from vid2skill.physics.robot import Kinematics, Robot, RobotSpec
+from vid2skill.sim.tasks import TASKS
+from vid2skill.video import VideoWriter, write_gif
+
+log = logging.getLogger(__name__)
+
+_KINEMATICS: dict[str, Kinematics] = {}
+
+
+def kinematics_for(spec: RobotSpec) -> Kinematics:
+    """One IK twin per robot per process (building it loads the URDF)."""
+    if spec.name not in _KINEMATICS:
+        _KINEMATICS[spec.name] = Kinematics(spec)
+    return _KINEMATICS[spec.name]
+
+
+def _video_camera(video_cfg, look_at: np.ndarray, base: np.ndarray) -> CameraSpec:
+    target = 0.5 * (look_at + base) + np.array([0.0, 0.0, 0.1])
+    position = target + np.array(video_cfg.offset_m)
+    w, h = video_cfg.width, video_cfg.height
+    f = h / 2 / np.tan(np.radians(video_cfg.fov_deg) / 2)
+    return CameraSpec(w, h, f, f, w / 2, h / 2, position, look_at_R(target - position, np.array([0, 0, 1.0])))
+
+
+class EpisodeRunner:
+    """Runs episodes of one skill (``conf/skill/<name>.yaml``) with one robot."""
+
+    def __init__(self, skill_cfg, sim_cfg, robot_spec: RobotSpec):
+        self.skill_cfg, self.sim_cfg, self.spec = skill_cfg, sim_cfg, robot_spec
+        if skill_cfg.task not in TASKS:
+            raise KeyError(f"skill {skill_cfg.name}: unknown task {skill_cfg.task!r}; known: {sorted(TASKS)}")
+
+    def run(self, policy, seed: int, video_path: str | Path | None = None) -> dict:
+        cfg, skill = self.sim_cfg, self.skill_cfg
+        dt = 1.0 / cfg.control_hz
+        steps_per_control = int(round(dt / cfg.timestep_s))
+        horizon = int(round(skill.horizon_s * cfg.control_hz))
+        with BulletScene(gui=cfg.gui, timestep_s=cfg.timestep_s) as scene:
+            task = TASKS[skill.task](scene, skill, cfg.scenes[skill.task], np.random.default_rng(seed))
+            task.dt = dt
+            base = task.robot_base
+            robot = Robot(scene, self.spec, base_position=base)
+            robot.set_friction(cfg.finger_friction)
+            kin = kinematics_for(self.spec)
+            T_wc = task.contact_frame()
+            frames: list[np.ndarray] = []
+            camera = _video_camera(cfg.video, T_wc[:3, 3], base) if video_path else None
+            max_joint_step = self.spec.max_joint_speed * dt
+
+            def settle(n_steps: int, t_s: float | None = None) -> None:
+                for i in range(n_steps):
+                    scene.step()
+                    if camera is not None and i % cfg.video.every_steps == 0:
+                        frames.append(scene.render(camera))
+                    if t_s is not None and (i + 1) % steps_per_control == 0:
+                        task.on_step(t_s + (i + 1) * cfg.timestep_s)
+
+            def drive(T_world: np.ndarray, n_steps: int, free_space: bool = False) -> float:
+                """Track a grasp-frame pose. In free space (the oracle reach) IK may restart from the
+                rest posture; holding an object it stays on its branch and the joint step is
+                speed-limited, so the arm never swings across to another IK solution."""
+                q_now = robot.joint_positions()
+                q, err, _ = kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=free_space)
+                robot.command_arm(q if free_space else q_now + np.clip(q - q_now, -max_joint_step, max_joint_step))
+                settle(n_steps)
+                return err
+
+            T_cmd = task.grasp_in_contact()
+            T_grasp_world = T_wc @ T_cmd
+            body, link = task.held()
+            if task.in_hand:
+                q, _, _ = kin.ik(T_grasp_world[:3, 3] - base, T_grasp_world[:3, :3])
+                robot.reset(q)
+                robot.command_arm(q)
+                robot.gripper(open_=False)
+                pos, R = robot.ee_pose()
+                task.place_in_hand(T_grasp_world)
+                robot.attach(scene.body(body), link)
+                settle(cfg.grasp_settle_steps)
+            else:
+                # Oracle reach and grasp: pre-grasp stand-off along the approach, approach, close.
+                approach = T_grasp_world[:3, 2]
+                pre = T_grasp_world.copy()
+                pre[:3, 3] -= cfg.pregrasp_m * approach
+                ee, _ = robot.ee_pose()
+                for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
+                    wp = pre.copy()
+                    wp[:3, 3] = ee + s * (pre[:3, 3] - ee)
+                    drive(wp, steps_per_control, free_space=True)
+                for s in np.linspace(0, 1, cfg.approach_waypoints)[1:]:
+                    wp = T_grasp_world.copy()
+                    wp[:3, 3] -= (1 - s) * cfg.pregrasp_m * approach
+                    drive(wp, steps_per_control, free_space=True)
+                drive(T_grasp_world, steps_per_control * 3, free_space=True)
+                robot.gripper(open_=False)
+                settle(cfg.grasp_settle_steps)
+            grasp_error = float(np.linalg.norm(robot.ee_pose()[0] - T_grasp_world[:3, 3]))
+            if not task.in_hand and task.grasp_mode == "attach" and grasp_error <= cfg.attach_tolerance_m:
+                robot.attach(scene.body(body), link)
+
+            policy.reset(task, T_cmd.copy())
+            released_at, t = None, 0
+            for t in range(horizon):
+                T_next, keep_closed = policy.act({"t_s": t * dt, "T_contact_cmd": T_cmd, "task": task})
+                if not keep_closed:
+                    released_at = t
+                    break
+                T_cmd = np.asarray(T_next, dtype=np.float64)
+                drive(T_wc @ T_cmd, steps_per_control)
+                task.on_step((t + 1) * dt)
+            t_end = (t + 1) * dt
+            if released_at is not None or skill.release_at_end:
+                # The human's timing ignores the arm's tracking lag: reach the last target first.
+                drive(T_wc @ T_cmd, cfg.pre_release_settle_steps)
+                robot.detach()
+                robot.gripper(open_=True)
+            settle(cfg.release_settle_steps, t_end)
+            success = task.is_success()
+            result = {
+                "seed": int(seed), "success": bool(success), "steps": t + 1, "released_at": released_at,
+                "grasp_error_m": round(grasp_error, 4), "grasp": "oracle" if not task.in_hand else "in_hand",
+                **task.progress(),
+            }
+            if video_path and frames:
+                fps = cfg.control_hz * steps_per_control / cfg.video.every_steps
+                with VideoWriter(video_path, fps, camera.width, camera.height) as w:
+                    for f in frames:
+                        w.write(f)
+                gif = Path(video_path).with_suffix(".gif")
+                write_gif(gif, frames[:: cfg.video.gif_every], fps / cfg.video.gif_every, cfg.video.gif_scale)
+                result["video"] = str(video_path)
+                result["gif"] = str(gif)
+            return result

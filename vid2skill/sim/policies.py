@@ -1,0 +1,61 @@
+"""Policies an episode can run: the scripted expert, open-loop replay of retargeted human
+demonstrations, and learned policies from checkpoints. Each implements ``reset(task, T_contact_start)``
+and ``act(obs) -> (T_contact_target (4, 4), keep_closed)`` (see :mod:`vid2skill.sim.episode`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ExpertPolicy:
+    """The task's scripted expert (privileged: it reads the scene's true state)."""
+
+    name = "expert"
+
+    def reset(self, task, T_contact_start):
+        self.task = task
+
+    def act(self, obs):
+        return self.task.expert(obs["t_s"], obs["T_contact_cmd"])
+
+
+class ReplayPolicy:
+    """Executes one retargeted human demonstration open-loop: the end-effector positions in the
+    contact frame, step by step, with the grasp orientation held; lets go where the demo does."""
+
+    name = "replay"
+
+    def __init__(self, demo):
+        self.demo = demo
+
+    def reset(self, task, T_contact_start):
+        self.T0 = T_contact_start
+        self.t = 0
+
+    def act(self, obs):
+        d = self.demo
+        i = min(self.t, len(d.ee_contact_m) - 1)
+        self.t += 1
+        if self.t > len(d.ee_contact_m) or not d.gripper_closed[i]:
+            return obs["T_contact_cmd"], False
+        T = self.T0.copy()
+        T[:3, 3] = self.T0[:3, 3] + d.ee_contact_m[i]
+        return T, True
+
+
+class StepPolicy:
+    """Adapts a learned policy that maps (commanded position in the contact frame, time) to a
+    position step and a keep-closed flag, such as the BC MLP."""
+
+    def __init__(self, model, max_step_m: float, name: str):
+        self.model, self.max_step_m, self.name = model, max_step_m, name
+
+    def reset(self, task, T_contact_start):
+        self.T0 = T_contact_start
+
+    def act(self, obs):
+        T = obs["T_contact_cmd"].copy()
+        rel = T[:3, 3] - self.T0[:3, 3]
+        step, keep = self.model.act(np.append(rel, obs["t_s"]), self.max_step_m)
+        T[:3, 3] = T[:3, 3] + step
+        return T, keep

@@ -1,0 +1,90 @@
+"""What every skill scene provides: its randomised scene, its contact frame, its grasp, its success
+test and a scripted expert, in one class per skill (after panda-gym's ``envs/tasks``).
+
+Frames: ``T_world_contact`` is fixed at the start of an episode and is where policies act; targets
+are end-effector (grasp frame) poses in it. A scene in which the robot starts holding the object
+(``in_hand``) also defines the object's pose in the grasp frame, ``T_grasp_object``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vid2skill.geometry import R_CONTACT_GRASP, inv_T, make_T
+from vid2skill.physics.bullet import BulletScene
+
+
+class Task:
+    """Base class. Subclasses set ``robot_base`` and build the scene in ``__init__``.
+
+    Attributes:
+        in_hand: the episode starts with the object already held (place, pour, stir, cut).
+        R_contact_grasp: the gripper's orientation in the contact frame at the grasp.
+        grasp_mode: "attach" (the object is held rigidly once the closed jaws are within
+            ``attach_tolerance_m`` of the grasp point, as RLBench's gripper does) or "friction"
+            (only the fingers' contact forces hold it).
+    """
+
+    in_hand: bool = False
+    R_contact_grasp: np.ndarray = R_CONTACT_GRASP
+    grasp_mode: str = "attach"
+
+    def __init__(self, scene: BulletScene, skill_cfg, scene_cfg, rng: np.random.Generator):
+        self.scene, self.skill, self.scene_cfg, self.rng = scene, skill_cfg, scene_cfg, rng
+        self.robot_base = np.zeros(3)
+        self.success_cfg = skill_cfg.success
+
+    def uniform(self, key: str) -> float:
+        lo, hi = self.scene_cfg[key]
+        return float(self.rng.uniform(lo, hi))
+
+    # --- frames and grasp ----------------------------------------------------------------------
+    def contact_frame(self) -> np.ndarray:
+        """T_world_contact (4, 4) of this episode."""
+        raise NotImplementedError
+
+    def grasp_in_contact(self) -> np.ndarray:
+        """T_contact_grasp: where the gripper's grasp frame goes to grasp (or starts, if in hand)."""
+        return make_T(self.R_contact_grasp, np.zeros(3))
+
+    def held(self) -> tuple[str, int]:
+        """(body name, link index) that the gripper holds once grasped."""
+        raise NotImplementedError
+
+    def place_in_hand(self, T_world_grasp: np.ndarray) -> None:
+        """For in-hand scenes: put the held object at its pose in the gripper."""
+        raise NotImplementedError
+
+    def T_grasp_object(self) -> np.ndarray:
+        """The held object's base pose in the grasp frame (in-hand scenes)."""
+        return np.eye(4)
+
+    # --- episode -------------------------------------------------------------------------------
+    def on_step(self, t_s: float) -> None:
+        """Called after every control step; tasks with criteria over time (hold, stir, cut) record here."""
+
+    def is_success(self) -> bool:
+        raise NotImplementedError
+
+    def progress(self) -> dict:
+        """Scalars describing how far the episode got (written to the per-episode record)."""
+        return {}
+
+    def expert(self, t_s: float, T_contact_cmd: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The scripted expert: next target T_contact_grasp and whether the gripper stays closed.
+
+        Experts read the scene's true state (privileged), so DAgger can query them anywhere.
+        """
+        raise NotImplementedError
+
+    # --- helpers for experts that plan the held object's motion --------------------------------
+    def grasp_target_for_object(self, T_world_object: np.ndarray) -> np.ndarray:
+        """T_contact_grasp that puts the held object at T_world_object."""
+        return inv_T(self.contact_frame()) @ T_world_object @ inv_T(self.T_grasp_object())
+
+
+def step_towards(current: np.ndarray, goal: np.ndarray, max_step: float) -> np.ndarray:
+    """Move a point (3,) at most ``max_step`` towards ``goal``."""
+    d = goal - current
+    n = np.linalg.norm(d)
+    return goal.copy() if n <= max_step else current + d * (max_step / n)

@@ -1,0 +1,95 @@
+"""Cut: a knife starts in the gripper (held top-down, blade hanging below it) beside a block on a
+board; saw into the block.
+
+Success is a geometric proxy (``conf/skill/cut.yaml``; PyBullet cannot split bodies, so the blade
+passes through the block without colliding with it): while the blade's edge is inside the block's
+footprint and below its top face, the edge reaches ``min_depth_m`` under the top face and the blade
+reverses direction along its length at least ``min_reversals`` times, each stroke at least
+``min_stroke_m`` long (a downward sawing motion).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pybullet as p
+
+from vid2skill.geometry import inv_T, make_T, rot_z
+from vid2skill.physics.objects import write_urdf
+from vid2skill.physics.props import ToolSpec, slab_urdf, tool_urdf
+from vid2skill.sim.tasks.stir import ToolTask
+
+
+class CutTask(ToolTask):
+    def __init__(self, scene, skill_cfg, scene_cfg, rng):
+        super().__init__(scene, skill_cfg, scene_cfg, rng)
+        u = self.uniform
+        self.tool = ToolSpec("knife", length=u("tool_length_m"), head=0.012)
+        self.board_top = self.table_top + 0.02
+        centre = self.sample_on_table()
+        heading = float(rng.uniform(-np.pi, np.pi))
+        away = self.uniform("start_distance_m")
+        self.block_size = np.array([u("block_width_m"), u("block_length_m"), u("block_height_m")])
+        tip = centre + np.array([away * np.cos(heading), away * np.sin(heading), 0.02 + self.block_size[2] + u("start_height_m")])
+        start = tip + np.array([0.0, 0.0, self.tool.length])
+        self._T_wc = self.in_hand_frame(start, centre)
+        # The blade saws along contact x; the block lies across it (its length along contact y).
+        yaw = float(np.arctan2(self._T_wc[1, 0], self._T_wc[0, 0]))
+        self.T_w_block = make_T(rot_z(yaw), centre + np.array([0, 0, 0.02]))
+        scene.load_urdf("board", write_urdf(slab_urdf((0.3, 0.22, 0.02), (0.75, 0.6, 0.4, 1.0), name="board")), centre, rot_z(yaw))
+        scene.load_urdf("block", write_urdf(slab_urdf(tuple(self.block_size), (0.95, 0.85, 0.4, 1.0), name="block")),
+                        self.T_w_block[:3, 3], self.T_w_block[:3, :3])
+        scene.load_urdf("tool", write_urdf(tool_urdf(self.tool)), [0, 0, -5], fixed=False)
+        p.setCollisionFilterPair(scene.body("tool"), scene.body("block"), -1, -1, 0, physicsClientId=scene.client)
+        self.block_top = float(self.T_w_block[2, 3] + self.block_size[2])
+        self.max_depth_m, self.reversals = 0.0, 0
+        self._last_s, self._dir, self._stroke_start = None, 0, None
+        self._phase, self._t0 = "approach", None
+
+    def _edge_in_block(self) -> tuple[bool, float, float]:
+        """(edge inside the footprint and below the top, depth below the top, position along the blade)."""
+        tip = self.tool_tip()
+        local = inv_T(self.T_w_block)[:3, :3] @ (tip - self.T_w_block[:3, 3])
+        inside = bool(np.all(np.abs(local[:2]) <= self.block_size[:2] / 2)) and tip[2] < self.block_top
+        along = float(self._T_wc[:3, 0] @ tip)
+        return inside, self.block_top - float(tip[2]), along
+
+    def on_step(self, t_s):
+        inside, depth, s = self._edge_in_block()
+        if not inside:
+            self._last_s, self._dir, self._stroke_start = None, 0, None
+            return
+        self.max_depth_m = max(self.max_depth_m, depth)
+        if self._last_s is not None and abs(s - self._last_s) > 1e-4:
+            d = int(np.sign(s - self._last_s))
+            if self._dir and d != self._dir and abs(self._last_s - self._stroke_start) >= self.success_cfg.min_stroke_m:
+                self.reversals += 1
+            if d != self._dir:
+                self._stroke_start = self._last_s if self._dir else s
+                self._dir = d
+        self._last_s = s
+
+    def is_success(self):
+        s = self.success_cfg
+        return self.max_depth_m >= s.min_depth_m and self.reversals >= s.min_reversals
+
+    def progress(self):
+        return {"depth_m": round(self.max_depth_m, 4), "reversals": self.reversals}
+
+    def expert(self, t_s, T_contact_cmd):
+        """Bring the edge over the block's centre, then saw (``expert.stroke_m`` amplitude,
+        ``expert.period_s``) while sinking at ``expert.sink_m_s`` to ``expert.depth_m`` below the top."""
+        e = self.skill.expert
+        centre = self.T_w_block[:3, 3]
+        above = np.array([centre[0], centre[1], self.block_top + e.clearance_m])
+        cmd_tip = self.tip_for_grasp(T_contact_cmd)
+        if self._phase == "approach":
+            d = above - cmd_tip
+            step = e.speed_m_s * self.dt
+            if np.linalg.norm(d) > step:
+                return self.grasp_for_tip(cmd_tip + d * step / np.linalg.norm(d)), True
+            self._phase, self._t0 = "saw", t_s
+        tau = t_s - self._t0
+        z = max(self.block_top - e.depth_m, above[2] - e.sink_m_s * tau)
+        offset = e.stroke_m * np.sin(2 * np.pi * tau / e.period_s)
+        tip = np.array([centre[0], centre[1], z]) + offset * self._T_wc[:3, 0]
+        return self.grasp_for_tip(tip), True

@@ -1,0 +1,81 @@
+"""Cabinet-door scenes for hinge_open and hinge_close: scene, randomisation, success test, expert.
+
+Success (``conf/skill/hinge_*.yaml``, measured on the hinge joint):
+  * hinge_open: the door ends opened by at least ``min_angle_deg`` (60 deg).
+  * hinge_close: starts open; ends within ``max_angle_deg`` (5 deg) of closed.
+Contact frame: origin at the handle bar's centre, x into the door's face, z up (the hinge axis).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pybullet as p
+
+from vid2skill.geometry import inv_T, make_T, rot_z
+from vid2skill.physics.objects import DoorSpec, door_urdf, write_urdf
+from vid2skill.sim.tasks.base import Task
+
+# The handle's contact frame in the door link frame: x into the door (the link's -x), z up.
+_R_DOOR_CONTACT = np.diag([-1.0, -1.0, 1.0])
+
+
+class DoorTask(Task):
+    """A cabinet with a hinged door in front of the robot, hinge on a random side."""
+
+    def __init__(self, scene, skill_cfg, scene_cfg, rng):
+        super().__init__(scene, skill_cfg, scene_cfg, rng)
+        u = self.uniform
+        self.spec = DoorSpec(width=u("width_m"), height=u("height_m"), depth=u("depth_m"), bottom=u("bottom_m"),
+                             hinge_side=int(rng.choice([-1, 1])))
+        start = np.radians(rng.uniform(*skill_cfg.start_angle_deg)) if skill_cfg.get("start_angle_deg") else 0.0
+        self.start_angle = float(start)
+        # Centre the door's handle roughly in front of the robot: shift the cabinet towards the hinge side.
+        lateral = u("lateral_m") + self.spec.hinge_side * self.spec.width * 0.35
+        self.cabinet_position = np.array([u("distance_m"), lateral, 0.0])
+        self.cabinet_yaw = np.pi + np.radians(u("yaw_deg"))
+        self.robot_base = np.array([u("robot_base_offset_m"), u("robot_base_offset_m"), 0.0])
+        cab = scene.load_urdf("cabinet", write_urdf(door_urdf(self.spec)), self.cabinet_position, rot_z(self.cabinet_yaw))
+        p.setJointMotorControl2(cab, 0, p.VELOCITY_CONTROL, force=0, physicsClientId=scene.client)
+        scene.set_joint_position("cabinet", 0, self.start_angle)
+        scene.load_urdf("floor", "plane.urdf")
+        self._T_w_door0 = make_T(rot_z(self.cabinet_yaw), self.cabinet_position) @ make_T(np.eye(3), self.spec.hinge_in_cabinet())
+        self._T_wc = self.handle_frame(self.start_angle)
+        self._angle_cmd: float | None = None
+
+    def angle(self) -> float:
+        return self.scene.joint_position("cabinet", 0)
+
+    def handle_frame(self, angle: float) -> np.ndarray:
+        """T_world_handle with the door at ``angle`` (rad): x into the door, z up."""
+        axis = 1.0 if self.spec.hinge_side > 0 else -1.0
+        return self._T_w_door0 @ make_T(rot_z(axis * angle), np.zeros(3)) @ make_T(_R_DOOR_CONTACT, self.spec.handle_in_door())
+
+    def contact_frame(self) -> np.ndarray:
+        return self._T_wc
+
+    def held(self) -> tuple[str, int]:
+        return "cabinet", 0
+
+    def is_success(self) -> bool:
+        a = np.degrees(self.angle())
+        if self.skill.name == "hinge_open":
+            return a >= self.success_cfg.min_angle_deg
+        return a <= self.success_cfg.max_angle_deg
+
+    def progress(self) -> dict:
+        return {"angle_deg": round(float(np.degrees(self.angle())), 2), "start_angle_deg": round(float(np.degrees(self.start_angle)), 2)}
+
+    def expert(self, t_s, T_contact_cmd):
+        """Swing the handle along its arc about the hinge at ``expert.speed_deg_s``, never more than
+        ``expert.lead_deg`` ahead of the door, turning the gripper with it; let go at the goal."""
+        e = self.skill.expert
+        goal = np.radians(e.goal_angle_deg if self.skill.name == "hinge_open" else -e.overshoot_deg)
+        now = self.angle()
+        if self._angle_cmd is None:
+            self._angle_cmd = now
+        step = np.radians(e.speed_deg_s) * self.dt
+        lead = np.radians(e.lead_deg)
+        self._angle_cmd = float(np.clip(self._angle_cmd + np.clip(goal - self._angle_cmd, -step, step), now - lead, now + lead))
+        done = abs(now - max(goal, 0.0)) < np.radians(e.tolerance_deg)
+        T = inv_T(self._T_wc) @ self.handle_frame(self._angle_cmd)
+        return T @ make_T(self.R_contact_grasp, np.zeros(3)), not done

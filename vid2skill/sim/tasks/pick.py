@@ -1,0 +1,76 @@
+"""Pick: an object from pybullet_data on the table; lift it and hold it.
+
+Success (``conf/skill/pick.yaml``, after panda-gym's lift threshold): the object's height rises at
+least ``lift_m`` above its resting height and stays there for ``hold_s`` without interruption.
+Contact frame: origin at the top-down grasp point on the object, x down (the approach), z along
+the jaws' closing direction (the object's narrower horizontal side).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pybullet as p
+
+from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
+from vid2skill.sim.tasks.base import step_towards
+from vid2skill.sim.tasks.tabletop import TabletopTask
+
+
+class PickTask(TabletopTask):
+    def __init__(self, scene, skill_cfg, scene_cfg, rng):
+        super().__init__(scene, skill_cfg, scene_cfg, rng)
+        objects = list(scene_cfg.objects)
+        choice = objects[int(rng.integers(len(objects)))]
+        path, scale = choice.path, float(choice.scale)
+        if "{id}" in path:  # pybullet_data's random_urdfs/NNN/NNN.urdf
+            path = path.format(id=f"{int(rng.integers(choice.count)):03d}")
+        self.object_path = path
+        where = self.sample_on_table()
+        yaw = float(rng.uniform(-np.pi, np.pi))
+        scene.load_urdf("object", path, where + np.array([0, 0, 0.1]), rot_z(yaw), fixed=False, scale=scale)
+        uid = scene.body("object")
+        p.changeDynamics(uid, -1, lateralFriction=1.0, physicsClientId=scene.client)
+        lo, hi = (np.array(v) for v in p.getAABB(uid, physicsClientId=scene.client))
+        scene.set_pose("object", scene.base_pose("object")[0] - np.array([0, 0, lo[2] - self.table_top - 0.001]), rot_z(yaw))
+        scene.step(120)  # let it come to rest
+        lo, hi = (np.array(v) for v in p.getAABB(uid, physicsClientId=scene.client))
+        self.rest_z = float(scene.base_pose("object")[0][2])
+        size = hi - lo
+        depth = min(float(scene_cfg.grasp_depth_m), size[2] / 2)
+        grasp = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2] - depth])
+        jaws = np.array([1.0, 0.0, 0.0]) if size[0] < size[1] else np.array([0.0, 1.0, 0.0])
+        self._T_wc = frame_from_x_and_up(np.array([0.0, 0.0, -1.0]), grasp, up=jaws)
+        self._lifted_since: float | None = None
+        self.held_s = 0.0
+        self.max_lift_m = 0.0
+
+    def contact_frame(self):
+        return self._T_wc
+
+    def held(self):
+        return "object", -1
+
+    def lift(self) -> float:
+        return float(self.scene.base_pose("object")[0][2]) - self.rest_z
+
+    def on_step(self, t_s):
+        h = self.lift()
+        self.max_lift_m = max(self.max_lift_m, h)
+        if h >= self.success_cfg.lift_m:
+            if self._lifted_since is None:
+                self._lifted_since = t_s
+            self.held_s = max(self.held_s, t_s - self._lifted_since)
+        else:
+            self._lifted_since = None
+
+    def is_success(self):
+        return self.held_s >= self.success_cfg.hold_s
+
+    def progress(self):
+        return {"max_lift_m": round(self.max_lift_m, 4), "held_s": round(self.held_s, 2), "object": self.object_path}
+
+    def expert(self, t_s, T_contact_cmd):
+        """Lift straight up (-x in the contact frame) to ``expert.lift_m`` and hold until the horizon."""
+        e = self.skill.expert
+        pos = step_towards(T_contact_cmd[:3, 3], np.array([-e.lift_m, 0.0, 0.0]), e.speed_m_s * self.dt)
+        return make_T(self.R_contact_grasp, pos), True

@@ -1,0 +1,125 @@
+"""Pour: a cup holding small spheres starts in the gripper (held from the side); empty it into a bowl.
+
+Success (``conf/skill/pour.yaml``): at the end at least ``min_fraction`` of the spheres lie inside
+the bowl (centre within its inner radius, below its rim). The contact frame is the in-hand one
+(origin at the start grasp, x horizontal towards the bowl, z up), so pouring is a roll of the
+wrist about the contact y axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pybullet as p
+
+from vid2skill.geometry import axis_angle_R, inv_T, make_T, rotation_angle_deg
+from vid2skill.physics.objects import write_urdf
+from vid2skill.physics.props import ContainerSpec, container_urdf
+from vid2skill.sim.tasks.tabletop import TabletopTask
+
+
+class PourTask(TabletopTask):
+    in_hand = True
+
+    def __init__(self, scene, skill_cfg, scene_cfg, rng):
+        super().__init__(scene, skill_cfg, scene_cfg, rng)
+        u = self.uniform
+        self.cup = ContainerSpec(radius=u("cup_radius_m"), height=u("cup_height_m"), wall=0.005, mass=0.12)
+        self.bowl = ContainerSpec(radius=u("bowl_radius_m"), height=u("bowl_height_m"), wall=0.006, segments=20)
+        cup_xy = self.sample_on_table()
+        # Held from the robot's side: approach horizontal and radial from the robot's base, jaws
+        # horizontal across it; the bowl stands to one side, so pouring is a roll about the approach.
+        radial = cup_xy[:2] - self.robot_base[:2]
+        g_z = np.append(radial / np.linalg.norm(radial), 0.0)
+        g_y = np.array([-g_z[1], g_z[0], 0.0])
+        side = float(rng.choice([-1.0, 1.0]))
+        self.bowl_centre = cup_xy + side * u("bowl_distance_m") * g_y + u("bowl_x_offset_m") * g_z
+        scene.load_urdf("bowl", write_urdf(container_urdf(self.bowl, (0.9, 0.75, 0.45, 1.0), "bowl")), self.bowl_centre)
+        scene.load_urdf("cup", write_urdf(container_urdf(self.cup, (0.3, 0.45, 0.8, 1.0), "cup")), [0, 0, -5], fixed=False)
+        cup_bottom = cup_xy + np.array([0, 0, u("start_height_m")])
+        T_w_cup = make_T(np.eye(3), cup_bottom)
+        R_w_grasp = np.stack([np.cross(g_y, g_z), g_y, g_z], axis=1)
+        # The grasp point stands off the cup's outer wall so that the fingertips stay outside it.
+        grasp = cup_bottom - (self.cup.radius + self.cup.wall + float(scene_cfg.grasp_standoff_m)) * g_z + np.array([0, 0, float(scene_cfg.grip_height_frac) * self.cup.height])
+        T_w_grasp = make_T(R_w_grasp, grasp)
+        self._T_wc = self.in_hand_frame(grasp, self.bowl_centre)
+        self.R_contact_grasp = self._T_wc[:3, :3].T @ R_w_grasp
+        self._T_grasp_cup = inv_T(T_w_grasp) @ T_w_cup
+        self.n_spheres = int(scene_cfg.spheres)
+        self.sphere_radius = float(scene_cfg.sphere_radius_m)
+        self._phase, self._tilt, self._hold = "move", 0.0, 0.0
+
+    def contact_frame(self):
+        return self._T_wc
+
+    def held(self):
+        return "cup", -1
+
+    def T_grasp_object(self):
+        return self._T_grasp_cup
+
+    def place_in_hand(self, T_world_grasp):
+        T = T_world_grasp @ self._T_grasp_cup
+        self.scene.set_pose("cup", T[:3, 3], T[:3, :3])
+        cid = self.scene.client
+        r = self.sphere_radius
+        col = p.createCollisionShape(p.GEOM_SPHERE, radius=r, physicsClientId=cid)
+        vis = p.createVisualShape(p.GEOM_SPHERE, radius=r, rgbaColor=[0.9, 0.3, 0.2, 1], physicsClientId=cid)
+        # A loose grid of spheres inside the cup, layer by layer from its bottom.
+        pitch = 2.1 * r
+        span = self.cup.radius - r - 0.002
+        cells = [(x, y) for x in np.arange(-span, span + 1e-9, pitch) for y in np.arange(-span, span + 1e-9, pitch)
+                 if x * x + y * y <= span * span]
+        self.spheres = []
+        for k in range(self.n_spheres):
+            x, y = cells[k % len(cells)]
+            z = self.cup.wall + r + 0.001 + (k // len(cells)) * pitch
+            pos = T[:3, 3] + T[:3, :3] @ np.array([x, y, z])
+            uid = p.createMultiBody(0.004, col, vis, pos.tolist(), physicsClientId=cid)
+            p.changeDynamics(uid, -1, lateralFriction=0.3, rollingFriction=0.0005, physicsClientId=cid)
+            self.spheres.append(uid)
+
+    def spheres_in_bowl(self) -> int:
+        cid = self.scene.client
+        n = 0
+        for uid in self.spheres:
+            pos = np.array(p.getBasePositionAndOrientation(uid, physicsClientId=cid)[0])
+            d = pos - self.bowl_centre
+            if np.hypot(d[0], d[1]) < self.bowl.radius and -0.01 < d[2] < self.bowl.height + 0.01:
+                n += 1
+        return n
+
+    def is_success(self):
+        return self.spheres_in_bowl() >= self.success_cfg.min_fraction * self.n_spheres
+
+    def progress(self):
+        return {"spheres_in_bowl": self.spheres_in_bowl(), "spheres": self.n_spheres}
+
+    def _prepour_cup(self) -> np.ndarray:
+        """T_world_cup before tilting: its near lip inside the bowl's rim, its bottom above the rim."""
+        e = self.skill.expert
+        x = self._T_wc[:3, 0]
+        lip = self.bowl_centre - x * (self.bowl.radius * e.lip_inside_frac)
+        centre = lip - x * (self.cup.radius + self.cup.wall)
+        return make_T(np.eye(3), np.array([centre[0], centre[1], self.bowl_centre[2] + self.bowl.height + e.clearance_m]))
+
+    def expert(self, t_s, T_contact_cmd):
+        """Carry the cup beside the bowl, then roll the wrist about the cup's lip to ``expert.tilt_deg`` and hold."""
+        e = self.skill.expert
+        pre = self._prepour_cup()
+        if self._phase == "move":
+            goal = self.grasp_target_for_object(pre)
+            d = goal[:3, 3] - T_contact_cmd[:3, 3]
+            step = e.speed_m_s * self.dt
+            if np.linalg.norm(d) <= step:
+                self._phase = "tilt"
+                return goal, True
+            return make_T(T_contact_cmd[:3, :3], T_contact_cmd[:3, 3] + d * step / np.linalg.norm(d)), True
+        self._tilt = min(np.radians(e.tilt_deg), self._tilt + np.radians(e.tilt_speed_deg_s) * self.dt)
+        x, y = self._T_wc[:3, 0], self._T_wc[:3, 1]
+        lip = pre[:3, 3] + x * (self.cup.radius + self.cup.wall) + np.array([0, 0, self.cup.height])
+        R = axis_angle_R(y, self._tilt)  # about contact y: the cup's mouth turns towards +x (the bowl)
+        T_pivot = make_T(R, lip - R @ lip)
+        return self.grasp_target_for_object(T_pivot @ pre), True
+
+    def tilt_deg(self) -> float:
+        return float(rotation_angle_deg(np.eye(3), self.scene.base_pose("cup")[1]))

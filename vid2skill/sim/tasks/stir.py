@@ -1,0 +1,127 @@
+"""Stir: a spoon starts in the gripper (held top-down, hanging below it) beside a pot; stir the pot.
+
+Success (``conf/skill/stir.yaml``): in one uninterrupted stretch with the spoon's head inside the
+pot (within its inner radius less ``wall_margin_m``, below its rim), the head sweeps at least
+``min_turns`` full circles about the pot's axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vid2skill.geometry import apply_T, make_T
+from vid2skill.physics.objects import write_urdf
+from vid2skill.physics.props import ContainerSpec, ToolSpec, container_urdf, tool_urdf
+from vid2skill.sim.tasks.tabletop import R_CONTACT_TOPDOWN, TabletopTask
+
+# A tool held top-down hangs along the grasp frame's approach: its frame (tool along -z, blade in
+# x-z) in the grasp frame of R_CONTACT_TOPDOWN, with the tool's x along the contact x.
+R_GRASP_TOOL = np.array([[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]])
+
+
+class ToolTask(TabletopTask):
+    """In-hand tool scenes: the tool's grip point is the grasp point."""
+
+    in_hand = True
+    R_contact_grasp = R_CONTACT_TOPDOWN
+
+    def held(self):
+        return "tool", -1
+
+    def T_grasp_object(self):
+        return make_T(R_GRASP_TOOL, np.zeros(3))
+
+    def place_in_hand(self, T_world_grasp):
+        T = T_world_grasp @ self.T_grasp_object()
+        self.scene.set_pose("tool", T[:3, 3], T[:3, :3])
+
+    def tool_tip(self) -> np.ndarray:
+        pos, R = self.scene.base_pose("tool")
+        return pos + R @ self.tool.tip()
+
+    def grasp_for_tip(self, tip_world: np.ndarray) -> np.ndarray:
+        """T_contact_grasp (4, 4) that puts the tool's tip at ``tip_world``, the tool upright."""
+        T_w_tool = make_T(self._T_wc[:3, :3], tip_world - self._T_wc[:3, :3] @ self.tool.tip())
+        return self.grasp_target_for_object(T_w_tool)
+
+    def tip_for_grasp(self, T_contact_grasp: np.ndarray) -> np.ndarray:
+        """Where the tool's tip (3,) is, world frame, with the grasp frame at T_contact_grasp."""
+        return apply_T(self._T_wc @ T_contact_grasp @ self.T_grasp_object(), self.tool.tip())
+
+    def contact_frame(self):
+        return self._T_wc
+
+
+class StirTask(ToolTask):
+    def __init__(self, scene, skill_cfg, scene_cfg, rng):
+        super().__init__(scene, skill_cfg, scene_cfg, rng)
+        u = self.uniform
+        self.pot = ContainerSpec(radius=u("pot_radius_m"), height=u("pot_height_m"), wall=0.008, segments=24)
+        self.tool = ToolSpec("spoon", length=u("tool_length_m"))
+        self.pot_centre = self.sample_on_table()
+        scene.load_urdf("pot", write_urdf(container_urdf(self.pot, (0.35, 0.35, 0.38, 1.0), "pot")), self.pot_centre)
+        heading = float(rng.uniform(-np.pi, np.pi))
+        away = self.pot.radius + self.uniform("start_distance_m")
+        tip = self.pot_centre + np.array([away * np.cos(heading), away * np.sin(heading), self.pot.height + u("start_height_m")])
+        start = tip - np.array([0.0, 0.0, -self.tool.length])
+        self._T_wc = self.in_hand_frame(start, self.pot_centre)
+        scene.load_urdf("tool", write_urdf(tool_urdf(self.tool)), [0, 0, -5], fixed=False)
+        self._phase, self._angle, self._swept = "approach", None, 0.0
+        self._run_angle, self._prev_angle, self.best_turns = 0.0, None, 0.0
+
+    def _inside(self, tip: np.ndarray) -> tuple[bool, float]:
+        d = tip - self.pot_centre
+        r = np.hypot(d[0], d[1])
+        inside = r < self.pot.radius - self.success_cfg.wall_margin_m and self.pot.wall < d[2] < self.pot.height
+        return inside, float(np.arctan2(d[1], d[0]))
+
+    def on_step(self, t_s):
+        inside, angle = self._inside(self.tool_tip())
+        if not inside:
+            self._prev_angle, self._run_angle = None, 0.0
+            return
+        if self._prev_angle is not None:
+            self._run_angle += (angle - self._prev_angle + np.pi) % (2 * np.pi) - np.pi
+        self._prev_angle = angle
+        self.best_turns = max(self.best_turns, abs(self._run_angle) / (2 * np.pi))
+
+    def is_success(self):
+        return self.best_turns >= self.success_cfg.min_turns
+
+    def progress(self):
+        return {"turns": round(self.best_turns, 3)}
+
+    def expert(self, t_s, T_contact_cmd):
+        """Bring the spoon over the pot, lower its head to ``expert.depth_above_bottom_m``, stir
+        ``expert.turns`` circles of ``expert.radius_frac`` of the pot's radius, then lift it out."""
+        e = self.skill.expert
+        rho = e.radius_frac * self.pot.radius
+        low = self.pot_centre[2] + self.pot.wall + e.depth_above_bottom_m
+        high = self.pot_centre[2] + self.pot.height + e.clearance_m
+        cmd_tip = self.tip_for_grasp(T_contact_cmd)
+        step = e.speed_m_s * self.dt
+        if self._angle is None:
+            d = cmd_tip - self.pot_centre
+            self._angle = float(np.arctan2(d[1], d[0]))
+
+        def ring(a: float, z: float) -> np.ndarray:
+            return np.array([self.pot_centre[0] + rho * np.cos(a), self.pot_centre[1] + rho * np.sin(a), z])
+
+        if self._phase == "approach":
+            goal = ring(self._angle, high)
+        elif self._phase == "descend":
+            goal = ring(self._angle, low)
+        elif self._phase == "stir":
+            dtheta = 2 * np.pi / e.period_s * self.dt
+            self._angle += dtheta
+            self._swept += dtheta
+            if self._swept >= 2 * np.pi * e.turns:
+                self._phase = "lift"
+            return self.grasp_for_tip(ring(self._angle, low)), True
+        else:
+            goal = ring(self._angle, high)
+        d = goal - cmd_tip
+        if np.linalg.norm(d) <= step:
+            self._phase = {"approach": "descend", "descend": "stir", "lift": "lift"}[self._phase]
+            return self.grasp_for_tip(goal), True
+        return self.grasp_for_tip(cmd_tip + d * step / np.linalg.norm(d)), True
