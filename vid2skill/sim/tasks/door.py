@@ -20,7 +20,13 @@ _R_DOOR_CONTACT = np.diag([-1.0, -1.0, 1.0])
 
 
 class DoorTask(Task):
-    """A cabinet with a hinged door in front of the robot, hinge on a random side."""
+    """A cabinet with a hinged door in front of the robot, hinge on a random side.
+
+    The handle turns in the grip (``rigid_grasp = False``), as a bar does in a loose human hand, so
+    the gripper need not turn through the door's whole swing.
+    """
+
+    rigid_grasp = False
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
@@ -78,4 +84,8 @@ class DoorTask(Task):
         self._angle_cmd = float(np.clip(self._angle_cmd + np.clip(goal - self._angle_cmd, -step, step), now - lead, now + lead))
         done = abs(now - max(goal, 0.0)) < np.radians(e.tolerance_deg)
         T = inv_T(self._T_wc) @ self.handle_frame(self._angle_cmd)
+        # Turn the gripper by a fraction of the swing only (the handle turns in the grip).
+        axis = 1.0 if self.spec.hinge_side > 0 else -1.0
+        turn = rot_z(-axis * (1.0 - e.wrist_follow) * (self._angle_cmd - self.start_angle))  # about contact z = up
+        T[:3, :3] = turn @ T[:3, :3]
         return T @ make_T(self.R_contact_grasp, np.zeros(3)), not done

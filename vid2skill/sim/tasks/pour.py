@@ -37,9 +37,14 @@ class PourTask(TabletopTask):
         scene.load_urdf("cup", write_urdf(container_urdf(self.cup, (0.3, 0.45, 0.8, 1.0), "cup")), [0, 0, -5], fixed=False)
         cup_bottom = cup_xy + np.array([0, 0, u("start_height_m")])
         T_w_cup = make_T(np.eye(3), cup_bottom)
+        # The approach dips ``grasp_pitch_deg`` below horizontal (a hand reaching down to a cup):
+        # level side grasps this low sit at the edge of most arms' wrist range.
+        pitch = np.radians(float(scene_cfg.grasp_pitch_deg))
+        g_z = np.cos(pitch) * g_z + np.sin(pitch) * np.array([0.0, 0.0, -1.0])
         R_w_grasp = np.stack([np.cross(g_y, g_z), g_y, g_z], axis=1)
         # The grasp point stands off the cup's outer wall so that the fingertips stay outside it.
-        grasp = cup_bottom - (self.cup.radius + self.cup.wall + float(scene_cfg.grasp_standoff_m)) * g_z + np.array([0, 0, float(scene_cfg.grip_height_frac) * self.cup.height])
+        radial3 = np.append(radial / np.linalg.norm(radial), 0.0)
+        grasp = cup_bottom - (self.cup.radius + self.cup.wall + float(scene_cfg.grasp_standoff_m)) * radial3 + np.array([0, 0, float(scene_cfg.grip_height_frac) * self.cup.height])
         T_w_grasp = make_T(R_w_grasp, grasp)
         self._T_wc = self.in_hand_frame(grasp, self.bowl_centre)
         self.R_contact_grasp = self._T_wc[:3, :3].T @ R_w_grasp
