@@ -36,6 +36,8 @@ class RobotSpec:
             (:class:`~vid2skill.physics.grippers.ParallelGripper` fields) mounted on the flange.
         grasp_links: links that touch a held object (collisions with it are switched off while
             it is attached); empty means every link after the last arm joint.
+        mount_offset_m: where this arm's base stands relative to the scenes' nominal mount point
+            (x ahead, z up), so that the same scenes fall inside arms of different reach.
     """
 
     name: str
@@ -52,6 +54,7 @@ class RobotSpec:
     ee_R_grasp: list = field(default_factory=lambda: np.eye(3).tolist())
     gripper: dict | None = None
     grasp_links: list = field(default_factory=list)
+    mount_offset_m: list = field(default_factory=lambda: [0.0, 0.0, 0.0])
 
     def urdf_path(self) -> str:
         """The URDF to load: the arm itself, or the arm composed with its generated gripper."""

@@ -34,6 +34,7 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skills: list[str]) -> dict[s
     spec = robot_spec(robot_cfg)
     kin = Kinematics(spec)
     T_wc = nominal_contact_frame(cfg)
+    T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
     R_grasp = T_wc[:3, :3] @ R_CONTACT_GRASP
     out = {}
     try:

@@ -63,7 +63,7 @@ class EpisodeRunner:
         with BulletScene(gui=cfg.gui, timestep_s=cfg.timestep_s) as scene:
             task = TASKS[skill.task](scene, skill, cfg.scenes[skill.task], np.random.default_rng(seed))
             task.dt = dt
-            base = task.robot_base
+            base = task.robot_base + np.asarray(self.spec.mount_offset_m, dtype=np.float64)
             robot = Robot(scene, self.spec, base_position=base)
             robot.set_friction(cfg.finger_friction)
             kin = kinematics_for(self.spec)
