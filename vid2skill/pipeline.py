@@ -33,6 +33,9 @@ class Stage:
     upstream: str | None | Callable[[DictConfig], str | None]
     config_keys: tuple[str, ...]
     run: Callable[[DictConfig, Path], dict]
+    # Subfolder of ``folder`` holding this run's marker, for stages with one output per choice
+    # (evaluate: per policy and robot, so evaluating the expert does not invalidate the BC run).
+    marker_subdir: Callable[[DictConfig], str] | None = None
 
     def upstream_for(self, cfg: DictConfig) -> str | None:
         return self.upstream(cfg) if callable(self.upstream) else self.upstream
@@ -149,15 +152,15 @@ STAGES: dict[str, Stage] = {
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
         Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill"), run_retarget),
         Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
-        Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate),
+        Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate,
+              marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}"),
     ]
 }
 
 
 def _marker(ws: Path, stage: Stage, cfg: DictConfig | None = None) -> Path:
-    if stage.name == "evaluate" and cfg is not None:
-        # One marker per policy and robot, so evaluating the expert does not invalidate the BC run.
-        return ws / stage.folder / str(cfg.policy.name) / str(cfg.robot.name) / "_stage.json"
+    if stage.marker_subdir is not None and cfg is not None:
+        return ws / stage.folder / stage.marker_subdir(cfg) / "_stage.json"
     return ws / stage.folder / "_stage.json"
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pybullet_data
 
-from vid2skill.physics.objects import _box, write_urdf
+from vid2skill.physics.objects import _box, _inertial, write_urdf
 
 
 @dataclass(frozen=True)
@@ -48,24 +48,23 @@ class ParallelGripper:
         fx, fy, fz = self.finger
         grey, dark = (0.55, 0.56, 0.6, 1.0), (0.2, 0.2, 0.22, 1.0)
         n = self.prefix
-        inertial = '<inertial><mass value="{m}"/><inertia ixx="1e-4" ixy="0" ixz="0" iyy="1e-4" iyz="0" izz="1e-4"/></inertial>'
         half = self.stroke / 2
         fingers = ""
         for side, sign in (("left", 1), ("right", -1)):
             fingers += f"""
-  <link name="{n}_{side}_finger">{inertial.format(m=0.05)}{_box(f"{side}_finger", (fx, fy, fz), (0, sign * fy / 2, fz / 2), dark)}</link>
+  <link name="{n}_{side}_finger">{_inertial(0.05, 1e-4)}{_box(f"{side}_finger", (fx, fy, fz), (0, sign * fy / 2, fz / 2), dark)}</link>
   <joint name="{n}_{side}_finger_joint" type="prismatic">
     <parent link="{n}_base"/><child link="{n}_{side}_finger"/>
     <origin xyz="0 0 {bz:.4f}"/><axis xyz="0 {sign} 0"/>
     <limit lower="0" upper="{half:.4f}" effort="100" velocity="0.2"/>
   </joint>"""
         return f"""
-  <link name="{n}_base">{inertial.format(m=0.5)}{_box("housing", (bx, by, bz), (0, 0, bz / 2), grey)}</link>
+  <link name="{n}_base">{_inertial(0.5, 1e-4)}{_box("housing", (bx, by, bz), (0, 0, bz / 2), grey)}</link>
   <joint name="{n}_mount" type="fixed">
     <parent link="{self.mount_link}"/><child link="{n}_base"/>
     <origin xyz="0 0 {self.mount_offset:.4f}"/>
   </joint>{fingers}
-  <link name="{n}_grasptarget">{inertial.format(m=0.001)}</link>
+  <link name="{n}_grasptarget">{_inertial(0.001, 1e-4)}</link>
   <joint name="{n}_grasptarget_joint" type="fixed">
     <parent link="{n}_base"/><child link="{n}_grasptarget"/>
     <origin xyz="0 0 {bz + fz - 0.015:.4f}"/>

@@ -57,9 +57,16 @@ class DrawerSpec:
         return cls(**values)
 
 
-def _box(name: str, size: tuple, xyz: tuple, rgba: tuple, collide: bool = True) -> str:
+def _inertial(mass: float, inertia: float) -> str:
+    """A URDF inertial element (diagonal inertia, kg m^2); mass 0 makes a link fixed."""
+    return (f'<inertial><mass value="{mass}"/><inertia ixx="{inertia}" ixy="0" ixz="0" iyy="{inertia}" iyz="0" '
+            f'izz="{inertia}"/></inertial>')
+
+
+def _box(name: str, size: tuple, xyz: tuple, rgba: tuple, collide: bool = True, yaw: float = 0.0) -> str:
     geom = f'<geometry><box size="{size[0]:.4f} {size[1]:.4f} {size[2]:.4f}"/></geometry>'
-    origin = f'<origin xyz="{xyz[0]:.4f} {xyz[1]:.4f} {xyz[2]:.4f}"/>'
+    rpy = f' rpy="0 0 {yaw:.4f}"' if yaw else ""
+    origin = f'<origin xyz="{xyz[0]:.4f} {xyz[1]:.4f} {xyz[2]:.4f}"{rpy}/>'
     color = f'<material name="{name}"><color rgba="{" ".join(f"{c:.3f}" for c in rgba)}"/></material>'
     out = f"<visual>{origin}{geom}{color}</visual>"
     if collide:
@@ -97,11 +104,10 @@ def drawer_urdf(spec: DrawerSpec, body_rgba=(0.72, 0.60, 0.45, 1.0), handle_rgba
             _box("post_r", (so, ht * 0.8, ht * 0.8), (so / 2, -hl / 2 + ht / 2, 0), handle_rgba),
         ]
     )
-    inertial = '<inertial><mass value="{m}"/><inertia ixx="0.02" ixy="0" ixz="0" iyy="0.02" iyz="0" izz="0.02"/></inertial>'
     return f"""<?xml version="1.0"?>
 <robot name="cabinet_drawer">
-  <link name="carcass">{inertial.format(m=0)}{carcass}</link>
-  <link name="drawer">{inertial.format(m=1.0)}{drawer}</link>
+  <link name="carcass">{_inertial(0, 0.02)}{carcass}</link>
+  <link name="drawer">{_inertial(1.0, 0.02)}{drawer}</link>
   <joint name="drawer_slide" type="prismatic">
     <parent link="carcass"/><child link="drawer"/>
     <origin xyz="0 0 {z0:.4f}"/><axis xyz="1 0 0"/>
@@ -181,11 +187,10 @@ def door_urdf(spec: DoorSpec, body_rgba=(0.55, 0.62, 0.70, 1.0), handle_rgba=(0.
     hinge = spec.hinge_in_cabinet()
     # Opening swings the free edge outwards (+x): about +z when the free edge is at -y, else -z.
     axis_z = 1.0 if spec.hinge_side > 0 else -1.0
-    inertial = '<inertial><mass value="{m}"/><inertia ixx="0.02" ixy="0" ixz="0" iyy="0.02" iyz="0" izz="0.02"/></inertial>'
     return f"""<?xml version="1.0"?>
 <robot name="cabinet_door">
-  <link name="carcass">{inertial.format(m=0)}{carcass}</link>
-  <link name="door">{inertial.format(m=1.0)}{door}</link>
+  <link name="carcass">{_inertial(0, 0.02)}{carcass}</link>
+  <link name="door">{_inertial(1.0, 0.02)}{door}</link>
   <joint name="door_hinge" type="revolute">
     <parent link="carcass"/><child link="door"/>
     <origin xyz="{hinge[0]:.4f} {hinge[1]:.4f} {hinge[2]:.4f}"/><axis xyz="0 0 {axis_z:.0f}"/>

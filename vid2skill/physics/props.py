@@ -11,19 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vid2skill.physics.objects import _box
+from vid2skill.physics.objects import _box, _inertial
 
 
-def _inertial(mass: float) -> str:
-    i = max(1e-5, mass * 1e-3)
-    return f'<inertial><mass value="{mass}"/><inertia ixx="{i}" ixy="0" ixz="0" iyy="{i}" iyz="0" izz="{i}"/></inertial>'
-
-
-def _yawed_box(name: str, size: tuple, xyz: tuple, yaw: float, rgba: tuple) -> str:
-    geom = f'<geometry><box size="{size[0]:.4f} {size[1]:.4f} {size[2]:.4f}"/></geometry>'
-    origin = f'<origin xyz="{xyz[0]:.4f} {xyz[1]:.4f} {xyz[2]:.4f}" rpy="0 0 {yaw:.4f}"/>'
-    color = f'<material name="{name}"><color rgba="{" ".join(f"{c:.3f}" for c in rgba)}"/></material>'
-    return f"<visual>{origin}{geom}{color}</visual><collision>{origin}{geom}</collision>"
+def _one_link_urdf(name: str, mass: float, parts: list[str]) -> str:
+    """A single-link robot of visual/collision parts (inertia scaled to the mass)."""
+    return (f'<?xml version="1.0"?><robot name="{name}"><link name="base">{_inertial(mass, max(1e-5, mass * 1e-3))}'
+            f'{"".join(parts)}</link></robot>')
 
 
 @dataclass(frozen=True)
@@ -56,8 +50,8 @@ def container_urdf(spec: ContainerSpec, rgba=(0.85, 0.85, 0.9, 1.0), name: str =
     for k in range(n):
         a = 2 * np.pi * k / n
         c = r + t / 2
-        parts.append(_yawed_box(f"wall{k}", (t, side, h - t), (c * np.cos(a), c * np.sin(a), t + (h - t) / 2), a, rgba))
-    return f'<?xml version="1.0"?><robot name="{name}"><link name="base">{_inertial(spec.mass)}{"".join(parts)}</link></robot>'
+        parts.append(_box(f"wall{k}", (t, side, h - t), (c * np.cos(a), c * np.sin(a), t + (h - t) / 2), rgba, yaw=a))
+    return _one_link_urdf(name, spec.mass, parts)
 
 
 @dataclass(frozen=True)
@@ -100,17 +94,17 @@ def tool_urdf(spec: ToolSpec, rgba=(0.75, 0.75, 0.78, 1.0), handle_rgba=(0.35, 0
         parts.append(_box("blade", (spec.blade_length(), 0.003, blade), (0, 0, -(grip - 0.03) - blade / 2), rgba))
     else:
         raise ValueError(f"unknown tool kind {spec.kind!r}; expected 'spoon' or 'knife'")
-    return f'<?xml version="1.0"?><robot name="{spec.kind}"><link name="base">{_inertial(spec.mass)}{"".join(parts)}</link></robot>'
+    return _one_link_urdf(spec.kind, spec.mass, parts)
 
 
 def table_urdf(size_x: float, size_y: float, top_z: float, rgba=(0.62, 0.50, 0.38, 1.0)) -> str:
     """A fixed table: origin on the floor under the top's centre, top surface at ``top_z``."""
     t = 0.04
     parts = [_box("top", (size_x, size_y, t), (0, 0, top_z - t / 2), rgba)]
-    return f'<?xml version="1.0"?><robot name="table"><link name="base">{_inertial(0)}{"".join(parts)}</link></robot>'
+    return _one_link_urdf("table", 0, parts)
 
 
 def slab_urdf(size: tuple, rgba: tuple, mass: float = 0.0, name: str = "slab", collide: bool = True) -> str:
     """A box with its origin at the centre of its bottom face (boards, blocks, target pads)."""
     part = _box("body", size, (0, 0, size[2] / 2), rgba, collide=collide)
-    return f'<?xml version="1.0"?><robot name="{name}"><link name="base">{_inertial(mass)}{part}</link></robot>'
+    return _one_link_urdf(name, mass, [part])

@@ -252,6 +252,7 @@ class Kinematics:
         lo, hi = self.robot.lower, self.robot.upper
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
+        damp, eye_n = damping**2 * np.eye(6), np.eye(self.n)
 
         def solve(seed: np.ndarray, bound: float | None) -> tuple[np.ndarray, float, float, bool]:
             q = np.clip(seed, lo, hi)
@@ -269,9 +270,8 @@ class Kinematics:
                 e = np.concatenate([e_p, 0.5 * e_r])
                 # Cholesky through SciPy: numpy's multithreaded OpenBLAS spends 0.1-0.7 ms per 6x6
                 # inverse in thread hand-offs (measured), 20x SciPy's cost and more than the physics.
-                J_pinv = cho_solve(cho_factor(J @ J.T + damping**2 * np.eye(6), check_finite=False), J,
-                                   check_finite=False).T
-                dq = J_pinv @ e + null_gain * (np.eye(self.n) - J_pinv @ J) @ (rest - q)
+                J_pinv = cho_solve(cho_factor(J @ J.T + damp, check_finite=False), J, check_finite=False).T
+                dq = J_pinv @ e + null_gain * (eye_n - J_pinv @ J) @ (rest - q)
                 q = np.clip(q + np.clip(dq, -0.3, 0.3), lo, hi)
                 if bound is not None:
                     q = np.clip(q, seed - bound, seed + bound)

@@ -99,7 +99,6 @@ class EpisodeRunner:
                 robot.reset(q)
                 robot.command_arm(q)
                 robot.gripper(open_=False)
-                pos, R = robot.ee_pose()
                 task.place_in_hand(T_grasp_world)
                 robot.attach(scene.body(body), link)
                 settle(cfg.grasp_settle_steps)

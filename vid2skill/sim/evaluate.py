@@ -35,7 +35,7 @@ def eval_dir(cfg: DictConfig, ws: Path) -> Path:
     return ws / "eval" / str(cfg.policy.name) / str(cfg.robot.name)
 
 
-def _make_policy(kind: str, source: str, skill: str, index: int):
+def _make_policy(kind: str, source: str, index: int):
     from vid2skill.sim.policies import ExpertPolicy, ReplayPolicy, StepPolicy
 
     if kind == "expert":
@@ -64,7 +64,7 @@ def _episode_job(job: tuple, cfg_dict: dict) -> dict:
 
     skill, index, seed, source, video = job
     cfg = OmegaConf.create(cfg_dict)
-    policy = _make_policy(str(cfg.policy.name), source, skill, index)
+    policy = _make_policy(str(cfg.policy.name), source, index)
     runner = EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot))
     return {"skill": skill, **runner.run(policy, seed, video)}
 

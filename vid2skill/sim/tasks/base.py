@@ -25,17 +25,24 @@ class Task:
             (only the fingers' contact forces hold it).
         rigid_grasp: an attached object is held rigidly; False holds it at the grasp point only,
             free to turn in the grip (door handles, whose orientation changes along their arc).
+        held_body, held_link: what the gripper holds once grasped (a body name and link index).
+
+    Subclasses set ``self._T_wc`` (T_world_contact) and, for in-hand scenes, ``self._T_grasp_obj``.
     """
 
     in_hand: bool = False
     R_contact_grasp: np.ndarray = R_CONTACT_GRASP
     grasp_mode: str = "attach"
     rigid_grasp: bool = True
+    held_body: str = "object"
+    held_link: int = -1
 
     def __init__(self, scene: BulletScene, skill_cfg, scene_cfg, rng: np.random.Generator):
         self.scene, self.skill, self.scene_cfg, self.rng = scene, skill_cfg, scene_cfg, rng
         self.robot_base = np.zeros(3)
         self.success_cfg = skill_cfg.success
+        self._T_wc = np.eye(4)
+        self._T_grasp_obj = np.eye(4)
 
     def uniform(self, key: str) -> float:
         lo, hi = self.scene_cfg[key]
@@ -44,7 +51,7 @@ class Task:
     # --- frames and grasp ----------------------------------------------------------------------
     def contact_frame(self) -> np.ndarray:
         """T_world_contact (4, 4) of this episode."""
-        raise NotImplementedError
+        return self._T_wc
 
     def grasp_in_contact(self) -> np.ndarray:
         """T_contact_grasp: where the gripper's grasp frame goes to grasp (or starts, if in hand)."""
@@ -52,15 +59,16 @@ class Task:
 
     def held(self) -> tuple[str, int]:
         """(body name, link index) that the gripper holds once grasped."""
-        raise NotImplementedError
+        return self.held_body, self.held_link
 
     def place_in_hand(self, T_world_grasp: np.ndarray) -> None:
         """For in-hand scenes: put the held object at its pose in the gripper."""
-        raise NotImplementedError
+        T = T_world_grasp @ self.T_grasp_object()
+        self.scene.set_pose(self.held_body, T[:3, 3], T[:3, :3])
 
     def T_grasp_object(self) -> np.ndarray:
         """The held object's base pose in the grasp frame (in-hand scenes)."""
-        return np.eye(4)
+        return self._T_grasp_obj
 
     # --- episode -------------------------------------------------------------------------------
     def on_step(self, t_s: float) -> None:

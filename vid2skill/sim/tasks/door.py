@@ -27,6 +27,7 @@ class DoorTask(Task):
     """
 
     rigid_grasp = False
+    held_body, held_link = "cabinet", 0
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
@@ -55,12 +56,6 @@ class DoorTask(Task):
         """T_world_handle with the door at ``angle`` (rad): x into the door, z up."""
         axis = 1.0 if self.spec.hinge_side > 0 else -1.0
         return self._T_w_door0 @ make_T(rot_z(axis * angle), np.zeros(3)) @ make_T(_R_DOOR_CONTACT, self.spec.handle_in_door())
-
-    def contact_frame(self) -> np.ndarray:
-        return self._T_wc
-
-    def held(self) -> tuple[str, int]:
-        return "cabinet", 0
 
     def is_success(self) -> bool:
         a = np.degrees(self.angle())

@@ -21,6 +21,8 @@ from vid2skill.sim.tasks.base import Task, step_towards
 class DrawerTask(Task):
     """A cabinet with one drawer in front of the robot."""
 
+    held_body, held_link = "cabinet", 0
+
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         u = self.uniform
@@ -46,12 +48,6 @@ class DrawerTask(Task):
 
     def opening(self) -> float:
         return self.scene.joint_position("cabinet", 0)
-
-    def contact_frame(self) -> np.ndarray:
-        return self._T_wc
-
-    def held(self) -> tuple[str, int]:
-        return "cabinet", 0
 
     def is_success(self) -> bool:
         q, s = self.opening(), self.success_cfg

@@ -44,12 +44,6 @@ class PickTask(TabletopTask):
         self.held_s = 0.0
         self.max_lift_m = 0.0
 
-    def contact_frame(self):
-        return self._T_wc
-
-    def held(self):
-        return "object", -1
-
     def lift(self) -> float:
         return float(self.scene.base_pose("object")[0][2]) - self.rest_z
 

@@ -48,20 +48,6 @@ class PlaceTask(TabletopTask):
         self._T_wc = self.in_hand_frame(start, target)
         self._T_w_obj0 = make_T(np.eye(3), start - np.array([0, 0, self._top_above_com - grip_depth]))
         self._T_grasp_obj = inv_T(self._T_wc @ make_T(self.R_contact_grasp, np.zeros(3))) @ self._T_w_obj0
-        self._released = False
-
-    def contact_frame(self):
-        return self._T_wc
-
-    def held(self):
-        return "object", -1
-
-    def T_grasp_object(self):
-        return self._T_grasp_obj
-
-    def place_in_hand(self, T_world_grasp):
-        T = T_world_grasp @ self._T_grasp_obj
-        self.scene.set_pose("object", T[:3, 3], T[:3, :3])
 
     def _object_state(self):
         uid, cid = self.scene.body("object"), self.scene.client

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pybullet as p
 
-from vid2skill.geometry import axis_angle_R, inv_T, make_T, rotation_angle_deg
+from vid2skill.geometry import axis_angle_R, inv_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, container_urdf
 from vid2skill.sim.tasks.tabletop import TabletopTask
@@ -19,6 +19,7 @@ from vid2skill.sim.tasks.tabletop import TabletopTask
 
 class PourTask(TabletopTask):
     in_hand = True
+    held_body = "cup"
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
@@ -48,23 +49,14 @@ class PourTask(TabletopTask):
         T_w_grasp = make_T(R_w_grasp, grasp)
         self._T_wc = self.in_hand_frame(grasp, self.bowl_centre)
         self.R_contact_grasp = self._T_wc[:3, :3].T @ R_w_grasp
-        self._T_grasp_cup = inv_T(T_w_grasp) @ T_w_cup
+        self._T_grasp_obj = inv_T(T_w_grasp) @ T_w_cup
         self.n_spheres = int(scene_cfg.spheres)
         self.sphere_radius = float(scene_cfg.sphere_radius_m)
-        self._phase, self._tilt, self._hold = "move", 0.0, 0.0
-
-    def contact_frame(self):
-        return self._T_wc
-
-    def held(self):
-        return "cup", -1
-
-    def T_grasp_object(self):
-        return self._T_grasp_cup
+        self._phase, self._tilt = "move", 0.0
 
     def place_in_hand(self, T_world_grasp):
-        T = T_world_grasp @ self._T_grasp_cup
-        self.scene.set_pose("cup", T[:3, 3], T[:3, :3])
+        super().place_in_hand(T_world_grasp)
+        T = T_world_grasp @ self._T_grasp_obj
         cid = self.scene.client
         r = self.sphere_radius
         col = p.createCollisionShape(p.GEOM_SPHERE, radius=r, physicsClientId=cid)
@@ -125,6 +117,3 @@ class PourTask(TabletopTask):
         R = axis_angle_R(y, self._tilt)  # about contact y: the cup's mouth turns towards +x (the bowl)
         T_pivot = make_T(R, lip - R @ lip)
         return self.grasp_target_for_object(T_pivot @ pre), True
-
-    def tilt_deg(self) -> float:
-        return float(rotation_angle_deg(np.eye(3), self.scene.base_pose("cup")[1]))

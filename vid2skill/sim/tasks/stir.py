@@ -24,16 +24,10 @@ class ToolTask(TabletopTask):
 
     in_hand = True
     R_contact_grasp = R_CONTACT_TOPDOWN
-
-    def held(self):
-        return "tool", -1
+    held_body = "tool"
 
     def T_grasp_object(self):
         return make_T(R_GRASP_TOOL, np.zeros(3))
-
-    def place_in_hand(self, T_world_grasp):
-        T = T_world_grasp @ self.T_grasp_object()
-        self.scene.set_pose("tool", T[:3, 3], T[:3, :3])
 
     def tool_tip(self) -> np.ndarray:
         pos, R = self.scene.base_pose("tool")
@@ -47,9 +41,6 @@ class ToolTask(TabletopTask):
     def tip_for_grasp(self, T_contact_grasp: np.ndarray) -> np.ndarray:
         """Where the tool's tip (3,) is, world frame, with the grasp frame at T_contact_grasp."""
         return apply_T(self._T_wc @ T_contact_grasp @ self.T_grasp_object(), self.tool.tip())
-
-    def contact_frame(self):
-        return self._T_wc
 
 
 class StirTask(ToolTask):

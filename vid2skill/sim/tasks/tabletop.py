@@ -10,9 +10,10 @@ act" means the same in every randomised scene.
 from __future__ import annotations
 
 import numpy as np
-from vid2skill.geometry import frame_from_x_and_up, inv_T, make_T, rot_z
-from vid2skill.physics.props import table_urdf
+
+from vid2skill.geometry import frame_from_x_and_up
 from vid2skill.physics.objects import write_urdf
+from vid2skill.physics.props import table_urdf
 from vid2skill.sim.tasks.base import Task
 
 # Top-down grasp in an in-hand contact frame (x horizontal towards the target, z up): approach
@@ -38,13 +39,3 @@ class TabletopTask(Task):
         d = target - start
         d[2] = 0.0
         return frame_from_x_and_up(d, start)
-
-    def body_T(self, name: str) -> np.ndarray:
-        pos, R = self.scene.base_pose(name)
-        return make_T(R, pos)
-
-    def yawed(self, yaw: float, position: np.ndarray) -> np.ndarray:
-        return make_T(rot_z(yaw), position)
-
-    def object_in_grasp(self, T_world_grasp: np.ndarray, T_world_object: np.ndarray) -> np.ndarray:
-        return inv_T(T_world_grasp) @ T_world_object
