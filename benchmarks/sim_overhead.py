@@ -17,7 +17,7 @@ from vid2skill.physics.robot import Robot
 from vid2skill.retarget.stage import robot_spec
 from vid2skill.sim.episode import EpisodeRunner
 from vid2skill.sim.policies import ExpertPolicy
-from vid2skill.sim.tasks import TASKS
+from vid2skill.scenes import TASKS
 
 
 def compose(robot: str):

@@ -24,7 +24,7 @@ from scipy.spatial.transform import Rotation, Slerp
 from vid2skill.geometry import look_at_R, make_T
 from vid2skill.physics.bullet import BulletScene, CameraSpec
 from vid2skill.physics.robot import Kinematics, Robot, RobotSpec
-from vid2skill.sim.tasks import TASKS
+from vid2skill.scenes import TASKS
 from vid2skill.video import VideoWriter, write_gif
 
 log = logging.getLogger(__name__)

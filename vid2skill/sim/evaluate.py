@@ -90,7 +90,7 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
 
 
 def evaluate(cfg: DictConfig, ws: Path) -> dict:
-    from vid2skill.sim.tasks import TASKS
+    from vid2skill.scenes import TASKS
 
     if cfg.episodes < 1:
         raise ConfigError(f"episodes={cfg.episodes}: evaluate needs at least one episode per skill")

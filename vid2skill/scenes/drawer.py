@@ -15,7 +15,7 @@ import pybullet as p
 
 from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
 from vid2skill.physics.objects import DrawerSpec, drawer_urdf, write_urdf
-from vid2skill.sim.tasks.base import Task, step_towards
+from vid2skill.scenes.base import Task, step_towards
 
 
 class DrawerTask(Task):

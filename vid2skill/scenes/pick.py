@@ -12,8 +12,8 @@ import numpy as np
 import pybullet as p
 
 from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
-from vid2skill.sim.tasks.base import step_towards
-from vid2skill.sim.tasks.tabletop import TabletopTask
+from vid2skill.scenes.base import step_towards
+from vid2skill.scenes.tabletop import TabletopTask
 
 
 class PickTask(TabletopTask):

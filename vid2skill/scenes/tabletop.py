@@ -14,7 +14,7 @@ import numpy as np
 from vid2skill.geometry import frame_from_x_and_up
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import table_urdf
-from vid2skill.sim.tasks.base import Task
+from vid2skill.scenes.base import Task
 
 # Top-down grasp in an in-hand contact frame (x horizontal towards the target, z up): approach
 # down (-z), jaws across y; the grasp frame's x is -x_contact.

@@ -16,7 +16,7 @@ import pybullet as p
 from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ToolSpec, slab_urdf, tool_urdf
-from vid2skill.sim.tasks.stir import ToolTask
+from vid2skill.scenes.stir import ToolTask
 
 
 class CutTask(ToolTask):

@@ -12,7 +12,7 @@ import numpy as np
 from vid2skill.geometry import apply_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, ToolSpec, container_urdf, tool_urdf
-from vid2skill.sim.tasks.tabletop import R_CONTACT_TOPDOWN, TabletopTask
+from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopTask
 
 # A tool held top-down hangs along the grasp frame's approach: its frame (tool along -z, blade in
 # x-z) in the grasp frame of R_CONTACT_TOPDOWN, with the tool's x along the contact x.

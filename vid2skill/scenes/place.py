@@ -13,7 +13,7 @@ import pybullet as p
 from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import slab_urdf
-from vid2skill.sim.tasks.tabletop import R_CONTACT_TOPDOWN, TabletopTask
+from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopTask
 
 
 class PlaceTask(TabletopTask):

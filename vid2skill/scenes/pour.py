@@ -14,7 +14,7 @@ import pybullet as p
 from vid2skill.geometry import axis_angle_R, inv_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, container_urdf
-from vid2skill.sim.tasks.tabletop import TabletopTask
+from vid2skill.scenes.tabletop import TabletopTask
 
 
 class PourTask(TabletopTask):
