@@ -96,6 +96,14 @@ def main() -> None:
     print(f"{'throughput, 1 core (fps)':28s}{fps_ours:9.1f}{fps_base:9.1f}{fps_ours / fps_base:8.2f}")
     print(f"ours only: per-clip median rotation error {s['clip_median_rotation_error_deg']:.1f} deg, "
           f"aperture error {100 * s['clip_median_aperture_error_m']:.1f} cm, depth bias {100 * s['clip_median_depth_error_m']:.1f} cm")
+    skills = sorted({c.label for c in clips})
+    if len(skills) > 1:
+        print(f"{'per skill':14s}{'clips':>6s}{'detection':>10s}{'wrist err (cm)':>15s}{'rot err (deg)':>14s}{'aperture err (cm)':>18s}")
+        for skill in skills:
+            k = summarise([o for o, c in zip(ours, clips) if c.label == skill], list(PHASES))
+            n = sum(c.label == skill for c in clips)
+            print(f"{skill:14s}{n:6d}{k['detection_rate']:10.3f}{100 * k['median_position_error_m']:15.2f}"
+                  f"{k['clip_median_rotation_error_deg']:14.1f}{100 * k['clip_median_aperture_error_m']:18.2f}")
     worst = sorted(ours, key=lambda x: x["detection_rate"])[:3]
     print("lowest detection:", ", ".join(f"{w['clip']} {w['detection_rate']:.2f}" for w in worst))
 

@@ -1,4 +1,5 @@
-"""Synthetic human demonstrations with exact ground truth: a scripted hand opens or closes a drawer.
+"""Synthetic human demonstrations with exact ground truth: a scripted hand opens or closes a drawer,
+or (``staged.py``) performs any skill in its evaluation scene.
 
 Each clip is rendered by PyBullet's TinyRenderer from a randomised camera (third-person or
 egocentric-like) with randomised lighting, background, skin tone, hand size, speed and small
@@ -21,6 +22,7 @@ from vid2skill.artifacts import atomic_save_npz, file_hash, read_artifact, stabl
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import apply_T, axis_angle_R, inv_T, look_at_R, make_T, min_jerk
 from vid2skill.ingest.synthetic.hand import HandMesh, build_hand_mesh, hand_keypoints
+from vid2skill.ingest.synthetic.staged import restore, smooth_noise, skill_definition, stage_demo
 from vid2skill.ingest.types import Clip
 from vid2skill.landmarks import grasp_aperture_m
 from vid2skill.physics.bullet import BulletScene, CameraSpec
@@ -86,14 +88,6 @@ def _uniform(rng: np.random.Generator, bounds) -> float:
     return float(rng.uniform(lo, hi))
 
 
-def _smooth_noise(rng: np.random.Generator, t: np.ndarray, amplitude_m: float) -> np.ndarray:
-    """(T, 3) band-limited wobble: a few random sinusoids per axis (0.3-1.5 Hz)."""
-    f = rng.uniform(0.3, 1.5, size=(3, 3))
-    phi = rng.uniform(0, 2 * np.pi, size=(3, 3))
-    a = rng.normal(0, amplitude_m / np.sqrt(3), size=(3, 3))
-    return np.einsum("ak,tak->ta", a, np.sin(2 * np.pi * f[None] * t[:, None, None] + phi[None]))
-
-
 def script_drawer_motion(cfg, skill: str, rng: np.random.Generator, spec: DrawerSpec, hand_scale: float) -> _Motion:
     """Reach the handle, close the fingers, pull (open) or push (close) the drawer, let go, retreat."""
     direction = DRAWER_SKILLS[skill]
@@ -146,24 +140,27 @@ def script_drawer_motion(cfg, skill: str, rng: np.random.Generator, spec: Drawer
     wrist_end = wrist_grasp + x_H * (q1 - q0)
     wrist_pos[m] = wrist_end + min_jerk(retreat)[:, None] * (x_H * 0.10 + z_H * 0.05)
 
-    wrist_pos = wrist_pos + _smooth_noise(rng, t, cfg.noise_m)
+    wrist_pos = wrist_pos + smooth_noise(rng, t, cfg.noise_m)
     # Contact frame: origin at the grasped handle, x along the approach (into the drawer), z up.
     R_contact = np.stack([-x_H, np.cross(z_H, -x_H), z_H], axis=1)
     return _Motion(phase, drawer_q, curl, wrist_pos, wrist_R, make_T(R_contact, handle0))
 
 
-def _sample_camera(cfg, rng: np.random.Generator, look_at: np.ndarray, zoom_out: float) -> tuple[CameraSpec, str]:
+def _sample_camera(cfg, rng: np.random.Generator, look_at: np.ndarray, zoom_out: float,
+                   R_world_view: np.ndarray = np.eye(3)) -> tuple[CameraSpec, str]:
+    """A camera looking at ``look_at``. Its placement ranges are in the view frame ``R_world_view``:
+    x from the object towards the person (horizontal), z up."""
     fov = np.radians(_uniform(rng, cfg.fov_deg))
     fy = cfg.height / 2 / np.tan(fov / 2)
     if rng.uniform() < cfg.third_person_prob:
         view = "third_person"
         az, el = np.radians(_uniform(rng, cfg.camera_azimuth_deg)), np.radians(_uniform(rng, cfg.camera_elevation_deg))
         dist = _uniform(rng, cfg.camera_distance_m) * zoom_out
-        position = look_at + dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+        position = look_at + R_world_view @ (dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)]))
     else:
         view = "egocentric"
         # Head-mounted: behind, beside and above the hand's path (the drawer front faces -x).
-        position = look_at + zoom_out * np.array([_uniform(rng, r) for r in cfg.egocentric_offset_m])
+        position = look_at + R_world_view @ (zoom_out * np.array([_uniform(rng, r) for r in cfg.egocentric_offset_m]))
     R = look_at_R(look_at - position, np.array([0, 0, 1.0]))
     R = R @ axis_angle_R([0, 0, 1], np.radians(rng.normal(0, 4)))  # a little camera roll
     cam = CameraSpec(cfg.width, cfg.height, fy, fy, cfg.width / 2, cfg.height / 2, position, R)
@@ -190,44 +187,77 @@ def project(K: np.ndarray, points_cam: np.ndarray) -> np.ndarray:
 
 
 def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandMeshCache, key: str = "") -> Clip:
-    """Render one synthetic demonstration; returns its Clip (video + ground-truth artifact)."""
-    if skill not in DRAWER_SKILLS:
-        raise ConfigError(f"source.skills: the synthetic generator has no script for '{skill}' (has {sorted(DRAWER_SKILLS)})")
+    """Render one synthetic demonstration; returns its Clip (video + ground-truth artifact).
+
+    The drawer skills follow the hand-authored script above (unless ``cfg.stage_drawers``); every
+    other skill is staged in its evaluation scene (``staged.py``), the hand following the scene's expert.
+    """
+    staged_path = skill not in DRAWER_SKILLS or bool(cfg.get("stage_drawers", False))
+    if staged_path:
+        skill_definition(skill)  # a clear error for an unknown skill before any work
     rng = np.random.default_rng([seed, sum(map(ord, skill))])
     out_dir = Path(out_dir)
     clip_id = f"synthetic_{skill}_{seed:05d}"
     hand_scale = _uniform(rng, cfg.hand_scale)
-    handle_h, front_h = _uniform(rng, cfg.handle_height_m), _uniform(rng, [0.14, 0.22])
-    spec = DrawerSpec(
-        width=_uniform(rng, [0.35, 0.6]), height=front_h, depth=_uniform(rng, [0.38, 0.45]),
-        plinth=handle_h - front_h / 2, travel=_uniform(rng, cfg.drawer_travel_m),
-    )
-    motion = script_drawer_motion(cfg, skill, rng, spec, hand_scale)
-    T = len(motion.phase)
-    # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
-    look_at = motion.wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
+    meta: dict = {}
+    extra: dict = {}
+    with BulletScene(timestep_s=float(cfg.get("timestep_s", 1.0 / 240.0))) as scene:
+        if staged_path:
+            staged = stage_demo(scene, cfg, skill, rng, hand_scale)
+            motion_phase, curl, wrist_pos, wrist_R = staged.phase, staged.curl, staged.wrist_pos, staged.wrist_R
+            T_world_contact = staged.T_world_contact
+            meta.update(demo_success=staged.success, demo_progress=staged.progress, task=skill_definition(skill).task)
 
-    # Ground-truth landmarks for the rendered (quantised) finger pose.
-    level = meshes.quantise(motion.curl)
-    kp_hand = np.stack([hand_keypoints(meshes.levels[i], hand_scale) for i in range(len(meshes.levels))])[level]
-    landmarks_world = np.einsum("tij,tkj->tki", motion.wrist_R, kp_hand) + motion.wrist_pos[:, None, :]
-    for attempt in range(40):
-        # Step back a little after each camera that loses the hand (long motions need wider shots).
-        camera, view = _sample_camera(cfg, rng, look_at, 1.0 + 0.04 * attempt)
-        T_cam_world = inv_T(camera.T_world_cam)
-        lm_cam = apply_T(T_cam_world, landmarks_world)
-        uv = project(camera.K, lm_cam)
-        inside = (uv[..., 0] > 4) & (uv[..., 0] < cfg.width - 4) & (uv[..., 1] > 4) & (uv[..., 1] < cfg.height - 4)
-        visible = inside.all(axis=1) & (lm_cam[..., 2] > 0.05).all(axis=1)
-        if visible.mean() >= cfg.min_visible_fraction:
-            break
-    else:
-        raise ConfigError(f"no camera in 40 tries keeps the hand in view for seed {seed}; widen source.fov_deg")
+            def show_objects(f: int) -> None:
+                restore(scene.client, staged.states[f])
+        else:
+            handle_h, front_h = _uniform(rng, cfg.handle_height_m), _uniform(rng, [0.14, 0.22])
+            spec = DrawerSpec(
+                width=_uniform(rng, [0.35, 0.6]), height=front_h, depth=_uniform(rng, [0.38, 0.45]),
+                plinth=handle_h - front_h / 2, travel=_uniform(rng, cfg.drawer_travel_m),
+            )
+            motion = script_drawer_motion(cfg, skill, rng, spec, hand_scale)
+            motion_phase, curl, wrist_pos, wrist_R = motion.phase, motion.curl, motion.wrist_pos, motion.wrist_R
+            T_world_contact = motion.T_world_contact
+            meta["drawer"] = spec.__dict__
+            extra["drawer_q"] = motion.drawer_q
 
-    with BulletScene() as scene:
+            def show_objects(f: int) -> None:
+                scene.set_joint_position("cabinet", 0, motion.drawer_q[f])
+        T = len(motion_phase)
+
+        # Ground-truth landmarks for the rendered (quantised) finger pose.
+        level = meshes.quantise(curl)
+        kp_hand = np.stack([hand_keypoints(meshes.levels[i], hand_scale) for i in range(len(meshes.levels))])[level]
+        landmarks_world = np.einsum("tij,tkj->tki", wrist_R, kp_hand) + wrist_pos[:, None, :]
+        if staged_path:
+            # Aim at the middle of the hand's path; cameras stand around the person (the robot's place).
+            look_at = landmarks_world.mean(axis=(0, 1)) + rng.normal(0, 0.02, 3)
+            toward = staged.look_from - look_at
+            toward[2] = 0.0
+            x_view = toward / np.linalg.norm(toward) if np.linalg.norm(toward) > 1e-6 else np.array([1.0, 0, 0])
+            R_view = np.stack([x_view, np.cross([0, 0, 1.0], x_view), [0, 0, 1.0]], axis=1)
+        else:
+            # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
+            look_at = wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
+            R_view = np.eye(3)
+        for attempt in range(40):
+            # Step back a little after each camera that loses the hand (long motions need wider shots).
+            camera, view = _sample_camera(cfg, rng, look_at, 1.0 + 0.04 * attempt, R_view)
+            T_cam_world = inv_T(camera.T_world_cam)
+            lm_cam = apply_T(T_cam_world, landmarks_world)
+            uv = project(camera.K, lm_cam)
+            inside = (uv[..., 0] > 4) & (uv[..., 0] < cfg.width - 4) & (uv[..., 1] > 4) & (uv[..., 1] < cfg.height - 4)
+            visible = inside.all(axis=1) & (lm_cam[..., 2] > 0.05).all(axis=1)
+            if visible.mean() >= cfg.min_visible_fraction:
+                break
+        else:
+            raise ConfigError(f"no camera in 40 tries keeps the hand in view for seed {seed}; widen source.fov_deg")
+
         backdrop = painted_backdrop(rng, cfg.width, cfg.height, cfg.backdrop_brightness)
-        wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
-        scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir")))
+        if not staged_path:
+            wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
+            scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir")))
         skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
         parked = camera.position - 3.0 * camera.R_world_cam[:, 2]  # behind the camera: never in view
         for lv in np.unique(level):
@@ -243,11 +273,11 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
         with VideoWriter(video_path, cfg.fps, cfg.width, cfg.height) as writer:
             shown = None
             for f in range(T):
-                scene.set_joint_position("cabinet", 0, motion.drawer_q[f])
+                show_objects(f)
                 lv = int(level[f])
                 if shown is not None and shown != lv:
                     scene.set_pose(f"hand_{shown}", parked, np.eye(3))
-                scene.set_pose(f"hand_{lv}", motion.wrist_pos[f], motion.wrist_R[f])
+                scene.set_pose(f"hand_{lv}", wrist_pos[f], wrist_R[f])
                 shown = lv
                 writer.write(scene.render(camera, light, ambient, diffuse, background=backdrop))
 
@@ -256,14 +286,14 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
     write_artifact(
         gt_path, "SyntheticGroundTruth", GT_SCHEMA,
         {"clip_id": clip_id, "key": key, "skill": skill, "seed": seed, "view": view, "fps": cfg.fps, "phases": list(PHASES),
-         "hand_scale": hand_scale, "drawer": spec.__dict__},
+         "hand_scale": hand_scale, **meta},
         {
-            "K": camera.K, "T_world_cam": camera.T_world_cam, "T_world_contact": motion.T_world_contact,
-            "wrist_pos_world": motion.wrist_pos, "wrist_R_world": motion.wrist_R,
-            "wrist_pos_cam": apply_T(T_cam_world, motion.wrist_pos),
-            "wrist_R_cam": np.einsum("ij,tjk->tik", T_cam_world[:3, :3], motion.wrist_R),
+            "K": camera.K, "T_world_cam": camera.T_world_cam, "T_world_contact": T_world_contact,
+            "wrist_pos_world": wrist_pos, "wrist_R_world": wrist_R,
+            "wrist_pos_cam": apply_T(T_cam_world, wrist_pos),
+            "wrist_R_cam": np.einsum("ij,tjk->tik", T_cam_world[:3, :3], wrist_R),
             "landmarks_cam": lm_cam, "landmarks_px": uv, "visible": visible,
-            "aperture_m": grasp_aperture_m(kp_hand), "phase": motion.phase, "drawer_q": motion.drawer_q,
+            "aperture_m": grasp_aperture_m(kp_hand), "phase": motion_phase, **extra,
         },
     )
     return Clip(

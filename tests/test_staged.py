@@ -1,0 +1,83 @@
+"""Synthetic human demonstrations staged in the evaluation scenes (ingest/synthetic/staged.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from conftest import make_cfg
+from vid2skill.errors import ConfigError
+from vid2skill.geometry import inv_T
+from vid2skill.ingest.synthetic.generator import PHASES, HandMeshCache, generate_clip, load_ground_truth
+from vid2skill.ingest.synthetic.staged import MOVE, REACH, RELEASE, T_grasp_wrist, WorldGrip, skill_definition
+from vid2skill.physics.bullet import BulletScene
+from vid2skill.scenes import TASKS
+from vid2skill.video import probe
+
+
+def _source_cfg(tmp_path, *overrides):
+    cfg = make_cfg(["source.width=240", "source.height=180", "source.fps=15", *overrides])
+    src = OmegaConf.create(OmegaConf.to_container(cfg.source, resolve=True))
+    src.cache_dir = str(tmp_path / "cache")
+    return src
+
+
+def test_world_grip_holds_an_in_hand_object_where_it_was_placed():
+    cfg = make_cfg([])
+    skill = skill_definition("pour")
+    with BulletScene() as scene:
+        task = TASKS["pour"](scene, skill, cfg.sim.scenes.pour, np.random.default_rng(3))
+        T = task.contact_frame() @ task.grasp_in_contact()
+        task.place_in_hand(T)
+        before_pos, before_R = scene.base_pose("cup")
+        WorldGrip(scene, "cup", -1, T, rigid=True)
+        scene.step(120)
+        after_pos, after_R = scene.base_pose("cup")
+        # Held still by the grip: neither dropped nor swung round to the world's orientation.
+        assert np.linalg.norm(after_pos - before_pos) < 0.005
+        assert np.abs(after_R - before_R).max() < 0.02
+        assert task.spheres_in_bowl() == 0
+
+
+@pytest.mark.parametrize("skill", ["place", "hinge_close"])
+def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_path, skill):
+    cfg = _source_cfg(tmp_path)
+    meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
+    clip = generate_clip(cfg, skill, 11, tmp_path / "out", meshes)
+    meta, gt = load_ground_truth(clip.ground_truth)
+    T = len(gt["phase"])
+    assert meta["demo_success"], f"the human demonstration of {skill} failed its own success test: {meta['demo_progress']}"
+    assert probe(clip.path).frames == T
+    assert gt["wrist_pos_world"].shape == (T, 3) and gt["landmarks_px"].shape == (T, 21, 2)
+    # Phases run reach -> grasp -> move -> release, each present, never going back.
+    assert set(np.unique(gt["phase"])) == set(range(len(PHASES)))
+    assert np.all(np.diff(gt["phase"]) >= 0)
+    # The hand closes while moving the object and is open before and after.
+    ap = gt["aperture_m"]
+    assert ap[gt["phase"] == MOVE].mean() < ap[gt["phase"] == REACH].mean() - 0.02
+    assert ap[-1] > ap[gt["phase"] == MOVE].mean() + 0.02
+    # At the first move frame the wrist holds the scene's grasp: T_world_contact @ grasp @ T_grasp_wrist,
+    # up to the hand's small wobble (noise_m).
+    first = int(np.flatnonzero(gt["phase"] == MOVE)[0])
+    T_cw = inv_T(gt["T_world_contact"])
+    wrist_in_contact = T_cw[:3, :3] @ gt["wrist_pos_world"][first] + T_cw[:3, 3]
+    with BulletScene() as scene:
+        task = TASKS[skill_definition(skill).task](scene, skill_definition(skill), cfg.scenes[skill_definition(skill).task],
+                                                   np.random.default_rng(0))
+        T_cg = task.grasp_in_contact() if not task.in_hand else None
+    if T_cg is not None:  # handle scenes: the grasp frame in the contact frame is the same for every seed
+        expected = (T_cg @ T_grasp_wrist(meta["hand_scale"], 0.0, 0.0))[:3, 3]
+        assert np.linalg.norm(wrist_in_contact - expected) < 0.06
+    # Ground truth and camera agree: projected landmarks inside the image where marked visible.
+    uv = gt["landmarks_px"][gt["visible"]]
+    assert (uv[..., 0] >= 0).all() and (uv[..., 0] < cfg.width).all()
+    assert gt["visible"].mean() >= cfg.min_visible_fraction
+    assert np.all(gt["phase"][-3:] == RELEASE)
+
+
+def test_unknown_skill_is_a_config_error(tmp_path):
+    cfg = _source_cfg(tmp_path)
+    meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
+    with pytest.raises(ConfigError, match="no skill named 'juggle'"):
+        generate_clip(cfg, "juggle", 1, tmp_path / "out", meshes)
