@@ -193,3 +193,36 @@ def test_evaluate_replay_without_demos_says_what_to_run(tmp_path):
     cfg = make_cfg([f"workspace={tmp_path}", "policy=replay", "skill=slide_open", "episodes=1", "workers=1"])
     with pytest.raises(ArtifactError, match="vid2skill retarget"):
         evaluate(cfg, tmp_path)
+
+
+def test_replay_turns_the_gripper_as_the_demo_does(cfg):
+    """Record the pour expert's commands as a demo (positions and rotations since the grasp): replayed
+    open-loop on the same scene it pours; with the rotations dropped the cup never tips."""
+    from scipy.spatial.transform import Rotation
+
+    from vid2skill.retarget.demos import RobotDemo
+    from vid2skill.sim.policies import ReplayPolicy
+
+    class Recorder(ExpertPolicy):
+        def reset(self, task, T_contact_start):
+            super().reset(task, T_contact_start)
+            self.T0, self.log = T_contact_start, []
+
+        def act(self, obs):
+            T, keep = super().act(obs)
+            self.log.append(T)
+            return T, keep
+
+    runner = EpisodeRunner(cfg.skill["pour"], cfg.sim, robot_spec(cfg.robot))
+    seed = 100001
+    rec = Recorder()
+    assert runner.run(rec, seed)["success"]
+    Ts = np.stack(rec.log)
+    pos = Ts[:, :3, 3] - rec.T0[:3, 3]
+    rotvec = Rotation.from_matrix(Ts[:, :3, :3] @ rec.T0[:3, :3].T).as_rotvec()
+    n = len(Ts)
+    demo = RobotDemo("pour", pos, np.ones(n, bool), np.zeros((n, 7)), np.zeros(n), rotvec)
+    assert np.degrees(np.linalg.norm(rotvec[-1])) > 90
+    assert runner.run(ReplayPolicy(demo), seed)["success"]
+    flat = RobotDemo("pour", pos, np.ones(n, bool), np.zeros((n, 7)), np.zeros(n))
+    assert runner.run(ReplayPolicy(flat), seed)["spheres_in_bowl"] == 0

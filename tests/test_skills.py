@@ -86,3 +86,34 @@ def test_outlier_members_on_both_sides_of_the_median():
     durations = {c: 1.0 for c in trajs} | {"slow": 3.0}
     trajs["slow"] = line(0.2)
     assert outlier_members(trajs, durations, 0.5) == ["overshoot", "short", "slow"]
+
+
+def test_hand_rotation_since_the_grasp_in_the_contact_frame():
+    """A hand that rolls 90 deg about the camera's optical axis while it moves: the contact
+    trajectory holds that roll as a rotation vector in the contact frame, noise averaged out."""
+    from scipy.spatial.transform import Rotation
+
+    cfg = make_cfg([]).cluster
+    track = _track(-1, np.eye(3))
+    T = len(track.frame_index)
+    roll = np.zeros(T)
+    roll[40:70] = np.linspace(0, np.pi / 2, 30)
+    roll[70:] = np.pi / 2
+    rng = np.random.default_rng(1)
+    noise = Rotation.from_rotvec(rng.normal(0, np.radians(8), (T, 3)))
+    track.wrist_R_cam[:] = (noise * Rotation.from_rotvec(roll[:, None] * np.array([0.0, 0.0, 1.0]))).as_matrix() @ Rotation.from_euler("x", 0.4).as_matrix()
+    tr = contact_trajectory(track, cfg)
+    expected_axis_contact = tr.R_cam_contact.T @ np.array([0.0, 0.0, 1.0])
+    end = tr.rotvec[-1]
+    assert abs(np.linalg.norm(end) - np.pi / 2) < np.radians(10)
+    assert np.dot(end / np.linalg.norm(end), expected_axis_contact) > 0.97
+    assert np.linalg.norm(tr.rotvec[0]) < np.radians(10)
+
+
+def test_library_keeps_rotations_and_reads_old_versions_without_them(tmp_path):
+    rot = np.tile([0.0, 0.3, 0.0], (4, 1))
+    SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0})}).save(tmp_path)
+    SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0}, rotations={"a": rot})}).save(tmp_path)
+    assert np.allclose(SkillLibrary.load(tmp_path).skills["s"].rotation("a"), rot)
+    assert list(SkillLibrary.load(tmp_path).skills["s"].trajectories) == ["a"]
+    assert np.allclose(SkillLibrary.load(tmp_path, 1).skills["s"].rotation("a"), 0.0)

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from vid2skill.artifacts import read_artifact, write_artifact
 from vid2skill.geometry import apply_T, interp_rows
 from vid2skill.physics.robot import Kinematics
 
 DEMO_SCHEMA = 1
+# Saved per demo; ee_rotvec_contact is absent from sets written before rotations were kept (read as zeros).
+_ARRAYS = ("ee_contact_m", "gripper_closed", "q_nominal", "ik_error_m", "ee_rotvec_contact")
 
 
 @dataclass
@@ -31,6 +34,8 @@ class RobotDemo:
         gripper_closed: (T,) bool, gripper command per step (closed while manipulating, open at the end).
         q_nominal: (T, n_joints) joint angles reaching the path in the nominal scene.
         ik_error_m: (T,) position error of that IK solution.
+        ee_rotvec_contact: (T, 3) rotation of the gripper since the grasp, contact frame (rotation
+            vectors, rad): R(t) = exp(ee_rotvec_contact[t]) @ R_contact_grasp. Zeros: orientation held.
     """
 
     clip: str
@@ -38,11 +43,18 @@ class RobotDemo:
     gripper_closed: np.ndarray
     q_nominal: np.ndarray
     ik_error_m: np.ndarray
+    ee_rotvec_contact: np.ndarray | None = None
 
     def __post_init__(self):
         T = len(self.ee_contact_m)
-        if not (len(self.gripper_closed) == len(self.q_nominal) == len(self.ik_error_m) == T):
+        if self.ee_rotvec_contact is None:
+            self.ee_rotvec_contact = np.zeros((T, 3))
+        if not (len(self.gripper_closed) == len(self.q_nominal) == len(self.ik_error_m) == len(self.ee_rotvec_contact) == T):
             raise ValueError(f"RobotDemo {self.clip}: arrays must all have {T} steps")
+
+    def R_contact(self, i: int, R_contact_grasp: np.ndarray) -> np.ndarray:
+        """The gripper's orientation (3, 3) in the contact frame at step ``i``."""
+        return Rotation.from_rotvec(self.ee_rotvec_contact[i]).as_matrix() @ R_contact_grasp
 
 
 @dataclass
@@ -58,7 +70,7 @@ class DemoSet:
     def save(self, path: str | Path) -> None:
         arrays = {}
         for i, d in enumerate(self.demos):
-            for k in ("ee_contact_m", "gripper_closed", "q_nominal", "ik_error_m"):
+            for k in _ARRAYS:
                 arrays[f"{i}/{k}"] = getattr(d, k)
         meta = {"skill": self.skill, "robot": self.robot, "control_hz": self.control_hz,
                 "clips": [d.clip for d in self.demos], "report": self.report}
@@ -67,15 +79,12 @@ class DemoSet:
     @classmethod
     def load(cls, path: str | Path) -> "DemoSet":
         meta, arrays = read_artifact(path, "DemoSet", DEMO_SCHEMA)
-        demos = [
-            RobotDemo(clip, *(arrays[f"{i}/{k}"] for k in ("ee_contact_m", "gripper_closed", "q_nominal", "ik_error_m")))
-            for i, clip in enumerate(meta["clips"])
-        ]
+        demos = [RobotDemo(clip, *(arrays.get(f"{i}/{k}") for k in _ARRAYS)) for i, clip in enumerate(meta["clips"])]
         return cls(meta["skill"], meta["robot"], meta["control_hz"], demos, meta["report"])
 
 
 def resample_to_rate(path: np.ndarray, duration_s: float, control_hz: float) -> np.ndarray:
-    """Resample an (N, 3) path spanning ``duration_s`` to one sample per control step (uniform in time)."""
+    """Resample an (N, D) path spanning ``duration_s`` to one sample per control step (uniform in time)."""
     steps = max(2, int(round(duration_s * control_hz)) + 1)
     s_old = np.linspace(0, 1, len(path))
     s_new = np.linspace(0, 1, steps)
@@ -83,21 +92,25 @@ def resample_to_rate(path: np.ndarray, duration_s: float, control_hz: float) -> 
 
 
 def retarget_path(
-    kin: Kinematics, path_contact: np.ndarray, T_world_contact: np.ndarray, R_grasp: np.ndarray,
-    hold_steps: int,
+    kin: Kinematics, path_contact: np.ndarray, T_world_contact: np.ndarray, R_contact_grasp: np.ndarray,
+    hold_steps: int, rotvec_contact: np.ndarray | None = None,
 ) -> RobotDemo:
-    """Joint trajectory for one contact-frame path in a scene; the gripper opens for ``hold_steps`` at the end."""
-    path = np.concatenate([path_contact, np.repeat(path_contact[-1:], hold_steps, axis=0)])
+    """Joint trajectory for one contact-frame path (and the hand's rotation since the grasp, if given)
+    in a scene; the gripper opens for ``hold_steps`` at the end."""
+    pad = lambda a: np.concatenate([a, np.repeat(a[-1:], hold_steps, axis=0)])  # noqa: E731
+    path = pad(path_contact)
+    rot = pad(rotvec_contact) if rotvec_contact is not None else np.zeros_like(path)
     world = apply_T(T_world_contact, path)
+    R_world = T_world_contact[:3, :3] @ Rotation.from_rotvec(rot).as_matrix() @ R_contact_grasp
     q = None
     qs, errs = [], []
-    for p in world:
-        q, err, _ = kin.ik(p, R_grasp, q_seed=q)
+    for p, R in zip(world, R_world):
+        q, err, _ = kin.ik(p, R, q_seed=q)
         qs.append(q)
         errs.append(err)
     gripper = np.ones(len(path), dtype=bool)
     gripper[len(path_contact):] = False
-    return RobotDemo("", path, gripper, np.array(qs), np.array(errs))
+    return RobotDemo("", path, gripper, np.array(qs), np.array(errs), rot)
 
 
 def demo_report(demos: list[RobotDemo], lower: np.ndarray, upper: np.ndarray, reach_tol_m: float) -> dict:

@@ -35,7 +35,6 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skills: list[str]) -> dict[s
     kin = Kinematics(spec)
     T_wc = nominal_contact_frame(cfg)
     T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
-    R_grasp = T_wc[:3, :3] @ R_CONTACT_GRASP
     out = {}
     try:
         for name, card in library.skills.items():
@@ -52,7 +51,8 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skills: list[str]) -> dict[s
             duration = float(np.median([card.durations_s[c] for c in kept]))
             for clip, traj in kept.items():
                 path = resample_to_rate(traj, duration, cfg.control_hz)
-                demo = retarget_path(kin, path, T_wc, R_grasp, cfg.release_steps)
+                rot = resample_to_rate(card.rotation(clip), duration, cfg.control_hz) if cfg.follow_rotation else None
+                demo = retarget_path(kin, path, T_wc, R_CONTACT_GRASP, cfg.release_steps, rot)
                 demo.clip = clip
                 demos.append(demo)
             report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m)

@@ -21,7 +21,8 @@ class ExpertPolicy:
 
 class ReplayPolicy:
     """Executes one retargeted human demonstration open-loop: the end-effector positions in the
-    contact frame, step by step, with the grasp orientation held; lets go where the demo does."""
+    contact frame, step by step, the gripper turned as the hand turned since the grasp (held, for
+    demos without rotations); lets go where the demo does."""
 
     name = "replay"
 
@@ -40,6 +41,7 @@ class ReplayPolicy:
             return obs["T_contact_cmd"], False
         T = self.T0.copy()
         T[:3, 3] = self.T0[:3, 3] + d.ee_contact_m[i]
+        T[:3, :3] = d.R_contact(i, self.T0[:3, :3])
         return T, True
 
 

@@ -11,12 +11,14 @@ from sklearn.metrics import silhouette_score
 from vid2skill.skills.segment import ContactTrajectory
 
 
-def trajectory_features(trajs: list[ContactTrajectory], points: int) -> np.ndarray:
-    """(N, points * 3 + 1) camera-invariant features: the displacement path and the log duration."""
+def trajectory_features(trajs: list[ContactTrajectory], points: int, rotation_m_per_rad: float = 0.0) -> np.ndarray:
+    """(N, points * 6 + 1) camera-invariant features: the displacement path, the hand's rotation since
+    the grasp (weighted as ``rotation_m_per_rad`` metres per radian) and the log duration."""
     feats = []
     for tr in trajs:
         idx = np.linspace(0, len(tr.position_m) - 1, points).round().astype(int)
-        feats.append(np.concatenate([tr.position_m[idx].ravel(), [np.log(max(tr.duration_s, 1e-2)) * 0.05]]))
+        feats.append(np.concatenate([tr.position_m[idx].ravel(), rotation_m_per_rad * tr.rotvec[idx].ravel(),
+                                     [np.log(max(tr.duration_s, 1e-2)) * 0.05]]))
     return np.asarray(feats)
 
 

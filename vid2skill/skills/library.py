@@ -16,6 +16,7 @@ from vid2skill.artifacts import atomic_write_text, read_artifact, write_artifact
 from vid2skill.errors import ArtifactError
 
 LIBRARY_SCHEMA = 1
+_ROT = "#rotvec"  # array key suffix of a member's rotations (absent in libraries written before them)
 
 
 @dataclass
@@ -23,6 +24,8 @@ class SkillCard:
     """One skill: its members (with provenance), prototype, statistics and what was made from it.
 
     ``trajectories`` maps clip id to its (N, 3) contact-frame wrist path; ``prototype`` is their mean.
+    ``rotations`` maps clip id to its (N, 3) rotation of the hand since the grasp (rotation vectors,
+    contact frame); a library written before rotations were kept has none (read as no rotation).
     """
 
     name: str
@@ -31,6 +34,11 @@ class SkillCard:
     durations_s: dict[str, float]
     stats: dict = field(default_factory=dict)
     made: dict = field(default_factory=dict)  # {"demos": ..., "policy": ..., "stale": bool}
+    rotations: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def rotation(self, clip: str) -> np.ndarray:
+        """(N, 3) rotation vectors of a member, zeros if the library kept none."""
+        return self.rotations.get(clip, np.zeros_like(self.trajectories[clip]))
 
     @property
     def prototype(self) -> np.ndarray:
@@ -55,6 +63,8 @@ class SkillLibrary:
             cards[name] = {"members": card.members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made}
             for clip, traj in card.trajectories.items():
                 arrays[f"{name}/{clip}"] = traj
+            for clip, rot in card.rotations.items():
+                arrays[f"{name}/{clip}{_ROT}"] = rot
         write_artifact(
             folder / "library", "SkillLibrary", LIBRARY_SCHEMA,
             {"version": self.version, "skills": cards, "clustering": self.clustering, "config_hash": self.config_hash},
@@ -73,8 +83,10 @@ class SkillLibrary:
         meta, arrays = read_artifact(root / f"v{version:04d}" / "library", "SkillLibrary", LIBRARY_SCHEMA)
         skills = {}
         for name, card in meta["skills"].items():
-            trajs = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.split("/", 1)[0] == name}
-            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"])
+            mine = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.split("/", 1)[0] == name}
+            trajs = {k: v for k, v in mine.items() if not k.endswith(_ROT)}
+            rots = {k[: -len(_ROT)]: v for k, v in mine.items() if k.endswith(_ROT)}
+            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"], rots)
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import binary_closing, median_filter
+from scipy.ndimage import binary_closing, median_filter, uniform_filter1d
+from scipy.spatial.transform import Rotation
 
 from vid2skill.errors import Vid2SkillError
 from vid2skill.extract.types import HandTrack
@@ -38,6 +39,8 @@ class ContactTrajectory:
         duration_s: time from grasp to release.
         R_cam_contact: (3, 3) contact frame axes in the camera frame.
         segments: where the grasp was found in the track.
+        rotvec: (N, 3) the hand's rotation since the grasp, contact frame, as a rotation vector
+            (rad): R_contact(t) = exp(rotvec(t)) @ R_contact(grasp). A pour is a roll about the contact y.
     """
 
     position_m: np.ndarray
@@ -45,6 +48,13 @@ class ContactTrajectory:
     duration_s: float
     R_cam_contact: np.ndarray
     segments: Segments
+    rotvec: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.rotvec is None:
+            self.rotvec = np.zeros_like(self.position_m)
+        if self.rotvec.shape != self.position_m.shape:
+            raise ValueError(f"ContactTrajectory: rotvec {self.rotvec.shape} must match position_m {self.position_m.shape}")
 
 
 def _longest_run(mask: np.ndarray) -> tuple[int, int]:
@@ -223,4 +233,41 @@ def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
     ap = track.aperture_m[seg.grasp : seg.release + 1]
     at = np.flatnonzero(np.isfinite(ap))
     aperture = np.interp(s, at, ap[at])
-    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg)
+    rotvec = relative_rotation(track.wrist_R_cam[seg.grasp : seg.release + 1], track.valid[seg.grasp : seg.release + 1],
+                               R, s, int(round(cfg.rotation_smooth_s * track.fps)) | 1)
+    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec)
+
+
+def relative_rotation(R_cam_hand: np.ndarray, valid: np.ndarray, R_cam_contact: np.ndarray, s: np.ndarray,
+                      window: int) -> np.ndarray:
+    """(len(s), 3) rotation vectors of the hand since the grasp, in the contact frame, sampled at ``s``.
+
+    The per-frame palm frame is noisy (tens of degrees on some frames), so each frame's rotation is
+    a running chordal mean over ``window`` frames; the reference is the mean over the first window.
+    A constant error of the palm frame cancels in the relative rotation.
+    """
+    ok = valid & np.isfinite(R_cam_hand).all(axis=(1, 2))
+    if ok.sum() < 2:
+        return np.zeros((len(s), 3))
+    t = np.flatnonzero(ok)
+    q = Rotation.from_matrix(R_cam_hand[ok]).as_quat()
+    q *= np.sign(np.sum(q * q[:1], axis=1, keepdims=True) + 1e-12)  # one hemisphere, so that averaging is meaningful
+    q = uniform_filter1d(q, size=min(window, len(q)), axis=0, mode="nearest")
+    rots = Rotation.from_quat(q / np.linalg.norm(q, axis=1, keepdims=True))
+    rel = rots * rots[0].inv()  # camera frame: R(t) R(0)^-1
+    rv_cam = rel.as_rotvec()
+    rv_contact = rv_cam @ R_cam_contact  # a rotation vector transforms like a vector: R^T v
+    # Unwrap along time (rotation vectors jump near pi) before interpolating.
+    rv_contact = _unwrap_rotvec(rv_contact)
+    return interp_rows(s, t.astype(float), rv_contact)
+
+
+def _unwrap_rotvec(rv: np.ndarray) -> np.ndarray:
+    out = rv.copy()
+    for i in range(1, len(out)):
+        a = np.linalg.norm(out[i])
+        if a > 1e-9:
+            alt = out[i] * (1 - 2 * np.pi / a)  # the same rotation the other way round the axis
+            if np.linalg.norm(alt - out[i - 1]) < np.linalg.norm(out[i] - out[i - 1]):
+                out[i] = alt
+    return out

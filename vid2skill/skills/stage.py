@@ -50,7 +50,7 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
             failures.append({"clip": rec["clip"], "error": str(e)})
     if not trajs:
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
-    feats = trajectory_features(trajs, cfg.feature_points)
+    feats = trajectory_features(trajs, cfg.feature_points, cfg.feature_rotation_m_per_rad)
     min_size = max(2, int(np.ceil(cfg.min_cluster_fraction * len(trajs))))
     labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage, min_size)
     weak = [r.get("label") for r in records] if cfg.use_labels_for_names else [None] * len(records)
@@ -60,10 +60,11 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         idx = np.flatnonzero(labels == c)
         members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"]} for i in idx]
         card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
+        card_rots = {records[i]["clip"]: trajs[i].rotvec for i in idx}
         durations = {records[i]["clip"]: trajs[i].duration_s for i in idx}
         stats = summary_stats(list(card_trajs.values()), list(durations.values()))
         stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
-        skills[name] = SkillCard(name, members, card_trajs, durations, stats)
+        skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots)
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
     log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),
