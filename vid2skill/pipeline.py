@@ -99,7 +99,7 @@ def run_retarget(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.skills.library import SkillLibrary
 
     library = SkillLibrary.load(ws / "skills")
-    demosets = retarget(cfg.retarget, cfg.robot, library, list(cfg.skill.keys()))
+    demosets = retarget(cfg.retarget, cfg.robot, library, cfg.skill, cfg.sim.scenes)
     if not demosets:
         raise Vid2SkillError(f"retarget: none of the library's skills {sorted(library.skills)} has a simulated task "
                              f"in skill= ({sorted(cfg.skill.keys())})")
@@ -150,7 +150,7 @@ STAGES: dict[str, Stage] = {
         Stage("ingest", "ingest", None, ("source",), run_ingest),
         Stage("extract", "extract", "ingest", ("extract", "viz"), run_extract),
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
-        Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill"), run_retarget),
+        Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill", "sim.scenes"), run_retarget),
         Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
         Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate,
               marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}"),

@@ -6,7 +6,6 @@ import logging
 
 import numpy as np
 
-from vid2skill.geometry import R_CONTACT_GRASP, make_T
 from vid2skill.physics.robot import Kinematics, RobotSpec
 from vid2skill.retarget.demos import DemoSet, demo_report, resample_to_rate, retarget_path
 from vid2skill.skills.library import SkillLibrary
@@ -21,26 +20,32 @@ def robot_spec(robot_cfg) -> RobotSpec:
     return RobotSpec(**{k: v for k, v in d.items() if k in RobotSpec.__dataclass_fields__})
 
 
-def nominal_contact_frame(cfg) -> np.ndarray:
-    """T_base_contact of the nominal scene used to check reachability: x into the object, z up."""
-    yaw = np.radians(cfg.nominal_contact_yaw_deg)
-    x = np.array([np.cos(yaw), np.sin(yaw), 0.0])
-    z = np.array([0.0, 0.0, 1.0])
-    return make_T(np.stack([x, np.cross(z, x), z], axis=1), np.asarray(cfg.nominal_contact_position_m, dtype=float))
+def nominal_scene(skill_cfg, scene_cfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(T_base_contact (4, 4), R_contact_grasp (3, 3)) of one randomised scene of the skill, in the
+    frame of the robot's nominal base: where demonstrations are checked for reach and limits."""
+    from vid2skill.physics.bullet import BulletScene
+    from vid2skill.scenes import TASKS
+
+    with BulletScene() as scene:
+        task = TASKS[skill_cfg.task](scene, skill_cfg, scene_cfg, np.random.default_rng(seed))
+        T = task.contact_frame().copy()
+        T[:3, 3] -= task.robot_base
+        return T, task.grasp_in_contact()[:3, :3]
 
 
-def retarget(cfg, robot_cfg, library: SkillLibrary, skills: list[str]) -> dict[str, DemoSet]:
-    """DemoSets for the library's skills that ``skills`` names (those with a simulated task)."""
+def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs) -> dict[str, DemoSet]:
+    """DemoSets for the library's skills that ``skill_cfgs`` (``cfg.skill``) names, each checked by
+    IK in one scene of its task (``scene_cfgs``: ``sim.scenes``, seed ``retarget.nominal_scene_seed``)."""
     spec = robot_spec(robot_cfg)
     kin = Kinematics(spec)
-    T_wc = nominal_contact_frame(cfg)
-    T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
     out = {}
     try:
         for name, card in library.skills.items():
-            if name not in skills:
+            if name not in skill_cfgs:
                 log.info("retarget: no simulated task for skill %r; skipped", name)
                 continue
+            T_wc, R_contact_grasp = nominal_scene(skill_cfgs[name], scene_cfgs[skill_cfgs[name].task], cfg.nominal_scene_seed)
+            T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
             demos = []
             outliers = set(card.stats.get("outliers", []))
             if outliers:
@@ -52,7 +57,7 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skills: list[str]) -> dict[s
             for clip, traj in kept.items():
                 path = resample_to_rate(traj, duration, cfg.control_hz)
                 rot = resample_to_rate(card.rotation(clip), duration, cfg.control_hz) if cfg.follow_rotation else None
-                demo = retarget_path(kin, path, T_wc, R_CONTACT_GRASP, cfg.release_steps, rot)
+                demo = retarget_path(kin, path, T_wc, R_contact_grasp, cfg.release_steps, rot)
                 demo.clip = clip
                 demos.append(demo)
             report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m)
