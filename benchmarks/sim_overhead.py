@@ -61,7 +61,7 @@ def main() -> None:
             with BulletScene(timestep_s=cfg.sim.timestep_s) as scene:
                 task = TASKS[cfg.skill[skill].task](scene, cfg.skill[skill], cfg.sim.scenes[cfg.skill[skill].task],
                                                     np.random.default_rng(args.seed + i))
-                Robot(scene, spec, base_position=task.robot_base + np.asarray(spec.mount_offset_m))
+                Robot(scene, spec, base_position=task.robot_base + np.asarray(spec.mount_offset_m), visual=False)
                 n = 2000
                 t0 = time.perf_counter()
                 scene.step(n)

@@ -72,12 +72,11 @@ class ParallelGripper:
 """
 
 
-def compose_arm_with_gripper(arm_urdf: str, gripper: ParallelGripper) -> Path:
-    """Write the arm's URDF with the gripper mounted on its flange; returns the composed file's path.
-
-    Relative and ``package://`` mesh paths of the arm are made absolute so that the composed file
-    can live anywhere.
-    """
+def portable_urdf_text(arm_urdf: str, visual: bool = True) -> str:
+    """The arm's URDF text with relative and ``package://`` mesh paths made absolute, so that a
+    derived file can live anywhere; ``visual=False`` drops the ``<visual>`` elements (loading the
+    Panda's visual meshes costs ~5x its collision meshes, and headless episodes without a video
+    never render them)."""
     src = Path(arm_urdf)
     if not src.is_absolute():
         src = Path(pybullet_data.getDataPath()) / arm_urdf
@@ -92,7 +91,15 @@ def compose_arm_with_gripper(arm_urdf: str, gripper: ParallelGripper) -> Path:
         return f'filename="{path}"'
 
     text = re.sub(r'filename="([^"]+\.(?:obj|stl|dae|STL|OBJ))"', absolute, text)
+    if not visual:
+        text = re.sub(r"<visual>.*?</visual>", "", text, flags=re.S)
+    return text
+
+
+def compose_arm_with_gripper(arm_urdf: str, gripper: ParallelGripper, visual: bool = True) -> Path:
+    """Write the arm's URDF with the gripper mounted on its flange; returns the composed file's path."""
+    text = portable_urdf_text(arm_urdf, visual)
     if f'<link name="{gripper.mount_link}"' not in text:
-        raise ValueError(f"{src} has no link {gripper.mount_link!r} to mount the gripper on")
+        raise ValueError(f"{arm_urdf} has no link {gripper.mount_link!r} to mount the gripper on")
     text = text.replace("</robot>", gripper.fragment() + "</robot>")
     return write_urdf(text)

@@ -14,6 +14,7 @@ from scipy.linalg import cho_factor, cho_solve
 
 from vid2skill.errors import ConfigError
 from vid2skill.physics.bullet import BulletScene
+from vid2skill.physics.objects import write_urdf
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,16 @@ class RobotSpec:
     grasp_links: list = field(default_factory=list)
     mount_offset_m: list = field(default_factory=lambda: [0.0, 0.0, 0.0])
 
-    def urdf_path(self) -> str:
-        """The URDF to load: the arm itself, or the arm composed with its generated gripper."""
-        if not self.gripper:
-            return self.urdf
-        from vid2skill.physics.grippers import ParallelGripper, compose_arm_with_gripper
+    def urdf_path(self, visual: bool = True) -> str:
+        """The URDF to load: the arm itself, or the arm composed with its generated gripper;
+        ``visual=False`` leaves out visual meshes (for headless runs that render nothing)."""
+        from vid2skill.physics.grippers import ParallelGripper, compose_arm_with_gripper, portable_urdf_text
 
+        if not self.gripper:
+            return self.urdf if visual else str(write_urdf(portable_urdf_text(self.urdf, visual=False)))
         g = dict(self.gripper)
         g["body"], g["finger"] = tuple(g["body"]), tuple(g["finger"])
-        return str(compose_arm_with_gripper(self.urdf, ParallelGripper(**g)))
+        return str(compose_arm_with_gripper(self.urdf, ParallelGripper(**g), visual))
 
     def __post_init__(self):
         if len(self.rest_pose) != len(self.arm_joints):
@@ -79,9 +81,10 @@ class RobotSpec:
 class Robot:
     """An arm in a :class:`BulletScene`: IK within joint limits, position control, gripper."""
 
-    def __init__(self, scene: BulletScene, spec: RobotSpec, base_position=(0, 0, 0), base_R=None, name: str = "robot"):
+    def __init__(self, scene: BulletScene, spec: RobotSpec, base_position=(0, 0, 0), base_R=None, name: str = "robot",
+                 visual: bool = True):
         self.scene, self.spec, self.name = scene, spec, name
-        self.uid = scene.load_urdf(name, spec.urdf_path(), base_position, base_R, fixed=True)
+        self.uid = scene.load_urdf(name, spec.urdf_path(visual), base_position, base_R, fixed=True)
         cid = scene.client
         joints = {}
         links = {}
@@ -213,7 +216,7 @@ class Kinematics:
 
     def __init__(self, spec: RobotSpec):
         self.scene = BulletScene()
-        self.robot = Robot(self.scene, spec, name="kinematic_twin")
+        self.robot = Robot(self.scene, spec, name="kinematic_twin", visual=False)
         self.spec = spec
         self.n = len(self.robot.arm)
         cid, uid = self.scene.client, self.robot.uid

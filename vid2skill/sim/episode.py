@@ -25,6 +25,7 @@ from vid2skill.geometry import look_at_R, make_T
 from vid2skill.physics.bullet import BulletScene, CameraSpec
 from vid2skill.physics.robot import Kinematics, Robot, RobotSpec
 from vid2skill.scenes import TASKS
+from vid2skill.settings import settings
 from vid2skill.video import VideoWriter, write_gif
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class EpisodeRunner:
     """Runs episodes of one skill (``conf/skill/<name>.yaml``) with one robot."""
 
     def __init__(self, skill_cfg, sim_cfg, robot_spec: RobotSpec):
-        self.skill_cfg, self.sim_cfg, self.spec = skill_cfg, sim_cfg, robot_spec
+        self.skill_cfg, self.sim_cfg, self.spec = settings(skill_cfg), settings(sim_cfg), robot_spec
         if skill_cfg.task not in TASKS:
             raise KeyError(f"skill {skill_cfg.name}: unknown task {skill_cfg.task!r}; known: {sorted(TASKS)}")
 
@@ -64,7 +65,8 @@ class EpisodeRunner:
             task = TASKS[skill.task](scene, skill, cfg.scenes[skill.task], np.random.default_rng(seed))
             task.dt = dt
             base = task.robot_base + np.asarray(self.spec.mount_offset_m, dtype=np.float64)
-            robot = Robot(scene, self.spec, base_position=base)
+            # Visual meshes only when something will be rendered (they cost most of the arm's load time).
+            robot = Robot(scene, self.spec, base_position=base, visual=bool(video_path) or bool(cfg.gui))
             robot.set_friction(cfg.finger_friction)
             kin = kinematics_for(self.spec)
             T_wc = task.contact_frame()
