@@ -117,3 +117,24 @@ def test_library_keeps_rotations_and_reads_old_versions_without_them(tmp_path):
     assert np.allclose(SkillLibrary.load(tmp_path).skills["s"].rotation("a"), rot)
     assert list(SkillLibrary.load(tmp_path).skills["s"].trajectories) == ["a"]
     assert np.allclose(SkillLibrary.load(tmp_path, 1).skills["s"].rotation("a"), 0.0)
+
+
+def test_group_by_label_makes_one_skill_per_label_and_rejects_unknown_modes(synthetic_ws):
+    import pytest
+
+    from vid2skill.errors import ConfigError
+    from vid2skill.extract.types import TrackSet
+    from vid2skill.skills.stage import build_library
+
+    ws, cfg = synthetic_ws
+    tracks = TrackSet.load(ws / "extract" / "tracks")
+    cluster_cfg = cfg.cluster.copy()
+    cluster_cfg.group_by = "label"
+    lib, failures = build_library(cluster_cfg, tracks)
+    for name, card in lib.skills.items():
+        assert {m["label"] for m in card.members} == {name}
+        assert set(card.rotations) == set(card.trajectories)
+    assert sum(len(c.members) for c in lib.skills.values()) + len(failures) == len(tracks.ok())
+    cluster_cfg.group_by = "colour"
+    with pytest.raises(ConfigError, match="cluster.group_by='colour'"):
+        build_library(cluster_cfg, tracks)

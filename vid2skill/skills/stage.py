@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 
-from vid2skill.errors import Vid2SkillError
+from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
@@ -50,9 +50,23 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
             failures.append({"clip": rec["clip"], "error": str(e)})
     if not trajs:
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
-    feats = trajectory_features(trajs, cfg.feature_points, cfg.feature_rotation_m_per_rad)
-    min_size = max(2, int(np.ceil(cfg.min_cluster_fraction * len(trajs))))
-    labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage, min_size)
+    if cfg.group_by == "label":
+        # One skill per weak label (annotated datasets, labelled folders); unlabelled clips are left out.
+        keep = [i for i, r in enumerate(records) if r.get("label")]
+        failures += [{"clip": records[i]["clip"], "error": "no label to group by (cluster.group_by=label)"}
+                     for i in range(len(records)) if i not in set(keep)]
+        if not keep:
+            raise Vid2SkillError("cluster.group_by=label: no clip has a label; use cluster.group_by=motion")
+        trajs, records = [trajs[i] for i in keep], [records[i] for i in keep]
+        names_in_order = sorted({r["label"] for r in records})
+        labels = np.array([names_in_order.index(r["label"]) for r in records])
+        info = {"k": len(names_in_order), "silhouette": {}}
+    elif cfg.group_by == "motion":
+        feats = trajectory_features(trajs, cfg.feature_points, cfg.feature_rotation_m_per_rad)
+        min_size = max(2, int(np.ceil(cfg.min_cluster_fraction * len(trajs))))
+        labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage, min_size)
+    else:
+        raise ConfigError(f"cluster.group_by={cfg.group_by!r}: use motion (cluster without labels) or label")
     weak = [r.get("label") for r in records] if cfg.use_labels_for_names else [None] * len(records)
     names = name_clusters(labels, weak, trajs)
     skills = {}
