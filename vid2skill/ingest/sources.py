@@ -9,6 +9,7 @@ from typing import Callable
 
 from vid2skill.artifacts import file_hash, stable_hash
 from vid2skill.errors import ConfigError
+from vid2skill.ingest.datasets import epic_source, ssv2_source
 from vid2skill.ingest.types import Clip, ClipSet
 from vid2skill.parallel import map_items
 from vid2skill.video import list_videos
@@ -91,6 +92,10 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         clip_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in v.stem) + f"_{h[:6]}"
         clips.append(Clip(clip_id, str(v.resolve()), "folder", h, label))
     return ClipSet(clips, failures)
+
+
+register("epic")(epic_source)
+register("ssv2")(ssv2_source)
 
 
 def ingest(cfg, out_dir: Path, workers: int) -> ClipSet:
