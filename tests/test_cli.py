@@ -33,3 +33,26 @@ def test_every_config_group_option_composes(group):
     for option in sorted((CONF / group).glob("*.yaml")):
         cfg = make_cfg([f"{group}={option.stem}"])
         assert cfg[group] is not None if group != "debug" else cfg.source.clips_per_skill > 0
+
+
+def test_skills_lists_the_library_and_shows_a_card(tmp_path):
+    import numpy as np
+
+    from vid2skill.skills.library import SkillCard, SkillLibrary
+
+    t = np.linspace(0, 1, 8)[:, None]
+    cards = {name: SkillCard(name, [{"clip": f"{name}_{i}", "label": name} for i in range(3)],
+                             {f"{name}_{i}": sign * t * np.array([0.2, 0.0, 0.01 * i]) for i in range(3)},
+                             {f"{name}_{i}": 1.0 + i for i in range(3)}, {"outliers": [], "mean_duration_s": 2.0})
+             for name, sign in (("pull", -1), ("push", 1))}
+    SkillLibrary(0, cards).save(tmp_path / "skills")
+    r = _run("skills", f"workspace={tmp_path}")
+    assert r.returncode == 0 and "v0001" in r.stdout
+    assert [line.split()[:2] for line in r.stdout.splitlines()[3:]] == [["pull", "3"], ["push", "3"]]
+    r = _run("skills", "show", "push", f"workspace={tmp_path}")
+    assert r.returncode == 0 and "push_2" in r.stdout
+    assert (tmp_path / "skills" / "v0001" / "plots" / "push.png").stat().st_size > 1000
+    r = _run("skills", "show", "stir", f"workspace={tmp_path}")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "no skill 'stir'" in r.stderr
+    r = _run("skills", f"workspace={tmp_path}", "colour=red")
+    assert r.returncode == 2 and "unknown argument" in r.stderr

@@ -26,6 +26,8 @@ stages (in data-flow order):
   evaluate   roll out a policy per skill in PyBullet (policy=expert|replay|bc_mlp skill=all|NAME robot=panda|iiwa|xarm6 episodes=30 seed=0)
   demo       all of the above, on built-in synthetic data by default
 
+  skills [show NAME]   list the skill library (or show one skill's card and plot its trajectories)
+
 common options: workspace=DIR  workers=N  seed=S  force=true  +debug=tiny
 """
 
@@ -67,11 +69,48 @@ def _validate(overrides: list[str]) -> None:
         GlobalHydra.instance().clear()
 
 
+def _skills_command(args: list[str]) -> None:
+    """``vid2skill skills [show NAME] [workspace=DIR] [version=N]``: read-only, no Hydra run directory."""
+    from pathlib import Path
+
+    from vid2skill.skills.show import library_summary, show_skill
+
+    name = None
+    if args and args[0] == "show":
+        if len(args) < 2 or "=" in args[1]:
+            print("vid2skill skills: usage: vid2skill skills show NAME [workspace=DIR] [version=N]", file=sys.stderr)
+            sys.exit(2)
+        name, args = args[1], args[2:]
+    opts = dict(a.split("=", 1) for a in args if "=" in a)
+    unknown = sorted(set(opts) - {"workspace", "version"}) + [a for a in args if "=" not in a]
+    if unknown:
+        print(f"vid2skill skills: unknown argument(s) {unknown}; give workspace=DIR and version=N", file=sys.stderr)
+        sys.exit(2)
+    root = Path(opts.get("workspace", "data")).expanduser() / "skills"
+    try:
+        version = int(opts["version"]) if "version" in opts else None
+        if name is None:
+            print(library_summary(root, version))
+        else:
+            text, plot = show_skill(root, name, version)
+            print(text)
+            print(f"plot: {plot}")
+    except ValueError:
+        print(f"vid2skill skills: version={opts['version']!r} is not a number", file=sys.stderr)
+        sys.exit(2)
+    except Vid2SkillError as e:
+        print(f"vid2skill skills: error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
 def main() -> None:
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help", "help"):
         print(USAGE)
         sys.exit(0 if args else 2)
+    if args[0] == "skills":
+        _skills_command(args[1:])
+        return
     stage, overrides = args[0], args[1:]
     if stage not in STAGE_NAMES:
         print(f"vid2skill: unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}", file=sys.stderr)

@@ -1,0 +1,94 @@
+"""Looking at the skill library: ``vid2skill skills`` (a table) and ``vid2skill skills show NAME``
+(a card and a plot of its trajectories)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from vid2skill.artifacts import atomic_write_bytes
+from vid2skill.errors import ArtifactError
+from vid2skill.report.stats import format_table
+from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
+
+COLUMNS = ["skill", "clips", "outliers", "labels", "mean_duration_s", "mean_end_m", "made"]
+
+
+def library_rows(lib: SkillLibrary) -> list[dict]:
+    rows = []
+    for name, card in sorted(lib.skills.items()):
+        labels = sorted({str(m.get("label")) for m in card.members if m.get("label")})
+        rows.append({
+            "skill": name, "clips": len(card.members), "outliers": len(card.stats.get("outliers", [])),
+            "labels": ",".join(labels[:3]) + ("..." if len(labels) > 3 else ""),
+            "mean_duration_s": card.stats.get("mean_duration_s", ""),
+            "mean_end_m": card.stats.get("mean_end_m", ""),
+            "made": ",".join(sorted(card.made)) or "-",
+        })
+    return rows
+
+
+def library_summary(root: Path, version: int | None = None) -> str:
+    """The library's skills as a table, with its version and the versions on disk."""
+    lib = SkillLibrary.load(root, version)
+    head = (f"skill library {root} v{lib.version:04d} (latest v{latest_version(root):04d}), "
+            f"{len(lib.skills)} skills, {sum(len(c.members) for c in lib.skills.values())} clips")
+    return head + "\n" + format_table(library_rows(lib), COLUMNS)
+
+
+def card_text(card: SkillCard) -> str:
+    lines = [f"skill {card.name}: {len(card.members)} clips"]
+    for k, v in card.stats.items():
+        lines.append(f"  {k}: {v}")
+    for k, v in card.made.items():
+        lines.append(f"  made {k}: {v}")
+    lines.append("  members (clip, label, duration s, outlier):")
+    outliers = set(card.stats.get("outliers", []))
+    for m in card.members:
+        clip = m["clip"]
+        lines.append(f"    {clip}  {m.get('label') or '-'}  {card.durations_s.get(clip, float('nan')):.2f}"
+                     f"{'  outlier' if clip in outliers else ''}")
+    return "\n".join(lines)
+
+
+def plot_card(card: SkillCard, out: Path) -> Path:
+    """Each member's displacement (x, y, z in the contact frame) and rotation angle since the grasp,
+    over normalised time, with the prototype drawn thick; written atomically as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(2, 2, figsize=(9, 6), sharex=True)
+    panels = [(ax[0, 0], 0, "x (into the object), m"), (ax[0, 1], 1, "y, m"), (ax[1, 0], 2, "z, m")]
+    for clip, traj in card.trajectories.items():
+        s = np.linspace(0, 1, len(traj))
+        for a, k, _ in panels:
+            a.plot(s, traj[:, k], color="tab:blue", alpha=0.35, lw=1)
+        ax[1, 1].plot(s, np.degrees(np.linalg.norm(card.rotation(clip), axis=1)), color="tab:orange", alpha=0.35, lw=1)
+    proto = card.prototype
+    s = np.linspace(0, 1, len(proto))
+    for a, k, label in panels:
+        a.plot(s, proto[:, k], color="black", lw=2.5)
+        a.set_ylabel(label)
+    ax[1, 1].set_ylabel("rotation since grasp, deg")
+    for a in ax[1]:
+        a.set_xlabel("normalised time")
+    fig.suptitle(f"skill {card.name}: {len(card.members)} clips (black: prototype)")
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=90)
+    plt.close(fig)
+    atomic_write_bytes(out, png.getvalue())
+    return out
+
+
+def show_skill(root: Path, name: str, version: int | None = None) -> tuple[str, Path]:
+    """A card as text, and the path of its trajectory plot (``<version>/plots/<name>.png``)."""
+    lib = SkillLibrary.load(root, version)
+    if name not in lib.skills:
+        raise ArtifactError(f"no skill {name!r} in library v{lib.version:04d}; it has {sorted(lib.skills)}")
+    plot = plot_card(lib.skills[name], root / f"v{lib.version:04d}" / "plots" / f"{name}.png")
+    return card_text(lib.skills[name]), plot
