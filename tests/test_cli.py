@@ -56,3 +56,10 @@ def test_skills_lists_the_library_and_shows_a_card(tmp_path):
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "no skill 'stir'" in r.stderr
     r = _run("skills", f"workspace={tmp_path}", "colour=red")
     assert r.returncode == 2 and "unknown argument" in r.stderr
+
+
+def test_add_without_a_library_or_a_target_fails_with_one_line(tmp_path):
+    r = _run("add")
+    assert r.returncode == 2 and "usage: vid2skill add" in r.stderr
+    r = _run("add", str(tmp_path), f"workspace={tmp_path}")
+    assert r.returncode == 1 and "run `vid2skill cluster` first" in r.stderr

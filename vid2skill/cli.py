@@ -27,6 +27,7 @@ stages (in data-flow order):
   demo       all of the above, on built-in synthetic data by default
 
   skills [show NAME]   list the skill library (or show one skill's card and plot its trajectories)
+  add PATH [skill=NAME] add a video, a folder of videos or a file:// URL to the library (new version)
 
 common options: workspace=DIR  workers=N  seed=S  force=true  +debug=tiny
 """
@@ -103,6 +104,35 @@ def _skills_command(args: list[str]) -> None:
         sys.exit(1)
 
 
+def _add_command(args: list[str]) -> None:
+    """``vid2skill add <video|folder|url> [skill=NAME] [key=value ...]``."""
+    import json
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from vid2skill.skills.add import run_add
+
+    if not args or "=" in args[0]:
+        print("vid2skill add: usage: vid2skill add <video|folder|file://url> [skill=NAME] [workspace=DIR ...]", file=sys.stderr)
+        sys.exit(2)
+    target, rest = args[0], args[1:]
+    skill = next((a.split("=", 1)[1] for a in rest if a.startswith("skill=")), None)  # not the Hydra group here
+    overrides = [a for a in rest if not a.startswith("skill=")]
+    _validate(overrides)
+    GlobalHydra.instance().clear()
+    with initialize_config_module("vid2skill.conf", version_base="1.3"):
+        cfg = compose("config", overrides=overrides + ["stage=add"])
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
+    try:
+        out = run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers))
+    except Vid2SkillError as e:
+        print(f"vid2skill add: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    print(json.dumps({"version": out["version"], "decisions": out["decisions"]}, indent=1))
+
+
 def main() -> None:
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help", "help"):
@@ -110,6 +140,9 @@ def main() -> None:
         sys.exit(0 if args else 2)
     if args[0] == "skills":
         _skills_command(args[1:])
+        return
+    if args[0] == "add":
+        _add_command(args[1:])
         return
     stage, overrides = args[0], args[1:]
     if stage not in STAGE_NAMES:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -87,6 +87,9 @@ def run_cluster(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.skills.stage import build_library
 
     tracks = TrackSet.load(ws / "extract" / "tracks")
+    added = ws / "add" / "tracks"  # clips brought in later by `vid2skill add` stay in the library
+    if added.with_suffix(".json").exists():
+        tracks = TrackSet(tracks.records + TrackSet.load(added).records)
     library, failures = build_library(cfg.cluster, tracks)
     library.config_hash = stable_hash(_section(cfg, "cluster"))
     folder = library.save(ws / "skills")
@@ -126,7 +129,18 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
     out = {}
     for skill in json.loads(index.read_text()):
         demos = DemoSet.load(index.parent / skill)
+        # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
+        # after `vid2skill add`, only the skills that gained clips are trained again.
+        inputs = stable_hash({"demos": demos.content_hash(), "policy": name, "cfg": asdict(policy_cfg)})
+        last = ws / "policies" / str(cfg.robot.name) / skill / "checkpoints" / "last"
+        if last.exists():
+            stats_path = last.parent / last.read_text().strip() / "stats.json"
+            if stats_path.exists() and json.loads(stats_path.read_text()).get("inputs") == inputs:
+                log.info("train: %s unchanged (same demos and settings); kept its checkpoint", skill)
+                out[skill] = {"checkpoint": str(stats_path.parent), "kept": True}
+                continue
         model, stats = entry.train(demos.demos, policy_cfg, demos.control_hz)
+        stats["inputs"] = inputs
         folder = save_checkpoint(ws / "policies" / str(cfg.robot.name) / skill, policy_cfg.epochs, name, model, policy_cfg, stats)
         out[skill] = {"checkpoint": str(folder), **stats}
         log.info("train: %s on %d demos, loss %.4f -> %.4f", skill, stats["demos"], stats["first_loss"], stats["final_loss"])

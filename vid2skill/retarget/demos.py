@@ -9,6 +9,7 @@ turns that path into joint trajectories, checked for reach errors, limits and sm
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,14 @@ class DemoSet:
     control_hz: float
     demos: list[RobotDemo]
     report: dict = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Hash of the demonstrations' arrays (not of the file: zip archives carry write times)."""
+        h = hashlib.sha1()
+        for d in self.demos:
+            for k in _ARRAYS:
+                h.update(np.ascontiguousarray(getattr(d, k)).tobytes())
+        return h.hexdigest()[:16]
 
     def save(self, path: str | Path) -> None:
         arrays = {}

@@ -1,0 +1,108 @@
+"""Growing the library with `vid2skill add`: assignment, novelty, records, dedupe, concurrency, stale skills."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import pytest
+from omegaconf import OmegaConf
+
+from vid2skill.errors import Vid2SkillError
+from vid2skill.ingest.synthetic.generator import HandMeshCache, generate_clip
+from vid2skill.ingest.types import ClipSet
+from vid2skill.pipeline import run_stage
+from vid2skill.skills.add import run_add
+from vid2skill.skills.library import SkillLibrary
+
+
+@pytest.fixture(scope="module")
+def clustered(synthetic_ws, tmp_path_factory):
+    """The tiny synthetic workspace, clustered, and three new drawer clips rendered beside it."""
+    ws0, cfg = synthetic_ws
+    base = tmp_path_factory.mktemp("add_base")
+    shutil.copytree(ws0, base / "ws")
+    cfg = cfg.copy()
+    cfg.workspace = str(base / "ws")
+    run_stage(cfg, "cluster")
+    src = OmegaConf.create(OmegaConf.to_container(cfg.source, resolve=True))
+    meshes = HandMeshCache(base / "cache", src.curl_levels, src.mesh_voxel_m)
+    new = [generate_clip(src, skill, seed, base / "new", meshes) for skill, seed in
+           (("slide_open", 7100), ("slide_close", 7101), ("slide_open", 7102))]
+    return base / "ws", cfg, new
+
+
+def _fresh(clustered, tmp_path):
+    ws0, cfg, new = clustered
+    shutil.copytree(ws0, tmp_path / "ws")
+    cfg = cfg.copy()
+    cfg.workspace = str(tmp_path / "ws")
+    return tmp_path / "ws", cfg, new
+
+
+def test_add_assigns_records_and_versions(clustered, tmp_path):
+    ws, cfg, new = _fresh(clustered, tmp_path)
+    v0 = SkillLibrary.load(ws / "skills")
+    out = run_add(cfg, ws, new[0].path, None, 1)
+    assert out["version"] == v0.version + 1
+    (d,) = out["decisions"]
+    assert set(d) >= {"clip", "skill", "distance", "novel"} and d["skill"] == "slide_open" and not d["novel"]
+    lib = SkillLibrary.load(ws / "skills")
+    card = lib.skills["slide_open"]
+    assert d["clip"] in card.trajectories and card.made.get("stale") is True
+    assert not lib.skills["slide_close"].made.get("stale")
+    assert len(SkillLibrary.load(ws / "skills", v0.version).skills["slide_open"].members) == len(card.members) - 1
+    saved = json.loads((ws / "skills" / f"v{out['version']:04d}" / "add_decisions.json").read_text())
+    assert saved == out["decisions"]
+    # The same video again, or one the workspace ingested, is nothing new.
+    with pytest.raises(Vid2SkillError, match="nothing new"):
+        run_add(cfg, ws, new[0].path, None, 1)
+    with pytest.raises(Vid2SkillError, match="nothing new"):
+        run_add(cfg, ws, ClipSet.load(ws / "ingest" / "clips").clips[0].path, None, 1)
+    # A later re-cluster keeps added clips.
+    cfg.force = True
+    run_stage(cfg, "cluster")
+    assert d["clip"] in SkillLibrary.load(ws / "skills").clustering["assignment"]
+
+
+def test_add_to_a_named_skill_creates_it(clustered, tmp_path):
+    ws, cfg, new = _fresh(clustered, tmp_path)
+    out = run_add(cfg, ws, f"file://{new[1].path}", "drawer_push", 1)
+    assert out["decisions"][0]["skill"] == "drawer_push" and out["decisions"][0]["novel"]
+    assert "drawer_push" in SkillLibrary.load(ws / "skills").skills
+    with pytest.raises(Exception, match="only local files"):
+        run_add(cfg, ws, "https://example.org/v.mp4", None, 1)
+
+
+def test_two_adds_at_once_lose_nothing(clustered, tmp_path):
+    ws, cfg, new = _fresh(clustered, tmp_path)
+    v0 = SkillLibrary.load(ws / "skills").version
+    results, errors = [], []
+
+    def add(path):
+        try:
+            results.append(run_add(cfg, ws, path, None, 1))
+        except Exception as e:  # surfaced below
+            errors.append(e)
+
+    threads = [threading.Thread(target=add, args=(c.path,)) for c in new[1:]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(r["version"] for r in results) == [v0 + 1, v0 + 2]
+    lib = SkillLibrary.load(ws / "skills")
+    members = {m["clip"] for c in lib.skills.values() for m in c.members}
+    assert {r["decisions"][0]["clip"] for r in results} <= members
+
+
+def test_train_keeps_checkpoints_of_unchanged_skills(clustered, tmp_path):
+    ws, cfg, new = _fresh(clustered, tmp_path)
+    run_stage(cfg, "retarget")
+    first = run_stage(cfg, "train")
+    assert not any(v.get("kept") for v in first.values())
+    cfg.force = True
+    again = run_stage(cfg, "train")
+    assert all(v.get("kept") for v in again.values())
