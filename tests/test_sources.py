@@ -116,3 +116,21 @@ def test_ssv2_source_on_the_shared_labels(shared_data, tmp_path):
                 if list((shared_data / "ssv2").glob(f"{e['id']}.*"))}
     assert {c.clip_id.split("_")[1] for c in clips.clips} == expected
     assert all(c.label and "[" not in c.label for c in clips.clips)
+
+
+def test_urls_are_fetched_with_yt_dlp_and_failures_reported(tmp_path):
+    pytest.importorskip("yt_dlp", reason="yt-dlp is the optional 'urls' extra (installed with .[dev])")
+    from vid2skill.ingest.datasets import urls_source
+
+    _video(tmp_path / "a.mp4", 1.0, seed=3)
+    urls = [f"file://{tmp_path / 'a.mp4'}", f"file://{tmp_path / 'missing.mp4'}"]
+    cfg = OmegaConf.create({"name": "urls", "urls": urls, "labels": ["pick", "pour"], "timeout_s": 5})
+    out = urls_source(cfg, tmp_path / "fetched", 1)
+    assert [c.label for c in out.clips] == ["pick"] and out.clips[0].source == "urls"
+    assert len(out.failures) == 1 and "missing.mp4" in out.failures[0]["item"]
+    fetched = list((tmp_path / "fetched").iterdir())
+    again = urls_source(cfg, tmp_path / "fetched", 1)  # fetched once: nothing is downloaded again
+    assert [c.content_hash for c in again.clips] == [c.content_hash for c in out.clips]
+    assert sorted(fetched) == sorted((tmp_path / "fetched").iterdir())
+    with pytest.raises(ConfigError, match="one per url"):
+        urls_source(OmegaConf.create({**cfg, "labels": ["pick"]}), tmp_path / "fetched", 1)

@@ -156,3 +156,57 @@ def ssv2_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         seen.add(h)
         clips.append(Clip(f"ssv2_{_safe(str(entry['id']))}_{h[:6]}", str(video.resolve()), "ssv2", h, template))
     return ClipSet(clips, failures)
+
+
+class _QuietLog:
+    """yt-dlp's logger interface, routed to ours (it prints errors itself otherwise)."""
+
+    def debug(self, msg):
+        log.debug("yt-dlp: %s", msg)
+
+    warning = info = debug
+
+    def error(self, msg):
+        log.debug("yt-dlp error: %s", msg)
+
+
+def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
+    """Videos fetched with yt-dlp (an optional extra: ``pip install 'vid2skill[urls]'``) into
+    ``out_dir``, one clip each; ``labels`` (optional, same length as ``urls``) gives weak labels.
+    A URL fetched before is not fetched again; a URL that fails is recorded and the rest go on.
+    ``file://`` URLs work without a network."""
+    try:
+        import yt_dlp
+    except ImportError:
+        raise ConfigError("source=urls needs yt-dlp: pip install 'vid2skill[urls]' (or pip install yt-dlp)") from None
+    urls, labels = list(cfg.urls or []), list(cfg.labels or [])
+    if not urls:
+        raise ConfigError("source.urls is empty; give a list, e.g. source.urls='[https://..., file:///videos/a.mp4]'")
+    if labels and len(labels) != len(urls):
+        raise ConfigError(f"source.labels has {len(labels)} entries for {len(urls)} urls; give one per url or none")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clips, failures, seen = [], [], set()
+    for i, url in enumerate(urls):
+        stem = f"url_{stable_hash(url, 12)}"
+        done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
+        try:
+            if not done:
+                opts = {"outtmpl": str(out_dir / f"{stem}.%(ext)s"), "quiet": True, "no_warnings": True,
+                        "noprogress": True, "enable_file_urls": True, "logger": _QuietLog(),
+                        "socket_timeout": float(cfg.timeout_s), "retries": 1}
+                with yt_dlp.YoutubeDL(opts) as ydl:
+                    ydl.extract_info(str(url), download=True)
+                done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
+            if not done:
+                raise ValueError("yt-dlp finished but wrote no video file")
+            video = done[0]
+            probe(video)
+            h = file_hash(video)
+        except (yt_dlp.utils.DownloadError, ValueError, VideoError, OSError) as e:
+            failures.append({"item": str(url), "error": str(e).replace("ERROR: ", "").splitlines()[0]})
+            continue
+        if h in seen:
+            continue
+        seen.add(h)
+        clips.append(Clip(f"{stem}_{h[:6]}", str(video.resolve()), "urls", h, labels[i] if labels else None))
+    return ClipSet(clips, failures)

@@ -9,7 +9,7 @@ from typing import Callable
 
 from vid2skill.artifacts import file_hash, stable_hash
 from vid2skill.errors import ConfigError
-from vid2skill.ingest.datasets import epic_source, ssv2_source
+from vid2skill.ingest.datasets import epic_source, ssv2_source, urls_source
 from vid2skill.ingest.types import Clip, ClipSet
 from vid2skill.parallel import map_items
 from vid2skill.video import list_videos
@@ -96,6 +96,7 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
 
 register("epic")(epic_source)
 register("ssv2")(ssv2_source)
+register("urls")(urls_source)
 
 
 def ingest(cfg, out_dir: Path, workers: int) -> ClipSet:
