@@ -77,7 +77,16 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     videos = list_videos(root, recursive=cfg.recursive)
     if not videos:
         raise ConfigError(f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)")
-    clips, failures, seen = [], [], {}
+    def label_of(v: Path) -> str | None:
+        return v.parent.name if cfg.label_from == "subfolder" and v.parent != root else None
+
+    return video_clips(videos, "folder", {}, label_of)
+
+
+def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=lambda v: None) -> ClipSet:
+    """One clip per readable video, named by its stem and content hash. Content in ``seen``
+    (hash -> where it was seen; updated) is skipped: the same video twice is one clip."""
+    clips, failures = [], []
     for v in videos:
         try:
             h = file_hash(v)
@@ -87,10 +96,9 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         if h in seen:
             log.info("skipping %s: same content as %s", v, seen[h])
             continue
-        seen[h] = v
-        label = v.parent.name if cfg.label_from == "subfolder" and v.parent != root else None
+        seen[h] = str(v)
         clip_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in v.stem) + f"_{h[:6]}"
-        clips.append(Clip(clip_id, str(v.resolve()), "folder", h, label))
+        clips.append(Clip(clip_id, str(v.resolve()), source, h, label_of(v)))
     return ClipSet(clips, failures)
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vid2skill.artifacts import atomic_write_json, file_hash
+from vid2skill.artifacts import atomic_write_json
 from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
-from vid2skill.ingest.types import Clip, ClipSet
+from vid2skill.ingest.sources import video_clips
+from vid2skill.ingest.types import ClipSet
 from vid2skill.skills.cluster import motion_signature, trajectory_features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, Segments, contact_trajectory
@@ -46,7 +47,7 @@ def library_lock(root: Path):
 
 def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
     """Clips for a video file, a folder of videos or a ``file://`` URL; content already in the
-    workspace is skipped. Other URLs need a network and yt-dlp, which this build does not fetch with."""
+    workspace (``seen_hashes``) is skipped. Other URLs need a network and yt-dlp, which this build does not fetch with."""
     if target.startswith("file://"):
         target = target[len("file://"):]
     elif "://" in target:
@@ -61,20 +62,7 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
         videos = [path]
     else:
         raise ConfigError(f"{target}: no such file or folder")
-    clips, failures = [], []
-    for v in videos:
-        try:
-            h = file_hash(v)
-        except OSError as e:
-            failures.append({"item": str(v), "error": f"cannot read {v}: {e.strerror}"})
-            continue
-        if h in seen_hashes:
-            failures.append({"item": str(v), "error": "already in the workspace (same content); skipped"})
-            continue
-        seen_hashes.add(h)
-        clip_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in v.stem) + f"_{h[:6]}"
-        clips.append(Clip(clip_id, str(v.resolve()), "add", h, None))
-    return ClipSet(clips, failures)
+    return video_clips(videos, "add", {h: "the workspace" for h in seen_hashes})
 
 
 def _as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
@@ -145,7 +133,8 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
         known |= {r.get("content_hash") for r in TrackSet.load(index).records}
     clips = collect_clips(target, known)
     if not clips.clips:
-        raise Vid2SkillError(f"add: nothing new to add from {target}: " + "; ".join(f["error"] for f in clips.failures))
+        why = "; ".join(f["error"] for f in clips.failures) or "every video is already in the workspace"
+        raise Vid2SkillError(f"add: nothing new to add from {target}: {why}")
     tracks = extract(cfg.extract, clips, add_dir, workers)
     for rec, clip in zip(tracks.records, clips.clips):
         rec["content_hash"] = clip.content_hash
