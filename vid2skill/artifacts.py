@@ -20,6 +20,19 @@ import numpy as np
 from vid2skill.errors import ArtifactError
 
 
+def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 90) -> None:
+    """Lay out a matplotlib figure, write it as PNG atomically and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=dpi)
+    plt.close(fig)
+    atomic_write_bytes(path, png.getvalue())
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write bytes so that readers see the old file or the new one, never a torn one."""
     path = Path(path)

@@ -53,15 +53,16 @@ def _hydra_entry(cfg: DictConfig) -> None:
         sys.exit(130)
 
 
-def _validate(overrides: list[str]) -> None:
-    """Compose once up front so that a bad key or value fails with one line, not Hydra's traceback."""
+def _validate(overrides: list[str]) -> DictConfig:
+    """Compose once up front so that a bad key or value fails with one line, not Hydra's traceback;
+    returns the composed configuration."""
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module("vid2skill.conf", version_base="1.3"):
-            compose("config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))])
+            return compose("config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))])
     except Exception as e:  # Hydra raises several exception types for bad overrides
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"vid2skill: bad configuration: {first} (see `vid2skill --help`)", file=sys.stderr)
@@ -109,9 +110,6 @@ def _add_command(args: list[str]) -> None:
     import json
     from pathlib import Path
 
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
     from vid2skill.skills.add import run_add
 
     if not args or "=" in args[0]:
@@ -120,10 +118,7 @@ def _add_command(args: list[str]) -> None:
     target, rest = args[0], args[1:]
     skill = next((a.split("=", 1)[1] for a in rest if a.startswith("skill=")), None)  # not the Hydra group here
     overrides = [a for a in rest if not a.startswith("skill=")]
-    _validate(overrides)
-    GlobalHydra.instance().clear()
-    with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        cfg = compose("config", overrides=overrides + ["stage=add"])
+    cfg = _validate(overrides + ["stage=add"])
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
     try:
         out = run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers))

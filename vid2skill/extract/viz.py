@@ -9,13 +9,12 @@ over time, with the frames where the hand was detected and where the track is va
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from vid2skill.artifacts import atomic_write_bytes
+from vid2skill.artifacts import atomic_save_figure
 from vid2skill.extract.types import HandTrack
 from vid2skill.video import VideoWriter, iter_frames
 
@@ -109,11 +108,7 @@ def write_plot(track: HandTrack, out: Path) -> None:
     ax[2].set_xlabel("time (s)")
     ax[2].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"{track.clip_id} ({track.handedness} hand, detected in {100 * track.detection_rate:.0f}% of frames)")
-    fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(out, png.getvalue())
+    atomic_save_figure(fig, out)
 
 
 def visualise(track: HandTrack, video_path: str, out_dir: Path) -> dict:

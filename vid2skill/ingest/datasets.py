@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vid2skill.artifacts import file_hash, stable_hash
 from vid2skill.errors import ConfigError, VideoError
-from vid2skill.ingest.types import Clip, ClipSet
+from vid2skill.ingest.types import Clip, ClipSet, safe_id
 from vid2skill.video import VIDEO_SUFFIXES, probe
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,6 @@ class _VideoIndex:
                 if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file():
                     self._by_stem.setdefault(p.stem, p)
         return self._by_stem.get(name)
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
 
 
 class _VideoFacts:
@@ -113,7 +109,7 @@ def epic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
                 continue
             seen.add(key)
             label = verb if cfg.label_from == "verb" else f"{verb} {noun}".strip()
-            clip_id = f"{_safe(row['narration_id'].strip() or row['video_id'])}_{key[:6]}"
+            clip_id = f"{safe_id(row['narration_id'].strip() or row['video_id'])}_{key[:6]}"
             clips.append(Clip(clip_id, str(video.resolve()), "epic", key, label or None, start_s=start, end_s=stop))
     return ClipSet(clips, failures)
 
@@ -154,7 +150,7 @@ def ssv2_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         if h in seen:
             continue
         seen.add(h)
-        clips.append(Clip(f"ssv2_{_safe(str(entry['id']))}_{h[:6]}", str(video.resolve()), "ssv2", h, template))
+        clips.append(Clip(f"ssv2_{safe_id(str(entry['id']))}_{h[:6]}", str(video.resolve()), "ssv2", h, template))
     return ClipSet(clips, failures)
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 from vid2skill.artifacts import file_hash, stable_hash
 from vid2skill.errors import ConfigError
 from vid2skill.ingest.datasets import epic_source, ssv2_source, urls_source
-from vid2skill.ingest.types import Clip, ClipSet
+from vid2skill.ingest.types import Clip, ClipSet, safe_id
 from vid2skill.parallel import map_items
 from vid2skill.video import list_videos
 
@@ -97,8 +97,7 @@ def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=
             log.info("skipping %s: same content as %s", v, seen[h])
             continue
         seen[h] = str(v)
-        clip_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in v.stem) + f"_{h[:6]}"
-        clips.append(Clip(clip_id, str(v.resolve()), source, h, label_of(v)))
+        clips.append(Clip(f"{safe_id(v.stem)}_{h[:6]}", str(v.resolve()), source, h, label_of(v)))
     return ClipSet(clips, failures)
 
 

@@ -10,6 +10,11 @@ from vid2skill.artifacts import read_artifact, write_artifact
 CLIPSET_SCHEMA = 1
 
 
+def safe_id(text: str) -> str:
+    """A filesystem-safe clip id part: letters, digits, '-' and '_' kept, everything else '_'."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+
+
 @dataclass(frozen=True)
 class Clip:
     """One video (or a segment of one) of a person doing a task.

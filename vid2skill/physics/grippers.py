@@ -14,6 +14,8 @@ the same convention as the Panda's ``panda_grasptarget``.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +74,7 @@ class ParallelGripper:
 """
 
 
+@functools.lru_cache(maxsize=None)
 def portable_urdf_text(arm_urdf: str, visual: bool = True) -> str:
     """The arm's URDF text with relative and ``package://`` mesh paths made absolute, so that a
     derived file can live anywhere; ``visual=False`` drops the ``<visual>`` elements (loading the

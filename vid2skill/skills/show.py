@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from vid2skill.artifacts import atomic_write_bytes
+from vid2skill.artifacts import atomic_save_figure
 from vid2skill.errors import ArtifactError
 from vid2skill.report.stats import format_table
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
@@ -77,11 +76,7 @@ def plot_card(card: SkillCard, out: Path) -> Path:
     for a in ax[1]:
         a.set_xlabel("normalised time")
     fig.suptitle(f"skill {card.name}: {len(card.members)} clips (black: prototype)")
-    fig.tight_layout()
-    png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(out, png.getvalue())
+    atomic_save_figure(fig, out)
     return out
 
 

@@ -53,8 +53,8 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     if cfg.group_by == "label":
         # One skill per weak label (annotated datasets, labelled folders); unlabelled clips are left out.
         keep = [i for i, r in enumerate(records) if r.get("label")]
-        failures += [{"clip": records[i]["clip"], "error": "no label to group by (cluster.group_by=label)"}
-                     for i in range(len(records)) if i not in set(keep)]
+        failures += [{"clip": r["clip"], "error": "no label to group by (cluster.group_by=label)"}
+                     for r in records if not r.get("label")]
         if not keep:
             raise Vid2SkillError("cluster.group_by=label: no clip has a label; use cluster.group_by=motion")
         trajs, records = [trajs[i] for i in keep], [records[i] for i in keep]

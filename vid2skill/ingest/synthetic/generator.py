@@ -22,7 +22,7 @@ from vid2skill.artifacts import atomic_save_npz, file_hash, read_artifact, stabl
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import apply_T, axis_angle_R, inv_T, look_at_R, make_T, min_jerk
 from vid2skill.ingest.synthetic.hand import HandMesh, build_hand_mesh, hand_keypoints
-from vid2skill.ingest.synthetic.staged import restore, smooth_noise, skill_definition, stage_demo
+from vid2skill.ingest.synthetic.staged import restore, smooth_noise, stage_demo
 from vid2skill.ingest.types import Clip
 from vid2skill.landmarks import grasp_aperture_m
 from vid2skill.physics.bullet import BulletScene, CameraSpec
@@ -193,8 +193,6 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
     other skill is staged in its evaluation scene (``staged.py``), the hand following the scene's expert.
     """
     staged_path = skill not in DRAWER_SKILLS or bool(cfg.get("stage_drawers", False))
-    if staged_path:
-        skill_definition(skill)  # a clear error for an unknown skill before any work
     rng = np.random.default_rng([seed, sum(map(ord, skill))])
     out_dir = Path(out_dir)
     clip_id = f"synthetic_{skill}_{seed:05d}"
@@ -206,7 +204,7 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
             staged = stage_demo(scene, cfg, skill, rng, hand_scale)
             motion_phase, curl, wrist_pos, wrist_R = staged.phase, staged.curl, staged.wrist_pos, staged.wrist_R
             T_world_contact = staged.T_world_contact
-            meta.update(demo_success=staged.success, demo_progress=staged.progress, task=skill_definition(skill).task)
+            meta.update(demo_success=staged.success, demo_progress=staged.progress, task=staged.task)
 
             def show_objects(f: int) -> None:
                 restore(scene.client, staged.states[f])

@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from scipy.spatial.transform import Rotation, Slerp
 
 from vid2skill.errors import ConfigError
-from vid2skill.geometry import R_CONTACT_GRASP, R_to_quat, axis_angle_R, inv_T, make_T, min_jerk
+from vid2skill.geometry import R_CONTACT_GRASP, R_to_quat, axis_angle_R, make_T, min_jerk
 from vid2skill.physics.bullet import BulletScene
 
 # Video frames before the grasp and after the manipulation are scripted; the manipulation lasts
@@ -96,6 +96,7 @@ class StagedMotion:
         look_from: (3,) where the person stands (the robot's base): cameras are placed around it.
         success: whether the scene's success test passed at the end (the demonstration did the task).
         progress: the scene's progress scalars at the end.
+        task: the scene's task name (``conf/skill/<skill>.yaml``'s ``task``).
     """
 
     phase: np.ndarray
@@ -107,6 +108,7 @@ class StagedMotion:
     look_from: np.ndarray
     success: bool
     progress: dict
+    task: str
 
 
 def _snapshot(cid: int, skip: set[int]) -> dict:
@@ -187,10 +189,10 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     side = np.cross(np.array([0, 0, 1.0]), approach)
     side = side / (np.linalg.norm(side) + 1e-9) * u("reach_side_m")
     T_start = make_T(start[:3, :3] @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix(), start[:3, 3] + back + side)
-    for s in np.linspace(0, 1, n_reach):
-        frame(REACH, open_curl, _interp_pose(T_start, start, float(min_jerk(np.array([s]))[0])))
-    for s in np.linspace(0, 1, n_grasp):
-        frame(GRASP, open_curl + float(min_jerk(np.array([s]))[0]) * (closed_curl - open_curl), start)
+    for s in min_jerk(np.linspace(0, 1, n_reach)):
+        frame(REACH, open_curl, _interp_pose(T_start, start, float(s)))
+    for s in min_jerk(np.linspace(0, 1, n_grasp)):
+        frame(GRASP, open_curl + float(s) * (closed_curl - open_curl), start)
     if grip is None:
         grip = WorldGrip(scene, body, link, start, rigid=task.rigid_grasp)
 
@@ -219,9 +221,10 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
         grip.release()
     end = T_wc @ T_cmd
     T_away = make_T(end[:3, :3], end[:3, 3] - 0.10 * end[:3, 2] + np.array([0, 0, 0.05]))
-    for s in np.linspace(0, 1, n_release):
-        c = closed_curl + float(min_jerk(np.array([min(s / 0.4, 1.0)]))[0]) * (open_curl - closed_curl)
-        frame(RELEASE, c, _interp_pose(end, T_away, float(min_jerk(np.array([max(s - 0.3, 0.0) / 0.7]))[0])))
+    s = np.linspace(0, 1, n_release)
+    let_go_s, retreat_s = min_jerk(np.minimum(s / 0.4, 1.0)), min_jerk(np.maximum(s - 0.3, 0.0) / 0.7)
+    for a, b in zip(let_go_s, retreat_s):
+        frame(RELEASE, closed_curl + float(a) * (open_curl - closed_curl), _interp_pose(end, T_away, float(b)))
     scene.step(int(round(float(skill_cfg.get("settle_s", 0.5)) / float(cfg.timestep_s))))
 
     T_wg = np.stack(grasp_poses) @ T_gw
@@ -231,7 +234,7 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     p.removeBody(scene.body("floor"), physicsClientId=cid)
     return StagedMotion(
         np.array(phase), np.array(curl), wrist_pos, T_wg[:, :3, :3], states, T_wc.copy(),
-        np.asarray(task.robot_base, dtype=np.float64), bool(task.is_success()), task.progress(),
+        np.asarray(task.robot_base, dtype=np.float64), bool(task.is_success()), task.progress(), str(skill_cfg.task),
     )
 
 
