@@ -2,8 +2,8 @@
 
 Success (``conf/skill/pour.yaml``): at the end at least ``min_fraction`` of the spheres lie inside
 the bowl (centre within its inner radius, below its rim). The contact frame is the in-hand one
-(origin at the start grasp, x horizontal towards the bowl, z up), so pouring is a roll of the
-wrist about the contact y axis.
+(origin at the start grasp, x horizontal towards the bowl, z up); pouring is a roll of the
+wrist about the gripper's approach, which points away from the robot.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class PourTask(TabletopTask):
         return make_T(np.eye(3), np.array([centre[0], centre[1], self.bowl_centre[2] + self.bowl.height + e.clearance_m]))
 
     def expert(self, t_s, T_contact_cmd):
-        """Carry the cup beside the bowl, then roll the wrist about the cup's lip to ``expert.tilt_deg`` and hold."""
+        """Carry the cup beside the bowl, then roll the wrist (pivoting on the cup's lip) to ``expert.tilt_deg`` and hold."""
         e = self.skill.expert
         pre = self._prepour_cup()
         if self._phase == "move":
@@ -112,8 +112,15 @@ class PourTask(TabletopTask):
                 return goal, True
             return make_T(T_contact_cmd[:3, :3], T_contact_cmd[:3, 3] + d * step / np.linalg.norm(d)), True
         self._tilt = min(np.radians(e.tilt_deg), self._tilt + np.radians(e.tilt_speed_deg_s) * self.dt)
-        x, y = self._T_wc[:3, 0], self._T_wc[:3, 1]
+        x = self._T_wc[:3, 0]
         lip = pre[:3, 3] + x * (self.cup.radius + self.cup.wall) + np.array([0, 0, self.cup.height])
-        R = axis_angle_R(y, self._tilt)  # about contact y: the cup's mouth turns towards +x (the bowl)
+        # A roll about the gripper's approach axis: the last wrist joint alone turns the hand. (Rolling
+        # about the horizontal contact y instead, 30 deg off the approach, drove the Panda's joints
+        # 5-6 into their limits mid-pour: 23/30 seeds against 30/30.) The axis points so that the
+        # cup's mouth turns towards +x, the bowl; with the approach dipping below horizontal the
+        # mouth tips past horizontal only beyond ~100 deg of roll, hence ``tilt_deg`` 135.
+        a = self._T_wc[:3, :3] @ self.R_contact_grasp[:, 2]
+        a = a * np.sign(np.dot(np.cross(a, [0.0, 0.0, 1.0]), x))
+        R = axis_angle_R(a, self._tilt)
         T_pivot = make_T(R, lip - R @ lip)
         return self.grasp_target_for_object(T_pivot @ pre), True

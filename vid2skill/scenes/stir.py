@@ -51,7 +51,8 @@ class StirTask(ToolTask):
         self.tool = ToolSpec("spoon", length=u("tool_length_m"))
         self.pot_centre = self.sample_on_table()
         scene.load_urdf("pot", write_urdf(container_urdf(self.pot, (0.35, 0.35, 0.38, 1.0), "pot")), self.pot_centre)
-        heading = float(rng.uniform(-np.pi, np.pi))
+        # The spoon starts on a side of the pot (heading 0 is straight away from the robot).
+        heading = np.radians(self.uniform("start_heading_deg"))
         away = self.pot.radius + self.uniform("start_distance_m")
         tip = self.pot_centre + np.array([away * np.cos(heading), away * np.sin(heading), self.pot.height + u("start_height_m")])
         start = tip - np.array([0.0, 0.0, -self.tool.length])

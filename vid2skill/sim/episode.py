@@ -48,6 +48,35 @@ def _video_camera(video_cfg, look_at: np.ndarray, base: np.ndarray) -> CameraSpe
     return CameraSpec(w, h, f, f, w / 2, h / 2, position, look_at_R(target - position, np.array([0, 0, 1.0])))
 
 
+def reach_path(ee: np.ndarray, R_ee: np.ndarray, T_grasp_world: np.ndarray, cfg) -> list[np.ndarray]:
+    """Waypoints (4, 4) of the oracle reach: to a stand-off ``cfg.pregrasp_m`` back along the
+    approach, then along the approach to the grasp. Position and orientation are interpolated
+    together, so that each waypoint's IK starts near the last posture (a full turn of the hand at
+    the first waypoint lands on odd branches)."""
+    approach = T_grasp_world[:3, 2]
+    pre = T_grasp_world.copy()
+    pre[:3, 3] -= cfg.pregrasp_m * approach
+    turn = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([R_ee, pre[:3, :3]])))
+    path = [make_T(turn([s]).as_matrix()[0], ee + s * (pre[:3, 3] - ee)) for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]]
+    for s in np.linspace(0, 1, cfg.approach_waypoints)[1:]:
+        wp = T_grasp_world.copy()
+        wp[:3, 3] -= (1 - s) * cfg.pregrasp_m * approach
+        path.append(wp)
+    return path
+
+
+def reach_ik(kin: Kinematics, T_base: np.ndarray, q_now: np.ndarray, cfg) -> tuple[np.ndarray, float]:
+    """IK for an oracle-reach waypoint (grasp frame in the arm's base frame): on the arm's current
+    branch when that gets within the reach tolerance, else with restarts from other postures (a
+    restart can land on a mirrored branch, the iiwa's base turned 120 deg, that later runs into a
+    joint limit mid-skill). Returns (q, position error m)."""
+    q, e_p, e_r = kin.ik(T_base[:3, 3], T_base[:3, :3], q_seed=q_now, restart=False)
+    if e_p <= cfg.reach_tolerance_m and e_r <= np.radians(cfg.reach_tolerance_deg):
+        return q, e_p
+    q, e_p, _ = kin.ik(T_base[:3, 3], T_base[:3, :3], q_seed=q_now, restart=True)
+    return q, e_p
+
+
 class EpisodeRunner:
     """Runs episodes of one skill (``conf/skill/<name>.yaml``) with one robot."""
 
@@ -83,12 +112,15 @@ class EpisodeRunner:
                         task.on_step(t_s + (i + 1) * cfg.timestep_s)
 
             def drive(T_world: np.ndarray, n_steps: int, free_space: bool = False) -> float:
-                """Track a grasp-frame pose. In free space (the oracle reach) IK may restart from the
-                rest posture; holding an object it stays on its branch and the joint step is
-                speed-limited, so the arm never swings across to another IK solution."""
+                """Track a grasp-frame pose. In free space (the oracle reach) IK may restart where the
+                arm's branch cannot reach the waypoint; holding an object it stays on its branch and
+                the joint step is speed-limited, so the arm never swings across to another IK solution."""
                 q_now = robot.joint_positions()
-                q, err, _ = kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=free_space,
-                                   iterations=100 if free_space else cfg.tracking_ik_iterations)
+                if free_space:
+                    q, err = reach_ik(kin, make_T(T_world[:3, :3], T_world[:3, 3] - base), q_now, cfg)
+                else:
+                    q, err, _ = kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=False,
+                                       iterations=cfg.tracking_ik_iterations)
                 robot.command_arm(q if free_space else q_now + np.clip(q - q_now, -max_joint_step, max_joint_step))
                 settle(n_steps)
                 return err
@@ -106,19 +138,8 @@ class EpisodeRunner:
                 settle(cfg.grasp_settle_steps)
             else:
                 # Oracle reach and grasp: pre-grasp stand-off along the approach, approach, close.
-                approach = T_grasp_world[:3, 2]
-                pre = T_grasp_world.copy()
-                pre[:3, 3] -= cfg.pregrasp_m * approach
-                # Position and orientation both interpolated, so that each waypoint's IK starts near
-                # the last posture (a full turn of the hand at the first waypoint lands on odd branches).
                 ee, R_ee = robot.ee_pose()
-                turn = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([R_ee, pre[:3, :3]])))
-                for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
-                    wp = make_T(turn([s]).as_matrix()[0], ee + s * (pre[:3, 3] - ee))
-                    drive(wp, steps_per_control, free_space=True)
-                for s in np.linspace(0, 1, cfg.approach_waypoints)[1:]:
-                    wp = T_grasp_world.copy()
-                    wp[:3, 3] -= (1 - s) * cfg.pregrasp_m * approach
+                for wp in reach_path(ee, R_ee, T_grasp_world, cfg):
                     drive(wp, steps_per_control, free_space=True)
                 drive(T_grasp_world, steps_per_control * 3, free_space=True)
                 robot.gripper(open_=False)
