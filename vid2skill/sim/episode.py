@@ -65,18 +65,6 @@ def reach_path(ee: np.ndarray, R_ee: np.ndarray, T_grasp_world: np.ndarray, cfg)
     return path
 
 
-def reach_ik(kin: Kinematics, T_base: np.ndarray, q_now: np.ndarray, cfg) -> tuple[np.ndarray, float]:
-    """IK for an oracle-reach waypoint (grasp frame in the arm's base frame): on the arm's current
-    branch when that gets within the reach tolerance, else with restarts from other postures (a
-    restart can land on a mirrored branch, the iiwa's base turned 120 deg, that later runs into a
-    joint limit mid-skill). Returns (q, position error m)."""
-    q, e_p, e_r = kin.ik(T_base[:3, 3], T_base[:3, :3], q_seed=q_now, restart=False)
-    if e_p <= cfg.reach_tolerance_m and e_r <= np.radians(cfg.reach_tolerance_deg):
-        return q, e_p
-    q, e_p, _ = kin.ik(T_base[:3, 3], T_base[:3, :3], q_seed=q_now, restart=True)
-    return q, e_p
-
-
 class EpisodeRunner:
     """Runs episodes of one skill (``conf/skill/<name>.yaml``) with one robot."""
 
@@ -112,15 +100,12 @@ class EpisodeRunner:
                         task.on_step(t_s + (i + 1) * cfg.timestep_s)
 
             def drive(T_world: np.ndarray, n_steps: int, free_space: bool = False) -> float:
-                """Track a grasp-frame pose. In free space (the oracle reach) IK may restart where the
-                arm's branch cannot reach the waypoint; holding an object it stays on its branch and
-                the joint step is speed-limited, so the arm never swings across to another IK solution."""
+                """Track a grasp-frame pose. In free space (the oracle reach) IK may restart from the
+                rest posture; holding an object it stays on its branch and the joint step is
+                speed-limited, so the arm never swings across to another IK solution."""
                 q_now = robot.joint_positions()
-                if free_space:
-                    q, err = reach_ik(kin, make_T(T_world[:3, :3], T_world[:3, 3] - base), q_now, cfg)
-                else:
-                    q, err, _ = kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=False,
-                                       iterations=cfg.tracking_ik_iterations)
+                q, err, _ = kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=free_space,
+                                   iterations=100 if free_space else cfg.tracking_ik_iterations)
                 robot.command_arm(q if free_space else q_now + np.clip(q - q_now, -max_joint_step, max_joint_step))
                 settle(n_steps)
                 return err
