@@ -6,6 +6,7 @@ rest posture; nothing here changes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -194,13 +195,16 @@ def rotation_error(R_err: np.ndarray) -> np.ndarray:
     The skew part of R_err alone gives sin(angle) times the axis, which vanishes again at 180
     degrees: an IK that used it could "converge" on a gripper turned upside down.
     """
-    s = 0.5 * np.array([R_err[2, 1] - R_err[1, 2], R_err[0, 2] - R_err[2, 0], R_err[1, 0] - R_err[0, 1]])
-    angle = float(np.arccos(np.clip((np.trace(R_err) - 1.0) / 2.0, -1.0, 1.0)))
-    sin = np.linalg.norm(s)
+    # Scalar arithmetic: called on every IK iteration, where numpy's per-call overhead on 3-vectors
+    # cost more than the arithmetic (measured: 100 against 15 us).
+    sx, sy, sz = 0.5 * (R_err[2, 1] - R_err[1, 2]), 0.5 * (R_err[0, 2] - R_err[2, 0]), 0.5 * (R_err[1, 0] - R_err[0, 1])
+    angle = math.acos(min(1.0, max(-1.0, (R_err[0, 0] + R_err[1, 1] + R_err[2, 2] - 1.0) / 2.0)))
+    sin = math.sqrt(sx * sx + sy * sy + sz * sz)
     if sin > 1e-6:
-        return s * (angle / sin)
+        k = angle / sin
+        return np.array([sx * k, sy * k, sz * k])
     if angle < 1e-3:
-        return s
+        return np.array([sx, sy, sz])
     B = 0.5 * (R_err + np.eye(3))  # = axis axis^T at 180 degrees
     axis = B[:, int(np.argmax(np.diag(B)))]
     return axis / np.linalg.norm(axis) * angle
@@ -238,46 +242,55 @@ class Kinematics:
         lin, ang = p.calculateJacobian(
             self.robot.uid, self.robot.ee, [0, 0, 0], all_q, zeros, zeros, physicsClientId=self.scene.client
         )
-        return np.vstack([np.array(lin)[:, self._arm_idx], np.array(ang)[:, self._arm_idx]])
+        return np.array(lin + ang)[:, self._arm_idx]  # one conversion of the 6 rows
 
     def ik(self, position, R_grasp, q_seed=None, iterations: int = 100, tol_m: float = 1e-3,
            tol_rad: float = 1e-2, damping: float = 0.02, null_gain: float = 0.05,
-           restart: bool = True, random_restarts: int = 8, max_deviation_rad: float = 0.4) -> tuple[np.ndarray, float, float]:
+           restart: bool = True, random_restarts: int = 8, max_deviation_rad: float = 0.4,
+           stall_iterations: int = 10) -> tuple[np.ndarray, float, float]:
         """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad).
 
         With ``restart`` the solver retries from the rest posture when the seed stalls, then from
         random postures (a fixed stream, so the same target gives the same answer), keeping the
         converged solution nearest the seed (or the rest posture, without a seed). A controller tracking a path passes
         ``restart=False``: the answer then stays within ``max_deviation_rad`` of the seed in every
-        joint, so the arm never wanders off to another IK branch while holding an object.
+        joint, so the arm never wanders off to another IK branch while holding an object. A solve
+        whose error has not dropped 1% in ``stall_iterations`` iterations stops there (unreachable
+        targets used to run all restarts to the full iteration count: 0.1-0.25 s per waypoint).
         """
         lo, hi = self.robot.lower, self.robot.upper
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
-        damp, eye_n = damping**2 * np.eye(6), np.eye(self.n)
+        damp = damping**2 * np.eye(6)
 
         def solve(seed: np.ndarray, bound: float | None) -> tuple[np.ndarray, float, float, bool]:
             q = np.clip(seed, lo, hi)
-            best = (q.copy(), np.inf, np.inf)
-            for _ in range(iterations):
+            best, best_at = (q.copy(), np.inf, np.inf), 0
+            for it in range(iterations):
                 pos, R = self.fk(q)
                 e_p = target_p - pos
                 e_r = rotation_error(target_R @ R.T)
-                err_p, err_r = np.linalg.norm(e_p), np.linalg.norm(e_r)
+                err_p, err_r = math.sqrt(e_p @ e_p), math.sqrt(e_r @ e_r)
+                if err_p + 0.1 * err_r < 0.99 * (best[1] + 0.1 * best[2]):
+                    best_at = it
                 if err_p + 0.1 * err_r < best[1] + 0.1 * best[2]:
                     best = (q.copy(), err_p, err_r)
                 if err_p < tol_m and err_r < tol_rad:
                     return q, err_p, err_r, True
+                if it - best_at >= stall_iterations:
+                    break  # stalled (against joint limits, or out of reach): restarts are the way on
                 J = self._jacobian(q)
                 e = np.concatenate([e_p, 0.5 * e_r])
                 # LAPACK's Cholesky solve called directly: numpy's multithreaded OpenBLAS spends
                 # 0.1-0.7 ms per 6x6 inverse in thread hand-offs, SciPy's checked wrappers 86 us,
                 # dposv itself 8 us (measured), against ~20 us for a physics step.
                 J_pinv = dposv(J @ J.T + damp, J)[1].T
-                dq = J_pinv @ e + null_gain * (eye_n - J_pinv @ J) @ (rest - q)
-                q = np.clip(q + np.clip(dq, -0.3, 0.3), lo, hi)
+                to_rest = rest - q  # pulled towards in the Jacobian's null space: (I - J+ J) to_rest, as two products
+                dq = J_pinv @ (e - null_gain * (J @ to_rest)) + null_gain * to_rest
+                # minimum/maximum rather than np.clip: the same result at a third of the call overhead.
+                q = np.minimum(np.maximum(q + np.minimum(np.maximum(dq, -0.3), 0.3), lo), hi)
                 if bound is not None:
-                    q = np.clip(q, seed - bound, seed + bound)
+                    q = np.minimum(np.maximum(q, seed - bound), seed + bound)
             return (*best, False)
 
         if q_seed is not None and not restart:

@@ -57,7 +57,8 @@ def reach_path(ee: np.ndarray, R_ee: np.ndarray, T_grasp_world: np.ndarray, cfg)
     pre = T_grasp_world.copy()
     pre[:3, 3] -= cfg.pregrasp_m * approach
     turn = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([R_ee, pre[:3, :3]])))
-    path = [make_T(turn([s]).as_matrix()[0], ee + s * (pre[:3, 3] - ee)) for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]]
+    steps = np.linspace(0, 1, cfg.reach_waypoints)[1:]
+    path = [make_T(R, ee + s * (pre[:3, 3] - ee)) for s, R in zip(steps, turn(steps).as_matrix())]
     for s in np.linspace(0, 1, cfg.approach_waypoints)[1:]:
         wp = T_grasp_world.copy()
         wp[:3, 3] -= (1 - s) * cfg.pregrasp_m * approach
