@@ -133,6 +133,39 @@ def test_evaluate_expert_command_writes_table_and_is_deterministic(tmp_path):
     assert [e["offset_m"] for e in sorted(eps, key=key)] == [e["offset_m"] for e in sorted(again, key=key)]
 
 
+def test_reused_client_steps_exactly_as_a_fresh_one(cfg):
+    """Closed DIRECT clients are reset and reused: an episode's end state must not depend on what
+    the process simulated before (evaluation workers take episodes in any order)."""
+    import pybullet as p
+
+    from vid2skill.physics.bullet import BulletScene
+
+    def final_state(skill, seed):
+        states = []
+        original_close = BulletScene.close
+
+        def recording_close(self):
+            if self.client is not None:
+                c = self.client
+                for i in range(p.getNumBodies(physicsClientId=c)):
+                    uid = p.getBodyUniqueId(i, physicsClientId=c)
+                    states.append(p.getBasePositionAndOrientation(uid, physicsClientId=c))
+                    states.extend(p.getJointState(uid, j, physicsClientId=c)[:2] for j in range(p.getNumJoints(uid, physicsClientId=c)))
+            original_close(self)
+
+        BulletScene.close = recording_close
+        try:
+            EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot)).run(ExpertPolicy(), seed)
+        finally:
+            BulletScene.close = original_close
+        return states
+
+    first = final_state("slide_open", 100003)
+    final_state("place", 100001)  # a different scene in between, on the same reused client
+    assert BulletScene._idle, "closed DIRECT clients are kept for reuse"
+    assert final_state("slide_open", 100003) == first  # bit for bit
+
+
 class Plunge:
     """Lowers a held tool straight down by ``dz`` (no sawing, no stirring)."""
 

@@ -3,7 +3,8 @@ import numpy as np
 from vid2skill.extract.types import HandTrack
 from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
-from vid2skill.skills.segment import contact_trajectory
+from vid2skill.skills.segment import contact_trajectories, contact_trajectory
+from vid2skill.skills.stage import segment_records
 
 from conftest import make_cfg
 
@@ -48,6 +49,35 @@ def test_clustering_finds_two_groups_and_names_them():
     assert sorted(names.values()) == ["close", "open"]
     unnamed = name_clusters(labels, [None] * 8, trajs)
     assert sorted(unnamed.values()) == ["pull", "push"]
+
+
+def _open_then_close_track(fps: float = 30.0) -> HandTrack:
+    """Reach, grasp, pull 0.2 m (open), let go and step back; reach again, grasp, push 0.2 m (close), let go."""
+    a = np.array([0.0, 0.0, 1.0])
+    legs = [(-0.25, 0.0, 30), (0.0, 0.0, 10), (0.0, -0.2, 30), (-0.2, -0.35, 20), (-0.35, -0.2, 20),
+            (-0.2, -0.2, 10), (-0.2, 0.0, 30), (0.0, -0.2, 20)]
+    p = np.concatenate([np.linspace(s, e, n)[:, None] * a for s, e, n in legs]) + np.array([0.0, 0.1, 0.6])
+    T = len(p)
+    aperture = np.full(T, 0.10)
+    aperture[34:72] = 0.03     # first grasp: the pull
+    aperture[114:152] = 0.03   # second grasp: the push
+    R = np.tile(np.eye(3), (T, 1, 1))
+    return HandTrack("c", fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
+                     np.ones(T, bool), p, R, aperture, np.ones(T), np.zeros((T, 21, 2)))
+
+
+def test_a_clip_with_two_grasps_gives_two_manipulations_with_their_labels():
+    cfg = make_cfg([]).cluster
+    track = _open_then_close_track()
+    first, second = contact_trajectories(track, cfg)
+    assert first.segments.release < second.segments.grasp  # time order, no overlap
+    assert first.position_m[-1, 0] < -0.1 and second.position_m[-1, 0] > 0.1  # a pull, then a push (depth median-filtered)
+    assert len(contact_trajectories(track, cfg, max_segments=1)) == 1
+    assert contact_trajectory(track, cfg).duration_s > 1.0
+    recs = segment_records({"clip": "c", "label": "slide_open;slide_close", "track": "t"}, 2)
+    assert [(r["clip"], r["label"], r["source_clip"]) for r in recs] == [("c~1", "slide_open", "c"), ("c~2", "slide_close", "c")]
+    assert [r["label"] for r in segment_records({"clip": "c", "label": "pick;pour"}, 1)] == ["pick"]
+    assert [r["label"] for r in segment_records({"clip": "c", "label": "pick;pour;place"}, 2)] == ["pick", "pick"]
 
 
 def test_library_versions_stay_readable(tmp_path):

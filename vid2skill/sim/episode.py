@@ -48,17 +48,25 @@ def _video_camera(video_cfg, look_at: np.ndarray, base: np.ndarray) -> CameraSpe
     return CameraSpec(w, h, f, f, w / 2, h / 2, position, look_at_R(target - position, np.array([0, 0, 1.0])))
 
 
-def reach_path(ee: np.ndarray, R_ee: np.ndarray, T_grasp_world: np.ndarray, cfg) -> list[np.ndarray]:
-    """Waypoints (4, 4) of the oracle reach: to a stand-off ``cfg.pregrasp_m`` back along the
-    approach, then along the approach to the grasp. Position and orientation are interpolated
-    together, so that each waypoint's IK starts near the last posture (a full turn of the hand at
-    the first waypoint lands on odd branches)."""
-    approach = T_grasp_world[:3, 2]
+def stand_off(T_grasp_world: np.ndarray, cfg) -> np.ndarray:
+    """The grasp pose moved ``cfg.pregrasp_m`` back along its approach (z) axis."""
     pre = T_grasp_world.copy()
-    pre[:3, 3] -= cfg.pregrasp_m * approach
-    turn = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([R_ee, pre[:3, :3]])))
-    steps = np.linspace(0, 1, cfg.reach_waypoints)[1:]
-    path = [make_T(R, ee + s * (pre[:3, 3] - ee)) for s, R in zip(steps, turn(steps).as_matrix())]
+    pre[:3, 3] -= cfg.pregrasp_m * T_grasp_world[:3, 2]
+    return pre
+
+
+def reach_path(ee: np.ndarray, R_ee: np.ndarray, T_grasp_world: np.ndarray, cfg, to_stand_off: bool = True) -> list[np.ndarray]:
+    """Waypoints (4, 4) of the oracle reach: to the stand-off (unless ``to_stand_off`` is False),
+    then along the approach to the grasp. Position and orientation are interpolated together, so
+    that each waypoint's IK starts near the last posture (a full turn of the hand at the first
+    waypoint lands on odd branches)."""
+    approach = T_grasp_world[:3, 2]
+    pre = stand_off(T_grasp_world, cfg)
+    path = []
+    if to_stand_off:
+        turn = Slerp([0.0, 1.0], Rotation.from_matrix(np.stack([R_ee, pre[:3, :3]])))
+        steps = np.linspace(0, 1, cfg.reach_waypoints)[1:]
+        path = [make_T(R, ee + s * (pre[:3, 3] - ee)) for s, R in zip(steps, turn(steps).as_matrix())]
     for s in np.linspace(0, 1, cfg.approach_waypoints)[1:]:
         wp = T_grasp_world.copy()
         wp[:3, 3] -= (1 - s) * cfg.pregrasp_m * approach
@@ -123,9 +131,20 @@ class EpisodeRunner:
                 robot.attach(scene.body(body), link)
                 settle(cfg.grasp_settle_steps)
             else:
-                # Oracle reach and grasp: pre-grasp stand-off along the approach, approach, close.
-                ee, R_ee = robot.ee_pose()
-                for wp in reach_path(ee, R_ee, T_grasp_world, cfg):
+                # Oracle reach and grasp: to a stand-off along the approach, then along it, and close.
+                if cfg.reach_in_joint_space:
+                    # The stand-off posture is planned first, walking the pose out from the rest
+                    # posture on the kinematic twin (as in-hand starts are found), and reached by
+                    # interpolating joints: a Cartesian reach solved waypoint by waypoint could flip
+                    # IK branches on the way and thrash the arm through the scene.
+                    pre = stand_off(T_grasp_world, cfg)
+                    q_pre, _, _ = kin.ik_from_rest(pre[:3, 3] - base, pre[:3, :3])
+                    q0 = robot.joint_positions()
+                    for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
+                        robot.command_arm(q0 + s * (q_pre - q0))
+                        settle(steps_per_control)
+                path = reach_path(*robot.ee_pose(), T_grasp_world, cfg, to_stand_off=not cfg.reach_in_joint_space)
+                for wp in path:
                     drive(wp, steps_per_control, free_space=True)
                 drive(T_grasp_world, steps_per_control * 3, free_space=True)
                 robot.gripper(open_=False)

@@ -26,8 +26,8 @@ from vid2skill.ingest.sources import video_clips
 from vid2skill.ingest.types import ClipSet
 from vid2skill.skills.cluster import motion_signature, trajectory_features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
-from vid2skill.skills.segment import ContactTrajectory, Segments, contact_trajectory
-from vid2skill.skills.stage import outlier_members
+from vid2skill.skills.segment import ContactTrajectory, Segments, contact_trajectories
+from vid2skill.skills.stage import outlier_members, segment_records
 from vid2skill.video import list_videos
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,12 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     trajs, records, failures = {}, {}, list(clips.failures) + [{"item": r["clip"], "error": r["error"]} for r in tracks.failures()]
     for rec in tracks.ok():
         try:
-            trajs[rec["clip"]] = contact_trajectory(HandTrack.load(rec["track"]), cfg.cluster)
-            records[rec["clip"]] = rec
+            segments = contact_trajectories(HandTrack.load(rec["track"]), cfg.cluster)
         except Vid2SkillError as e:
             failures.append({"item": rec["clip"], "error": str(e)})
+            continue
+        for seg_rec, tr in zip(segment_records(rec, len(segments)), segments):  # one decision per grasp
+            trajs[seg_rec["clip"]], records[seg_rec["clip"]] = tr, seg_rec
     if not trajs:
         raise Vid2SkillError("add: no new clip could be segmented: " + "; ".join(f"{f['item']}: {f['error']}" for f in failures))
     with library_lock(root):  # read the newest version, write the next: concurrent adds land one after the other
@@ -154,7 +156,8 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
         folder = new.save(root)
         atomic_write_json(folder / "add_decisions.json", decisions)
         previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
-        TrackSet(previous.records + [r for r in tracks.records if r["clip"] in records]).save(index)
+        added = {r.get("source_clip", r["clip"]) for r in records.values()}
+        TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(index)
     for d in decisions:
         log.info("add: %s -> %s (distance %s)%s", d["clip"], d["skill"], d["distance"], " NEW skill proposed" if d["novel"] else "")
     for f in failures:

@@ -97,14 +97,19 @@ def _max_evidence_interval(evidence: np.ndarray, valid: np.ndarray, max_missing:
     return best
 
 
-def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
-               bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run") -> Segments:
-    """Where the hand holds the object: frames from the aperture's closing to its opening.
+def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
+                bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run",
+                max_segments: int = 1, min_segment_share: float = 0.5) -> list[Segments]:
+    """Where the hand holds something: intervals from the aperture's closing to its opening, in time order.
 
     The aperture is closed below ``closed_fraction`` of the clip's range. ``max_evidence`` takes
     the interval with the most closed-hand evidence (threshold minus aperture, summed), across
     detection gaps of up to ``bridge_missing_frames``; ``longest_run`` takes the longest run of
     closed frames after bridging open flickers of up to ``bridge_frames`` (landmark noise on a fist).
+    A clip can hold several grasps in a row (open a drawer, let go, push it shut): up to
+    ``max_segments`` intervals are taken, strongest first, each outside the ones before and at
+    least ``min_segment_share`` as strong as the first (evidence, or length for runs), so that
+    noise on one long grasp does not split it.
     """
     v = track.valid & np.isfinite(track.aperture_m)
     if v.sum() < min_grasp_frames:
@@ -117,19 +122,42 @@ def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: f
             f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
         )
     thr = lo + closed_fraction * (hi - lo)
-    if method == "max_evidence":
-        evidence = np.zeros(len(a))
-        evidence[v] = (thr - a[v]) / (hi - lo)
-        g, r = _max_evidence_interval(evidence, v, bridge_missing_frames)
-    else:
-        closed = v & (a < thr)
-        if bridge_frames > 0:
-            closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
-        g, r = _longest_run(closed)
-    if g < 0 or r - g + 1 < min_grasp_frames:
+    evidence = np.zeros(len(a))
+    evidence[v] = (thr - a[v]) / (hi - lo)
+    closed = v & (a < thr)
+    if bridge_frames > 0:
+        closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
+    taken = np.zeros(len(a), bool)
+    found: list[tuple[int, int]] = []
+    first_strength = 0.0
+    for _ in range(max_segments):
+        if method == "max_evidence":
+            # Frames already taken cannot be crossed: an interval never spans two grasps.
+            g, r = _max_evidence_interval(np.where(taken, -1e9, evidence), v, bridge_missing_frames)
+            strength = float(evidence[g : r + 1].sum()) if g >= 0 else 0.0
+        else:
+            g, r = _longest_run(closed & ~taken)
+            strength = float(r - g + 1) if g >= 0 else 0.0
+        if g < 0 or r - g + 1 < min_grasp_frames or (found and strength < min_segment_share * first_strength):
+            break
+        found.append((int(g), int(r)))
+        first_strength = first_strength or strength
+        taken[g : r + 1] = True
+    if not found:
         raise Vid2SkillError(f"clip {track.clip_id}: no closed-hand run of {min_grasp_frames}+ frames")
+    found.sort()
     valid_idx = np.flatnonzero(v)
-    return Segments(int(valid_idx[0]), int(g), int(r), int(valid_idx[-1]))
+    first, last = int(valid_idx[0]), int(valid_idx[-1])
+    # Each grasp's reach starts where the previous one let go; its retreat ends where the next one closes.
+    return [Segments(found[i - 1][1] if i else first, g, r, found[i + 1][0] if i + 1 < len(found) else last)
+            for i, (g, r) in enumerate(found)]
+
+
+def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
+               bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run") -> Segments:
+    """The clip's strongest grasp (see :func:`find_grasps`)."""
+    return find_grasps(track, closed_fraction, min_aperture_range_m, min_grasp_frames, bridge_frames,
+                       bridge_missing_frames, method)[0]
 
 
 def _robust_depth(p: np.ndarray, window: int) -> np.ndarray:
@@ -192,13 +220,26 @@ def _displacement(path: np.ndarray, a: int, b: int) -> np.ndarray | None:
     return pb - pa
 
 
-def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
-    """Segment a track and express its manipulation in the contact frame, resampled to ``cfg.resample``."""
+def contact_trajectories(track: HandTrack, cfg, max_segments: int | None = None) -> list[ContactTrajectory]:
+    """Segment a track into up to ``max_segments`` (default ``cfg.max_segments``) grasps, in time
+    order, and express each manipulation in its own contact frame, resampled to ``cfg.resample``."""
     bridge = int(round(cfg.bridge_gap_s * track.fps))
-    seg = find_grasp(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge,
-                     int(round(cfg.bridge_missing_s * track.fps)), cfg.grasp_method)
+    n = int(cfg.get("max_segments", 1)) if max_segments is None else max_segments
+    segs = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge,
+                       int(round(cfg.bridge_missing_s * track.fps)), cfg.grasp_method, n,
+                       float(cfg.get("min_segment_share", 0.5)))
     p = _robust_depth(track.wrist_pos_cam, int(round(cfg.depth_median_s * track.fps)) | 1)
-    seg = _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps)))
+    return [_in_contact_frame(track, _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps))), p, cfg)
+            for seg in segs]
+
+
+def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
+    """The clip's strongest grasp in its contact frame (one manipulation per clip)."""
+    return contact_trajectories(track, cfg, max_segments=1)[0]
+
+
+def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> ContactTrajectory:
+    """The manipulation ``seg`` of a track (wrist path ``p``, depth-filtered) in its contact frame."""
     origin = p[seg.grasp]
     move = p[seg.grasp : seg.release + 1]
     ok = np.isfinite(move).all(axis=1)

@@ -11,7 +11,7 @@ from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
-from vid2skill.skills.segment import contact_trajectory
+from vid2skill.skills.segment import contact_trajectories
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,18 @@ def outlier_members(trajs: dict[str, np.ndarray], durations: dict[str, float], f
     return sorted(c for c in trajs if far(durations[c], med_d) or far(extent[c], med_e))
 
 
+def segment_records(rec: dict, n: int) -> list[dict]:
+    """One record per grasp of a clip. A clip with several grasps gives ``<clip>~1``, ``<clip>~2``, ...
+    (``source_clip`` names the clip); a weak label listing several skills (``slide_open;slide_close``)
+    is shared out in order when it names one per grasp, else each grasp keeps the first."""
+    labels = [x for x in (rec.get("label") or "").split(";") if x]
+    if n == 1:
+        return [{**rec, "label": labels[0]} if len(labels) > 1 else rec]
+    return [{**rec, "clip": f"{rec['clip']}~{k + 1}", "source_clip": rec["clip"], "segment": k + 1,
+             "label": (labels[k] if len(labels) == n else labels[0]) if labels else rec.get("label")}
+            for k in range(n)]
+
+
 def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     """Cluster the tracks' manipulations into skills. Labels are used only to name clusters.
 
@@ -43,11 +55,12 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     trajs, records, failures = [], [], []
     for rec in tracks.ok():
         try:
-            track = HandTrack.load(rec["track"])
-            trajs.append(contact_trajectory(track, cfg))
-            records.append(rec)
+            segments = contact_trajectories(HandTrack.load(rec["track"]), cfg)
         except Vid2SkillError as e:
             failures.append({"clip": rec["clip"], "error": str(e)})
+            continue
+        trajs += segments
+        records += segment_records(rec, len(segments))
     if not trajs:
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
     if cfg.group_by == "label":
