@@ -122,11 +122,13 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
             f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
         )
     thr = lo + closed_fraction * (hi - lo)
-    evidence = np.zeros(len(a))
-    evidence[v] = (thr - a[v]) / (hi - lo)
-    closed = v & (a < thr)
-    if bridge_frames > 0:
-        closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
+    if method == "max_evidence":
+        evidence = np.zeros(len(a))
+        evidence[v] = (thr - a[v]) / (hi - lo)
+    else:
+        closed = v & (a < thr)
+        if bridge_frames > 0:
+            closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
     taken = np.zeros(len(a), bool)
     found: list[tuple[int, int]] = []
     first_strength = 0.0
@@ -151,13 +153,6 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
     # Each grasp's reach starts where the previous one let go; its retreat ends where the next one closes.
     return [Segments(found[i - 1][1] if i else first, g, r, found[i + 1][0] if i + 1 < len(found) else last)
             for i, (g, r) in enumerate(found)]
-
-
-def find_grasp(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
-               bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run") -> Segments:
-    """The clip's strongest grasp (see :func:`find_grasps`)."""
-    return find_grasps(track, closed_fraction, min_aperture_range_m, min_grasp_frames, bridge_frames,
-                       bridge_missing_frames, method)[0]
 
 
 def _robust_depth(p: np.ndarray, window: int) -> np.ndarray:
