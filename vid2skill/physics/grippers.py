@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pybullet_data
 
+from vid2skill.physics.meshes import convex_hull_file
 from vid2skill.physics.objects import _box, _inertial, write_urdf
 
 
@@ -77,7 +78,8 @@ class ParallelGripper:
 @functools.lru_cache(maxsize=None)
 def portable_urdf_text(arm_urdf: str, visual: bool = True) -> str:
     """The arm's URDF text with relative and ``package://`` mesh paths made absolute, so that a
-    derived file can live anywhere; ``visual=False`` drops the ``<visual>`` elements (loading the
+    derived file can live anywhere, and collision meshes replaced by their convex hulls
+    (:mod:`vid2skill.physics.meshes`); ``visual=False`` drops the ``<visual>`` elements (loading the
     Panda's visual meshes costs ~5x its collision meshes, and headless episodes without a video
     never render them)."""
     src = Path(arm_urdf)
@@ -94,6 +96,15 @@ def portable_urdf_text(arm_urdf: str, visual: bool = True) -> str:
         return f'filename="{path}"'
 
     text = re.sub(r'filename="([^"]+\.(?:obj|stl|dae|STL|OBJ))"', absolute, text)
+
+    def hull(m: re.Match) -> str:
+        reduced = convex_hull_file(m.group(1))
+        return f'filename="{reduced or m.group(1)}"'
+
+    # Collision meshes as their convex hulls (the shape PyBullet collides a link with anyway):
+    # half the arm's load time, and the same collision geometry with or without visuals.
+    text = re.sub(r"<collision\b.*?</collision>",
+                  lambda c: re.sub(r'filename="([^"]+\.(?:obj|stl|STL|OBJ))"', hull, c.group(0)), text, flags=re.S)
     if not visual:
         text = re.sub(r"<visual>.*?</visual>", "", text, flags=re.S)
     return text

@@ -59,12 +59,13 @@ class RobotSpec:
     mount_offset_m: list = field(default_factory=lambda: [0.0, 0.0, 0.0])
 
     def urdf_path(self, visual: bool = True) -> str:
-        """The URDF to load: the arm itself, or the arm composed with its generated gripper;
+        """The URDF to load: the arm, or the arm composed with its generated gripper, with collision
+        meshes reduced to their hulls (the same either way, so videos never change the physics);
         ``visual=False`` leaves out visual meshes (for headless runs that render nothing)."""
         from vid2skill.physics.grippers import ParallelGripper, compose_arm_with_gripper, portable_urdf_text
 
         if not self.gripper:
-            return self.urdf if visual else str(write_urdf(portable_urdf_text(self.urdf, visual=False)))
+            return str(write_urdf(portable_urdf_text(self.urdf, visual)))
         g = dict(self.gripper)
         g["body"], g["finger"] = tuple(g["body"]), tuple(g["finger"])
         return str(compose_arm_with_gripper(self.urdf, ParallelGripper(**g), visual))
