@@ -204,7 +204,7 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
             staged = stage_demo(scene, cfg, skill, rng, hand_scale)
             motion_phase, curl, wrist_pos, wrist_R = staged.phase, staged.curl, staged.wrist_pos, staged.wrist_R
             T_world_contact = staged.T_world_contact
-            meta.update(demo_success=staged.success, demo_progress=staged.progress, task=staged.task)
+            meta.update(demo_success=staged.success, demo_progress=staged.progress, task=staged.task, speed=staged.speed)
 
             def show_objects(f: int) -> None:
                 restore(scene.client, staged.states[f])

@@ -3,7 +3,8 @@
 A human hand takes the robot's place. The skill's scene (``vid2skill.scenes``) is built from the
 clip's seed exactly as an evaluation episode builds it, without the robot; the hand reaches the
 scene's grasp pose (the same grasp the robot's oracle uses), closes its fingers, and then its grasp
-frame follows the scene's scripted expert, closed-loop on the scene's true state, while a
+frame follows the scene's scripted expert, closed-loop on the scene's true state and at the clip's
+tempo (``speed``: the expert's clock runs that much faster than the video's), while a
 constraint to the world carries the held object or handle; finally the hand opens and withdraws.
 Physics runs first and records every body's state once per video frame; then a camera that keeps
 the hand in view is sampled and the recorded frames are rendered.
@@ -97,6 +98,7 @@ class StagedMotion:
         success: whether the scene's success test passed at the end (the demonstration did the task).
         progress: the scene's progress scalars at the end.
         task: the scene's task name (``conf/skill/<skill>.yaml``'s ``task``).
+        speed: the person's tempo (1 = the scripted expert's own speed).
     """
 
     phase: np.ndarray
@@ -109,6 +111,7 @@ class StagedMotion:
     success: bool
     progress: dict
     task: str
+    speed: float = 1.0
 
 
 def _snapshot(cid: int, skip: set[int]) -> dict:
@@ -152,10 +155,10 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     u = lambda key: float(rng.uniform(*cfg[key]))  # noqa: E731
     task = TASKS[skill_cfg.task](scene, skill_cfg, scene_cfg, rng)
     dt = 1.0 / float(cfg.control_hz)
-    task.dt = dt
     steps_per_frame = max(1, int(round(1.0 / (cfg.fps * float(cfg.timestep_s)))))
     frames_per_control = max(1, int(round(dt * cfg.fps)))
-    speed = u("speed")
+    speed = u("speed")  # the person's tempo, for every phase: the expert's clock runs this much faster
+    task.dt = dt * speed
     n_reach, n_grasp, _, n_release = (max(2, int(round(d / speed * cfg.fps))) for d in cfg.phase_durations_s)
     open_curl, closed_curl = u("open_curl"), u("closed_curl")
 
@@ -197,11 +200,11 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
         grip = WorldGrip(scene, body, link, start, rigid=task.rigid_grasp)
 
     # Manipulate: the expert's target every control step, the hand moving smoothly between them.
-    horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz))
+    horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz / speed))
     hold_steps = max(1, int(round(float(cfg.hold_end_s) * cfg.control_hz)))
     still, let_go = 0, False
     for k in range(horizon):
-        T_next, keep_closed = task.expert(k * dt, T_cmd)
+        T_next, keep_closed = task.expert(k * task.dt, T_cmd)
         if not keep_closed:
             let_go = True
             break
@@ -235,6 +238,7 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     return StagedMotion(
         np.array(phase), np.array(curl), wrist_pos, T_wg[:, :3, :3], states, T_wc.copy(),
         np.asarray(task.robot_base, dtype=np.float64), bool(task.is_success()), task.progress(), str(skill_cfg.task),
+        speed,
     )
 
 
