@@ -219,6 +219,22 @@ def test_replay_executes_a_demo_open_loop(cfg):
     assert not runner.run(ReplayPolicy(still), 100003)["success"]
 
 
+def test_replay_of_a_pick_keeps_holding_after_the_demo_lets_go(cfg):
+    """A pick is judged while holding: a demo that lifts and then opens the hand (as a person's does
+    at the end of a video) is replayed holding the last pose, not dropping the object."""
+    from vid2skill.retarget.demos import RobotDemo
+    from vid2skill.sim.policies import ReplayPolicy
+
+    T = 15
+    lift = np.zeros((T, 3))
+    lift[:, 0] = np.linspace(0, -0.15, T)  # up: -x of the pick's contact frame
+    closed = np.ones(T, bool)
+    closed[-2:] = False
+    demo = RobotDemo("lift", lift, closed, np.zeros((T, 7)), np.zeros(T))
+    out = EpisodeRunner(cfg.skill["pick"], cfg.sim, robot_spec(cfg.robot)).run(ReplayPolicy(demo), 100002)
+    assert out["released_at"] is None and out["held_s"] >= 1.0 and out["success"]
+
+
 def test_evaluate_replay_without_demos_says_what_to_run(tmp_path):
     from vid2skill.errors import ArtifactError
     from vid2skill.sim.evaluate import evaluate

@@ -22,7 +22,10 @@ class ExpertPolicy:
 class ReplayPolicy:
     """Executes one retargeted human demonstration open-loop: the end-effector positions in the
     contact frame, step by step, the gripper turned as the hand turned since the grasp (held, for
-    demos without rotations); lets go where the demo does."""
+    demos without rotations). Where the demonstration lets go (or ends), the replay lets go too if
+    the skill's task ends with a release (``release_at_end``: drawers, doors, place); skills judged
+    while holding (pick, pour, stir, cut) keep holding the last pose instead, as their expert does:
+    the hand opening at the end of a video is the end of the demonstration, not part of the skill."""
 
     name = "replay"
 
@@ -32,13 +35,14 @@ class ReplayPolicy:
     def reset(self, task, T_contact_start):
         self.T0 = T_contact_start
         self.t = 0
+        self.hold_at_end = not bool(task.skill.get("release_at_end", True))
 
     def act(self, obs):
         d = self.demo
         i = min(self.t, len(d.ee_contact_m) - 1)
         self.t += 1
         if self.t > len(d.ee_contact_m) or not d.gripper_closed[i]:
-            return obs["T_contact_cmd"], False
+            return obs["T_contact_cmd"], self.hold_at_end
         T = self.T0.copy()
         T[:3, 3] = self.T0[:3, 3] + d.ee_contact_m[i]
         T[:3, :3] = d.R_contact(i, self.T0[:3, :3])
