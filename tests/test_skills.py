@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from vid2skill.extract.types import HandTrack
 from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
@@ -168,3 +169,46 @@ def test_group_by_label_makes_one_skill_per_label_and_rejects_unknown_modes(synt
     cluster_cfg.group_by = "colour"
     with pytest.raises(ConfigError, match="cluster.group_by='colour'"):
         build_library(cluster_cfg, tracks)
+
+
+def _hand(curl_rad: float, thumb_gap_m: float) -> np.ndarray:
+    """(21, 3) metric landmarks: four fingers whose bones each bend ``curl_rad`` more than the one
+    before (towards -z), and a thumb tip ``thumb_gap_m`` from the index tip."""
+    L = np.zeros((21, 3))
+    for k, mcp in enumerate((5, 9, 13, 17)):
+        L[mcp] = [0.09, 0.03 - 0.02 * k, 0.0]
+        along = L[mcp] / np.linalg.norm(L[mcp])  # a flat finger continues the wrist-to-knuckle line
+        angle, point = 0.0, L[mcp].copy()
+        for j in (1, 2, 3):
+            angle += curl_rad
+            point = point + 0.03 * (np.cos(angle) * along - np.sin(angle) * np.array([0.0, 0.0, 1.0]))
+            L[mcp + j] = point
+    L[1:4] = np.linspace([0.02, 0.03, 0], [0.05, 0.05, 0], 3)
+    L[4] = L[8] + [0.0, thumb_gap_m, 0.0]
+    return L
+
+
+def test_finger_flexion_and_a_grasp_the_aperture_alone_misreads():
+    from vid2skill.skills.segment import find_grasps, finger_flexion
+
+    assert finger_flexion(_hand(0.0, 0.08)[None])[0] == pytest.approx(0.0, abs=1e-3)
+    assert finger_flexion(_hand(0.8, 0.08)[None])[0] == pytest.approx(2.4, abs=1e-3)  # three joints of 0.8 rad
+    # The hand reaches seen edge-on (thumb and index overlap in the image: the aperture reads
+    # closed), then grasps with curled fingers while the aperture reads only half-closed.
+    T = 90
+    aperture = np.full(T, 0.08)
+    aperture[:21] = 0.02
+    aperture[30:70] = 0.05
+    curl = np.zeros(T)
+    curl[30:70] = 0.8
+    world = np.stack([_hand(c, a) for c, a in zip(curl, aperture)])
+    track = HandTrack("c", 30.0, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
+                      np.ones(T, bool), np.zeros((T, 3)), np.tile(np.eye(3), (T, 1, 1)), aperture, np.ones(T),
+                      np.zeros((T, 21, 2)), landmarks_world=world)
+    args = dict(closed_fraction=0.5, min_aperture_range_m=0.015, min_grasp_frames=5, method="max_evidence")
+    (alone,) = find_grasps(track, **args, signal="aperture")
+    assert alone.release < 21  # the edge-on reach
+    (both,) = find_grasps(track, **args, signal="aperture+flexion")
+    assert abs(both.grasp - 30) <= 2 and abs(both.release - 69) <= 2
+    with pytest.raises(ValueError, match="grasp signal"):
+        find_grasps(track, **args, signal="curl")

@@ -31,16 +31,22 @@ def test_demo_reaches_targets_on_fresh_seeds(tmp_path):
 
 @pytest.mark.slow
 def test_video_to_robot_on_a_staged_skill(tmp_path):
-    """Human videos of picking, staged in the evaluation scene, extracted, grouped by label,
-    retargeted to the Panda and replayed open-loop: the robot lifts the object in new scenes."""
+    """Human videos of opening a drawer, staged in the evaluation scene itself (the hand takes the
+    robot's place and follows the scene's expert at its own tempo), extracted, grouped by label,
+    retargeted to the Panda and replayed open-loop: the robot opens the drawer in new scenes.
+
+    Staged drawers replay reliably (10 of 10 from the clips of seeds 6100+ and of 6200+); the
+    tabletop skills' replay is a baseline to beat, not a test (pick 8-9 of 20, docs/results.md)."""
     from vid2skill.pipeline import run_stage
 
     ws = tmp_path / "ws"
-    cfg = make_cfg([f"workspace={ws}", "source.seed=6100", "source.clips_per_skill=4", "source.skills=[pick]",
-                    "cluster.group_by=label", "skill=pick", "policy=replay", "episodes=10", "workers=2", "sim.videos=0"])
+    cfg = make_cfg([f"workspace={ws}", "source.seed=6100", "source.clips_per_skill=4", "source.skills=[slide_open]",
+                    "source.stage_drawers=true", "cluster.group_by=label", "skill=slide_open", "policy=replay",
+                    "episodes=10", "workers=2", "sim.videos=0"])
     for stage in ("ingest", "extract", "cluster", "retarget"):
         run_stage(cfg, stage)
     meta = [json.loads(p.read_text()) for p in (ws / "ingest" / "synthetic").glob("*_gt.json")]
     assert len(meta) == 4 and all(m["demo_success"] for m in meta)
+    assert len({round(m["speed"], 3) for m in meta}) == 4  # each person keeps a tempo of their own
     summary = run_stage(cfg, "evaluate")
-    assert summary["pick"] >= 0.3
+    assert summary["slide_open"] >= 0.7

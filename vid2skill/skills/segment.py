@@ -97,13 +97,60 @@ def _max_evidence_interval(evidence: np.ndarray, valid: np.ndarray, max_missing:
     return best
 
 
+def finger_flexion(landmarks_world: np.ndarray) -> np.ndarray:
+    """(T,) mean flexion of the four fingers, radians summed over each finger's three joints
+    (0 for a flat hand, ~3-4 for a fist), from (T, 21, 3) metric landmarks; NaN where unseen."""
+    L = landmarks_world
+    total = np.zeros(L.shape[0])
+    for mcp in (5, 9, 13, 17):  # index, middle, ring, pinky: MCP, PIP, DIP, tip follow each other
+        chain = [L[:, 0], L[:, mcp], L[:, mcp + 1], L[:, mcp + 2], L[:, mcp + 3]]
+        for a, b, c in zip(chain, chain[1:], chain[2:]):
+            u, w = b - a, c - b
+            cos = (u * w).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1) + 1e-12)
+            total += np.arccos(np.clip(cos, -1.0, 1.0))
+    return total / 4
+
+
+def hand_openness(track: HandTrack, signal: str = "aperture", smooth_frames: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """(openness (T,), valid (T,)): 0 where the hand is as closed as it gets in the clip, 1 where
+    as open (5th and 95th percentiles), NaN where unknown.
+
+    ``aperture`` uses the thumb-index distance alone. ``aperture+flexion`` averages it with the
+    fingers' flexion (:func:`finger_flexion`, median-filtered over ``smooth_frames``): seen from
+    the side or along the fingers, MediaPipe often reads an open hand's thumb and index as touching,
+    while the curl of the four fingers still shows (on 49 staged clips of nine skills, the
+    within-clip AUC of grasp frames against open-hand frames rose from 0.82 to 0.88).
+    """
+    v = track.valid & np.isfinite(track.aperture_m)
+    a = track.aperture_m
+    lo, hi = np.percentile(a[v], 5), np.percentile(a[v], 95)
+    openness = np.full(len(a), np.nan)
+    openness[v] = (a[v] - lo) / max(hi - lo, 1e-9)
+    if signal == "aperture" or track.landmarks_world is None:
+        return openness, v
+    if signal != "aperture+flexion":
+        raise ValueError(f"unknown grasp signal {signal!r}; use aperture or aperture+flexion")
+    f = finger_flexion(track.landmarks_world)
+    seen = np.isfinite(f)
+    if seen.sum() < 3:
+        return openness, v
+    t = np.arange(len(f))
+    f = np.interp(t, t[seen], f[seen])
+    f = median_filter(f, size=max(1, smooth_frames), mode="nearest")
+    flo, fhi = np.percentile(f[v], 5), np.percentile(f[v], 95)
+    flex_open = (fhi - f) / max(fhi - flo, 1e-9)
+    openness[v] = 0.5 * (openness[v] + flex_open[v])
+    return openness, v
+
+
 def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
                 bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run",
-                max_segments: int = 1, min_segment_share: float = 0.5) -> list[Segments]:
-    """Where the hand holds something: intervals from the aperture's closing to its opening, in time order.
+                max_segments: int = 1, min_segment_share: float = 0.5, signal: str = "aperture") -> list[Segments]:
+    """Where the hand holds something: intervals from the hand's closing to its opening, in time order.
 
-    The aperture is closed below ``closed_fraction`` of the clip's range. ``max_evidence`` takes
-    the interval with the most closed-hand evidence (threshold minus aperture, summed), across
+    The hand is closed where its openness (:func:`hand_openness` with ``signal``; the aperture's
+    place in the clip's range) is below ``closed_fraction``. ``max_evidence`` takes
+    the interval with the most closed-hand evidence (threshold minus openness, summed), across
     detection gaps of up to ``bridge_missing_frames``; ``longest_run`` takes the longest run of
     closed frames after bridging open flickers of up to ``bridge_frames`` (landmark noise on a fist).
     A clip can hold several grasps in a row (open a drawer, let go, push it shut): up to
@@ -121,12 +168,12 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
             f"clip {track.clip_id}: the grasp aperture barely changes ({100 * (hi - lo):.1f} cm < "
             f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
         )
-    thr = lo + closed_fraction * (hi - lo)
+    openness, _ = hand_openness(track, signal)
     if method == "max_evidence":
         evidence = np.zeros(len(a))
-        evidence[v] = (thr - a[v]) / (hi - lo)
+        evidence[v] = closed_fraction - openness[v]
     else:
-        closed = v & (a < thr)
+        closed = v & (openness < closed_fraction)
         if bridge_frames > 0:
             closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
     taken = np.zeros(len(a), bool)
@@ -222,7 +269,7 @@ def contact_trajectories(track: HandTrack, cfg, max_segments: int | None = None)
     n = int(cfg.get("max_segments", 1)) if max_segments is None else max_segments
     segs = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge,
                        int(round(cfg.bridge_missing_s * track.fps)), cfg.grasp_method, n,
-                       float(cfg.get("min_segment_share", 0.5)))
+                       float(cfg.get("min_segment_share", 0.5)), str(cfg.get("grasp_signal", "aperture")))
     p = _robust_depth(track.wrist_pos_cam, int(round(cfg.depth_median_s * track.fps)) | 1)
     return [_in_contact_frame(track, _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps))), p, cfg)
             for seg in segs]
