@@ -51,6 +51,24 @@ def test_rotation_error_is_exact_up_to_a_half_turn(angle):
         assert abs(abs(err @ axis) - angle) < 1e-6
 
 
+def test_self_collision_check_and_the_retarget_report(cfg):
+    """The rest posture is free; folding the elbow shut with the wrist straight drives the hand
+    into the upper arm, and the retarget report counts such steps per clip."""
+    from vid2skill.retarget.demos import RobotDemo, demo_report
+
+    kin = Kinematics(robot_spec(cfg.robot))
+    try:
+        assert kin.self_collisions(kin.spec.rest_pose) == []
+        folded = [0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0]
+        assert any("panda_hand" in pair for pair in kin.self_collisions(folded))
+        q = np.array([kin.spec.rest_pose, folded, folded])
+        demo = RobotDemo("c", np.zeros((3, 3)), np.ones(3, bool), q, np.zeros(3))
+        (rec,) = demo_report([demo], kin.robot.lower, kin.robot.upper, 0.01, kin)["clips"]
+        assert rec["self_collision_steps"] == 2 and "panda_link1/panda_hand" in rec["self_collision_links"]
+    finally:
+        kin.close()
+
+
 def test_robot_spec_rejects_inconsistent_rest_pose():
     with pytest.raises(ConfigError, match="rest_pose"):
         RobotSpec("x", "franka_panda/panda.urdf", "panda_grasptarget", ["a", "b"], [], [], [], [0.0])

@@ -4,7 +4,8 @@ A skill's human trajectories are displacements of the hand from the grasp point,
 frame. A scene defines the same frame from the object (for a drawer: origin at the handle, x into
 the drawer, z up), so the end-effector path is ``T_world_contact * p_contact`` with the gripper
 holding its grasp orientation. IK (damped least squares, joint limits, rest-posture null space)
-turns that path into joint trajectories, checked for reach errors, limits and smoothness.
+turns that path into joint trajectories, checked for reach errors, limits, self-collision and
+smoothness.
 """
 
 from __future__ import annotations
@@ -122,15 +123,22 @@ def retarget_path(
     return RobotDemo("", path, gripper, np.array(qs), np.array(errs), rot)
 
 
-def demo_report(demos: list[RobotDemo], lower: np.ndarray, upper: np.ndarray, reach_tol_m: float) -> dict:
-    """Per-clip checks: IK error, joint-limit violations and the largest joint step (smoothness)."""
+def demo_report(demos: list[RobotDemo], lower: np.ndarray, upper: np.ndarray, reach_tol_m: float,
+                kin: Kinematics | None = None) -> dict:
+    """Per-clip checks: IK error, joint-limit violations, the largest joint step (smoothness) and,
+    given the arm's kinematic twin, the steps at which the arm runs into itself (and which links)."""
     per_clip = []
     for d in demos:
         viol = int(((d.q_nominal < lower - 1e-6) | (d.q_nominal > upper + 1e-6)).sum())
         step = float(np.abs(np.diff(d.q_nominal, axis=0)).max()) if len(d.q_nominal) > 1 else 0.0
-        per_clip.append({
+        rec = {
             "clip": d.clip, "steps": len(d.q_nominal), "max_ik_error_m": round(float(d.ik_error_m.max()), 4),
             "mean_ik_error_m": round(float(d.ik_error_m.mean()), 4), "unreachable_steps": int((d.ik_error_m > reach_tol_m).sum()),
             "joint_limit_violations": viol, "max_joint_step_rad": round(step, 4),
-        })
+        }
+        if kin is not None:
+            hits = [kin.self_collisions(q) for q in d.q_nominal]
+            rec["self_collision_steps"] = sum(bool(h) for h in hits)
+            rec["self_collision_links"] = sorted({"/".join(pair) for h in hits for pair in h})
+        per_clip.append(rec)
     return {"clips": per_clip}

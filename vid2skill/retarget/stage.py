@@ -60,11 +60,13 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
                 demo = retarget_path(kin, path, T_wc, R_contact_grasp, cfg.release_steps, rot)
                 demo.clip = clip
                 demos.append(demo)
-            report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m)
+            report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m, kin)
             report["left_out"] = sorted(outliers)
             out[name] = DemoSet(name, spec.name, cfg.control_hz, demos, report)
             worst = max(c["max_ik_error_m"] for c in report["clips"])
-            log.info("retarget: %s -> %d %s demos, worst IK error %.1f mm", name, len(demos), spec.name, 1000 * worst)
+            colliding = [c["clip"] for c in report["clips"] if c["self_collision_steps"]]
+            log.info("retarget: %s -> %d %s demos, worst IK error %.1f mm, %d in self-collision%s", name, len(demos),
+                     spec.name, 1000 * worst, len(colliding), f" ({', '.join(colliding)})" if colliding else "")
     finally:
         kin.close()
     return out
