@@ -20,7 +20,7 @@ from vid2skill.video import iter_frames, probe
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 6
+EXTRACTOR_VERSION = 7
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Detection:
     hand: str  # the actor's hand: "right" or "left", by MediaPipe's classifier
     score: float
     arm: str | None = None  # the body side whose pose wrist this hand sits on, when the pose model sees it
-    from_crop: bool = False  # found in a pose-guided crop after the full-frame detector missed it
+    from_crop: bool = False  # found in a crop (pose-guided, or around a gap in the track) after the full-frame detector missed it
 
 
 class MediaPipeHands:
@@ -292,6 +292,87 @@ def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | N
     return frame_index, per_frame, arms_per_frame, {"crops_tried": detector.crops_tried, "crops_found": detector.crops_found}
 
 
+def _gap_predictions(track: list[Detection | None], max_gap: int, edge_frames: int) -> dict[int, tuple[np.ndarray, float]]:
+    """Where to look again for the tracked hand: {frame: (predicted wrist (2,), hand size px)}.
+
+    Frames inside a gap of at most ``max_gap`` frames between two detections get the wrist and the
+    hand's size interpolated between them; up to ``edge_frames`` frames before the first or after
+    the last detection of a stretch get the nearest detection's (a hand entering or leaving).
+    """
+    seen = np.flatnonzero([d is not None for d in track])
+    out: dict[int, tuple[np.ndarray, float]] = {}
+    if len(seen) == 0:
+        return out
+
+    def size(d: Detection) -> float:
+        return float(np.ptp(d.px, axis=0).max())
+
+    for a, b in zip(seen[:-1], seen[1:]):
+        if 1 < b - a <= max_gap + 1:
+            for t in range(a + 1, b):
+                w = (t - a) / (b - a)
+                out[t] = ((1 - w) * track[a].px[WRIST] + w * track[b].px[WRIST], max(size(track[a]), size(track[b])))
+    starts = [seen[0]] + [b for a, b in zip(seen[:-1], seen[1:]) if b - a > max_gap + 1]
+    ends = [a for a, b in zip(seen[:-1], seen[1:]) if b - a > max_gap + 1] + [seen[-1]]
+    for t0 in starts:
+        for t in range(max(0, t0 - edge_frames), t0):
+            out.setdefault(t, (track[t0].px[WRIST], size(track[t0])))
+    for t1 in ends:
+        for t in range(t1 + 1, min(len(track), t1 + 1 + edge_frames)):
+            out.setdefault(t, (track[t1].px[WRIST], size(track[t1])))
+    return out
+
+
+def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, frame_index: list[int],
+                  track: list[Detection | None]) -> int:
+    """Search the frames where the tracked hand went missing again, in a crop around where it should be.
+
+    MediaPipe's palm detector misses small or motion-blurred hands that it tracked a moment before
+    and finds again a moment later. For each such frame (``_gap_predictions``), a square of
+    ``cfg.recover.crop_scale`` times the hand's size around the predicted wrist is resized to
+    ``cfg.recover.crop_px`` and searched by a static-mode Hands; the hand nearest the prediction,
+    with its wrist within ``cfg.recover.gate_frac`` hand sizes of it and its size within
+    ``cfg.recover.size_tolerance`` of the neighbours', fills the frame (in place). (MediaPipe's
+    handedness is no help here: on crops it flips often.) Returns the number of frames recovered.
+    """
+    from vid2skill.extract.pose import crop_square
+
+    rc = cfg.recover
+    todo = _gap_predictions(track, rc.max_gap_frames, rc.edge_frames)
+    if not todo:
+        return 0
+    wanted = {frame_index[t]: t for t in todo}
+    hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=2)
+    side = _track_side(track)
+    found = 0
+    try:
+        last = max(wanted) + 1
+        for i, rgb in iter_frames(clip.path, stride=stride, info=info, start=start, stop=min(stop or last, last)):
+            t = wanted.get(i)
+            if t is None:
+                continue
+            wrist, size = todo[t]
+            side_px = max(rc.crop_scale * size, rc.min_crop_px)
+            crop, origin, scale = crop_square(rgb, wrist, side_px, rc.crop_px)
+            best, best_d = None, rc.gate_frac * size
+            for d in hands.detect(crop):
+                d.px = origin + scale * d.px
+                dist = float(np.linalg.norm(d.px[WRIST] - wrist))
+                # A hand of another size than its neighbours' is a partial or wrong fit: its depth
+                # (from its size) would jump by tens of centimetres.
+                if abs(float(np.ptp(d.px, axis=0).max()) / size - 1.0) > rc.size_tolerance:
+                    continue
+                if dist <= best_d:
+                    best, best_d = d, dist
+            if best is not None:
+                best.from_crop, best.arm = True, side
+                track[t] = best
+                found += 1
+    finally:
+        hands.close()
+    return found
+
+
 def extract_clip(clip: Clip, cfg) -> HandTrack:
     """Extract the manipulating hand's metric wrist trajectory and aperture from one clip."""
     info = probe(clip.path)
@@ -312,6 +393,10 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
         raise NoHandError(f"{clip.path}: no hand found in any of {len(frame_index)} frames; is a hand visible?")
     best = int(np.argmax([_activity(tr, diag) for tr in tracks]))
     track = _stitch(tracks[best], tracks[:best] + tracks[best + 1 :], cfg.track_gate_frac * diag)
+    recovered = 0
+    if cfg.recover.enabled:
+        with quiet_native_stderr():
+            recovered = _recover_gaps(clip, cfg, info, stride, start, stop, frame_index, track)
     detected = np.array([d is not None for d in track])
     if detected.sum() < cfg.min_frames_with_hand:
         raise NoHandError(
@@ -357,6 +442,6 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
         wrist_pos_cam=wrist, wrist_R_cam=R_sm, aperture_m=aperture, confidence=score, landmarks_px=px,
         landmarks_world=world, arm_px=arm_px, arm_pos_cam=arm_pos, arm_visibility=arm_vis,
         meta={"max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend, "arm_side": side,
-              "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)),
+              "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)), "frames_recovered": recovered,
               **crops},
     )
