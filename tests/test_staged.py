@@ -81,3 +81,34 @@ def test_unknown_skill_is_a_config_error(tmp_path):
     meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
     with pytest.raises(ConfigError, match="no skill named 'juggle'"):
         generate_clip(cfg, "juggle", 1, tmp_path / "out", meshes)
+
+
+def test_keypoints_behind_a_nearer_surface_or_outside_the_image_are_not_shown():
+    from vid2skill.ingest.synthetic.generator import keypoints_unoccluded
+
+    depth = np.full((40, 60), 6.0)
+    depth[:, 30:] = 0.5  # a board 0.5 m away covers the right half of the image
+    uv = np.array([[10.0, 10.0], [40.0, 10.0], [40.0, 20.0], [70.0, 10.0]])
+    z = np.array([1.0, 1.0, 0.49, 1.0])  # behind the board, in front of it, outside the image
+    assert keypoints_unoccluded(uv, z, depth).tolist() == [True, False, True, False]
+
+
+def test_rendered_depth_matches_the_scene_and_ground_truth_records_occlusion(tmp_path):
+    from vid2skill.physics.bullet import CameraSpec
+
+    # A 0.2 m box whose near face is 1.0 m in front of a camera looking along +x.
+    with BulletScene() as scene:
+        scene.create_box("box", [0.1, 0.1, 0.1], [1.1, 0.0, 1.0], [1, 0, 0, 1])
+        R = np.array([[0, 0, 1.0], [-1.0, 0, 0], [0, -1.0, 0]])  # camera z along world x, y down
+        cam = CameraSpec(64, 48, 50.0, 50.0, 32.0, 24.0, np.array([0.0, 0.0, 1.0]), R)
+        _, depth = scene.render(cam, depth=True)
+    assert depth[24, 32] == pytest.approx(1.0, abs=0.01)
+    assert depth[0, 0] > 5.0  # nothing there: the far plane
+    cfg = _source_cfg(tmp_path)
+    meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
+    _, gt = load_ground_truth(generate_clip(cfg, "pick", 3, tmp_path / "out", meshes).ground_truth)
+    shown = gt["keypoints_unoccluded"]
+    assert shown.shape == gt["landmarks_px"].shape[:2]
+    uv = gt["landmarks_px"]
+    outside = (uv[..., 0] < 0) | (uv[..., 0] >= cfg.width) | (uv[..., 1] < 0) | (uv[..., 1] >= cfg.height)
+    assert 0.3 < shown.mean() <= 1.0 and not shown[outside].any()

@@ -10,7 +10,8 @@ from vid2skill.geometry import rotation_angle_deg
 
 def score_track(track: HandTrack, gt: dict, phases: list[str]) -> dict:
     """Per-clip accuracy: detection rate overall and per phase (over frames where the hand is in view),
-    and wrist position / orientation / aperture errors over valid frames.
+    over frames that show at least half the hand's keypoints unoccluded (where the ground truth
+    records occlusion), and wrist position / orientation / aperture errors over valid frames.
 
     Args:
         track: the extracted track.
@@ -24,6 +25,9 @@ def score_track(track: HandTrack, gt: dict, phases: list[str]) -> dict:
         "clip": track.clip_id, "frames": int(visible.sum()), "detected": int(det.sum()),
         "detection_rate": float(det.sum() / max(visible.sum(), 1)),
     }
+    if "keypoints_unoccluded" in gt:  # clips rendered since occlusion is recorded
+        shown = visible & (gt["keypoints_unoccluded"][idx].mean(axis=1) >= 0.5)
+        out["frames_shown"], out["detected_shown"] = int(shown.sum()), int((track.detected & shown).sum())
     phase = gt["phase"][idx]
     for k, name in enumerate(phases):
         m = visible & (phase == k)
@@ -43,6 +47,10 @@ def summarise(scores: list[dict], phases: list[str]) -> dict:
     """Pooled figures over clips: detection over all frames and per phase, median errors over all frames."""
     frames = sum(s["frames"] for s in scores)
     summary = {"clips": len(scores), "frames": frames, "detection_rate": sum(s["detected"] for s in scores) / max(frames, 1)}
+    if all("frames_shown" in s for s in scores):
+        shown = sum(s["frames_shown"] for s in scores)
+        summary["frames_shown"] = shown
+        summary["detection_rate_shown"] = sum(s["detected_shown"] for s in scores) / max(shown, 1)
     for name in phases:
         vals = [s[f"detection_{name}"] for s in scores if not np.isnan(s[f"detection_{name}"])]
         w = [s["frames"] for s in scores if not np.isnan(s[f"detection_{name}"])]

@@ -137,24 +137,29 @@ class BulletScene:
 
     def render(self, camera: CameraSpec, light_direction=(0.4, 0.3, 1.0), ambient: float = 0.6,
                diffuse: float = 0.5, specular: float = 0.1, shadow: bool = False,
-               background: np.ndarray | None = None) -> np.ndarray:
-        """RGB image (H, W, 3) uint8 from the TinyRenderer (headless, deterministic).
+               background: np.ndarray | None = None, depth: bool = False):
+        """RGB image (H, W, 3) uint8 from the TinyRenderer (headless, deterministic); with
+        ``depth``, also the metric depth (H, W) along the camera's z of the nearest surface.
 
         With ``background`` (H, W, 3) uint8, pixels that show no body are taken from it: the
         TinyRenderer spends most of its time filling large floor and wall polygons, so a painted
         backdrop is several times faster than modelled walls.
         """
-        view, proj = camera.gl_matrices()
+        near, far = 0.02, 6.0
+        view, proj = camera.gl_matrices(near, far)
         img = p.getCameraImage(
             camera.width, camera.height, view, proj, renderer=p.ER_TINY_RENDERER,
             lightDirection=list(light_direction), lightAmbientCoeff=ambient, lightDiffuseCoeff=diffuse,
             lightSpecularCoeff=specular, shadow=int(shadow), physicsClientId=self.client,
         )
         rgb = np.asarray(img[2], dtype=np.uint8).reshape(camera.height, camera.width, 4)[..., :3]
-        if background is None:
+        if background is not None:
+            empty = np.asarray(img[4]).reshape(camera.height, camera.width) < 0
+            rgb = np.where(empty[..., None], background, rgb)
+        if not depth:
             return rgb
-        empty = np.asarray(img[4]).reshape(camera.height, camera.width) < 0
-        return np.where(empty[..., None], background, rgb)
+        zb = np.asarray(img[3], dtype=np.float64).reshape(camera.height, camera.width)
+        return rgb, far * near / (far - (far - near) * zb)  # OpenGL's depth buffer back to metres
 
     def close(self) -> None:
         if self.client is not None and p.isConnected(self.client):

@@ -35,7 +35,7 @@ GT_SCHEMA = 1
 SYNTHETIC_HAND = "right"  # the hand model (hand.py) is a right hand: palm_frame(hand_keypoints(c)) is proper for right=True
 # Bump when a change to the scene, hand or renderer changes the clips a configuration makes, so
 # that cached clips are rendered again.
-RENDER_VERSION = 2
+RENDER_VERSION = 3  # 3: ground truth says which keypoints each frame shows (occlusion)
 PHASES = ("reach", "grasp", "move", "release")
 # Motion scripts by skill name: the sign of the drawer's motion (open pulls it out).
 DRAWER_SKILLS = {"slide_open": +1, "slide_close": -1}
@@ -268,6 +268,7 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
         light = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.6, 1.5)])
         ambient, diffuse = _uniform(rng, [0.5, 0.7]), _uniform(rng, [0.35, 0.6])
         video_path = out_dir / f"{clip_id}.mp4"
+        unoccluded = np.zeros((T, uv.shape[1]), bool)
         with VideoWriter(video_path, cfg.fps, cfg.width, cfg.height) as writer:
             shown = None
             for f in range(T):
@@ -277,7 +278,9 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
                     scene.set_pose(f"hand_{shown}", parked, np.eye(3))
                 scene.set_pose(f"hand_{lv}", wrist_pos[f], wrist_R[f])
                 shown = lv
-                writer.write(scene.render(camera, light, ambient, diffuse, background=backdrop))
+                rgb, depth = scene.render(camera, light, ambient, diffuse, background=backdrop, depth=True)
+                writer.write(rgb)
+                unoccluded[f] = keypoints_unoccluded(uv[f], lm_cam[f, :, 2], depth)
 
     T_cam_world = inv_T(camera.T_world_cam)
     gt_path = out_dir / f"{clip_id}_gt"
@@ -290,7 +293,7 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
             "wrist_pos_world": wrist_pos, "wrist_R_world": wrist_R,
             "wrist_pos_cam": apply_T(T_cam_world, wrist_pos),
             "wrist_R_cam": np.einsum("ij,tjk->tik", T_cam_world[:3, :3], wrist_R),
-            "landmarks_cam": lm_cam, "landmarks_px": uv, "visible": visible,
+            "landmarks_cam": lm_cam, "landmarks_px": uv, "visible": visible, "keypoints_unoccluded": unoccluded,
             "aperture_m": grasp_aperture_m(kp_hand), "phase": motion_phase, **extra,
         },
     )
@@ -299,6 +302,19 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
         label=skill, intrinsics=[camera.fx, camera.fy, camera.cx, camera.cy],
         ground_truth=str(gt_path.with_suffix(".json").resolve()), hand=SYNTHETIC_HAND,
     )
+
+
+def keypoints_unoccluded(uv: np.ndarray, z: np.ndarray, depth: np.ndarray, tolerance_m: float = 0.03) -> np.ndarray:
+    """(K,) bool: which keypoints (pixels ``uv`` (K, 2), camera depths ``z`` (K,)) the rendered
+    frame shows, i.e. lie inside the image with no surface more than ``tolerance_m`` in front of
+    them in the depth image (H, W). Keypoints sit inside the hand's mesh, up to ~2.5 cm behind its
+    own surface at the wrist, hence the tolerance."""
+    h, w = depth.shape
+    col, row = np.floor(uv[:, 0]).astype(int), np.floor(uv[:, 1]).astype(int)
+    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h) & (z > 0)
+    out = np.zeros(len(uv), bool)
+    out[inside] = depth[row[inside], col[inside]] >= z[inside] - tolerance_m
+    return out
 
 
 def load_ground_truth(path: str | Path) -> tuple[dict, dict]:
