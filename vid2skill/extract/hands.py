@@ -272,17 +272,24 @@ def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> s
     return chirality(world)
 
 
-def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, shrink: float):
-    """Run the detector over the clip's frames: (frame indices, detections per frame, pose arms per frame, crop counts)."""
+def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, shrink: float,
+                   keep: dict | None = None, keep_bytes: int = 0):
+    """Run the detector over the clip's frames: (frame indices, detections per frame, pose arms per frame, crop counts).
+
+    Frames in which no hand at all is found are kept in ``keep`` ({frame index: RGB}) while they
+    fit in ``keep_bytes``, so that gap recovery need not decode them again."""
     size = (max(1, round(info.width * shrink)), max(1, round(info.height * shrink)))
     detector = PoseGuidedHands(cfg)
     frame_index, per_frame, arms_per_frame = [], [], []
+    kept = 0
     try:
-        for i, rgb in iter_frames(clip.path, stride=stride, info=info, start=start, stop=stop):
-            if shrink < 1.0:
-                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        for i, full in iter_frames(clip.path, stride=stride, info=info, start=start, stop=stop):
+            rgb = cv2.resize(full, size, interpolation=cv2.INTER_AREA) if shrink < 1.0 else full
             frame_index.append(i)
             dets, arms = detector.detect(rgb)
+            if keep is not None and not dets and kept + full.nbytes <= keep_bytes:
+                keep[i] = full
+                kept += full.nbytes
             if shrink < 1.0:
                 _rescale(dets, arms, 1.0 / shrink)
             per_frame.append(dets)
@@ -324,7 +331,7 @@ def _gap_predictions(track: list[Detection | None], max_gap: int, edge_frames: i
 
 
 def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, frame_index: list[int],
-                  track: list[Detection | None]) -> int:
+                  track: list[Detection | None], kept: dict | None = None) -> int:
     """Search the frames where the tracked hand went missing again, in a crop around where it should be.
 
     MediaPipe's palm detector misses small or motion-blurred hands that it tracked a moment before
@@ -333,7 +340,8 @@ def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | No
     ``cfg.recover.crop_px`` and searched by a static-mode Hands; the hand nearest the prediction,
     with its wrist within ``cfg.recover.gate_frac`` hand sizes of it and its size within
     ``cfg.recover.size_tolerance`` of the neighbours', fills the frame (in place). (MediaPipe's
-    handedness is no help here: on crops it flips often.) Returns the number of frames recovered.
+    handedness is no help here: on crops it flips often.) Frames in ``kept`` (from the first pass)
+    are not decoded again. Returns the number of frames recovered.
     """
     from vid2skill.extract.pose import crop_square
 
@@ -345,12 +353,19 @@ def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | No
     hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=2)
     side = _track_side(track)
     found = 0
+    kept = kept or {}
+    rest = {i for i in wanted if i not in kept}
+
+    def frames():
+        yield from ((i, kept[i]) for i in sorted(wanted) if i in kept)
+        if rest:  # decode only the stretch that holds the frames not kept
+            first, last = min(rest), max(rest) + 1
+            frames_ = iter_frames(clip.path, stride=stride, info=info, start=first, stop=min(stop or last, last))
+            yield from ((i, rgb) for i, rgb in frames_ if i in rest)
+
     try:
-        last = max(wanted) + 1
-        for i, rgb in iter_frames(clip.path, stride=stride, info=info, start=start, stop=min(stop or last, last)):
-            t = wanted.get(i)
-            if t is None:
-                continue
+        for i, rgb in frames():
+            t = wanted[i]
             wrist, size = todo[t]
             side_px = max(rc.crop_scale * size, rc.min_crop_px)
             crop, origin, scale = crop_square(rgb, wrist, side_px, rc.crop_px)
@@ -383,8 +398,11 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     # Very large frames are shrunk for detection (MediaPipe works at a few hundred pixels anyway);
     # landmarks are mapped back, so everything downstream is in the video's own pixels.
     shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
+    kept: dict[int, np.ndarray] = {}  # frames without any hand, for gap recovery
     with quiet_native_stderr():  # MediaPipe's graphs announce themselves on stderr as they start
-        frame_index, per_frame, arms_per_frame, crops = _detect_frames(clip, cfg, info, stride, start, stop, shrink)
+        frame_index, per_frame, arms_per_frame, crops = _detect_frames(
+            clip, cfg, info, stride, start, stop, shrink, kept if cfg.recover.enabled else None,
+            int(cfg.recover.keep_mb * 2**20))
     if not frame_index:
         raise NoHandError(f"{clip.path}: no frames in the requested segment [{clip.start_s}, {clip.end_s}] s")
     diag = float(np.hypot(info.width, info.height))
@@ -396,7 +414,8 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     recovered = 0
     if cfg.recover.enabled:
         with quiet_native_stderr():
-            recovered = _recover_gaps(clip, cfg, info, stride, start, stop, frame_index, track)
+            recovered = _recover_gaps(clip, cfg, info, stride, start, stop, frame_index, track, kept)
+    kept.clear()
     detected = np.array([d is not None for d in track])
     if detected.sum() < cfg.min_frames_with_hand:
         raise NoHandError(
