@@ -31,11 +31,14 @@ def _call(fn: Callable, item: Any) -> tuple[Any, str | None]:
         return None, f"{type(e).__name__}: {e}"
 
 
-def map_items(fn: Callable, items: Iterable, workers: int, desc: str) -> list[tuple[Any, Any, str | None]]:
+def map_items(fn: Callable, items: Iterable, workers: int, desc: str,
+              cost: Callable[[Any], float] | None = None) -> list[tuple[Any, Any, str | None]]:
     """Apply ``fn`` to every item; returns (item, result or None, error message or None) in input order.
 
     ``fn`` must be a picklable top-level function. Workers are spawned (not forked) so that
-    libraries holding threads in the parent (torch, MediaPipe) cannot deadlock them.
+    libraries holding threads in the parent (torch, MediaPipe) cannot deadlock them. With
+    ``cost`` (an estimate of each item's work), items are handed out costliest first, so that a
+    long item started last does not leave the other cores idle at the end of the batch.
     """
     items = list(items)
     n = min(resolve_workers(workers), max(len(items), 1))
@@ -49,7 +52,8 @@ def map_items(fn: Callable, items: Iterable, workers: int, desc: str) -> list[tu
                 bar.update()
         else:
             with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
-                futures = {pool.submit(_call, fn, item): i for i, item in enumerate(items)}
+                order = sorted(range(len(items)), key=lambda i: -cost(items[i])) if cost else range(len(items))
+                futures = {pool.submit(_call, fn, items[i]): i for i in order}
                 for fut in as_completed(futures):
                     i = futures[fut]
                     out, err = fut.result()

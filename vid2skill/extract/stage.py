@@ -13,8 +13,20 @@ from vid2skill.artifacts import atomic_write_json, atomic_write_text, read_artif
 from vid2skill.extract.types import HANDTRACK_SCHEMA, HandTrack, TrackSet
 from vid2skill.ingest.types import Clip, ClipSet
 from vid2skill.parallel import map_items
+from vid2skill.video import probe
 
 log = logging.getLogger(__name__)
+
+
+def _frames_to_read(clip: dict) -> float:
+    """How many frames a clip (an ``asdict(Clip)``) spans, as the cost of extracting it (0 if unreadable)."""
+    try:
+        info = probe(clip["path"])
+    except Exception:  # an unreadable clip fails quickly in its job, with its own message
+        return 0.0
+    start, end = clip.get("start_s") or 0.0, clip.get("end_s")
+    span = (end - start) * info.fps if end is not None else info.frames - start * info.fps
+    return float(max(span, 0.0))
 
 
 def _quality(track: HandTrack | None, clip: Clip, error: str | None, path: str | None) -> dict:
@@ -87,7 +99,7 @@ def extract(cfg, clips: ClipSet, out_dir: Path, workers: int, viz: bool = False)
     fn = functools.partial(_extract_job, cfg_dict=cfg_dict, out_dir=str(out_dir / "tracks"),
                            viz_dir=str(out_dir / "viz") if viz else None)
     records = []
-    for clip, out, err in map_items(fn, [asdict(c) for c in clips.clips], workers, "extract: hand tracks"):
+    for clip, out, err in map_items(fn, [asdict(c) for c in clips.clips], workers, "extract: hand tracks", _frames_to_read):
         records.append(out[0] if out else _quality(None, Clip(**clip), err, None))
     trackset = TrackSet(records)
     atomic_write_json(out_dir / "quality.json", [{k: r[k] for k in r if k not in ("track", "label")} for r in records])
