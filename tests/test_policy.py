@@ -41,3 +41,19 @@ def test_config_rejects_bad_values():
         BCMLPConfig(hidden=[])
     with pytest.raises(ConfigError, match="device"):
         BCMLPConfig(device="tpu")
+
+
+def test_learned_policies_let_go_only_where_the_skill_ends_with_a_release():
+    from types import SimpleNamespace
+
+    from vid2skill.sim.policies import StepPolicy
+
+    class LetsGo:  # a model whose demonstrations ended with the hand opening
+        def act(self, x, max_step):
+            return np.zeros(3), False
+
+    obs = {"T_contact_cmd": np.eye(4), "t_s": 2.0}
+    for release_at_end, expect in ((True, False), (False, True)):
+        policy = StepPolicy(LetsGo(), 0.01, "bc")
+        policy.reset(SimpleNamespace(skill={"release_at_end": release_at_end}), np.eye(4))
+        assert policy.act(obs)[1] is expect

@@ -51,17 +51,19 @@ class ReplayPolicy:
 
 class StepPolicy:
     """Adapts a learned policy that maps (commanded position in the contact frame, time) to a
-    position step and a keep-closed flag, such as the BC MLP."""
+    position step and a keep-closed flag, such as the BC MLP. As with ``replay``, a skill judged
+    while holding never lets go: its demonstrations' final opening of the hand is not the skill."""
 
     def __init__(self, model, max_step_m: float, name: str):
         self.model, self.max_step_m, self.name = model, max_step_m, name
 
     def reset(self, task, T_contact_start):
         self.T0 = T_contact_start
+        self.hold_at_end = not bool(task.skill.get("release_at_end", True))
 
     def act(self, obs):
         T = obs["T_contact_cmd"].copy()
         rel = T[:3, 3] - self.T0[:3, 3]
         step, keep = self.model.act(np.append(rel, obs["t_s"]), self.max_step_m)
         T[:3, 3] = T[:3, 3] + step
-        return T, keep
+        return T, bool(keep) or self.hold_at_end
