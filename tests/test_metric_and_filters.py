@@ -77,3 +77,27 @@ def test_fast_jumps_are_dropped_on_the_glitch_side():
     gap = keep.copy()
     gap[30:45] = False
     assert np.array_equal(reject_fast_jumps(moved, gap, fps, 2.0, 15), gap)
+
+
+def test_median_depth_removes_a_depth_glitch_and_keeps_a_pull():
+    from vid2skill.extract.filters import median_depth
+
+    T = 60
+    p = np.zeros((T, 3))
+    p[:, 0] = 0.1
+    p[:, 2] = np.linspace(0.8, 0.5, T)  # pulled towards the camera
+    glitch = p.copy()
+    glitch[30:34, :] *= 1.4  # depth (and with it x) thrown out for four frames
+    valid = np.ones(T, bool)
+    valid[10] = False
+    out = median_depth(glitch, valid, 15)
+    assert np.allclose(out[20:40], p[20:40], atol=0.03)  # the 24 cm glitch is gone (the ramp shifts <= 2 cm near it)
+    assert np.array_equal(out[10], glitch[10])  # invalid rows untouched
+    assert np.allclose(out[:, 0] / out[:, 2], glitch[:, 0] / glitch[:, 2])  # pixels (x / z) unchanged
+    assert median_depth(glitch, valid, 1) is glitch  # no window, no change
+    # Across a gap the hand may be elsewhere: stretches are filtered on their own.
+    apart = p.copy()
+    apart[35:, 2] += 0.5
+    gap = np.ones(T, bool)
+    gap[33:35] = False
+    assert np.allclose(median_depth(apart, gap, 15)[[32, 35]], apart[[32, 35]])

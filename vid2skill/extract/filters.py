@@ -126,6 +126,29 @@ def smooth_rotations(R: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz
     return out
 
 
+def median_depth(p: np.ndarray, valid: np.ndarray, window: int) -> np.ndarray:
+    """Camera-frame positions (T, 3) with the depth of the valid rows replaced by its running
+    median over ``window`` rows within each unbroken stretch of valid rows, x and y rescaled to
+    match (they come from pixels times depth).
+
+    Monocular depth from hand size is the noisiest coordinate: MediaPipe's 3-D hand barely
+    foreshortens when the palm turns edge-on, which throws the depth out by tens of centimetres
+    for a fraction of a second. A running median keeps monotonic depth motion (reaching, pulling)
+    and removes such excursions.
+    """
+    ok = valid & np.isfinite(p).all(axis=1) & (p[:, 2] > 0)
+    if window < 3 or ok.sum() < window:
+        return p
+    out = p.copy()
+    # Each unbroken stretch of valid rows on its own: across a gap the hand may be elsewhere.
+    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+    for a, b in zip(edges[::2], edges[1::2]):
+        if b - a >= 3:
+            z = p[a:b, 2]
+            out[a:b] = p[a:b] * (median_filter(z, size=min(window, (b - a) | 1), mode="nearest") / z)[:, None]
+    return out
+
+
 def max_jump(x: np.ndarray, valid: np.ndarray) -> float:
     """Largest distance between consecutive valid frames of x (T, D); 0 if fewer than two."""
     both = valid[1:] & valid[:-1]

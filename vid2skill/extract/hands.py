@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 
 from vid2skill.errors import NoHandError
-from vid2skill.extract.filters import fill_gaps, max_jump, one_euro, reject_fast_jumps, reject_outliers, smooth_rotations
+from vid2skill.extract.filters import (fill_gaps, max_jump, median_depth, one_euro, reject_fast_jumps, reject_outliers,
+                                       smooth_rotations)
 from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
 from vid2skill.extract.native_log import quiet_native_stderr
 from vid2skill.extract.types import HandTrack
@@ -20,7 +21,7 @@ from vid2skill.video import iter_frames, probe
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 7
+EXTRACTOR_VERSION = 8
 
 
 @dataclass
@@ -449,6 +450,8 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     R_filled, _ = fill_gaps(R, valid, cfg.max_gap_frames)
     smooth = dict(min_cutoff_hz=cfg.one_euro_min_cutoff_hz, beta=cfg.one_euro_beta, zero_phase=cfg.zero_phase)
     wrist = one_euro(wrist, valid_f, fps, **smooth)
+    if cfg.depth_median_s:
+        wrist = median_depth(wrist, valid_f, int(round(cfg.depth_median_s * fps)) | 1)
     aperture = one_euro(aperture[:, None], valid_f, fps, **smooth)[:, 0]
     R_filled[~valid_f] = np.eye(3)
     R_sm = smooth_rotations(R_filled, valid_f, fps, **smooth)

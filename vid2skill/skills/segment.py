@@ -15,6 +15,7 @@ from scipy.ndimage import binary_closing, median_filter, uniform_filter1d
 from scipy.spatial.transform import Rotation
 
 from vid2skill.errors import Vid2SkillError
+from vid2skill.extract.filters import median_depth
 from vid2skill.extract.types import HandTrack
 from vid2skill.geometry import interp_rows
 
@@ -203,21 +204,8 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
 
 
 def _robust_depth(p: np.ndarray, window: int) -> np.ndarray:
-    """Wrist path with its depth replaced by a running median (lateral position rescaled to match).
-
-    Monocular depth from hand size is the noisiest coordinate: MediaPipe's 3-D hand barely
-    foreshortens when the palm turns edge-on, which throws the depth out by tens of centimetres
-    for a fraction of a second. A running median keeps monotonic depth motion (reaching, pulling)
-    and removes such excursions; x and y scale with depth because they come from pixels times depth.
-    """
-    ok = np.isfinite(p).all(axis=1)
-    if window < 3 or ok.sum() < window:
-        return p
-    z = p[ok, 2]
-    z_med = median_filter(z, size=window, mode="nearest")
-    out = p.copy()
-    out[ok] = p[ok] * (z_med / z)[:, None]
-    return out
+    """Wrist path with its depth replaced by a running median (:func:`~vid2skill.extract.filters.median_depth`)."""
+    return median_depth(p, np.isfinite(p).all(axis=1), window)
 
 
 def _settle_on_contact(seg: Segments, p: np.ndarray, window: int) -> Segments:
