@@ -80,7 +80,7 @@ def main() -> None:
         frames = [[rgb for _, rgb in iter_frames(c.path)] for c in subset]
         n_frames = sum(len(f) for f in frames)
         hands_fps = hp_fps = ours_fps = 0.0
-        for rep in range(args.repeats):  # interleaved, the best of each counts
+        for _ in range(args.repeats):  # interleaved, the best of each counts
             hands_fps = max(hands_fps, raw_mediapipe_fps(frames, False, cfg))
             hp_fps = max(hp_fps, raw_mediapipe_fps(frames, True, cfg))
             t0 = time.perf_counter()
@@ -97,7 +97,7 @@ def main() -> None:
 
         total = sum(c.end_s is None for c in clips)  # whole files
         results = {}
-        for rep in range(args.repeats):  # the best of a few runs: timing noise only ever slows a run down
+        for _ in range(args.repeats):  # the best of a few runs: timing noise only ever slows a run down
             for cores in (1, 2):
                 os.sched_setaffinity(0, set(range(cores)))
                 shutil.rmtree(ws / "extract", ignore_errors=True)

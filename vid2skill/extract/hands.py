@@ -300,6 +300,11 @@ def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | N
     return frame_index, per_frame, arms_per_frame, {"crops_tried": detector.crops_tried, "crops_found": detector.crops_found}
 
 
+def _hand_size_px(px: np.ndarray) -> float:
+    """A hand's size in the image: the larger side of its landmarks' bounding box, pixels."""
+    return float(np.ptp(px, axis=0).max())
+
+
 def _gap_predictions(track: list[Detection | None], max_gap: int, edge_frames: int) -> dict[int, tuple[np.ndarray, float]]:
     """Where to look again for the tracked hand: {frame: (predicted wrist (2,), hand size px)}.
 
@@ -311,23 +316,21 @@ def _gap_predictions(track: list[Detection | None], max_gap: int, edge_frames: i
     out: dict[int, tuple[np.ndarray, float]] = {}
     if len(seen) == 0:
         return out
-
-    def size(d: Detection) -> float:
-        return float(np.ptp(d.px, axis=0).max())
-
-    for a, b in zip(seen[:-1], seen[1:]):
-        if 1 < b - a <= max_gap + 1:
-            for t in range(a + 1, b):
-                w = (t - a) / (b - a)
-                out[t] = ((1 - w) * track[a].px[WRIST] + w * track[b].px[WRIST], max(size(track[a]), size(track[b])))
-    starts = [seen[0]] + [b for a, b in zip(seen[:-1], seen[1:]) if b - a > max_gap + 1]
-    ends = [a for a, b in zip(seen[:-1], seen[1:]) if b - a > max_gap + 1] + [seen[-1]]
+    wrist = {t: track[t].px[WRIST] for t in seen}
+    size = {t: _hand_size_px(track[t].px) for t in seen}
+    short = np.diff(seen) <= max_gap + 1
+    for a, b in zip(seen[:-1][short], seen[1:][short]):
+        for t in range(a + 1, b):
+            w = (t - a) / (b - a)
+            out[t] = ((1 - w) * wrist[a] + w * wrist[b], max(size[a], size[b]))
+    starts = np.r_[seen[0], seen[1:][~short]]  # the first detection of each stretch ...
+    ends = np.r_[seen[:-1][~short], seen[-1]]  # ... and the last
     for t0 in starts:
         for t in range(max(0, t0 - edge_frames), t0):
-            out.setdefault(t, (track[t0].px[WRIST], size(track[t0])))
+            out.setdefault(t, (wrist[t0], size[t0]))
     for t1 in ends:
         for t in range(t1 + 1, min(len(track), t1 + 1 + edge_frames)):
-            out.setdefault(t, (track[t1].px[WRIST], size(track[t1])))
+            out.setdefault(t, (wrist[t1], size[t1]))
     return out
 
 
@@ -376,7 +379,7 @@ def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | No
                 dist = float(np.linalg.norm(d.px[WRIST] - wrist))
                 # A hand of another size than its neighbours' is a partial or wrong fit: its depth
                 # (from its size) would jump by tens of centimetres.
-                if abs(float(np.ptp(d.px, axis=0).max()) / size - 1.0) > rc.size_tolerance:
+                if abs(_hand_size_px(d.px) / size - 1.0) > rc.size_tolerance:
                     continue
                 if dist <= best_d:
                     best, best_d = d, dist

@@ -17,20 +17,22 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial import ConvexHull
 
+from vid2skill.artifacts import atomic_write_text
+from vid2skill.physics.objects import generated_files_dir
+
 HULL_TOLERANCE_M = 5e-4  # qhull's pre-merge (C-n): facets this close to coplanar become one
 
 
-def read_mesh_vertices(path: str | os.PathLike) -> np.ndarray | None:
-    """Vertices (N, 3) of an STL (binary or ASCII) or OBJ file, or None for an OBJ of several
-    objects or groups (a convex decomposition)."""
+def read_mesh_vertices(path: str | os.PathLike, data: bytes | None = None) -> np.ndarray | None:
+    """Vertices (N, 3) of an STL (binary or ASCII) or OBJ file (its bytes ``data``, if already
+    read), or None for an OBJ of several objects or groups (a convex decomposition)."""
     path = Path(path)
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     if path.suffix.lower() == ".stl":
         if len(data) >= 84:
             (n,) = struct.unpack("<I", data[80:84])
@@ -59,13 +61,12 @@ def convex_hull_file(path: str | os.PathLike, cache_dir: str | os.PathLike | Non
         data = path.read_bytes()
     except OSError:
         return None
-    folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "vid2skill_urdf"
     key = hashlib.sha1(data + repr(tolerance_m).encode()).hexdigest()[:16]
-    out = folder / f"hull_{key}.obj"
+    out = generated_files_dir(cache_dir) / f"hull_{key}.obj"
     if out.exists():
         return out
     try:
-        v = read_mesh_vertices(path)
+        v = read_mesh_vertices(path, data)
         if v is None or len(v) < 4:
             return None
         hull = ConvexHull(v, qhull_options=f"Qt C-{tolerance_m:g}" if tolerance_m > 0 else "Qt")
@@ -76,8 +77,5 @@ def convex_hull_file(path: str | os.PathLike, cache_dir: str | os.PathLike | Non
     index[keep] = np.arange(len(keep))
     lines = [f"v {x:.9g} {y:.9g} {z:.9g}" for x, y, z in v[keep]]
     lines += [f"f {a} {b} {c}" for a, b, c in index[hull.simplices] + 1]
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, out)
+    atomic_write_text(out, "\n".join(lines) + "\n")
     return out

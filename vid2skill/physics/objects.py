@@ -118,9 +118,14 @@ def drawer_urdf(spec: DrawerSpec, body_rgba=(0.72, 0.60, 0.45, 1.0), handle_rgba
 """
 
 
+def generated_files_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where generated URDFs and meshes go: ``cache_dir``, or a folder in the system's temp dir."""
+    return Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "vid2skill_urdf"
+
+
 def write_urdf(text: str, cache_dir: str | os.PathLike | None = None) -> Path:
     """Write URDF text to a content-addressed file (PyBullet loads URDFs from paths only)."""
-    folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "vid2skill_urdf"
+    folder = generated_files_dir(cache_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha1(text.encode()).hexdigest()[:16]}.urdf"
     if not path.exists():

@@ -6,6 +6,7 @@ rest posture; nothing here changes.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -230,43 +231,47 @@ class Kinematics:
         for j in self.robot.movable:
             p.resetJointState(uid, j, 0.0, physicsClientId=cid)
 
+    @functools.cached_property
+    def _checked_link_pairs(self) -> list[tuple[int, int, str, str]]:
+        """The link pairs ``self_collisions`` tests, with their names (built once, at the rest posture)."""
+        cid, uid = self.scene.client, self.robot.uid
+        n = p.getNumJoints(uid, physicsClientId=cid)
+        geometric = [j for j in range(-1, n) if p.getCollisionShapeData(uid, j, physicsClientId=cid)]
+        parent = {j: p.getJointInfo(uid, j, physicsClientId=cid)[16] for j in range(n)}
+        name = {j: "base" if j < 0 else p.getJointInfo(uid, j, physicsClientId=cid)[12].decode() for j in geometric}
+
+        def solid_parent(j: int) -> int:
+            j = parent[j]
+            while j >= 0 and j not in geometric:
+                j = parent[j]
+            return j
+
+        hand = set(self.robot.hand_links)
+        self.fk(self.spec.rest_pose)
+        pairs = []
+        for i, a in enumerate(geometric):
+            for b in geometric[i + 1:]:
+                adjacent = (b >= 0 and solid_parent(b) == a) or (a >= 0 and solid_parent(a) == b)
+                if adjacent or (a in hand and b in hand):
+                    continue
+                if p.getClosestPoints(uid, uid, 0.0, a, b, physicsClientId=cid):
+                    continue  # touching at rest
+                pairs.append((a, b, name[a], name[b]))
+        return pairs
+
     def self_collisions(self, q, min_penetration_m: float = 0.001) -> list[tuple[str, str]]:
         """Pairs of the arm's links (by name) that interpenetrate by more than ``min_penetration_m``
         at posture ``q``, fingers open. Links joined to each other (through links without
         geometry), the gripper's own links, and pairs already touching at the rest posture (meshes
         that overlap at their joint by design) are allowed, as in MoveIt's allowed-collision matrix."""
         cid, uid = self.scene.client, self.robot.uid
-        if not hasattr(self, "_check_pairs"):
-            n = p.getNumJoints(uid, physicsClientId=cid)
-            geometric = [j for j in range(-1, n) if p.getCollisionShapeData(uid, j, physicsClientId=cid)]
-            parent = {j: p.getJointInfo(uid, j, physicsClientId=cid)[16] for j in range(n)}
-
-            def solid_parent(j: int) -> int:
-                j = parent[j]
-                while j >= 0 and j not in geometric:
-                    j = parent[j]
-                return j
-
-            hand = set(self.robot.hand_links)
-            self.fk(self.spec.rest_pose)
-            pairs = []
-            for i, a in enumerate(geometric):
-                for b in geometric[i + 1:]:
-                    adjacent = (b >= 0 and solid_parent(b) == a) or (a >= 0 and solid_parent(a) == b)
-                    if adjacent or (a in hand and b in hand):
-                        continue
-                    if p.getClosestPoints(uid, uid, 0.0, a, b, physicsClientId=cid):
-                        continue  # touching at rest
-                    pairs.append((a, b))
-            self._check_pairs = pairs
-            self._link_names = {j: ("base" if j < 0 else p.getJointInfo(uid, j, physicsClientId=cid)[12].decode())
-                                for j in geometric}
+        pairs = self._checked_link_pairs
         self.fk(q)
         hits = []
-        for a, b in self._check_pairs:
+        for a, b, name_a, name_b in pairs:
             pts = p.getClosestPoints(uid, uid, 0.0, a, b, physicsClientId=cid)
             if pts and min(pt[8] for pt in pts) < -min_penetration_m:
-                hits.append((self._link_names[a], self._link_names[b]))
+                hits.append((name_a, name_b))
         return hits
 
     def fk(self, q) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def holds_at_end(task) -> bool:
+    """Whether the task is judged while its object is still held (``release_at_end: false``: pick,
+    pour, stir, cut): a demonstration's final opening of the hand is then not part of the skill."""
+    return not bool(task.skill.get("release_at_end", True))
+
+
 class ExpertPolicy:
     """The task's scripted expert (privileged: it reads the scene's true state)."""
 
@@ -35,7 +41,7 @@ class ReplayPolicy:
     def reset(self, task, T_contact_start):
         self.T0 = T_contact_start
         self.t = 0
-        self.hold_at_end = not bool(task.skill.get("release_at_end", True))
+        self.hold_at_end = holds_at_end(task)
 
     def act(self, obs):
         d = self.demo
@@ -59,7 +65,7 @@ class StepPolicy:
 
     def reset(self, task, T_contact_start):
         self.T0 = T_contact_start
-        self.hold_at_end = not bool(task.skill.get("release_at_end", True))
+        self.hold_at_end = holds_at_end(task)
 
     def act(self, obs):
         T = obs["T_contact_cmd"].copy()

@@ -112,6 +112,13 @@ def finger_flexion(landmarks_world: np.ndarray) -> np.ndarray:
     return total / 4
 
 
+def _aperture_range(track: HandTrack) -> tuple[np.ndarray, float, float]:
+    """(valid (T,), 5th, 95th percentile of the aperture over those frames)."""
+    v = track.valid & np.isfinite(track.aperture_m)
+    a = track.aperture_m[v]
+    return v, float(np.percentile(a, 5)), float(np.percentile(a, 95))
+
+
 def hand_openness(track: HandTrack, signal: str = "aperture", smooth_frames: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """(openness (T,), valid (T,)): 0 where the hand is as closed as it gets in the clip, 1 where
     as open (5th and 95th percentiles), NaN where unknown.
@@ -122,15 +129,14 @@ def hand_openness(track: HandTrack, signal: str = "aperture", smooth_frames: int
     while the curl of the four fingers still shows (on 49 staged clips of nine skills, the
     within-clip AUC of grasp frames against open-hand frames rose from 0.82 to 0.88).
     """
-    v = track.valid & np.isfinite(track.aperture_m)
+    if signal not in ("aperture", "aperture+flexion"):
+        raise ValueError(f"unknown grasp signal {signal!r}; use aperture or aperture+flexion")
+    v, lo, hi = _aperture_range(track)
     a = track.aperture_m
-    lo, hi = np.percentile(a[v], 5), np.percentile(a[v], 95)
     openness = np.full(len(a), np.nan)
     openness[v] = (a[v] - lo) / max(hi - lo, 1e-9)
     if signal == "aperture" or track.landmarks_world is None:
         return openness, v
-    if signal != "aperture+flexion":
-        raise ValueError(f"unknown grasp signal {signal!r}; use aperture or aperture+flexion")
     f = finger_flexion(track.landmarks_world)
     seen = np.isfinite(f)
     if seen.sum() < 3:
@@ -162,8 +168,7 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
     v = track.valid & np.isfinite(track.aperture_m)
     if v.sum() < min_grasp_frames:
         raise Vid2SkillError(f"clip {track.clip_id}: only {int(v.sum())} valid frames; cannot find a grasp")
-    a = track.aperture_m
-    lo, hi = np.percentile(a[v], 5), np.percentile(a[v], 95)
+    _, lo, hi = _aperture_range(track)
     if hi - lo < min_aperture_range_m:
         raise Vid2SkillError(
             f"clip {track.clip_id}: the grasp aperture barely changes ({100 * (hi - lo):.1f} cm < "
@@ -171,13 +176,13 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
         )
     openness, _ = hand_openness(track, signal)
     if method == "max_evidence":
-        evidence = np.zeros(len(a))
+        evidence = np.zeros(len(v))
         evidence[v] = closed_fraction - openness[v]
     else:
         closed = v & (openness < closed_fraction)
         if bridge_frames > 0:
             closed = binary_closing(closed, structure=np.ones(bridge_frames + 1, bool)) | closed
-    taken = np.zeros(len(a), bool)
+    taken = np.zeros(len(v), bool)
     found: list[tuple[int, int]] = []
     first_strength = 0.0
     for _ in range(max_segments):
@@ -201,11 +206,6 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
     # Each grasp's reach starts where the previous one let go; its retreat ends where the next one closes.
     return [Segments(found[i - 1][1] if i else first, g, r, found[i + 1][0] if i + 1 < len(found) else last)
             for i, (g, r) in enumerate(found)]
-
-
-def _robust_depth(p: np.ndarray, window: int) -> np.ndarray:
-    """Wrist path with its depth replaced by a running median (:func:`~vid2skill.extract.filters.median_depth`)."""
-    return median_depth(p, np.isfinite(p).all(axis=1), window)
 
 
 def _settle_on_contact(seg: Segments, p: np.ndarray, window: int) -> Segments:
@@ -258,7 +258,8 @@ def contact_trajectories(track: HandTrack, cfg, max_segments: int | None = None)
     segs = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge,
                        int(round(cfg.bridge_missing_s * track.fps)), cfg.grasp_method, n,
                        float(cfg.get("min_segment_share", 0.5)), str(cfg.get("grasp_signal", "aperture")))
-    p = _robust_depth(track.wrist_pos_cam, int(round(cfg.depth_median_s * track.fps)) | 1)
+    p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1),
+                     int(round(cfg.depth_median_s * track.fps)) | 1)
     return [_in_contact_frame(track, _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps))), p, cfg)
             for seg in segs]
 
