@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from vid2skill.extract.types import HandTrack
-from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
+from vid2skill.skills.cluster import cluster, name_clusters, signature_of
+from vid2skill.skills.features import describe, features, trajectory_features
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
 from vid2skill.skills.segment import contact_trajectories, contact_trajectory
 from vid2skill.skills.stage import segment_records
@@ -24,7 +25,17 @@ def _track(direction: float, view_R: np.ndarray, fps: float = 30.0) -> HandTrack
     aperture[34:72] = 0.03
     R = np.tile(np.eye(3), (T, 1, 1))
     return HandTrack("c", fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                     np.ones(T, bool), p, R, aperture, np.ones(T), np.zeros((T, 21, 2)))
+                     np.ones(T, bool), p, R, aperture, np.ones(T), _drawn_hand(p))
+
+
+def _drawn_hand(wrist_cam: np.ndarray, f: float = 500.0) -> np.ndarray:
+    """(T, 21, 2) image landmarks of a hand whose middle knuckle is 9 cm above its wrist (pinhole
+    camera of focal ``f`` at (320, 240)); only the wrist and the knuckle are used by the descriptors."""
+    px = np.zeros((len(wrist_cam), 21, 2))
+    for i, offset in ((0, 0.0), (9, -0.09)):
+        q = wrist_cam + np.array([0.0, offset, 0.0])
+        px[:, i] = f * q[:, :2] / q[:, 2:] + np.array([320.0, 240.0])
+    return px
 
 
 def test_contact_frame_sign_is_camera_independent():
@@ -44,8 +55,9 @@ def test_clustering_finds_two_groups_and_names_them():
     trajs = [contact_trajectory(_track(d, np.eye(3)), cfg) for d in [-1] * 4 + [1] * 4]
     for t in trajs:
         t.position_m[:] += rng.normal(0, 0.005, t.position_m.shape)
-    labels, info = cluster(trajectory_features(trajs, 16), 2, 5)
-    assert info["k"] == 2 and len(set(labels[:4])) == 1 and labels[0] != labels[4]
+    for feats in (trajectory_features(trajs, 16), features(trajs, cfg)):
+        labels, info = cluster(feats, 2, 5)
+        assert info["k"] == 2 and len(set(labels[:4])) == 1 and labels[0] != labels[4]
     names = name_clusters(labels, ["open"] * 3 + [None] + ["close"] * 4, trajs)
     assert sorted(names.values()) == ["close", "open"]
     unnamed = name_clusters(labels, [None] * 8, trajs)
@@ -64,7 +76,7 @@ def _open_then_close_track(fps: float = 30.0) -> HandTrack:
     aperture[114:152] = 0.03   # second grasp: the push
     R = np.tile(np.eye(3), (T, 1, 1))
     return HandTrack("c", fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                     np.ones(T, bool), p, R, aperture, np.ones(T), np.zeros((T, 21, 2)))
+                     np.ones(T, bool), p, R, aperture, np.ones(T), _drawn_hand(p))
 
 
 def test_a_clip_with_two_grasps_gives_two_manipulations_with_their_labels():
@@ -212,3 +224,55 @@ def test_finger_flexion_and_a_grasp_the_aperture_alone_misreads():
     assert abs(both.grasp - 30) <= 2 and abs(both.release - 69) <= 2
     with pytest.raises(ValueError, match="grasp signal"):
         find_grasps(track, **args, signal="curl")
+
+
+def _manipulation(image_xy: np.ndarray, end_x: float = 0.0, roll: np.ndarray | None = None, rot_rad: float = 0.0,
+                  duration_s: float = 2.0):
+    from vid2skill.skills.segment import ContactTrajectory, Segments
+
+    n = len(image_xy)
+    pos = np.zeros((n, 3))
+    pos[:, 0] = np.linspace(0, end_x, n)
+    pos[:, 2] = np.linspace(0, 0.05, n)
+    img = np.c_[image_xy, np.zeros(n) if roll is None else roll]
+    rot = np.zeros((n, 3))
+    rot[:, 1] = np.linspace(0, rot_rad, n)
+    return ContactTrajectory(pos, np.zeros(n), duration_s, np.eye(3), Segments(0, 0, n - 1, n - 1), rot, img)
+
+
+def test_motion_descriptors_and_signatures():
+    s = np.linspace(0, 1, 64)
+    line = _manipulation(np.c_[3 * s, 0 * s], end_x=-0.2)
+    d = describe(line)
+    assert d["straightness"] > 0.99 and d["arc"] < 0.01 and d["reversals"] == 0 and d["pull_push"] < -0.9
+    assert abs(d["log_extent"] - np.log(3)) < 0.03 and signature_of(d) == "pull"  # extent of the smoothed path
+    swing = describe(_manipulation(np.c_[3 * s, 1.2 * np.sin(np.pi * s)], end_x=0.2))
+    assert swing["arc"] > 0.3 and signature_of(swing) == "swing_close"
+    circles = describe(_manipulation(np.c_[np.cos(4 * np.pi * s) - 1, np.sin(4 * np.pi * s)], duration_s=6))
+    assert 1.9 < circles["turns"] < 2.1 and circles["straightness"] < 0.05 and signature_of(circles) == "circles"
+    saw = describe(_manipulation(np.c_[np.sin(6 * np.pi * s), 0.05 * s]))
+    assert saw["reversals"] >= 4 and signature_of(saw) == "saw"
+    roll = describe(_manipulation(np.c_[0.3 * s, 0.2 * s], roll=np.linspace(0, 1.5, 64), rot_rad=2.4))
+    assert abs(roll["image_roll"] - 1.5) < 0.05 and abs(roll["rotation"] - 2.4) < 1e-6 and signature_of(roll) == "roll"
+    hook = np.r_[np.c_[s[:32] * 2, 0 * s[:32]], np.c_[2 + 0 * s[32:], 1.5 * (s[32:] - s[32])]]  # across, then up
+    lift = describe(_manipulation(hook[::-1] * [1, -1] + [0, 0], end_x=0.05))
+    assert signature_of({**lift, "rise": 0.9, "straightness": 0.4}) == "lift"
+    assert signature_of({**lift, "rise": -0.9, "straightness": 0.4}) == "lower"
+    still = describe(_manipulation(np.zeros((64, 2))))
+    assert still["straightness"] == 1.0 and still["turns"] == 0.0  # no motion: defined, not NaN
+
+
+def test_image_path_from_landmarks_in_hand_lengths():
+    from vid2skill.skills.segment import image_displacement
+
+    T = 40
+    wrist = np.c_[np.linspace(100, 300, T), np.full(T, 200.0)]  # 200 px to the right
+    angle = np.linspace(0, 0.5, T)  # the hand turns anticlockwise as seen
+    knuckle = wrist + 50 * np.c_[np.sin(angle), -np.cos(angle)]
+    px = np.zeros((T, 21, 2))
+    px[:, 0], px[:, 9] = wrist, knuckle
+    px[10:14] = np.nan  # unseen frames are bridged
+    out = image_displacement(px, np.linspace(0, T - 1, 16))
+    assert np.allclose(out[-1], [4.0, 0.0, -0.5], atol=1e-6)  # 200 px / 50 px hand; clockwise in image y-down
+    assert np.all(np.isfinite(out))
+    assert np.all(image_displacement(np.zeros((T, 21, 2)), np.linspace(0, T - 1, 16)) == 0)

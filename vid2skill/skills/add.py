@@ -24,7 +24,8 @@ from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.ingest.sources import video_clips
 from vid2skill.ingest.types import ClipSet
-from vid2skill.skills.cluster import motion_signature, trajectory_features
+from vid2skill.skills.cluster import motion_signature
+from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, Segments, contact_trajectories
 from vid2skill.skills.stage import outlier_members, segment_records
@@ -68,7 +69,7 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
 def _as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
     traj = card.trajectories[clip]
     return ContactTrajectory(traj, np.zeros(len(traj)), card.durations_s[clip], np.eye(3), Segments(0, 0, 0, 0),
-                             card.rotation(clip))
+                             card.rotation(clip), card.image(clip))
 
 
 def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: str | None) -> list[dict]:
@@ -76,7 +77,7 @@ def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: s
     names = sorted(lib.skills)
     members = [(n, c) for n in names for c in lib.skills[n].trajectories]
     old = [_as_trajectory(lib.skills[n], c) for n, c in members]
-    feats = trajectory_features(old + list(trajs.values()), cfg.feature_points, cfg.feature_rotation_m_per_rad)
+    feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old):]
     owner = np.array([n for n, _ in members])
     spread = {}
@@ -112,7 +113,8 @@ def add_to_library(lib: SkillLibrary, decisions: list[dict], trajs: dict[str, Co
         card = SkillCard(name, card.members + [{"clip": clip, "label": records[clip].get("label"),
                                                 "track": records[clip]["track"], "added": True}],
                          {**card.trajectories, clip: tr.position_m}, {**card.durations_s, clip: tr.duration_s},
-                         dict(card.stats), {**card.made, "stale": True}, {**card.rotations, clip: tr.rotvec})
+                         dict(card.stats), {**card.made, "stale": True}, {**card.rotations, clip: tr.rotvec},
+                         {**card.images, clip: tr.image_path})
         card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
         card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
         skills[name] = card

@@ -8,18 +8,8 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.metrics import silhouette_score
 
+from vid2skill.skills.features import DESCRIPTORS, describe
 from vid2skill.skills.segment import ContactTrajectory
-
-
-def trajectory_features(trajs: list[ContactTrajectory], points: int, rotation_m_per_rad: float = 0.0) -> np.ndarray:
-    """(N, points * 6 + 1) camera-invariant features: the displacement path, the hand's rotation since
-    the grasp (weighted as ``rotation_m_per_rad`` metres per radian) and the log duration."""
-    feats = []
-    for tr in trajs:
-        idx = np.linspace(0, len(tr.position_m) - 1, points).round().astype(int)
-        feats.append(np.concatenate([tr.position_m[idx].ravel(), rotation_m_per_rad * tr.rotvec[idx].ravel(),
-                                     [np.log(max(tr.duration_s, 1e-2)) * 0.05]]))
-    return np.asarray(feats)
 
 
 def cluster(features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward", min_size: int = 1) -> tuple[np.ndarray, dict]:
@@ -62,13 +52,44 @@ def _merge_small(features: np.ndarray, labels: np.ndarray, min_size: int) -> np.
     return labels
 
 
+# Motion signatures, tested in this order on a cluster's median descriptors (see features.DESCRIPTORS).
+SIGNATURE_RULES = """
+circles      turns >= 0.9                         the hand goes round (stir)
+saw          reversals >= 2                       back and forth along one line (cut)
+roll         rotation >= 2.2 rad                  the wrist turns over (pour)
+swing_open   straight, pulled, arc >= 0.1         out of the object along an arc (hinge open)
+swing_close  straight, pushed, arc >= 0.1         into the object along an arc (hinge close)
+pull         straight, pulled                     straight out of the object (slide open)
+push         straight, pushed                     straight into it (slide close)
+lift         rise >= 0.5                          up in the image (pick)
+lower        rise <= -0.3                         down in the image (place)
+"""  # "straight": straightness >= 0.6 and |pull_push| >= 0.6; "pulled": pull_push < 0
+
+
+def signature_of(d: dict[str, float]) -> str:
+    """The motion signature (:data:`SIGNATURE_RULES`) of one set of descriptors."""
+    if d["turns"] >= 0.9:
+        return "circles"
+    if d["reversals"] >= 2:
+        return "saw"
+    if d["rotation"] >= 2.2:
+        return "roll"
+    pulled = d["pull_push"] < 0
+    if d["straightness"] >= 0.6 and abs(d["pull_push"]) >= 0.6:
+        if d["arc"] >= 0.1:
+            return "swing_open" if pulled else "swing_close"
+        return "pull" if pulled else "push"
+    if d["rise"] >= 0.5:
+        return "lift"
+    if d["rise"] <= -0.3:
+        return "lower"
+    return "pull" if pulled else "push"
+
+
 def motion_signature(trajs: list[ContactTrajectory]) -> str:
-    """A name for an unlabelled cluster from its mean motion in the contact frame."""
-    end = np.mean([t.position_m[-1] for t in trajs], axis=0)
-    along = end[0]
-    if abs(along) >= max(abs(end[1]), abs(end[2])):
-        return "pull" if along < 0 else "push"
-    return "lift" if end[2] > 0 else "lower"
+    """A name for an unlabelled cluster from its members' median motion descriptors."""
+    rows = [describe(t) for t in trajs]
+    return signature_of({k: float(np.median([r[k] for r in rows])) for k in DESCRIPTORS})
 
 
 def name_clusters(labels: np.ndarray, weak_labels: list[str | None], trajs: list[ContactTrajectory]) -> dict[int, str]:

@@ -17,6 +17,7 @@ from vid2skill.errors import ArtifactError
 
 LIBRARY_SCHEMA = 1
 _ROT = "#rotvec"  # array key suffix of a member's rotations (absent in libraries written before them)
+_IMG = "#image"  # array key suffix of a member's image path (absent in libraries written before it)
 
 
 @dataclass
@@ -26,6 +27,7 @@ class SkillCard:
     ``trajectories`` maps clip id to its (N, 3) contact-frame wrist path; ``prototype`` is their mean.
     ``rotations`` maps clip id to its (N, 3) rotation of the hand since the grasp (rotation vectors,
     contact frame); a library written before rotations were kept has none (read as no rotation).
+    ``images`` maps clip id to its (N, 3) image path (``ContactTrajectory.image_path``), likewise.
     """
 
     name: str
@@ -35,10 +37,15 @@ class SkillCard:
     stats: dict = field(default_factory=dict)
     made: dict = field(default_factory=dict)  # {"demos": ..., "policy": ..., "stale": bool}
     rotations: dict[str, np.ndarray] = field(default_factory=dict)
+    images: dict[str, np.ndarray] = field(default_factory=dict)
 
     def rotation(self, clip: str) -> np.ndarray:
         """(N, 3) rotation vectors of a member, zeros if the library kept none."""
         return self.rotations.get(clip, np.zeros_like(self.trajectories[clip]))
+
+    def image(self, clip: str) -> np.ndarray:
+        """(N, 3) image path of a member, zeros if the library kept none."""
+        return self.images.get(clip, np.zeros_like(self.trajectories[clip]))
 
     @property
     def prototype(self) -> np.ndarray:
@@ -65,6 +72,8 @@ class SkillLibrary:
                 arrays[f"{name}/{clip}"] = traj
             for clip, rot in card.rotations.items():
                 arrays[f"{name}/{clip}{_ROT}"] = rot
+            for clip, img in card.images.items():
+                arrays[f"{name}/{clip}{_IMG}"] = img
         write_artifact(
             folder / "library", "SkillLibrary", LIBRARY_SCHEMA,
             {"version": self.version, "skills": cards, "clustering": self.clustering, "config_hash": self.config_hash},
@@ -84,9 +93,10 @@ class SkillLibrary:
         skills = {}
         for name, card in meta["skills"].items():
             mine = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.split("/", 1)[0] == name}
-            trajs = {k: v for k, v in mine.items() if not k.endswith(_ROT)}
+            trajs = {k: v for k, v in mine.items() if not k.endswith((_ROT, _IMG))}
             rots = {k[: -len(_ROT)]: v for k, v in mine.items() if k.endswith(_ROT)}
-            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"], rots)
+            imgs = {k[: -len(_IMG)]: v for k, v in mine.items() if k.endswith(_IMG)}
+            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"], rots, imgs)
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
 
 

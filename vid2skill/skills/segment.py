@@ -42,6 +42,10 @@ class ContactTrajectory:
         segments: where the grasp was found in the track.
         rotvec: (N, 3) the hand's rotation since the grasp, contact frame, as a rotation vector
             (rad): R_contact(t) = exp(rotvec(t)) @ R_contact(grasp). A pour is a roll about the contact y.
+        image_path: (N, 3) the same manipulation as the camera saw it, free of monocular depth:
+            the wrist's image displacement since the grasp in hand lengths (wrist to middle-finger
+            knuckle; right, up) and the hand's in-plane rotation since the grasp (rad, anticlockwise).
+            Zeros where unknown (trajectories rebuilt from libraries written before it was kept).
     """
 
     position_m: np.ndarray
@@ -50,12 +54,14 @@ class ContactTrajectory:
     R_cam_contact: np.ndarray
     segments: Segments
     rotvec: np.ndarray | None = None
+    image_path: np.ndarray | None = None
 
     def __post_init__(self):
-        if self.rotvec is None:
-            self.rotvec = np.zeros_like(self.position_m)
-        if self.rotvec.shape != self.position_m.shape:
-            raise ValueError(f"ContactTrajectory: rotvec {self.rotvec.shape} must match position_m {self.position_m.shape}")
+        for name in ("rotvec", "image_path"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros_like(self.position_m))
+            if getattr(self, name).shape != self.position_m.shape:
+                raise ValueError(f"ContactTrajectory: {name} {getattr(self, name).shape} must match position_m {self.position_m.shape}")
 
 
 def _longest_run(mask: np.ndarray) -> tuple[int, int]:
@@ -307,7 +313,30 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
     aperture = np.interp(s, at, ap[at])
     rotvec = relative_rotation(track.wrist_R_cam[seg.grasp : seg.release + 1], track.valid[seg.grasp : seg.release + 1],
                                R, s, int(round(cfg.rotation_smooth_s * track.fps)) | 1)
-    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec)
+    image = image_displacement(track.landmarks_px[seg.grasp : seg.release + 1], s)
+    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec, image)
+
+
+def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """(len(s), 3): the wrist's image displacement from the first frame in hand lengths (right, up)
+    and the hand's in-plane rotation since then (rad, anticlockwise as seen), sampled at frames ``s``.
+
+    The hand length (wrist to middle-finger knuckle, median over the frames) makes the path
+    independent of image size and camera distance; zeros where no frame has the hand.
+    """
+    w, k = landmarks_px[:, 0], landmarks_px[:, 9]
+    ok = np.isfinite(w).all(axis=1) & np.isfinite(k).all(axis=1)
+    out = np.zeros((len(s), 3))
+    if ok.sum() < 2:
+        return out
+    t = np.flatnonzero(ok).astype(float)
+    axis = k[ok] - w[ok]
+    length = float(np.median(np.linalg.norm(axis, axis=1)))
+    if length < 1e-6:  # no hand drawn (landmarks all at one point)
+        return out
+    roll = np.unwrap(np.arctan2(-axis[:, 1], axis[:, 0]))  # image rows grow downwards
+    path = np.c_[(w[ok, 0] - w[ok][0, 0]) / length, -(w[ok, 1] - w[ok][0, 1]) / length, roll - roll[0]]
+    return interp_rows(s, t, path)
 
 
 def relative_rotation(R_cam_hand: np.ndarray, valid: np.ndarray, R_cam_contact: np.ndarray, s: np.ndarray,

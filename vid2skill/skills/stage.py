@@ -9,7 +9,8 @@ import numpy as np
 
 from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
-from vid2skill.skills.cluster import cluster, name_clusters, trajectory_features
+from vid2skill.skills.cluster import cluster, name_clusters
+from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import contact_trajectories
 
@@ -75,7 +76,7 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         labels = np.array([names_in_order.index(r["label"]) for r in records])
         info = {"k": len(names_in_order), "silhouette": {}}
     elif cfg.group_by == "motion":
-        feats = trajectory_features(trajs, cfg.feature_points, cfg.feature_rotation_m_per_rad)
+        feats = features(trajs, cfg)
         min_size = max(2, int(np.ceil(cfg.min_cluster_fraction * len(trajs))))
         labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage, min_size)
     else:
@@ -88,10 +89,11 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"]} for i in idx]
         card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
         card_rots = {records[i]["clip"]: trajs[i].rotvec for i in idx}
+        card_imgs = {records[i]["clip"]: trajs[i].image_path for i in idx}
         durations = {records[i]["clip"]: trajs[i].duration_s for i in idx}
         stats = summary_stats(list(card_trajs.values()), list(durations.values()))
         stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
-        skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots)
+        skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots, images=card_imgs)
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
     log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),

@@ -1,0 +1,110 @@
+"""Clustering the extracted clips of several workspaces together, labels hidden, scored afterwards.
+
+Each workspace must have been extracted (`vid2skill extract`); its clips are segmented and clustered
+with the cluster settings given on the command line (Hydra overrides of the shipped config), in
+memory: no workspace is changed. Printed: the number of skills found, the adjusted Rand index and
+NMI against the skill labels, the same against the workspace each clip came from (mixing real and
+synthetic clips must not simply split them by source: near 0 is good), the baseline of a random
+partition with the same cluster sizes, how often each cluster's motion signature matches its
+majority label (pull for slide_open, swing_open for hinge_open, ...), and where each clip went.
+
+    python benchmarks/cluster_mixed.py /tmp/v2s_all2
+    python benchmarks/cluster_mixed.py /tmp/v2s_all2 /tmp/v2s_real --labels ../shared/data/labels.csv
+    python benchmarks/cluster_mixed.py /tmp/v2s_all2 cluster.features=path cluster.k_min=9 cluster.k_max=9
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from hydra import compose, initialize_config_module
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from vid2skill.extract.types import TrackSet
+from vid2skill.skills.cluster import motion_signature
+from vid2skill.skills.stage import build_library
+
+# The motion each skill of the synthetic generator shows (the names of cluster.SIGNATURE_RULES).
+EXPECTED_SIGNATURE = {"slide_open": "pull", "slide_close": "push", "hinge_open": "swing_open", "hinge_close": "swing_close",
+                      "pick": "lift", "place": "lower", "pour": "roll", "stir": "circles", "cut": "saw"}
+
+
+def csv_labels(path: Path) -> dict[str, list[str]]:
+    """file stem -> skills, from a CSV with ``file`` and ``skills`` columns (``../shared/data/labels.csv``)."""
+    return {Path(r["file"]).stem: [x for x in r["skills"].split(";") if x] for r in csv.DictReader(path.open())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("items", nargs="+", help="workspaces, then Hydra overrides of the cluster settings (key=value)")
+    ap.add_argument("--labels", type=Path, help="CSV (file, skills) for clips ingested without labels")
+    ap.add_argument("--skip", default="", help="comma-separated labels to leave out (e.g. none,cut)")
+    args = ap.parse_intermixed_args()
+    overrides = [x for x in args.items if "=" in x]
+    args.workspaces = [Path(x) for x in args.items if "=" not in x]
+    with initialize_config_module("vid2skill.conf", version_base=None):
+        cfg = compose("config", overrides=overrides).cluster
+    cfg.use_labels_for_names = False  # labels only score the result
+    logging.basicConfig(level=logging.WARNING)
+    by_stem = csv_labels(args.labels) if args.labels else {}
+    skip = {s for s in args.skip.split(",") if s}
+    records, source_of = [], {}
+    for ws in args.workspaces:
+        for rec in TrackSet.load(ws / "extract" / "tracks").ok():
+            rec = dict(rec)
+            if not rec.get("label") and by_stem:
+                stem = max((s for s in by_stem if rec["clip"].startswith(s)), key=len, default=None)
+                rec["label"] = ";".join(by_stem[stem]) if stem else None
+            if rec.get("label") and rec["label"].split(";")[0] in skip:
+                continue
+            records.append(rec)
+            source_of[rec["clip"]] = ws.name
+    lib, failures = build_library(cfg, TrackSet(records))
+    truth_of = {m["clip"]: m.get("label") for card in lib.skills.values() for m in card.members}
+    source = {m["clip"]: source_of[m["clip"].split("~")[0]] for card in lib.skills.values() for m in card.members}
+    clips = sorted(c for c, lab in truth_of.items() if lab not in (None, "", "none"))
+    truth = [truth_of[c] for c in clips]
+    pred = [lib.clustering["assignment"][c] for c in clips]
+    rng = np.random.default_rng(0)
+    shuffled = [adjusted_rand_score(truth, rng.permutation(pred)) for _ in range(200)]
+    print(f"{len(clips)} manipulations from {len(records)} clips ({len(failures)} not segmented), "
+          f"{len(set(truth))} labels; {len(lib.skills)} skills found (k by silhouette = {lib.clustering['k']})")
+    print(f"against the labels: ARI {adjusted_rand_score(truth, pred):.3f}  NMI {normalized_mutual_info_score(truth, pred):.3f}  "
+          f"(random partition of the same sizes: ARI {np.mean(shuffled):.3f} +- {np.std(shuffled):.3f})")
+    if len(args.workspaces) > 1:
+        src = [source[c] for c in clips]
+        print(f"against the source workspace: ARI {adjusted_rand_score(src, pred):.3f}  NMI {normalized_mutual_info_score(src, pred):.3f}")
+    named = 0
+    for name, card in sorted(lib.skills.items()):
+        members = [m["clip"] for m in card.members if m["clip"] in truth_of and m["clip"] in clips]
+        majority = Counter(truth_of[c] for c in members).most_common(1)[0][0] if members else None
+        ok = EXPECTED_SIGNATURE.get(majority) == name.split("_2")[0].split("_3")[0]
+        named += ok
+        print(f"  {name} ({'matches' if ok else 'does not match'} majority {majority}): "
+              + ", ".join(f"{c} ({truth_of[c]})" for c in members))
+    print(f"clusters whose signature matches their majority label: {named}/{len(lib.skills)}")
+    # Named by each label's own members (the clusters given): how well signatures name skills at all.
+    by_label: dict[str, list] = {}
+    for card in lib.skills.values():
+        for m in card.members:
+            if m["clip"] in clips:
+                by_label.setdefault(truth_of[m["clip"]], []).append(m["clip"])
+    trajs = _trajectories(lib)
+    right = [lab for lab, cs in by_label.items() if motion_signature([trajs[c] for c in cs]) == EXPECTED_SIGNATURE.get(lab)]
+    print(f"labels whose members' median signature is the expected one: {len(right)}/{len(by_label)} "
+          f"({', '.join(f'{lab}={motion_signature([trajs[c] for c in cs])}' for lab, cs in sorted(by_label.items()))})")
+
+
+def _trajectories(lib) -> dict:
+    from vid2skill.skills.add import _as_trajectory
+
+    return {c: _as_trajectory(card, c) for card in lib.skills.values() for c in card.trajectories}
+
+
+if __name__ == "__main__":
+    main()
