@@ -14,6 +14,8 @@ from vid2skill.ingest.synthetic.generator import HandMeshCache, generate_clip
 from vid2skill.ingest.types import ClipSet
 from vid2skill.pipeline import run_stage
 from vid2skill.skills.add import run_add
+from vid2skill.skills.cluster import SIGNATURES
+from vid2skill.skills.features import DESCRIPTORS
 from vid2skill.skills.library import SkillLibrary
 
 
@@ -51,6 +53,7 @@ def test_add_assigns_records_and_versions(clustered, tmp_path):
     lib = SkillLibrary.load(ws / "skills")
     card = lib.skills["slide_open"]
     assert d["clip"] in card.trajectories and card.made.get("stale") is True
+    assert card.stats["signature"] in SIGNATURES and set(card.stats["descriptors"]) == set(DESCRIPTORS)
     assert not lib.skills["slide_close"].made.get("stale")
     assert len(SkillLibrary.load(ws / "skills", v0.version).skills["slide_open"].members) == len(card.members) - 1
     saved = json.loads((ws / "skills" / f"v{out['version']:04d}" / "add_decisions.json").read_text())

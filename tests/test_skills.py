@@ -52,7 +52,9 @@ def test_contact_frame_sign_is_camera_independent():
 def test_clustering_finds_two_groups_and_names_them():
     rng = np.random.default_rng(0)
     cfg = make_cfg([]).cluster
-    trajs = [contact_trajectory(_track(d, np.eye(3)), cfg) for d in [-1] * 4 + [1] * 4]
+    c, s_ = np.cos(1.2), np.sin(1.2)  # seen from the side: the motion runs across the image (along the optical
+    side = np.array([[c, 0, s_], [0, 1, 0], [-s_, 0, c]])  # axis it would look like a lift in the image)
+    trajs = [contact_trajectory(_track(d, side), cfg) for d in [-1] * 4 + [1] * 4]
     for t in trajs:
         t.position_m[:] += rng.normal(0, 0.005, t.position_m.shape)
     for feats in (trajectory_features(trajs, 16), features(trajs, cfg)):
@@ -246,6 +248,7 @@ def test_motion_descriptors_and_signatures():
     d = describe(line)
     assert d["straightness"] > 0.99 and d["arc"] < 0.01 and d["reversals"] == 0 and d["pull_push"] < -0.9
     assert abs(d["log_extent"] - np.log(3)) < 0.03 and signature_of(d) == "pull"  # extent of the smoothed path
+    assert signature_of({**d, "rise": 0.9}) == "lift" and signature_of({**d, "rise": -0.9}) == "pull"
     swing = describe(_manipulation(np.c_[3 * s, 1.2 * np.sin(np.pi * s)], end_x=0.2))
     assert swing["arc"] > 0.3 and signature_of(swing) == "swing_close"
     circles = describe(_manipulation(np.c_[np.cos(4 * np.pi * s) - 1, np.sin(4 * np.pi * s)], duration_s=6))
@@ -253,7 +256,7 @@ def test_motion_descriptors_and_signatures():
     saw = describe(_manipulation(np.c_[np.sin(6 * np.pi * s), 0.05 * s]))
     assert saw["reversals"] >= 4 and signature_of(saw) == "saw"
     roll = describe(_manipulation(np.c_[0.3 * s, 0.2 * s], roll=np.linspace(0, 1.5, 64), rot_rad=2.4))
-    assert abs(roll["image_roll"] - 1.5) < 0.05 and abs(roll["rotation"] - 2.4) < 1e-6 and signature_of(roll) == "roll"
+    assert abs(roll["image_roll"] - 1.5) < 0.05 and 2.1 < roll["rotation"] < 2.4 and signature_of(roll) == "roll"
     hook = np.r_[np.c_[s[:32] * 2, 0 * s[:32]], np.c_[2 + 0 * s[32:], 1.5 * (s[32:] - s[32])]]  # across, then up
     lift = describe(_manipulation(hook[::-1] * [1, -1] + [0, 0], end_x=0.05))
     assert signature_of({**lift, "rise": 0.9, "straightness": 0.4}) == "lift"

@@ -24,7 +24,7 @@ from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.ingest.sources import video_clips
 from vid2skill.ingest.types import ClipSet
-from vid2skill.skills.cluster import motion_signature
+from vid2skill.skills.cluster import motion_signature, signature_stats
 from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, Segments, contact_trajectories
@@ -117,6 +117,7 @@ def add_to_library(lib: SkillLibrary, decisions: list[dict], trajs: dict[str, Co
                          {**card.images, clip: tr.image_path})
         card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
         card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
+        card.stats.update(signature_stats([_as_trajectory(card, c) for c in card.trajectories]))
         skills[name] = card
     clustering = dict(lib.clustering)
     clustering["assignment"] = {**clustering.get("assignment", {}), **{d["clip"]: d["skill"] for d in decisions}}

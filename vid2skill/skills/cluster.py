@@ -56,14 +56,16 @@ def _merge_small(features: np.ndarray, labels: np.ndarray, min_size: int) -> np.
 SIGNATURE_RULES = """
 circles      turns >= 0.9                         the hand goes round (stir)
 saw          reversals >= 2                       back and forth along one line (cut)
-roll         rotation >= 2.2 rad                  the wrist turns over (pour)
+roll         rotation >= 1.6 rad                  the wrist turns over and stays turned (pour)
+lift         rise >= 0.8                          straight up in the image (pick)
 swing_open   straight, pulled, arc >= 0.1         out of the object along an arc (hinge open)
 swing_close  straight, pushed, arc >= 0.1         into the object along an arc (hinge close)
 pull         straight, pulled                     straight out of the object (slide open)
 push         straight, pushed                     straight into it (slide close)
-lift         rise >= 0.5                          up in the image (pick)
 lower        rise <= -0.3                         down in the image (place)
+lift         rise >= 0.5                          up in the image (pick)
 """  # "straight": straightness >= 0.6 and |pull_push| >= 0.6; "pulled": pull_push < 0
+SIGNATURES = tuple(dict.fromkeys(line.split()[0] for line in SIGNATURE_RULES.strip().splitlines()))
 
 
 def signature_of(d: dict[str, float]) -> str:
@@ -72,24 +74,37 @@ def signature_of(d: dict[str, float]) -> str:
         return "circles"
     if d["reversals"] >= 2:
         return "saw"
-    if d["rotation"] >= 2.2:
+    if d["rotation"] >= 1.6:
         return "roll"
+    if d["rise"] >= 0.8:  # before pull and push: a lift is straight too, and its contact x is the lift
+        return "lift"
     pulled = d["pull_push"] < 0
     if d["straightness"] >= 0.6 and abs(d["pull_push"]) >= 0.6:
         if d["arc"] >= 0.1:
             return "swing_open" if pulled else "swing_close"
         return "pull" if pulled else "push"
-    if d["rise"] >= 0.5:
-        return "lift"
     if d["rise"] <= -0.3:
         return "lower"
+    if d["rise"] >= 0.5:
+        return "lift"
     return "pull" if pulled else "push"
+
+
+def median_descriptors(trajs: list[ContactTrajectory]) -> dict[str, float]:
+    """Each descriptor's median over a group of manipulations."""
+    rows = [describe(t) for t in trajs]
+    return {k: float(np.median([r[k] for r in rows])) for k in DESCRIPTORS}
 
 
 def motion_signature(trajs: list[ContactTrajectory]) -> str:
     """A name for an unlabelled cluster from its members' median motion descriptors."""
-    rows = [describe(t) for t in trajs]
-    return signature_of({k: float(np.median([r[k] for r in rows])) for k in DESCRIPTORS})
+    return signature_of(median_descriptors(trajs))
+
+
+def signature_stats(trajs: list[ContactTrajectory]) -> dict:
+    """For a skill card: the members' median descriptors (rounded) and the motion signature they give."""
+    d = median_descriptors(trajs)
+    return {"signature": signature_of(d), "descriptors": {k: round(v, 3) for k, v in d.items()}}
 
 
 def name_clusters(labels: np.ndarray, weak_labels: list[str | None], trajs: list[ContactTrajectory]) -> dict[int, str]:

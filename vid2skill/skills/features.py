@@ -25,7 +25,7 @@ DESCRIPTORS: dict[str, tuple[str, float]] = {
     "arc": ("largest image distance from the start-end chord over the chord's length: a swing about a hinge", 0.2),
     "reversals": ("turns back along the image path's main direction (sawing, stirring), at most 4", 1.0),
     "turns": ("signed-angle winding of the image path about its centre, in turns (circles)", 0.5),
-    "rotation": ("largest 3-D rotation of the hand since the grasp, rad (a pour rolls the wrist)", 0.6),
+    "rotation": ("3-D rotation of the hand since the grasp held over the last quarter of it (median angle), rad: a pour rolls the wrist", 0.6),
     "image_roll": ("largest in-plane rotation of the hand since the grasp (running median of 5), rad", 0.4),
     "rise": ("image-up share of the net image displacement: +1 a lift, -1 a lowering", 0.5),
     "log_duration": ("natural log of the grasp's duration in seconds (0.3-20 s)", 0.5),
@@ -94,13 +94,14 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
     else:
         reversals, turns = 0, 0.0
     end = tr.position_m[-1]
+    angle_held = np.linalg.norm(tr.rotvec, axis=1)  # the largest angle would be one bad palm frame's
     return {
         "pull_push": float(end[0] / (np.linalg.norm(end) + 1e-9)),
         "straightness": net / length if length > 1e-6 else 1.0,
         "arc": min(arc, 2.0),
         "reversals": float(min(reversals, 4)),
         "turns": min(turns, 4.0),
-        "rotation": min(float(np.linalg.norm(tr.rotvec, axis=1).max()), np.pi),
+        "rotation": min(float(np.median(angle_held[-max(1, len(angle_held) // 4):])), np.pi),
         "image_roll": min(float(np.abs(median_filter(roll, size=5, mode="nearest")).max()), np.pi),
         "rise": float(chord[1] / net) if net > 1e-6 else 0.0,
         # Grasps cut to a few frames or smeared over a whole clip stay within reach of the rest.

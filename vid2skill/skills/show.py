@@ -12,7 +12,7 @@ from vid2skill.errors import ArtifactError
 from vid2skill.report.stats import format_table
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
 
-COLUMNS = ["skill", "clips", "outliers", "labels", "mean_duration_s", "mean_end_m", "made"]
+COLUMNS = ["skill", "clips", "outliers", "labels", "signature", "mean_duration_s", "mean_end_m", "made"]
 
 
 def library_rows(lib: SkillLibrary) -> list[dict]:
@@ -22,6 +22,7 @@ def library_rows(lib: SkillLibrary) -> list[dict]:
         rows.append({
             "skill": name, "clips": len(card.members), "outliers": len(card.stats.get("outliers", [])),
             "labels": ",".join(labels[:3]) + ("..." if len(labels) > 3 else ""),
+            "signature": card.stats.get("signature", "-"),  # libraries written before signatures have none
             "mean_duration_s": card.stats.get("mean_duration_s", ""),
             "mean_end_m": card.stats.get("mean_end_m", ""),
             "made": ",".join(sorted(card.made)) or "-",

@@ -9,7 +9,7 @@ import numpy as np
 
 from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
-from vid2skill.skills.cluster import cluster, name_clusters
+from vid2skill.skills.cluster import cluster, name_clusters, signature_stats
 from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import contact_trajectories
@@ -93,6 +93,7 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         durations = {records[i]["clip"]: trajs[i].duration_s for i in idx}
         stats = summary_stats(list(card_trajs.values()), list(durations.values()))
         stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
+        stats.update(signature_stats([trajs[i] for i in idx]))
         skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots, images=card_imgs)
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
