@@ -279,3 +279,20 @@ def test_image_path_from_landmarks_in_hand_lengths():
     assert np.allclose(out[-1], [4.0, 0.0, -0.5], atol=1e-6)  # 200 px / 50 px hand; clockwise in image y-down
     assert np.all(np.isfinite(out))
     assert np.all(image_displacement(np.zeros((T, 21, 2)), np.linspace(0, T - 1, 16)) == 0)
+
+
+def test_add_votes_among_the_nearest_members():
+    from vid2skill.skills.add import _vote
+
+    # Skill "a": four members 0.5 from the new clip and one badly tracked member 10 away; skill "b":
+    # five members 1.5 away. The mean distance picks "b" (2.4 against 1.5); the nearest members are a's.
+    ring = lambda r, n: r * np.c_[np.cos(np.arange(n)), np.sin(np.arange(n))]  # noqa: E731
+    f_old = np.vstack([ring(0.5, 4), [[10.0, 0.0]], ring(1.5, 5)])
+    owner = np.array(["a"] * 5 + ["b"] * 5)
+    new = np.zeros(2)
+    means = {n: float(np.linalg.norm(f_old[owner == n] - new, axis=1).mean()) for n in ("a", "b")}
+    assert min(means, key=means.get) == "b"
+    assert _vote(f_old, owner, new, 5) == "a" and _vote(f_old, owner, new, 0) is None
+    # A tie (2 against 2) goes to the skill with the nearest member.
+    pick = [0, 1, 5, 6]
+    assert _vote(f_old[pick] * [[1.0, 1.0]] * np.r_[1, 1, 0.2, 0.2][:, None], owner[pick], new, 4) == "b"
