@@ -255,8 +255,9 @@ def test_motion_descriptors_and_signatures():
     assert 1.9 < circles["turns"] < 2.1 and circles["straightness"] < 0.05 and signature_of(circles) == "circles"
     saw = describe(_manipulation(np.c_[np.sin(6 * np.pi * s), 0.05 * s]))
     assert saw["reversals"] >= 4 and signature_of(saw) == "saw"
-    roll = describe(_manipulation(np.c_[0.3 * s, 0.2 * s], roll=np.linspace(0, 1.5, 64), rot_rad=2.4))
+    roll = describe(_manipulation(np.c_[0.3 * s, 0.2 * s], roll=np.linspace(-np.pi / 2, -np.pi / 2 + 1.5, 64), rot_rad=2.4))
     assert abs(roll["image_roll"] - 1.5) < 0.05 and 2.1 < roll["rotation"] < 2.4 and signature_of(roll) == "roll"
+    assert abs(roll["fingers_rise"] + 1.0) < 0.01  # the fingers pointed straight down at the grasp
     hook = np.r_[np.c_[s[:32] * 2, 0 * s[:32]], np.c_[2 + 0 * s[32:], 1.5 * (s[32:] - s[32])]]  # across, then up
     lift = describe(_manipulation(hook[::-1] * [1, -1] + [0, 0], end_x=0.05))
     assert signature_of({**lift, "rise": 0.9, "straightness": 0.4}) == "lift"
@@ -276,7 +277,8 @@ def test_image_path_from_landmarks_in_hand_lengths():
     px[:, 0], px[:, 9] = wrist, knuckle
     px[10:14] = np.nan  # unseen frames are bridged
     out = image_displacement(px, np.linspace(0, T - 1, 16))
-    assert np.allclose(out[-1], [4.0, 0.0, -0.5], atol=1e-6)  # 200 px / 50 px hand; clockwise in image y-down
+    # 200 px / 50 px hand to the right; the fingers point up (pi/2), then turn clockwise as seen by 0.5 rad
+    assert np.allclose(out[0], [0.0, 0.0, np.pi / 2]) and np.allclose(out[-1], [4.0, 0.0, np.pi / 2 - 0.5], atol=1e-6)
     assert np.all(np.isfinite(out))
     assert np.all(image_displacement(np.zeros((T, 21, 2)), np.linspace(0, T - 1, 16)) == 0)
 

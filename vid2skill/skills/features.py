@@ -27,6 +27,7 @@ DESCRIPTORS: dict[str, tuple[str, float]] = {
     "turns": ("signed-angle winding of the image path about its centre, in turns (circles)", 0.5),
     "rotation": ("3-D rotation of the hand since the grasp held over the last quarter of it (median angle), rad: a pour rolls the wrist", 0.6),
     "image_roll": ("largest in-plane rotation of the hand since the grasp (running median of 5), rad", 0.4),
+    "fingers_rise": ("image-up share of the fingers' direction at the grasp: -1 fingers down (a grasp from above), +1 up", 0.5),
     "rise": ("image-up share of the net image displacement: +1 a lift, -1 a lowering", 0.5),
     "log_duration": ("natural log of the grasp's duration in seconds (0.3-20 s)", 0.5),
     "log_extent": ("natural log of the largest image displacement, in hand lengths (0.3-20)", 0.5),
@@ -73,7 +74,8 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
     """
     window = max(1, int(round(len(tr.image_path) / 12))) | 1
     xy = uniform_filter1d(tr.image_path[:, :2], window, axis=0, mode="nearest")
-    roll = tr.image_path[:, 2]
+    direction = median_filter(tr.image_path[:, 2], size=5, mode="nearest")
+    roll = direction - direction[0]
     steps = np.linalg.norm(np.diff(xy, axis=0), axis=1)
     length = float(steps.sum())
     chord = xy[-1] - xy[0]
@@ -102,7 +104,8 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
         "reversals": float(min(reversals, 4)),
         "turns": min(turns, 4.0),
         "rotation": min(float(np.median(angle_held[-max(1, len(angle_held) // 4):])), np.pi),
-        "image_roll": min(float(np.abs(median_filter(roll, size=5, mode="nearest")).max()), np.pi),
+        "image_roll": min(float(np.abs(roll).max()), np.pi),
+        "fingers_rise": float(np.sin(direction[0])) if np.any(tr.image_path[:, 2]) else 0.0,
         "rise": float(chord[1] / net) if net > 1e-6 else 0.0,
         # Grasps cut to a few frames or smeared over a whole clip stay within reach of the rest.
         "log_duration": float(np.clip(np.log(max(tr.duration_s, 1e-2)), np.log(0.3), np.log(20.0))),

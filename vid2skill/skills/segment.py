@@ -44,7 +44,8 @@ class ContactTrajectory:
             (rad): R_contact(t) = exp(rotvec(t)) @ R_contact(grasp). A pour is a roll about the contact y.
         image_path: (N, 3) the same manipulation as the camera saw it, free of monocular depth:
             the wrist's image displacement since the grasp in hand lengths (wrist to middle-finger
-            knuckle; right, up) and the hand's in-plane rotation since the grasp (rad, anticlockwise).
+            knuckle; right, up) and the direction the fingers point in the image (the wrist to
+            middle-knuckle line, rad anticlockwise from the image's right, unwrapped over time).
             Zeros where unknown (trajectories rebuilt from libraries written before it was kept).
     """
 
@@ -319,7 +320,7 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
 
 def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:
     """(len(s), 3): the wrist's image displacement from the first frame in hand lengths (right, up)
-    and the hand's in-plane rotation since then (rad, anticlockwise as seen), sampled at frames ``s``.
+    and the fingers' direction in the image (rad, anticlockwise from right, unwrapped), sampled at frames ``s``.
 
     The hand length (wrist to middle-finger knuckle, median over the frames) makes the path
     independent of image size and camera distance; zeros where no frame has the hand.
@@ -335,7 +336,7 @@ def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:
     if length < 1e-6:  # no hand drawn (landmarks all at one point)
         return out
     roll = np.unwrap(np.arctan2(-axis[:, 1], axis[:, 0]))  # image rows grow downwards
-    path = np.c_[(w[ok, 0] - w[ok][0, 0]) / length, -(w[ok, 1] - w[ok][0, 1]) / length, roll - roll[0]]
+    path = np.c_[(w[ok, 0] - w[ok][0, 0]) / length, -(w[ok, 1] - w[ok][0, 1]) / length, roll]
     return interp_rows(s, t, path)
 
 
