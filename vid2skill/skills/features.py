@@ -22,7 +22,7 @@ from vid2skill.skills.segment import ContactTrajectory
 DESCRIPTORS: dict[str, tuple[str, float]] = {
     "pull_push": ("end of the motion along the contact frame's x: -1 straight out of the object, +1 into it", 0.5),
     "straightness": ("net image displacement over (smoothed) image path length: 1 for a line, ~0 for circles or a saw", 0.2),
-    "arc": ("largest image distance from the start-end chord over the chord's length: a swing about a hinge", 0.2),
+    "arc": ("largest image distance from the start-end chord over the chord's length, at most 1: a swing about a hinge", 0.2),
     "reversals": ("turns back along the image path's main direction (sawing, stirring), at most 4", 1.0),
     "turns": ("signed-angle winding of the image path about its centre, in turns (circles)", 0.5),
     "rotation": ("3-D rotation of the hand since the grasp held over the last quarter of it (median angle), rad: a pour rolls the wrist", 0.6),
@@ -100,7 +100,9 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
     return {
         "pull_push": float(end[0] / (np.linalg.norm(end) + 1e-9)),
         "straightness": net / length if length > 1e-6 else 1.0,
-        "arc": min(arc, 2.0),
+        # Capped where the path strays as far from the chord as the chord is long: beyond that,
+        # "how curved" says nothing more, and an uncapped arc made wandering real clips a cluster.
+        "arc": min(arc, 1.0),
         "reversals": float(min(reversals, 4)),
         "turns": min(turns, 4.0),
         "rotation": min(float(np.median(angle_held[-max(1, len(angle_held) // 4):])), np.pi),
