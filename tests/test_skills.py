@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from vid2skill.extract.types import HandTrack
 from vid2skill.skills.cluster import cluster, name_clusters, signature_of
@@ -298,3 +299,18 @@ def test_add_votes_among_the_nearest_members():
     # A tie (2 against 2) goes to the skill with the nearest member.
     pick = [0, 1, 5, 6]
     assert _vote(f_old[pick] * [[1.0, 1.0]] * np.r_[1, 1, 0.2, 0.2][:, None], owner[pick], new, 4) == "b"
+
+
+def test_bad_feature_settings_say_what_to_change():
+    from vid2skill.errors import ConfigError
+
+    cfg = make_cfg([]).cluster
+    trajs = [contact_trajectory(_track(-1, np.eye(3)), cfg)]
+    for override, message in (({"features": "dtw"}, "use descriptors"),
+                              ({"descriptor_weights": {"rise": 1.0, "wobble": 1.0}}, "unknown descriptor"),
+                              ({"descriptor_weights": {"rise": -1.0}}, "weights are >= 0"),
+                              ({"descriptor_weights": {k: 0.0 for k in ("rise", "arc")}}, "every weight is 0")):
+        bad = dict(cfg)
+        bad.update(override)
+        with pytest.raises(ConfigError, match=message):
+            features(trajs, OmegaConf.create(bad))

@@ -121,6 +121,9 @@ def descriptor_features(trajs: list[ContactTrajectory], weights: dict[str, float
     unknown = sorted(set(weights) - set(DESCRIPTORS))
     if unknown:
         raise ConfigError(f"cluster.descriptor_weights: unknown descriptor(s) {unknown}; known: {sorted(DESCRIPTORS)}")
+    negative = sorted(k for k, w in weights.items() if float(w) < 0.0)
+    if negative:
+        raise ConfigError(f"cluster.descriptor_weights: {negative} < 0; weights are >= 0 (0 leaves a descriptor out)")
     used = [k for k in DESCRIPTORS if float(weights.get(k, 0.0)) > 0.0]
     if not used:
         raise ConfigError("cluster.descriptor_weights: every weight is 0; give at least one descriptor a weight")
