@@ -54,29 +54,40 @@ def card_text(card: SkillCard) -> str:
 
 
 def plot_card(card: SkillCard, out: Path) -> Path:
-    """Each member's displacement (x, y, z in the contact frame) and rotation angle since the grasp,
+    """Each member's displacement (x, y, z in the contact frame), rotation angle since the grasp,
+    image path (in hand lengths, what the descriptors measure) and fingers' direction in the image,
     over normalised time, with the prototype drawn thick; written atomically as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(2, 2, figsize=(9, 6), sharex=True)
+    fig, ax = plt.subplots(2, 3, figsize=(13, 6))
     panels = [(ax[0, 0], 0, "x (into the object), m"), (ax[0, 1], 1, "y, m"), (ax[1, 0], 2, "z, m")]
     for clip, traj in card.trajectories.items():
         s = np.linspace(0, 1, len(traj))
         for a, k, _ in panels:
             a.plot(s, traj[:, k], color="tab:blue", alpha=0.35, lw=1)
         ax[1, 1].plot(s, np.degrees(np.linalg.norm(card.rotation(clip), axis=1)), color="tab:orange", alpha=0.35, lw=1)
+        image = card.image(clip)
+        ax[0, 2].plot(image[:, 0], image[:, 1], color="tab:green", alpha=0.5, lw=1)
+        ax[1, 2].plot(s, np.degrees(image[:, 2]), color="tab:purple", alpha=0.35, lw=1)
     proto = card.prototype
     s = np.linspace(0, 1, len(proto))
     for a, k, label in panels:
         a.plot(s, proto[:, k], color="black", lw=2.5)
         a.set_ylabel(label)
     ax[1, 1].set_ylabel("rotation since grasp, deg")
-    for a in ax[1]:
+    ax[0, 2].set_xlabel("image right, hand lengths")
+    ax[0, 2].set_ylabel("image up, hand lengths")
+    ax[0, 2].set_aspect("equal", adjustable="datalim")
+    ax[1, 2].set_ylabel("fingers' direction in the image, deg")
+    for a in (ax[0, 0], ax[0, 1], ax[1, 0], ax[1, 1], ax[1, 2]):
         a.set_xlabel("normalised time")
-    fig.suptitle(f"skill {card.name}: {len(card.members)} clips (black: prototype)")
+    signature = card.stats.get("signature")
+    fig.suptitle(f"skill {card.name}: {len(card.members)} clips (black: prototype)"
+                 + (f"; motion signature {signature}" if signature else ""))
+    fig.tight_layout()
     atomic_save_figure(fig, out)
     return out
 
