@@ -314,3 +314,42 @@ def test_bad_feature_settings_say_what_to_change():
         bad.update(override)
         with pytest.raises(ConfigError, match=message):
             features(trajs, OmegaConf.create(bad))
+
+
+def _motion_track(kind: str, rng: np.random.Generator, fps: float = 30.0) -> HandTrack:
+    """A hand that reaches, closes and then pulls, pushes, stirs two circles or lifts, seen from a
+    three-quarter view, with a few millimetres of landmark noise; then it opens and withdraws."""
+    c, s_ = np.cos(0.9), np.sin(0.9)
+    view = np.array([[c, 0, s_], [0, 1, 0], [-s_, 0, c]])
+    a = view @ np.array([0.0, 0.0, 1.0])  # the approach, in the camera frame
+    n_move = 90 if kind == "circles" else 40
+    u = np.linspace(0, 1, n_move)[:, None]
+    if kind in ("pull", "push"):
+        move = (1 if kind == "push" else -1) * 0.2 * u * a
+    elif kind == "lift":
+        move = 0.2 * u * np.array([0.0, -1.0, 0.0])  # camera y points down
+    else:  # two circles in the image plane
+        th = 4 * np.pi * u[:, 0]
+        move = 0.07 * np.c_[np.cos(th) - 1, np.sin(th), np.zeros(n_move)]
+    reach = np.linspace(-0.25, 0, 30)[:, None] * a
+    p = np.vstack([reach, np.zeros((10, 3)), move, np.repeat(move[-1:], 10, axis=0), move[-1] - np.linspace(0, 0.1, 20)[:, None] * a])
+    p = p + np.array([0.0, 0.05, 0.6]) + rng.normal(0, 0.002, p.shape)
+    T = len(p)
+    aperture = np.full(T, 0.10)
+    aperture[34 : 40 + n_move + 5] = 0.03
+    R = np.tile(np.eye(3), (T, 1, 1))
+    return HandTrack(kind, fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
+                     np.ones(T, bool), p, R, aperture, np.ones(T), _drawn_hand(p))
+
+
+def test_four_motions_cluster_apart_and_get_their_signatures():
+    rng = np.random.default_rng(3)
+    cfg = make_cfg([]).cluster
+    kinds = ["pull", "push", "circles", "lift"]
+    trajs = [contact_trajectory(_motion_track(k, rng), cfg) for k in kinds for _ in range(3)]
+    labels, info = cluster(features(trajs, cfg), cfg.k_min, cfg.k_max, cfg.linkage, 2)
+    truth = np.repeat(np.arange(4), 3)
+    assert info["k"] == 4
+    assert all(len(set(labels[truth == i])) == 1 for i in range(4)) and len(set(labels.tolist())) == 4
+    names = name_clusters(labels, [None] * len(trajs), trajs)
+    assert [names[int(labels[3 * i])] for i in range(4)] == kinds
