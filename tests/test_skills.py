@@ -353,3 +353,16 @@ def test_four_motions_cluster_apart_and_get_their_signatures():
     assert all(len(set(labels[truth == i])) == 1 for i in range(4)) and len(set(labels.tolist())) == 4
     names = name_clusters(labels, [None] * len(trajs), trajs)
     assert [names[int(labels[3 * i])] for i in range(4)] == kinds
+
+
+def test_settling_on_contact_keeps_the_grasp_long_enough():
+    from vid2skill.skills.segment import Segments, _settle_on_contact
+
+    # The wrist is slowest two frames before the release: the grasp may move towards it, but not
+    # so far that fewer than min_frames frames remain.
+    steps = np.clip(18.0 - np.arange(30), 0.0, None)  # slowing down, still from frame 18 on
+    p = np.c_[np.cumsum(steps), np.zeros(30), np.zeros(30)]
+    seg = Segments(0, 10, 20, 29)
+    assert _settle_on_contact(seg, p, window=15, min_frames=3).grasp == 18
+    assert _settle_on_contact(seg, p, window=15, min_frames=6).grasp == 15
+    assert _settle_on_contact(seg, p, window=0).grasp == 10

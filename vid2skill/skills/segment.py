@@ -215,16 +215,17 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
             for i, (g, r) in enumerate(found)]
 
 
-def _settle_on_contact(seg: Segments, p: np.ndarray, window: int) -> Segments:
+def _settle_on_contact(seg: Segments, p: np.ndarray, window: int, min_frames: int = 3) -> Segments:
     """Move the grasp frame to where the wrist is slowest near the aperture's closing.
 
     The aperture crosses its threshold while the hand may still be arriving; people pause as the
     fingers close on a handle, so the slowest frame within ``window`` of the crossing is the contact.
+    The grasp keeps at least ``min_frames`` frames up to its release.
     """
     if window <= 0:
         return seg
     speed = np.linalg.norm(np.gradient(p, axis=0), axis=1)
-    lo, hi = max(seg.reach_start, seg.grasp - window), min(seg.release - 2, seg.grasp + window)
+    lo, hi = max(seg.reach_start, seg.grasp - window), min(seg.release - max(2, min_frames - 1), seg.grasp + window)
     if hi <= lo:
         return seg
     cand = speed[lo : hi + 1]
@@ -267,7 +268,8 @@ def contact_trajectories(track: HandTrack, cfg, max_segments: int | None = None)
                        float(cfg.get("min_segment_share", 0.5)), str(cfg.get("grasp_signal", "aperture")))
     p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1),
                      int(round(cfg.depth_median_s * track.fps)) | 1)
-    return [_in_contact_frame(track, _settle_on_contact(seg, p, int(round(cfg.contact_search_s * track.fps))), p, cfg)
+    window = int(round(cfg.contact_search_s * track.fps))
+    return [_in_contact_frame(track, _settle_on_contact(seg, p, window, int(cfg.min_grasp_frames)), p, cfg)
             for seg in segs]
 
 
