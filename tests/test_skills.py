@@ -366,3 +366,17 @@ def test_settling_on_contact_keeps_the_grasp_long_enough():
     assert _settle_on_contact(seg, p, window=15, min_frames=3).grasp == 18
     assert _settle_on_contact(seg, p, window=15, min_frames=6).grasp == 15
     assert _settle_on_contact(seg, p, window=0).grasp == 10
+
+
+def test_add_refuses_a_library_without_image_paths_for_descriptors():
+    from vid2skill.errors import Vid2SkillError
+    from vid2skill.skills.add import decide
+
+    cfg = make_cfg([]).cluster
+    tr = contact_trajectory(_track(-1, np.eye(3)), cfg)
+    old_card = SkillCard("pull", [{"clip": "a"}], {"a": tr.position_m}, {"a": tr.duration_s}, rotations={"a": tr.rotvec})
+    lib = SkillLibrary(3, {"pull": old_card})
+    with pytest.raises(Vid2SkillError, match="cluster force=true"):
+        decide(lib, {"new": tr}, cfg, None)
+    path_cfg = OmegaConf.merge(cfg, {"features": "path"})
+    assert decide(lib, {"new": tr}, path_cfg, None)[0]["skill"] == "pull"

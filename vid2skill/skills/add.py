@@ -74,10 +74,19 @@ def _as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
                              card.rotation(clip), card.image(clip))
 
 
+def require_image_paths(lib: SkillLibrary, cfg) -> None:
+    """The descriptors measure the image path: a library written before it was kept cannot be extended with them."""
+    if str(cfg.get("features", "path")) == "descriptors" and any(c not in card.images for card in lib.skills.values()
+                                                                  for c in card.trajectories):
+        raise Vid2SkillError(f"add: library v{lib.version:04d} was written before image paths were kept, which the "
+                             "descriptors need; run `vid2skill cluster force=true` to rebuild it (or add with cluster.features=path)")
+
+
 def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: str | None) -> list[dict]:
     """Per new clip: the nearest skill and its distance, or a proposed new skill."""
     names = sorted(lib.skills)
     members = [(n, c) for n in names for c in lib.skills[n].trajectories]
+    require_image_paths(lib, cfg)
     old = [_as_trajectory(lib.skills[n], c) for n, c in members]
     feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old):]
@@ -143,7 +152,7 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     from vid2skill.extract.stage import extract
 
     root, add_dir = ws / "skills", ws / "add"
-    SkillLibrary.load(root)  # a clear error, before any work, when there is no library yet
+    require_image_paths(SkillLibrary.load(root), cfg.cluster)  # clear errors before any work: no library, or too old a one
     index = add_dir / "tracks"
     known = {c.content_hash for c in ClipSet.load(ws / "ingest" / "clips").clips} if (ws / "ingest" / "clips.json").exists() else set()
     if index.with_suffix(".json").exists():
