@@ -18,8 +18,8 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from hydra import compose, initialize_config_module
 
+from cluster_mixed import workspaces_and_cluster_cfg  # beside this script
 from vid2skill.errors import Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.skills.add import decide
@@ -32,12 +32,9 @@ def main() -> None:
     ap.add_argument("items", nargs="+", help="two or more extracted workspaces, then Hydra overrides (key=value)")
     ap.add_argument("--skip", default="", help="comma-separated labels to leave out")
     args = ap.parse_intermixed_args()
-    overrides = [x for x in args.items if "=" in x] + ["cluster.group_by=label"]
-    workspaces = [Path(x) for x in args.items if "=" not in x]
+    workspaces, cfg = workspaces_and_cluster_cfg(args.items, ["cluster.group_by=label"])
     if len(workspaces) < 2:
         ap.error("give at least two workspaces: one is held out while the others make the library")
-    with initialize_config_module("vid2skill.conf", version_base=None):
-        cfg = compose("config", overrides=overrides).cluster
     logging.basicConfig(level=logging.ERROR)
     skip = {s for s in args.skip.split(",") if s}
     records = {ws: [r for r in TrackSet.load(ws / "extract" / "tracks").ok() if r.get("label") and r["label"] not in skip]

@@ -16,8 +16,8 @@ majority label (pull for slide_open, swing_open for hinge_open, ...), and where 
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +25,7 @@ import numpy as np
 from hydra import compose, initialize_config_module
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from cluster_ari import skills_by_stem, stem_of  # beside this script
 from vid2skill.extract.types import TrackSet
 from vid2skill.skills.cluster import motion_signature
 from vid2skill.skills.stage import build_library
@@ -34,9 +35,12 @@ EXPECTED_SIGNATURE = {"slide_open": "pull", "slide_close": "push", "hinge_open":
                       "pick": "lift", "place": "lower", "pour": "roll", "stir": "circles", "cut": "saw"}
 
 
-def csv_labels(path: Path) -> dict[str, list[str]]:
-    """file stem -> skills, from a CSV with ``file`` and ``skills`` columns (``../shared/data/labels.csv``)."""
-    return {Path(r["file"]).stem: [x for x in r["skills"].split(";") if x] for r in csv.DictReader(path.open())}
+def workspaces_and_cluster_cfg(items: list[str], extra: list[str] = ()):
+    """(workspace paths, the shipped cluster settings with the ``key=value`` items among ``items``
+    and ``extra`` applied): the command line of the clustering benchmarks."""
+    with initialize_config_module("vid2skill.conf", version_base=None):
+        cfg = compose("config", overrides=[x for x in items if "=" in x] + list(extra)).cluster
+    return [Path(x) for x in items if "=" not in x], cfg
 
 
 def main() -> None:
@@ -45,20 +49,17 @@ def main() -> None:
     ap.add_argument("--labels", type=Path, help="CSV (file, skills) for clips ingested without labels")
     ap.add_argument("--skip", default="", help="comma-separated labels to leave out (e.g. none,cut)")
     args = ap.parse_intermixed_args()
-    overrides = [x for x in args.items if "=" in x]
-    args.workspaces = [Path(x) for x in args.items if "=" not in x]
-    with initialize_config_module("vid2skill.conf", version_base=None):
-        cfg = compose("config", overrides=overrides).cluster
+    args.workspaces, cfg = workspaces_and_cluster_cfg(args.items)
     cfg.use_labels_for_names = False  # labels only score the result
     logging.basicConfig(level=logging.WARNING)
-    by_stem = csv_labels(args.labels) if args.labels else {}
+    by_stem = skills_by_stem(args.labels) if args.labels else {}
     skip = {s for s in args.skip.split(",") if s}
     records, source_of = [], {}
     for ws in args.workspaces:
         for rec in TrackSet.load(ws / "extract" / "tracks").ok():
             rec = dict(rec)
             if not rec.get("label") and by_stem:
-                stem = max((s for s in by_stem if rec["clip"].startswith(s)), key=len, default=None)
+                stem = stem_of(rec["clip"], by_stem)
                 rec["label"] = ";".join(by_stem[stem]) if stem else None
             if rec.get("label") and rec["label"].split(";")[0] in skip:
                 continue
@@ -83,7 +84,7 @@ def main() -> None:
     for name, card in sorted(lib.skills.items()):
         members = [m["clip"] for m in card.members if m["clip"] in truth_of and m["clip"] in clips]
         majority = Counter(truth_of[c] for c in members).most_common(1)[0][0] if members else None
-        ok = EXPECTED_SIGNATURE.get(majority) == name.split("_2")[0].split("_3")[0]
+        ok = EXPECTED_SIGNATURE.get(majority) == re.sub(r"_\d+$", "", name)  # pull_2: the second "pull"
         named += ok
         print(f"  {name} ({'matches' if ok else 'does not match'} majority {majority}): "
               + ", ".join(f"{c} ({truth_of[c]})" for c in members))

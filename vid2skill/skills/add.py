@@ -104,8 +104,7 @@ def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: s
             decisions.append({"clip": clip, "skill": skill, "distance": round(dist.get(skill, float("nan")), 4),
                               "novel": skill not in lib.skills})
             continue
-        nearest = _vote(f_old, owner, f, int(cfg.get("assign_neighbours", 0))) if dist else None
-        nearest = nearest or (min(dist, key=dist.get) if dist else None)
+        nearest = (_vote(f_old, owner, f, int(cfg.get("assign_neighbours", 0))) or min(dist, key=dist.get)) if dist else None
         if nearest is not None and dist[nearest] <= cfg.novel_factor * max(spread[nearest], 1e-6):
             decisions.append({"clip": clip, "skill": nearest, "distance": round(dist[nearest], 4), "novel": False})
         else:
