@@ -11,6 +11,11 @@ majority label (pull for slide_open, swing_open for hinge_open, ...), and where 
     python benchmarks/cluster_mixed.py /tmp/v2s_all2
     python benchmarks/cluster_mixed.py /tmp/v2s_all2 /tmp/v2s_real --labels ../shared/data/labels.csv
     python benchmarks/cluster_mixed.py /tmp/v2s_all2 cluster.features=path cluster.k_min=9 cluster.k_max=9
+    python benchmarks/cluster_mixed.py /tmp/v2s_all2 --ground-truth
+
+``--ground-truth`` clusters synthetic clips as if extraction were perfect: each extracted track's
+wrist pose, aperture and image landmarks are replaced by the generator's ground truth (frames where
+the hand is in view count as detected), so that the clustering's own share of the error shows.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -26,7 +32,9 @@ from hydra import compose, initialize_config_module
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from cluster_ari import skills_by_stem, stem_of  # beside this script
-from vid2skill.extract.types import TrackSet
+from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.ingest.synthetic.generator import load_ground_truth
+from vid2skill.ingest.types import ClipSet
 from vid2skill.skills.cluster import motion_signature
 from vid2skill.skills.stage import build_library
 
@@ -43,11 +51,42 @@ def workspaces_and_cluster_cfg(items: list[str], extra: list[str] = ()):
     return [Path(x) for x in items if "=" not in x], cfg
 
 
+def ground_truth_track(track: HandTrack, gt: dict) -> HandTrack:
+    """``track`` with the synthetic ground truth in place of what was extracted, on the same frames."""
+    idx = track.frame_index
+    seen = gt["visible"][idx].astype(bool)
+
+    def masked(a: np.ndarray) -> np.ndarray:
+        a = np.array(a, dtype=float)
+        a[~seen] = np.nan
+        return a
+
+    lm = gt["landmarks_cam"][idx]
+    return HandTrack(track.clip_id, track.fps, track.width, track.height, track.intrinsics, track.handedness, track.label,
+                     idx, seen.copy(), seen.copy(), masked(gt["wrist_pos_cam"][idx]), masked(gt["wrist_R_cam"][idx]),
+                     masked(gt["aperture_m"][idx]), seen.astype(float), masked(gt["landmarks_px"][idx]),
+                     masked(lm - lm.mean(axis=1, keepdims=True)), meta=dict(track.meta))
+
+
+def _with_ground_truth(ws: Path, records: list[dict], out: Path) -> list[dict]:
+    """Records whose tracks are rewritten from the ground truth under ``out`` (clips without any are dropped)."""
+    truth = {c.clip_id: c.ground_truth for c in ClipSet.load(ws / "ingest" / "clips").clips if c.ground_truth}
+    kept = []
+    for rec in records:
+        if rec["clip"] not in truth:
+            continue
+        path = out / ws.name / rec["clip"]
+        ground_truth_track(HandTrack.load(rec["track"]), load_ground_truth(truth[rec["clip"]])[1]).save(path)
+        kept.append({**rec, "track": str(path)})
+    return kept
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("items", nargs="+", help="workspaces, then Hydra overrides of the cluster settings (key=value)")
     ap.add_argument("--labels", type=Path, help="CSV (file, skills) for clips ingested without labels")
     ap.add_argument("--skip", default="", help="comma-separated labels to leave out (e.g. none,cut)")
+    ap.add_argument("--ground-truth", action="store_true", help="synthetic clips: cluster the ground truth, not the extracted tracks")
     args = ap.parse_intermixed_args()
     args.workspaces, cfg = workspaces_and_cluster_cfg(args.items)
     cfg.use_labels_for_names = False  # labels only score the result
@@ -55,8 +94,10 @@ def main() -> None:
     by_stem = skills_by_stem(args.labels) if args.labels else {}
     skip = {s for s in args.skip.split(",") if s}
     records, source_of = [], {}
+    scratch = tempfile.TemporaryDirectory()
     for ws in args.workspaces:
-        for rec in TrackSet.load(ws / "extract" / "tracks").ok():
+        found = TrackSet.load(ws / "extract" / "tracks").ok()
+        for rec in _with_ground_truth(ws, found, Path(scratch.name)) if args.ground_truth else found:
             rec = dict(rec)
             if not rec.get("label") and by_stem:
                 stem = stem_of(rec["clip"], by_stem)

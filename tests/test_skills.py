@@ -47,6 +47,7 @@ def test_contact_frame_sign_is_camera_independent():
         pull = contact_trajectory(_track(-1, view), cfg)
         push = contact_trajectory(_track(+1, view), cfg)
         assert pull.position_m[-1, 0] < -0.15 and push.position_m[-1, 0] > 0.15
+        assert pull.approach < -0.9 and push.approach > 0.9  # back along the reach, and on along it
         assert abs(pull.position_m[-1, 1]) < 0.02 and pull.segments.grasp < pull.segments.release
 
 
@@ -159,10 +160,13 @@ def test_hand_rotation_since_the_grasp_in_the_contact_frame():
 def test_library_keeps_rotations_and_reads_old_versions_without_them(tmp_path):
     rot = np.tile([0.0, 0.3, 0.0], (4, 1))
     SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0})}).save(tmp_path)
-    SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0}, rotations={"a": rot})}).save(tmp_path)
+    SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0}, rotations={"a": rot},
+                                    approaches={"a": -0.8})}).save(tmp_path)
     assert np.allclose(SkillLibrary.load(tmp_path).skills["s"].rotation("a"), rot)
     assert list(SkillLibrary.load(tmp_path).skills["s"].trajectories) == ["a"]
+    assert SkillLibrary.load(tmp_path).skills["s"].approaches == {"a": -0.8}
     assert np.allclose(SkillLibrary.load(tmp_path, 1).skills["s"].rotation("a"), 0.0)
+    assert SkillLibrary.load(tmp_path, 1).skills["s"].approaches == {}
 
 
 def test_group_by_label_makes_one_skill_per_label_and_rejects_unknown_modes(synthetic_ws):
@@ -230,7 +234,7 @@ def test_finger_flexion_and_a_grasp_the_aperture_alone_misreads():
 
 
 def _manipulation(image_xy: np.ndarray, end_x: float = 0.0, roll: np.ndarray | None = None, rot_rad: float = 0.0,
-                  duration_s: float = 2.0):
+                  duration_s: float = 2.0, approach: float = float("nan")):
     from vid2skill.skills.segment import ContactTrajectory, Segments
 
     n = len(image_xy)
@@ -240,29 +244,39 @@ def _manipulation(image_xy: np.ndarray, end_x: float = 0.0, roll: np.ndarray | N
     img = np.c_[image_xy, np.zeros(n) if roll is None else roll]
     rot = np.zeros((n, 3))
     rot[:, 1] = np.linspace(0, rot_rad, n)
-    return ContactTrajectory(pos, np.zeros(n), duration_s, np.eye(3), Segments(0, 0, n - 1, n - 1), rot, img)
+    return ContactTrajectory(pos, np.zeros(n), duration_s, np.eye(3), Segments(0, 0, n - 1, n - 1), rot, img, approach)
 
 
 def test_motion_descriptors_and_signatures():
     s = np.linspace(0, 1, 64)
     line = _manipulation(np.c_[3 * s, 0 * s], end_x=-0.2)
     d = describe(line)
-    assert d["straightness"] > 0.99 and d["arc"] < 0.01 and d["reversals"] == 0 and d["pull_push"] < -0.9
+    assert d["straightness"] > 0.99 and d["arc"] < 0.01 and d["reversals"] == 0 and d["approach"] < -0.9  # from end_x
     assert abs(d["log_extent"] - np.log(3)) < 0.03 and signature_of(d) == "pull"  # extent of the smoothed path
-    assert signature_of({**d, "rise": 0.9}) == "lift" and signature_of({**d, "rise": -0.9}) == "pull"
-    swing = describe(_manipulation(np.c_[3 * s, 1.2 * np.sin(np.pi * s)], end_x=0.2))
-    assert swing["arc"] > 0.3 and signature_of(swing) == "swing_close"
+    assert describe(_manipulation(np.c_[3 * s, 0 * s], end_x=-0.2, approach=0.3))["approach"] == 0.3  # kept when known
+    assert signature_of({**d, "lift": 0.9}) == "lift" and signature_of({**d, "rise": -0.9}) == "pull"
+    swing = describe(_manipulation(np.c_[3 * s, 0.45 * np.sin(np.pi * s)], end_x=0.2))
+    assert 0.13 < swing["arc"] < 0.16 and signature_of(swing) == "swing_close"
+    assert describe(_manipulation(np.c_[3 * s, 1.2 * np.sin(np.pi * s)]))["arc"] == 0.25  # capped
     circles = describe(_manipulation(np.c_[np.cos(4 * np.pi * s) - 1, np.sin(4 * np.pi * s)], duration_s=6))
     assert 1.9 < circles["turns"] < 2.1 and circles["straightness"] < 0.05 and signature_of(circles) == "circles"
     saw = describe(_manipulation(np.c_[np.sin(6 * np.pi * s), 0.05 * s]))
     assert saw["reversals"] >= 4 and signature_of(saw) == "saw"
     roll = describe(_manipulation(np.c_[0.3 * s, 0.2 * s], roll=np.linspace(-np.pi / 2, -np.pi / 2 + 1.5, 64), rot_rad=2.4))
     assert abs(roll["image_roll"] - 1.5) < 0.05 and 2.1 < roll["rotation"] < 2.4 and signature_of(roll) == "roll"
-    assert abs(roll["fingers_rise"] + 1.0) < 0.01  # the fingers pointed straight down at the grasp
+    assert roll["top"] == 1.0 and abs(roll["lift"] - 0.2 / np.hypot(0.3, 0.2)) < 0.02  # fingers down; the hand goes right and up
     hook = np.r_[np.c_[s[:32] * 2, 0 * s[:32]], np.c_[2 + 0 * s[32:], 1.5 * (s[32:] - s[32])]]  # across, then up
     lift = describe(_manipulation(hook[::-1] * [1, -1] + [0, 0], end_x=0.05))
     assert signature_of({**lift, "rise": 0.9, "straightness": 0.4}) == "lift"
     assert signature_of({**lift, "rise": -0.9, "straightness": 0.4}) == "lower"
+    assert lift["top"] == 0.0 and lift["lift"] == 0.0  # no finger direction known: not a grasp from above
+    # Grasped from above (fingers down the image): raised straight up, or raised, carried and set down.
+    down = np.full(64, -np.pi / 2)
+    raised = describe(_manipulation(np.c_[0 * s, 2 * s], roll=down, approach=-1.0))
+    assert raised["lift"] > 0.95 and raised["lower"] < 0.01 and signature_of(raised) == "lift"  # not a pull
+    arch = np.c_[3 * s, 1.5 * np.sin(np.pi * s) + 0.3 * s]
+    placed = describe(_manipulation(arch, roll=down, approach=0.1))
+    assert 0.35 < placed["lower"] < 0.45 and signature_of(placed) == "lower"
     still = describe(_manipulation(np.zeros((64, 2))))
     assert still["straightness"] == 1.0 and still["turns"] == 0.0  # no motion: defined, not NaN
 
@@ -368,7 +382,7 @@ def test_settling_on_contact_keeps_the_grasp_long_enough():
     assert _settle_on_contact(seg, p, window=0).grasp == 10
 
 
-def test_add_refuses_a_library_without_image_paths_for_descriptors():
+def test_add_refuses_a_library_without_image_paths_or_approaches_for_descriptors():
     from vid2skill.errors import Vid2SkillError
     from vid2skill.skills.add import decide
 
@@ -378,5 +392,12 @@ def test_add_refuses_a_library_without_image_paths_for_descriptors():
     lib = SkillLibrary(3, {"pull": old_card})
     with pytest.raises(Vid2SkillError, match="cluster force=true"):
         decide(lib, {"new": tr}, cfg, None)
+    no_approach = SkillCard("pull", [{"clip": "a"}], {"a": tr.position_m}, {"a": tr.duration_s}, rotations={"a": tr.rotvec},
+                            images={"a": tr.image_path})
+    with pytest.raises(Vid2SkillError, match="cluster force=true"):
+        decide(SkillLibrary(4, {"pull": no_approach}), {"new": tr}, cfg, None)
+    current = SkillCard("pull", [{"clip": "a"}], {"a": tr.position_m}, {"a": tr.duration_s}, rotations={"a": tr.rotvec},
+                        images={"a": tr.image_path}, approaches={"a": tr.approach})
+    assert decide(SkillLibrary(5, {"pull": current}), {"new": tr}, cfg, None)[0]["skill"] == "pull"
     path_cfg = OmegaConf.merge(cfg, {"features": "path"})
     assert decide(lib, {"new": tr}, path_cfg, None)[0]["skill"] == "pull"

@@ -71,22 +71,24 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
 def _as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
     traj = card.trajectories[clip]
     return ContactTrajectory(traj, np.zeros(len(traj)), card.durations_s[clip], np.eye(3), Segments(0, 0, 0, 0),
-                             card.rotation(clip), card.image(clip))
+                             card.rotation(clip), card.image(clip), card.approaches.get(clip, float("nan")))
 
 
-def require_image_paths(lib: SkillLibrary, cfg) -> None:
-    """The descriptors measure the image path: a library written before it was kept cannot be extended with them."""
-    if str(cfg.get("features", "path")) == "descriptors" and any(c not in card.images for card in lib.skills.values()
-                                                                  for c in card.trajectories):
-        raise Vid2SkillError(f"add: library v{lib.version:04d} was written before image paths were kept, which the "
-                             "descriptors need; run `vid2skill cluster force=true` to rebuild it (or add with cluster.features=path)")
+def require_descriptor_inputs(lib: SkillLibrary, cfg) -> None:
+    """The descriptors measure the image path and the approach: a library written before both were
+    kept cannot be extended with them."""
+    if str(cfg.get("features", "path")) == "descriptors" and any(
+            c not in card.images or c not in card.approaches for card in lib.skills.values() for c in card.trajectories):
+        raise Vid2SkillError(f"add: library v{lib.version:04d} was written before image paths and approaches were kept, "
+                             "which the descriptors need; run `vid2skill cluster force=true` to rebuild it "
+                             "(or add with cluster.features=path)")
 
 
 def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: str | None) -> list[dict]:
     """Per new clip: the nearest skill and its distance, or a proposed new skill."""
     names = sorted(lib.skills)
     members = [(n, c) for n in names for c in lib.skills[n].trajectories]
-    require_image_paths(lib, cfg)
+    require_descriptor_inputs(lib, cfg)
     old = [_as_trajectory(lib.skills[n], c) for n, c in members]
     feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old):]
@@ -136,7 +138,7 @@ def add_to_library(lib: SkillLibrary, decisions: list[dict], trajs: dict[str, Co
                                                 "track": records[clip]["track"], "added": True}],
                          {**card.trajectories, clip: tr.position_m}, {**card.durations_s, clip: tr.duration_s},
                          dict(card.stats), {**card.made, "stale": True}, {**card.rotations, clip: tr.rotvec},
-                         {**card.images, clip: tr.image_path})
+                         {**card.images, clip: tr.image_path}, {**card.approaches, clip: tr.approach})
         card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
         card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
         card.stats.update(signature_stats([_as_trajectory(card, c) for c in card.trajectories]))
@@ -151,7 +153,7 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     from vid2skill.extract.stage import extract
 
     root, add_dir = ws / "skills", ws / "add"
-    require_image_paths(SkillLibrary.load(root), cfg.cluster)  # clear errors before any work: no library, or too old a one
+    require_descriptor_inputs(SkillLibrary.load(root), cfg.cluster)  # clear errors before any work: no library, or too old a one
     index = add_dir / "tracks"
     known = {c.content_hash for c in ClipSet.load(ws / "ingest" / "clips").clips} if (ws / "ingest" / "clips.json").exists() else set()
     if index.with_suffix(".json").exists():

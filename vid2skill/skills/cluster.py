@@ -57,14 +57,15 @@ SIGNATURE_RULES = """
 circles      turns >= 0.9                         the hand goes round (stir)
 saw          reversals >= 2                       back and forth along one line (cut)
 roll         rotation >= 1.6 rad                  the wrist turns over and stays turned (pour)
-lift         rise >= 0.8                          straight up in the image (pick)
-swing_open   straight, pulled, arc >= 0.1         out of the object along an arc (hinge open)
-swing_close  straight, pushed, arc >= 0.1         into the object along an arc (hinge close)
+lower        lower >= 0.15                        grasped from above, raised, then lowered (place)
+lift         lift >= 0.6                          grasped from above and raised (pick)
+swing_open   straight, pulled, arc >= 0.07        out of the object along an arc (hinge open)
+swing_close  straight, pushed, arc >= 0.07        into the object along an arc (hinge close)
 pull         straight, pulled                     straight out of the object (slide open)
 push         straight, pushed                     straight into it (slide close)
-lower        rise <= -0.3                         down in the image (place)
+lower        rise <= -0.5                         down in the image (place)
 lift         rise >= 0.5                          up in the image (pick)
-"""  # "straight": straightness >= 0.6 and |pull_push| >= 0.6; "pulled": pull_push < 0
+"""  # "straight": straightness >= 0.6 and |approach| >= 0.4; "pulled": approach < 0
 SIGNATURES = tuple(dict.fromkeys(line.split()[0] for line in SIGNATURE_RULES.strip().splitlines()))
 
 
@@ -76,14 +77,16 @@ def signature_of(d: dict[str, float]) -> str:
         return "saw"
     if d["rotation"] >= 1.6:
         return "roll"
-    if d["rise"] >= 0.8:  # before pull and push: a lift is straight too, and its contact x is the lift
+    if d["lower"] >= 0.15:  # before lift: a place raises the object first
+        return "lower"
+    if d["lift"] >= 0.6:  # before pull and push: a lift runs back along the reach, like a pull
         return "lift"
-    pulled = d["pull_push"] < 0
-    if d["straightness"] >= 0.6 and abs(d["pull_push"]) >= 0.6:
-        if d["arc"] >= 0.1:
+    pulled = d["approach"] < 0
+    if d["straightness"] >= 0.6 and abs(d["approach"]) >= 0.4:
+        if d["arc"] >= 0.07:
             return "swing_open" if pulled else "swing_close"
         return "pull" if pulled else "push"
-    if d["rise"] <= -0.3:
+    if d["rise"] <= -0.5:
         return "lower"
     if d["rise"] >= 0.5:
         return "lift"

@@ -20,15 +20,17 @@ from vid2skill.skills.segment import ContactTrajectory
 # one scale unit is "clearly different" for every descriptor alike; fixed scales (not the spread of
 # the clips at hand) keep distances comparable across library versions and `add` runs.
 DESCRIPTORS: dict[str, tuple[str, float]] = {
-    "pull_push": ("end of the motion along the contact frame's x: -1 straight out of the object, +1 into it", 0.5),
+    "approach": ("the manipulation against the hand's reach and retreat (ContactTrajectory.approach): -1 a pull back the way the hand came, +1 a push on, 0 across", 0.5),
     "straightness": ("net image displacement over (smoothed) image path length: 1 for a line, ~0 for circles or a saw", 0.2),
-    "arc": ("largest image distance from the start-end chord over the chord's length, at most 1: a swing about a hinge", 0.2),
+    "arc": ("largest image distance from the start-end chord over the chord's length, at most 0.25: a swing about a hinge", 0.1),
     "reversals": ("turns back along the image path's main direction (sawing, stirring), at most 4", 1.0),
     "turns": ("signed-angle winding of the image path about its centre, in turns (circles)", 0.5),
     "rotation": ("3-D rotation of the hand since the grasp held over the last quarter of it (median angle), rad: a pour rolls the wrist", 0.6),
     "image_roll": ("largest in-plane rotation of the hand since the grasp (running median of 5), rad", 0.4),
-    "fingers_rise": ("image-up share of the fingers' direction at the grasp: -1 fingers down (a grasp from above), +1 up", 0.5),
-    "rise": ("image-up share of the net image displacement: +1 a lift, -1 a lowering", 0.5),
+    "top": ("a grasp from above: 1 when the fingers point down in the image over the grasp's first quarter (sine <= -0.9), 0 when level or up (>= -0.5)", 0.5),
+    "lift": ("top times the image-up share of the net displacement over the extent: an object grasped from above and raised", 0.5),
+    "lower": ("top times the drop from the highest image point to the end, over the extent: lowered and released", 0.5),
+    "rise": ("image-up share of the net image displacement: +1 straight up, -1 straight down, whatever the grasp", 0.5),
     "log_duration": ("natural log of the grasp's duration in seconds (0.3-20 s)", 0.5),
     "log_extent": ("natural log of the largest image displacement, in hand lengths (0.3-20)", 0.5),
 }
@@ -95,19 +97,29 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
         turns = abs(float(angle[-1] - angle[0])) / (2 * np.pi)
     else:
         reversals, turns = 0, 0.0
-    end = tr.position_m[-1]
     angle_held = np.linalg.norm(tr.rotvec, axis=1)  # the largest angle would be one bad palm frame's
+    known_fingers = bool(np.any(tr.image_path[:, 2]))
+    # The first quarter's median, not the grasp's first frame: one misread hand flips a single frame.
+    fingers = float(np.median(np.sin(direction[: max(1, len(direction) // 4)]))) if known_fingers else 0.0
+    top = float(np.clip((-fingers - 0.5) / 0.4, 0.0, 1.0))
+    up = xy[:, 1] - xy[0, 1]
+    approach = tr.approach
+    if not np.isfinite(approach):  # hand-made trajectories: the contact x is signed by the approach already
+        approach = float(tr.position_m[-1, 0] / (np.linalg.norm(tr.position_m[-1]) + 1e-9))
     return {
-        "pull_push": float(end[0] / (np.linalg.norm(end) + 1e-9)),
+        "approach": float(approach),
         "straightness": net / length if length > 1e-6 else 1.0,
-        # Capped where the path strays as far from the chord as the chord is long: beyond that,
-        # "how curved" says nothing more, and an uncapped arc made wandering real clips a cluster.
-        "arc": min(arc, 1.0),
+        # Capped just above a quarter-turn swing seen square-on (0.21): beyond it a path is simply not
+        # straight, and how far it wanders (a stir, a carry, a real clip's drift) is noise that an
+        # uncapped arc turned into clusters of its own.
+        "arc": min(arc, 0.25),
         "reversals": float(min(reversals, 4)),
         "turns": min(turns, 4.0),
         "rotation": min(float(np.median(angle_held[-max(1, len(angle_held) // 4):])), np.pi),
         "image_roll": min(float(np.abs(roll).max()), np.pi),
-        "fingers_rise": float(np.sin(direction[0])) if np.any(tr.image_path[:, 2]) else 0.0,
+        "top": top,
+        "lift": top * max(float(up[-1]) / extent, 0.0) if extent > 1e-6 else 0.0,
+        "lower": top * float(up.max() - up[-1]) / extent if extent > 1e-6 else 0.0,
         "rise": float(chord[1] / net) if net > 1e-6 else 0.0,
         # Grasps cut to a few frames or smeared over a whole clip stay within reach of the rest.
         "log_duration": float(np.clip(np.log(max(tr.duration_s, 1e-2)), np.log(0.3), np.log(20.0))),

@@ -27,7 +27,8 @@ class SkillCard:
     ``trajectories`` maps clip id to its (N, 3) contact-frame wrist path; ``prototype`` is their mean.
     ``rotations`` maps clip id to its (N, 3) rotation of the hand since the grasp (rotation vectors,
     contact frame); a library written before rotations were kept has none (read as no rotation).
-    ``images`` maps clip id to its (N, 3) image path (``ContactTrajectory.image_path``), likewise.
+    ``images`` maps clip id to its (N, 3) image path (``ContactTrajectory.image_path``), likewise,
+    and ``approaches`` to its ``ContactTrajectory.approach``.
     """
 
     name: str
@@ -38,6 +39,7 @@ class SkillCard:
     made: dict = field(default_factory=dict)  # {"demos": ..., "policy": ..., "stale": bool}
     rotations: dict[str, np.ndarray] = field(default_factory=dict)
     images: dict[str, np.ndarray] = field(default_factory=dict)
+    approaches: dict[str, float] = field(default_factory=dict)
 
     def rotation(self, clip: str) -> np.ndarray:
         """(N, 3) rotation vectors of a member, zeros if the library kept none."""
@@ -67,7 +69,8 @@ class SkillLibrary:
         folder = root / f"v{self.version:04d}"
         arrays, cards = {}, {}
         for name, card in self.skills.items():
-            cards[name] = {"members": card.members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made}
+            cards[name] = {"members": card.members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made,
+                           "approaches": card.approaches}
             for clip, traj in card.trajectories.items():
                 arrays[f"{name}/{clip}"] = traj
             for clip, rot in card.rotations.items():
@@ -96,7 +99,8 @@ class SkillLibrary:
             trajs = {k: v for k, v in mine.items() if not k.endswith((_ROT, _IMG))}
             rots = {k[: -len(_ROT)]: v for k, v in mine.items() if k.endswith(_ROT)}
             imgs = {k[: -len(_IMG)]: v for k, v in mine.items() if k.endswith(_IMG)}
-            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"], rots, imgs)
+            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"], rots, imgs,
+                                     card.get("approaches", {}))
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
 
 

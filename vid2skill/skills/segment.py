@@ -47,6 +47,12 @@ class ContactTrajectory:
             knuckle; right, up) and the direction the fingers point in the image (the wrist to
             middle-knuckle line, rad anticlockwise from the image's right, unwrapped over time).
             Zeros where unknown (trajectories rebuilt from libraries written before it was kept).
+        approach: how the manipulation runs against the hand's own reach and retreat around it, in
+            [-1, 1]: the mean of the cosines of the manipulation's displacement with the reach before
+            the grasp and against the retreat after the release, in 3-D and in the image. -1 pulls
+            back the way the hand came (a drawer pulled open), +1 carries on into the object (a push),
+            ~0 runs across the approach (a carry to one side). NaN where unknown (libraries written
+            before it was kept).
     """
 
     position_m: np.ndarray
@@ -56,6 +62,7 @@ class ContactTrajectory:
     segments: Segments
     rotvec: np.ndarray | None = None
     image_path: np.ndarray | None = None
+    approach: float = float("nan")
 
     def __post_init__(self):
         for name in ("rotvec", "image_path"):
@@ -287,19 +294,9 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
     # Principal direction of the manipulation (a line for slides, the chord of an arc for hinges).
     _, _, vt = np.linalg.svd(rel - rel.mean(axis=0), full_matrices=False)
     x = vt[0]
-    # Sign: the manipulation runs into the object (+x) when it continues the reach, and people
-    # withdraw the hand the way it came, so a manipulation that continues the retreat runs out
-    # of the object. The 3-D cue suffers from monocular depth errors and the image-plane cue from
-    # views along the motion, so both paths vote with cosines of reach and retreat.
-    n = max(2, int(round(cfg.reach_window_s * track.fps)))
-    a, b = max(seg.reach_start, seg.grasp - n), min(seg.end, seg.release + n)
-    vote = 0.0
-    for path in (p, _pixels_wrist(track)):
-        manip = _displacement(path, seg.grasp, seg.release)
-        for other, sign in ((_displacement(path, a, seg.grasp), 1.0), (_displacement(path, seg.release, b), -1.0)):
-            if manip is not None and other is not None:
-                vote += sign * float(np.dot(other, manip) / (np.linalg.norm(other) * np.linalg.norm(manip) + 1e-9))
-    if np.dot(x, rel[-1]) * vote < 0:
+    # Sign: +x runs into the object, the way the reach went (see approach_cosine).
+    approach = approach_cosine(track, seg, p, max(2, int(round(cfg.reach_window_s * track.fps))))
+    if np.dot(x, rel[-1]) * approach < 0:
         x = -x
     up = np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downwards
     z = up - np.dot(up, x) * x
@@ -317,7 +314,26 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
     rotvec = relative_rotation(track.wrist_R_cam[seg.grasp : seg.release + 1], track.valid[seg.grasp : seg.release + 1],
                                R, s, int(round(cfg.rotation_smooth_s * track.fps)) | 1)
     image = image_displacement(track.landmarks_px[seg.grasp : seg.release + 1], s)
-    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec, image)
+    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec, image, approach)
+
+
+def approach_cosine(track: HandTrack, seg: Segments, p: np.ndarray, window: int) -> float:
+    """Mean cosine of the manipulation's displacement with the reach (``window`` frames before the
+    grasp) and against the retreat (as long after the release), over the 3-D path ``p`` and the image
+    path: people withdraw the hand the way it came, so a manipulation that continues the retreat runs
+    out of the object. The 3-D cue suffers from monocular depth errors and the image cue from views
+    along the motion, so both vote. A reach or retreat under a tenth of the manipulation's length
+    (the hand held still) has no direction to give and does not vote; 0 when none does."""
+    a, b = max(seg.reach_start, seg.grasp - window), min(seg.end, seg.release + window)
+    votes = []
+    for path in (p, _pixels_wrist(track)):
+        manip = _displacement(path, seg.grasp, seg.release)
+        if manip is None or not np.linalg.norm(manip) > 0:
+            continue
+        for other, sign in ((_displacement(path, a, seg.grasp), 1.0), (_displacement(path, seg.release, b), -1.0)):
+            if other is not None and np.linalg.norm(other) >= 0.1 * np.linalg.norm(manip):
+                votes.append(sign * float(np.dot(other, manip) / (np.linalg.norm(other) * np.linalg.norm(manip))))
+    return float(np.mean(votes)) if votes else 0.0
 
 
 def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:

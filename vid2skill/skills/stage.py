@@ -90,11 +90,13 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
         card_rots = {records[i]["clip"]: trajs[i].rotvec for i in idx}
         card_imgs = {records[i]["clip"]: trajs[i].image_path for i in idx}
+        card_approaches = {records[i]["clip"]: trajs[i].approach for i in idx}
         durations = {records[i]["clip"]: trajs[i].duration_s for i in idx}
         stats = summary_stats(list(card_trajs.values()), list(durations.values()))
         stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
         stats.update(signature_stats([trajs[i] for i in idx]))
-        skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots, images=card_imgs)
+        skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots, images=card_imgs,
+                                  approaches=card_approaches)
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
     log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),
