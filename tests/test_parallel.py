@@ -21,3 +21,28 @@ def test_costliest_items_start_first_and_results_keep_input_order():
     # order it would start last, after the other worker had run three short ones).
     starts = sorted(r[1] for _, r, _ in out if r)
     assert dict((r[0], r[1]) for _, r, _ in out if r)[64] <= starts[1]
+
+
+def _pid_after(x: tuple[str, float, int]) -> int:
+    """Sleeps, then returns the pid; item "die" kills a spawned worker outright (not the test process)."""
+    import os
+
+    name, seconds, parent = x
+    if name == "die" and os.getpid() != parent:
+        os._exit(1)
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_this_process_works_beside_the_pool_and_a_dead_worker_fails_one_item():
+    import os
+
+    me = os.getpid()
+    # Costliest first: this process takes "long" at once, the spawned worker gets "die" and dies
+    # with it; the items left are taken back by this process, and the batch goes on.
+    items = [("a", 0.1, me), ("die", 0.2, me), ("long", 3.0, me), ("b", 0.1, me)]
+    out = map_items(_pid_after, items, workers=2, desc="test", cost=lambda x: x[1])
+    assert [item for item, _, _ in out] == items
+    by_name = {item[0]: (res, err) for item, res, err in out}
+    assert by_name["long"] == (me, None) and by_name["a"] == (me, None) and by_name["b"] == (me, None)
+    assert by_name["die"][0] is None and "BrokenProcessPool" in by_name["die"][1]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable
 
 from tqdm import tqdm
@@ -35,30 +37,79 @@ def map_items(fn: Callable, items: Iterable, workers: int, desc: str,
               cost: Callable[[Any], float] | None = None) -> list[tuple[Any, Any, str | None]]:
     """Apply ``fn`` to every item; returns (item, result or None, error message or None) in input order.
 
-    ``fn`` must be a picklable top-level function. Workers are spawned (not forked) so that
-    libraries holding threads in the parent (torch, MediaPipe) cannot deadlock them. With
+    ``fn`` must be a picklable top-level function. With ``workers`` > 1, this process works through
+    the items too, beside ``workers`` - 1 spawned processes, all taking the next item from one
+    queue: this process has everything imported already and starts at once, while a spawned worker
+    spends a second or two importing before its first item. Workers are spawned (not forked) so
+    that libraries holding threads in the parent (torch, MediaPipe) cannot deadlock them. With
     ``cost`` (an estimate of each item's work), items are handed out costliest first, so that a
     long item started last does not leave the other cores idle at the end of the batch.
     """
     items = list(items)
     n = min(resolve_workers(workers), max(len(items), 1))
+    order = sorted(range(len(items)), key=lambda i: -cost(items[i])) if cost else list(range(len(items)))
     results: list[tuple[Any, Any, str | None]] = [None] * len(items)  # type: ignore[list-item]
     bar = tqdm(total=len(items), desc=desc, unit="item", leave=False, disable=None)
     try:
         if n <= 1:
-            for i, item in enumerate(items):
-                out, err = _call(fn, item)
-                results[i] = (item, out, err)
+            for i in order:
+                out, err = _call(fn, items[i])
+                results[i] = (items[i], out, err)
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
-                order = sorted(range(len(items)), key=lambda i: -cost(items[i])) if cost else range(len(items))
-                futures = {pool.submit(_call, fn, items[i]): i for i in order}
-                for fut in as_completed(futures):
-                    i = futures[fut]
-                    out, err = fut.result()
-                    results[i] = (items[i], out, err)
-                    bar.update()
+            _here_and_in_pool(fn, items, order, n - 1, results, bar)
     finally:
         bar.close()
     return results
+
+
+def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int, results: list, bar) -> None:
+    """Run ``items`` (in ``order``) in this process and in ``spawned`` worker processes at once."""
+    pending = deque(order)
+    lock = threading.Condition()
+    finished = [0]
+
+    def take() -> int | None:
+        with lock:
+            return pending.popleft() if pending else None
+
+    def record(i: int, out: Any, err: str | None) -> None:
+        results[i] = (items[i], out, err)
+        bar.update()
+        with lock:
+            finished[0] += 1
+            lock.notify_all()
+
+    with ProcessPoolExecutor(max_workers=spawned, mp_context=mp.get_context("spawn")) as pool:
+
+        def feed() -> None:
+            """Give the pool the next item; it asks again as each of its items ends."""
+            i = take()
+            if i is None:
+                return
+            try:
+                future = pool.submit(_call, fn, items[i])
+            except Exception:  # a broken pool (a worker killed outright): this process takes the item back
+                with lock:
+                    pending.appendleft(i)
+                    lock.notify_all()
+                return
+            future.add_done_callback(lambda f, i=i: done(i, f))
+
+        def done(i: int, future) -> None:
+            try:
+                out, err = future.result()
+            except Exception as e:  # the worker died (a crash in native code): the item fails, the batch goes on
+                out, err = None, f"{type(e).__name__}: {e}"
+            feed()  # before recording, so that nothing is submitted once every item is recorded
+            record(i, out, err)
+
+        mine = take()  # this process starts at once: it takes the first (costliest) item itself
+        for _ in range(spawned):
+            feed()
+        while mine is not None:
+            record(mine, *_call(fn, items[mine]))
+            with lock:
+                while not pending and finished[0] < len(items):
+                    lock.wait(timeout=1.0)
+                mine = pending.popleft() if pending else None
