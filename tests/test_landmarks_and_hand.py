@@ -1,7 +1,7 @@
 import numpy as np
 
 from vid2skill.ingest.synthetic.hand import build_hand_mesh, hand_keypoints
-from vid2skill.landmarks import chirality, grasp_aperture_m, palm_frame
+from vid2skill.landmarks import THUMB_TIP, chirality, grasp_aperture_image_m, grasp_aperture_m, palm_frame
 
 
 def test_aperture_closes_with_curl():
@@ -9,6 +9,25 @@ def test_aperture_closes_with_curl():
     assert apertures[0] > 0.09  # an open hand spans ~10 cm thumb to index
     assert apertures[0] > apertures[1] > apertures[2]
     assert apertures[2] < 0.035
+
+
+def test_image_aperture_measures_the_tips_on_the_image_in_palm_units():
+    from scipy.spatial.transform import Rotation
+
+    f, c = 600.0, np.array([320.0, 240.0])
+    for curl, turn in ((0.0, [0.0, 0.0, 0.3]), (0.4, [0.5, 0.2, 0.0]), (0.0, [0.0, 1.1, 0.0])):
+        kp = hand_keypoints(curl) @ Rotation.from_rotvec(turn).as_matrix().T
+        cam = kp - kp.mean(axis=0) + np.array([0.05, -0.02, 0.6])
+        px = f * cam[:, :2] / cam[:, 2:] + c
+        world = cam - cam.mean(axis=0)  # metric, camera-aligned, hand-centred
+        truth = grasp_aperture_m(world)
+        assert abs(grasp_aperture_image_m(world, px) - truth) < 0.06 * truth  # perspective within the hand only
+        # Metric landmarks that pull the thumb tip halfway in (as MediaPipe's do on a spread hand)
+        # shrink the metric aperture; the image places the tips, so the image aperture holds.
+        squeezed = world.copy()
+        squeezed[THUMB_TIP, :2] += 0.5 * (world[8, :2] - world[THUMB_TIP, :2])
+        assert abs(grasp_aperture_image_m(squeezed, px) - truth) < 0.1 * truth < abs(grasp_aperture_m(squeezed) - truth)
+        assert abs(grasp_aperture_image_m(world, px, scale=1.1) - 1.1 * grasp_aperture_image_m(world, px)) < 1e-9
 
 
 def test_palm_frame_of_canonical_hand_is_identity():

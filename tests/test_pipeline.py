@@ -163,3 +163,17 @@ def test_viz_draws_the_track_on_every_frame(synthetic_ws, tmp_path):
     drawn = dict(iter_frames(out["video"]))[t]
     patch = (slice(max(0, v - 12), v + 12), slice(max(0, u - 12), u + 12))
     assert np.abs(drawn[patch].astype(int) - raw[patch].astype(int)).mean() > 10
+
+
+def test_a_new_algorithm_version_reruns_its_stage(tmp_path):
+    from conftest import make_cfg
+
+    from vid2skill.pipeline import STAGES, Stage, stage_key
+
+    cfg = make_cfg([f"workspace={tmp_path}"])
+    plain = STAGES["ingest"]
+    versioned = [Stage(plain.name, plain.folder, None, plain.config_keys, plain.run, code_version=lambda v=v: v) for v in (8, 9)]
+    keys = [stage_key(cfg, s, tmp_path) for s in (plain, *versioned)]
+    assert len(set(keys)) == 3  # a bumped version changes the key; no version keeps the key it had
+    assert stage_key(cfg, versioned[1], tmp_path) == keys[2]
+    assert STAGES["extract"].code_version() >= 9

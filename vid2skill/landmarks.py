@@ -38,6 +38,31 @@ def grasp_aperture_m(landmarks: np.ndarray) -> np.ndarray:
     return np.linalg.norm(landmarks[..., THUMB_TIP, :] - landmarks[..., INDEX_TIP, :], axis=-1)
 
 
+# Palm bones whose metric length MediaPipe's world landmarks keep (nearly) whatever the fingers do.
+PALM_BONES = ((WRIST, INDEX_MCP), (WRIST, PINKY_MCP), (INDEX_MCP, PINKY_MCP), (WRIST, MIDDLE_MCP))
+
+
+def grasp_aperture_image_m(world: np.ndarray, px: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Thumb-tip to index-tip distance, (...,), its in-image part measured on the image landmarks.
+
+    MediaPipe's image landmarks place the fingertips more precisely than its metric ones, which
+    shrink a spread hand's aperture. The tips' pixel distance is turned into metres by the palm's
+    least foreshortened bone (the smallest metres-per-pixel ratio among :data:`PALM_BONES`: a bone
+    seen obliquely only looks shorter); the part along the camera's axis comes from the metric
+    landmarks, whose axes follow the camera's.
+
+    Args:
+        world: (..., 21, 3) metric landmarks, camera-aligned axes.
+        px: (..., 21, 2) image landmarks, pixels.
+        scale: multiplies the metric landmarks (a known hand-size correction).
+    """
+    ratios = [np.linalg.norm(world[..., i, :] - world[..., j, :], axis=-1)
+              / np.maximum(np.linalg.norm(px[..., i, :] - px[..., j, :], axis=-1), 1e-6) for i, j in PALM_BONES]
+    in_image = np.linalg.norm(px[..., THUMB_TIP, :] - px[..., INDEX_TIP, :], axis=-1) * np.min(ratios, axis=0)
+    along = world[..., THUMB_TIP, 2] - world[..., INDEX_TIP, 2]
+    return scale * np.hypot(in_image, along)
+
+
 def chirality_score(landmarks: np.ndarray) -> np.ndarray:
     """Per frame, positive for a right hand's shape and negative for a left's: (...,) from (..., 21, 3).
 

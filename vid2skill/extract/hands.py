@@ -15,13 +15,14 @@ from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
 from vid2skill.extract.native_log import quiet_native_stderr
 from vid2skill.extract.types import HandTrack
 from vid2skill.ingest.types import Clip
-from vid2skill.landmarks import NUM_LANDMARKS, WRIST, chirality, grasp_aperture_m, palm_frame, resolve_depth_mirror
+from vid2skill.landmarks import (NUM_LANDMARKS, WRIST, chirality, grasp_aperture_image_m, grasp_aperture_m, palm_frame,
+                                 resolve_depth_mirror)
 from vid2skill.video import iter_frames, probe
 
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 8
+EXTRACTOR_VERSION = 9  # 9: the aperture measured on the image landmarks
 
 
 @dataclass
@@ -442,7 +443,7 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     R = np.tile(np.eye(3), (T, 1, 1))
     R[detected] = palm_frame(world[detected], right=(hand == "right"))
     aperture = np.full(T, np.nan)
-    aperture[detected] = grasp_aperture_m(world[detected])
+    aperture[detected] = grasp_aperture_image_m(world[detected], px[detected], cfg.hand_scale)
 
     fps = info.fps / stride
     valid = reject_outliers(wrist, detected, cfg.outlier_window, cfg.outlier_m)
