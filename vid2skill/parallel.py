@@ -67,17 +67,18 @@ def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int,
     """Run ``items`` (in ``order``) in this process and in ``spawned`` worker processes at once."""
     pending = deque(order)
     lock = threading.Condition()
-    finished = [0]
+    finished = 0
 
     def take() -> int | None:
         with lock:
             return pending.popleft() if pending else None
 
     def record(i: int, out: Any, err: str | None) -> None:
+        nonlocal finished
         results[i] = (items[i], out, err)
         bar.update()
         with lock:
-            finished[0] += 1
+            finished += 1
             lock.notify_all()
 
     with ProcessPoolExecutor(max_workers=spawned, mp_context=mp.get_context("spawn")) as pool:
@@ -109,7 +110,6 @@ def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int,
             feed()
         while mine is not None:
             record(mine, *_call(fn, items[mine]))
-            with lock:
-                while not pending and finished[0] < len(items):
-                    lock.wait(timeout=1.0)
+            with lock:  # the next item, or wait for the pool to finish (or hand one back)
+                lock.wait_for(lambda: pending or finished == len(items))
                 mine = pending.popleft() if pending else None

@@ -127,8 +127,10 @@ def finger_flexion(landmarks_world: np.ndarray) -> np.ndarray:
 
 
 def _aperture_range(track: HandTrack) -> tuple[np.ndarray, float, float]:
-    """(valid (T,), 5th, 95th percentile of the aperture over those frames)."""
+    """(valid (T,), 5th, 95th percentile of the aperture over those frames; NaN when there are none)."""
     v = track.valid & np.isfinite(track.aperture_m)
+    if not v.any():
+        return v, float("nan"), float("nan")
     a = track.aperture_m[v]
     return v, float(np.percentile(a, 5)), float(np.percentile(a, 95))
 
@@ -179,10 +181,9 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
     least ``min_segment_share`` as strong as the first (evidence, or length for runs), so that
     noise on one long grasp does not split it.
     """
-    v = track.valid & np.isfinite(track.aperture_m)
+    v, lo, hi = _aperture_range(track)
     if v.sum() < min_grasp_frames:
         raise Vid2SkillError(f"clip {track.clip_id}: only {int(v.sum())} valid frames; cannot find a grasp")
-    _, lo, hi = _aperture_range(track)
     if hi - lo < min_aperture_range_m:
         raise Vid2SkillError(
             f"clip {track.clip_id}: the grasp aperture barely changes ({100 * (hi - lo):.1f} cm < "
@@ -328,11 +329,13 @@ def approach_cosine(track: HandTrack, seg: Segments, p: np.ndarray, window: int)
     votes = []
     for path in (p, _pixels_wrist(track)):
         manip = _displacement(path, seg.grasp, seg.release)
-        if manip is None or not np.linalg.norm(manip) > 0:
+        length = np.linalg.norm(manip) if manip is not None else 0.0
+        if not length > 0:
             continue
         for other, sign in ((_displacement(path, a, seg.grasp), 1.0), (_displacement(path, seg.release, b), -1.0)):
-            if other is not None and np.linalg.norm(other) >= 0.1 * np.linalg.norm(manip):
-                votes.append(sign * float(np.dot(other, manip) / (np.linalg.norm(other) * np.linalg.norm(manip))))
+            other_length = np.linalg.norm(other) if other is not None else 0.0
+            if other_length >= 0.1 * length:
+                votes.append(sign * float(np.dot(other, manip) / (other_length * length)))
     return float(np.mean(votes)) if votes else 0.0
 
 
