@@ -257,6 +257,8 @@ def test_motion_descriptors_and_signatures():
     assert signature_of({**d, "lift": 0.9}) == "lift" and signature_of({**d, "rise": -0.9}) == "pull"
     swing = describe(_manipulation(np.c_[3 * s, 0.45 * np.sin(np.pi * s)], end_x=0.2))
     assert 0.13 < swing["arc"] < 0.16 and signature_of(swing) == "swing_close"
+    # A hand on a door's handle turns with the door: a straight arc with the wrist turned is a swing, not a pour.
+    assert signature_of({**swing, "rotation": 2.0}) == "swing_close" and signature_of({**swing, "rotation": 2.0, "straightness": 0.4}) == "roll"
     assert describe(_manipulation(np.c_[3 * s, 1.2 * np.sin(np.pi * s)]))["arc"] == 0.25  # capped
     circles = describe(_manipulation(np.c_[np.cos(4 * np.pi * s) - 1, np.sin(4 * np.pi * s)], duration_s=6))
     assert 1.9 < circles["turns"] < 2.1 and circles["straightness"] < 0.05 and signature_of(circles) == "circles"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
+from scipy.spatial.transform import Rotation
 
 from conftest import make_cfg
 from vid2skill.errors import ConfigError
@@ -74,6 +75,12 @@ def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_
     assert (uv[..., 0] >= 0).all() and (uv[..., 0] < cfg.width).all()
     assert gt["visible"].mean() >= cfg.min_visible_fraction
     assert np.all(gt["phase"][-3:] == RELEASE)
+    if skill == "hinge_close":  # the person's wrist turns with the handle, about the hinge, most of the way
+        moving = np.flatnonzero(gt["phase"] == MOVE)
+        turn = Rotation.from_matrix(gt["wrist_R_world"][moving[-1]] @ gt["wrist_R_world"][moving[0]].T).as_rotvec()
+        swing = np.radians(abs(meta["demo_progress"]["start_angle_deg"] - meta["demo_progress"]["angle_deg"]))
+        assert abs(turn[2]) > 0.95 * np.linalg.norm(turn)
+        assert cfg.wrist_follow[0] - 0.1 <= np.linalg.norm(turn) / swing <= cfg.wrist_follow[1] + 0.1
 
 
 def test_unknown_skill_is_a_config_error(tmp_path):

@@ -56,11 +56,11 @@ def _merge_small(features: np.ndarray, labels: np.ndarray, min_size: int) -> np.
 SIGNATURE_RULES = """
 circles      turns >= 0.9                         the hand goes round (stir)
 saw          reversals >= 2                       back and forth along one line (cut)
-roll         rotation >= 1.6 rad                  the wrist turns over and stays turned (pour)
 lower        lower >= 0.15                        grasped from above, raised, then lowered (place)
 lift         lift >= 0.6                          grasped from above and raised (pick)
 swing_open   straight, pulled, arc >= 0.07        out of the object along an arc (hinge open)
 swing_close  straight, pushed, arc >= 0.07        into the object along an arc (hinge close)
+roll         rotation >= 1.6 rad                  the wrist turns over and stays turned (pour)
 pull         straight, pulled                     straight out of the object (slide open)
 push         straight, pushed                     straight into it (slide close)
 lower        rise <= -0.5                         down in the image (place)
@@ -75,16 +75,17 @@ def signature_of(d: dict[str, float]) -> str:
         return "circles"
     if d["reversals"] >= 2:
         return "saw"
-    if d["rotation"] >= 1.6:
-        return "roll"
     if d["lower"] >= 0.15:  # before lift: a place raises the object first
         return "lower"
     if d["lift"] >= 0.6:  # before pull and push: a lift runs back along the reach, like a pull
         return "lift"
     pulled = d["approach"] < 0
-    if d["straightness"] >= 0.6 and abs(d["approach"]) >= 0.4:
-        if d["arc"] >= 0.07:
-            return "swing_open" if pulled else "swing_close"
+    straight = d["straightness"] >= 0.6 and abs(d["approach"]) >= 0.4
+    if straight and d["arc"] >= 0.07:  # before roll: a hand on a door's handle turns with the door
+        return "swing_open" if pulled else "swing_close"
+    if d["rotation"] >= 1.6:
+        return "roll"
+    if straight:
         return "pull" if pulled else "push"
     if d["rise"] <= -0.5:
         return "lower"

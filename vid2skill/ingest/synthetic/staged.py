@@ -145,7 +145,7 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
 
     ``cfg`` is the synthetic source's config: ``fps``, ``phase_durations_s`` (reach, grasp, -,
     release), ``speed``, ``open_curl``, ``closed_curl``, ``grasp_pitch_deg``, ``grasp_roll_deg``,
-    ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``scenes`` (``sim.scenes``),
+    ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``wrist_follow`` (doors), ``scenes`` (``sim.scenes``),
     ``control_hz``, ``timestep_s`` and ``hold_end_s``.
     """
     from vid2skill.scenes import TASKS  # scenes import pybullet_data objects; keep ingest light until needed
@@ -161,6 +161,9 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     task.dt = dt * speed
     n_reach, n_grasp, _, n_release = (max(2, int(round(d / speed * cfg.fps))) for d in cfg.phase_durations_s)
     open_curl, closed_curl = u("open_curl"), u("closed_curl")
+    if "wrist_follow" in skill_cfg.get("expert", {}) and cfg.get("wrist_follow") is not None:
+        # A person's wrist turns with a door's handle, most of the way; the robot's expert keeps its own setting.
+        skill_cfg.expert.wrist_follow = u("wrist_follow")
 
     T_wc = task.contact_frame()
     T_cmd = task.grasp_in_contact()
