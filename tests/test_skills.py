@@ -265,7 +265,11 @@ def test_motion_descriptors_and_signatures():
     saw = describe(_manipulation(np.c_[np.sin(6 * np.pi * s), 0.05 * s]))
     assert saw["reversals"] >= 4 and signature_of(saw) == "saw"
     roll = describe(_manipulation(np.c_[0.3 * s, 0.2 * s], roll=np.linspace(-np.pi / 2, -np.pi / 2 + 1.5, 64), rot_rad=2.4))
-    assert abs(roll["image_roll"] - 1.5) < 0.05 and 2.1 < roll["rotation"] < 2.4 and signature_of(roll) == "roll"
+    # Rotation runs between the mean orientations of the grasp's first and last quarters: 3/4 of a steady turn.
+    assert abs(roll["image_roll"] - 1.5) < 0.05 and abs(roll["rotation"] - 0.75 * 2.4) < 0.05 and signature_of(roll) == "roll"
+    glitch = _manipulation(np.c_[0.3 * s, 0.2 * s])
+    glitch.rotvec[-3] = [0.0, 0.0, 2.5]  # one palm frame flipped: a sixteenth of the last quarter
+    assert describe(glitch)["rotation"] < 0.2
     assert roll["top"] == 1.0 and abs(roll["lift"] - 0.2 / np.hypot(0.3, 0.2)) < 0.02  # fingers down; the hand goes right and up
     hook = np.r_[np.c_[s[:32] * 2, 0 * s[:32]], np.c_[2 + 0 * s[32:], 1.5 * (s[32:] - s[32])]]  # across, then up
     lift = describe(_manipulation(hook[::-1] * [1, -1] + [0, 0], end_x=0.05))

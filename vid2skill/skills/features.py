@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
+from scipy.spatial.transform import Rotation
 
 from vid2skill.errors import ConfigError
 from vid2skill.skills.segment import ContactTrajectory
@@ -25,7 +26,7 @@ DESCRIPTORS: dict[str, tuple[str, float]] = {
     "arc": ("largest image distance from the start-end chord over the chord's length, at most 0.25: a swing about a hinge", 0.1),
     "reversals": ("turns back along the image path's main direction (sawing, stirring), at most 4", 1.0),
     "turns": ("signed-angle winding of the image path about its centre, in turns (circles)", 0.5),
-    "rotation": ("3-D rotation of the hand since the grasp held over the last quarter of it (median angle), rad: a pour rolls the wrist", 0.6),
+    "rotation": ("3-D rotation of the hand from the grasp's first quarter to its last (between their mean orientations), rad: a pour rolls the wrist", 0.6),
     "image_roll": ("largest in-plane rotation of the hand since the grasp (running median of 5), rad", 0.4),
     "top": ("a grasp from above: 1 when the fingers point down in the image over the grasp's first quarter (sine <= -0.9), 0 when level or up (>= -0.5)", 0.5),
     "lift": ("top times the image-up share of the net displacement over the extent: an object grasped from above and raised", 0.5),
@@ -97,7 +98,11 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
         turns = abs(float(angle[-1] - angle[0])) / (2 * np.pi)
     else:
         reversals, turns = 0, 0.0
-    angle_held = np.linalg.norm(tr.rotvec, axis=1)  # the largest angle would be one bad palm frame's
+    # Mean orientations over a quarter of the grasp at each end: a single palm frame is off by tens
+    # of degrees, and the largest angle would be one bad frame's.
+    quarter = max(1, len(tr.rotvec) // 4)
+    held = Rotation.from_rotvec(tr.rotvec)
+    rotation = float((held[-quarter:].mean() * held[:quarter].mean().inv()).magnitude())
     known_fingers = bool(np.any(tr.image_path[:, 2]))
     # The first quarter's median, not the grasp's first frame: one misread hand flips a single frame.
     fingers = float(np.median(np.sin(direction[: max(1, len(direction) // 4)]))) if known_fingers else 0.0
@@ -115,7 +120,7 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
         "arc": min(arc, 0.25),
         "reversals": float(min(reversals, 4)),
         "turns": min(turns, 4.0),
-        "rotation": min(float(np.median(angle_held[-max(1, len(angle_held) // 4):])), np.pi),
+        "rotation": min(rotation, np.pi),
         "image_roll": min(float(np.abs(roll).max()), np.pi),
         "top": top,
         "lift": top * max(float(up[-1]) / extent, 0.0) if extent > 1e-6 else 0.0,
