@@ -171,9 +171,14 @@ def test_a_new_algorithm_version_reruns_its_stage(tmp_path):
     from vid2skill.pipeline import STAGES, Stage, stage_key
 
     cfg = make_cfg([f"workspace={tmp_path}"])
-    plain = STAGES["ingest"]
-    versioned = [Stage(plain.name, plain.folder, None, plain.config_keys, plain.run, code_version=lambda v=v: v) for v in (8, 9)]
+    ingest = STAGES["ingest"]
+    plain, *versioned = [Stage(ingest.name, ingest.folder, None, ingest.config_keys, ingest.run, code_version=lambda c, v=v: v)
+                         for v in (None, 8, 9)]
     keys = [stage_key(cfg, s, tmp_path) for s in (plain, *versioned)]
     assert len(set(keys)) == 3  # a bumped version changes the key; no version keeps the key it had
     assert stage_key(cfg, versioned[1], tmp_path) == keys[2]
-    assert STAGES["extract"].code_version() >= 9
+    assert STAGES["extract"].code_version(cfg) >= 9
+    # Ingest depends on the renderer's version for synthetic clips only: a folder of videos keeps its key.
+    assert stage_key(cfg, ingest, tmp_path) != keys[0]
+    folder = make_cfg([f"workspace={tmp_path}", "source=folder", f"source.path={tmp_path}"])
+    assert stage_key(folder, ingest, tmp_path) == stage_key(folder, plain, tmp_path)

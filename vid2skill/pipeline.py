@@ -36,9 +36,10 @@ class Stage:
     # Subfolder of ``folder`` holding this run's marker, for stages with one output per choice
     # (evaluate: per policy and robot, so evaluating the expert does not invalidate the BC run).
     marker_subdir: Callable[[DictConfig], str] | None = None
-    # The version of the algorithm behind this stage's output, beyond its configuration (bumped by
-    # a change of code that alters the output), so that such a change reruns the stage.
-    code_version: Callable[[], object] | None = None
+    # The version of the algorithm behind this stage's output under a configuration, beyond the
+    # configuration itself (bumped by a change of code that alters the output), so that such a
+    # change reruns the stage; None where no versioned code is involved.
+    code_version: Callable[[DictConfig], object] | None = None
 
     def upstream_for(self, cfg: DictConfig) -> str | None:
         return self.upstream(cfg) if callable(self.upstream) else self.upstream
@@ -56,10 +57,17 @@ def _ws(cfg: DictConfig) -> Path:
 # --- the stages ----------------------------------------------------------------------------------
 
 
-def _extractor_version() -> int:
+def _extractor_version(cfg: DictConfig) -> int:
     from vid2skill.extract.hands import EXTRACTOR_VERSION
 
     return EXTRACTOR_VERSION
+
+
+def _render_version(cfg: DictConfig) -> int | None:
+    """The synthetic generator's version when it makes the clips (other sources only copy or cut)."""
+    from vid2skill.ingest.synthetic import RENDER_VERSION
+
+    return RENDER_VERSION if str(cfg.source.name) == "synthetic" else None
 
 
 def run_ingest(cfg: DictConfig, ws: Path) -> dict:
@@ -170,7 +178,7 @@ def run_evaluate(cfg: DictConfig, ws: Path) -> dict:
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
-        Stage("ingest", "ingest", None, ("source",), run_ingest),
+        Stage("ingest", "ingest", None, ("source",), run_ingest, code_version=_render_version),
         Stage("extract", "extract", "ingest", ("extract", "viz"), run_extract, code_version=_extractor_version),
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
         Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill", "sim.scenes"), run_retarget),
@@ -199,7 +207,8 @@ def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
         # The upstream's run id changes whenever it reruns (even forced with the same key), so
         # everything downstream of a rerun stage reruns too.
         upstream = [done["key"], done.get("run")]
-    code = {"code": stage.code_version()} if stage.code_version else {}  # stages without one keep their old keys
+    version = stage.code_version(cfg) if stage.code_version else None
+    code = {"code": version} if version is not None else {}  # stages without one keep their old keys
     return stable_hash({"schema": SCHEMA, "version": __version__, "stage": stage.name, "upstream": upstream,
                         "cfg": {k: _section(cfg, k) for k in stage.config_keys}, **code})
 

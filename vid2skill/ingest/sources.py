@@ -54,7 +54,7 @@ def synthetic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     out_dir.mkdir(parents=True, exist_ok=True)
     cfg_dict = OmegaConf.to_container(cfg, resolve=True)
     cfg_dict.setdefault("cache_dir", str(out_dir.parent.parent / "cache"))
-    from vid2skill.ingest.synthetic.generator import RENDER_VERSION
+    from vid2skill.ingest.synthetic import RENDER_VERSION
 
     key = stable_hash({"render": RENDER_VERSION, **{k: v for k, v in cfg_dict.items() if k not in ("clips_per_skill", "cache_dir")}})
     jobs = [(skill, cfg.seed + i, key) for skill in cfg.skills for i in range(cfg.clips_per_skill)]

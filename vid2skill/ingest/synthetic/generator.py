@@ -27,15 +27,13 @@ from vid2skill.ingest.types import Clip
 from vid2skill.landmarks import grasp_aperture_m
 from vid2skill.physics.bullet import BulletScene, CameraSpec
 from vid2skill.physics.objects import DrawerSpec, drawer_urdf, write_urdf
+from vid2skill.ingest.synthetic import RENDER_VERSION  # noqa: F401  (re-exported: the clips' cache key)
 from vid2skill.video import VideoWriter
 
 log = logging.getLogger(__name__)
 
 GT_SCHEMA = 1
 SYNTHETIC_HAND = "right"  # the hand model (hand.py) is a right hand: palm_frame(hand_keypoints(c)) is proper for right=True
-# Bump when a change to the scene, hand or renderer changes the clips a configuration makes, so
-# that cached clips are rendered again.
-RENDER_VERSION = 3  # 3: ground truth says which keypoints each frame shows (occlusion)
 PHASES = ("reach", "grasp", "move", "release")
 # Motion scripts by skill name: the sign of the drawer's motion (open pulls it out).
 DRAWER_SKILLS = {"slide_open": +1, "slide_close": -1}
