@@ -14,8 +14,13 @@ majority label (pull for slide_open, swing_open for hinge_open, ...), and where 
     python benchmarks/cluster_mixed.py /tmp/v2s_all2 --ground-truth
 
 ``--ground-truth`` clusters synthetic clips as if extraction were perfect: each extracted track's
-wrist pose, aperture and image landmarks are replaced by the generator's ground truth (frames where
-the hand is in view count as detected), so that the clustering's own share of the error shows.
+wrist pose, aperture and landmarks are replaced by the generator's ground truth (frames where the
+hand is in view count as detected), so that the clustering's own share of the error shows.
+``--ground-truth image,aperture`` puts back only the parts named, and ``--on-detected`` only on the
+frames MediaPipe found, which shows what each part and the missed frames cost:
+
+    python benchmarks/cluster_mixed.py /tmp/v2s_all2 --ground-truth --on-detected
+    python benchmarks/cluster_mixed.py /tmp/v2s_all2 --ground-truth image
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import logging
 import re
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,10 +57,21 @@ def workspaces_and_cluster_cfg(items: list[str], extra: list[str] = ()):
     return [Path(x) for x in items if "=" not in x], cfg
 
 
-def ground_truth_track(track: HandTrack, gt: dict) -> HandTrack:
-    """``track`` with the synthetic ground truth in place of what was extracted, on the same frames."""
+# What --ground-truth can put back, as HandTrack fields.
+GROUND_TRUTH_PARTS = {"wrist": "wrist_pos_cam", "rotation": "wrist_R_cam", "aperture": "aperture_m",
+                      "image": "landmarks_px", "world": "landmarks_world"}
+
+
+def ground_truth_track(track: HandTrack, gt: dict, parts=tuple(GROUND_TRUTH_PARTS), on_detected: bool = False) -> HandTrack:
+    """``track`` with the synthetic ground truth in place of what was extracted, on the same frames:
+    every part (:data:`GROUND_TRUTH_PARTS`), or only ``parts`` with the rest as extracted. The hand
+    counts as seen where the ground truth shows it or, ``on_detected``, only where MediaPipe found
+    it too (so that the missed frames stay missed)."""
     idx = track.frame_index
-    seen = gt["visible"][idx].astype(bool)
+    seen = gt["visible"][idx].astype(bool) & (track.detected if on_detected else True)
+    unknown = sorted(set(parts) - set(GROUND_TRUTH_PARTS))
+    if unknown:
+        raise SystemExit(f"--ground-truth: unknown part(s) {unknown}; choose from {sorted(GROUND_TRUTH_PARTS)}")
 
     def masked(a: np.ndarray) -> np.ndarray:
         a = np.array(a, dtype=float)
@@ -62,13 +79,17 @@ def ground_truth_track(track: HandTrack, gt: dict) -> HandTrack:
         return a
 
     lm = gt["landmarks_cam"][idx]
-    return HandTrack(track.clip_id, track.fps, track.width, track.height, track.intrinsics, track.handedness, track.label,
-                     idx, seen.copy(), seen.copy(), masked(gt["wrist_pos_cam"][idx]), masked(gt["wrist_R_cam"][idx]),
-                     masked(gt["aperture_m"][idx]), seen.astype(float), masked(gt["landmarks_px"][idx]),
-                     masked(lm - lm.mean(axis=1, keepdims=True)), meta=dict(track.meta))
+    truth = HandTrack(track.clip_id, track.fps, track.width, track.height, track.intrinsics, track.handedness, track.label,
+                      idx, seen.copy(), seen.copy(), masked(gt["wrist_pos_cam"][idx]), masked(gt["wrist_R_cam"][idx]),
+                      masked(gt["aperture_m"][idx]), seen.astype(float), masked(gt["landmarks_px"][idx]),
+                      masked(lm - lm.mean(axis=1, keepdims=True)), meta=dict(track.meta))
+    if set(parts) == set(GROUND_TRUTH_PARTS):
+        return truth
+    return replace(track, **{GROUND_TRUTH_PARTS[k]: getattr(truth, GROUND_TRUTH_PARTS[k]) for k in parts})
 
 
-def _with_ground_truth(ws: Path, records: list[dict], out: Path) -> list[dict]:
+def _with_ground_truth(ws: Path, records: list[dict], out: Path, parts=tuple(GROUND_TRUTH_PARTS),
+                       on_detected: bool = False) -> list[dict]:
     """Records whose tracks are rewritten from the ground truth under ``out`` (clips without any are dropped)."""
     truth = {c.clip_id: c.ground_truth for c in ClipSet.load(ws / "ingest" / "clips").clips if c.ground_truth}
     kept = []
@@ -76,9 +97,25 @@ def _with_ground_truth(ws: Path, records: list[dict], out: Path) -> list[dict]:
         if rec["clip"] not in truth:
             continue
         path = out / ws.name / rec["clip"]
-        ground_truth_track(HandTrack.load(rec["track"]), load_ground_truth(truth[rec["clip"]])[1]).save(path)
+        gt = load_ground_truth(truth[rec["clip"]])[1]
+        ground_truth_track(HandTrack.load(rec["track"]), gt, parts, on_detected).save(path)
         kept.append({**rec, "track": str(path)})
     return kept
+
+
+def ground_truth_options(ap: argparse.ArgumentParser) -> None:
+    """--ground-truth [PARTS] and --on-detected, shared by the clustering benchmarks."""
+    ap.add_argument("--ground-truth", nargs="?", const=",".join(GROUND_TRUTH_PARTS), default="", metavar="PARTS",
+                    help=f"synthetic clips: the ground truth in place of the extracted tracks; all of it, or the "
+                         f"comma-separated parts named ({', '.join(GROUND_TRUTH_PARTS)}) with the rest as extracted")
+    ap.add_argument("--on-detected", action="store_true", help="--ground-truth only on the frames where MediaPipe found the hand")
+
+
+def with_ground_truth_as_asked(args, ws: Path, records: list[dict], out: Path) -> list[dict]:
+    """The records, or (``--ground-truth``) their ground-truth versions."""
+    if not args.ground_truth:
+        return records
+    return _with_ground_truth(ws, records, out, tuple(x for x in args.ground_truth.split(",") if x), args.on_detected)
 
 
 def main() -> None:
@@ -86,7 +123,7 @@ def main() -> None:
     ap.add_argument("items", nargs="+", help="workspaces, then Hydra overrides of the cluster settings (key=value)")
     ap.add_argument("--labels", type=Path, help="CSV (file, skills) for clips ingested without labels")
     ap.add_argument("--skip", default="", help="comma-separated labels to leave out (e.g. none,cut)")
-    ap.add_argument("--ground-truth", action="store_true", help="synthetic clips: cluster the ground truth, not the extracted tracks")
+    ground_truth_options(ap)
     args = ap.parse_intermixed_args()
     args.workspaces, cfg = workspaces_and_cluster_cfg(args.items)
     cfg.use_labels_for_names = False  # labels only score the result
@@ -97,7 +134,7 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory()
     for ws in args.workspaces:
         found = TrackSet.load(ws / "extract" / "tracks").ok()
-        for rec in _with_ground_truth(ws, found, Path(scratch.name)) if args.ground_truth else found:
+        for rec in with_ground_truth_as_asked(args, ws, found, Path(scratch.name)):
             rec = dict(rec)
             if not rec.get("label") and by_stem:
                 stem = stem_of(rec["clip"], by_stem)

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from cluster_mixed import _with_ground_truth, workspaces_and_cluster_cfg  # beside this script
+from cluster_mixed import ground_truth_options, with_ground_truth_as_asked, workspaces_and_cluster_cfg  # beside this script
 from vid2skill.errors import Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.skills.cluster import cluster
@@ -49,7 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("items", nargs="+", help="two or more extracted workspaces, then Hydra overrides (key=value)")
     ap.add_argument("--skip", default="", help="comma-separated labels to leave out")
-    ap.add_argument("--ground-truth", action="store_true", help="synthetic clips: their ground truth, not the extracted tracks")
+    ground_truth_options(ap)
     args = ap.parse_intermixed_args()
     workspaces, cfg = workspaces_and_cluster_cfg(args.items)
     if len(workspaces) < 2:
@@ -60,9 +60,7 @@ def main() -> None:
     data = {}
     for ws in workspaces:
         records = [r for r in TrackSet.load(ws / "extract" / "tracks").ok() if r.get("label") and r["label"] not in skip]
-        if args.ground_truth:
-            records = _with_ground_truth(ws, records, Path(scratch.name))
-        data[ws] = labelled_features(records, cfg)
+        data[ws] = labelled_features(with_ground_truth_as_asked(args, ws, records, Path(scratch.name)), cfg)
     accuracy, ari = [], []
     min_size = lambda n: max(2, int(np.ceil(cfg.min_cluster_fraction * n)))  # noqa: E731  (as the cluster stage)
     for held in workspaces:

@@ -386,6 +386,18 @@ def test_settling_on_contact_keeps_the_grasp_long_enough():
     assert _settle_on_contact(seg, p, window=15, min_frames=3).grasp == 18
     assert _settle_on_contact(seg, p, window=15, min_frames=6).grasp == 15
     assert _settle_on_contact(seg, p, window=0).grasp == 10
+    # A frame without a wrist position between two with one is never the contact, though its
+    # neighbours give it a speed.
+    p[18] = np.nan
+    assert _settle_on_contact(seg, p, window=15, min_frames=3).grasp != 18
+
+
+def test_a_grasp_whose_first_frame_is_unseen_still_has_a_contact_frame():
+    track = _track(-1.0, np.eye(3))
+    track.wrist_pos_cam[34] = np.nan  # the aperture closes at frame 34, the grasp's first frame: no wrist there
+    tr = contact_trajectory(track, make_cfg(["cluster.contact_search_s=0"]).cluster)
+    assert np.isfinite(tr.position_m).all() and np.isfinite(tr.R_cam_contact).all()
+    assert tr.position_m[-1, 0] < -0.15  # pulled back towards the camera, the way the reach came
 
 
 def test_add_refuses_a_library_without_image_paths_or_approaches_for_descriptors():

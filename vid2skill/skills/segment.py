@@ -233,6 +233,7 @@ def _settle_on_contact(seg: Segments, p: np.ndarray, window: int, min_frames: in
     if window <= 0:
         return seg
     speed = np.linalg.norm(np.gradient(p, axis=0), axis=1)
+    speed[~np.isfinite(p).all(axis=1)] = np.nan  # a frame between two seen ones has a speed but no position
     lo, hi = max(seg.reach_start, seg.grasp - window), min(seg.release - max(2, min_frames - 1), seg.grasp + window)
     if hi <= lo:
         return seg
@@ -288,9 +289,11 @@ def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
 
 def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> ContactTrajectory:
     """The manipulation ``seg`` of a track (wrist path ``p``, depth-filtered) in its contact frame."""
-    origin = p[seg.grasp]
     move = p[seg.grasp : seg.release + 1]
     ok = np.isfinite(move).all(axis=1)
+    if ok.sum() < 2:
+        raise Vid2SkillError(f"clip {track.clip_id}: the wrist is seen in {int(ok.sum())} frames of the grasp; cannot follow it")
+    origin = move[np.flatnonzero(ok)[0]]  # the grasp frame, or the first after it where the wrist is seen
     rel = move[ok] - origin
     # Principal direction of the manipulation (a line for slides, the chord of an arc for hinges).
     _, _, vt = np.linalg.svd(rel - rel.mean(axis=0), full_matrices=False)
