@@ -21,7 +21,6 @@ from scipy.spatial.transform import Rotation, Slerp
 from vid2skill.artifacts import atomic_save_npz, file_hash, read_artifact, stable_hash, write_artifact
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import apply_T, axis_angle_R, inv_T, look_at_R, make_T, min_jerk
-from vid2skill.ingest.synthetic import RENDER_VERSION  # noqa: F401  (re-exported: the clips' cache key)
 from vid2skill.ingest.synthetic.hand import HandMesh, build_hand_mesh, hand_keypoints
 from vid2skill.ingest.synthetic.staged import restore, smooth_noise, stage_demo
 from vid2skill.ingest.types import Clip
