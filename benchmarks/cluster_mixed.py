@@ -16,11 +16,11 @@ majority label (pull for slide_open, swing_open for hinge_open, ...), and where 
 ``--ground-truth`` clusters synthetic clips as if extraction were perfect: each extracted track's
 wrist pose, aperture and landmarks are replaced by the generator's ground truth (frames where the
 hand is in view count as detected), so that the clustering's own share of the error shows.
-``--ground-truth image,aperture`` puts back only the parts named, and ``--on-detected`` only on the
-frames MediaPipe found, which shows what each part and the missed frames cost:
+``--parts image,aperture`` puts back only the parts named, and ``--on-detected`` only on the frames
+MediaPipe found, which shows what each part and the missed frames cost:
 
     python benchmarks/cluster_mixed.py /tmp/v2s_all2 --ground-truth --on-detected
-    python benchmarks/cluster_mixed.py /tmp/v2s_all2 --ground-truth image
+    python benchmarks/cluster_mixed.py /tmp/v2s_all2 --ground-truth --parts image
 """
 
 from __future__ import annotations
@@ -105,9 +105,9 @@ def _with_ground_truth(ws: Path, records: list[dict], out: Path, parts=tuple(GRO
 
 def ground_truth_options(ap: argparse.ArgumentParser) -> None:
     """--ground-truth [PARTS] and --on-detected, shared by the clustering benchmarks."""
-    ap.add_argument("--ground-truth", nargs="?", const=",".join(GROUND_TRUTH_PARTS), default="", metavar="PARTS",
-                    help=f"synthetic clips: the ground truth in place of the extracted tracks; all of it, or the "
-                         f"comma-separated parts named ({', '.join(GROUND_TRUTH_PARTS)}) with the rest as extracted")
+    ap.add_argument("--ground-truth", action="store_true", help="synthetic clips: the ground truth in place of the extracted tracks")
+    ap.add_argument("--parts", default=",".join(GROUND_TRUTH_PARTS),
+                    help=f"--ground-truth: the comma-separated parts put back ({', '.join(GROUND_TRUTH_PARTS)}; all by default), the rest as extracted")
     ap.add_argument("--on-detected", action="store_true", help="--ground-truth only on the frames where MediaPipe found the hand")
 
 
@@ -115,7 +115,7 @@ def with_ground_truth_as_asked(args, ws: Path, records: list[dict], out: Path) -
     """The records, or (``--ground-truth``) their ground-truth versions."""
     if not args.ground_truth:
         return records
-    return _with_ground_truth(ws, records, out, tuple(x for x in args.ground_truth.split(",") if x), args.on_detected)
+    return _with_ground_truth(ws, records, out, tuple(x for x in args.parts.split(",") if x), args.on_detected)
 
 
 def main() -> None:
