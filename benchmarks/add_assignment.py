@@ -20,11 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from cluster_mixed import workspaces_and_cluster_cfg  # beside this script
-from vid2skill.errors import Vid2SkillError
-from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.extract.types import TrackSet
 from vid2skill.skills.add import decide
-from vid2skill.skills.segment import contact_trajectories
-from vid2skill.skills.stage import build_library, segment_records
+from vid2skill.skills.stage import build_library, segment_tracks
 
 
 def main() -> None:
@@ -42,14 +40,9 @@ def main() -> None:
     own, new = [], []
     for held in workspaces:
         lib, _ = build_library(cfg, TrackSet([r for ws in workspaces if ws != held for r in records[ws]]))
-        trajs, truth = {}, {}
-        for rec in records[held]:
-            try:
-                segments = contact_trajectories(HandTrack.load(rec["track"]), cfg)
-            except Vid2SkillError:
-                continue
-            for seg_rec, tr in zip(segment_records(rec, len(segments)), segments):
-                trajs[seg_rec["clip"]], truth[seg_rec["clip"]] = tr, seg_rec["label"]
+        segments, seg_records, _ = segment_tracks(records[held], cfg)
+        trajs = {r["clip"]: tr for r, tr in zip(seg_records, segments)}
+        truth = {r["clip"]: r["label"] for r in seg_records}
         decisions = decide(lib, trajs, cfg, None)
         own.append(float(np.mean([d["skill"] == truth[d["clip"]] for d in decisions])))
         new.append(float(np.mean([d["novel"] for d in decisions])))

@@ -69,9 +69,6 @@ def ground_truth_track(track: HandTrack, gt: dict, parts=tuple(GROUND_TRUTH_PART
     it too (so that the missed frames stay missed)."""
     idx = track.frame_index
     seen = gt["visible"][idx].astype(bool) & (track.detected if on_detected else True)
-    unknown = sorted(set(parts) - set(GROUND_TRUTH_PARTS))
-    if unknown:
-        raise SystemExit(f"--ground-truth: unknown part(s) {unknown}; choose from {sorted(GROUND_TRUTH_PARTS)}")
 
     def masked(a: np.ndarray) -> np.ndarray:
         a = np.array(a, dtype=float)
@@ -104,7 +101,7 @@ def _with_ground_truth(ws: Path, records: list[dict], out: Path, parts=tuple(GRO
 
 
 def ground_truth_options(ap: argparse.ArgumentParser) -> None:
-    """--ground-truth [PARTS] and --on-detected, shared by the clustering benchmarks."""
+    """--ground-truth, --parts and --on-detected, shared by the clustering benchmarks."""
     ap.add_argument("--ground-truth", action="store_true", help="synthetic clips: the ground truth in place of the extracted tracks")
     ap.add_argument("--parts", default=",".join(GROUND_TRUTH_PARTS),
                     help=f"--ground-truth: the comma-separated parts put back ({', '.join(GROUND_TRUTH_PARTS)}; all by default), the rest as extracted")
@@ -115,7 +112,11 @@ def with_ground_truth_as_asked(args, ws: Path, records: list[dict], out: Path) -
     """The records, or (``--ground-truth``) their ground-truth versions."""
     if not args.ground_truth:
         return records
-    return _with_ground_truth(ws, records, out, tuple(x for x in args.parts.split(",") if x), args.on_detected)
+    parts = tuple(x for x in args.parts.split(",") if x)
+    unknown = sorted(set(parts) - set(GROUND_TRUTH_PARTS))
+    if unknown:
+        raise SystemExit(f"--parts: unknown part(s) {unknown}; choose from {sorted(GROUND_TRUTH_PARTS)}")
+    return _with_ground_truth(ws, records, out, parts, args.on_detected)
 
 
 def main() -> None:

@@ -24,25 +24,16 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from cluster_mixed import ground_truth_options, with_ground_truth_as_asked, workspaces_and_cluster_cfg  # beside this script
-from vid2skill.errors import Vid2SkillError
-from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.extract.types import TrackSet
 from vid2skill.skills.cluster import cluster
 from vid2skill.skills.features import features
-from vid2skill.skills.segment import contact_trajectories
-from vid2skill.skills.stage import segment_records
+from vid2skill.skills.stage import min_cluster_size, segment_tracks
 
 
 def labelled_features(records: list[dict], cfg) -> tuple[np.ndarray, list[str]]:
     """(clustering features (N, D), label per manipulation) of the records' segmented clips."""
-    trajs, labels = [], []
-    for rec in records:
-        try:
-            segments = contact_trajectories(HandTrack.load(rec["track"]), cfg)
-        except Vid2SkillError:
-            continue
-        trajs += segments
-        labels += [r["label"] for r in segment_records(rec, len(segments))]
-    return features(trajs, cfg), labels
+    trajs, seg_records, _ = segment_tracks(records, cfg)
+    return features(trajs, cfg), [r["label"] for r in seg_records]
 
 
 def main() -> None:
@@ -62,13 +53,12 @@ def main() -> None:
         records = [r for r in TrackSet.load(ws / "extract" / "tracks").ok() if r.get("label") and r["label"] not in skip]
         data[ws] = labelled_features(with_ground_truth_as_asked(args, ws, records, Path(scratch.name)), cfg)
     accuracy, ari = [], []
-    min_size = lambda n: max(2, int(np.ceil(cfg.min_cluster_fraction * n)))  # noqa: E731  (as the cluster stage)
     for held in workspaces:
         X = np.vstack([data[ws][0] for ws in workspaces if ws != held])
         y = [lab for ws in workspaces if ws != held for lab in data[ws][1]]
         Xh, yh = data[held]
         accuracy.append(float(KNeighborsClassifier(5).fit(X, y).score(Xh, yh)))
-        labels, info = cluster(Xh, cfg.k_min, cfg.k_max, cfg.linkage, min_size(len(Xh)))
+        labels, info = cluster(Xh, cfg.k_min, cfg.k_max, cfg.linkage, min_cluster_size(cfg, len(Xh)))
         ari.append(float(adjusted_rand_score(yh, labels)))
         print(f"held out {held.name}: {len(yh)} manipulations, {len(set(yh))} labels: nearest-neighbour accuracy "
               f"{accuracy[-1]:.3f}; clustering ARI {ari[-1]:.3f} (k = {info['k']})")

@@ -23,14 +23,14 @@ import numpy as np
 
 from vid2skill.artifacts import atomic_write_json
 from vid2skill.errors import ConfigError, Vid2SkillError
-from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.extract.types import TrackSet
 from vid2skill.ingest.sources import video_clips
 from vid2skill.ingest.types import ClipSet
 from vid2skill.skills.cluster import motion_signature, signature_stats
 from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
-from vid2skill.skills.segment import ContactTrajectory, Segments, contact_trajectories
-from vid2skill.skills.stage import outlier_members, segment_records
+from vid2skill.skills.segment import ContactTrajectory, Segments
+from vid2skill.skills.stage import outlier_members, segment_tracks
 from vid2skill.video import list_videos
 
 log = logging.getLogger(__name__)
@@ -165,15 +165,11 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     tracks = extract(cfg.extract, clips, add_dir, workers)
     for rec, clip in zip(tracks.records, clips.clips):
         rec["content_hash"] = clip.content_hash
-    trajs, records, failures = {}, {}, list(clips.failures) + [{"item": r["clip"], "error": r["error"]} for r in tracks.failures()]
-    for rec in tracks.ok():
-        try:
-            segments = contact_trajectories(HandTrack.load(rec["track"]), cfg.cluster)
-        except Vid2SkillError as e:
-            failures.append({"item": rec["clip"], "error": str(e)})
-            continue
-        for seg_rec, tr in zip(segment_records(rec, len(segments)), segments):  # one decision per grasp
-            trajs[seg_rec["clip"]], records[seg_rec["clip"]] = tr, seg_rec
+    segments, seg_records, unsegmented = segment_tracks(tracks.ok(), cfg.cluster)
+    failures = (list(clips.failures) + [{"item": r["clip"], "error": r["error"]} for r in tracks.failures()]
+                + [{"item": f["clip"], "error": f["error"]} for f in unsegmented])
+    trajs = {r["clip"]: tr for r, tr in zip(seg_records, segments)}  # one decision per grasp
+    records = {r["clip"]: r for r in seg_records}
     if not trajs:
         raise Vid2SkillError("add: no new clip could be segmented: " + "; ".join(f"{f['item']}: {f['error']}" for f in failures))
     with library_lock(root):  # read the newest version, write the next: concurrent adds land one after the other

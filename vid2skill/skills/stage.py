@@ -12,7 +12,7 @@ from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.skills.cluster import cluster, name_clusters, signature_stats
 from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
-from vid2skill.skills.segment import contact_trajectories
+from vid2skill.skills.segment import ContactTrajectory, contact_trajectories
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +48,32 @@ def segment_records(rec: dict, n: int) -> list[dict]:
             for k in range(n)]
 
 
-def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
-    """Cluster the tracks' manipulations into skills. Labels are used only to name clusters.
-
-    Returns the library and the clips that could not be segmented (with why).
-    """
-    trajs, records, failures = [], [], []
-    for rec in tracks.ok():
+def segment_tracks(records: list[dict], cfg) -> tuple[list[ContactTrajectory], list[dict], list[dict]]:
+    """Each track record's grasps in their contact frames: (manipulations, one record per grasp
+    (:func:`segment_records`), ``{"clip", "error"}`` for the clips that could not be segmented)."""
+    trajs, seg_records, failures = [], [], []
+    for rec in records:
         try:
             segments = contact_trajectories(HandTrack.load(rec["track"]), cfg)
         except Vid2SkillError as e:
             failures.append({"clip": rec["clip"], "error": str(e)})
             continue
         trajs += segments
-        records += segment_records(rec, len(segments))
+        seg_records += segment_records(rec, len(segments))
+    return trajs, seg_records, failures
+
+
+def min_cluster_size(cfg, n: int) -> int:
+    """The smallest cluster that counts as a skill among ``n`` manipulations (``cfg.min_cluster_fraction``, at least 2)."""
+    return max(2, int(np.ceil(cfg.min_cluster_fraction * n)))
+
+
+def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
+    """Cluster the tracks' manipulations into skills. Labels are used only to name clusters.
+
+    Returns the library and the clips that could not be segmented (with why).
+    """
+    trajs, records, failures = segment_tracks(tracks.ok(), cfg)
     if not trajs:
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
     if cfg.group_by == "label":
@@ -77,8 +89,7 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         info = {"k": len(names_in_order), "silhouette": {}}
     elif cfg.group_by == "motion":
         feats = features(trajs, cfg)
-        min_size = max(2, int(np.ceil(cfg.min_cluster_fraction * len(trajs))))
-        labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage, min_size)
+        labels, info = cluster(feats, cfg.k_min, cfg.k_max, cfg.linkage, min_cluster_size(cfg, len(trajs)))
     else:
         raise ConfigError(f"cluster.group_by={cfg.group_by!r}: use motion (cluster without labels) or label")
     weak = [r.get("label") for r in records] if cfg.use_labels_for_names else [None] * len(records)
