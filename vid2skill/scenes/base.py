@@ -88,6 +88,17 @@ class Task:
         """
         raise NotImplementedError
 
+    def primitive(self, motion, t_s: float) -> tuple[np.ndarray, bool]:
+        """A demonstration's structure (:class:`vid2skill.retarget.primitives.SkillMotion`) executed in
+        this scene, open-loop: the target T_contact_grasp at ``t_s`` and whether the gripper stays
+        closed. The motion's extents and timing are the human's; the scene gives only its task's
+        specification (axis, hinge, target), never its state during the episode."""
+        raise NotImplementedError(f"{type(self).__name__} has no motion primitive")
+
+    def primitive_time_s(self, motion) -> float:
+        """How long :meth:`primitive` takes, seconds (the human's duration plus scripted transfers and holds)."""
+        return motion.duration_s + float(self.skill.get("primitive", {}).get("hold_s", 0.0))
+
     # --- helpers for experts that plan the held object's motion --------------------------------
     def grasp_target_for_object(self, T_world_object: np.ndarray) -> np.ndarray:
         """T_contact_grasp that puts the held object at T_world_object."""

@@ -78,6 +78,23 @@ class CutTask(ToolTask):
     def progress(self):
         return {"depth_m": round(self.max_depth_m, 4), "reversals": self.reversals}
 
+    def primitive_goals(self, motion) -> list[np.ndarray]:
+        """The edge just over the block's centre, where the human's sawing begins."""
+        centre = self.T_w_block[:3, 3]
+        return [np.array([centre[0], centre[1], self.block_top + self.skill.primitive.clearance_m])]
+
+    def primitive(self, motion, t_s):
+        """Bring the blade over the block (a scripted transfer, as the oracle grasp is), then saw as
+        the human's hand sawed: their strokes along the blade and their sinking, at their pace, the
+        board stopping the blade; keep holding."""
+        goals = self.primitive_goals(motion)
+        tip, t0 = self.transfer(goals, t_s, self.skill.primitive.transfer_speed_m_s)
+        if tip is None:
+            u = (t_s - t0) / motion.duration_s
+            sink = min(motion.values["sink_m"] * motion.at("sink", u), self.skill.primitive.clearance_m + self.block_size[2])
+            tip = goals[-1] + motion.at("stroke", u) * self._T_wc[:3, 0] - np.array([0.0, 0.0, sink])
+        return self.grasp_for_tip(tip), True
+
     def expert(self, t_s, T_contact_cmd):
         """Bring the edge over the block's centre, then saw (``expert.stroke_m`` amplitude,
         ``expert.period_s``) while sinking at ``expert.sink_m_s`` to ``expert.depth_m`` below the top."""

@@ -78,9 +78,24 @@ class DoorTask(Task):
         lead = np.radians(e.lead_deg)
         self._angle_cmd = float(np.clip(self._angle_cmd + np.clip(goal - self._angle_cmd, -step, step), now - lead, now + lead))
         done = abs(now - max(goal, 0.0)) < np.radians(e.tolerance_deg)
-        T = inv_T(self._T_wc) @ self.handle_frame(self._angle_cmd)
-        # Turn the gripper by a fraction of the swing only (the handle turns in the grip).
+        return self._handle_target(self._angle_cmd, e.wrist_follow), not done
+
+    def _handle_target(self, angle: float, wrist_follow: float) -> np.ndarray:
+        """T_contact_grasp holding the handle with the door at ``angle``, the gripper turned by
+        ``wrist_follow`` of the swing since the start (the rest of it the handle turns in the grip)."""
+        T = inv_T(self._T_wc) @ self.handle_frame(angle)
         axis = 1.0 if self.spec.hinge_side > 0 else -1.0
-        turn = rot_z(-axis * (1.0 - e.wrist_follow) * (self._angle_cmd - self.start_angle))  # about contact z = up
+        turn = rot_z(-axis * (1.0 - wrist_follow) * (angle - self.start_angle))  # about contact z = up
         T[:3, :3] = turn @ T[:3, :3]
-        return T @ make_T(self.R_contact_grasp, np.zeros(3)), not done
+        return T @ make_T(self.R_contact_grasp, np.zeros(3))
+
+    def primitive(self, motion, t_s):
+        """Swing the handle about this door's hinge by the human's angle at the human's pace, then let
+        go; the cabinet's face bounds a closing swing (``primitive.past_stop_deg`` past closed)."""
+        u = t_s / motion.duration_s
+        swing = motion.values["angle_rad"] * motion.at("s", u)
+        if self.skill.sense == "open":
+            angle = self.start_angle + swing
+        else:
+            angle = max(self.start_angle - swing, -np.radians(self.skill.primitive.past_stop_deg))
+        return self._handle_target(angle, self.skill.expert.wrist_follow), u < 1.0

@@ -58,6 +58,17 @@ class DrawerTask(Task):
     def progress(self) -> dict:
         return {"opening_m": round(self.opening(), 4), "start_opening_m": round(self.start_opening_m, 4)}
 
+    def primitive(self, motion, t_s):
+        """Slide along the drawer's axis by the human's travel at the human's pace, then let go. The
+        drawer's stops (closed, fully out) bound the command, as they would stop a compliant arm."""
+        u = t_s / motion.duration_s
+        travel = motion.values["travel_m"] * motion.at("s", u)
+        if self.skill.sense == "open":
+            x = -min(travel, self.spec.travel - self.start_opening_m)
+        else:
+            x = min(travel, self.start_opening_m + self.skill.primitive.past_stop_m)
+        return make_T(self.R_contact_grasp, np.array([x, 0.0, 0.0])), u < 1.0
+
     def expert(self, t_s, T_contact_cmd):
         """Pull (or push) along the drawer's axis at ``expert.speed_m_s`` until the goal opening, then let go."""
         e = self.skill.expert

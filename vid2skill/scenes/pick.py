@@ -63,6 +63,11 @@ class PickTask(TabletopTask):
     def progress(self):
         return {"max_lift_m": round(self.max_lift_m, 4), "held_s": round(self.held_s, 2), "object": self.object_path}
 
+    def primitive(self, motion, t_s):
+        """Lift straight up by the human's rise at the human's pace, and hold (contact x points down)."""
+        lift = max(0.0, motion.values["lift_m"]) * motion.at("s", t_s / motion.duration_s)
+        return make_T(self.R_contact_grasp, np.array([-lift, 0.0, 0.0])), True
+
     def expert(self, t_s, T_contact_cmd):
         """Lift straight up (-x in the contact frame) to ``expert.lift_m`` and hold until the horizon."""
         e = self.skill.expert

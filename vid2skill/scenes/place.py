@@ -71,16 +71,28 @@ class PlaceTask(TabletopTask):
         return {"offset_m": round(float(np.linalg.norm(off[:2])), 4), "bottom_above_table_m": round(bottom - self.table_top, 4),
                 "object": self.object_path}
 
+    def _release_point(self, release_height_m: float) -> np.ndarray:
+        """The grasp point (3,), contact frame, that holds the object over the region's centre with its
+        bottom ``release_height_m`` above the table."""
+        above = inv_T(self._T_wc) @ np.append(self.target, 1.0)
+        drop = self._T_w_obj0[2, 3] - self._bottom_below_com - (self.table_top + release_height_m)
+        return np.array([above[0], above[1], -drop])
+
+    def primitive(self, motion, t_s):
+        """Carry the object to the region and lower it onto the table with the human's sideways and
+        downwards progress, letting go where the human did (the end of the manipulation)."""
+        u = t_s / motion.duration_s
+        goal = self._release_point(self.skill.expert.release_height_m)
+        pos = np.array([goal[0] * motion.at("carry", u), goal[1] * motion.at("carry", u), goal[2] * motion.at("lower", u)])
+        return make_T(self.R_contact_grasp, pos), u < 1.0
+
     def expert(self, t_s, T_contact_cmd):
         """Carry the object over the region's centre at its start height, lower it until it is
         ``expert.release_height_m`` above the table, then let go."""
         e = self.skill.expert
-        T_wc = self._T_wc
-        above = inv_T(T_wc) @ np.append(self.target, 1.0)
         cmd = T_contact_cmd[:3, 3]
-        drop = self._T_w_obj0[2, 3] - self._bottom_below_com - (self.table_top + e.release_height_m)
-        goal_high = np.array([above[0], above[1], 0.0])
-        goal_low = np.array([above[0], above[1], -drop])
+        goal_low = self._release_point(e.release_height_m)
+        goal_high = np.array([goal_low[0], goal_low[1], 0.0])
         step = e.speed_m_s * self.dt
         if np.linalg.norm(cmd[:2] - goal_high[:2]) > e.tolerance_m:
             nxt = cmd + np.clip(goal_high - cmd, -step, step) * np.array([1, 1, 0])

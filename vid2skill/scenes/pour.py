@@ -99,6 +99,46 @@ class PourTask(TabletopTask):
         centre = lip - x * (self.cup.radius + self.cup.wall)
         return make_T(np.eye(3), np.array([centre[0], centre[1], self.bowl_centre[2] + self.bowl.height + e.clearance_m]))
 
+    def _roll_axis(self) -> np.ndarray:
+        """The gripper's approach (3,), world frame, pointing so that a positive roll tips the cup's mouth towards the bowl."""
+        x = self._T_wc[:3, 0]
+        a = self._T_wc[:3, :3] @ self.R_contact_grasp[:, 2]
+        return a * np.sign(np.dot(np.cross(a, [0.0, 0.0, 1.0]), x))
+
+    def _tilted(self, T_world_cup: np.ndarray, roll_rad: float) -> np.ndarray:
+        """T_contact_grasp that holds the cup at ``T_world_cup`` rolled by ``roll_rad`` about the approach, pivoting on its lip."""
+        lip = T_world_cup[:3, 3] + self._T_wc[:3, 0] * (self.cup.radius + self.cup.wall) + np.array([0, 0, self.cup.height])
+        R = axis_angle_R(self._roll_axis(), roll_rad)
+        return self.grasp_target_for_object(make_T(R, lip - R @ lip) @ T_world_cup)
+
+    def roll_for_tilt(self, tilt_rad: float) -> float:
+        """The roll about the approach (rad) that tilts the upright cup's axis by ``tilt_rad`` from
+        vertical: on a cone about the approach, cos(tilt) = cos^2(b) + sin^2(b) cos(roll), b the
+        angle between the approach and vertical; the largest tilt reachable is 2b (roll pi)."""
+        b = np.arccos(np.clip(abs(float(self._roll_axis()[2])), 0.0, 1.0))
+        b = min(b, np.pi - b)
+        c = (np.cos(tilt_rad) - np.cos(b) ** 2) / max(np.sin(b) ** 2, 1e-9)
+        return float(np.arccos(np.clip(c, -1.0, 1.0)))
+
+    def _transfer_s(self) -> float:
+        T_w_cup0 = self._T_wc @ self.grasp_in_contact() @ self._T_grasp_obj
+        return float(np.linalg.norm(self._prepour_cup()[:3, 3] - T_w_cup0[:3, 3])) / self.skill.primitive.transfer_speed_m_s
+
+    def primitive_time_s(self, motion) -> float:
+        return self._transfer_s() + super().primitive_time_s(motion)
+
+    def primitive(self, motion, t_s):
+        """Carry the cup over the bowl's rim (a scripted transfer, as the oracle grasp is), then tilt it
+        as the human tilted what they held, at their pace, pivoting on its lip; keep holding."""
+        T_w_cup0 = self._T_wc @ self.grasp_in_contact() @ self._T_grasp_obj
+        pre = self._prepour_cup()
+        t0 = self._transfer_s()
+        T_cup = pre.copy()
+        T_cup[:3, 3] = T_w_cup0[:3, 3] + min(1.0, t_s / max(t0, 1e-9)) * (pre[:3, 3] - T_w_cup0[:3, 3])
+        u = (t_s - t0) / motion.duration_s
+        roll = self.roll_for_tilt(motion.values["tilt_rad"] * motion.at("tilt", u)) if t_s >= t0 else 0.0
+        return self._tilted(T_cup, roll), True
+
     def expert(self, t_s, T_contact_cmd):
         """Carry the cup beside the bowl, then roll the wrist (pivoting on the cup's lip) to ``expert.tilt_deg`` and hold."""
         e = self.skill.expert
@@ -112,15 +152,8 @@ class PourTask(TabletopTask):
                 return goal, True
             return make_T(T_contact_cmd[:3, :3], T_contact_cmd[:3, 3] + d * step / np.linalg.norm(d)), True
         self._tilt = min(np.radians(e.tilt_deg), self._tilt + np.radians(e.tilt_speed_deg_s) * self.dt)
-        x = self._T_wc[:3, 0]
-        lip = pre[:3, 3] + x * (self.cup.radius + self.cup.wall) + np.array([0, 0, self.cup.height])
-        # A roll about the gripper's approach axis: the last wrist joint alone turns the hand. (Rolling
-        # about the horizontal contact y instead, 30 deg off the approach, drove the Panda's joints
-        # 5-6 into their limits mid-pour: 23/30 seeds against 30/30.) The axis points so that the
-        # cup's mouth turns towards +x, the bowl; with the approach dipping below horizontal the
-        # mouth tips past horizontal only beyond ~100 deg of roll, hence ``tilt_deg`` 135.
-        a = self._T_wc[:3, :3] @ self.R_contact_grasp[:, 2]
-        a = a * np.sign(np.dot(np.cross(a, [0.0, 0.0, 1.0]), x))
-        R = axis_angle_R(a, self._tilt)
-        T_pivot = make_T(R, lip - R @ lip)
-        return self.grasp_target_for_object(T_pivot @ pre), True
+        # A roll about the gripper's approach axis (``_roll_axis``): the last wrist joint alone turns
+        # the hand (rolling about the horizontal contact y drove the Panda's joints 5-6 into their
+        # limits mid-pour). With the approach dipping below horizontal the mouth tips past
+        # horizontal only beyond ~100 deg of roll, hence ``tilt_deg`` 135.
+        return self._tilted(pre, self._tilt), True

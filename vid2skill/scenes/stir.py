@@ -33,6 +33,25 @@ class ToolTask(TabletopTask):
         pos, R = self.scene.base_pose("tool")
         return pos + R @ self.tool.tip()
 
+    def transfer(self, goals: list[np.ndarray], t_s: float, speed_m_s: float) -> tuple[np.ndarray | None, float]:
+        """A scripted transfer of the tool's tip from its start through ``goals`` (world points) at
+        ``speed_m_s``: (the tip at ``t_s``, or None once the transfer is over; its total time)."""
+        points = [self.tip_for_grasp(self.grasp_in_contact())] + list(goals)
+        times = np.cumsum([0.0] + [np.linalg.norm(b - a) / speed_m_s for a, b in zip(points, points[1:])])
+        if t_s >= times[-1]:
+            return None, float(times[-1])
+        i = int(np.searchsorted(times, t_s, side="right")) - 1
+        s = (t_s - times[i]) / max(times[i + 1] - times[i], 1e-9)
+        return points[i] + s * (points[i + 1] - points[i]), float(times[-1])
+
+    def primitive_goals(self, motion) -> list[np.ndarray]:
+        """World points (3,) the tool's tip passes through before the human's motion begins."""
+        raise NotImplementedError
+
+    def primitive_time_s(self, motion) -> float:
+        transfer = self.transfer(self.primitive_goals(motion), float("inf"), self.skill.primitive.transfer_speed_m_s)[1]
+        return transfer + super().primitive_time_s(motion)
+
     def grasp_for_tip(self, tip_world: np.ndarray) -> np.ndarray:
         """T_contact_grasp (4, 4) that puts the tool's tip at ``tip_world``, the tool upright."""
         T_w_tool = make_T(self._T_wc[:3, :3], tip_world - self._T_wc[:3, :3] @ self.tool.tip())
@@ -82,6 +101,35 @@ class StirTask(ToolTask):
 
     def progress(self):
         return {"turns": round(self.best_turns, 3)}
+
+    def _ring(self, angle: float, z: float, radius: float) -> np.ndarray:
+        return np.array([self.pot_centre[0] + radius * np.cos(angle), self.pot_centre[1] + radius * np.sin(angle), z])
+
+    def _start_angle(self) -> float:
+        d = self.tip_for_grasp(self.grasp_in_contact()) - self.pot_centre
+        return float(np.arctan2(d[1], d[0]))
+
+    def _primitive_radius(self, motion) -> float:
+        lo, hi = self.skill.primitive.radius_frac
+        return float(np.clip(motion.values["radius_m"], lo * self.pot.radius, hi * self.pot.radius))
+
+    def primitive_goals(self, motion) -> list[np.ndarray]:
+        """Over the pot's rim, then down into it, where the loop will start."""
+        pc = self.skill.primitive
+        a0, rho = self._start_angle(), self._primitive_radius(motion)
+        low = self.pot_centre[2] + self.pot.wall + pc.depth_above_bottom_m
+        return [self._ring(a0, self.pot_centre[2] + self.pot.height + pc.clearance_m, rho), self._ring(a0, low, rho)]
+
+    def primitive(self, motion, t_s):
+        """Bring the spoon into the pot (a scripted transfer, as the oracle grasp is), then loop about
+        the pot's axis as the human's hand looped: their swept angle at their pace, their radius kept
+        inside the pot; keep holding."""
+        goals = self.primitive_goals(motion)
+        tip, t0 = self.transfer(goals, t_s, self.skill.primitive.transfer_speed_m_s)
+        if tip is None:
+            u = (t_s - t0) / motion.duration_s
+            tip = self._ring(self._start_angle() + motion.at("angle", u), goals[-1][2], self._primitive_radius(motion))
+        return self.grasp_for_tip(tip), True
 
     def expert(self, t_s, T_contact_cmd):
         """Bring the spoon over the pot, lower its head to ``expert.depth_above_bottom_m``, stir

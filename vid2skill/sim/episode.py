@@ -154,6 +154,8 @@ class EpisodeRunner:
                 robot.attach(scene.body(body), link, rigid=task.rigid_grasp)
 
             policy.reset(task, T_cmd.copy())
+            if hasattr(policy, "horizon_s"):  # a replay of a human motion runs at the human's pace
+                horizon = max(horizon, int(round(policy.horizon_s(task) * cfg.control_hz)))
             released_at, t = None, 0
             for t in range(horizon):
                 T_next, keep_closed = policy.act({"t_s": t * dt, "T_contact_cmd": T_cmd, "task": task})

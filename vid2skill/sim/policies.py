@@ -55,6 +55,27 @@ class ReplayPolicy:
         return T, True
 
 
+class MotionReplayPolicy:
+    """Replays a human demonstration through its skill's structure (a fitted
+    :class:`vid2skill.retarget.primitives.SkillMotion`): the video's extents and timing, executed
+    along the scene's axis, hinge or towards its target (``Task.primitive``), open-loop. It runs for
+    as long as the human's motion takes, even past the skill's horizon."""
+
+    name = "replay"
+
+    def __init__(self, motion, settle_s: float = 1.0):
+        self.motion, self.settle_s = motion, settle_s
+
+    def reset(self, task, T_contact_start):
+        self.task = task
+
+    def horizon_s(self, task) -> float:
+        return task.primitive_time_s(self.motion) + self.settle_s
+
+    def act(self, obs):
+        return self.task.primitive(self.motion, obs["t_s"])
+
+
 class StepPolicy:
     """Adapts a learned policy that maps (commanded position in the contact frame, time) to a
     position step and a keep-closed flag, such as the BC MLP. As with ``replay``, a skill judged
