@@ -314,7 +314,7 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
     pos = interp_rows(s, t, local[t])
     ap = track.aperture_m[seg.grasp : seg.release + 1]
     at = np.flatnonzero(np.isfinite(ap))
-    aperture = np.interp(s, at, ap[at])
+    aperture = np.interp(s, at, ap[at]) if len(at) else np.full(len(s), np.nan)  # a bridged stretch may have none
     rotvec = relative_rotation(track.wrist_R_cam[seg.grasp : seg.release + 1], track.valid[seg.grasp : seg.release + 1],
                                R, s, int(round(cfg.rotation_smooth_s * track.fps)) | 1)
     image = image_displacement(track.landmarks_px[seg.grasp : seg.release + 1], s)

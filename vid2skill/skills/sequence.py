@@ -1,0 +1,218 @@
+"""Cutting a clip whose skills are known in order (a weak label such as ``pick;pour;place``) into one
+manipulation per skill.
+
+Skills that take hold of something (a drawer, a door, an object to pick) each begin a grasp; skills
+done with what is already held (place, pour, stir, cut) continue the grasp before them. So a label
+is a sequence of grasp chains, ``[pick, pour, place]`` one chain and ``[slide_open], [slide_close]``
+two. Each chain gets one grasp of the track (the strongest ones, in time order; a grasp that must
+serve two chains, as when a drawer is pulled out and pushed back without letting go, is split where
+the hand turns back), and a chain of several skills is split inside its grasp where the motion
+changes: a pick ends at the top of its lift, a pour where the tilt comes back. A clip in which the
+hand's closing cannot be found is cut by its motion instead (the stretch in which the wrist moves),
+and every segment says how it was found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import median_filter, uniform_filter1d
+from scipy.spatial.transform import Rotation
+
+from vid2skill.errors import Vid2SkillError
+from vid2skill.extract.filters import median_depth
+from vid2skill.extract.types import HandTrack
+from vid2skill.skills.segment import ContactTrajectory, Segments, _in_contact_frame, find_grasps
+
+UP_CAM = np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downwards
+
+
+@dataclass(frozen=True)
+class LabelledSegment:
+    """One labelled skill of a clip: where it was found and its manipulation (None, with ``error``, if not)."""
+
+    skill: str
+    how: str  # grasp | split | motion | none
+    start_s: float = float("nan")
+    end_s: float = float("nan")
+    trajectory: ContactTrajectory | None = None
+    error: str | None = None
+
+    @property
+    def up_contact(self) -> np.ndarray:
+        """Gravity's up (3,) in the manipulation's contact frame (the camera's up)."""
+        return self.trajectory.R_cam_contact.T @ UP_CAM
+
+
+def split_label(label: str | None) -> list[str]:
+    """``"pick; place"`` -> ``["pick", "place"]``; empty parts dropped."""
+    return [s.strip().lower() for s in (label or "").split(";") if s.strip()]
+
+
+def grasp_chains(skills: list[str], in_hand: set[str]) -> list[list[str]]:
+    """Group skills into grasps: a skill in ``in_hand`` continues the grasp before it."""
+    chains: list[list[str]] = []
+    for s in skills:
+        if chains and s in in_hand:
+            chains[-1].append(s)
+        else:
+            chains.append([s])
+    return chains
+
+
+def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]) -> list[LabelledSegment]:
+    """One :class:`LabelledSegment` per skill in ``skills`` (``cfg`` is the cluster config)."""
+    if not skills:
+        return []
+    p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1), int(round(cfg.depth_median_s * track.fps)) | 1)
+    p = hand_scaled_path(track, _fill_gaps(p), int(round(cfg.depth_median_s * track.fps)) | 1)
+    chains = grasp_chains(skills, in_hand)
+    try:
+        grasps = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames,
+                             int(round(cfg.bridge_gap_s * track.fps)), int(round(cfg.bridge_missing_s * track.fps)),
+                             cfg.grasp_method, len(chains), float(cfg.labelled_min_segment_share), str(cfg.grasp_signal))
+        intervals, how = [(s.grasp, s.release) for s in grasps], "grasp"
+    except Vid2SkillError as e:
+        span = _moving_span(track, p)
+        if span is None:
+            return [LabelledSegment(s, "none", error=f"{e}; the wrist barely moves either") for s in skills]
+        intervals, how = [span], "motion"
+    while len(intervals) < len(chains):  # one grasp serves two chains: split the longest where the hand turns back
+        i = int(np.argmax([b - a for a, b in intervals]))
+        a, b = intervals[i]
+        m = _turning_point(p, a, b)
+        if m is None:
+            break
+        intervals[i : i + 1] = [(a, m), (m, b)]
+        how = "split" if how == "grasp" else how
+    out: list[LabelledSegment] = []
+    for c, chain in enumerate(chains):
+        if c >= len(intervals):
+            out += [LabelledSegment(s, "none", error=f"found {len(intervals)} grasp(s) for {len(chains)} labelled grasps")
+                    for s in chain]
+            continue
+        parts = _split_chain(track, p, chain, *intervals[c])
+        for skill, (a, b) in zip(chain, parts):
+            out.append(_segment(track, p, skill, a, b, how if len(chain) == 1 else "split", cfg))
+    return out
+
+
+def _segment(track: HandTrack, p: np.ndarray, skill: str, a: int, b: int, how: str, cfg) -> LabelledSegment:
+    t = track.time_s
+    if b - a + 1 < 3:
+        return LabelledSegment(skill, "none", error=f"{skill}: only {b - a + 1} frames between the skills around it")
+    seg = Segments(max(0, a - int(round(cfg.reach_window_s * track.fps))), a, b,
+                   min(len(p) - 1, b + int(round(cfg.reach_window_s * track.fps))))
+    try:
+        traj = _in_contact_frame(track, seg, p, cfg)
+    except Vid2SkillError as e:
+        return LabelledSegment(skill, "none", float(t[a]), float(t[b]), error=str(e))
+    return LabelledSegment(skill, how, float(t[a]), float(t[b]), traj)
+
+
+def hand_scaled_path(track: HandTrack, p: np.ndarray, window: int) -> np.ndarray:
+    """(T, 3) wrist path, camera axes: across the image, the wrist's pixel steps times the metres per
+    pixel at the hand (the metric hand's wrist-to-middle-knuckle length over its image length,
+    median-filtered over ``window`` frames); along the view, the metric lift's depth (``p``).
+
+    A per-frame lift ``X = (u - cx) Z / f`` turns every flicker of the estimated depth into a
+    sideways jump as large as the wrist is far from the image centre; the hand's own size measures
+    the in-plane motion without that (and without knowing the camera's focal length). Frames
+    without a hand are bridged; a clip without a usable hand size keeps ``p``.
+    """
+    w, k = track.landmarks_px[:, 0], track.landmarks_px[:, 9]
+    L = track.landmarks_world
+    length_px = np.linalg.norm(k - w, axis=1)
+    length_m = np.linalg.norm(L[:, 9] - L[:, 0], axis=1) if L is not None else np.full(len(w), np.nan)
+    scale = length_m / np.where(length_px > 1.0, length_px, np.nan)
+    ok = np.isfinite(scale) & np.isfinite(w).all(axis=1)
+    if ok.sum() < 2:
+        return p
+    t = np.arange(len(w))
+    scale = median_filter(np.interp(t, t[ok], scale[ok]), size=max(1, window), mode="nearest")
+    px = _fill_gaps(w)
+    steps = np.diff(px, axis=0) * scale[1:, None]
+    xy = np.vstack([np.zeros((1, 2)), np.cumsum(steps, axis=0)]) + p[0, :2]
+    return np.c_[xy, p[:, 2]]
+
+
+def _fill_gaps(p: np.ndarray) -> np.ndarray:
+    """The wrist path with unseen frames interpolated from the seen ones around them (held at the
+    ends): a labelled skill happens even where the hand was not seen, so its motion is bridged."""
+    ok = np.isfinite(p).all(axis=1)
+    if ok.sum() < 2 or ok.all():
+        return p
+    t = np.arange(len(p))
+    return np.stack([np.interp(t, t[ok], p[ok, k]) for k in range(p.shape[1])], axis=1)
+
+
+def _moving_span(track: HandTrack, p: np.ndarray) -> tuple[int, int] | None:
+    """(start, end) frames between 10% and 90% of the wrist's image path length; None if it hardly moves."""
+    w = track.landmarks_px[:, 0]
+    ok = np.flatnonzero(np.isfinite(w).all(axis=1))
+    if len(ok) < 3:
+        return None
+    steps = np.r_[0.0, np.linalg.norm(np.diff(w[ok], axis=0), axis=1)]
+    cum = np.cumsum(steps)
+    if cum[-1] < 0.05 * max(track.width, track.height):
+        return None
+    a, b = ok[np.searchsorted(cum, 0.1 * cum[-1])], ok[min(len(ok) - 1, np.searchsorted(cum, 0.9 * cum[-1]))]
+    return (int(a), int(b)) if b - a >= 2 else None
+
+
+def _turning_point(p: np.ndarray, a: int, b: int) -> int | None:
+    """The frame in (a, b) farthest from the wrist's position at ``a``: where an out-and-back motion turns."""
+    seg = p[a : b + 1]
+    ok = np.isfinite(seg).all(axis=1)
+    if ok.sum() < 5:
+        return None
+    d = np.linalg.norm(seg - seg[np.flatnonzero(ok)[0]], axis=1)
+    d[~ok] = -1.0
+    m = a + int(np.argmax(d[1:-1])) + 1
+    return m if a + 2 <= m <= b - 2 else None
+
+
+def _split_chain(track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: int) -> list[tuple[int, int]]:
+    """Frame intervals, one per skill of a chain held in one grasp [a, b]."""
+    if len(chain) == 1:
+        return [(a, b)]
+    cuts, start = [], a
+    for i, skill in enumerate(chain[:-1]):
+        left = len(chain) - i - 1  # skills still to place after this one, each needs a few frames
+        hi = b - 3 * left
+        if skill == "pick":
+            m = _lift_top(p, start, hi)
+        elif skill == "pour":
+            m = _tilt_end(track, start, hi)
+        else:
+            m = None
+        if m is None:
+            m = start + (hi - start) // (left + 1)
+        m = int(np.clip(m, start + 2, hi))
+        cuts.append(m)
+        start = m
+    bounds = [a] + cuts + [b]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _lift_top(p: np.ndarray, a: int, b: int, share: float = 0.95) -> int | None:
+    """The first frame in [a, b] at which the wrist has risen ``share`` of its highest rise."""
+    h = -(p[a : b + 1, 1] - p[a, 1]) if np.isfinite(p[a]).all() else None  # camera y points down
+    if h is None or not np.isfinite(h).any() or np.nanmax(h) <= 0:
+        return None
+    return a + int(np.flatnonzero(np.nan_to_num(h, nan=-np.inf) >= share * np.nanmax(h))[0])
+
+
+def _tilt_end(track: HandTrack, a: int, b: int, share: float = 0.5) -> int | None:
+    """The last frame in [a, b] at which the hand is still turned ``share`` of its largest turn since ``a``."""
+    R = track.wrist_R_cam[a : b + 1]
+    ok = track.valid[a : b + 1] & np.isfinite(R).all(axis=(1, 2))
+    if ok.sum() < 3:
+        return None
+    idx = np.flatnonzero(ok)
+    rots = Rotation.from_matrix(R[idx])
+    angle = uniform_filter1d(np.linalg.norm((rots * rots[0].inv()).as_rotvec(), axis=1), size=3, mode="nearest")
+    if angle.max() < np.radians(20):
+        return None
+    return a + int(idx[np.flatnonzero(angle >= share * angle.max())[-1]])
