@@ -134,6 +134,31 @@ def test_lerobot_export_has_the_v3_layout_and_round_trips(retargeted_ws):
     assert len(list((root / "data").glob("*/*.parquet"))) == 1
 
 
+def test_lerobot_opens_the_export_with_its_own_loader(retargeted_ws):
+    """Runs where LeRobot is installed (it is not beside our pins: see the module docstring)."""
+    pytest.importorskip("lerobot", reason="lerobot does not install beside our pins (numpy>=2, torch<2.11)")
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
+    ws, demos = retargeted_ws
+    run_stage(_cfg(ws, "lerobot", "format.data_files_size_in_mb=0.002"), "export")
+    root = ws / "export" / "lerobot" / "panda"
+    ds = LeRobotDataset("vid2skill/panda", root=root)
+    n_frames = sum(len(d.ee_contact_m) for s in demos.values() for d in s.demos)
+    assert (ds.num_episodes, ds.num_frames, ds.fps) == (sum(map(len, CLIPS.values())), n_frames, 10)
+    assert list(ds.meta.tasks.index) == sorted(CLIPS)
+    item = ds[0]
+    assert tuple(item["observation.state"].shape) == (8,) and tuple(item["action"].shape) == (7,)
+    assert item["task"] in CLIPS
+    clips = json.loads((root / "meta" / "vid2skill.json").read_text())["clips"]
+    by_clip = {d.clip: d for s in demos.values() for d in s.demos}
+    chunked = LeRobotDataset("vid2skill/panda", root=root, episodes=[2], delta_timestamps={"action": [0.0, 0.1, 0.2]})
+    demo = by_clip[clips[2]]
+    assert len(chunked) == len(demo.ee_contact_m)
+    steps = np.stack([chunked[i]["action"][0].numpy() for i in range(len(chunked))])
+    path = chunked[0]["observation.state"].numpy()[:3] + np.concatenate([np.zeros((1, 3)), np.cumsum(steps[:-1, :3], axis=0)])
+    np.testing.assert_allclose(path, demo.ee_contact_m, atol=1e-5)
+
+
 def _robomimic_file(ws):
     run_stage(_cfg(ws, "robomimic"), "export")
     return ws / "export" / "robomimic" / "panda" / "demos.hdf5"
