@@ -5,7 +5,8 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from vid2skill.dataset.episodes import Episode, EpisodeDataset
-from vid2skill.dataset.features import ACTION, GOAL, STATE, dataset_features, input_features, output_features
+from vid2skill.dataset.features import (ACTION, GOAL, STATE, Feature, check_features, dataset_features, input_features,
+                                        output_features)
 from vid2skill.dataset.from_demos import dataset_from_demosets, episode_from_demo, episodes_from_demoset, hindsight_goal
 from vid2skill.errors import ConfigError, DatasetError
 from vid2skill.retarget.demos import DemoSet, RobotDemo
@@ -32,6 +33,12 @@ def test_features_are_declared_once_for_datasets_environments_and_policies():
     assert ACTION.lerobot()["names"][-1] == "gripper_closed" and len(STATE.names) == 8
     with pytest.raises(ValueError, match="plain identifier"):
         dataset_features({"front cam": (2, 2)})
+    # A policy's needs checked against what a dataset gives, before any training.
+    check_features(dataset_features(), {**input_features(), **output_features()}, "the dataset", "bc_mlp")
+    wants_camera = {**input_features({"wrist": (8, 8)}), "action": Feature("action", "float32", (4,), None, "m")}
+    with pytest.raises(DatasetError) as e:
+        check_features(dataset_features(), wants_camera, "the panda dataset", "act")
+    assert "observation.images.wrist is missing" in str(e.value) and "action is float32 (7,), needs float32 (4,)" in str(e.value)
 
 
 def test_actions_integrate_back_to_the_demonstrated_path_and_turns():

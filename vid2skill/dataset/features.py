@@ -103,3 +103,20 @@ def input_features(image_shapes: dict[str, tuple[int, int]] | None = None) -> di
 def output_features() -> dict[str, Feature]:
     """What a policy outputs: the end-effector step and gripper command (an environment's action spec)."""
     return {ACTION.key: ACTION}
+
+
+def check_features(provided: dict[str, Feature], required: dict[str, Feature], provider: str, consumer: str) -> None:
+    """Raise one DatasetError naming every feature ``consumer`` (a policy) needs that ``provider`` (a
+    dataset or an environment) lacks or gives with another dtype or shape; checked before training."""
+    from vid2skill.errors import DatasetError
+
+    problems = []
+    for key, want in required.items():
+        have = provided.get(key)
+        if have is None:
+            problems.append(f"{key} is missing")
+        elif (have.dtype, tuple(have.shape)) != (want.dtype, tuple(want.shape)):
+            problems.append(f"{key} is {have.dtype} {tuple(have.shape)}, needs {want.dtype} {tuple(want.shape)}")
+    if problems:
+        raise DatasetError(f"{provider} does not give what {consumer} needs: {'; '.join(problems)} "
+                           "(see vid2skill/dataset/features.py)")

@@ -160,7 +160,8 @@ def write_lerobot(ds: EpisodeDataset, root: str | Path, splits: dict[str, str] |
         info = {
             "codebase_version": CODEBASE_VERSION, "robot_type": ds.robot,
             "total_episodes": len(ds.episodes), "total_frames": ds.num_frames, "total_tasks": len(tasks),
-            "chunks_size": int(chunks_size), "data_files_size_in_mb": data_files_size_in_mb,
+            "chunks_size": int(chunks_size),
+            "data_files_size_in_mb": int(data_files_size_in_mb) if float(data_files_size_in_mb).is_integer() else data_files_size_in_mb,
             "video_files_size_in_mb": VIDEO_FILES_SIZE_IN_MB, "fps": int(round(fps)),
             "splits": splits if splits is not None else {"train": f"0:{len(ds.episodes)}"},
             "data_path": DATA_PATH, "video_path": None,
