@@ -1,6 +1,6 @@
 """Command line: ``vid2skill <stage> [hydra overrides]``.
 
-Stages: ingest, extract, cluster, retarget, train, evaluate, or demo (all of them in order).
+Stages: ingest, extract, cluster, retarget, train, evaluate, export, or demo (all but export, in order).
 Hydra composes the configuration from ``conf/`` (shipped inside the package as ``vid2skill.conf``);
 errors a user can act on are printed as one line and exit with status 1.
 """
@@ -24,7 +24,8 @@ stages (in data-flow order):
   retarget   robot demonstrations from the library (robot=panda)
   train      one policy per skill (policy=bc_mlp)
   evaluate   roll out a policy per skill in PyBullet (policy=expert|replay|bc_mlp skill=all|NAME robot=panda|iiwa|xarm6 episodes=30 seed=0)
-  demo       all of the above, on built-in synthetic data by default
+  export     the demos as a dataset (format=lerobot|robomimic) in <workspace>/export/<format>/<robot>/
+  demo       ingest to evaluate, on built-in synthetic data by default
 
   skills [show NAME]   list the skill library (or show one skill's card and plot its trajectories)
   add PATH [skill=NAME] add a video, a folder of videos or a file:// URL to the library (new version)
@@ -32,7 +33,7 @@ stages (in data-flow order):
 common options: workspace=DIR  workers=N  seed=S  force=true  +debug=tiny
 """
 
-STAGE_NAMES = ("ingest", "extract", "cluster", "retarget", "train", "evaluate", "demo")
+STAGE_NAMES = ("ingest", "extract", "cluster", "retarget", "train", "evaluate", "export", "demo")
 log = logging.getLogger("vid2skill")
 
 

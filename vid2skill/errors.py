@@ -19,3 +19,7 @@ class ArtifactError(Vid2SkillError):
 
 class ConfigError(Vid2SkillError):
     """A configuration value is out of range or inconsistent with another."""
+
+
+class DatasetError(Vid2SkillError):
+    """An episode dataset (or the demonstrations it is built from) holds NaNs or inconsistent shapes."""

@@ -175,6 +175,12 @@ def run_evaluate(cfg: DictConfig, ws: Path) -> dict:
     return evaluate(cfg, ws)
 
 
+def run_export(cfg: DictConfig, ws: Path) -> dict:
+    from vid2skill.export.stage import export
+
+    return export(cfg, ws)
+
+
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
@@ -185,6 +191,8 @@ STAGES: dict[str, Stage] = {
         Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
         Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate,
               marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}"),
+        Stage("export", "export", "retarget", ("dataset", "format", "robot"), run_export,
+              marker_subdir=lambda cfg: f"{cfg.format.name}/{cfg.robot.name}"),
     ]
 }
 
@@ -238,5 +246,5 @@ def _short(summary: dict) -> str:
 
 
 def run_demo(cfg: DictConfig) -> dict:
-    """Every stage in order: the whole pipeline end to end."""
-    return {name: run_stage(cfg, name) for name in STAGES}
+    """Every stage in order: the whole pipeline end to end (export, an optional extra, is left out)."""
+    return {name: run_stage(cfg, name) for name in STAGES if name != "export"}
