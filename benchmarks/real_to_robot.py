@@ -21,7 +21,6 @@ per skill the mean success over its clips; the mean over skills.
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import json
 import logging
@@ -35,33 +34,26 @@ from omegaconf import OmegaConf
 
 from vid2skill.artifacts import atomic_write_json
 from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.ingest.labels import read_labels
 from vid2skill.parallel import map_items
 from vid2skill.pipeline import run_stage
 from vid2skill.retarget.primitives import FAMILY_OF_TASK, SkillMotion, fit_motion, path_figures
-from vid2skill.skills.sequence import segment_sequence, split_label
+from vid2skill.skills.sequence import segment_sequence
 
 log = logging.getLogger("real_to_robot")
 
 
-def read_labels(path: Path, known: set[str]) -> tuple[list[dict], list[dict]]:
-    """(rows {file, skills, unknown}, problems {row, error}) of a labels CSV; bad rows are reported and skipped."""
-    rows, problems = [], []
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = {"file", "skills"} - set(reader.fieldnames or [])
-        if missing:
-            raise SystemExit(f"{path}: missing column(s) {sorted(missing)}; expected file,skills,...")
-        for n, r in enumerate(reader, start=2):
-            video = (path.parent / (r["file"] or "").strip()).resolve()
-            if not r["file"] or not video.is_file():
-                problems.append({"row": n, "error": f"no video at {video}"})
-                continue
-            skills = [s for s in split_label(r["skills"]) if s != "none"]
-            unknown = [s for s in skills if s not in known]
-            if unknown:
-                problems.append({"row": n, "error": f"{video.name}: unknown skill(s) {unknown}; skipped those"})
-            rows.append({"file": video, "skills": [s for s in skills if s in known], "unknown": unknown})
-    return rows, problems
+def known_rows(path: Path, known: set[str]) -> tuple[list[dict], list[dict]]:
+    """(rows {file, skills, unknown}, problems {row, error}) of a labels CSV: bad rows and skills that
+    are not simulated are reported, and skipped, not guessed."""
+    rows, problems = read_labels(path)
+    out = []
+    for r in rows:
+        unknown = [s for s in r.skills if s not in known]
+        if unknown:
+            problems.append({"row": r.row, "error": f"{r.video.name}: unknown skill(s) {unknown}; skipped those"})
+        out.append({"file": r.video, "skills": [s for s in r.skills if s in known], "unknown": unknown})
+    return out, problems
 
 
 def stage_videos(rows: list[dict], folder: Path) -> None:
@@ -102,10 +94,8 @@ def main() -> None:
     with initialize_config_module("vid2skill.conf", version_base=None):
         cfg = compose("config", overrides=base + args.overrides)
         robot_cfgs = {r: compose("config", overrides=base + [f"robot={r}"] + args.overrides).robot for r in robots}
-    from vid2skill.scenes import TASKS
-
-    in_hand = {s for s in cfg.skill if TASKS[cfg.skill[s].task].in_hand}
-    rows, problems = read_labels(args.labels, set(cfg.skill.keys()))
+    in_hand = set(cfg.cluster.continues_grasp)
+    rows, problems = known_rows(args.labels, set(cfg.skill.keys()))
     for p in problems:
         log.warning("labels row %d: %s", p["row"], p["error"])
     stage_videos(rows, ws / "videos")
@@ -176,10 +166,11 @@ def summarise(clips: list[dict], outcomes: dict, robots: list[str]) -> dict:
                 s["success"][robot] = {"rate": round(rate, 3), "episodes": len(eps), "crashed": crashed,
                                        "progress": ok[0] if ok else None}
                 per_skill[s["skill"]][robot].append(rate)
-        pairs += len(c.get("error") and c["skills"] or [])
-        for skill in c["skills"] if c.get("error") else []:
-            for robot in robots:
-                per_skill[skill][robot].append(0.0)
+        if c.get("error"):  # not extracted: each labelled skill counts as not found and failed
+            pairs += len(c["skills"])
+            for skill in c["skills"]:
+                for robot in robots:
+                    per_skill[skill][robot].append(0.0)
     skills = {k: {r: round(float(np.mean(v[r])), 3) for r in robots} | {"clips": len(v[robots[0]])} for k, v in sorted(per_skill.items())}
     mean = {r: round(float(np.mean([v[r] for v in skills.values()])), 3) if skills else 0.0 for r in robots}
     return {"clips": clips, "skills": skills, "mean_over_skills": mean,

@@ -3,7 +3,8 @@
 import numpy as np
 
 from vid2skill.extract.types import HandTrack
-from vid2skill.skills.sequence import grasp_chains, hand_scaled_path, segment_sequence, split_label
+from vid2skill.ingest.labels import split_skills
+from vid2skill.skills.sequence import grasp_chains, hand_scaled_path, segment_sequence
 
 from conftest import make_cfg
 from test_skills import _drawn_hand, _open_then_close_track
@@ -12,8 +13,8 @@ IN_HAND = {"place", "pour", "stir", "cut"}
 
 
 def test_labels_split_into_grasp_chains():
-    assert split_label(" pick; Pour ;;place") == ["pick", "pour", "place"]
-    assert split_label(None) == []
+    assert split_skills(" pick; Pour ;;place") == ["pick", "pour", "place"]
+    assert split_skills(None) == [] and split_skills("none") == []
     assert grasp_chains(["pick", "pour", "place"], IN_HAND) == [["pick", "pour", "place"]]
     assert grasp_chains(["slide_open", "slide_close"], IN_HAND) == [["slide_open"], ["slide_close"]]
     assert grasp_chains(["pour"], IN_HAND) == [["pour"]]  # a clip may begin with the object in hand
@@ -82,3 +83,23 @@ def test_in_plane_motion_is_measured_by_the_hand_size_not_a_flickering_depth():
     assert np.abs(np.diff(lifted[:, 0])).max() > 0.03  # the per-frame lift jumps
     assert np.allclose(path[:, 0] - path[0, 0], true[:, 0] - true[0, 0], atol=2e-3)
     assert np.abs(path[:, 1] - path[0, 1]).max() < 2e-3
+
+
+def test_a_labelled_library_has_one_member_per_labelled_skill_and_its_up(tmp_path):
+    from vid2skill.extract.types import TrackSet
+    from vid2skill.skills.library import SkillLibrary
+    from vid2skill.skills.stage import build_library
+
+    recs = []
+    for name, track, label in (("drawer", _open_then_close_track(), "slide_open;slide_close"),
+                               ("toy", _pick_place_track(), "pick;place"), ("wave", _pick_place_track(), None)):
+        track.save(tmp_path / name)
+        recs.append({"clip": name, "label": label, "track": str(tmp_path / name), "error": None})
+    lib, failures = build_library(make_cfg(["cluster.group_by=label"]).cluster, TrackSet(recs))
+    assert sorted(lib.skills) == ["pick", "place", "slide_close", "slide_open"]
+    assert [m["clip"] for m in lib.skills["place"].members] == ["toy~2"]
+    assert lib.skills["pick"].members[0]["found_by"] == "split"
+    assert failures == [{"clip": "wave", "error": "no label to group by (cluster.group_by=label)"}]
+    lib.save(tmp_path / "skills")
+    up = SkillLibrary.load(tmp_path / "skills").skills["pick"].up("toy~1")
+    assert np.isclose(np.linalg.norm(up), 1.0) and not np.allclose(up, [0, 0, 1])  # kept, not the fallback

@@ -63,6 +63,12 @@ def _extractor_version(cfg: DictConfig) -> int:
     return EXTRACTOR_VERSION
 
 
+def _retarget_version(cfg: DictConfig) -> int:
+    from vid2skill.retarget.demos import RETARGET_VERSION
+
+    return RETARGET_VERSION
+
+
 def _render_version(cfg: DictConfig) -> int | None:
     """The synthetic generator's version when it makes the clips (other sources only copy or cut)."""
     from vid2skill.ingest.synthetic import RENDER_VERSION
@@ -187,7 +193,8 @@ STAGES: dict[str, Stage] = {
         Stage("ingest", "ingest", None, ("source",), run_ingest, code_version=_render_version),
         Stage("extract", "extract", "ingest", ("extract", "viz"), run_extract, code_version=_extractor_version),
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
-        Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill", "sim.scenes"), run_retarget),
+        Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill", "sim.scenes"), run_retarget,
+              code_version=_retarget_version),
         Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
         Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate,
               marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}"),

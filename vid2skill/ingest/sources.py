@@ -77,10 +77,29 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     videos = list_videos(root, recursive=cfg.recursive)
     if not videos:
         raise ConfigError(f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)")
-    def label_of(v: Path) -> str | None:
-        return v.parent.name if cfg.label_from == "subfolder" and v.parent != root else None
+    return video_clips(videos, "folder", {}, folder_labeller(cfg, root))
 
-    return video_clips(videos, "folder", {}, label_of)
+
+def folder_labeller(cfg, root: Path):
+    """The weak label of each video of a folder source: none, its sub-folder's name, or its row of a
+    labels CSV (``label_from: csv``; ``source.labels``, else ``labels.csv`` in the folder or its parent:
+    the skills in order, ``pick;place``). A CSV's bad rows are reported and skipped."""
+    if cfg.label_from == "subfolder":
+        return lambda v: v.parent.name if v.parent != root else None
+    if cfg.label_from == "csv":
+        from vid2skill.ingest.labels import find_labels, read_labels
+
+        path = Path(str(cfg.labels)).expanduser() if cfg.get("labels") else find_labels(root)
+        if path is None:
+            raise ConfigError(f"source.label_from=csv: no labels.csv in {root} or its parent; give source.labels=PATH")
+        rows, problems = read_labels(path)
+        for p in problems:
+            log.warning("labels %s row %d: %s", path, p["row"], p["error"])
+        by_video = {r.video: ";".join(r.skills) or None for r in rows}
+        return lambda v: by_video.get(v.resolve())
+    if cfg.label_from not in (None, "none"):
+        raise ConfigError(f"source.label_from={cfg.label_from!r}: use none, subfolder or csv")
+    return lambda v: None
 
 
 def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=lambda v: None) -> ClipSet:

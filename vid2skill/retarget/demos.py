@@ -11,6 +11,7 @@ smoothness.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from scipy.spatial.transform import Rotation
 from vid2skill.artifacts import read_artifact, write_artifact
 from vid2skill.geometry import apply_T, interp_rows
 from vid2skill.physics.robot import Kinematics
+from vid2skill.retarget.primitives import SkillMotion
 
 DEMO_SCHEMA = 1
+# The retargeting algorithm's version (2: fitted motions), in the retarget stage's key: a change reruns it.
+RETARGET_VERSION = 2
 # Saved per demo; ee_rotvec_contact is absent from sets written before rotations were kept (read as zeros).
 _ARRAYS = ("ee_contact_m", "gripper_closed", "q_nominal", "ik_error_m", "ee_rotvec_contact")
 
@@ -38,6 +42,9 @@ class RobotDemo:
         ik_error_m: (T,) position error of that IK solution.
         ee_rotvec_contact: (T, 3) rotation of the gripper since the grasp, contact frame (rotation
             vectors, rad): R(t) = exp(ee_rotvec_contact[t]) @ R_contact_grasp. Zeros: orientation held.
+        motion: the demonstration's fitted structure (``retarget.motion_model: structure``), which
+            replay executes in each episode's scene (the arrays, which learners train on, hold the
+            human's path time-normalised to the skill's median duration); None: replay the arrays.
     """
 
     clip: str
@@ -46,6 +53,7 @@ class RobotDemo:
     q_nominal: np.ndarray
     ik_error_m: np.ndarray
     ee_rotvec_contact: np.ndarray | None = None
+    motion: SkillMotion | None = None
 
     def __post_init__(self):
         T = len(self.ee_contact_m)
@@ -75,6 +83,8 @@ class DemoSet:
         for d in self.demos:
             for k in _ARRAYS:
                 h.update(np.ascontiguousarray(getattr(d, k)).tobytes())
+            if d.motion is not None:
+                h.update(json.dumps(d.motion.to_dict(), sort_keys=True).encode())
         return h.hexdigest()[:16]
 
     def save(self, path: str | Path) -> None:
@@ -83,13 +93,16 @@ class DemoSet:
             for k in _ARRAYS:
                 arrays[f"{i}/{k}"] = getattr(d, k)
         meta = {"skill": self.skill, "robot": self.robot, "control_hz": self.control_hz,
-                "clips": [d.clip for d in self.demos], "report": self.report}
+                "clips": [d.clip for d in self.demos], "report": self.report,
+                "motions": [d.motion.to_dict() if d.motion is not None else None for d in self.demos]}
         write_artifact(path, "DemoSet", DEMO_SCHEMA, meta, arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> "DemoSet":
         meta, arrays = read_artifact(path, "DemoSet", DEMO_SCHEMA)
-        demos = [RobotDemo(clip, *(arrays.get(f"{i}/{k}") for k in _ARRAYS)) for i, clip in enumerate(meta["clips"])]
+        motions = meta.get("motions") or [None] * len(meta["clips"])  # sets written before motions were fitted
+        demos = [RobotDemo(clip, *(arrays.get(f"{i}/{k}") for k in _ARRAYS), SkillMotion.from_dict(m) if m else None)
+                 for i, (clip, m) in enumerate(zip(meta["clips"], motions))]
         return cls(meta["skill"], meta["robot"], meta["control_hz"], demos, meta["report"])
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from vid2skill.errors import Vid2SkillError
 
@@ -80,8 +81,10 @@ def progress(v: np.ndarray, extent: float) -> np.ndarray:
     return np.clip(np.maximum.accumulate(np.clip(v, 0.0, None)) / extent, 0.0, 1.0)
 
 
-def robust_max(v: np.ndarray, q: float = 95.0) -> float:
-    return float(np.percentile(v, q)) if len(v) else 0.0
+def robust_max(v: np.ndarray) -> float:
+    """The largest value of ``v`` once single-sample spikes are filtered out (a running median of 5):
+    exact for a motion that ends where it went furthest."""
+    return float(median_filter(v, size=min(5, len(v)), mode="nearest").max()) if len(v) else 0.0
 
 
 def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -234,7 +237,7 @@ def _fit_cut(p, rotvec, duration, up, cfg) -> SkillMotion:
     win = max(3, n // 4) | 1
     drift = np.convolve(np.pad(s, win // 2, mode="edge"), np.ones(win) / win, mode="valid")
     stroke = s - drift
-    amp = 0.5 * (robust_max(stroke) - float(np.percentile(stroke, 5)))
+    amp = 0.5 * (robust_max(stroke) + robust_max(-stroke))
     reversals, direction, start = 0, 0, stroke[0]
     for i in range(1, n):  # hysteresis: a reversal needs a stroke of at least min_stroke_m
         d = np.sign(stroke[i] - stroke[i - 1])

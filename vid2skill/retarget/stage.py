@@ -6,8 +6,10 @@ import logging
 
 import numpy as np
 
+from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.physics.robot import Kinematics, RobotSpec
 from vid2skill.retarget.demos import DemoSet, demo_report, resample_to_rate, retarget_path
+from vid2skill.retarget.primitives import FAMILY_OF_TASK, fit_motion
 from vid2skill.skills.library import SkillLibrary
 
 log = logging.getLogger(__name__)
@@ -33,9 +35,24 @@ def nominal_scene(skill_cfg, scene_cfg, seed: int) -> tuple[np.ndarray, np.ndarr
         return T, task.grasp_in_contact()[:3, :3]
 
 
+def fit_members(card, skill_cfg, cfg) -> tuple[dict, dict]:
+    """({clip: SkillMotion}, {clip: why its fit failed}) for a card's members (``retarget.primitives``)."""
+    family = FAMILY_OF_TASK.get(str(skill_cfg.task))
+    motions, failed = {}, {}
+    for clip, traj in card.trajectories.items():
+        try:
+            motions[clip] = fit_motion(family, traj, card.rotation(clip), card.durations_s[clip], card.up(clip), cfg.primitives)
+        except Vid2SkillError as e:
+            failed[clip] = str(e)
+    return motions, failed
+
+
 def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs) -> dict[str, DemoSet]:
     """DemoSets for the library's skills that ``skill_cfgs`` (``cfg.skill``) names, each checked by
     IK in one scene of its task (``scene_cfgs``: ``sim.scenes``, seed ``retarget.nominal_scene_seed``)."""
+    if cfg.motion_model not in ("structure", "path"):
+        raise ConfigError(f"retarget.motion_model={cfg.motion_model!r}: use structure or path")
+    structure = cfg.motion_model == "structure"
     spec = robot_spec(robot_cfg)
     kin = Kinematics(spec)
     out = {}
@@ -44,24 +61,34 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
             if name not in skill_cfgs:
                 log.info("retarget: no simulated task for skill %r; skipped", name)
                 continue
+            motions, failed = fit_members(card, skill_cfgs[name], cfg) if structure else ({}, {})
+            for clip, why in failed.items():
+                log.warning("retarget: %s: %s: no motion fitted: %s", name, clip, why)
             T_wc, R_contact_grasp = nominal_scene(skill_cfgs[name], scene_cfgs[skill_cfgs[name].task], cfg.nominal_scene_seed)
             T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
             demos = []
-            outliers = set(card.stats.get("outliers", []))
+            outliers = set(card.stats.get("outliers", [])) | set(failed)
             if outliers:
-                log.info("retarget: %s: leaving out %d outlier clip(s): %s", name, len(outliers), ", ".join(sorted(outliers)))
+                log.info("retarget: %s: leaving out %d clip(s): %s", name, len(outliers), ", ".join(sorted(outliers)))
             # Time-normalise: every demonstration of a skill spans the skill's median duration, so
-            # that the policy's clock means the same phase of the motion in all of them.
+            # that the policy's clock means the same phase of the motion in all of them. The fitted
+            # motion (which replay executes in each scene) keeps the human's own pace.
             kept = {c: t for c, t in card.trajectories.items() if c not in outliers}
-            duration = float(np.median([card.durations_s[c] for c in kept]))
+            duration = float(np.median([card.durations_s[c] for c in kept])) if kept else 0.0
             for clip, traj in kept.items():
                 path = resample_to_rate(traj, duration, cfg.control_hz)
                 rot = resample_to_rate(card.rotation(clip), duration, cfg.control_hz) if cfg.follow_rotation else None
                 demo = retarget_path(kin, path, T_wc, R_contact_grasp, cfg.release_steps, rot)
-                demo.clip = clip
+                demo.clip, demo.motion = clip, motions.get(clip)
                 demos.append(demo)
+            if not demos:
+                log.warning("retarget: %s: no demonstration could be made; skipped", name)
+                continue
             report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m, kin)
             report["left_out"] = sorted(outliers)
+            if structure:
+                report["motions"] = {c: {"method": m.method, "duration_s": round(m.duration_s, 2),
+                                         **{k: round(v, 4) for k, v in m.values.items()}} for c, m in motions.items()}
             out[name] = DemoSet(name, spec.name, cfg.control_hz, demos, report)
             worst = max(c["max_ik_error_m"] for c in report["clips"])
             colliding = [c["clip"] for c in report["clips"] if c["self_collision_steps"]]

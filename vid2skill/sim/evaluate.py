@@ -36,7 +36,7 @@ def eval_dir(cfg: DictConfig, ws: Path) -> Path:
 
 
 def _make_policy(kind: str, source: str, index: int):
-    from vid2skill.sim.policies import ExpertPolicy, ReplayPolicy, StepPolicy
+    from vid2skill.sim.policies import ExpertPolicy, MotionReplayPolicy, ReplayPolicy, StepPolicy
 
     if kind == "expert":
         return ExpertPolicy()
@@ -46,8 +46,8 @@ def _make_policy(kind: str, source: str, index: int):
         key = ("replay", source)
         if key not in _CACHE:
             _CACHE[key] = DemoSet.load(source)
-        demos = _CACHE[key].demos
-        return ReplayPolicy(demos[index % len(demos)])
+        demo = _CACHE[key].demos[index % len(_CACHE[key].demos)]
+        return MotionReplayPolicy(demo.motion) if demo.motion is not None else ReplayPolicy(demo)
     from vid2skill.policy.checkpoint import load_checkpoint
 
     key = ("checkpoint", source)

@@ -138,7 +138,7 @@ def add_to_library(lib: SkillLibrary, decisions: list[dict], trajs: dict[str, Co
                                                 "track": records[clip]["track"], "added": True}],
                          {**card.trajectories, clip: tr.position_m}, {**card.durations_s, clip: tr.duration_s},
                          dict(card.stats), {**card.made, "stale": True}, {**card.rotations, clip: tr.rotvec},
-                         {**card.images, clip: tr.image_path}, {**card.approaches, clip: tr.approach})
+                         {**card.images, clip: tr.image_path}, {**card.approaches, clip: tr.approach}, dict(card.ups))
         card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
         card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
         card.stats.update(signature_stats([_as_trajectory(card, c) for c in card.trajectories]))

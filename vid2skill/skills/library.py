@@ -28,7 +28,8 @@ class SkillCard:
     ``rotations`` maps clip id to its (N, 3) rotation of the hand since the grasp (rotation vectors,
     contact frame); a library written before rotations were kept has none (read as no rotation).
     ``images`` maps clip id to its (N, 3) image path (``ContactTrajectory.image_path``), likewise,
-    and ``approaches`` to its ``ContactTrajectory.approach``.
+    and ``approaches`` to its ``ContactTrajectory.approach``. ``ups`` maps clip id to gravity's up (3,)
+    in its contact frame, where segmentation knew it (labelled clips); else contact z is taken.
     """
 
     name: str
@@ -40,10 +41,15 @@ class SkillCard:
     rotations: dict[str, np.ndarray] = field(default_factory=dict)
     images: dict[str, np.ndarray] = field(default_factory=dict)
     approaches: dict[str, float] = field(default_factory=dict)
+    ups: dict[str, list[float]] = field(default_factory=dict)
 
     def rotation(self, clip: str) -> np.ndarray:
         """(N, 3) rotation vectors of a member, zeros if the library kept none."""
         return self.rotations.get(clip, np.zeros_like(self.trajectories[clip]))
+
+    def up(self, clip: str) -> np.ndarray:
+        """Gravity's up (3,) in a member's contact frame (contact z where the library kept none)."""
+        return np.asarray(self.ups.get(clip, [0.0, 0.0, 1.0]), dtype=float)
 
     def image(self, clip: str) -> np.ndarray:
         """(N, 3) image path of a member, zeros if the library kept none."""
@@ -70,7 +76,7 @@ class SkillLibrary:
         arrays, cards = {}, {}
         for name, card in self.skills.items():
             cards[name] = {"members": card.members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made,
-                           "approaches": card.approaches}
+                           "approaches": card.approaches, "ups": card.ups}
             for clip, traj in card.trajectories.items():
                 arrays[f"{name}/{clip}"] = traj
             for clip, rot in card.rotations.items():
@@ -100,7 +106,7 @@ class SkillLibrary:
             rots = {k[: -len(_ROT)]: v for k, v in mine.items() if k.endswith(_ROT)}
             imgs = {k[: -len(_IMG)]: v for k, v in mine.items() if k.endswith(_IMG)}
             skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"], rots, imgs,
-                                     card.get("approaches", {}))
+                                     card.get("approaches", {}), card.get("ups", {}))
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
 
 

@@ -45,11 +45,6 @@ class LabelledSegment:
         return self.trajectory.R_cam_contact.T @ UP_CAM
 
 
-def split_label(label: str | None) -> list[str]:
-    """``"pick; place"`` -> ``["pick", "place"]``; empty parts dropped."""
-    return [s.strip().lower() for s in (label or "").split(";") if s.strip()]
-
-
 def grasp_chains(skills: list[str], in_hand: set[str]) -> list[list[str]]:
     """Group skills into grasps: a skill in ``in_hand`` continues the grasp before it."""
     chains: list[list[str]] = []

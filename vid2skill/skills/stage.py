@@ -13,6 +13,8 @@ from vid2skill.skills.cluster import cluster, name_clusters, signature_stats
 from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, contact_trajectories
+from vid2skill.ingest.labels import split_skills
+from vid2skill.skills.sequence import segment_sequence
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,29 @@ def segment_records(rec: dict, n: int) -> list[dict]:
             for k in range(n)]
 
 
+def segment_labelled(records: list[dict], cfg) -> tuple[list[ContactTrajectory], list[dict], list[dict]]:
+    """Each labelled clip cut into its labelled skills in order (:func:`segment_sequence`): one
+    manipulation and record per skill (``<clip>~k`` where a clip holds several, ``up`` kept per
+    record), ``{"clip", "error"}`` for each skill that could not be found. Unlabelled clips fail."""
+    trajs, seg_records, failures = [], [], []
+    continues = set(cfg.continues_grasp)
+    for rec in records:
+        skills = split_skills(rec.get("label"))
+        if not skills:
+            failures.append({"clip": rec["clip"], "error": "no label to group by (cluster.group_by=label)"})
+            continue
+        segs = segment_sequence(HandTrack.load(rec["track"]), skills, cfg, continues)
+        for k, seg in enumerate(segs):
+            clip = f"{rec['clip']}~{k + 1}" if len(segs) > 1 else rec["clip"]
+            if seg.trajectory is None:
+                failures.append({"clip": clip, "error": f"{seg.skill}: {seg.error}"})
+                continue
+            trajs.append(seg.trajectory)
+            seg_records.append({**rec, "clip": clip, "label": seg.skill, "source_clip": rec["clip"], "segment": k + 1,
+                                "found_by": seg.how, "up": seg.up_contact.round(6).tolist()})
+    return trajs, seg_records, failures
+
+
 def segment_tracks(records: list[dict], cfg) -> tuple[list[ContactTrajectory], list[dict], list[dict]]:
     """Each track record's grasps in their contact frames: (manipulations, one record per grasp
     (:func:`segment_records`), ``{"clip", "error"}`` for the clips that could not be segmented)."""
@@ -73,17 +98,15 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
 
     Returns the library and the clips that could not be segmented (with why).
     """
-    trajs, records, failures = segment_tracks(tracks.ok(), cfg)
+    labelled = cfg.group_by == "label"
+    trajs, records, failures = (segment_labelled if labelled else segment_tracks)(tracks.ok(), cfg)
     if not trajs:
+        if labelled and not any(r.get("label") for r in tracks.ok()):
+            raise Vid2SkillError("cluster.group_by=label: no clip has a label; use cluster.group_by=motion")
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
     if cfg.group_by == "label":
-        # One skill per weak label (annotated datasets, labelled folders); unlabelled clips are left out.
-        keep = [i for i, r in enumerate(records) if r.get("label")]
-        failures += [{"clip": r["clip"], "error": "no label to group by (cluster.group_by=label)"}
-                     for r in records if not r.get("label")]
-        if not keep:
-            raise Vid2SkillError("cluster.group_by=label: no clip has a label; use cluster.group_by=motion")
-        trajs, records = [trajs[i] for i in keep], [records[i] for i in keep]
+        # One skill per weak label (annotated datasets, labelled folders), each labelled clip cut into its
+        # skills in order; unlabelled clips are left out.
         names_in_order = sorted({r["label"] for r in records})
         labels = np.array([names_in_order.index(r["label"]) for r in records])
         info = {"k": len(names_in_order), "silhouette": {}}
@@ -97,7 +120,8 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     skills = {}
     for c, name in names.items():
         idx = np.flatnonzero(labels == c)
-        members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"]} for i in idx]
+        members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"],
+                    **({"found_by": records[i]["found_by"]} if "found_by" in records[i] else {})} for i in idx]
         card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
         card_rots = {records[i]["clip"]: trajs[i].rotvec for i in idx}
         card_imgs = {records[i]["clip"]: trajs[i].image_path for i in idx}
@@ -107,7 +131,8 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
         stats.update(signature_stats([trajs[i] for i in idx]))
         skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots, images=card_imgs,
-                                  approaches=card_approaches)
+                                  approaches=card_approaches,
+                                  ups={records[i]["clip"]: records[i]["up"] for i in idx if "up" in records[i]})
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
     log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),
