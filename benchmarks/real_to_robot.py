@@ -16,6 +16,7 @@ per skill the mean success over its clips; the mean over skills.
 
     python benchmarks/real_to_robot.py ../shared/data/labels.csv --episodes 10
     python benchmarks/real_to_robot.py ../shared/data/labels.csv --robots panda --episodes 4 extract.target_fps=10
+    python benchmarks/real_to_robot.py /tmp/msyn --workspace /tmp/msyn_r2r   # the same on labelled synthetic clips
 """
 
 from __future__ import annotations
@@ -56,6 +57,20 @@ def known_rows(path: Path, known: set[str]) -> tuple[list[dict], list[dict]]:
     return out, problems
 
 
+def clip_rows(workspace: Path, known: set[str]) -> tuple[list[dict], list[dict]]:
+    """Rows of an ingested workspace's labelled clips (synthetic ones name their skill), so that
+    synthetic clips go through exactly what real ones do."""
+    from vid2skill.ingest.labels import split_skills
+    from vid2skill.ingest.types import ClipSet
+
+    rows = []
+    for c in ClipSet.load(workspace / "ingest" / "clips").clips:
+        skills = split_skills(c.label)
+        rows.append({"file": Path(c.path), "skills": [s for s in skills if s in known],
+                     "unknown": [s for s in skills if s not in known]})
+    return rows, []
+
+
 def stage_videos(rows: list[dict], folder: Path) -> None:
     """Links to the listed videos in one folder (the folder source's input), named by their stems."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -78,7 +93,7 @@ def _episode(job: tuple, cfg_dict: dict) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("labels", type=Path)
+    ap.add_argument("labels", type=Path, help="a labels CSV, or a workspace whose ingested clips carry labels (synthetic)")
     ap.add_argument("--workspace", type=Path, default=Path("/tmp/v2s_real_to_robot"))
     ap.add_argument("--robots", default="panda,iiwa,xarm6")
     ap.add_argument("--episodes", type=int, default=10)
@@ -95,7 +110,9 @@ def main() -> None:
         cfg = compose("config", overrides=base + args.overrides)
         robot_cfgs = {r: compose("config", overrides=base + [f"robot={r}"] + args.overrides).robot for r in robots}
     in_hand = set(cfg.cluster.continues_grasp)
-    rows, problems = known_rows(args.labels, set(cfg.skill.keys()))
+    known = set(cfg.skill.keys())
+    from_clips = args.labels.is_dir()
+    rows, problems = clip_rows(args.labels, known) if from_clips else known_rows(args.labels, known)
     for p in problems:
         log.warning("labels row %d: %s", p["row"], p["error"])
     stage_videos(rows, ws / "videos")

@@ -162,7 +162,9 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
                 log.info("train: %s unchanged (same demos and settings); kept its checkpoint", skill)
                 out[skill] = {"checkpoint": str(stats_path.parent), "kept": True}
                 continue
-        model, stats = entry.train(demos.demos, policy_cfg, demos.control_hz)
+        left_out = set(demos.report.get("left_out", []))  # replayed, but not learnt from (see retarget)
+        model, stats = entry.train([d for d in demos.demos if d.clip not in left_out] or demos.demos, policy_cfg,
+                                   demos.control_hz)
         stats["inputs"] = inputs
         folder = save_checkpoint(ws / "policies" / str(cfg.robot.name) / skill, policy_cfg.epochs, name, model, policy_cfg, stats)
         out[skill] = {"checkpoint": str(folder), **stats}

@@ -67,14 +67,18 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
             T_wc, R_contact_grasp = nominal_scene(skill_cfgs[name], scene_cfgs[skill_cfgs[name].task], cfg.nominal_scene_seed)
             T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
             demos = []
-            outliers = set(card.stats.get("outliers", [])) | set(failed)
+            # Members far from their skill's median reach or duration (failed segmentations, depth
+            # errors) teach learners nothing good: they are left out of learning. Replay of a fitted
+            # motion does not depend on that raw path, so with motions every fitted member is kept.
+            outliers = set(card.stats.get("outliers", []))
             if outliers:
-                log.info("retarget: %s: leaving out %d clip(s): %s", name, len(outliers), ", ".join(sorted(outliers)))
+                log.info("retarget: %s: %d clip(s) left out of learning: %s", name, len(outliers), ", ".join(sorted(outliers)))
             # Time-normalise: every demonstration of a skill spans the skill's median duration, so
             # that the policy's clock means the same phase of the motion in all of them. The fitted
             # motion (which replay executes in each scene) keeps the human's own pace.
-            kept = {c: t for c, t in card.trajectories.items() if c not in outliers}
-            duration = float(np.median([card.durations_s[c] for c in kept])) if kept else 0.0
+            kept = {c: t for c, t in card.trajectories.items() if (c in motions if structure else c not in outliers)}
+            learn = [c for c in kept if c not in outliers] or list(kept)
+            duration = float(np.median([card.durations_s[c] for c in learn])) if kept else 0.0
             for clip, traj in kept.items():
                 path = resample_to_rate(traj, duration, cfg.control_hz)
                 rot = resample_to_rate(card.rotation(clip), duration, cfg.control_hz) if cfg.follow_rotation else None

@@ -61,7 +61,7 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     if not skills:
         return []
     p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1), int(round(cfg.depth_median_s * track.fps)) | 1)
-    p = hand_scaled_path(track, _fill_gaps(p), int(round(cfg.depth_median_s * track.fps)) | 1)
+    p = hand_scaled_path(track, fill_gaps(p), int(round(cfg.depth_median_s * track.fps)) | 1)
     chains = grasp_chains(skills, in_hand)
     try:
         grasps = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames,
@@ -126,13 +126,13 @@ def hand_scaled_path(track: HandTrack, p: np.ndarray, window: int) -> np.ndarray
         return p
     t = np.arange(len(w))
     scale = median_filter(np.interp(t, t[ok], scale[ok]), size=max(1, window), mode="nearest")
-    px = _fill_gaps(w)
+    px = fill_gaps(w)
     steps = np.diff(px, axis=0) * scale[1:, None]
     xy = np.vstack([np.zeros((1, 2)), np.cumsum(steps, axis=0)]) + p[0, :2]
     return np.c_[xy, p[:, 2]]
 
 
-def _fill_gaps(p: np.ndarray) -> np.ndarray:
+def fill_gaps(p: np.ndarray) -> np.ndarray:
     """The wrist path with unseen frames interpolated from the seen ones around them (held at the
     ends): a labelled skill happens even where the hand was not seen, so its motion is bridged."""
     ok = np.isfinite(p).all(axis=1)
