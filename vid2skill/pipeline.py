@@ -138,16 +138,17 @@ def run_retarget(cfg: DictConfig, ws: Path) -> dict:
 
 def run_train(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.policy.checkpoint import save_checkpoint
-    from vid2skill.policy.registry import POLICIES
+    from vid2skill.policy.registry import get_policy
     from vid2skill.retarget.demos import DemoSet
 
     index = ws / "retarget" / str(cfg.robot.name) / "index.json"
     if not index.exists():
         raise ArtifactError(f"no retargeted demos at {index}; run `vid2skill retarget` first")
     name = str(cfg.policy.name)
-    if name not in POLICIES:
-        raise Vid2SkillError(f"policy.name={name!r} is not a known policy; choose one of {sorted(POLICIES)}")
-    entry = POLICIES[name]
+    entry = get_policy(name)
+    if entry.made_by != "train":
+        raise Vid2SkillError(f"policy.name={name!r} is not trained (it is scripted); evaluate it directly with "
+                             f"`vid2skill evaluate policy={name}`")
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
     out = {}
     for skill in json.loads(index.read_text()):
@@ -173,8 +174,11 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
 
 
 def _evaluate_upstream(cfg: DictConfig) -> str | None:
-    """The scripted expert needs nothing; replay needs retargeted demos; learned policies need training."""
-    return {"expert": None, "replay": "retarget"}.get(str(cfg.policy.name), "train")
+    """What the policy type needs made first (the registry says): nothing for the scripted expert,
+    retargeted demos for replay, training for learned policies."""
+    from vid2skill.policy.registry import get_policy
+
+    return get_policy(str(cfg.policy.name)).made_by
 
 
 def run_evaluate(cfg: DictConfig, ws: Path) -> dict:

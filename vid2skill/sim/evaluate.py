@@ -1,8 +1,9 @@
 """The evaluate stage: roll out a policy for each skill in randomised scenes, in parallel, and report.
 
-``policy.name`` chooses what acts: ``expert`` (the scripted expert of each scene; needs nothing
-upstream), ``replay`` (the retargeted human demonstrations, open-loop: the baseline any learned
-policy must beat) or a trained policy such as ``bc_mlp``. Episode ``i`` of run seed ``S`` uses
+``policy.name`` chooses what acts, by name in the policy registry (:mod:`vid2skill.policy.registry`):
+``expert`` (the scripted expert of each scene; needs nothing upstream), ``replay`` (the retargeted
+human demonstrations, open-loop: the baseline any learned policy must beat) or a trained policy
+such as ``bc_mlp``. Episode ``i`` of run seed ``S`` uses
 scene seed ``sim.start_seed + 10000 * S + i``, so runs with the same seed give the same table.
 """
 
@@ -35,26 +36,17 @@ def eval_dir(cfg: DictConfig, ws: Path) -> Path:
     return ws / "eval" / str(cfg.policy.name) / str(cfg.robot.name)
 
 
-def _make_policy(kind: str, source: str, index: int):
-    from vid2skill.sim.policies import ExpertPolicy, MotionReplayPolicy, ReplayPolicy, StepPolicy
+def _make_policy(kind: str, source: str, index: int, skill_cfg=None):
+    """The policy of episode ``index``, chosen by name in the policy registry; its source (a DemoSet,
+    a checkpoint) is read once per process. A replayed demo that carries a fitted ``motion`` is
+    replayed through it (:func:`vid2skill.policy.replay.replay_policy_for`)."""
+    from vid2skill.policy.registry import get_policy
 
-    if kind == "expert":
-        return ExpertPolicy()
-    if kind == "replay":
-        from vid2skill.retarget.demos import DemoSet
-
-        key = ("replay", source)
-        if key not in _CACHE:
-            _CACHE[key] = DemoSet.load(source)
-        demo = _CACHE[key].demos[index % len(_CACHE[key].demos)]
-        return MotionReplayPolicy(demo.motion) if demo.motion is not None else ReplayPolicy(demo)
-    from vid2skill.policy.checkpoint import load_checkpoint
-
-    key = ("checkpoint", source)
+    cls = get_policy(kind)
+    key = (kind, source)
     if key not in _CACHE:
-        _CACHE[key] = load_checkpoint(source)
-    model, pcfg, _ = _CACHE[key]
-    return StepPolicy(model, pcfg.max_step_m, kind)
+        _CACHE[key] = cls.load_source(source)
+    return cls.for_episode(_CACHE[key], index, skill_cfg if skill_cfg is not None else {})
 
 
 def _episode_job(job: tuple, cfg_dict: dict) -> dict:
@@ -64,26 +56,27 @@ def _episode_job(job: tuple, cfg_dict: dict) -> dict:
 
     skill, index, seed, source, video = job
     cfg = OmegaConf.create(cfg_dict)
-    policy = _make_policy(str(cfg.policy.name), source, index)
+    policy = _make_policy(str(cfg.policy.name), source, index, cfg.skill[skill])
     runner = EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot))
     return {"skill": skill, **runner.run(policy, seed, video)}
 
 
 def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
     """Per skill, where its policy comes from (nothing for the expert)."""
+    from vid2skill.policy.registry import get_policy
+
     kind, robot, skills = str(cfg.policy.name), str(cfg.robot.name), list(cfg.skill.keys())
-    if kind == "expert":
+    cls = get_policy(kind)
+    if cls.made_by is None:
         return {s: "" for s in skills}
-    if kind == "replay":
-        root = ws / "retarget" / robot
-        have = {s: root / s for s in skills if (root / f"{s}.json").exists()}
-    else:
-        root = ws / "policies" / robot
-        have = {s: root / s for s in skills if (root / s / "checkpoints" / "last").exists()}
+    paths = {s: cls.source(ws, robot, s) for s in skills}
+    have = {s: p for s, p in paths.items() if cls.has_source(p)}
     missing = sorted(set(skills) - set(have))
     if not have:
-        stage = "retarget" if kind == "replay" else "train"
-        raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; run `vid2skill {stage} workspace={ws}` first")
+        root = paths[skills[0]].parent if skills else ws
+        extra = f" policy={kind}" if cls.made_by == "train" else ""
+        raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; "
+                            f"run `vid2skill {cls.made_by}{extra} robot={robot} workspace={ws}` first")
     if missing:
         log.info("evaluate: no %s for %s on %s; skipped", kind, ", ".join(missing), robot)
     return {s: str(p) for s, p in have.items()}

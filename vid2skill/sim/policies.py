@@ -1,96 +1,51 @@
-"""Policies an episode can run: the scripted expert, open-loop replay of retargeted human
-demonstrations, and learned policies from checkpoints. Each implements ``reset(task, T_contact_start)``
-and ``act(obs) -> (T_contact_target (4, 4), keep_closed)`` (see :mod:`vid2skill.sim.episode`)."""
+"""Where the episode's policies used to live; kept so that existing imports keep working.
+
+The policy types are now registered in :mod:`vid2skill.policy.registry`, one folder each:
+``expert`` (:mod:`vid2skill.policy.expert`), ``replay`` (:mod:`vid2skill.policy.replay`, with
+:class:`MotionReplayPolicy`) and ``bc_mlp`` (:mod:`vid2skill.policy.bc_mlp`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from vid2skill.dataset.features import STATE, TIMESTAMP
+from vid2skill.policy import base
+from vid2skill.policy.expert import ExpertPolicy
+from vid2skill.policy.replay import MotionReplayPolicy, ReplayPolicy, replay_policy_for
+
+__all__ = ["ExpertPolicy", "ReplayPolicy", "MotionReplayPolicy", "replay_policy_for", "StepPolicy", "holds_at_end"]
+
 
 def holds_at_end(task) -> bool:
-    """Whether the task is judged while its object is still held (``release_at_end: false``: pick,
-    pour, stir, cut): a demonstration's final opening of the hand is then not part of the skill."""
-    return not bool(task.skill.get("release_at_end", True))
+    """Whether the task is judged while its object is still held (see :func:`vid2skill.policy.base.holds_at_end`)."""
+    return base.holds_at_end(task.skill)
 
 
-class ExpertPolicy:
-    """The task's scripted expert (privileged: it reads the scene's true state)."""
+class StepPolicy(base.ScriptedPolicy):
+    """The target-pose interface over a model that maps (commanded position in the contact frame,
+    time) to a position step and a keep-closed flag, such as the BC MLP; the step itself is
+    :class:`~vid2skill.policy.bc_mlp.BCMLPPolicy`'s."""
 
-    name = "expert"
-
-    def reset(self, task, T_contact_start):
-        self.task = task
-
-    def act(self, obs):
-        return self.task.expert(obs["t_s"], obs["T_contact_cmd"])
-
-
-class ReplayPolicy:
-    """Executes one retargeted human demonstration open-loop: the end-effector positions in the
-    contact frame, step by step, the gripper turned as the hand turned since the grasp (held, for
-    demos without rotations). Where the demonstration lets go (or ends), the replay lets go too if
-    the skill's task ends with a release (``release_at_end``: drawers, doors, place); skills judged
-    while holding (pick, pour, stir, cut) keep holding the last pose instead, as their expert does:
-    the hand opening at the end of a video is the end of the demonstration, not part of the skill."""
-
-    name = "replay"
-
-    def __init__(self, demo):
-        self.demo = demo
-
-    def reset(self, task, T_contact_start):
-        self.T0 = T_contact_start
-        self.t = 0
-        self.hold_at_end = holds_at_end(task)
-
-    def act(self, obs):
-        d = self.demo
-        i = min(self.t, len(d.ee_contact_m) - 1)
-        self.t += 1
-        if self.t > len(d.ee_contact_m) or not d.gripper_closed[i]:
-            return obs["T_contact_cmd"], self.hold_at_end
-        T = self.T0.copy()
-        T[:3, 3] = self.T0[:3, 3] + d.ee_contact_m[i]
-        T[:3, :3] = d.R_contact(i, self.T0[:3, :3])
-        return T, True
-
-
-class MotionReplayPolicy:
-    """Replays a human demonstration through its skill's structure (a fitted
-    :class:`vid2skill.retarget.primitives.SkillMotion`): the video's extents and timing, executed
-    along the scene's axis, hinge or towards its target (``Task.primitive``), open-loop. It runs for
-    as long as the human's motion takes, even past the skill's horizon."""
-
-    name = "replay"
-
-    def __init__(self, motion, settle_s: float = 1.0):
-        self.motion, self.settle_s = motion, settle_s
-
-    def reset(self, task, T_contact_start):
-        self.task = task
-
-    def horizon_s(self, task) -> float:
-        return task.primitive_time_s(self.motion) + self.settle_s
-
-    def act(self, obs):
-        return self.task.primitive(self.motion, obs["t_s"])
-
-
-class StepPolicy:
-    """Adapts a learned policy that maps (commanded position in the contact frame, time) to a
-    position step and a keep-closed flag, such as the BC MLP. As with ``replay``, a skill judged
-    while holding never lets go: its demonstrations' final opening of the hand is not the skill."""
+    privileged = False  # it reads only the skill's definition (release_at_end), not the scene
 
     def __init__(self, model, max_step_m: float, name: str):
-        self.model, self.max_step_m, self.name = model, max_step_m, name
+        from vid2skill.policy.bc_mlp import BCMLPConfig, BCMLPPolicy
 
-    def reset(self, task, T_contact_start):
+        super().__init__(None)
+        self.policy = BCMLPPolicy(BCMLPConfig(max_step_m=max_step_m), model=model)
+        self.name = name
+
+    def reset(self, task=None, T_contact_start=None):
+        super().reset(task, T_contact_start)
         self.T0 = T_contact_start
-        self.hold_at_end = holds_at_end(task)
+        self.policy = self.policy.with_skill(task.skill)
+        self.policy.reset()
 
     def act(self, obs):
         T = obs["T_contact_cmd"].copy()
-        rel = T[:3, 3] - self.T0[:3, 3]
-        step, keep = self.model.act(np.append(rel, obs["t_s"]), self.max_step_m)
-        T[:3, 3] = T[:3, 3] + step
-        return T, bool(keep) or self.hold_at_end
+        state = np.zeros(STATE.shape, np.float32)
+        state[:3] = T[:3, 3] - self.T0[:3, 3]
+        a = self.policy.select_action({STATE.key: state, TIMESTAMP.key: np.array([obs["t_s"]], np.float32)})
+        T[:3, 3] = T[:3, 3] + a[:3]
+        return T, bool(a[6] >= 0.5)

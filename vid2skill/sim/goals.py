@@ -1,0 +1,49 @@
+"""A scene's goal as the policy observes it (``observation.goal``): the task's target as an
+end-effector (grasp point) position in the contact frame, relative to the start grasp, and a
+valid flag, defined as the dataset reads it from a demonstration in hindsight
+(:mod:`vid2skill.dataset.from_demos`, rules in ``conf/dataset/demos.yaml``):
+
+* place (``release``): where the hand lets go, over the region's centre at the expert's release height;
+* pour (``max_tilt``): where the cup is turned furthest, tipped over the bowl's rim;
+* stir (``centroid_late``): the centre of the circling, the spoon's head at stirring depth in the pot;
+* cut (``centroid_late``): the centre of the sawing, the edge over the block's centre at the cut's depth.
+
+Each reads only the scene's specification (its targets' placement), fixed when the scene is
+sampled, never its state during the episode. Skills without a goal give zeros and flag 0.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def _place(task) -> np.ndarray:
+    return task._release_point(task.skill.expert.release_height_m)
+
+
+def _pour(task) -> np.ndarray:
+    return task._tilted(task._prepour_cup(), np.radians(task.skill.expert.tilt_deg))[:3, 3]
+
+
+def _stir(task) -> np.ndarray:
+    depth = task.pot.wall + task.skill.expert.depth_above_bottom_m
+    return task.grasp_for_tip(task.pot_centre + np.array([0.0, 0.0, depth]))[:3, 3]
+
+
+def _cut(task) -> np.ndarray:
+    centre = task.T_w_block[:3, 3]
+    return task.grasp_for_tip(np.array([centre[0], centre[1], task.block_top - task.success_cfg.min_depth_m]))[:3, 3]
+
+
+# Scene type (``conf/skill/<name>.yaml`` ``task``) -> its goal point (3,), contact frame.
+GOALS: dict[str, Callable] = {"place": _place, "pour": _pour, "stir": _stir, "cut": _cut}
+
+
+def scene_goal(task, task_name: str) -> np.ndarray:
+    """(4,) float64: the goal position relative to the start grasp (m, contact frame) and the valid flag."""
+    fn = GOALS.get(task_name)
+    if fn is None:
+        return np.zeros(4)
+    return np.append(np.asarray(fn(task), dtype=np.float64) - task.grasp_in_contact()[:3, 3], 1.0)
