@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None, help="JSON results (default: <workspace>/real_to_robot.json)")
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. extract.target_fps=10")
-    args = ap.parse_args()
+    args = ap.parse_intermixed_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     robots = args.robots.split(",")
     ws = args.workspace.resolve()

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.spatial.transform import Rotation
 
-from vid2skill.errors import Vid2SkillError
+from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.filters import median_depth
 from vid2skill.extract.types import HandTrack
 from vid2skill.skills.segment import ContactTrajectory, Segments, _in_contact_frame, find_grasps
@@ -61,35 +61,46 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     if not skills:
         return []
     p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1), int(round(cfg.depth_median_s * track.fps)) | 1)
-    p = hand_scaled_path(track, fill_gaps(p), int(round(cfg.depth_median_s * track.fps)) | 1)
+    p = fill_gaps(p)
+    if cfg.inplane_motion == "hand_scale":
+        p = hand_scaled_path(track, p, int(round(cfg.depth_median_s * track.fps)) | 1)
+    elif cfg.inplane_motion != "lift":
+        raise ConfigError(f"cluster.inplane_motion={cfg.inplane_motion!r}: use lift or hand_scale")
     chains = grasp_chains(skills, in_hand)
     try:
         grasps = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames,
                              int(round(cfg.bridge_gap_s * track.fps)), int(round(cfg.bridge_missing_s * track.fps)),
                              cfg.grasp_method, len(chains), float(cfg.labelled_min_segment_share), str(cfg.grasp_signal))
-        intervals, how = [(s.grasp, s.release) for s in grasps], "grasp"
+        intervals = [(s.grasp, s.release, "grasp") for s in grasps]
     except Vid2SkillError as e:
         span = _moving_span(track, p)
         if span is None:
             return [LabelledSegment(s, "none", error=f"{e}; the wrist barely moves either") for s in skills]
-        intervals, how = [span], "motion"
+        intervals = [(*span, "motion")]
     while len(intervals) < len(chains):  # one grasp serves two chains: split the longest where the hand turns back
-        i = int(np.argmax([b - a for a, b in intervals]))
-        a, b = intervals[i]
+        i = int(np.argmax([b - a for a, b, _ in intervals]))
+        a, b, how = intervals[i]
         m = _turning_point(p, a, b)
         if m is None:
             break
-        intervals[i : i + 1] = [(a, m), (m, b)]
         how = "split" if how == "grasp" else how
+        intervals[i : i + 1] = [(a, m, how), (m, b, how)]
     out: list[LabelledSegment] = []
     for c, chain in enumerate(chains):
         if c >= len(intervals):
             out += [LabelledSegment(s, "none", error=f"found {len(intervals)} grasp(s) for {len(chains)} labelled grasps")
                     for s in chain]
             continue
-        parts = _split_chain(track, p, chain, *intervals[c])
-        for skill, (a, b) in zip(chain, parts):
-            out.append(_segment(track, p, skill, a, b, how if len(chain) == 1 else "split", cfg))
+        a, b, how = intervals[c]
+        if chain[-1] == "pick":
+            # A pick ends at the top of its lift, while the hand still holds: the hand closed around a
+            # handle often reads as open, so the lift is looked for up to the next grasp or the last sight.
+            seen = np.flatnonzero(track.valid)
+            stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
+            top = _lift_top(p, a, max(b, stop))
+            b = top if top is not None and top >= a + 2 else b
+        for skill, (a, b) in zip(chain, _split_chain(track, p, chain, a, b)):
+            out.append(_segment(track, p, skill, a, b, how if len(chain) == 1 or how == "motion" else "split", cfg))
     return out
 
 
@@ -119,7 +130,9 @@ def hand_scaled_path(track: HandTrack, p: np.ndarray, window: int) -> np.ndarray
     w, k = track.landmarks_px[:, 0], track.landmarks_px[:, 9]
     L = track.landmarks_world
     length_px = np.linalg.norm(k - w, axis=1)
-    length_m = np.linalg.norm(L[:, 9] - L[:, 0], axis=1) if L is not None else np.full(len(w), np.nan)
+    # MediaPipe's metric landmarks have camera-aligned axes: the bone's extent across the image plane
+    # is what its pixel length measures (the full length would count a tilted palm's foreshortening as scale).
+    length_m = np.linalg.norm((L[:, 9] - L[:, 0])[:, :2], axis=1) if L is not None else np.full(len(w), np.nan)
     scale = length_m / np.where(length_px > 1.0, length_px, np.nan)
     ok = np.isfinite(scale) & np.isfinite(w).all(axis=1)
     if ok.sum() < 2:
