@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from vid2skill.errors import NoHandError
+from vid2skill.extract.camera_motion import CameraMotion
 from vid2skill.extract.filters import (fill_gaps, max_jump, median_depth, one_euro, reject_fast_jumps, reject_outliers,
                                        smooth_rotations)
 from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
@@ -22,7 +23,7 @@ from vid2skill.video import iter_frames, probe
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 9  # 9: the aperture measured on the image landmarks
+EXTRACTOR_VERSION = 10  # 9: the aperture measured on the image landmarks; 10: the camera's own rotation
 
 
 @dataclass
@@ -275,11 +276,12 @@ def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> s
 
 
 def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, shrink: float,
-                   keep: dict | None = None, keep_bytes: int = 0):
+                   keep: dict | None = None, keep_bytes: int = 0, camera: CameraMotion | None = None):
     """Run the detector over the clip's frames: (frame indices, detections per frame, pose arms per frame, crop counts).
 
     Frames in which no hand at all is found are kept in ``keep`` ({frame index: RGB}) while they
-    fit in ``keep_bytes``, so that gap recovery need not decode them again."""
+    fit in ``keep_bytes``, so that gap recovery need not decode them again. ``camera`` (built for
+    the detection frames' size) follows the camera's own turns, hands and arms masked out."""
     size = (max(1, round(info.width * shrink)), max(1, round(info.height * shrink)))
     detector = PoseGuidedHands(cfg)
     frame_index, per_frame, arms_per_frame = [], [], []
@@ -289,6 +291,8 @@ def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | N
             rgb = cv2.resize(full, size, interpolation=cv2.INTER_AREA) if shrink < 1.0 else full
             frame_index.append(i)
             dets, arms = detector.detect(rgb)
+            if camera is not None:
+                camera.update(rgb, [d.px for d in dets] + [np.vstack([a.px, a.hand_px]) for a in arms.values()])
             if keep is not None and not dets and kept + full.nbytes <= keep_bytes:
                 keep[i] = full
                 kept += full.nbytes
@@ -404,10 +408,12 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
     # landmarks are mapped back, so everything downstream is in the video's own pixels.
     shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
     kept: dict[int, np.ndarray] = {}  # frames without any hand, for gap recovery
+    camera = (CameraMotion([v * shrink for v in intrinsics], round(info.width * shrink), round(info.height * shrink),
+                           cfg.camera_motion) if cfg.camera_motion.enabled else None)
     with quiet_native_stderr():  # MediaPipe's graphs announce themselves on stderr as they start
         frame_index, per_frame, arms_per_frame, crops = _detect_frames(
             clip, cfg, info, stride, start, stop, shrink, kept if cfg.recover.enabled else None,
-            int(cfg.recover.keep_mb * 2**20))
+            int(cfg.recover.keep_mb * 2**20), camera)
     if not frame_index:
         raise NoHandError(f"{clip.path}: no frames in the requested segment [{clip.start_s}, {clip.end_s}] s")
     diag = float(np.hypot(info.width, info.height))
@@ -467,7 +473,8 @@ def extract_clip(clip: Clip, cfg) -> HandTrack:
         handedness=hand, label=clip.label, frame_index=np.array(frame_index), detected=detected, valid=valid_f,
         wrist_pos_cam=wrist, wrist_R_cam=R_sm, aperture_m=aperture, confidence=score, landmarks_px=px,
         landmarks_world=world, arm_px=arm_px, arm_pos_cam=arm_pos, arm_visibility=arm_vis,
+        camera_R_ref=camera.rotations() if camera is not None else None,
         meta={"max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend, "arm_side": side,
               "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)), "frames_recovered": recovered,
-              **crops},
+              "camera_frames_lost": camera.lost if camera is not None else None, **crops},
     )

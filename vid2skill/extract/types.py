@@ -30,6 +30,8 @@ class HandTrack:
         arm_px: (T, 3, 2) shoulder, elbow, wrist of the hand's arm from the pose model, pixels; NaN where unseen.
         arm_pos_cam: (T, 3, 3) the same joints in metres, camera frame, placed relative to the hand's wrist; NaN where unseen.
         arm_visibility: (T, 3) the pose model's visibility of those joints, 0-1.
+        camera_R_ref: (T, 3, 3) the camera's own turn: takes this frame's camera-frame vectors into the
+            first frame's (identities for a still camera; ``extract/camera_motion.py``).
     """
 
     clip_id: str
@@ -52,6 +54,7 @@ class HandTrack:
     arm_pos_cam: np.ndarray | None = None
     arm_visibility: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    camera_R_ref: np.ndarray | None = None
 
     def __post_init__(self):
         T = len(self.frame_index)
@@ -71,6 +74,10 @@ class HandTrack:
             self.arm_visibility = np.zeros((T, 3))
         if self.arm_px.shape != (T, 3, 2) or self.arm_pos_cam.shape != (T, 3, 3) or self.arm_visibility.shape != (T, 3):
             raise ValueError(f"HandTrack {self.clip_id}: arm arrays must be (T, 3, 2), (T, 3, 3) and (T, 3) with T={T}")
+        if self.camera_R_ref is None:  # a still camera (or a track extracted before the camera's turns were followed)
+            self.camera_R_ref = np.tile(np.eye(3), (T, 1, 1))
+        if self.camera_R_ref.shape != (T, 3, 3):
+            raise ValueError(f"HandTrack {self.clip_id}: camera_R_ref must be (T, 3, 3) with T={T}")
 
     @property
     def time_s(self) -> np.ndarray:
@@ -81,7 +88,7 @@ class HandTrack:
         return float(self.detected.mean()) if len(self.detected) else 0.0
 
     _ARRAYS = ("frame_index", "detected", "valid", "wrist_pos_cam", "wrist_R_cam", "aperture_m", "confidence", "landmarks_px",
-               "landmarks_world", "arm_px", "arm_pos_cam", "arm_visibility")
+               "landmarks_world", "arm_px", "arm_pos_cam", "arm_visibility", "camera_R_ref")
 
     def save(self, path: str | Path) -> None:
         meta = {k: getattr(self, k) for k in ("clip_id", "fps", "width", "height", "intrinsics", "handedness", "label", "meta")}

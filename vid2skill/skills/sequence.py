@@ -14,7 +14,7 @@ and every segment says how it was found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
@@ -66,6 +66,7 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
         p = hand_scaled_path(track, p, int(round(cfg.depth_median_s * track.fps)) | 1)
     elif cfg.inplane_motion != "lift":
         raise ConfigError(f"cluster.inplane_motion={cfg.inplane_motion!r}: use lift or hand_scale")
+    p, track = in_first_camera(track, p)
     chains = grasp_chains(skills, in_hand)
     try:
         grasps = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames,
@@ -115,6 +116,16 @@ def _segment(track: HandTrack, p: np.ndarray, skill: str, a: int, b: int, how: s
     except Vid2SkillError as e:
         return LabelledSegment(skill, "none", float(t[a]), float(t[b]), error=str(e))
     return LabelledSegment(skill, how, float(t[a]), float(t[b]), traj)
+
+
+def in_first_camera(track: HandTrack, p: np.ndarray) -> tuple[np.ndarray, HandTrack]:
+    """The wrist path ``p`` (T, 3) and the track's palm orientations turned from each frame's camera
+    into the first frame's (``HandTrack.camera_R_ref``), so that a head-worn camera's turns are not
+    read as the hand's motion. Depth is filtered before, along each frame's own view."""
+    R = track.camera_R_ref
+    if np.allclose(R, np.eye(3)):
+        return p, track
+    return np.einsum("tij,tj->ti", R, p), replace(track, wrist_R_cam=R @ track.wrist_R_cam)
 
 
 def hand_scaled_path(track: HandTrack, p: np.ndarray, window: int) -> np.ndarray:
