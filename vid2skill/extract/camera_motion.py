@@ -9,7 +9,11 @@ translation is ignored: for a head turning over a table a metre away, its rotati
 far more. A frame in which a good share of the matched background has not moved at all is still,
 however much moves in front of the camera; a clip whose camera turns less than
 ``min_rotation_deg`` in all, or whose background sits where the first frame's did in a share
-``static_clip_frac`` of its frames (a still camera that a person walked in front of), is static.
+``static_clip_frac`` of its frames (a still camera that a person walked in front of), is static;
+so is one that films the actor's body in a share ``body_static_frac`` of its frames: a camera
+set up to watch a person is seldom moved, and the background left around a moving person is too
+little to tell a turn from the person's motion (on the real clips it gave 10-40 deg of turn to
+tripod shots). Head-worn and hand-held close-up cameras see hands, not a body.
 """
 
 from __future__ import annotations
@@ -42,20 +46,25 @@ class CameraMotion:
         self.R_ref_cam: list[np.ndarray] = []
         self.lost = 0
         self.still_frames = 0  # frames whose background sits where the first frame's did
+        self.body_frames = 0  # frames in which the pose model sees the actor's body
         self.first: tuple | None = None
 
-    def update(self, rgb: np.ndarray, hands_px: list[np.ndarray]) -> None:
-        """Add one frame; ``hands_px``: (K, 2) pixel points of each hand and arm seen in it (masked out)."""
+    def update(self, rgb: np.ndarray, hands_px: list[np.ndarray], body_px: np.ndarray | None = None) -> None:
+        """Add one frame; ``hands_px``: (K, 2) pixel points of each hand seen in it, ``body_px``: the
+        pose model's arm points of the person, if any. Both are masked out, the person down to the
+        image's bottom (a body stands below its shoulders)."""
         gray = cv2.cvtColor(cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
         mask = np.full(gray.shape, 255, np.uint8)
-        for pts in hands_px:
+        self.body_frames += body_px is not None and bool(np.isfinite(body_px).all(axis=1).any())
+        boxes = [(pts, False) for pts in hands_px] + ([(body_px, True)] if body_px is not None else [])
+        for pts, to_bottom in boxes:
             pts = pts[np.isfinite(pts).all(axis=1)] * self.scale
             if len(pts):
                 lo, hi = pts.min(axis=0), pts.max(axis=0)
                 pad = self.cfg.mask_pad_frac * max(float((hi - lo).max()), 1.0)
                 x0, y0 = np.maximum(lo - pad, 0).astype(int)
                 x1, y1 = (hi + pad).astype(int)
-                mask[y0 : y1 + 1, x0 : x1 + 1] = 0
+                mask[y0 : (gray.shape[0] if to_bottom else y1 + 1), x0 : x1 + 1] = 0
         kps, des = self.orb.detectAndCompute(gray, mask)
         pts = np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2)
         if self.key is None:
@@ -118,6 +127,7 @@ class CameraMotion:
         if not len(R):
             return R
         angles = np.degrees(np.arccos(np.clip((np.trace(R, axis1=1, axis2=2) - 1) / 2, -1.0, 1.0)))
-        if angles.max() < self.cfg.min_rotation_deg or self.still_frames >= self.cfg.static_clip_frac * len(R):
+        if (angles.max() < self.cfg.min_rotation_deg or self.still_frames >= self.cfg.static_clip_frac * len(R)
+                or self.body_frames >= self.cfg.body_static_frac * len(R)):
             return np.tile(np.eye(3), (len(R), 1, 1))
         return R

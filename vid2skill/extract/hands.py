@@ -292,7 +292,12 @@ def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | N
             frame_index.append(i)
             dets, arms = detector.detect(rgb)
             if camera is not None:
-                camera.update(rgb, [d.px for d in dets] + [np.vstack([a.px, a.hand_px]) for a in arms.values()])
+                h, w = rgb.shape[:2]
+                # The actor's body is in view when a shoulder is seen inside the frame (a head-worn camera sees forearms only).
+                shoulders = [a.px[0] for a in arms.values() if a.visibility[0] >= cfg.pose.min_visibility
+                             and 0 <= a.px[0][0] < w and 0 <= a.px[0][1] < h]
+                body = np.vstack([np.vstack([a.px, a.hand_px]) for a in arms.values()]) if shoulders else None
+                camera.update(rgb, [d.px for d in dets], body)
             if keep is not None and not dets and kept + full.nbytes <= keep_bytes:
                 keep[i] = full
                 kept += full.nbytes
