@@ -254,6 +254,12 @@ def test_a_damaged_npz_names_its_file(tmp_path):
         read_artifact(tmp_path / "t", "HandTrack", 2)
 
 
+def test_clip_ids_from_long_names_fit_in_a_file_name():
+    from vid2skill.ingest.types import SAFE_ID_MAX, safe_id
+
+    assert len(safe_id("v" * 300)) == SAFE_ID_MAX and safe_id("küche (1)") == "küche__1_"
+
+
 def test_a_workspace_that_is_a_file_or_read_only_is_one_line(tmp_path, capsys):
     from vid2skill.cli import _check_workspace
 
@@ -344,3 +350,44 @@ def test_a_skipped_evaluate_still_shows_its_table(tmp_path, caplog):
         assert run_stage(cfg, "evaluate") == {"slide_open": 0.6667}
     assert time.time() - t0 < 5 and "up to date" in caplog.text
     assert "slide_open  panda  expert  3" in caplog.text and "0.6667" in caplog.text
+
+
+# --- the bad-input suite of benchmarks/reliability.py ----------------------------------------------
+
+
+def _suite():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "reliability.py"
+    spec = importlib.util.spec_from_file_location("reliability_suite", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+SUITE = _suite()
+FAST = ["unknown_stage", "seed_fraction", "force_maybe", "unknown_source", "bad_override_syntax", "plus_debug", "episodes_zero",
+        "workspace_is_a_file", "epic_bad_rows", "epic_not_a_csv", "ssv2_bad_json", "ssv2_bad_entries", "crashed_episodes",
+        "shared_workspace_permissions", "ingest_notices_new_video", "extract_hint_keeps_source", "evaluate_hint_keeps_robot"]
+
+
+def _check_case(name: str, tmp_path: Path) -> None:
+    out = SUITE.run_case(name, tmp_path / "cases", tmp_path / "shared")
+    if out.skipped:
+        pytest.skip(out.skipped)
+    assert not out.problems, (out.problems, [r.out[-800:] for r in out.runs])
+    assert out.lost_or_duplicated == 0 and out.stale == 0
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_bad_input_is_one_line_and_leaves_nothing_stale(name, tmp_path):
+    _check_case(name, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(set(SUITE.CASES) - set(FAST)))
+def test_bad_input_suite_slow(name, tmp_path_factory):
+    # the extracted workspace the slow cases copy is built once per session
+    _check_case(name, tmp_path_factory.mktemp(name))
+

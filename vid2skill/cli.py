@@ -143,12 +143,15 @@ def _validate(overrides: list[str], stage: str) -> DictConfig:
     return cfg
 
 
-def _check_workspace(cfg: DictConfig, command: str) -> None:
-    """The workspace must be a folder this user can write (Hydra writes its logs there first)."""
+def _check_workspace(cfg: DictConfig, command: str, create: bool = True) -> None:
+    """The workspace must be a folder this user can write (Hydra writes its logs there first);
+    ``create`` makes it where it is missing."""
     ws = Path(str(cfg.workspace)).expanduser()
     problem = None
     if ws.exists() and not ws.is_dir():
         problem = "is a file, not a folder"
+    elif not create and not ws.exists():
+        return  # the command says what it misses there
     else:
         try:
             ws.mkdir(parents=True, exist_ok=True)
@@ -230,7 +233,7 @@ def _add_command(args: list[str]) -> None:
     skill = next((a.split("=", 1)[1] for a in rest if a.startswith("skill=")), None)  # not the Hydra group here
     overrides = [expand_home(a) for a in rest if not a.startswith("skill=")]
     cfg = _validate(overrides + ["stage=add"], "add")
-    _check_workspace(cfg, "add")
+    _check_workspace(cfg, "add", create=False)
     set_user_overrides(overrides)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
     try:

@@ -10,9 +10,13 @@ from vid2skill.artifacts import read_artifact, resolved_path, stored_path, write
 CLIPSET_SCHEMA = 1
 
 
+SAFE_ID_MAX = 100  # characters: a clip id names files (with a suffix and a temporary prefix) within 255 bytes
+
+
 def safe_id(text: str) -> str:
-    """A filesystem-safe clip id part: letters, digits, '-' and '_' kept, everything else '_'."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+    """A filesystem-safe clip id part: letters, digits, '-' and '_' kept, everything else '_', at most
+    ``SAFE_ID_MAX`` characters."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:SAFE_ID_MAX]
 
 
 @dataclass(frozen=True)
