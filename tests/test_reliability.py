@@ -17,7 +17,8 @@ import pytest
 
 from conftest import make_cfg
 from vid2skill.errors import ArtifactError, Vid2SkillError
-from vid2skill.pipeline import run_stage, set_user_overrides
+from vid2skill.hints import set_user_overrides
+from vid2skill.pipeline import run_stage
 from vid2skill.video import VideoWriter
 
 
@@ -200,7 +201,7 @@ def test_home_paths_work_on_the_command_line_and_never_make_a_tilde_folder(tmp_p
 
 
 def test_hints_keep_the_users_overrides(tmp_path, overrides_reset):
-    from vid2skill.pipeline import suggest
+    from vid2skill.hints import suggest
 
     ws = tmp_path / "ws"
     user = ["source=folder", "source.path=/data/my videos", f"workspace={ws}", "force=true"]
@@ -367,9 +368,9 @@ def _suite():
 
 
 SUITE = _suite()
-FAST = ["unknown_stage", "seed_fraction", "force_maybe", "unknown_source", "bad_override_syntax", "plus_debug", "episodes_zero",
-        "workspace_is_a_file", "epic_bad_rows", "epic_not_a_csv", "ssv2_bad_json", "ssv2_bad_entries", "crashed_episodes",
-        "shared_workspace_permissions", "ingest_notices_new_video", "extract_hint_keeps_source", "evaluate_hint_keeps_robot"]
+FAST = ["unknown_stage", "unknown_source", "bad_override_syntax", "episodes_zero", "workspace_is_a_file", "epic_bad_rows",
+        "epic_not_a_csv", "ssv2_bad_json", "ssv2_bad_entries", "crashed_episodes", "shared_workspace_permissions"]
+# (the other cases, slower or repeating the tests above through the command line, run with -m slow)
 
 
 def _check_case(name: str, tmp_path: Path) -> None:

@@ -223,7 +223,7 @@ def _add_command(args: list[str]) -> None:
     """``vid2skill add <video|folder|url> [skill=NAME] [key=value ...]``."""
     import json
 
-    from vid2skill.pipeline import set_user_overrides
+    from vid2skill.hints import set_user_overrides
     from vid2skill.skills.add import run_add
 
     if not args or "=" in args[0]:
@@ -262,7 +262,7 @@ def main() -> None:
     if stage not in STAGE_NAMES:
         print(f"vid2skill: unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}", file=sys.stderr)
         sys.exit(2)
-    from vid2skill.pipeline import set_user_overrides
+    from vid2skill.hints import set_user_overrides
 
     overrides = [expand_home(o) for o in overrides]
     cfg = _validate(overrides + [f"stage={stage}"], stage)

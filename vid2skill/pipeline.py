@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from vid2skill import __version__
 from vid2skill.artifacts import atomic_write_json, stable_hash
 from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
+from vid2skill.hints import suggest
 
 log = logging.getLogger("vid2skill")
 
@@ -63,27 +64,7 @@ def _ws(cfg: DictConfig) -> Path:
     return Path(str(cfg.workspace)).expanduser()
 
 
-# --- checks and hints ----------------------------------------------------------------------------
-
-_user_overrides: list[str] | None = None  # the command line's overrides, set by the CLI
-
-
-def set_user_overrides(overrides: list[str] | None) -> None:
-    """Remember the overrides the user typed, so that suggested commands keep them."""
-    global _user_overrides
-    _user_overrides = list(overrides) if overrides is not None else None
-
-
-def suggest(stage: str, cfg: DictConfig) -> str:
-    """The command that runs ``stage`` as the user meant: their overrides (a source, a robot, a
-    policy) kept, the workspace always named; ``force`` and the stage itself left out."""
-    import shlex
-
-    kept = [o for o in (_user_overrides or []) if not o.lstrip("+~").startswith(("stage=", "force=", "hydra.", "-"))]
-    if not any(o.lstrip("+").startswith("workspace=") for o in kept):
-        kept.append(f"workspace={_ws(cfg)}")
-    return " ".join(["vid2skill", stage, *map(shlex.quote, kept)])
-
+# --- checks -----------------------------------------------------------------------------------
 
 # Top-level values and the type each must have (YAML accepts anything from the command line).
 _TYPED = {"episodes": int, "workers": int, "seed": int, "force": bool, "viz": bool}

@@ -83,7 +83,7 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
         have = {s: root / s for s in skills if (root / s / "checkpoints" / "last").exists()}
     missing = sorted(set(skills) - set(have))
     if not have:
-        from vid2skill.pipeline import suggest
+        from vid2skill.hints import suggest
 
         stage = "retarget" if kind == "replay" else "train"
         raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; run `{suggest(stage, cfg)}` first")
