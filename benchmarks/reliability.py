@@ -13,6 +13,7 @@ no result reported from stale inputs). Totals at the end; each should read 0:
     python benchmarks/reliability.py                 # every case (about 5 minutes on 2 cores)
     python benchmarks/reliability.py --fast          # the cases that need no extraction (under a minute)
     python benchmarks/reliability.py --only zero_byte crashed_episodes --keep /tmp/rel
+    python benchmarks/reliability.py --only --kill-resume 5 --concurrency 20   # kill -9 and resume every stage; concurrent adds
 
 The slow cases share one small synthetic workspace (a few rendered drawer clips, extracted and
 clustered), built first; ``--base DIR`` reuses one built before.
@@ -637,6 +638,141 @@ def run_case(name: str, root: Path, base_root: Path) -> Outcome:
     return out
 
 
+# --- kill and resume, concurrent adds ------------------------------------------------------------
+
+# Per stage: the workspace folders holding its output, and what must be done before it runs.
+KILL_STAGES = {
+    "ingest": (("ingest",), ()),
+    "extract": (("extract",), ("ingest",)),
+    "cluster": (("skills",), ("ingest", "extract")),
+    "retarget": (("retarget",), ("ingest", "extract", "cluster")),
+    "train": (("policies",), ("ingest", "extract", "cluster", "retarget")),
+    "evaluate": (("eval",), ("ingest", "extract", "cluster", "retarget", "train")),
+    "add": (("skills", "add"), ("ingest", "extract", "cluster")),
+}
+KILL_OVERRIDES = ("debug=tiny", "source.seed=7000", "source.clips_per_skill=2", "episodes=2", "policy.epochs=20", "workers=1")
+
+
+def manifest(ws: Path, folders: tuple[str, ...]) -> dict[str, str]:
+    """Content hash per output file of a stage, the newest library version standing for ``vLATEST``
+    (a rerun after a kill between a version and its marker may write one more, identical version).
+    Markers (they hold the run's time), logs and hidden temporary files are left out."""
+    from vid2skill.artifacts import file_hash
+    from vid2skill.skills.library import latest_version
+
+    out = {}
+    for folder in folders:
+        root = ws / folder
+        if not root.is_dir():
+            continue
+        latest = f"v{latest_version(root):04d}" if folder == "skills" else None
+        for p in sorted(root.rglob("*")):
+            rel = p.relative_to(ws)
+            if not p.is_file() or p.name.startswith(".") or p.name in ("_stage.json", "LATEST") or "logs" in rel.parts:
+                continue
+            if latest is not None and len(rel.parts) > 2 and rel.parts[1].startswith("v"):
+                if rel.parts[1] != latest:
+                    continue
+                rel = Path(rel.parts[0], "vLATEST", *rel.parts[2:])
+            out[str(rel)] = file_hash(p)
+    return out
+
+
+def _stage_command(stage: str, ws: Path, video: Path | None) -> list[str]:
+    args = ["add", str(video)] if stage == "add" else [stage]
+    return [sys.executable, "-m", "vid2skill.cli", *args, f"workspace={ws}", *KILL_OVERRIDES]
+
+
+def kill_and_resume(root: Path, points: int, stages: list[str], seed: int = 0) -> dict:
+    """For each stage: a clean run's output, then ``points`` runs killed (SIGKILL) at random moments
+    and run again to the end; counts the resumed runs whose output differs from the clean one."""
+    import random
+
+    rng = random.Random(seed)
+    prepared: dict[tuple, Path] = {}
+    video = None
+    report = {}
+    for stage in stages:
+        folders, before = KILL_STAGES[stage]
+        pre = root / f"pre_{stage}"
+        if not pre.exists():
+            for s in before:
+                subprocess.run(_stage_command(s, pre, None), capture_output=True, text=True, check=True)
+        if stage == "add" and video is None:
+            _shared.setdefault("base", pre)
+            video = _new_clip()
+        clean = root / f"clean_{stage}"
+        shutil.copytree(pre, clean, symlinks=True)
+        t0 = time.time()
+        subprocess.run(_stage_command(stage, clean, video), capture_output=True, text=True, check=True)
+        took = time.time() - t0
+        reference = manifest(clean, folders)
+        differing, killed_at = [], []
+        for k in range(points):
+            ws = root / f"kill_{stage}_{k}"
+            shutil.copytree(pre, ws, symlinks=True)
+            delay = rng.uniform(0.1, 0.95) * took
+            proc = subprocess.Popen(_stage_command(stage, ws, video), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            try:
+                proc.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)  # the stage and its spawned workers, at once
+                proc.wait()
+            killed_at.append(round(delay, 1))
+            again = subprocess.run(_stage_command(stage, ws, video), capture_output=True, text=True)
+            got = manifest(ws, folders)
+            # (an add killed after its video landed is rightly told there is nothing new to add)
+            finished = again.returncode == 0 or (stage == "add" and "nothing new" in again.stderr)
+            if not finished or got != reference:
+                diff = sorted(k for k in set(got) | set(reference) if got.get(k) != reference.get(k))
+                differing.append({"point": k, "exit": again.returncode, "files": diff[:5]})
+            shutil.rmtree(ws, ignore_errors=True)
+        report[stage] = {"clean_s": round(took, 1), "killed_at_s": killed_at, "differing": differing}
+        print(f"kill-resume {stage:9s} clean {took:5.1f} s, killed at {killed_at}: "
+              f"{points - len(differing)}/{points} identical{'; ' + str(differing[:2]) if differing else ''}", flush=True)
+    return report
+
+
+def concurrent_adds(root: Path, repetitions: int) -> dict:
+    """Two or three adds at once (the same video twice, or different videos), ``repetitions`` times:
+    members lost or duplicated, and library versions that did not go up one per landed add."""
+    from vid2skill.skills.library import SkillLibrary
+
+    base = _build_base(root / "shared")
+    new = _new_clip()
+    variants = []
+    root.mkdir(parents=True, exist_ok=True)
+    for k in range(3):  # three different videos (bytes appended: other content, same frames)
+        v = root / f"video_{k}.mp4"
+        v.write_bytes(new.read_bytes() + b"\x00" * (8 * k))
+        variants.append(v)
+    lost = duplicated = bad_versions = 0
+    for rep in range(repetitions):
+        videos = [variants[0], variants[0]] if rep % 2 == 0 else variants[: 2 + (rep // 2) % 2]
+        ws = root / f"conc_{rep}"
+        shutil.copytree(base, ws, symlinks=True)
+        v0 = SkillLibrary.load(ws / "skills").version
+        procs = [subprocess.Popen([sys.executable, "-m", "vid2skill.cli", "add", str(v), f"workspace={ws}", *BASE_OVERRIDES,
+                                   "workers=1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for v in videos]
+        outs = [p.communicate()[0] for p in procs]
+        landed = sum(p.returncode == 0 for p in procs)
+        lib = SkillLibrary.load(ws / "skills")
+        added = [m["clip"] for card in lib.skills.values() for m in card.members if m.get("added")]
+        expected = len(set(videos))
+        lost += max(0, expected - len(set(added)))
+        duplicated += len(added) - len(set(added))
+        versions = sorted(int(p.name[1:]) for p in (ws / "skills").glob("v[0-9][0-9][0-9][0-9]"))
+        if lib.version != v0 + landed or versions != list(range(1, lib.version + 1)):
+            bad_versions += 1
+        if any(TRACEBACK in o for o in outs):
+            print(f"concurrency {rep}: a traceback:\n{outs}", flush=True)
+        shutil.rmtree(ws, ignore_errors=True)
+    print(f"concurrent adds: {repetitions} repetitions, {lost} lost, {duplicated} duplicated, "
+          f"{bad_versions} with versions not one per landed add", flush=True)
+    return {"lost": lost, "duplicated": duplicated, "bad_versions": bad_versions}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fast", action="store_true", help="only the cases that need no extracted workspace")
@@ -644,8 +780,12 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary folder, removed)")
     ap.add_argument("--base", type=Path, help="a base workspace built before (ingest, extract and cluster with "
                                               f"{' '.join(BASE_OVERRIDES)})")
+    ap.add_argument("--kill-resume", type=int, default=0, metavar="N",
+                    help=f"also kill each stage at N random moments and resume ({', '.join(KILL_STAGES)})")
+    ap.add_argument("--kill-stages", nargs="*", default=list(KILL_STAGES), help="the stages to kill (default: all)")
+    ap.add_argument("--concurrency", type=int, default=0, metavar="R", help="also R repetitions of 2-3 concurrent adds")
     args = ap.parse_args()
-    names = args.only or [n for n, (_, fast) in CASES.items() if fast or not args.fast]
+    names = [] if args.only == [] else args.only or [n for n, (_, fast) in CASES.items() if fast or not args.fast]
     unknown = sorted(set(names) - set(CASES))
     if unknown:
         raise SystemExit(f"unknown case(s) {unknown}; choose from {sorted(CASES)}")
@@ -667,6 +807,13 @@ def main() -> None:
                          (out.skipped or "; ".join(out.problems) or last.first_line)[:110], round(time.time() - t, 1)))
             print(f"{name:28s} exit {last.code:>3}  traceback {rows[-1][2]:3s}  artifacts {out.artifacts:>4}  {status:4s}  "
                   f"{rows[-1][5]}", flush=True)
+        if args.kill_resume:
+            report = kill_and_resume(root / "kill", args.kill_resume, args.kill_stages)
+            differing = sum(len(r["differing"]) for r in report.values())
+            totals["lost or duplicated artifacts"] += differing  # a resumed run whose output is not the clean run's
+        if args.concurrency:
+            conc = concurrent_adds(root / "concurrency", args.concurrency)
+            totals["lost or duplicated artifacts"] += conc["lost"] + conc["duplicated"] + conc["bad_versions"]
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -392,3 +392,14 @@ def test_bad_input_suite_slow(name, tmp_path_factory):
     # the extracted workspace the slow cases copy is built once per session
     _check_case(name, tmp_path_factory.mktemp(name))
 
+
+
+@pytest.mark.slow
+def test_every_stage_killed_and_resumed_ends_as_a_clean_run(tmp_path):
+    report = SUITE.kill_and_resume(tmp_path, points=2, stages=list(SUITE.KILL_STAGES))
+    assert not any(r["differing"] for r in report.values()), report
+
+
+@pytest.mark.slow
+def test_concurrent_adds_lose_and_duplicate_nothing(tmp_path):
+    assert SUITE.concurrent_adds(tmp_path, repetitions=4) == {"lost": 0, "duplicated": 0, "bad_versions": 0}

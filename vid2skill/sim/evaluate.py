@@ -15,7 +15,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from vid2skill.artifacts import atomic_write_json
+from vid2skill.artifacts import atomic_write_json, stored_path
 from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
 from vid2skill.parallel import map_items
 from vid2skill.report.stats import format_table, success_record
@@ -115,8 +115,8 @@ def evaluate(cfg: DictConfig, ws: Path) -> dict:
         if err:
             errors.append({"skill": job[0], "seed": job[2], "error": err})
             log.warning("evaluate: %s seed %d failed: %s", job[0], job[2], err)
-        else:
-            episodes.append(res)
+        else:  # video paths kept relative to the results, so that a copied workspace shows its own
+            episodes.append({k: stored_path(v, out, ws) if k in ("video", "gif") and v else v for k, v in res.items()})
     # A crashed episode (an exception, a dead worker) is no outcome of the policy: it is counted on its
     # own, left out of the rate, and fails the run, so that a broken setup never reads as a 0% policy.
     records = []
