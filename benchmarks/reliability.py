@@ -689,13 +689,13 @@ def kill_and_resume(root: Path, points: int, stages: list[str], seed: int = 0) -
     import random
 
     rng = random.Random(seed)
-    prepared: dict[tuple, Path] = {}
     video = None
     report = {}
     for stage in stages:
         folders, before = KILL_STAGES[stage]
         pre = root / f"pre_{stage}"
         if not pre.exists():
+            pre.mkdir(parents=True)
             for s in before:
                 subprocess.run(_stage_command(s, pre, None), capture_output=True, text=True, check=True)
         if stage == "add" and video is None:
