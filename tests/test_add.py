@@ -109,3 +109,27 @@ def test_train_keeps_checkpoints_of_unchanged_skills(clustered, tmp_path):
     cfg.force = True
     again = run_stage(cfg, "train")
     assert all(v.get("kept") for v in again.values())
+
+
+def test_the_same_video_added_twice_at_once_lands_once(clustered, tmp_path, monkeypatch):
+    """The second of two adds of one video finds it added under the lock (here the first finishes
+    while the second extracts), and the library lists it once."""
+    import vid2skill.skills.add as add_module
+
+    ws, cfg, new = _fresh(clustered, tmp_path)
+    real_collect, first = add_module.collect_clips, []
+
+    def collect_then_race(target, seen):
+        clips = real_collect(target, seen)  # the second run's check before the lock: nothing known yet
+        if not first:
+            first.append(None)
+            first[0] = run_add(cfg, ws, target, None, 1)  # meanwhile, the first run lands
+        return clips
+
+    monkeypatch.setattr(add_module, "collect_clips", collect_then_race)
+    with pytest.raises(Vid2SkillError, match="added by another run meanwhile"):
+        run_add(cfg, ws, new[0].path, None, 1)
+    lib = SkillLibrary.load(ws / "skills")
+    clip = first[0]["decisions"][0]["clip"]
+    assert sum(m["clip"] == clip for card in lib.skills.values() for m in card.members) == 1
+    assert lib.version == first[0]["version"]

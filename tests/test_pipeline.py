@@ -180,5 +180,7 @@ def test_a_new_algorithm_version_reruns_its_stage(tmp_path):
     assert STAGES["extract"].code_version(cfg) >= 9
     # Ingest depends on the renderer's version for synthetic clips only: a folder of videos keeps its key.
     assert stage_key(cfg, ingest, tmp_path) != keys[0]
+    # (its key holds the folder's fingerprint, as every source reading files outside the workspace does)
     folder = make_cfg([f"workspace={tmp_path}", "source=folder", f"source.path={tmp_path}"])
+    plain = Stage(ingest.name, ingest.folder, None, ingest.config_keys, ingest.run, external_inputs=ingest.external_inputs)
     assert stage_key(folder, ingest, tmp_path) == stage_key(folder, plain, tmp_path)

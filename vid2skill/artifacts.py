@@ -14,6 +14,8 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -35,12 +37,31 @@ def atomic_save_figure(fig, path: str | os.PathLike, dpi: int = 90) -> None:
     atomic_write_bytes(path, png.getvalue())
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux says it (``/proc/self/status``)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but only where /proc lacks it)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write bytes so that readers see the old file or the new one, never a torn one."""
+    """Write bytes so that readers see the old file or the new one, never a torn one.
+
+    The file gets the permissions a plain ``open`` would give it (``0o666 & ~umask``): ``mkstemp``
+    makes its temporary file private (0600), which would hide a shared workspace from teammates.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -112,6 +133,27 @@ def file_hash(path: str | os.PathLike, length: int = 16) -> str:
     return h.hexdigest()[:length]
 
 
+def stored_path(path: str | os.PathLike | None, base: str | os.PathLike, workspace: str | os.PathLike | None) -> str | None:
+    """``path`` as an artifact in folder ``base`` keeps it: relative to ``base`` when it lies inside
+    ``workspace`` (so a copied or moved workspace reads its own files), absolute otherwise (a user's
+    video elsewhere). ``workspace`` None keeps every path as given."""
+    if path is None or workspace is None:
+        return None if path is None else str(path)
+    p = Path(os.path.abspath(os.path.expanduser(str(path))))
+    root = Path(os.path.abspath(os.path.expanduser(str(workspace))))
+    if p != root and root not in p.parents:
+        return str(path)
+    return os.path.relpath(p, os.path.abspath(os.path.expanduser(str(base))))
+
+
+def resolved_path(text: str | None, base: str | os.PathLike) -> str | None:
+    """A path read from an artifact in folder ``base``: relative ones (see :func:`stored_path`) are
+    joined to ``base``; absolute ones (every path in artifacts written before) are kept."""
+    if text is None or os.path.isabs(text):
+        return text
+    return os.path.normpath(os.path.join(os.path.abspath(os.path.expanduser(str(base))), text))
+
+
 def write_artifact(path: str | os.PathLike, kind: str, schema: int, meta: dict, arrays: dict | None = None) -> None:
     """Write ``<path>.npz`` (if arrays) then ``<path>.json`` (the commit marker)."""
     path = Path(path)
@@ -128,8 +170,10 @@ def read_artifact(path: str | os.PathLike, kind: str, schema: int) -> tuple[dict
         raise ArtifactError(f"no {kind} artifact at {header}; run the stage that makes it first")
     try:
         meta = json.loads(header.read_text())
-    except json.JSONDecodeError as e:
+    except ValueError as e:  # JSONDecodeError, or bytes that are not UTF-8
         raise ArtifactError(f"{header} is not valid JSON ({e}); delete it and rerun the stage") from e
+    if not isinstance(meta, dict):
+        raise ArtifactError(f"{header} does not hold an artifact header; delete it and rerun the stage")
     if meta.get("kind") != kind or meta.get("schema") != schema:
         raise ArtifactError(
             f"{header} holds {meta.get('kind')} schema {meta.get('schema')}, expected {kind} schema {schema}; "
@@ -138,6 +182,10 @@ def read_artifact(path: str | os.PathLike, kind: str, schema: int) -> tuple[dict
     arrays = {}
     npz = path.with_suffix(".npz")
     if npz.exists():
-        with np.load(npz, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
+        try:
+            with np.load(npz, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (zipfile.BadZipFile, zlib.error, ValueError, EOFError, OSError, KeyError) as e:
+            raise ArtifactError(f"{npz} is damaged ({type(e).__name__}: {e}); delete it and rerun the stage that "
+                                "makes it") from e
     return meta, arrays

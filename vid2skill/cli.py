@@ -7,8 +7,12 @@ errors a user can act on are printed as one line and exit with status 1.
 
 from __future__ import annotations
 
+import difflib
 import logging
+import os
+import re
 import sys
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
@@ -30,7 +34,7 @@ stages (in data-flow order):
   skills [show NAME]   list the skill library (or show one skill's card and plot its trajectories)
   add PATH [skill=NAME] add a video, a folder of videos or a file:// URL to the library (new version)
 
-common options: workspace=DIR  workers=N  seed=S  force=true  +debug=tiny
+common options: workspace=DIR  workers=N  seed=S  force=true  debug=tiny   (paths may start with ~)
 """
 
 STAGE_NAMES = ("ingest", "extract", "cluster", "retarget", "train", "evaluate", "export", "demo")
@@ -49,14 +53,19 @@ def _hydra_entry(cfg: DictConfig) -> None:
     except Vid2SkillError as e:
         print(f"vid2skill {cfg.stage}: error: {e}", file=sys.stderr)
         sys.exit(1)
+    except OSError as e:  # a full disk, a folder made read-only or deleted under a running stage
+        print(f"vid2skill {cfg.stage}: error: {_os_error(e)}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print(f"vid2skill {cfg.stage}: interrupted; finished items are kept and a rerun resumes", file=sys.stderr)
         sys.exit(130)
 
 
-def _validate(overrides: list[str]) -> DictConfig:
-    """Compose once up front so that a bad key or value fails with one line, not Hydra's traceback;
-    returns the composed configuration."""
+def _os_error(e: OSError) -> str:
+    return f"{e.strerror or e}: {e.filename}" if e.filename else str(e.strerror or e)
+
+
+def _compose(overrides: list[str]) -> DictConfig:
     from hydra import compose, initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
 
@@ -64,18 +73,123 @@ def _validate(overrides: list[str]) -> DictConfig:
     try:
         with initialize_config_module("vid2skill.conf", version_base="1.3"):
             return compose("config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))])
-    except Exception as e:  # Hydra raises several exception types for bad overrides
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f"vid2skill: bad configuration: {first} (see `vid2skill --help`)", file=sys.stderr)
-        sys.exit(2)
     finally:
         GlobalHydra.instance().clear()
 
 
+def _dotted_keys(node, prefix: str = "") -> list[str]:
+    if not isinstance(node, dict):
+        return [prefix[:-1]] if prefix else []
+    keys = [prefix[:-1]] if prefix else []
+    for k, v in node.items():
+        keys += _dotted_keys(v, f"{prefix}{k}.")
+    return keys
+
+
+def _config_error(e: Exception, overrides: list[str]) -> str:
+    """Hydra's message in one line, keeping what helps: a config group's available options, and the
+    nearest existing key or option for a typo."""
+    from omegaconf import OmegaConf
+
+    lines = [line.strip() for line in str(e).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(e).__name__
+    msg = lines[0]
+    missing = re.search(r"Could not find '([^'/]+)/([^']+)'", msg)
+    head = next((i for i, line in enumerate(lines) if line.startswith("Available options")), None)
+    if head is not None:
+        options = []
+        for line in lines[head + 1:]:
+            if line.startswith("Config search path"):
+                break
+            options.append(line)
+        msg += f"; {lines[head].rstrip(':')}: {' '.join(options)}"
+        near = difflib.get_close_matches(missing.group(2), options, n=1) if missing else []
+        if near:
+            msg += f"; did you mean {missing.group(1)}={near[0]}?"
+    typo = re.search(r"Could not override '([^']+)'", msg) or re.search(r"Key '[^']+' is not in struct.*full_key: (\S+)", str(e), re.S)
+    if typo:
+        key = typo.group(1)
+        try:  # the keys of the configuration as the user's other overrides (group choices) make it
+            known = _compose([o for o in overrides if not o.lstrip("+~").startswith(key + "=")])
+        except Exception:  # noqa: BLE001 - those overrides fail as well: the default configuration's keys
+            known = _compose([])
+        keys = _dotted_keys(OmegaConf.to_container(known, resolve=False))
+        near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+        if near:
+            msg = f"Could not override '{key}': no such key; did you mean {near[0]}?"
+        elif len(lines) > 1:
+            msg += " " + lines[1]
+    multiple = re.match(r"Multiple values for (\w+)", msg)
+    if multiple:
+        msg = f"{multiple.group(1)} is chosen already; give {multiple.group(1)}=... without '+'"
+    return msg
+
+
+def _validate(overrides: list[str], stage: str) -> DictConfig:
+    """Compose once up front so that a bad key or value fails with one line, not Hydra's traceback;
+    returns the composed configuration."""
+    from vid2skill.pipeline import check_config
+
+    try:
+        cfg = _compose(overrides)
+    except Exception as e:  # Hydra raises several exception types for bad overrides
+        print(f"vid2skill: bad configuration: {_config_error(e, overrides)} (see `vid2skill --help`)", file=sys.stderr)
+        sys.exit(2)
+    try:
+        check_config(cfg, stage)
+    except Vid2SkillError as e:
+        print(f"vid2skill: bad configuration: {e}", file=sys.stderr)
+        sys.exit(2)
+    return cfg
+
+
+def _check_workspace(cfg: DictConfig, command: str, create: bool = True) -> None:
+    """The workspace must be a folder this user can write (Hydra writes its logs there first);
+    ``create`` makes it where it is missing."""
+    ws = Path(str(cfg.workspace)).expanduser()
+    problem = None
+    if ws.exists() and not ws.is_dir():
+        problem = "is a file, not a folder"
+    elif not create and not ws.exists():
+        return  # the command says what it misses there
+    else:
+        try:
+            ws.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            problem = f"cannot be created ({e.strerror})"
+        else:
+            if not os.access(ws, os.W_OK | os.X_OK):
+                problem = "is not writable by you"
+    if problem:
+        print(f"vid2skill {command}: error: workspace={ws} {problem}; choose a folder you can write to, "
+              "e.g. workspace=~/vid2skill_data", file=sys.stderr)
+        sys.exit(1)
+
+
+_HOME = re.compile(r"~[A-Za-z0-9_.-]*(/|$)")
+
+
+def expand_home(override: str) -> str:
+    """``key=~/dir`` (a lexer error in Hydra) and ``key='~/dir'`` (Hydra would make a literal ``./~``
+    folder of it) both become ``key=/home/me/dir``."""
+    key, sep, value = override.partition("=")
+    if not sep or not key or key.startswith(("-", "hydra.")):
+        return override
+    quoted = len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+    text = value[1:-1] if quoted else value
+    if not _HOME.match(text):
+        return override
+    path = os.path.expanduser(text)
+    if path == text:  # ~someone who does not exist: left for the user to see
+        return override
+    if re.fullmatch(r"[A-Za-z0-9_./:+@,-]+", path):
+        return f"{key}={path}"
+    return f"{key}='" + path.replace("'", "\\'") + "'"
+
+
 def _skills_command(args: list[str]) -> None:
     """``vid2skill skills [show NAME] [workspace=DIR] [version=N]``: read-only, no Hydra run directory."""
-    from pathlib import Path
-
     from vid2skill.skills.show import library_summary, show_skill
 
     name = None
@@ -109,8 +223,8 @@ def _skills_command(args: list[str]) -> None:
 def _add_command(args: list[str]) -> None:
     """``vid2skill add <video|folder|url> [skill=NAME] [key=value ...]``."""
     import json
-    from pathlib import Path
 
+    from vid2skill.hints import set_user_overrides
     from vid2skill.skills.add import run_add
 
     if not args or "=" in args[0]:
@@ -118,13 +232,18 @@ def _add_command(args: list[str]) -> None:
         sys.exit(2)
     target, rest = args[0], args[1:]
     skill = next((a.split("=", 1)[1] for a in rest if a.startswith("skill=")), None)  # not the Hydra group here
-    overrides = [a for a in rest if not a.startswith("skill=")]
-    cfg = _validate(overrides + ["stage=add"])
+    overrides = [expand_home(a) for a in rest if not a.startswith("skill=")]
+    cfg = _validate(overrides + ["stage=add"], "add")
+    _check_workspace(cfg, "add", create=False)
+    set_user_overrides(overrides)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
     try:
         out = run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers))
     except Vid2SkillError as e:
         print(f"vid2skill add: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as e:
+        print(f"vid2skill add: error: {_os_error(e)}", file=sys.stderr)
         sys.exit(1)
     print(json.dumps({"version": out["version"], "decisions": out["decisions"]}, indent=1))
 
@@ -144,7 +263,12 @@ def main() -> None:
     if stage not in STAGE_NAMES:
         print(f"vid2skill: unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}", file=sys.stderr)
         sys.exit(2)
-    _validate(overrides + [f"stage={stage}"])
+    from vid2skill.hints import set_user_overrides
+
+    overrides = [expand_home(o) for o in overrides]
+    cfg = _validate(overrides + [f"stage={stage}"], stage)
+    _check_workspace(cfg, stage)
+    set_user_overrides(overrides)
     sys.argv = [sys.argv[0], *overrides, f"stage={stage}"]
     _hydra_entry()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +20,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from vid2skill import __version__
 from vid2skill.artifacts import atomic_write_json, stable_hash
-from vid2skill.errors import ArtifactError, Vid2SkillError
+from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
+from vid2skill.hints import suggest
 
 log = logging.getLogger("vid2skill")
 
@@ -40,6 +42,14 @@ class Stage:
     # configuration itself (bumped by a change of code that alters the output), so that such a
     # change reruns the stage; None where no versioned code is involved.
     code_version: Callable[[DictConfig], object] | None = None
+    # A fingerprint of the files outside the workspace that the stage reads (a folder of videos,
+    # a label CSV), part of the key, so that an edited input reruns the stage; None where none.
+    external_inputs: Callable[[DictConfig], object] | None = None
+    # The files in the workspace the stage's output consists of: recorded with the marker and
+    # checked before a skip, so that a damaged or deleted output reruns the stage.
+    outputs: Callable[[DictConfig, Path], list[Path]] | None = None
+    # What a skipped stage still shows (evaluate: its table, from the recorded results).
+    on_skip: Callable[[DictConfig, Path], None] | None = None
 
     def upstream_for(self, cfg: DictConfig) -> str | None:
         return self.upstream(cfg) if callable(self.upstream) else self.upstream
@@ -52,6 +62,32 @@ def _section(cfg: DictConfig, key: str):
 
 def _ws(cfg: DictConfig) -> Path:
     return Path(str(cfg.workspace)).expanduser()
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+# Top-level values and the type each must have (YAML accepts anything from the command line).
+_TYPED = {"episodes": int, "workers": int, "seed": int, "force": bool, "viz": bool}
+
+
+def check_config(cfg: DictConfig, stage: str) -> None:
+    """Raise ConfigError, naming the key, for a top-level value of the wrong type or a required
+    value (``???``) left unset in a section that ``stage`` reads."""
+    for key, kind in _TYPED.items():
+        value = OmegaConf.select(cfg, key, throw_on_missing=False)
+        if value is None:
+            continue
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{key}={value!r} is not a whole number; e.g. {key}=4")
+        if kind is bool and not isinstance(value, bool):
+            raise ConfigError(f"{key}={value!r} is not true or false")
+    names = list(STAGES) if stage == "demo" else [stage] if stage in STAGES else []
+    sections = {k.split(".")[0] for n in names for k in STAGES[n].config_keys}
+    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if k.split(".")[0] in sections)
+    if missing:
+        choice = {"source": f"source={cfg.source.name} "}.get(missing[0].split(".")[0], "")
+        raise ConfigError(f"{missing[0]} is required ({choice.strip() or 'no default'}); give it, e.g. "
+                          f"`vid2skill {stage} {choice}{missing[0]}=...`")
 
 
 # --- the stages ----------------------------------------------------------------------------------
@@ -81,7 +117,7 @@ def run_ingest(cfg: DictConfig, ws: Path) -> dict:
 
     clips = ingest(cfg.source, ws / "ingest" / str(cfg.source.name), cfg.workers)
     clips.config_hash = stable_hash(_section(cfg, "source"))
-    clips.save(ws / "ingest" / "clips")
+    clips.save(ws / "ingest" / "clips", workspace=ws)
     for f in clips.failures:
         log.warning("ingest: %s: %s", f["item"], f["error"])
     if not clips.clips:
@@ -95,7 +131,7 @@ def run_extract(cfg: DictConfig, ws: Path) -> dict:
 
     clips = ClipSet.load(ws / "ingest" / "clips")
     tracks = extract(cfg.extract, clips, ws / "extract", cfg.workers, viz=bool(cfg.viz))
-    tracks.save(ws / "extract" / "tracks")
+    tracks.save(ws / "extract" / "tracks", workspace=ws)
     for r in tracks.failures():
         log.warning("extract: %s: %s", r["clip"], r["error"])
     if not tracks.ok():
@@ -115,7 +151,7 @@ def run_cluster(cfg: DictConfig, ws: Path) -> dict:
         tracks = TrackSet(tracks.records + TrackSet.load(added).records)
     library, failures = build_library(cfg.cluster, tracks)
     library.config_hash = stable_hash(_section(cfg, "cluster"))
-    folder = library.save(ws / "skills")
+    folder = library.save(ws / "skills", workspace=ws)
     atomic_write_json(ws / "skills" / "segmentation_failures.json", failures)
     return {"version": library.version, "folder": str(folder), "skills": {n: len(c.members) for n, c in library.skills.items()}}
 
@@ -143,7 +179,7 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
 
     index = ws / "retarget" / str(cfg.robot.name) / "index.json"
     if not index.exists():
-        raise ArtifactError(f"no retargeted demos at {index}; run `vid2skill retarget` first")
+        raise ArtifactError(f"no retargeted demos at {index}; run `{suggest('retarget', cfg)}` first")
     name = str(cfg.policy.name)
     entry = get_policy(name)
     if entry.made_by != "train":
@@ -193,17 +229,47 @@ def run_export(cfg: DictConfig, ws: Path) -> dict:
     return export(cfg, ws)
 
 
+def _show_evaluation(cfg: DictConfig, ws: Path) -> None:
+    from vid2skill.sim.evaluate import show_results
+
+    show_results(cfg, ws)
+
+
+def _ingest_inputs(cfg: DictConfig) -> str | None:
+    from vid2skill.ingest.sources import input_fingerprint
+
+    return input_fingerprint(cfg.source)
+
+
+def _track_files(cfg: DictConfig, ws: Path) -> list[Path]:
+    """The extract stage's index and every track file it lists."""
+    from vid2skill.artifacts import resolved_path
+
+    index = ws / "extract" / "tracks.json"
+    files = [index]
+    try:
+        records = json.loads(index.read_text())["records"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return files  # missing or damaged: the fingerprint no longer matches, so the stage reruns
+    for r in records:
+        if r.get("track"):
+            track = Path(resolved_path(r["track"], index.parent))
+            files += [track.with_suffix(".json"), track.with_suffix(".npz")]
+    return files
+
+
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
-        Stage("ingest", "ingest", None, ("source",), run_ingest, code_version=_render_version),
-        Stage("extract", "extract", "ingest", ("extract", "viz"), run_extract, code_version=_extractor_version),
+        Stage("ingest", "ingest", None, ("source",), run_ingest, code_version=_render_version, external_inputs=_ingest_inputs),
+        Stage("extract", "extract", "ingest", ("extract", "viz"), run_extract, code_version=_extractor_version,
+              outputs=_track_files),
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
         Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill", "sim.scenes"), run_retarget,
               code_version=_retarget_version),
         Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
         Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate,
-              marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}"),
+              marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}", on_skip=_show_evaluation),
         Stage("export", "export", "retarget", ("dataset", "format", "robot"), run_export,
               marker_subdir=lambda cfg: f"{cfg.format.name}/{cfg.robot.name}"),
     ]
@@ -223,32 +289,87 @@ def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
         m = _marker(ws, STAGES[name])
         if not m.exists():
             raise ArtifactError(f"{stage.name} needs the {name} stage's output in {ws}; "
-                                f"run `vid2skill {name} workspace={ws}` (or `vid2skill demo`) first")
-        done = json.loads(m.read_text())
+                                f"run `{suggest(name, cfg)}` (or `vid2skill demo`) first")
+        done = _read_marker(m)
+        if done is None:
+            raise ArtifactError(f"{m} is damaged; run `{suggest(name, cfg)}` again")
         # The upstream's run id changes whenever it reruns (even forced with the same key), so
         # everything downstream of a rerun stage reruns too.
         upstream = [done["key"], done.get("run")]
     version = stage.code_version(cfg) if stage.code_version else None
     code = {"code": version} if version is not None else {}  # stages without one keep their old keys
+    external = stage.external_inputs(cfg) if stage.external_inputs else None
+    inputs = {"inputs": external} if external is not None else {}  # likewise for stages reading nothing outside
     return stable_hash({"schema": SCHEMA, "version": __version__, "stage": stage.name, "upstream": upstream,
-                        "cfg": {k: _section(cfg, k) for k in stage.config_keys}, **code})
+                        "cfg": {k: _section(cfg, k) for k in stage.config_keys}, **code, **inputs})
+
+
+def _read_marker(path: Path) -> dict | None:
+    """A stage marker, or None where it is absent or damaged (a damaged one is as good as none)."""
+    try:
+        done = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return done if isinstance(done, dict) and "key" in done else None
+
+
+def _fingerprint_outputs(files: list[Path], ws: Path) -> dict:
+    """Per output file (relative to the workspace): size, modification time and content hash."""
+    from vid2skill.artifacts import file_hash
+
+    out = {}
+    for f in files:
+        try:
+            st = f.stat()
+            out[os.path.relpath(f, ws)] = [st.st_size, st.st_mtime_ns, file_hash(f)]
+        except OSError:
+            out[os.path.relpath(f, ws)] = None
+    return out
+
+
+def _changed_output(recorded: dict, files: list[Path], ws: Path) -> str | None:
+    """The first output file that is missing or differs from when the marker was written, else None.
+    Size and time first; the content is hashed only where the time alone changed (a copy)."""
+    from vid2skill.artifacts import file_hash
+
+    now = {os.path.relpath(f, ws): f for f in files}
+    if set(now) != set(recorded):
+        return sorted(set(now) ^ set(recorded))[0]
+    for rel, f in now.items():
+        was = recorded[rel]
+        try:
+            st = f.stat()
+            if was is None or st.st_size != was[0] or (st.st_mtime_ns != was[1] and file_hash(f) != was[2]):
+                return rel
+        except OSError:
+            return rel
+    return None
 
 
 def run_stage(cfg: DictConfig, name: str) -> dict:
     """Run one stage unless its inputs and configuration are unchanged; returns its summary."""
     stage = STAGES[name]
+    check_config(cfg, name)
     ws = _ws(cfg)
     key = stage_key(cfg, stage, ws)
     marker = _marker(ws, stage, cfg)
-    if not cfg.force and marker.exists():
-        done = json.loads(marker.read_text())
-        if done.get("key") == key:
+    done = _read_marker(marker) if not cfg.force else None
+    if done is not None and done.get("key") == key:
+        # (a marker from before outputs were recorded cannot tell: it is trusted)
+        changed = _changed_output(done["outputs"], stage.outputs(cfg, ws), ws) if stage.outputs and "outputs" in done else None
+        if changed is None:
             log.info("%-8s up to date (inputs and config unchanged); skipped", name)
+            if stage.on_skip:
+                stage.on_skip(cfg, ws)
             return done["summary"]
+        log.info("%-8s %s is missing or changed since the last run; running again", name, changed)
+    # No marker while the stage runs: an interrupted or failed run is never taken for a finished one.
+    marker.unlink(missing_ok=True)
     t0 = time.time()
     summary = stage.run(cfg, ws)
+    outputs = {"outputs": _fingerprint_outputs(stage.outputs(cfg, ws), ws)} if stage.outputs else {}
     atomic_write_json(marker, {"key": key, "run": f"{time.time_ns():x}", "summary": summary, "seconds": round(time.time() - t0, 1),
-                               "config": {k: _section(cfg, k) for k in stage.config_keys}})
+                               "config": {k: _section(cfg, k) for k in stage.config_keys}, **outputs})
     log.info("%-8s done in %.1f s: %s", name, time.time() - t0, _short(summary))
     return summary
 

@@ -68,7 +68,12 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         if not rotation:
             try:
                 vr = _open_decord(path)
-                h, w = vr[0].shape[:2] if len(vr) else (0, 0)
+                first = vr[0].shape if len(vr) else (0, 0, 3)
+                if len(first) != 3 or first[2] != 3:
+                    # decord returns frames narrower than about 32 px with a wrong channel count
+                    # (4 or 6: its row padding); OpenCV decodes them correctly.
+                    raise VideoError(f"decord returned {first} for a frame")
+                h, w = first[:2]
                 info = VideoInfo(path, len(vr), float(vr.get_avg_fps()), w, h, "decord")
             except Exception as e:  # decord raises its own DECORDError and RuntimeErrors for many codecs
                 log.debug("decord could not open %s (%s); trying OpenCV", path, e)

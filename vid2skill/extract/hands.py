@@ -402,9 +402,10 @@ def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | No
     return found
 
 
-def extract_clip(clip: Clip, cfg) -> HandTrack:
-    """Extract the manipulating hand's metric wrist trajectory and aperture from one clip."""
-    info = probe(clip.path)
+def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
+    """Extract the manipulating hand's metric wrist trajectory and aperture from one clip
+    (``info``: the clip's :func:`probe`, where the caller has it already)."""
+    info = info or probe(clip.path)
     start = int(round((clip.start_s or 0.0) * info.fps))
     stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
     stride = frame_stride(info.fps, cfg.stride, cfg.target_fps)

@@ -13,16 +13,16 @@ from vid2skill.artifacts import atomic_write_json, atomic_write_text, read_artif
 from vid2skill.extract.types import HANDTRACK_SCHEMA, HandTrack, TrackSet
 from vid2skill.ingest.types import Clip, ClipSet
 from vid2skill.parallel import map_items
-from vid2skill.video import probe
+from vid2skill.errors import VideoError
+from vid2skill.video import VideoInfo, probe
 
 log = logging.getLogger(__name__)
 
 
-def _frames_to_read(clip: dict) -> float:
-    """How many frames a clip (an ``asdict(Clip)``) spans, as the cost of extracting it (0 if unreadable)."""
-    try:
-        info = probe(clip["path"])
-    except Exception:  # an unreadable clip fails quickly in its job, with its own message
+def _frames_to_read(item: tuple[dict, VideoInfo | str]) -> float:
+    """How many frames a clip (an ``asdict(Clip)`` with its probe) spans, as the cost of extracting it (0 if unreadable)."""
+    clip, info = item
+    if not isinstance(info, VideoInfo):  # an unreadable clip fails at once in its job, with its own message
         return 0.0
     start, end = clip.get("start_s") or 0.0, clip.get("end_s")
     span = (end - start) * info.fps if end is not None else info.frames - start * info.fps
@@ -41,11 +41,21 @@ def _quality(track: HandTrack | None, clip: Clip, error: str | None, path: str |
     }
 
 
-def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str, viz_dir: str | None = None) -> tuple[dict, str]:
+def _probe_once(path: str) -> VideoInfo | str:
+    """A clip's probe, or why it failed: probed once per batch (an undecodable file makes its
+    decoders print their complaints each time it is opened)."""
+    try:
+        return probe(path)
+    except (VideoError, OSError) as e:
+        return str(e)
+
+
+def _extract_job(item: tuple[dict, VideoInfo | str], cfg_dict: dict, out_dir: str, viz_dir: str | None = None) -> tuple[dict, str]:
     from omegaconf import OmegaConf
 
     from vid2skill.extract.hands import EXTRACTOR_VERSION, extract_clip
 
+    clip_dict, info = item
     clip = Clip(**clip_dict)
     cfg = OmegaConf.create(cfg_dict)
     key = stable_hash({"cfg": cfg_dict, "clip": clip.content_hash, "seg": [clip.start_s, clip.end_s], "hand": clip.hand,
@@ -61,7 +71,9 @@ def _extract_job(clip_dict: dict, cfg_dict: dict, out_dir: str, viz_dir: str | N
                 return _quality(track, clip, None, str(path)), key
         except Exception as e:  # unreadable leftovers are recomputed
             log.debug("recomputing %s: %s", path, e)
-    track = extract_clip(clip, cfg)
+    if not isinstance(info, VideoInfo):
+        raise VideoError(info)
+    track = extract_clip(clip, cfg, info)
     track.meta["key"] = key
     track.save(path)
     if viz_dir:
@@ -99,7 +111,8 @@ def extract(cfg, clips: ClipSet, out_dir: Path, workers: int, viz: bool = False)
     fn = functools.partial(_extract_job, cfg_dict=cfg_dict, out_dir=str(out_dir / "tracks"),
                            viz_dir=str(out_dir / "viz") if viz else None)
     records = []
-    for clip, out, err in map_items(fn, [asdict(c) for c in clips.clips], workers, "extract: hand tracks", _frames_to_read):
+    items = [(asdict(c), _probe_once(c.path)) for c in clips.clips]
+    for (clip, _), out, err in map_items(fn, items, workers, "extract: hand tracks", _frames_to_read):
         records.append(out[0] if out else _quality(None, Clip(**clip), err, None))
     trackset = TrackSet(records)
     atomic_write_json(out_dir / "quality.json", [{k: r[k] for k in r if k not in ("track", "label")} for r in records])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vid2skill.artifacts import read_artifact, write_artifact
+from vid2skill.artifacts import read_artifact, resolved_path, stored_path, write_artifact
 
 HANDTRACK_SCHEMA = 2  # 2: metric hand landmarks and arm joints from the pose model
 
@@ -108,13 +108,17 @@ class TrackSet:
     records: list[dict]  # clip, frames, frames_with_hand, detection_rate, mean_confidence, max_jump_m, error, track
     config_hash: str = ""
 
-    def save(self, path: str | Path) -> None:
-        write_artifact(path, "TrackSet", 1, {"records": self.records, "config_hash": self.config_hash})
+    def save(self, path: str | Path, workspace: str | Path | None = None) -> None:
+        """Write the index; track paths inside ``workspace`` are kept relative to the artifact."""
+        base = Path(path).parent
+        records = [{**r, "track": stored_path(r.get("track"), base, workspace)} for r in self.records]
+        write_artifact(path, "TrackSet", 1, {"records": records, "config_hash": self.config_hash})
 
     @classmethod
     def load(cls, path: str | Path) -> "TrackSet":
         meta, _ = read_artifact(path, "TrackSet", 1)
-        return cls(meta["records"], meta.get("config_hash", ""))
+        base = Path(path).parent
+        return cls([{**r, "track": resolved_path(r.get("track"), base)} for r in meta["records"]], meta.get("config_hash", ""))
 
     def ok(self) -> list[dict]:
         return [r for r in self.records if r["error"] is None]

@@ -80,37 +80,45 @@ def epic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         raise ConfigError(f"source.label_from={cfg.label_from!r}: use verb or verb_noun")
     verbs, nouns = set(cfg.verbs or []), set(cfg.nouns or [])
     clips, failures, index, facts, seen = [], [], _VideoIndex(root), _VideoFacts(), set()
-    with open(csv_path, newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in EPIC_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ConfigError(f"{csv_path}: not an EPIC-KITCHENS-100 annotation file; missing columns {missing}")
-        for line, row in enumerate(reader, start=2):
-            item = f"{csv_path.name}:{line} ({row.get('narration_id') or '?'})"
-            try:
-                verb, noun = (row["verb"] or "").strip(), (row["noun"] or "").strip()
-                if (verbs and verb not in verbs) or (nouns and noun not in nouns):
-                    continue
-                start, stop = parse_timestamp(row["start_timestamp"]), parse_timestamp(row["stop_timestamp"])
-                if stop <= start:
-                    raise ValueError(f"stop {row['stop_timestamp']} is not after start {row['start_timestamp']}")
-                video = index.find(row["video_id"].strip())
-                if video is None:
-                    raise ValueError(f"no video {row['video_id']}.* under {root}")
-                h, duration = facts(video)
-                if start >= duration:
-                    raise ValueError(f"starts at {start:.2f} s, past the end of {video.name} ({duration:.2f} s)")
-                stop = min(stop, duration)
-            except (ValueError, TypeError, VideoError, OSError) as e:
-                failures.append({"item": item, "error": str(e)})
+    try:
+        with open(csv_path, newline="") as f:
+            reader = csv.DictReader(f)
+            fieldnames = reader.fieldnames or []
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ConfigError(f"{csv_path}: not a readable UTF-8 CSV file ({e}); give an EPIC-KITCHENS-100 annotation CSV") from None
+    missing = [c for c in EPIC_COLUMNS if c not in fieldnames]
+    if missing:
+        raise ConfigError(f"{csv_path}: not an EPIC-KITCHENS-100 annotation file; missing columns {missing}")
+    for line, row in enumerate(rows, start=2):
+        item = f"{csv_path.name}:{line} ({row.get('narration_id') or '?'})"
+        try:
+            short = [c for c in EPIC_COLUMNS if row.get(c) is None]
+            if short:
+                raise ValueError(f"the row has no {', '.join(short)} (too few fields)")
+            verb, noun = (row["verb"] or "").strip(), (row["noun"] or "").strip()
+            if (verbs and verb not in verbs) or (nouns and noun not in nouns):
                 continue
-            key = stable_hash({"video": h, "start": round(start, 3), "stop": round(stop, 3)}, 16)
-            if key in seen:
-                continue
-            seen.add(key)
-            label = verb if cfg.label_from == "verb" else f"{verb} {noun}".strip()
-            clip_id = f"{safe_id(row['narration_id'].strip() or row['video_id'])}_{key[:6]}"
-            clips.append(Clip(clip_id, str(video.resolve()), "epic", key, label or None, start_s=start, end_s=stop))
+            start, stop = parse_timestamp(row["start_timestamp"]), parse_timestamp(row["stop_timestamp"])
+            if stop <= start:
+                raise ValueError(f"stop {row['stop_timestamp']} is not after start {row['start_timestamp']}")
+            video = index.find(row["video_id"].strip())
+            if video is None:
+                raise ValueError(f"no video {row['video_id']}.* under {root}")
+            h, duration = facts(video)
+            if start >= duration:
+                raise ValueError(f"starts at {start:.2f} s, past the end of {video.name} ({duration:.2f} s)")
+            stop = min(stop, duration)
+        except (ValueError, TypeError, VideoError, OSError) as e:
+            failures.append({"item": item, "error": str(e)})
+            continue
+        key = stable_hash({"video": h, "start": round(start, 3), "stop": round(stop, 3)}, 16)
+        if key in seen:
+            continue
+        seen.add(key)
+        label = verb if cfg.label_from == "verb" else f"{verb} {noun}".strip()
+        clip_id = f"{safe_id(row['narration_id'].strip() or row['video_id'])}_{key[:6]}"
+        clips.append(Clip(clip_id, str(video.resolve()), "epic", key, label or None, start_s=start, end_s=stop))
     return ClipSet(clips, failures)
 
 
@@ -128,6 +136,8 @@ def ssv2_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         entries = json.loads(json_path.read_text())
     except json.JSONDecodeError as e:
         raise ConfigError(f"{json_path}: not valid JSON ({e.msg} at line {e.lineno}); expected a list of labels") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{json_path}: not valid JSON (not UTF-8 text: {e.reason}); expected a list of labels") from None
     if not isinstance(entries, list):
         raise ConfigError(f"{json_path}: expected a JSON list of {{id, label, template, placeholders}} entries")
     wanted = [t.lower() for t in (cfg.templates or [])]

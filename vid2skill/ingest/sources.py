@@ -17,14 +17,54 @@ from vid2skill.video import list_videos
 log = logging.getLogger(__name__)
 
 SOURCES: dict[str, Callable] = {}
+# Per source, the configuration keys naming files or folders outside the workspace that it reads:
+# their fingerprint (:func:`input_fingerprint`) is part of the ingest stage's key.
+SOURCE_INPUTS: dict[str, tuple[str, ...]] = {}
 
 
-def register(name: str):
+def register(name: str, inputs: tuple[str, ...] = ()):
     def deco(fn):
         SOURCES[name] = fn
+        SOURCE_INPUTS[name] = inputs
         return fn
 
     return deco
+
+
+def _stat(path: Path) -> list:
+    try:
+        st = path.stat()
+        return [st.st_size, st.st_mtime_ns]
+    except OSError:  # a dangling link or an unreadable file: fingerprinted as such, reported by the source
+        return [None, None]
+
+
+def input_fingerprint(cfg) -> str | None:
+    """A cheap fingerprint of what the source reads outside the workspace: per file its name, size
+    and modification time (a folder: every video file under it; ``file://`` URLs: their files), so that
+    a video added to, removed from or edited in a folder, or an edited label file, reruns ingest.
+    None for sources that read nothing outside (synthetic)."""
+    from omegaconf import OmegaConf
+
+    keys = SOURCE_INPUTS.get(str(cfg.get("name")), ())
+    if not keys:
+        return None
+    facts = {}
+    for key in keys:
+        value = OmegaConf.select(cfg, key, throw_on_missing=False)
+        values = list(value) if OmegaConf.is_list(value) else [value]
+        for v in values:
+            text = str(v) if v is not None else ""
+            if key == "urls":
+                if not text.startswith("file://"):
+                    continue
+                text = text[len("file://"):]
+            path = Path(text).expanduser()
+            if path.is_dir():
+                facts[text] = {str(f.relative_to(path)): _stat(f) for f in list_videos(path, recursive=True)}
+            else:
+                facts[text] = _stat(path)
+    return stable_hash(facts)
 
 
 def _synthetic_job(job: tuple, cfg_dict: dict, out_dir: str) -> Clip:
@@ -68,9 +108,13 @@ def synthetic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     return ClipSet(clips, failures)
 
 
-@register("folder")
+@register("folder", inputs=("path",))
 def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     """Every video under ``cfg.path``; weak label from the sub-folder name when ``label_from: subfolder``."""
+    from omegaconf import OmegaConf
+
+    if OmegaConf.is_missing(cfg, "path"):
+        raise ConfigError("source=folder needs source.path=DIR (the folder of videos)")
     root = Path(str(cfg.path)).expanduser()
     if not root.is_dir():
         raise ConfigError(f"source.path={cfg.path}: not a folder; give a folder of videos")
@@ -120,9 +164,9 @@ def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=
     return ClipSet(clips, failures)
 
 
-register("epic")(epic_source)
-register("ssv2")(ssv2_source)
-register("urls")(urls_source)
+register("epic", inputs=("annotations", "videos"))(epic_source)
+register("ssv2", inputs=("labels", "videos"))(ssv2_source)
+register("urls", inputs=("urls",))(urls_source)
 
 
 def ingest(cfg, out_dir: Path, workers: int) -> ClipSet:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from vid2skill.artifacts import read_artifact, write_artifact
+from vid2skill.artifacts import read_artifact, resolved_path, stored_path, write_artifact
 
 CLIPSET_SCHEMA = 1
 
 
+SAFE_ID_MAX = 100  # characters: a clip id names files (with a suffix and a temporary prefix) within 255 bytes
+
+
 def safe_id(text: str) -> str:
-    """A filesystem-safe clip id part: letters, digits, '-' and '_' kept, everything else '_'."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+    """A filesystem-safe clip id part: letters, digits, '-' and '_' kept, everything else '_', at most
+    ``SAFE_ID_MAX`` characters."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)[:SAFE_ID_MAX]
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class Clip:
 
     Attributes:
         clip_id: unique, filesystem-safe name.
-        path: absolute path of the video file.
+        path: absolute path of the video file (kept relative to the artifact when inside the workspace).
         source: which source produced it (``synthetic``, ``folder``, ...).
         content_hash: hash of the video bytes (and segment bounds); the same video twice is one clip.
         label: weak label from the source (a skill name, a verb), or None.
@@ -52,16 +56,23 @@ class ClipSet:
     failures: list[dict] = field(default_factory=list)
     config_hash: str = ""
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path, workspace: str | Path | None = None) -> None:
+        """Write the set; paths of files inside ``workspace`` are kept relative to the artifact."""
+        base = Path(path).parent
+        clips = [asdict(replace(c, path=stored_path(c.path, base, workspace),
+                                ground_truth=stored_path(c.ground_truth, base, workspace))) for c in self.clips]
         write_artifact(
             path, "ClipSet", CLIPSET_SCHEMA,
-            {"config_hash": self.config_hash, "clips": [asdict(c) for c in self.clips], "failures": self.failures},
+            {"config_hash": self.config_hash, "clips": clips, "failures": self.failures},
         )
 
     @classmethod
     def load(cls, path: str | Path) -> "ClipSet":
         meta, _ = read_artifact(path, "ClipSet", CLIPSET_SCHEMA)
-        return cls([Clip(**c) for c in meta["clips"]], meta.get("failures", []), meta.get("config_hash", ""))
+        base = Path(path).parent
+        clips = [Clip(**{**c, "path": resolved_path(c["path"], base), "ground_truth": resolved_path(c.get("ground_truth"), base)})
+                 for c in meta["clips"]]
+        return cls(clips, meta.get("failures", []), meta.get("config_hash", ""))
 
     def labels(self) -> list[str | None]:
         return [c.label for c in self.clips]

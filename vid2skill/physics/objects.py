@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,9 +119,33 @@ def drawer_urdf(spec: DrawerSpec, body_rgba=(0.72, 0.60, 0.45, 1.0), handle_rgba
 """
 
 
+_private_dir: Path | None = None
+
+
+def _user_temp_dir() -> Path:
+    """This user's folder for generated files in the system's temp dir (``vid2skill-<uid>``, mode
+    0700). A folder of that name owned by someone else (or a link) is never used: this process then
+    takes a fresh private folder of its own, so another user can neither block nor plant files."""
+    global _private_dir
+    if _private_dir is not None:
+        return _private_dir
+    folder = Path(tempfile.gettempdir()) / f"vid2skill-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        st = os.lstat(folder)
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid():
+            _private_dir = folder / "urdf"
+            return _private_dir
+    except OSError:
+        pass
+    _private_dir = Path(tempfile.mkdtemp(prefix="vid2skill-urdf-"))
+    return _private_dir
+
+
 def generated_files_dir(cache_dir: str | os.PathLike | None = None) -> Path:
-    """Where generated URDFs and meshes go: ``cache_dir``, or a folder in the system's temp dir."""
-    return Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "vid2skill_urdf"
+    """Where generated URDFs and meshes go: ``cache_dir``, or this user's folder in the system's temp
+    dir (never a shared fixed name another user may own)."""
+    return Path(cache_dir) if cache_dir else _user_temp_dir()
 
 
 def write_urdf(text: str, cache_dir: str | os.PathLike | None = None) -> Path:

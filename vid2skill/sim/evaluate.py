@@ -10,19 +10,20 @@ scene seed ``sim.start_seed + 10000 * S + i``, so runs with the same seed give t
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from vid2skill.artifacts import atomic_write_json
-from vid2skill.errors import ArtifactError, ConfigError
+from vid2skill.artifacts import atomic_write_json, stored_path
+from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
 from vid2skill.parallel import map_items
 from vid2skill.report.stats import format_table, success_record
 
 log = logging.getLogger("vid2skill")
 
-RESULT_FIELDS = ["skill", "robot", "policy", "episodes", "successes", "success_rate", "ci_low", "ci_high"]
+RESULT_FIELDS = ["skill", "robot", "policy", "episodes", "successes", "crashed", "success_rate", "ci_low", "ci_high"]
 SEED_BLOCK = 10000  # scene seeds per run seed
 
 _CACHE: dict[tuple, object] = {}
@@ -73,10 +74,10 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
     have = {s: p for s, p in paths.items() if cls.has_source(p)}
     missing = sorted(set(skills) - set(have))
     if not have:
+        from vid2skill.hints import suggest
+
         root = paths[skills[0]].parent if skills else ws
-        extra = f" policy={kind}" if cls.made_by == "train" else ""
-        raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; "
-                            f"run `vid2skill {cls.made_by}{extra} robot={robot} workspace={ws}` first")
+        raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; run `{suggest(cls.made_by, cfg)}` first")
     if missing:
         log.info("evaluate: no %s for %s on %s; skipped", kind, ", ".join(missing), robot)
     return {s: str(p) for s, p in have.items()}
@@ -105,16 +106,45 @@ def evaluate(cfg: DictConfig, ws: Path) -> dict:
         if err:
             errors.append({"skill": job[0], "seed": job[2], "error": err})
             log.warning("evaluate: %s seed %d failed: %s", job[0], job[2], err)
-        else:
-            episodes.append(res)
+        else:  # video paths kept relative to the results, so that a copied workspace shows its own
+            episodes.append({k: stored_path(v, out, ws) if k in ("video", "gif") and v else v for k, v in res.items()})
+    # A crashed episode (an exception, a dead worker) is no outcome of the policy: it is counted on its
+    # own, left out of the rate, and fails the run, so that a broken setup never reads as a 0% policy.
     records = []
     for skill in sources:
         eps = [e for e in episodes if e["skill"] == skill]
-        n_fail = sum(1 for e in errors if e["skill"] == skill)
-        records.append(success_record(skill, sum(e["success"] for e in eps), len(eps) + n_fail, robot=robot, policy=kind))
+        crashed = sum(1 for e in errors if e["skill"] == skill)
+        records.append(success_record(skill, sum(e["success"] for e in eps), len(eps), robot=robot, policy=kind,
+                                      crashed=crashed))
     atomic_write_json(out / "results.json", records)
     atomic_write_json(out / "episodes.json", {"episodes": episodes, "errors": errors,
                                               "seeds": {"start_seed": cfg.sim.start_seed, "seed": cfg.seed}})
-    table = format_table(records, RESULT_FIELDS)
-    log.info("evaluate: success per skill (95%% Wilson interval)\n%s\nwritten to %s", table, out / "results.json")
+    _log_table(records, out / "results.json")
+    if errors:
+        first = errors[0]
+        raise EvaluationCrashed(
+            f"{len(errors)} of {len(jobs)} episodes crashed (first: {first['skill']} seed {first['seed']}: {first['error']}); "
+            f"nothing is counted as a result for them and this run is not recorded as done; fix the cause and rerun "
+            f"(every crash is in {out / 'episodes.json'})")
     return {r["skill"]: r["success_rate"] for r in records}
+
+
+class EvaluationCrashed(Vid2SkillError):
+    """Episodes raised instead of ending in success or failure."""
+
+
+def _log_table(records: list[dict], path: Path, note: str = "") -> None:
+    table = format_table(records, RESULT_FIELDS)
+    log.info("evaluate: success per skill (95%% Wilson interval; crashed episodes not counted)%s\n%s\nwritten to %s",
+             note, table, path)
+
+
+def show_results(cfg: DictConfig, ws: Path) -> None:
+    """Log the table of a finished evaluation from its recorded results (a skipped run still shows them)."""
+    path = eval_dir(cfg, ws) / "results.json"
+    try:
+        records = json.loads(path.read_text())
+    except (OSError, ValueError):
+        log.warning("evaluate: the recorded results %s cannot be read; rerun with force=true", path)
+        return
+    _log_table(records, path, note=", recorded by the last run")

@@ -173,14 +173,23 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     if not trajs:
         raise Vid2SkillError("add: no new clip could be segmented: " + "; ".join(f"{f['item']}: {f['error']}" for f in failures))
     with library_lock(root):  # read the newest version, write the next: concurrent adds land one after the other
+        # Checked again under the lock: another add of the same video may have finished meanwhile.
+        previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
+        landed = {r.get("content_hash") for r in previous.records}
+        late = sorted({r["clip"] for r in records.values() if r.get("content_hash") in landed})
+        if late:
+            log.info("add: %s already added by another run meanwhile; left out", ", ".join(late))
+            trajs = {c: tr for c, tr in trajs.items() if records[c].get("content_hash") not in landed}
+            records = {c: r for c, r in records.items() if c in trajs}
+        if not trajs:
+            raise Vid2SkillError(f"add: nothing new to add from {target}: every video was added by another run meanwhile")
         lib = SkillLibrary.load(root)
         decisions = decide(lib, trajs, cfg.cluster, skill)
         new = add_to_library(lib, decisions, trajs, records, cfg.cluster.outlier_fraction)
-        folder = new.save(root)
+        folder = new.save(root, workspace=ws)
         atomic_write_json(folder / "add_decisions.json", decisions)
-        previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
         added = {r.get("source_clip", r["clip"]) for r in records.values()}
-        TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(index)
+        TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(index, workspace=ws)
     for d in decisions:
         log.info("add: %s -> %s (distance %s)%s", d["clip"], d["skill"], d["distance"], " NEW skill proposed" if d["novel"] else "")
     for f in failures:

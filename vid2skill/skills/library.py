@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vid2skill.artifacts import atomic_write_text, read_artifact, write_artifact
+from vid2skill.artifacts import atomic_write_text, read_artifact, resolved_path, stored_path, write_artifact
 from vid2skill.errors import ArtifactError
 
 LIBRARY_SCHEMA = 1
@@ -67,15 +67,17 @@ class SkillLibrary:
     clustering: dict = field(default_factory=dict)  # k, silhouette, assignment per clip
     config_hash: str = ""
 
-    def save(self, root: str | Path) -> Path:
-        """Write this library as the next version under ``root`` and point LATEST at it."""
+    def save(self, root: str | Path, workspace: str | Path | None = None) -> Path:
+        """Write this library as the next version under ``root`` and point LATEST at it; members'
+        track paths inside ``workspace`` are kept relative to the version's folder."""
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         self.version = latest_version(root) + 1
         folder = root / f"v{self.version:04d}"
         arrays, cards = {}, {}
         for name, card in self.skills.items():
-            cards[name] = {"members": card.members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made,
+            members = [{**m, "track": stored_path(m["track"], folder, workspace)} if m.get("track") else m for m in card.members]
+            cards[name] = {"members": members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made,
                            "approaches": card.approaches, "ups": card.ups}
             for clip, traj in card.trajectories.items():
                 arrays[f"{name}/{clip}"] = traj
@@ -105,7 +107,9 @@ class SkillLibrary:
             trajs = {k: v for k, v in mine.items() if not k.endswith((_ROT, _IMG))}
             rots = {k[: -len(_ROT)]: v for k, v in mine.items() if k.endswith(_ROT)}
             imgs = {k[: -len(_IMG)]: v for k, v in mine.items() if k.endswith(_IMG)}
-            skills[name] = SkillCard(name, card["members"], trajs, card["durations_s"], card["stats"], card["made"], rots, imgs,
+            members = [{**m, "track": resolved_path(m["track"], root / f"v{version:04d}")} if m.get("track") else m
+                       for m in card["members"]]
+            skills[name] = SkillCard(name, members, trajs, card["durations_s"], card["stats"], card["made"], rots, imgs,
                                      card.get("approaches", {}), card.get("ups", {}))
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
 

@@ -1,0 +1,32 @@
+"""The commands that error messages suggest, built from what the user typed.
+
+A hint such as "run `vid2skill ingest ...` first" must do what the user meant: with their source,
+robot or policy, not the defaults. The CLI records the user's overrides here; without them (a
+stage called from Python) a hint names the workspace alone.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
+
+_user_overrides: list[str] | None = None  # the command line's overrides, set by the CLI
+
+
+def set_user_overrides(overrides: list[str] | None) -> None:
+    """Remember the overrides the user typed, so that suggested commands keep them."""
+    global _user_overrides
+    _user_overrides = list(overrides) if overrides is not None else None
+
+
+def suggest(stage: str, cfg: DictConfig) -> str:
+    """The command that runs ``stage`` as the user meant: their overrides (a source, a robot, a
+    policy) kept, the workspace always named; ``force`` and the stage itself left out."""
+    kept = [o for o in (_user_overrides or []) if not o.lstrip("+~").startswith(("stage=", "force=", "hydra.", "-"))]
+    if not any(o.lstrip("+").startswith("workspace=") for o in kept):
+        kept.append(f"workspace={Path(str(cfg.workspace)).expanduser()}")
+    return " ".join(["vid2skill", stage, *map(shlex.quote, kept)])
