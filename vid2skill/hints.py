@@ -23,10 +23,19 @@ def set_user_overrides(overrides: list[str] | None) -> None:
     _user_overrides = list(overrides) if overrides is not None else None
 
 
-def suggest(stage: str, cfg: DictConfig) -> str:
+def suggest(stage: str, cfg: DictConfig, keys: tuple[str, ...] = ()) -> str:
     """The command that runs ``stage`` as the user meant: their overrides (a source, a robot, a
-    policy) kept, the workspace always named; ``force`` and the stage itself left out."""
+    policy) kept, the workspace and the config ``keys`` (e.g. ``policy.name`` as ``policy=``)
+    always named; ``force`` and the stage itself left out."""
+    from omegaconf import OmegaConf
+
     kept = [o for o in (_user_overrides or []) if not o.lstrip("+~").startswith(("stage=", "force=", "hydra.", "-"))]
-    if not any(o.lstrip("+").startswith("workspace=") for o in kept):
+    named = {o.lstrip("+").split("=", 1)[0] for o in kept}
+    for key in keys:  # a choice the command must keep even where the user left it at its default
+        group = key.split(".")[0]
+        if group not in named:
+            kept.append(f"{group}={OmegaConf.select(cfg, key)}")
+    if "workspace" not in named:
         kept.append(f"workspace={Path(str(cfg.workspace)).expanduser()}")
     return " ".join(["vid2skill", stage, *map(shlex.quote, kept)])
+
