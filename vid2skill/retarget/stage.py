@@ -47,6 +47,28 @@ def fit_members(card, skill_cfg, cfg) -> tuple[dict, dict]:
     return motions, failed
 
 
+def skill_demos(card, motions: dict, kin: Kinematics, T_wc: np.ndarray, R_contact_grasp: np.ndarray, cfg,
+                structure: bool) -> list:
+    """One skill's RobotDemos in the nominal scene. Members far from their skill's median reach or
+    duration (failed segmentations, depth errors) teach learners nothing good: they are left out of
+    learning (``card.stats["outliers"]``, the report's ``left_out``). Replay of a fitted motion does
+    not depend on that raw path, so with motions every fitted member is kept. Every demonstration's
+    arrays span the median duration of those learnt from, so that a policy's clock means the same
+    phase of the motion in all of them; a fitted motion keeps the human's own pace."""
+    outliers = set(card.stats.get("outliers", []))
+    kept = {c: t for c, t in card.trajectories.items() if (c in motions if structure else c not in outliers)}
+    learn = [c for c in kept if c not in outliers] or list(kept)
+    duration = float(np.median([card.durations_s[c] for c in learn])) if kept else 0.0
+    demos = []
+    for clip, traj in kept.items():
+        path = resample_to_rate(traj, duration, cfg.control_hz)
+        rot = resample_to_rate(card.rotation(clip), duration, cfg.control_hz) if cfg.follow_rotation else None
+        demo = retarget_path(kin, path, T_wc, R_contact_grasp, cfg.release_steps, rot)
+        demo.clip, demo.motion = clip, motions.get(clip)
+        demos.append(demo)
+    return demos
+
+
 def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs) -> dict[str, DemoSet]:
     """DemoSets for the library's skills that ``skill_cfgs`` (``cfg.skill``) names, each checked by
     IK in one scene of its task (``scene_cfgs``: ``sim.scenes``, seed ``retarget.nominal_scene_seed``)."""
@@ -66,30 +88,15 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
                 log.warning("retarget: %s: %s: no motion fitted: %s", name, clip, why)
             T_wc, R_contact_grasp = nominal_scene(skill_cfgs[name], scene_cfgs[skill_cfgs[name].task], cfg.nominal_scene_seed)
             T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
-            demos = []
-            # Members far from their skill's median reach or duration (failed segmentations, depth
-            # errors) teach learners nothing good: they are left out of learning. Replay of a fitted
-            # motion does not depend on that raw path, so with motions every fitted member is kept.
-            outliers = set(card.stats.get("outliers", []))
-            if outliers:
-                log.info("retarget: %s: %d clip(s) left out of learning: %s", name, len(outliers), ", ".join(sorted(outliers)))
-            # Time-normalise: every demonstration of a skill spans the skill's median duration, so
-            # that the policy's clock means the same phase of the motion in all of them. The fitted
-            # motion (which replay executes in each scene) keeps the human's own pace.
-            kept = {c: t for c, t in card.trajectories.items() if (c in motions if structure else c not in outliers)}
-            learn = [c for c in kept if c not in outliers] or list(kept)
-            duration = float(np.median([card.durations_s[c] for c in learn])) if kept else 0.0
-            for clip, traj in kept.items():
-                path = resample_to_rate(traj, duration, cfg.control_hz)
-                rot = resample_to_rate(card.rotation(clip), duration, cfg.control_hz) if cfg.follow_rotation else None
-                demo = retarget_path(kin, path, T_wc, R_contact_grasp, cfg.release_steps, rot)
-                demo.clip, demo.motion = clip, motions.get(clip)
-                demos.append(demo)
+            demos = skill_demos(card, motions, kin, T_wc, R_contact_grasp, cfg, structure)
             if not demos:
                 log.warning("retarget: %s: no demonstration could be made; skipped", name)
                 continue
             report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m, kin)
-            report["left_out"] = sorted(outliers)
+            report["left_out"] = sorted(card.stats.get("outliers", []))
+            if report["left_out"]:
+                log.info("retarget: %s: %d clip(s) left out of learning: %s", name, len(report["left_out"]),
+                         ", ".join(report["left_out"]))
             if structure:
                 report["motions"] = {c: {"method": m.method, "duration_s": round(m.duration_s, 2),
                                          **{k: round(v, 4) for k, v in m.values.items()}} for c, m in motions.items()}
