@@ -1,0 +1,80 @@
+"""Episodes recorded from the robot's side: a policy rolled out through :class:`SkillEnv` in
+randomised training scenes, each step's observation and the action that was executed.
+
+``bc_mlp`` trains on rollouts of the human demonstrations' fitted motions
+(``policy.train_on=motion_rollouts``): demonstration ``j mod n`` replayed by
+:class:`~vid2skill.policy.replay.MotionReplayPolicy` (the human's extents and pace, executed in the
+scene through ``Task.primitive``, which reads only the task's specification) in training scene
+``j``. The recorded observations are exactly what a learned policy sees in evaluation
+(``observation.state``, ``observation.goal``, ``timestamp``); nothing else of the scene is kept,
+except each rollout's success flag, which ``filter_success`` may use and which is reported apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import numpy as np
+
+from vid2skill.dataset.episodes import Episode
+from vid2skill.dataset.features import GOAL, STATE
+from vid2skill.parallel import map_items
+from vid2skill.policy.base import action_towards
+
+log = logging.getLogger(__name__)
+
+
+def record_episode(env, policy, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
+    """Roll a target-pose policy (``reset(task, T0)``, ``act(obs)``) out in ``env`` from ``seed``;
+    returns the episode (observations and executed actions) and whether it succeeded."""
+    obs, info = env.reset(seed=seed)
+    policy.reset(info["task"], info["T_contact_start"])
+    if hasattr(policy, "horizon_s"):
+        env.extend_horizon_s(policy.horizon_s(info["task"]))
+    states, goals, actions = [], [], []
+    done = False
+    while not done:
+        T_next, keep = policy.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]})
+        a = action_towards(info["T_contact_cmd"], np.asarray(T_next, dtype=np.float64), bool(keep))
+        states.append(obs[STATE.key]), goals.append(obs[GOAL.key]), actions.append(a)
+        obs, _, terminated, truncated, info = env.step_to(T_next, bool(keep))
+        done = terminated or truncated
+    ep = Episode(task_name, f"{clip}#{seed}", np.asarray(states), np.asarray(goals), np.asarray(actions),
+                 source=f"rollout of {clip} in scene {seed}")
+    return ep, bool(info["is_success"])
+
+
+def _rollout_job(job: tuple, skill_cfg, sim_cfg, spec) -> dict:
+    from vid2skill.policy.replay import MotionReplayPolicy
+    from vid2skill.sim.env import SkillEnv
+
+    j, seed, clip, motion = job
+    env = SkillEnv(skill_cfg, sim_cfg, spec)
+    try:
+        ep, ok = record_episode(env, MotionReplayPolicy(motion), seed, str(skill_cfg.name), clip)
+    finally:
+        env.close()
+    return {"episode": ep, "success": ok}
+
+
+def motion_rollouts(demos, skill_cfg, sim_cfg, spec, n: int, start_seed: int, workers: int = 1
+                    ) -> tuple[list[Episode], list[bool]]:
+    """``n`` rollouts of the demonstrations' fitted motions (demo ``j mod len``, scene ``start_seed + j``);
+    demonstrations without a motion are left out. Returns the episodes and their success flags."""
+    from omegaconf import OmegaConf
+
+    with_motion = [d for d in demos if getattr(d, "motion", None) is not None]
+    if not with_motion:
+        return [], []
+    jobs = [(j, start_seed + j, with_motion[j % len(with_motion)].clip, with_motion[j % len(with_motion)].motion)
+            for j in range(n)]
+    as_plain = lambda c: OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c  # noqa: E731
+    fn = functools.partial(_rollout_job, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec)
+    eps, ok = [], []
+    for job, res, err in map_items(fn, jobs, workers, f"rollouts: {skill_cfg.name}"):
+        if err:
+            log.warning("rollouts: %s scene %d failed: %s", skill_cfg.name, job[1], err)
+            continue
+        eps.append(res["episode"]), ok.append(res["success"])
+    return eps, ok
