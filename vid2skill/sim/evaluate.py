@@ -74,7 +74,7 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
     missing = sorted(set(skills) - set(have))
     if not have:
         root = paths[skills[0]].parent if skills else ws
-        extra = f" policy={kind}" if cls.made_by == "train" else ""
+        extra = getattr(cls, "train_args", f" policy={kind}") if cls.made_by == "train" else ""
         raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; "
                             f"run `vid2skill {cls.made_by}{extra} robot={robot} workspace={ws}` first")
     if missing:

@@ -78,3 +78,54 @@ def motion_rollouts(demos, skill_cfg, sim_cfg, spec, n: int, start_seed: int, wo
             continue
         eps.append(res["episode"]), ok.append(res["success"])
     return eps, ok
+
+
+def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
+    """DAgger's data: ``learner`` (a Policy-protocol policy that sees only the observation) drives;
+    every visited state is labelled with the action of ``labeller`` (a target-pose policy, the
+    scripted expert, which reads the scene: privileged). Returns the relabelled episode and whether
+    the learner's episode succeeded."""
+    obs, info = env.reset(seed=seed)
+    learner.reset()
+    labeller.reset(info["task"], info["T_contact_start"])
+    if hasattr(learner, "horizon_s"):
+        env.extend_horizon_s(learner.horizon_s())
+    states, goals, labels = [], [], []
+    done = False
+    while not done:
+        T_e, keep_e = labeller.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]})
+        states.append(obs[STATE.key]), goals.append(obs[GOAL.key])
+        labels.append(action_towards(info["T_contact_cmd"], np.asarray(T_e, dtype=np.float64), bool(keep_e)))
+        obs, _, terminated, truncated, info = env.step(learner.select_action(obs))
+        done = terminated or truncated
+    ep = Episode(task_name, f"{clip}#{seed}", np.asarray(states), np.asarray(goals), np.asarray(labels),
+                 source=f"DAgger rollout in scene {seed}")
+    return ep, bool(info["is_success"])
+
+
+def _dagger_job(seed: int, learner, skill_cfg, sim_cfg, spec) -> dict:
+    from vid2skill.policy.expert import ExpertPolicy
+    from vid2skill.sim.env import SkillEnv
+
+    env = SkillEnv(skill_cfg, sim_cfg, spec)
+    try:
+        ep, ok = record_relabelled(env, learner, ExpertPolicy(), seed, str(skill_cfg.name), "dagger")
+    finally:
+        env.close()
+    return {"episode": ep, "success": ok}
+
+
+def expert_relabelled_rollouts(learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
+                               ) -> tuple[list[Episode], list[bool]]:
+    """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted expert."""
+    from omegaconf import OmegaConf
+
+    as_plain = lambda c: OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c  # noqa: E731
+    fn = functools.partial(_dagger_job, learner=learner, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec)
+    eps, ok = [], []
+    for seed, res, err in map_items(fn, seeds, workers, f"DAgger: {skill_cfg.name}"):
+        if err:
+            log.warning("DAgger: %s scene %d failed: %s", skill_cfg.name, seed, err)
+            continue
+        eps.append(res["episode"]), ok.append(res["success"])
+    return eps, ok

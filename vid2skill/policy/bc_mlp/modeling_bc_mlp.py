@@ -126,7 +126,7 @@ class BCMLPPolicy(LearnedPolicy):
         return float(self.stats.get("horizon_s", 0.0))
 
     def with_skill(self, skill_cfg) -> "BCMLPPolicy":
-        return BCMLPPolicy(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
+        return type(self)(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
 
     @staticmethod
     def train(episodes, config: BCMLPConfig, control_hz: float, run_dir=None, resume_key=None) -> tuple[BCMLP, dict]:
