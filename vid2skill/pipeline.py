@@ -217,6 +217,8 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
                            f"(`vid2skill add`) and rerun `vid2skill retarget`, or train with policy.min_demos={max(1, len(learn))}")
     train_on = getattr(policy_cfg, "train_on", "demos")
     rules = dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True)) if OmegaConf.select(cfg, "dataset.goals") else {}
+    if train_on == "auto":  # the arrays of goal skills do not know where the target is (see BCMLPConfig)
+        train_on = "motion_rollouts" if rules.get(skill, "none") != "none" else "demos"
     if train_on == "motion_rollouts" and any(d.motion is not None for d in learn):
         from vid2skill.retarget.stage import robot_spec
         from vid2skill.sim.rollouts import motion_rollouts
@@ -254,7 +256,7 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
         raise Vid2SkillError(f"policy.name={name!r} is not trained (it is scripted); evaluate it directly with "
                              f"`vid2skill evaluate policy={name}`")
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
-    rollouts = getattr(policy_cfg, "train_on", "demos") == "motion_rollouts"
+    rollouts = getattr(policy_cfg, "train_on", "demos") != "demos"
     dagger = int(OmegaConf.select(cfg, "dagger.iterations", default=0) or 0) > 0
     out = {}
     for skill in json.loads(index.read_text()):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from vid2skill.errors import ConfigError
 
-TRAIN_ON = ("demos", "motion_rollouts")
+TRAIN_ON = ("auto", "demos", "motion_rollouts")
 HEADS = ("deterministic", "gmm")
 
 
@@ -42,7 +42,9 @@ class BCMLPConfig:
             weights are kept).
         train_on: "motion_rollouts" (each demonstration's fitted motion replayed, as ``replay`` does, in
             ``rollouts`` randomised training scenes, recorded from the robot's side) or "demos" (the
-            DemoSet's time-normalised arrays, with hindsight goals).
+            DemoSet's time-normalised arrays, with hindsight goals) or "auto": rollouts for the skills
+            with a goal (``dataset.goals``: place, pour, stir, cut), whose arrays do not know where
+            the target is, and the arrays for the others (drawers, doors, pick).
         rollouts: rollouts per skill (demonstration ``j mod n`` in training scene ``j``).
         rollout_start_seed: scene seed of rollout 0; rollout j uses ``rollout_start_seed + j``,
             checked to be disjoint from the evaluation seeds.
@@ -73,7 +75,7 @@ class BCMLPConfig:
     gripper_weight: float = 0.5
     valid_fraction: float = 0.0
     patience: int = 30
-    train_on: str = "demos"
+    train_on: str = "auto"
     rollouts: int = 40
     rollout_start_seed: int = 1_000_000
     filter_success: bool = False
@@ -100,9 +102,9 @@ class BCMLPConfig:
             raise ConfigError(f"policy.train_on={self.train_on!r}; choose one of {', '.join(TRAIN_ON)}")
         if not 0 <= self.valid_fraction < 1:
             raise ConfigError(f"policy.valid_fraction={self.valid_fraction} must be in [0, 1)")
-        if self.train_on == "motion_rollouts" and self.rollouts < 1:
-            raise ConfigError("policy.train_on=motion_rollouts needs policy.rollouts >= 1")
-        if self.filter_success and self.train_on != "motion_rollouts":
-            raise ConfigError("policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts")
+        if self.train_on != "demos" and self.rollouts < 1:
+            raise ConfigError(f"policy.train_on={self.train_on} needs policy.rollouts >= 1")
+        if self.filter_success and self.train_on == "demos":
+            raise ConfigError("policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto")
         if self.max_step_m <= 0 or self.max_turn_rad <= 0 or self.patience < 1:
             raise ConfigError("policy.max_step_m, policy.max_turn_rad and policy.patience must be positive")
