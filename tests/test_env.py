@@ -114,3 +114,34 @@ def test_learned_policies_never_receive_privileged_state(cfg):
     assert spy.seen and all(keys <= allowed for keys in spy.seen)
     with pytest.raises(ValueError, match="privileged"):
         Spy().select_action({STATE.key: np.zeros(8), "privileged": {}})
+
+
+def test_rollouts_record_what_the_learner_sees_and_dagger_labels_it_with_the_expert(cfg):
+    from types import SimpleNamespace
+
+    from vid2skill.policy.replay import MotionReplayPolicy
+    from vid2skill.sim.rollouts import record_episode, record_relabelled
+
+    env = _env(cfg, "slide_open")
+    try:
+        spy = Spy()  # pulls 2 cm a step along -x and never lets go
+        ep, ok = record_relabelled(env, spy, ExpertPolicy(), 1_000_000, "slide_open", "c")
+        assert ok and len(ep.state) == len(spy.seen)
+        # The states are the learner's (its own steps), the labels the expert's (its speed, not the learner's).
+        assert np.allclose(np.diff(ep.state[:, 0]), -0.02, atol=1e-6)
+        assert not np.allclose(ep.action[:, 0], -0.02) and ep.action[0, 6] == 1.0
+        # A motion replay's rollout: executed actions that sum back to the recorded path.
+        motion = SimpleNamespace(duration_s=1.0)
+        replay = MotionReplayPolicy(motion)
+        replay.act = lambda obs: (obs["T_contact_cmd"] + _shift(-0.01), True)  # 1 cm a step
+        ep, _ = record_episode(env, replay, 1_000_001, "slide_open", "c")
+        assert np.allclose(ep.state[1:, :3] - ep.state[:-1, :3], ep.action[:-1, :3], atol=1e-5)
+        assert ep.clip == "c#1000001" and set(np.unique(ep.goal[:, 3])) == {0.0}
+    finally:
+        env.close()
+
+
+def _shift(dx: float) -> np.ndarray:
+    T = np.zeros((4, 4))
+    T[0, 3] = dx
+    return T

@@ -28,10 +28,10 @@ def _demo(length_m: float, steps: int = 12) -> RobotDemo:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    cfg = BCMLPConfig(hidden=[32, 32], epochs=20, noise_copies=2, device="cpu")
+    cfg = BCMLPConfig(hidden=[32, 32], epochs=200, noise_copies=2, device="cpu", tensorboard=False)
     model, stats = BCMLPPolicy.train([_demo(-0.2), _demo(-0.22)], cfg, 10.0)
     root = tmp_path_factory.mktemp("bc")
-    save_checkpoint(root, 20, "bc_mlp", model, cfg, stats)
+    save_checkpoint(root, 20, "bc_mlp", model, cfg, stats)  # step 20: the folder the tests below edit
     return root, BCMLPPolicy(cfg, model=model, stats=stats)
 
 
@@ -77,7 +77,7 @@ def _config_path(root):
 
 @pytest.mark.parametrize("edit,match", [
     (lambda raw: {**raw, "policy": "act"}, r"config\.json holds a 'act' policy, not 'bc_mlp'.*policy=act"),
-    (lambda raw: {**raw, "schema_version": 2}, r"config\.json holds bc_mlp schema v2.*reads v1.*force=true"),
+    (lambda raw: {**raw, "schema_version": 1}, r"config\.json holds bc_mlp schema v1.*reads v2.*force=true"),
     (lambda raw: {**raw, "hidden": [16]}, r"model\.pt does not fit bc_mlp.*retrain"),
     (lambda raw: {**raw, "n_heads": 4}, r"config\.json does not match.*retrain"),
 ])

@@ -172,6 +172,110 @@ def run_retarget(cfg: DictConfig, ws: Path) -> dict:
     return {"skills": sorted(demosets), "library_version": library.version}
 
 
+def _check_training_seeds(cfg: DictConfig, lo: int, hi: int, key: str) -> None:
+    """Training scenes ``lo .. hi-1`` must not be among the evaluation seeds of this run's seed."""
+    from vid2skill.sim.evaluate import SEED_BLOCK
+
+    e_lo = int(cfg.sim.start_seed) + SEED_BLOCK * int(cfg.seed)
+    if lo < e_lo + int(cfg.episodes) and e_lo < hi:
+        raise Vid2SkillError(f"{key}={lo} puts training scenes {lo}..{hi - 1} among the evaluation seeds "
+                             f"{e_lo}..{e_lo + int(cfg.episodes) - 1}; choose another {key}")
+
+
+def _dagger(cfg: DictConfig, ws: Path, skill: str, episodes: list, policy_cfg, model, stats: dict,
+            control_hz: float, inputs: str) -> dict:
+    """DAgger rounds after BC (``dagger.iterations``): the learner's rollouts in training scenes,
+    every visited state labelled by the scripted expert (privileged), aggregated with the BC data
+    and trained again; saved as ``bc_mlp_dagger`` with the learner's success per round."""
+    from vid2skill.policy.checkpoint import save_checkpoint
+    from vid2skill.policy.registry import get_policy
+    from vid2skill.retarget.stage import robot_spec
+    from vid2skill.sim.rollouts import expert_relabelled_rollouts
+
+    d = cfg.dagger
+    n, rounds, start = int(d.rollouts), int(d.iterations), int(d.start_seed)
+    _check_training_seeds(cfg, start, start + n * rounds, "dagger.start_seed")
+    cls = get_policy("bc_mlp_dagger")
+    run_dir = cls.source(ws, str(cfg.robot.name), skill)
+    key = stable_hash({"bc": inputs, "dagger": _section(cfg, "dagger")})
+    last = run_dir / "checkpoints" / "last"
+    if last.exists():
+        old = last.parent / last.read_text().strip() / "stats.json"
+        if old.exists() and json.loads(old.read_text()).get("inputs") == key:
+            return {"checkpoint": str(old.parent), "kept": True}
+    spec, data, curve = robot_spec(cfg.robot), list(episodes), []
+    learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
+    for it in range(rounds):
+        eps, ok = expert_relabelled_rollouts(learner, cfg.skill[skill], cfg.sim, spec,
+                                             [start + n * it + j for j in range(n)], int(cfg.workers))
+        curve.append({"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)})
+        log.info("DAgger %s round %d: the learner succeeded in %d of %d training scenes", skill, it, sum(ok), len(ok))
+        data += eps
+        model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
+        learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
+    stats.update(inputs=key, library_version=__version__, dagger_curve=curve, train_on="bc data + expert-relabelled rollouts")
+    folder = save_checkpoint(run_dir, rounds, "bc_mlp_dagger", model, policy_cfg, stats)
+    atomic_write_json(run_dir / "dagger_curve.json", curve)
+    _plot_curve(curve, run_dir / "dagger_curve.png", skill)
+    return {"checkpoint": str(folder), "dagger_curve": curve}
+
+
+def _plot_curve(curve: list[dict], path: Path, skill: str) -> None:
+    """The learner's success in its training scenes against the DAgger round (round 0: plain BC)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([c["iteration"] for c in curve], [c["learner_success"] for c in curve], marker="o")
+    ax.set(xlabel="DAgger round (0: BC)", ylabel="learner success (training scenes)", ylim=(-0.05, 1.05), title=skill)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: str) -> tuple[list, dict]:
+    """The episodes one skill's policy learns from, by ``policy.train_on`` (see BCMLPConfig), and
+    what they were: the DemoSet's arrays with hindsight goals, or rollouts of its fitted motions."""
+    from vid2skill.dataset.from_demos import episodes_from_demoset
+    from vid2skill.errors import DatasetError
+    from vid2skill.retarget.demos import DemoSet
+
+    left_out = set(demos.report.get("left_out", []))  # replayed, but not learnt from (see retarget)
+    learn = [d for d in demos.demos if d.clip not in left_out] or demos.demos
+    need = int(getattr(policy_cfg, "min_demos", 1))
+    if len(learn) < need:
+        raise DatasetError(f"{path.with_suffix('.json')} holds {len(learn)} usable demonstration(s) of {skill}; "
+                           f"{cfg.policy.name} needs at least {need} (policy.min_demos): add clips of {skill} "
+                           f"(`vid2skill add`) and rerun `vid2skill retarget`, or train with policy.min_demos={max(1, len(learn))}")
+    train_on = getattr(policy_cfg, "train_on", "demos")
+    rules = dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True)) if OmegaConf.select(cfg, "dataset.goals") else {}
+    if train_on == "auto":  # the arrays of goal skills do not know where the target is (see BCMLPConfig)
+        train_on = "motion_rollouts" if rules.get(skill, "none") != "none" else "demos"
+    if train_on == "motion_rollouts" and any(d.motion is not None for d in learn):
+        from vid2skill.retarget.stage import robot_spec
+        from vid2skill.sim.rollouts import motion_rollouts
+
+        lo = int(policy_cfg.rollout_start_seed)
+        _check_training_seeds(cfg, lo, lo + int(policy_cfg.rollouts), "policy.rollout_start_seed")
+        eps, ok = motion_rollouts(learn, cfg.skill[skill], cfg.sim, robot_spec(cfg.robot), int(policy_cfg.rollouts),
+                                  lo, int(cfg.workers))
+        info = {"train_on": "motion_rollouts", "rollouts": len(eps), "rollout_successes": int(sum(ok)),
+                "filter_success": bool(policy_cfg.filter_success)}
+        if policy_cfg.filter_success:
+            kept = [e for e, s in zip(eps, ok) if s]
+            info["filter_fallback"] = not kept  # no rollout succeeded: learn from all of them rather than none
+            eps = kept or eps
+        if eps:
+            return eps, info
+        log.warning("train: no rollout of %s ran; training on its demonstrations' arrays", skill)
+    return (episodes_from_demoset(DemoSet(demos.skill, demos.robot, demos.control_hz, learn), rules.get(skill, "none"), path),
+            {"train_on": "demos", "goal_rule": rules.get(skill, "none")})
+
+
 def run_train(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.policy.checkpoint import save_checkpoint
     from vid2skill.policy.registry import get_policy
@@ -182,30 +286,44 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
         raise ArtifactError(f"no retargeted demos at {index}; run `{suggest('retarget', cfg)}` first")
     name = str(cfg.policy.name)
     entry = get_policy(name)
+    if name == "bc_mlp_dagger":
+        raise Vid2SkillError("bc_mlp_dagger is made by `vid2skill train policy=bc_mlp dagger.iterations=N`")
     if entry.made_by != "train":
         raise Vid2SkillError(f"policy.name={name!r} is not trained (it is scripted); evaluate it directly with "
                              f"`vid2skill evaluate policy={name}`")
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
+    rollouts = getattr(policy_cfg, "train_on", "demos") != "demos"
+    dagger = int(OmegaConf.select(cfg, "dagger.iterations", default=0) or 0) > 0
     out = {}
     for skill in json.loads(index.read_text()):
-        demos = DemoSet.load(index.parent / skill)
+        path = index.parent / skill
+        demos = DemoSet.load(path)
         # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
         # after `vid2skill add`, only the skills that gained clips are trained again.
-        inputs = stable_hash({"demos": demos.content_hash(), "policy": name, "cfg": asdict(policy_cfg)})
-        last = ws / "policies" / str(cfg.robot.name) / skill / "checkpoints" / "last"
-        if last.exists():
+        inputs = stable_hash({"demos": demos.content_hash(), "policy": name, "cfg": asdict(policy_cfg),
+                              "goals": _section(cfg, "dataset.goals"),
+                              **({"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")} if rollouts else {})})
+        run_dir = ws / "policies" / str(cfg.robot.name) / skill
+        last = run_dir / "checkpoints" / "last"
+        if last.exists() and not dagger:  # DAgger starts from the BC model and its data, so it retrains them
             stats_path = last.parent / last.read_text().strip() / "stats.json"
             if stats_path.exists() and json.loads(stats_path.read_text()).get("inputs") == inputs:
                 log.info("train: %s unchanged (same demos and settings); kept its checkpoint", skill)
                 out[skill] = {"checkpoint": str(stats_path.parent), "kept": True}
                 continue
-        left_out = set(demos.report.get("left_out", []))  # replayed, but not learnt from (see retarget)
-        model, stats = entry.train([d for d in demos.demos if d.clip not in left_out] or demos.demos, policy_cfg,
-                                   demos.control_hz)
-        stats["inputs"] = inputs
-        folder = save_checkpoint(ws / "policies" / str(cfg.robot.name) / skill, policy_cfg.epochs, name, model, policy_cfg, stats)
+        t0 = time.time()
+        episodes, source = _training_episodes(cfg, policy_cfg, demos, path, skill)
+        t1 = time.time()
+        model, stats = entry.train(episodes, policy_cfg, demos.control_hz, run_dir=run_dir, resume_key=inputs)
+        stats.update(source, inputs=inputs, library_version=__version__, data_s=round(t1 - t0, 1),
+                     train_s=round(time.time() - t1, 1))
+        folder = save_checkpoint(run_dir, int(stats.get("epochs_run", policy_cfg.epochs)), name, model, policy_cfg, stats)
         out[skill] = {"checkpoint": str(folder), **stats}
-        log.info("train: %s on %d demos, loss %.4f -> %.4f", skill, stats["demos"], stats["first_loss"], stats["final_loss"])
+        if dagger:
+            out[skill]["dagger"] = _dagger(cfg, ws, skill, episodes, policy_cfg, model, stats, demos.control_hz, inputs)
+        log.info("train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training", skill,
+                 stats.get("episodes", stats.get("demos")), source["train_on"], stats["first_loss"], stats["final_loss"],
+                 stats["data_s"], stats["train_s"])
     return out
 
 
@@ -267,7 +385,7 @@ STAGES: dict[str, Stage] = {
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
         Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill", "sim.scenes"), run_retarget,
               code_version=_retarget_version),
-        Stage("train", "policies", "retarget", ("policy", "robot"), run_train),
+        Stage("train", "policies", "retarget", ("policy", "robot", "dataset.goals", "sim", "skill", "dagger"), run_train),
         Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate,
               marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}", on_skip=_show_evaluation),
         Stage("export", "export", "retarget", ("dataset", "format", "robot"), run_export,

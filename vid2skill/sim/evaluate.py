@@ -77,7 +77,11 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
         from vid2skill.hints import suggest
 
         root = paths[skills[0]].parent if skills else ws
-        raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; run `{suggest(cls.made_by, cfg, ('policy.name', 'robot.name') if cls.made_by == 'train' else ('robot.name',))}` first")
+        if getattr(cls, "train_args", None):  # a policy trained by options of its own (DAgger)
+            hint = f"vid2skill {cls.made_by}{cls.train_args} robot={robot} workspace={ws}"
+        else:
+            hint = suggest(cls.made_by, cfg, ("policy.name", "robot.name") if cls.made_by == "train" else ("robot.name",))
+        raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; run `{hint}` first")
     if missing:
         log.info("evaluate: no %s for %s on %s; skipped", kind, ", ".join(missing), robot)
     return {s: str(p) for s, p in have.items()}

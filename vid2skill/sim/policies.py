@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from vid2skill.dataset.features import STATE, TIMESTAMP
 from vid2skill.policy import base
 from vid2skill.policy.expert import ExpertPolicy
 from vid2skill.policy.replay import MotionReplayPolicy, ReplayPolicy, replay_policy_for
@@ -23,29 +22,25 @@ def holds_at_end(task) -> bool:
 
 
 class StepPolicy(base.ScriptedPolicy):
-    """The target-pose interface over a model that maps (commanded position in the contact frame,
-    time) to a position step and a keep-closed flag, such as the BC MLP; the step itself is
-    :class:`~vid2skill.policy.bc_mlp.BCMLPPolicy`'s."""
+    """The target-pose interface over a model with ``act(x, max_step_m) -> (position step (3,), keep
+    closed)`` for x = (commanded position in the contact frame, time): ``bc_mlp`` schema v1's
+    interface, kept for models written against it (``bc_mlp`` itself is now a 6-DoF, goal-aware
+    Policy-protocol policy). A skill judged while holding never lets go."""
 
     privileged = False  # it reads only the skill's definition (release_at_end), not the scene
 
     def __init__(self, model, max_step_m: float, name: str):
-        from vid2skill.policy.bc_mlp import BCMLPConfig, BCMLPPolicy
-
         super().__init__(None)
-        self.policy = BCMLPPolicy(BCMLPConfig(max_step_m=max_step_m), model=model)
-        self.name = name
+        self.model, self.max_step_m, self.name = model, float(max_step_m), name
 
     def reset(self, task=None, T_contact_start=None):
         super().reset(task, T_contact_start)
         self.T0 = T_contact_start
-        self.policy = self.policy.with_skill(task.skill)
-        self.policy.reset()
+        self.hold_at_end = base.holds_at_end(task.skill)
 
     def act(self, obs):
         T = obs["T_contact_cmd"].copy()
-        state = np.zeros(STATE.shape, np.float32)
-        state[:3] = T[:3, 3] - self.T0[:3, 3]
-        a = self.policy.select_action({STATE.key: state, TIMESTAMP.key: np.array([obs["t_s"]], np.float32)})
-        T[:3, 3] = T[:3, 3] + a[:3]
-        return T, bool(a[6] >= 0.5)
+        x = np.append(T[:3, 3] - self.T0[:3, 3], obs["t_s"])
+        step, keep = self.model.act(x, self.max_step_m)
+        T[:3, 3] = T[:3, 3] + np.asarray(step, dtype=np.float64)
+        return T, bool(keep or self.hold_at_end)

@@ -6,35 +6,82 @@ from dataclasses import dataclass, field
 
 from vid2skill.errors import ConfigError
 
+TRAIN_ON = ("auto", "demos", "motion_rollouts")
+HEADS = ("deterministic", "gmm")
+
 
 @dataclass
 class BCMLPConfig:
-    """Behaviour cloning of contact-frame end-effector motion with an MLP.
+    """Goal-aware 6-DoF behaviour cloning of contact-frame end-effector motion with an MLP.
+
+    The policy reads ``observation.state`` (position and rotation since the grasp), ``timestamp`` and
+    ``observation.goal`` and outputs ``action``: a position step, a rotation-vector step and the gripper.
 
     Attributes:
         hidden: widths of the hidden layers.
-        epochs: passes over the (augmented) dataset.
+        head: "deterministic" (mean-squared error on the normalised step) or "gmm" (a Gaussian
+            mixture over the step trained by negative log-likelihood, robomimic's BC-GMM; the mean
+            of the most probable mode is executed).
+        gmm_modes: mixture components of the "gmm" head.
+        gmm_min_std: lower bound of each component's standard deviation (normalised units; robomimic's
+            ``min_std`` 1e-4 made our tiny datasets collapse onto single samples, hence larger).
+        epochs: most passes over the training frames.
         lr: Adam learning rate.
         batch_size: samples per gradient step.
         weight_decay: Adam L2 penalty.
-        noise_std_m: std of the state perturbation used for corrective labels (DART-style noise
-            injection): a perturbed state is labelled with the step back to the demonstration.
-        noise_copies: perturbed copies of each demonstration step.
-        max_step_m: actions are clipped to this displacement per control step.
+        noise_std_m: std of the position perturbation used for corrective labels (DART-style noise
+            injection): a perturbed state is labelled with the step back to the demonstration's next pose.
+        noise_std_rad: std of the rotation perturbation (rotation vector, rad) likewise.
+        noise_copies: perturbed copies of each frame.
+        max_step_m: position steps are clipped to this displacement per control step.
+        max_turn_rad: rotation steps are clipped to this angle per control step.
         gripper_weight: weight of the gripper (release) loss against the motion loss.
+        valid_fraction: share of the source clips (all of a clip's episodes together) held out for
+            validation and early stopping; 0, or a skill with a single clip, trains on everything.
+        patience: epochs without a better validation loss before training stops (the best epoch's
+            weights are kept).
+        train_on: "motion_rollouts" (each demonstration's fitted motion replayed, as ``replay`` does, in
+            ``rollouts`` randomised training scenes, recorded from the robot's side) or "demos" (the
+            DemoSet's time-normalised arrays, with hindsight goals) or "auto": rollouts for the skills
+            with a goal (``dataset.goals``: place, pour, stir, cut), whose arrays do not know where
+            the target is, and the arrays for the others (drawers, doors, pick).
+        rollouts: rollouts per skill (demonstration ``j mod n`` in training scene ``j``).
+        rollout_start_seed: scene seed of rollout 0; rollout j uses ``rollout_start_seed + j``,
+            checked to be disjoint from the evaluation seeds.
+        filter_success: keep only the rollouts that the simulator's success test passes (this reads
+            the simulator's judgement: report it as its own setting).
+        min_demos: fewest usable demonstrations a skill needs to be trained (fewer is an error that
+            names the DemoSet and the fix).
+        tensorboard: write TensorBoard scalars under ``<run>/tensorboard`` where tensorboard installs.
+        threads: torch CPU threads while training (1: a small MLP gains little from more, and on
+            shared cores extra threads spin against each other).
         seed: torch and numpy seed for training.
         device: "cpu", "cuda" or "auto".
     """
 
     hidden: list = field(default_factory=lambda: [256, 256])
+    head: str = "deterministic"
+    gmm_modes: int = 5
+    gmm_min_std: float = 0.01
     epochs: int = 300
     lr: float = 1e-3
     batch_size: int = 256
     weight_decay: float = 1e-5
     noise_std_m: float = 0.01
+    noise_std_rad: float = 0.02
     noise_copies: int = 8
     max_step_m: float = 0.03
+    max_turn_rad: float = 0.5
     gripper_weight: float = 0.5
+    valid_fraction: float = 0.0
+    patience: int = 30
+    train_on: str = "auto"
+    rollouts: int = 40
+    rollout_start_seed: int = 1_000_000
+    filter_success: bool = False
+    min_demos: int = 2
+    tensorboard: bool = True
+    threads: int = 1
     seed: int = 0
     device: str = "auto"
 
@@ -43,7 +90,21 @@ class BCMLPConfig:
             raise ConfigError(f"policy.hidden must be a non-empty list of positive widths, got {list(self.hidden)}")
         if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0:
             raise ConfigError("policy.epochs, policy.batch_size and policy.lr must be positive")
-        if self.noise_std_m < 0 or self.noise_copies < 0:
-            raise ConfigError("policy.noise_std_m and policy.noise_copies must be >= 0")
+        if self.noise_std_m < 0 or self.noise_std_rad < 0 or self.noise_copies < 0:
+            raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
         if self.device not in ("cpu", "cuda", "auto"):
             raise ConfigError(f"policy.device must be cpu, cuda or auto (got {self.device!r})")
+        if self.head not in HEADS:
+            raise ConfigError(f"policy.head={self.head!r}; choose one of {', '.join(HEADS)}")
+        if self.head == "gmm" and (self.gmm_modes < 1 or self.gmm_min_std <= 0):
+            raise ConfigError("policy.head=gmm needs policy.gmm_modes >= 1 and policy.gmm_min_std > 0")
+        if self.train_on not in TRAIN_ON:
+            raise ConfigError(f"policy.train_on={self.train_on!r}; choose one of {', '.join(TRAIN_ON)}")
+        if not 0 <= self.valid_fraction < 1:
+            raise ConfigError(f"policy.valid_fraction={self.valid_fraction} must be in [0, 1)")
+        if self.train_on != "demos" and self.rollouts < 1:
+            raise ConfigError(f"policy.train_on={self.train_on} needs policy.rollouts >= 1")
+        if self.filter_success and self.train_on == "demos":
+            raise ConfigError("policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto")
+        if self.max_step_m <= 0 or self.max_turn_rad <= 0 or self.patience < 1:
+            raise ConfigError("policy.max_step_m, policy.max_turn_rad and policy.patience must be positive")

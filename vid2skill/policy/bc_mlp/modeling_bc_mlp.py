@@ -1,9 +1,11 @@
-"""The BC MLP: observation (commanded EE position in the contact frame, time since the grasp)
--> (EE step, keep-gripper-closed logit).
+"""The BC MLP: observation (end-effector pose since the grasp, time since the grasp, the goal)
+-> (position step, rotation-vector step, keep-gripper-closed logit).
 
-The position is the policy's own command, not the measured pose, so the arm's tracking lag can
-neither stall it nor make it let go early. Time keeps it moving where demonstrations disagree
-about the first centimetres (a position-only flow field stalls where their steps average to zero).
+The pose is the policy's own command (``observation.state``), not the measured pose, so the arm's
+tracking lag can neither stall it nor make it let go early. Time keeps it moving where
+demonstrations disagree about the first centimetres. The goal enters both as given and as its
+offset from the current position (zeros where the skill has none), so a target that moves with the
+scene moves the motion with it.
 """
 
 from __future__ import annotations
@@ -12,57 +14,92 @@ import numpy as np
 import torch
 from torch import nn
 
-from vid2skill.dataset.features import STATE, TIMESTAMP, Feature
+from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP, Feature
 from vid2skill.policy.base import LearnedPolicy, holds_at_end
 from vid2skill.policy.bc_mlp.configuration_bc_mlp import BCMLPConfig
 from vid2skill.policy.registry import register
 
-OBS_DIM = 4  # x, y, z of the commanded end effector in the contact frame (m), seconds since the grasp
-ACT_DIM = 4  # dx, dy, dz (m per control step), logit of "gripper stays closed"
+# x, y, z (m), rx, ry, rz (rad) since the grasp; t (s); goal x, y, z (m), valid; goal - position (m)
+OBS_DIM = 14
+STEP_DIM = 6  # dx, dy, dz (m per control step), drx, dry, drz (rad per control step)
+
+
+def policy_inputs(state: np.ndarray, goal: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+    """(N, OBS_DIM) float32 network inputs from (N, 8) states, (N, 4) goals and (N,) times."""
+    state, goal = np.atleast_2d(state), np.atleast_2d(goal)
+    t_s = np.asarray(t_s, dtype=np.float64).reshape(-1, 1)
+    to_goal = (goal[:, :3] - state[:, :3]) * goal[:, 3:4]
+    return np.column_stack([state[:, :6], t_s, goal, to_goal]).astype(np.float32)
 
 
 class BCMLP(nn.Module):
-    """An MLP with input and output normalisation stored as buffers (saved with the weights)."""
+    """An MLP trunk with a deterministic or Gaussian-mixture step head and a gripper logit; input and
+    output normalisation are buffers (saved with the weights)."""
 
-    def __init__(self, hidden: list[int]):
+    def __init__(self, hidden: list[int], head: str = "deterministic", modes: int = 5, min_std: float = 0.01):
         super().__init__()
+        self.head, self.modes, self.min_std = head, int(modes), float(min_std)
         layers, width = [], OBS_DIM
         for h in hidden:
             layers += [nn.Linear(width, int(h)), nn.ReLU()]
             width = int(h)
-        layers.append(nn.Linear(width, ACT_DIM))
-        self.net = nn.Sequential(*layers)
+        self.trunk = nn.Sequential(*layers)
+        k = self.modes if head == "gmm" else 1
+        self.out = nn.Linear(width, k * STEP_DIM * (2 if head == "gmm" else 1) + (k if head == "gmm" else 0) + 1)
         self.register_buffer("obs_mean", torch.zeros(OBS_DIM))
         self.register_buffer("obs_std", torch.ones(OBS_DIM))
-        self.register_buffer("act_mean", torch.zeros(3))
-        self.register_buffer("act_std", torch.ones(3))
+        self.register_buffer("act_mean", torch.zeros(STEP_DIM))
+        self.register_buffer("act_std", torch.ones(STEP_DIM))
 
-    def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalised step prediction (B, 3) and gripper logit (B,)."""
-        out = self.net((obs - self.obs_mean) / self.obs_std)
-        return out[:, :3], out[:, 3]
+    def forward(self, obs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Normalised step prediction: ``mean`` (B, K, 6) (K = 1 unless gmm), gmm's ``std`` (B, K, 6)
+        and ``logits`` (B, K), and the gripper ``grip`` logit (B,)."""
+        y = self.out(self.trunk((obs - self.obs_mean) / self.obs_std))
+        B = y.shape[0]
+        if self.head != "gmm":
+            return {"mean": y[:, None, :STEP_DIM], "grip": y[:, STEP_DIM]}
+        K, D = self.modes, STEP_DIM
+        mean = y[:, : K * D].reshape(B, K, D)
+        std = nn.functional.softplus(y[:, K * D : 2 * K * D].reshape(B, K, D)) + self.min_std
+        return {"mean": mean, "std": std, "logits": y[:, 2 * K * D : 2 * K * D + K], "grip": y[:, -1]}
+
+    def step_loss(self, out: dict[str, torch.Tensor], target_n: torch.Tensor) -> torch.Tensor:
+        """The motion loss against normalised target steps (B, 6)."""
+        if self.head != "gmm":
+            return ((out["mean"][:, 0] - target_n) ** 2).mean()
+        D = torch.distributions
+        comp = D.Independent(D.Normal(out["mean"], out["std"]), 1)
+        return -D.MixtureSameFamily(D.Categorical(logits=out["logits"]), comp).log_prob(target_n).mean() / STEP_DIM
 
     @torch.no_grad()
-    def act(self, obs: np.ndarray, max_step_m: float) -> tuple[np.ndarray, bool]:
-        """One action for one observation (4,): (EE step (3,) m, keep gripper closed)."""
-        o = torch.as_tensor(obs, dtype=torch.float32, device=self.obs_mean.device)[None]
-        step_n, logit = self(o)
-        step = (step_n * self.act_std + self.act_mean)[0].cpu().numpy().astype(np.float64)
-        norm = np.linalg.norm(step)
-        if norm > max_step_m:
-            step *= max_step_m / norm
-        return step, bool(logit[0] > 0)
+    def act(self, x: np.ndarray, max_step_m: float, max_turn_rad: float) -> tuple[np.ndarray, bool]:
+        """One action for one input row (OBS_DIM,): (step (6,) m and rad, keep gripper closed)."""
+        out = self(torch.as_tensor(x, dtype=torch.float32, device=self.obs_mean.device).reshape(1, -1))
+        k = int(out["logits"][0].argmax()) if "logits" in out else 0
+        step = (out["mean"][0, k] * self.act_std + self.act_mean).cpu().numpy().astype(np.float64)
+        return clip_step(step, max_step_m, max_turn_rad), bool(out["grip"][0] > 0)
+
+
+def clip_step(step: np.ndarray, max_step_m: float, max_turn_rad: float) -> np.ndarray:
+    """Steps (..., 6) with their translation and rotation norms clipped."""
+    step = np.array(step, dtype=np.float64)
+    for sl, cap in ((slice(0, 3), max_step_m), (slice(3, 6), max_turn_rad)):
+        n = np.linalg.norm(step[..., sl], axis=-1, keepdims=True)
+        step[..., sl] *= np.minimum(1.0, cap / np.maximum(n, 1e-12))
+    return step
 
 
 @register("bc_mlp")
 class BCMLPPolicy(LearnedPolicy):
-    """The BC MLP as a policy: it reads the commanded position (``observation.state`` x, y, z) and
-    ``timestamp`` and steps the position (no rotation). As with ``replay``, a skill judged while
-    holding never lets go (``hold_at_end``, set from the skill's definition by ``with_skill``): its
-    demonstrations' final opening of the hand is not the skill."""
+    """The BC MLP as a policy: it reads ``observation.state`` (pose since the grasp),
+    ``observation.goal`` and ``timestamp`` and steps the pose. As with ``replay``, a skill judged
+    while holding never lets go (``hold_at_end``, set from the skill's definition by ``with_skill``).
+    A policy trained on rollouts that outlast the skill's horizon asks for their length
+    (``horizon_s``, a constant of the training data, not of the scene)."""
 
     config_cls = BCMLPConfig
-    schema_version = 1  # v1: observation (x, y, z, t_s) -> (dx, dy, dz, keep-closed logit)
+    # v1: (x, y, z, t_s) -> (dx, dy, dz, keep-closed); v2: (pose, t_s, goal) -> (6-DoF step, keep-closed)
+    schema_version = 2
 
     def __init__(self, config: BCMLPConfig, model: BCMLP | None = None, stats: dict | None = None,
                  hold_at_end: bool = False):
@@ -71,23 +108,29 @@ class BCMLPPolicy(LearnedPolicy):
 
     @property
     def input_features(self) -> dict[str, Feature]:
-        return {STATE.key: STATE, TIMESTAMP.key: TIMESTAMP}
+        return {STATE.key: STATE, GOAL.key: GOAL, TIMESTAMP.key: TIMESTAMP}
 
     @classmethod
     def build_model(cls, config: BCMLPConfig) -> BCMLP:
-        return BCMLP(list(config.hidden))
+        return BCMLP(list(config.hidden), config.head, config.gmm_modes, config.gmm_min_std)
 
     def predict_action_chunk(self, obs) -> np.ndarray:
-        rel = np.asarray(obs[STATE.key])[:3]
-        t_s = np.asarray(obs[TIMESTAMP.key]).reshape(-1)[:1]
-        step, keep = self.model.act(np.append(rel, t_s), self.config.max_step_m)
-        return np.concatenate([step, np.zeros(3), [1.0 if (keep or self.hold_at_end) else 0.0]])[None]
+        state = np.asarray(obs[STATE.key], dtype=np.float64).reshape(-1)
+        goal = np.asarray(obs.get(GOAL.key, np.zeros(GOAL.shape)), dtype=np.float64).reshape(-1)
+        t_s = np.asarray(obs[TIMESTAMP.key], dtype=np.float64).reshape(-1)[:1]
+        step, keep = self.model.act(policy_inputs(state, goal, t_s)[0], self.config.max_step_m, self.config.max_turn_rad)
+        return np.concatenate([step, [1.0 if (keep or self.hold_at_end) else 0.0]])[None]
+
+    def horizon_s(self, task=None) -> float:
+        """The longest training episode (s); evaluation runs at least this long. ``task`` is not read."""
+        return float(self.stats.get("horizon_s", 0.0))
 
     def with_skill(self, skill_cfg) -> "BCMLPPolicy":
-        return BCMLPPolicy(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
+        return type(self)(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
 
     @staticmethod
-    def train(demos, config: BCMLPConfig, control_hz: float) -> tuple[BCMLP, dict]:
+    def train(episodes, config: BCMLPConfig, control_hz: float, run_dir=None, resume_key=None) -> tuple[BCMLP, dict]:
+        """Fit to episodes (:class:`~vid2skill.dataset.episodes.Episode`, or RobotDemos, read with no goal)."""
         from vid2skill.policy.bc_mlp.training_bc_mlp import train_bc_mlp
 
-        return train_bc_mlp(demos, config, control_hz)
+        return train_bc_mlp(episodes, config, control_hz, run_dir=run_dir, resume_key=resume_key)

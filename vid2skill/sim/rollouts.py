@@ -1,0 +1,131 @@
+"""Episodes recorded from the robot's side: a policy rolled out through :class:`SkillEnv` in
+randomised training scenes, each step's observation and the action that was executed.
+
+``bc_mlp`` trains on rollouts of the human demonstrations' fitted motions
+(``policy.train_on=motion_rollouts``): demonstration ``j mod n`` replayed by
+:class:`~vid2skill.policy.replay.MotionReplayPolicy` (the human's extents and pace, executed in the
+scene through ``Task.primitive``, which reads only the task's specification) in training scene
+``j``. The recorded observations are exactly what a learned policy sees in evaluation
+(``observation.state``, ``observation.goal``, ``timestamp``); nothing else of the scene is kept,
+except each rollout's success flag, which ``filter_success`` may use and which is reported apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import numpy as np
+
+from vid2skill.dataset.episodes import Episode
+from vid2skill.dataset.features import GOAL, STATE
+from vid2skill.parallel import map_items
+from vid2skill.policy.base import action_towards
+
+log = logging.getLogger(__name__)
+
+
+def record_episode(env, policy, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
+    """Roll a target-pose policy (``reset(task, T0)``, ``act(obs)``) out in ``env`` from ``seed``;
+    returns the episode (observations and executed actions) and whether it succeeded."""
+    obs, info = env.reset(seed=seed)
+    policy.reset(info["task"], info["T_contact_start"])
+    if hasattr(policy, "horizon_s"):
+        env.extend_horizon_s(policy.horizon_s(info["task"]))
+    states, goals, actions = [], [], []
+    done = False
+    while not done:
+        T_next, keep = policy.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]})
+        a = action_towards(info["T_contact_cmd"], np.asarray(T_next, dtype=np.float64), bool(keep))
+        states.append(obs[STATE.key]), goals.append(obs[GOAL.key]), actions.append(a)
+        obs, _, terminated, truncated, info = env.step_to(T_next, bool(keep))
+        done = terminated or truncated
+    ep = Episode(task_name, f"{clip}#{seed}", np.asarray(states), np.asarray(goals), np.asarray(actions),
+                 source=f"rollout of {clip} in scene {seed}")
+    return ep, bool(info["is_success"])
+
+
+def _rollout_job(job: tuple, skill_cfg, sim_cfg, spec) -> dict:
+    from vid2skill.policy.replay import MotionReplayPolicy
+    from vid2skill.sim.env import SkillEnv
+
+    j, seed, clip, motion = job
+    env = SkillEnv(skill_cfg, sim_cfg, spec)
+    try:
+        ep, ok = record_episode(env, MotionReplayPolicy(motion), seed, str(skill_cfg.name), clip)
+    finally:
+        env.close()
+    return {"episode": ep, "success": ok}
+
+
+def motion_rollouts(demos, skill_cfg, sim_cfg, spec, n: int, start_seed: int, workers: int = 1
+                    ) -> tuple[list[Episode], list[bool]]:
+    """``n`` rollouts of the demonstrations' fitted motions (demo ``j mod len``, scene ``start_seed + j``);
+    demonstrations without a motion are left out. Returns the episodes and their success flags."""
+    from omegaconf import OmegaConf
+
+    with_motion = [d for d in demos if getattr(d, "motion", None) is not None]
+    if not with_motion:
+        return [], []
+    jobs = [(j, start_seed + j, with_motion[j % len(with_motion)].clip, with_motion[j % len(with_motion)].motion)
+            for j in range(n)]
+    as_plain = lambda c: OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c  # noqa: E731
+    fn = functools.partial(_rollout_job, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec)
+    eps, ok = [], []
+    for job, res, err in map_items(fn, jobs, workers, f"rollouts: {skill_cfg.name}"):
+        if err:
+            log.warning("rollouts: %s scene %d failed: %s", skill_cfg.name, job[1], err)
+            continue
+        eps.append(res["episode"]), ok.append(res["success"])
+    return eps, ok
+
+
+def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
+    """DAgger's data: ``learner`` (a Policy-protocol policy that sees only the observation) drives;
+    every visited state is labelled with the action of ``labeller`` (a target-pose policy, the
+    scripted expert, which reads the scene: privileged). Returns the relabelled episode and whether
+    the learner's episode succeeded."""
+    obs, info = env.reset(seed=seed)
+    learner.reset()
+    labeller.reset(info["task"], info["T_contact_start"])
+    if hasattr(learner, "horizon_s"):
+        env.extend_horizon_s(learner.horizon_s())
+    states, goals, labels = [], [], []
+    done = False
+    while not done:
+        T_e, keep_e = labeller.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]})
+        states.append(obs[STATE.key]), goals.append(obs[GOAL.key])
+        labels.append(action_towards(info["T_contact_cmd"], np.asarray(T_e, dtype=np.float64), bool(keep_e)))
+        obs, _, terminated, truncated, info = env.step(learner.select_action(obs))
+        done = terminated or truncated
+    ep = Episode(task_name, f"{clip}#{seed}", np.asarray(states), np.asarray(goals), np.asarray(labels),
+                 source=f"DAgger rollout in scene {seed}")
+    return ep, bool(info["is_success"])
+
+
+def _dagger_job(seed: int, learner, skill_cfg, sim_cfg, spec) -> dict:
+    from vid2skill.policy.expert import ExpertPolicy
+    from vid2skill.sim.env import SkillEnv
+
+    env = SkillEnv(skill_cfg, sim_cfg, spec)
+    try:
+        ep, ok = record_relabelled(env, learner, ExpertPolicy(), seed, str(skill_cfg.name), "dagger")
+    finally:
+        env.close()
+    return {"episode": ep, "success": ok}
+
+
+def expert_relabelled_rollouts(learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
+                               ) -> tuple[list[Episode], list[bool]]:
+    """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted expert."""
+    from omegaconf import OmegaConf
+
+    as_plain = lambda c: OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c  # noqa: E731
+    fn = functools.partial(_dagger_job, learner=learner, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec)
+    eps, ok = [], []
+    for seed, res, err in map_items(fn, seeds, workers, f"DAgger: {skill_cfg.name}"):
+        if err:
+            log.warning("DAgger: %s scene %d failed: %s", skill_cfg.name, seed, err)
+            continue
+        eps.append(res["episode"]), ok.append(res["success"])
+    return eps, ok
