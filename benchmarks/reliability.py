@@ -668,7 +668,9 @@ def manifest(ws: Path, folders: tuple[str, ...]) -> dict[str, str]:
         latest = f"v{latest_version(root):04d}" if folder == "skills" else None
         for p in sorted(root.rglob("*")):
             rel = p.relative_to(ws)
-            if not p.is_file() or p.name.startswith(".") or p.name in ("_stage.json", "LATEST") or "logs" in rel.parts:
+            # Logs are not artifacts: Hydra's logs, and TensorBoard's event files (named by time, host and pid).
+            if (not p.is_file() or p.name.startswith(".") or p.name in ("_stage.json", "LATEST")
+                    or {"logs", "tensorboard"} & set(rel.parts)):
                 continue
             if latest is not None and len(rel.parts) > 2 and rel.parts[1].startswith("v"):
                 if rel.parts[1] != latest:

@@ -315,15 +315,17 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
         episodes, source = _training_episodes(cfg, policy_cfg, demos, path, skill)
         t1 = time.time()
         model, stats = entry.train(episodes, policy_cfg, demos.control_hz, run_dir=run_dir, resume_key=inputs)
-        stats.update(source, inputs=inputs, library_version=__version__, data_s=round(t1 - t0, 1),
-                     train_s=round(time.time() - t1, 1))
+        stats.update(source, inputs=inputs, library_version=__version__)
+        # Timings go to the stage's record and the log, not into the checkpoint: a checkpoint is a
+        # function of its inputs (a resumed run must write the same one).
+        timing = {"data_s": round(t1 - t0, 1), "train_s": round(time.time() - t1, 1)}
         folder = save_checkpoint(run_dir, int(stats.get("epochs_run", policy_cfg.epochs)), name, model, policy_cfg, stats)
-        out[skill] = {"checkpoint": str(folder), **stats}
+        out[skill] = {"checkpoint": str(folder), **stats, **timing}
         if dagger:
             out[skill]["dagger"] = _dagger(cfg, ws, skill, episodes, policy_cfg, model, stats, demos.control_hz, inputs)
         log.info("train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training", skill,
                  stats.get("episodes", stats.get("demos")), source["train_on"], stats["first_loss"], stats["final_loss"],
-                 stats["data_s"], stats["train_s"])
+                 timing["data_s"], timing["train_s"])
     return out
 
 
