@@ -7,6 +7,9 @@ For every clip of a synthetic workspace (ingested and extracted), over the groun
 manipulation phase: the wrist's displacement since the phase began, compared frame by frame with
 the truth (median error, cm, in the image plane and along the view) and the extent ratio (largest
 estimated displacement over the true one; 1 is right, below 1 the motion is measured short).
+Then gravity: the angle between the extractor's up (``extract/gravity.py``) and the true one, and
+the error of the rise (displacement along up, cm) measured along the estimated up beside the same
+along the camera's up, which is what the rise was before gravity was estimated.
 
     vid2skill ingest workspace=/tmp/msyn source=synthetic_hard "source.skills=[slide_open,...,cut]" source.clips_per_skill=2 source.seed=12000
     vid2skill extract workspace=/tmp/msyn ...same overrides...
@@ -49,6 +52,7 @@ def main() -> None:
         cluster = compose("config").cluster
     clips = {c.clip_id: c for c in ClipSet.load(args.workspace / "ingest" / "clips").clips}
     rows = defaultdict(lambda: defaultdict(list))
+    gravity = defaultdict(list)
     for rec in TrackSet.load(args.workspace / "extract" / "tracks").ok():
         clip = clips.get(rec["clip"])
         if clip is None or not clip.ground_truth:
@@ -67,6 +71,13 @@ def main() -> None:
             for key, value in errors(est[move], truth).items():
                 rows[method][key].append(value)
                 rows[f"{method}|{clip.label}"][key].append(value)
+        up_true = gt["T_world_cam"][:3, :3].T @ np.array([0.0, 0.0, 1.0])
+        est, rise_true = fill_gaps(p)[move], (truth - truth[0]) @ up_true
+        up_est = track.up_cam
+        gravity["angle_deg"].append(float(np.degrees(np.arccos(np.clip(up_est @ up_true, -1.0, 1.0)))))
+        gravity["from_lines"].append(track.meta.get("gravity_source") == "lines")
+        for name, up in (("estimated up", up_est), ("camera up", np.array([0.0, -1.0, 0.0]))):
+            gravity[f"rise_cm|{name}"].append(100 * float(np.median(np.abs((est - est[0]) @ up - rise_true))))
     print(f"{'method':<36} {'clips':>5} {'plane err cm':>12} {'depth err cm':>12} {'extent ratio':>12}")
     for method in sorted(rows, key=lambda m: ("|" in m, m)):
         r = rows[method]
@@ -74,6 +85,13 @@ def main() -> None:
         ratio = ratio[np.isfinite(ratio)]
         print(f"{method:<36} {len(r['plane_cm']):>5} {np.median(r['plane_cm']):>12.2f} {np.median(r['depth_cm']):>12.2f} "
               f"{np.exp(np.mean(np.log(ratio))) if len(ratio) else float('nan'):>12.2f}")
+
+    a = np.array(gravity["angle_deg"])
+    if len(a):
+        print(f"\ngravity: {int(np.sum(gravity['from_lines']))}/{len(a)} clips from the scene's edges; angle to the true up: "
+              f"median {np.median(a):.1f} deg, mean {a.mean():.1f}, within 5 deg {int((a < 5).sum())}/{len(a)}")
+        for name in ("estimated up", "camera up"):
+            print(f"  rise along the {name:<13} median error {np.median(gravity[f'rise_cm|{name}']):.2f} cm")
 
 
 if __name__ == "__main__":

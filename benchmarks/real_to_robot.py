@@ -100,6 +100,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None, help="JSON results (default: <workspace>/real_to_robot.json)")
+    ap.add_argument("--only", default="", help="comma-separated substrings: run only clips whose name holds one")
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. extract.target_fps=10")
     args = ap.parse_intermixed_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -113,6 +114,8 @@ def main() -> None:
     known = set(cfg.skill.keys())
     from_clips = args.labels.is_dir()
     rows, problems = clip_rows(args.labels, known) if from_clips else known_rows(args.labels, known)
+    if args.only:
+        rows = [r for r in rows if any(k in r["file"].stem for k in args.only.split(","))]
     for p in problems:
         log.warning("labels row %d: %s", p["row"], p["error"])
     stage_videos(rows, ws / "videos")

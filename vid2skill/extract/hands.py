@@ -10,6 +10,7 @@ import numpy as np
 
 from vid2skill.errors import NoHandError
 from vid2skill.extract.camera_motion import CameraMotion
+from vid2skill.extract.gravity import GravityEstimator
 from vid2skill.extract.filters import (fill_gaps, max_jump, median_depth, one_euro, reject_fast_jumps, reject_outliers,
                                        smooth_rotations)
 from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
@@ -23,7 +24,7 @@ from vid2skill.video import iter_frames, probe
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 10  # 9: the aperture measured on the image landmarks; 10: the camera's own rotation
+EXTRACTOR_VERSION = 11  # 9: the aperture measured on the image landmarks; 10: the camera's own rotation; 11: gravity
 
 
 @dataclass
@@ -276,12 +277,14 @@ def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> s
 
 
 def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, shrink: float,
-                   keep: dict | None = None, keep_bytes: int = 0, camera: CameraMotion | None = None):
+                   keep: dict | None = None, keep_bytes: int = 0, camera: CameraMotion | None = None,
+                   gravity: GravityEstimator | None = None):
     """Run the detector over the clip's frames: (frame indices, detections per frame, pose arms per frame, crop counts).
 
     Frames in which no hand at all is found are kept in ``keep`` ({frame index: RGB}) while they
     fit in ``keep_bytes``, so that gap recovery need not decode them again. ``camera`` (built for
-    the detection frames' size) follows the camera's own turns, hands and arms masked out."""
+    the detection frames' size) follows the camera's own turns, hands and arms masked out; ``gravity``
+    collects the scene's straight edges, hands and arms masked out too."""
     size = (max(1, round(info.width * shrink)), max(1, round(info.height * shrink)))
     detector = PoseGuidedHands(cfg)
     frame_index, per_frame, arms_per_frame = [], [], []
@@ -298,6 +301,8 @@ def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | N
                              and 0 <= a.px[0][0] < w and 0 <= a.px[0][1] < h]
                 body = np.vstack([np.vstack([a.px, a.hand_px]) for a in arms.values()]) if shoulders else None
                 camera.update(rgb, [d.px for d in dets], body)
+            if gravity is not None:
+                gravity.update(rgb, [d.px for d in dets] + [np.vstack([a.px, a.hand_px]) for a in arms.values()])
             if keep is not None and not dets and kept + full.nbytes <= keep_bytes:
                 keep[i] = full
                 kept += full.nbytes
@@ -416,10 +421,13 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
     kept: dict[int, np.ndarray] = {}  # frames without any hand, for gap recovery
     camera = (CameraMotion([v * shrink for v in intrinsics], round(info.width * shrink), round(info.height * shrink),
                            cfg.camera_motion) if cfg.camera_motion.enabled else None)
+    frames = max(1, ((stop if stop is not None else info.frames) - start) // stride)
+    gravity = (GravityEstimator([v * shrink for v in intrinsics], round(info.width * shrink), round(info.height * shrink),
+                                cfg.gravity, frames) if cfg.gravity.enabled else None)
     with quiet_native_stderr():  # MediaPipe's graphs announce themselves on stderr as they start
         frame_index, per_frame, arms_per_frame, crops = _detect_frames(
             clip, cfg, info, stride, start, stop, shrink, kept if cfg.recover.enabled else None,
-            int(cfg.recover.keep_mb * 2**20), camera)
+            int(cfg.recover.keep_mb * 2**20), camera, gravity)
     if not frame_index:
         raise NoHandError(f"{clip.path}: no frames in the requested segment [{clip.start_s}, {clip.end_s}] s")
     diag = float(np.hypot(info.width, info.height))
@@ -474,13 +482,15 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
     side = _track_side(track)
     arm_px, arm_pos, arm_vis = _arm_arrays(arms_per_frame, side, wrist, cfg.pose.min_visibility)
 
+    camera_R_ref = camera.rotations() if camera is not None else None
+    up = gravity.estimate(camera_R_ref).to_meta() if gravity is not None else {}
     return HandTrack(
         clip_id=clip.clip_id, fps=fps, width=info.width, height=info.height, intrinsics=intrinsics,
         handedness=hand, label=clip.label, frame_index=np.array(frame_index), detected=detected, valid=valid_f,
         wrist_pos_cam=wrist, wrist_R_cam=R_sm, aperture_m=aperture, confidence=score, landmarks_px=px,
         landmarks_world=world, arm_px=arm_px, arm_pos_cam=arm_pos, arm_visibility=arm_vis,
-        camera_R_ref=camera.rotations() if camera is not None else None,
-        meta={"max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend, "arm_side": side,
+        camera_R_ref=camera_R_ref,
+        meta={**up, "max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend, "arm_side": side,
               "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)), "frames_recovered": recovered,
               "camera_frames_lost": camera.lost if camera is not None else None, **crops},
     )

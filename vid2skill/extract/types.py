@@ -32,6 +32,8 @@ class HandTrack:
         arm_visibility: (T, 3) the pose model's visibility of those joints, 0-1.
         camera_R_ref: (T, 3, 3) the camera's own turn: takes this frame's camera-frame vectors into the
             first frame's (identities for a still camera; ``extract/camera_motion.py``).
+
+    ``meta`` holds gravity's up in the first frame's camera and how it was found (``up_cam``).
     """
 
     clip_id: str
@@ -82,6 +84,12 @@ class HandTrack:
     @property
     def time_s(self) -> np.ndarray:
         return self.frame_index / self.fps
+
+    @property
+    def up_cam(self) -> np.ndarray:
+        """Gravity's up (3,) in the first frame's camera (``extract/gravity.py``; the camera's up where
+        the scene's edges could not tell it, or for a track extracted before it was estimated)."""
+        return np.asarray(self.meta.get("gravity_up", [0.0, -1.0, 0.0]), dtype=float)
 
     @property
     def detection_rate(self) -> float:

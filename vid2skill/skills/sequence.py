@@ -14,7 +14,7 @@ and every segment says how it was found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
@@ -38,11 +38,12 @@ class LabelledSegment:
     end_s: float = float("nan")
     trajectory: ContactTrajectory | None = None
     error: str | None = None
+    up_cam: np.ndarray = field(default_factory=UP_CAM.copy)  # gravity's up in the (first frame's) camera frame (``HandTrack.up_cam``)
 
     @property
     def up_contact(self) -> np.ndarray:
-        """Gravity's up (3,) in the manipulation's contact frame (the camera's up)."""
-        return self.trajectory.R_cam_contact.T @ UP_CAM
+        """Gravity's up (3,) in the manipulation's contact frame."""
+        return self.trajectory.R_cam_contact.T @ self.up_cam
 
 
 def grasp_chains(skills: list[str], in_hand: set[str]) -> list[list[str]]:
@@ -67,6 +68,7 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     elif cfg.inplane_motion != "lift":
         raise ConfigError(f"cluster.inplane_motion={cfg.inplane_motion!r}: use lift or hand_scale")
     p, track = in_first_camera(track, p)
+    up = track.up_cam
     chains = grasp_chains(skills, in_hand)
     try:
         grasps = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames,
@@ -98,14 +100,14 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
             # handle often reads as open, so the lift is looked for up to the next grasp or the last sight.
             seen = np.flatnonzero(track.valid)
             stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
-            top = _lift_top(p, a, max(b, stop))
+            top = _lift_top(p, a, max(b, stop), up)
             b = top if top is not None and top >= a + 2 else b
-        for skill, (a, b) in zip(chain, _split_chain(track, p, chain, a, b)):
-            out.append(_segment(track, p, skill, a, b, how if len(chain) == 1 or how == "motion" else "split", cfg))
+        for skill, (a, b) in zip(chain, _split_chain(track, p, chain, a, b, up)):
+            out.append(_segment(track, p, skill, a, b, how if len(chain) == 1 or how == "motion" else "split", cfg, up))
     return out
 
 
-def _segment(track: HandTrack, p: np.ndarray, skill: str, a: int, b: int, how: str, cfg) -> LabelledSegment:
+def _segment(track: HandTrack, p: np.ndarray, skill: str, a: int, b: int, how: str, cfg, up: np.ndarray) -> LabelledSegment:
     t = track.time_s
     if b - a + 1 < 3:
         return LabelledSegment(skill, "none", error=f"{skill}: only {b - a + 1} frames between the skills around it")
@@ -114,8 +116,8 @@ def _segment(track: HandTrack, p: np.ndarray, skill: str, a: int, b: int, how: s
     try:
         traj = _in_contact_frame(track, seg, p, cfg)
     except Vid2SkillError as e:
-        return LabelledSegment(skill, "none", float(t[a]), float(t[b]), error=str(e))
-    return LabelledSegment(skill, how, float(t[a]), float(t[b]), traj)
+        return LabelledSegment(skill, "none", float(t[a]), float(t[b]), error=str(e), up_cam=up)
+    return LabelledSegment(skill, how, float(t[a]), float(t[b]), traj, up_cam=up)
 
 
 def in_first_camera(track: HandTrack, p: np.ndarray) -> tuple[np.ndarray, HandTrack]:
@@ -192,7 +194,7 @@ def _turning_point(p: np.ndarray, a: int, b: int) -> int | None:
     return m if a + 2 <= m <= b - 2 else None
 
 
-def _split_chain(track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: int) -> list[tuple[int, int]]:
+def _split_chain(track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: int, up: np.ndarray) -> list[tuple[int, int]]:
     """Frame intervals, one per skill of a chain held in one grasp [a, b]."""
     if len(chain) == 1:
         return [(a, b)]
@@ -201,7 +203,7 @@ def _split_chain(track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: i
         left = len(chain) - i - 1  # skills still to place after this one, each needs a few frames
         hi = b - 3 * left
         if skill == "pick":
-            m = _lift_top(p, start, hi)
+            m = _lift_top(p, start, hi, up)
         elif skill == "pour":
             m = _tilt_end(track, start, hi)
         else:
@@ -215,9 +217,9 @@ def _split_chain(track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: i
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def _lift_top(p: np.ndarray, a: int, b: int, share: float = 0.95) -> int | None:
-    """The first frame in [a, b] at which the wrist has risen ``share`` of its highest rise."""
-    h = -(p[a : b + 1, 1] - p[a, 1]) if np.isfinite(p[a]).all() else None  # camera y points down
+def _lift_top(p: np.ndarray, a: int, b: int, up: np.ndarray, share: float = 0.95) -> int | None:
+    """The first frame in [a, b] at which the wrist has risen (along ``up``) ``share`` of its highest rise."""
+    h = (p[a : b + 1] - p[a]) @ up if np.isfinite(p[a]).all() else None
     if h is None or not np.isfinite(h).any() or np.nanmax(h) <= 0:
         return None
     return a + int(np.flatnonzero(np.nan_to_num(h, nan=-np.inf) >= share * np.nanmax(h))[0])

@@ -91,24 +91,36 @@ class MotionReplayPolicy(ScriptedPolicy):
     """Replays a human demonstration through its skill's structure (a fitted
     :class:`vid2skill.retarget.primitives.SkillMotion`): the video's extents and timing, executed
     along the scene's axis, hinge or towards its target (``Task.primitive``), open-loop. It runs for
-    as long as the human's motion takes, even past the skill's horizon."""
+    as long as the human's motion takes, even past the skill's horizon.
+
+    Where the motion lets go, the arm first holds the motion's last pose for ``finish_s`` seconds, as
+    a trajectory controller waits for its last waypoint: a speed-limited arm lags a quick human pull,
+    and letting go on the hand's schedule would leave a drawer or door short of where the human took
+    it (and the last pose itself was never commanded)."""
 
     name = "replay"
     made_by = "retarget"
 
-    def __init__(self, motion, settle_s: float = 1.0):
+    def __init__(self, motion, settle_s: float = 1.0, finish_s: float = 0.5):
         super().__init__(None)
-        self.motion, self.settle_s = motion, settle_s
+        self.motion, self.settle_s, self.finish_s = motion, settle_s, finish_s
 
     def reset(self, task=None, T_contact_start=None):
         super().reset(task, T_contact_start)
         self.task = task
+        self.release_s: float | None = None
 
     def horizon_s(self, task) -> float:
-        return task.primitive_time_s(self.motion) + self.settle_s
+        return task.primitive_time_s(self.motion) + self.finish_s + self.settle_s
 
     def act(self, obs):
-        return self.task.primitive(self.motion, obs["t_s"])
+        t = obs["t_s"]
+        if self.release_s is None:
+            T, keep = self.task.primitive(self.motion, t)
+            if keep:
+                return T, True
+            self.release_s, self.T_last = t, T
+        return self.T_last, t - self.release_s < self.finish_s - 1e-9
 
 
 __all__ = ["ReplayPolicy", "MotionReplayPolicy", "replay_policy_for"]
