@@ -296,7 +296,7 @@ def success_bars(records: list[dict]) -> str:
                color=plt.cm.tab10(k % 10))
     ax.set_xticks(np.arange(len(skills)), skills, rotation=30, ha="right")
     ax.set(ylim=(0, 1.05), ylabel="success rate (95% Wilson interval)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     ax.grid(axis="y", alpha=0.3)
     return figure_uri(fig)
 
