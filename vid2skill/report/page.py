@@ -36,9 +36,9 @@ class Section:
     seconds: float = field(default=0.0, repr=False)
 
 
-def _section(id: str, title: str, command: str, collect: Callable[[], dict | None], note: str = "") -> Section:
+def _section(anchor: str, title: str, command: str, collect: Callable[[], dict | None], note: str = "") -> Section:
     """Collect one section; a damaged artifact is shown on the page (and logged), not hidden."""
-    s = Section(id, title, command, note=note)
+    s = Section(anchor, title, command, note=note)
     t0 = time.time()
     try:
         s.data = collect()
