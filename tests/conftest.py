@@ -41,3 +41,20 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is absent (set VID2SKILL_SHARED_DATA to point at it)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def pipeline_ws(synthetic_ws, tmp_path_factory):
+    """A copy of ``synthetic_ws`` taken through cluster, retarget, train and evaluate (bc_mlp on the
+    panda, with one rollout video per skill): every stage's artifacts, for tests that read them all."""
+    import shutil
+
+    from vid2skill.pipeline import run_stage
+
+    ws0, _ = synthetic_ws
+    ws = tmp_path_factory.mktemp("pipeline_ws") / "ws"
+    shutil.copytree(ws0, ws)
+    cfg = make_cfg([f"workspace={ws}", "debug=tiny", "workers=2", "source.seed=7000"])
+    for stage in ("cluster", "retarget", "train", "evaluate"):
+        run_stage(cfg, stage)
+    return ws, cfg

@@ -33,6 +33,7 @@ stages (in data-flow order):
 
   skills [show NAME]   list the skill library (or show one skill's card and plot its trajectories)
   add PATH [skill=NAME] add a video, a folder of videos or a file:// URL to the library (new version)
+  report [real_to_robot=PATH]  one self-contained HTML page of the workspace: <workspace>/report/index.html
 
 common options: workspace=DIR  workers=N  seed=S  force=true  debug=tiny   (paths may start with ~)
 """
@@ -248,6 +249,28 @@ def _add_command(args: list[str]) -> None:
     print(json.dumps({"version": out["version"], "decisions": out["decisions"]}, indent=1))
 
 
+def _report_command(args: list[str]) -> None:
+    """``vid2skill report [real_to_robot=PATH] [workspace=DIR ...]``: read-only over the stages' artifacts."""
+    from vid2skill.hints import set_user_overrides
+    from vid2skill.report.page import write_report
+
+    # real_to_robot=PATH is short for report.real_to_robot=PATH
+    overrides = [expand_home("report." + a if a.startswith("real_to_robot=") else a) for a in args]
+    cfg = _validate(overrides + ["stage=report"], "report")
+    _check_workspace(cfg, "report", create=False)
+    set_user_overrides([o for o in overrides if not o.startswith("report.")])
+    logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
+    try:
+        out = write_report(cfg, Path(str(cfg.workspace)).expanduser())
+    except Vid2SkillError as e:
+        print(f"vid2skill report: error: {e}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as e:
+        print(f"vid2skill report: error: {_os_error(e)}", file=sys.stderr)
+        sys.exit(1)
+    print(out)
+
+
 def main() -> None:
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help", "help"):
@@ -258,6 +281,9 @@ def main() -> None:
         return
     if args[0] == "add":
         _add_command(args[1:])
+        return
+    if args[0] == "report":
+        _report_command(args[1:])
         return
     stage, overrides = args[0], args[1:]
     if stage not in STAGE_NAMES:

@@ -68,7 +68,8 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
     return video_clips(videos, "add", {h: "the workspace" for h in seen_hashes})
 
 
-def _as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
+def as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
+    """A library member rebuilt as a ContactTrajectory (what its descriptors are measured on)."""
     traj = card.trajectories[clip]
     return ContactTrajectory(traj, np.zeros(len(traj)), card.durations_s[clip], np.eye(3), Segments(0, 0, 0, 0),
                              card.rotation(clip), card.image(clip), card.approaches.get(clip, float("nan")))
@@ -89,7 +90,7 @@ def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: s
     names = sorted(lib.skills)
     members = [(n, c) for n in names for c in lib.skills[n].trajectories]
     require_descriptor_inputs(lib, cfg)
-    old = [_as_trajectory(lib.skills[n], c) for n, c in members]
+    old = [as_trajectory(lib.skills[n], c) for n, c in members]
     feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old):]
     owner = np.array([n for n, _ in members])
@@ -141,7 +142,7 @@ def add_to_library(lib: SkillLibrary, decisions: list[dict], trajs: dict[str, Co
                          {**card.images, clip: tr.image_path}, {**card.approaches, clip: tr.approach}, dict(card.ups))
         card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
         card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
-        card.stats.update(signature_stats([_as_trajectory(card, c) for c in card.trajectories]))
+        card.stats.update(signature_stats([as_trajectory(card, c) for c in card.trajectories]))
         skills[name] = card
     clustering = dict(lib.clustering)
     clustering["assignment"] = {**clustering.get("assignment", {}), **{d["clip"]: d["skill"] for d in decisions}}

@@ -53,10 +53,10 @@ def card_text(card: SkillCard) -> str:
     return "\n".join(lines)
 
 
-def plot_card(card: SkillCard, out: Path) -> Path:
-    """Each member's displacement (x, y, z in the contact frame), rotation angle since the grasp,
-    image path (in hand lengths, what the descriptors measure) and fingers' direction in the image,
-    over normalised time, with the prototype drawn thick; written atomically as PNG."""
+def card_figure(card: SkillCard):
+    """A matplotlib figure of each member's displacement (x, y, z in the contact frame), rotation
+    angle since the grasp, image path (in hand lengths, what the descriptors measure) and fingers'
+    direction in the image, over normalised time, with the prototype drawn thick."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,7 +88,12 @@ def plot_card(card: SkillCard, out: Path) -> Path:
     fig.suptitle(f"skill {card.name}: {len(card.members)} clips (black: prototype)"
                  + (f"; motion signature {signature}" if signature else ""))
     fig.tight_layout()
-    atomic_save_figure(fig, out)
+    return fig
+
+
+def plot_card(card: SkillCard, out: Path) -> Path:
+    """The card's :func:`card_figure`, written atomically as PNG to ``out``."""
+    atomic_save_figure(card_figure(card), out)
     return out
 
 

@@ -199,6 +199,8 @@ def _train(episodes, cfg: BCMLPConfig, control_hz: float, run_dir, resume_key) -
     stats = {"samples": n, "episodes": len(train_eps), "valid_episodes": len(val_eps), "demos": len(episodes),
              "epochs_run": stopped_at, "final_loss": round(losses[-1], 5), "first_loss": round(losses[0], 5),
              "best_valid_loss": round(best, 5) if val is not None else None, "device": str(device),
-             "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3)}
+             "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3),
+             # per epoch, for the report's training curves (valid: empty without held-out clips)
+             "loss_curve": {"train": [round(x, 5) for x in losses], "valid": [round(x, 5) for x in val_losses]}}
     log.debug("bc_mlp: %s", stats)
     return model, stats
