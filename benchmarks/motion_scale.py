@@ -29,7 +29,8 @@ from vid2skill.extract.filters import median_depth
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.ingest.synthetic.generator import PHASES, load_ground_truth
 from vid2skill.ingest.types import ClipSet
-from vid2skill.skills.sequence import fill_gaps, hand_scaled_path
+from vid2skill.geometry import apply_T, inv_T
+from vid2skill.skills.sequence import fill_gaps, hand_scaled_path, in_first_camera
 
 MOVE = PHASES.index("move")
 
@@ -66,13 +67,16 @@ def main() -> None:
             continue
         window = int(round(cluster.depth_median_s * track.fps)) | 1
         p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1), window)
-        truth = gt["wrist_pos_cam"][frames][move]
-        for method, est in (("per-frame lift", fill_gaps(p)), ("hand-scaled", hand_scaled_path(track, fill_gaps(p), window))):
+        # Both in the first frame's camera: a head-worn camera's turns taken out of the estimate as
+        # labelled segmentation does (``in_first_camera``), and the truth in the clip's first camera.
+        truth = apply_T(inv_T(gt["T_world_cam"]), gt["wrist_pos_world"][frames])[move]
+        for method, path in (("per-frame lift", fill_gaps(p)), ("hand-scaled", hand_scaled_path(track, fill_gaps(p), window))):
+            est = in_first_camera(track, path)[0]
             for key, value in errors(est[move], truth).items():
                 rows[method][key].append(value)
                 rows[f"{method}|{clip.label}"][key].append(value)
         up_true = gt["T_world_cam"][:3, :3].T @ np.array([0.0, 0.0, 1.0])
-        est, rise_true = fill_gaps(p)[move], (truth - truth[0]) @ up_true
+        est, rise_true = in_first_camera(track, fill_gaps(p))[0][move], (truth - truth[0]) @ up_true
         up_est = track.up_cam
         gravity["angle_deg"].append(float(np.degrees(np.arccos(np.clip(up_est @ up_true, -1.0, 1.0)))))
         gravity["from_lines"].append(track.meta.get("gravity_source") == "lines")

@@ -97,6 +97,14 @@ class BulletScene:
         self._bodies[name] = uid
         return uid
 
+    def create_cylinder(self, name: str, radius: float, height: float, position, rgba) -> int:
+        """A static, visual-only upright cylinder (scenery)."""
+        kw = dict(physicsClientId=self.client)
+        vis = p.createVisualShape(p.GEOM_CYLINDER, radius=radius, length=height, rgbaColor=list(rgba), **kw)
+        uid = p.createMultiBody(0, -1, vis, list(position), **kw)
+        self._bodies[name] = uid
+        return uid
+
     def create_mesh(self, name: str, vertices, indices, normals, rgba, scale: float = 1.0) -> int:
         kw = dict(physicsClientId=self.client)
         vis = p.createVisualShape(

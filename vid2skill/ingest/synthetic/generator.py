@@ -6,12 +6,17 @@ egocentric-like) with randomised lighting, background, skin tone, hand size, spe
 trajectory noise, and written as an mp4 beside a ground-truth artifact (camera intrinsics and
 extrinsics, per-frame wrist pose in world and camera frames, 21 landmarks, aperture, phase,
 contact frame, skill label). A clip is a deterministic function of (config, skill, seed).
+
+``source.realism`` brings the renders nearer to real video (``conf/source/synthetic_real.yaml``):
+a head-worn camera that turns and bobs (the backdrop, at infinity, turned with it), motion blur,
+JPEG compression and clutter around the scene. Its random draws come from a stream of their own,
+so a clip without realism is the same as before it existed.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -177,6 +182,98 @@ def painted_backdrop(rng: np.random.Generator, width: int, height: int, brightne
     return np.clip(img * 255, 0, 255).astype(np.uint8)
 
 
+def camera_path(camera: CameraSpec, view: str, realism, rng: np.random.Generator, T: int, fps: float) -> list[CameraSpec]:
+    """The camera of each of T frames: a head-worn (egocentric) camera turns by up to about
+    ``realism.camera_turn_deg`` (pitch and yaw, less roll) and bobs by ``realism.camera_bob_m``,
+    smoothly, from where it began; a third-person camera stands still."""
+    turn_deg, bob_m = float(realism.get("camera_turn_deg", 0.0)), float(realism.get("camera_bob_m", 0.0))
+    if view != "egocentric" or (turn_deg <= 0 and bob_m <= 0):
+        return [camera] * T
+    t = np.arange(T) / fps
+    turn = smooth_noise(rng, t, np.radians(turn_deg)) * np.array([1.0, 1.0, 0.3])
+    bob = smooth_noise(rng, t, bob_m)
+    turn, bob = turn - turn[0], bob - bob[0]
+    return [replace(camera, position=camera.position + bob[f],
+                    R_world_cam=camera.R_world_cam @ Rotation.from_rotvec(turn[f]).as_matrix()) for f in range(T)]
+
+
+def turned_backdrop(backdrop: np.ndarray, K: np.ndarray, R_world_cam0: np.ndarray, R_world_cam: np.ndarray) -> np.ndarray:
+    """The painted backdrop (at infinity) as a camera turned from ``R_world_cam0`` to ``R_world_cam`` sees it."""
+    if np.allclose(R_world_cam0, R_world_cam):
+        return backdrop
+    H = K @ R_world_cam.T @ R_world_cam0 @ np.linalg.inv(K)
+    h, w = backdrop.shape[:2]
+    return cv2.warpPerspective(backdrop, H, (w, h), borderMode=cv2.BORDER_REFLECT)
+
+
+class Degrade:
+    """Motion blur (a line kernel of ``realism.blur_px`` length, one direction per clip) and JPEG
+    compression (``realism.jpeg_quality``) applied to every rendered frame."""
+
+    def __init__(self, realism, rng: np.random.Generator):
+        lo, hi = realism.get("blur_px", [0, 0])
+        length = float(rng.uniform(lo, hi)) if hi > 0 else 0.0
+        self.kernel = None
+        if length >= 1.5:
+            n = int(np.ceil(length)) | 1
+            k = np.zeros((n, n), np.float32)
+            a = rng.uniform(0, np.pi)
+            c = (n - 1) / 2
+            for s in np.linspace(-length / 2, length / 2, 4 * n):
+                k[int(round(c + s * np.sin(a))), int(round(c + s * np.cos(a)))] = 1.0
+            self.kernel = k / k.sum()
+        q = realism.get("jpeg_quality")
+        self.quality = int(rng.uniform(*q)) if q else None
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        if self.kernel is not None:
+            rgb = cv2.filter2D(rgb, -1, self.kernel)
+        if self.quality is not None:
+            ok, buf = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
+            rgb = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else rgb
+        return rgb
+
+
+def add_clutter(scene: BulletScene, realism, rng: np.random.Generator, cameras: list[CameraSpec], landmarks_world: np.ndarray,
+                surface_z: float, cache_dir=None) -> int:
+    """Place up to ``realism.clutter`` static boxes, cylinders and pybullet_data objects on the
+    surface around the hand's path, none within ``realism.clutter_clearance_m`` of the hand nor in
+    front of it in the first camera; returns how many were placed."""
+    n = int(realism.get("clutter", 0))
+    if n <= 0:
+        return 0
+    centre = landmarks_world.mean(axis=(0, 1))
+    wrists = landmarks_world[:, 0]
+    cam = cameras[0]
+    T_cw = inv_T(cam.T_world_cam)
+    hand_uv = project(cam.K, apply_T(T_cw, wrists))
+    placed = 0
+    for i in range(8 * n):
+        if placed >= n:
+            break
+        pos = np.array([*(centre[:2] + rng.uniform(-0.6, 0.6, 2)), surface_z])
+        if np.linalg.norm(wrists[:, :2] - pos[:2], axis=1).min() < float(realism.get("clutter_clearance_m", 0.15)):
+            continue
+        pc = apply_T(T_cw, pos[None])[0]
+        if pc[2] > 0.05 and np.linalg.norm(hand_uv - project(cam.K, pc[None])[0], axis=1).min() < 0.15 * cam.width:
+            continue  # it would stand in front of, or just behind, the hand
+        name = f"clutter_{i}"
+        colour = [*rng.uniform(0.15, 0.95, 3), 1.0]
+        if rng.uniform() < 0.5:
+            half = rng.uniform(0.02, 0.08, 3)
+            scene.create_box(name, half, pos + np.array([0.0, 0.0, half[2]]), colour, collide=False)
+            scene.set_pose(name, pos + np.array([0.0, 0.0, half[2]]), rot_z_matrix(rng.uniform(0, np.pi)))
+        else:
+            radius, height = rng.uniform(0.02, 0.06), rng.uniform(0.04, 0.2)
+            scene.create_cylinder(name, radius, height, pos + np.array([0.0, 0.0, height / 2]), colour)
+        placed += 1
+    return placed
+
+
+def rot_z_matrix(a: float) -> np.ndarray:
+    return np.array([[np.cos(a), -np.sin(a), 0.0], [np.sin(a), np.cos(a), 0.0], [0.0, 0.0, 1.0]])
+
+
 def project(K: np.ndarray, points_cam: np.ndarray) -> np.ndarray:
     """Pinhole projection of (..., 3) camera-frame points to (..., 2) pixels."""
     uv = np.einsum("ij,...j->...i", K, points_cam)
@@ -236,11 +333,14 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
             # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
             look_at = wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
             R_view = np.eye(3)
+        realism = cfg.get("realism") or {}
+        rrng = np.random.default_rng([seed, sum(map(ord, skill)), 7])  # realism's own stream (see the module docstring)
         for attempt in range(40):
             # Step back a little after each camera that loses the hand (long motions need wider shots).
             camera, view = _sample_camera(cfg, rng, look_at, 1.0 + 0.04 * attempt, R_view)
-            T_cam_world = inv_T(camera.T_world_cam)
-            lm_cam = apply_T(T_cam_world, landmarks_world)
+            cams = camera_path(camera, view, realism, rrng, T, cfg.fps)
+            T_cam_world = np.stack([inv_T(c.T_world_cam) for c in cams])
+            lm_cam = np.einsum("tij,tkj->tki", T_cam_world[:, :3, :3], landmarks_world) + T_cam_world[:, None, :3, 3]
             uv = project(camera.K, lm_cam)
             inside = (uv[..., 0] > 4) & (uv[..., 0] < cfg.width - 4) & (uv[..., 1] > 4) & (uv[..., 1] < cfg.height - 4)
             visible = inside.all(axis=1) & (lm_cam[..., 2] > 0.05).all(axis=1)
@@ -253,6 +353,10 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
         if not staged_path:
             wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
             scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir")))
+        if realism.get("clutter"):
+            meta["clutter"] = add_clutter(scene, realism, rrng, cams, landmarks_world,
+                                          max(0.0, float(landmarks_world[..., 2].min()) - 0.03))
+        degrade = Degrade(realism, rrng)
         skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
         parked = camera.position - 3.0 * camera.R_world_cam[:, 2]  # behind the camera: never in view
         for lv in np.unique(level):
@@ -275,11 +379,11 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
                     scene.set_pose(f"hand_{shown}", parked, np.eye(3))
                 scene.set_pose(f"hand_{lv}", wrist_pos[f], wrist_R[f])
                 shown = lv
-                rgb, depth = scene.render(camera, light, ambient, diffuse, background=backdrop, depth=True)
-                writer.write(rgb)
+                rgb, depth = scene.render(cams[f], light, ambient, diffuse, depth=True,
+                                          background=turned_backdrop(backdrop, camera.K, camera.R_world_cam, cams[f].R_world_cam))
+                writer.write(degrade(rgb))
                 unoccluded[f] = keypoints_unoccluded(uv[f], lm_cam[f, :, 2], depth)
 
-    T_cam_world = inv_T(camera.T_world_cam)
     gt_path = out_dir / f"{clip_id}_gt"
     write_artifact(
         gt_path, "SyntheticGroundTruth", GT_SCHEMA,
@@ -287,9 +391,10 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
          "hand_scale": hand_scale, **meta},
         {
             "K": camera.K, "T_world_cam": camera.T_world_cam, "T_world_contact": T_world_contact,
+            "T_world_cam_frames": np.stack([c.T_world_cam for c in cams]),  # the first is T_world_cam
             "wrist_pos_world": wrist_pos, "wrist_R_world": wrist_R,
-            "wrist_pos_cam": apply_T(T_cam_world, wrist_pos),
-            "wrist_R_cam": np.einsum("ij,tjk->tik", T_cam_world[:3, :3], wrist_R),
+            "wrist_pos_cam": np.einsum("tij,tj->ti", T_cam_world[:, :3, :3], wrist_pos) + T_cam_world[:, :3, 3],
+            "wrist_R_cam": np.einsum("tij,tjk->tik", T_cam_world[:, :3, :3], wrist_R),
             "landmarks_cam": lm_cam, "landmarks_px": uv, "visible": visible, "keypoints_unoccluded": unoccluded,
             "aperture_m": grasp_aperture_m(kp_hand), "phase": motion_phase, **extra,
         },
