@@ -63,3 +63,8 @@ def test_add_without_a_library_or_a_target_fails_with_one_line(tmp_path):
     assert r.returncode == 2 and "usage: vid2skill add" in r.stderr
     r = _run("add", str(tmp_path), f"workspace={tmp_path}")
     assert r.returncode == 1 and "run `vid2skill cluster` first" in r.stderr
+
+
+def test_run_to_an_unknown_stage_fails_with_one_line(tmp_path):
+    r = _run("run", "to=trian", f"workspace={tmp_path}")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "to='trian' is not a stage" in r.stderr

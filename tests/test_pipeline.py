@@ -184,3 +184,36 @@ def test_a_new_algorithm_version_reruns_its_stage(tmp_path):
     folder = make_cfg([f"workspace={tmp_path}", "source=folder", f"source.path={tmp_path}"])
     plain = Stage(ingest.name, ingest.folder, None, ingest.config_keys, ingest.run, external_inputs=ingest.external_inputs)
     assert stage_key(folder, ingest, tmp_path) == stage_key(folder, plain, tmp_path)
+
+
+def test_a_stage_runs_its_missing_upstream_and_never_replaces_a_finished_one(tmp_path, synthetic_ws, caplog):
+    """`vid2skill extract source=folder source.path=DIR` on a fresh workspace ingests first; a later
+    `cluster` under the default source uses the folder's clips as they are; `run to=cluster` skips
+    what is up to date."""
+    import logging
+
+    from conftest import make_cfg
+
+    from vid2skill.pipeline import run_to
+
+    ws0, _ = synthetic_ws
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for v in sorted((ws0 / "ingest" / "synthetic").glob("*.mp4"))[:2]:
+        shutil.copy(v, folder / v.name)
+    ws = tmp_path / "ws"
+    cfg = make_cfg([f"workspace={ws}", "source=folder", f"source.path={folder}", "workers=1"])
+    with caplog.at_level(logging.INFO, logger="vid2skill"):
+        run_stage(cfg, "extract")
+    assert "needs ingest, which has not run" in caplog.text
+    assert len(TrackSet.load(ws / "extract" / "tracks").ok()) == 2
+    clips_before = (ws / "ingest" / "clips.json").read_bytes()
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="vid2skill"):
+        out = run_to(cfg, "extract")
+    assert set(out) == {"ingest", "extract"} and caplog.text.count("up to date") == 2
+
+    default_source = make_cfg([f"workspace={ws}", "workers=1"])  # synthetic clips by default
+    run_stage(default_source, "extract")
+    assert (ws / "ingest" / "clips.json").read_bytes() == clips_before  # a finished ingest is not replaced

@@ -1,6 +1,7 @@
 """Command line: ``vid2skill <stage> [hydra overrides]``.
 
-Stages: ingest, extract, cluster, retarget, train, evaluate, export, or demo (all but export, in order).
+Stages: ingest, extract, cluster, retarget, train, evaluate, export, or demo (all but export, in order),
+or run to=STAGE (every stage up to that one). A stage whose upstream has not run runs it first.
 Hydra composes the configuration from ``conf/`` (shipped inside the package as ``vid2skill.conf``);
 errors a user can act on are printed as one line and exit with status 1.
 """
@@ -30,6 +31,7 @@ stages (in data-flow order):
   evaluate   roll out a policy per skill in PyBullet (policy=expert|replay|bc_mlp|bc_mlp_dagger skill=all|NAME robot=panda|iiwa|xarm6 episodes=30 seed=0)
   export     the demos as a dataset (format=lerobot|robomimic) in <workspace>/export/<format>/<robot>/
   demo       ingest to evaluate, on built-in synthetic data by default
+  run        every stage up to one, each rerun only if its inputs or settings changed (to=train)
 
   skills [show NAME]   list the skill library (or show one skill's card and plot its trajectories)
   add PATH [skill=NAME] add a video, a folder of videos or a file:// URL to the library (new version)
@@ -38,17 +40,19 @@ stages (in data-flow order):
 common options: workspace=DIR  workers=N  seed=S  force=true  debug=tiny   (paths may start with ~)
 """
 
-STAGE_NAMES = ("ingest", "extract", "cluster", "retarget", "train", "evaluate", "export", "demo")
+STAGE_NAMES = ("ingest", "extract", "cluster", "retarget", "train", "evaluate", "export", "demo", "run")
 log = logging.getLogger("vid2skill")
 
 
 @hydra.main(version_base="1.3", config_path="pkg://vid2skill.conf", config_name="config")
 def _hydra_entry(cfg: DictConfig) -> None:
-    from vid2skill.pipeline import run_demo, run_stage
+    from vid2skill.pipeline import run_demo, run_stage, run_to
 
     try:
         if cfg.stage == "demo":
             run_demo(cfg)
+        elif cfg.stage == "run":
+            run_to(cfg, str(cfg.to))
         else:
             run_stage(cfg, str(cfg.stage))
     except Vid2SkillError as e:

@@ -467,10 +467,19 @@ def _changed_output(recorded: dict, files: list[Path], ws: Path) -> str | None:
 
 
 def run_stage(cfg: DictConfig, name: str) -> dict:
-    """Run one stage unless its inputs and configuration are unchanged; returns its summary."""
+    """Run one stage unless its inputs and configuration are unchanged; returns its summary.
+
+    A stage whose upstream has never run in the workspace (or left a damaged record) runs it first,
+    with the same configuration, as ``make`` would. An upstream that has run is used as it is, even
+    under other overrides than this command's: stages are often run with only their own overrides,
+    and rerunning an ingest under the default source would replace the workspace's clips."""
     stage = STAGES[name]
     check_config(cfg, name)
     ws = _ws(cfg)
+    upstream = stage.upstream_for(cfg)
+    if upstream and _read_marker(_marker(ws, STAGES[upstream])) is None:
+        log.info("%-8s needs %s, which has not run in %s: running it first with the same settings", name, upstream, ws)
+        run_stage(cfg, upstream)
     key = stage_key(cfg, stage, ws)
     marker = _marker(ws, stage, cfg)
     done = _read_marker(marker) if not cfg.force else None
@@ -502,3 +511,14 @@ def _short(summary: dict) -> str:
 def run_demo(cfg: DictConfig) -> dict:
     """Every stage in order: the whole pipeline end to end (export, an optional extra, is left out)."""
     return {name: run_stage(cfg, name) for name in STAGES if name != "export"}
+
+
+def run_to(cfg: DictConfig, last: str) -> dict:
+    """``last`` and every stage it depends on, upstream first, each under this command's settings: a
+    stage whose inputs or settings changed reruns, the others are skipped."""
+    if last not in STAGES:
+        raise ConfigError(f"to={last!r} is not a stage; choose one of {', '.join(STAGES)}")
+    chain = [last]
+    while (up := STAGES[chain[0]].upstream_for(cfg)) is not None:
+        chain.insert(0, up)
+    return {name: run_stage(cfg, name) for name in chain}
