@@ -68,3 +68,13 @@ def test_add_without_a_library_or_a_target_fails_with_one_line(tmp_path):
 def test_run_to_an_unknown_stage_fails_with_one_line(tmp_path):
     r = _run("run", "to=trian", f"workspace={tmp_path}")
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "to='trian' is not a stage" in r.stderr
+
+
+def test_a_sweep_is_checked_as_its_first_run():
+    from vid2skill.cli import first_of_sweep
+
+    assert first_of_sweep("seed=0,1,2") == "seed=0"
+    assert first_of_sweep("robot=panda,iiwa") == "robot=panda"
+    assert first_of_sweep("source.skills=[pick,place]") == "source.skills=[pick,place]"
+    assert first_of_sweep("seed=range(3)") == "seed=range(3)"
+    assert first_of_sweep("-m") == "-m"

@@ -66,6 +66,14 @@ def _hydra_entry(cfg: DictConfig) -> None:
         sys.exit(130)
 
 
+def first_of_sweep(override: str) -> str:
+    """``key=a,b,c`` -> ``key=a`` (a Hydra sweep's first value); other overrides unchanged."""
+    key, sep, value = override.partition("=")
+    if not sep or value.startswith(("[", "{", "'", '"')) or "(" in value:
+        return override
+    return f"{key}={value.split(',')[0]}"
+
+
 def _os_error(e: OSError) -> str:
     return f"{e.strerror or e}: {e.filename}" if e.filename else str(e.strerror or e)
 
@@ -296,7 +304,9 @@ def main() -> None:
     from vid2skill.hints import set_user_overrides
 
     overrides = [expand_home(o) for o in overrides]
-    cfg = _validate(overrides + [f"stage={stage}"], stage)
+    multirun = any(o in ("-m", "--multirun") for o in overrides)
+    # A sweep (-m policy=a,b seed=0,1) is checked as its first run; Hydra then runs every combination.
+    cfg = _validate([first_of_sweep(o) if multirun else o for o in overrides] + [f"stage={stage}"], stage)
     _check_workspace(cfg, stage)
     set_user_overrides(overrides)
     sys.argv = [sys.argv[0], *overrides, f"stage={stage}"]

@@ -1,4 +1,10 @@
-"""Running a function over many items on all cores, recording per-item failures instead of stopping."""
+"""Running a function over many items on all cores, recording per-item failures instead of stopping.
+
+Two executors: a process pool on this machine (the default), or Ray (``executor=ray``), whose
+tasks run on a Ray cluster (``ray.address=auto`` joins the one this machine belongs to, an address
+joins that one, none starts a local one). The executor is chosen once per command
+(:func:`use_executor`, from the configuration) and every batch of the command goes through it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,21 @@ from tqdm import tqdm
 from vid2skill.errors import Vid2SkillError
 
 log = logging.getLogger(__name__)
+
+
+_EXECUTOR = {"name": "pool", "address": None}
+
+
+def use_executor(name: str, address: str | None = None) -> None:
+    """Send every later batch of this process to ``name`` (``pool`` or ``ray``)."""
+    if name not in ("pool", "ray"):
+        raise Vid2SkillError(f"executor={name!r}: choose pool or ray")
+    if name == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise Vid2SkillError("executor=ray needs Ray: pip install 'vid2skill[ray]' (or pip install ray)") from None
+    _EXECUTOR.update(name=name, address=address or None)
 
 
 def resolve_workers(workers: int) -> int:
@@ -51,7 +72,9 @@ def map_items(fn: Callable, items: Iterable, workers: int, desc: str,
     results: list[tuple[Any, Any, str | None]] = [None] * len(items)  # type: ignore[list-item]
     bar = tqdm(total=len(items), desc=desc, unit="item", leave=False, disable=None)
     try:
-        if n <= 1:
+        if _EXECUTOR["name"] == "ray" and items:
+            _on_ray(fn, items, order, n, results, bar, _EXECUTOR["address"])
+        elif n <= 1:
             for i in order:
                 out, err = _call(fn, items[i])
                 results[i] = (items[i], out, err)
@@ -61,6 +84,29 @@ def map_items(fn: Callable, items: Iterable, workers: int, desc: str,
     finally:
         bar.close()
     return results
+
+
+def _on_ray(fn: Callable, items: list, order: list[int], workers: int, results: list, bar, address: str | None) -> None:
+    """Run every item as a Ray task (costliest first), recording results as they finish. Without an
+    address a local Ray instance with ``workers`` CPUs is started (once per process)."""
+    import ray
+
+    if not ray.is_initialized():
+        kw = {"address": address} if address else {"num_cpus": workers}
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False, **kw)
+    task = ray.remote(num_cpus=1)(_call)
+    fn_ref = ray.put(fn)
+    refs = {task.remote(fn_ref, items[i]): i for i in order}
+    pending = list(refs)
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        i = refs[done[0]]
+        try:
+            out, err = ray.get(done[0])
+        except Exception as e:  # the task's worker died (a crash in native code): the item fails, the batch goes on
+            out, err = None, f"{type(e).__name__}: {e}"
+        results[i] = (items[i], out, err)
+        bar.update()
 
 
 def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int, results: list, bar) -> None:

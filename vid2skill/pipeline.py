@@ -22,6 +22,7 @@ from vid2skill import __version__
 from vid2skill.artifacts import atomic_write_json, stable_hash
 from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
 from vid2skill.hints import suggest
+from vid2skill.parallel import use_executor
 
 log = logging.getLogger("vid2skill")
 
@@ -475,6 +476,7 @@ def run_stage(cfg: DictConfig, name: str) -> dict:
     and rerunning an ingest under the default source would replace the workspace's clips."""
     stage = STAGES[name]
     check_config(cfg, name)
+    use_executor(str(cfg.executor), OmegaConf.select(cfg, "ray.address"))
     ws = _ws(cfg)
     upstream = stage.upstream_for(cfg)
     if upstream and _read_marker(_marker(ws, STAGES[upstream])) is None:
