@@ -22,10 +22,12 @@ def test_unknown_stage_and_key_fail_with_one_line(tmp_path):
     assert len(errors) == 1 and "no_such_key" in errors[0]
 
 
-def test_stage_without_its_input_names_the_missing_stage(tmp_path):
-    r = _run("cluster", f"workspace={tmp_path}")
-    assert r.returncode == 1
-    assert "run `vid2skill extract" in r.stderr
+def test_a_stage_runs_its_missing_upstream_and_reports_its_error_in_one_line(tmp_path):
+    missing = tmp_path / "no_such_folder"
+    r = _run("extract", f"workspace={tmp_path / 'ws'}", "source=folder", f"source.path={missing}")
+    assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "extract  needs ingest, which has not run" in r.stdout  # the log says it ran ingest first
+    assert f"source.path={missing}: not a folder" in r.stderr
 
 
 @pytest.mark.parametrize("group", sorted(p.name for p in CONF.iterdir() if p.is_dir() and not p.name.startswith("_")))
