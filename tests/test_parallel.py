@@ -1,5 +1,7 @@
 import time
 
+import pytest
+
 from vid2skill.parallel import map_items
 
 
@@ -46,3 +48,15 @@ def test_this_process_works_beside_the_pool_and_a_dead_worker_fails_one_item():
     by_name = {item[0]: (res, err) for item, res, err in out}
     assert by_name["long"] == (me, None) and by_name["a"] == (me, None) and by_name["b"] == (me, None)
     assert by_name["die"][0] is None and "BrokenProcessPool" in by_name["die"][1]
+
+
+def test_ray_with_no_cluster_at_the_address_fails_at_once_in_one_line():
+    pytest.importorskip("ray", reason="executor=ray needs Ray (the dev extra installs it)")
+    from vid2skill.errors import Vid2SkillError
+    from vid2skill.parallel import use_executor
+
+    with pytest.raises(Vid2SkillError, match=r"no Ray cluster answers at ray.address=127.0.0.1:1;") as e:
+        use_executor("ray", "127.0.0.1:1")
+    assert "\n" not in str(e.value)
+    with pytest.raises(Vid2SkillError, match="choose pool or ray"):
+        use_executor("dask")

@@ -35,7 +35,33 @@ def use_executor(name: str, address: str | None = None) -> None:
             import ray  # noqa: F401
         except ImportError:
             raise Vid2SkillError("executor=ray needs Ray: pip install 'vid2skill[ray]' (or pip install ray)") from None
+        if address:
+            _check_ray_address(str(address))
     _EXECUTOR.update(name=name, address=address or None)
+
+
+def _check_ray_address(address: str, timeout_s: float = 3.0) -> None:
+    """Fail at once, in one line, where no Ray cluster answers at ``address`` (Ray itself retries
+    for minutes). ``auto`` must find a cluster started on this machine."""
+    import socket
+
+    hint = "start one with `ray start --head`, or leave ray.address unset for a local Ray"
+    if address == "auto":
+        try:  # Ray's own lookup of this machine's cluster (a private function: skipped where it moved)
+            from ray._private.services import canonicalize_bootstrap_address_or_die
+        except ImportError:
+            return
+        try:
+            canonicalize_bootstrap_address_or_die("auto")
+        except (Exception, SystemExit):  # ConnectionError, or an exit, where none runs here
+            raise Vid2SkillError(f"executor=ray: no Ray cluster runs on this machine for ray.address=auto; {hint}") from None
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
+            pass
+    except (OSError, ValueError):
+        raise Vid2SkillError(f"executor=ray: no Ray cluster answers at ray.address={address}; {hint}") from None
 
 
 def resolve_workers(workers: int) -> int:
