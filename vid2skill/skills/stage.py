@@ -147,7 +147,8 @@ def min_cluster_size(cfg, n: int) -> int:
 
 
 def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
-    """Cluster the tracks' manipulations into skills. Labels are used only to name clusters.
+    """The tracks' manipulations grouped into skills: by their weak labels (``cfg.group_by=label``,
+    read through the lexicon) or clustered by motion (labels then only name the clusters).
 
     Returns the library and the clips that could not be segmented (with why).
     """
@@ -165,6 +166,15 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         if labelled and not any(r.get("label") for r in tracks.ok()):
             raise Vid2SkillError("cluster.group_by=label: no clip has a label; use cluster.group_by=motion")
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
+    if failures:
+        log.warning("cluster: %d clips not segmented: %s", len(failures), Counter(f["error"].split(":")[-1] for f in failures))
+    return library_from_segments(cfg, trajs, records), failures
+
+
+def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dict]) -> SkillLibrary:
+    """The library of segmented manipulations (one record each): grouped by their labels
+    (``cfg.group_by=label``) or clustered by their motion, one card per skill."""
+    labelled = cfg.group_by == "label"
     if cfg.group_by == "label":
         # One skill per weak label (annotated datasets, labelled folders), each labelled clip cut into its
         # skills in order; unlabelled clips are left out.
@@ -199,6 +209,4 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
     log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),
              ", ".join(f"{n} ({len(c.members)})" for n, c in skills.items()))
-    if failures:
-        log.warning("cluster: %d clips not segmented: %s", len(failures), Counter(f["error"].split(":")[-1] for f in failures))
-    return lib, failures
+    return lib
