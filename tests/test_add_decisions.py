@@ -102,25 +102,29 @@ def _still_track(clip: str) -> HandTrack:
                      np.ones(T, bool), p, np.tile(np.eye(3), (T, 1, 1)), np.full(T, 0.08), np.ones(T), px)
 
 
-def test_an_unsegmentable_clip_is_reported_unsegmented_not_failed(motions, tmp_path, monkeypatch):
+def _stub_extract(monkeypatch, make_track):
+    """`add`'s extraction replaced by ``make_track(clip)`` (tests of the decisions, not of MediaPipe)."""
     import vid2skill.extract.stage as extract_stage
-
-    ws = tmp_path / "ws"
-    _library({k: v[:4] for k, v in motions.items()}).save(ws / "skills", workspace=ws)
-    video = tmp_path / "new" / "pull_out_plug.mp4"  # its file name is a weak label: "pull out" -> open
-    video.parent.mkdir()
-    video.write_bytes(b"not decoded: extraction is stubbed")
 
     def fake_extract(cfg, clips, out_dir, workers):
         out_dir.mkdir(parents=True, exist_ok=True)
         recs = []
         for c in clips.clips:
-            _still_track(c.clip_id).save(out_dir / c.clip_id)
+            make_track(c.clip_id).save(out_dir / c.clip_id)
             recs.append({"clip": c.clip_id, "track": str(out_dir / c.clip_id), "error": None, "label": c.label,
                          "skills": c.skills, "label_source": c.label_source})
         return TrackSet(recs)
 
     monkeypatch.setattr(extract_stage, "extract", fake_extract)
+
+
+def test_an_unsegmentable_clip_is_reported_unsegmented_not_failed(motions, tmp_path, monkeypatch):
+    ws = tmp_path / "ws"
+    _library({k: v[:4] for k, v in motions.items()}).save(ws / "skills", workspace=ws)
+    video = tmp_path / "new" / "pull_out_plug.mp4"  # its file name is a weak label: "pull out" -> open
+    video.parent.mkdir()
+    video.write_bytes(b"not decoded: extraction is stubbed")
+    _stub_extract(monkeypatch, _still_track)
     cfg = make_cfg([f"workspace={ws}"])
     out = run_add(cfg, ws, str(video), None, 1)
     (d,) = out["decisions"]
@@ -134,3 +138,21 @@ def test_an_unsegmentable_clip_is_reported_unsegmented_not_failed(motions, tmp_p
     cfg = OmegaConf.merge(cfg, {"labels": {"add_from": []}})
     (d2,) = run_add(cfg, ws, str(video.with_name("again.mp4")), None, 1)["decisions"]
     assert d2["status"] == "unsegmented" and d2["source_of_label"] == "motion"
+
+
+def test_a_labelled_clip_is_cut_into_its_skills_in_order(motions, tmp_path, monkeypatch):
+    from test_sequence import _pick_place_track
+
+    ws = tmp_path / "ws"
+    _library({k: v[:4] for k, v in motions.items()}).save(ws / "skills", workspace=ws)
+    video = tmp_path / "new" / "toy_pick_place.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"stub")
+    _stub_extract(monkeypatch, lambda clip: _pick_place_track())
+    out = run_add(make_cfg([f"workspace={ws}"]), ws, str(video), None, 1)
+    assert [(d["skill"], d["status"], d["source_of_label"]) for d in out["decisions"]] == [
+        ("pick", "novel", "label:filename"), ("place", "novel", "label:filename")]  # new to this library
+    lib = SkillLibrary.load(ws / "skills")
+    assert out["version"] == 2 and {"pick", "place"} <= set(lib.skills)
+    assert lib.skills["pick"].stats["origin"] == {"from": "labels", "sources": {"filename": 1}}
+    assert lib.skills["place"].members[0]["source_of_label"] == "label:filename"

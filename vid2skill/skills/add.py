@@ -6,7 +6,8 @@ New clips are extracted and segmented like the rest; each joins the skill most c
 more than that skill's own spread (``cluster.novel_factor`` times the 90th percentile of its
 members' distances to each other), it founds a proposed new skill named by its motion signature. ``skill=NAME`` assigns every new clip
 to NAME (creating it if needed); a clip with a weak label (``labels.add_from``: a labels.csv beside
-it, its sub-folder, its file name) goes to its label's skill. Each decision is recorded (``clip``,
+it, its sub-folder, its file name) is cut into its labelled skills in order, as ``cluster.group_by=label``
+cuts them, and each goes to its label's skill. Each decision is recorded (``clip``,
 ``skill``, ``distance``, ``novel``, ``confidence``: calibrated on the library's own members,
 ``source_of_label``: ``user``, ``label:<source>`` or ``motion``, and ``status``: ``assigned``,
 ``uncertain`` below ``cluster.uncertain_below``, ``novel``, or ``unsegmented`` with its ``reason``
@@ -276,7 +277,7 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     version's ``add_decisions.json``) but join no skill, so a later ``add ... skill=NAME`` can place them."""
     from vid2skill.extract.stage import extract
     from vid2skill.ingest.lexicon import lexicon_of
-    from vid2skill.skills.stage import canonical_labels, resolve_families
+    from vid2skill.skills.stage import canonical_labels, resolve_families, segment_labelled
 
     root, add_dir = ws / "skills", ws / "add"
     require_descriptor_inputs(SkillLibrary.load(root), cfg.cluster)  # clear errors before any work: no library, or too old a one
@@ -293,13 +294,20 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     for rec, clip in zip(tracks.records, clips.clips):
         rec["content_hash"] = clip.content_hash
     lexicon = lexicon_of(cfg.cluster)
-    canonical, unread = canonical_labels(tracks.ok(), lexicon)
+    # A clip with a weak label is cut into its labelled skills in order (as cluster.group_by=label does:
+    # pick;pour;place gives three, a clip without a grasp is cut by its motion); the others by their grasps.
+    labelled = [r for r in tracks.ok() if r.get("skills")]
+    canonical, unread = canonical_labels([r for r in tracks.ok() if not r.get("skills")], lexicon)
     segments, seg_records, not_segmented = segment_tracks(canonical, cfg.cluster)
     seg_records = resolve_families(segments, seg_records, lexicon)
+    if labelled:
+        by_label = segment_labelled(labelled, cfg.cluster)
+        segments, seg_records, not_segmented = (segments + by_label[0], seg_records + by_label[1],
+                                                not_segmented + by_label[2])
     failures = list(clips.failures) + label_failures + [{"item": f["clip"], "error": f["error"]} for f in unread]
     by_clip = {r["clip"]: r for r in tracks.records}
     lost = ([unsegmented(r["clip"], f"no hand track: {r['error']}", r) for r in tracks.failures()]
-            + [unsegmented(f["clip"], f["error"], by_clip.get(f["clip"])) for f in not_segmented])
+            + [unsegmented(f["clip"], f["error"], by_clip.get(f["clip"].split("~")[0])) for f in not_segmented])
     trajs = {r["clip"]: tr for r, tr in zip(seg_records, segments)}  # one decision per grasp
     records = {r["clip"]: r for r in seg_records}
     labels = {c: {"skill": r["label"], "source": r["label_source"]} for c, r in records.items()
