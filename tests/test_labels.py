@@ -106,3 +106,31 @@ def test_the_shared_labels_map_every_clip_to_its_skills(shared_data):
     with open(shared_data / "labels.csv", newline="") as f:
         written = {(shared_data / r["file"]).resolve(): [s for s in r["skills"].split(";") if s != "none"] for r in csv.DictReader(f)}
     assert len(rows) == len(written) and all(r.skills == written[r.video] for r in rows)
+
+
+def test_an_edited_labels_file_changes_the_ingest_fingerprint(tmp_path):
+    import os
+
+    from vid2skill.ingest.sources import input_fingerprint
+
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    (videos / "a.mp4").write_bytes(b"a")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,skills\nvideos/a.mp4,pick\n")
+    cfg = make_cfg(["source=folder", f"source.path={videos}", "source.label_from=csv"]).source
+    before = input_fingerprint(cfg)
+    labels.write_text("file,skills\nvideos/a.mp4,pick;place\n")
+    os.utime(labels, ns=(labels.stat().st_mtime_ns + 10**9,) * 2)
+    assert input_fingerprint(cfg) != before  # found beside the folder
+    cfg.labels = str(labels)
+    given = input_fingerprint(cfg)
+    labels.write_text("file,skills\nvideos/a.mp4,place\n")
+    os.utime(labels, ns=(labels.stat().st_mtime_ns + 10**9,) * 2)
+    assert input_fingerprint(cfg) != given  # given as source.labels
+    cfg.label_from = "none"  # labels not read: their edits do not rerun ingest
+    cfg.labels = None
+    unlabelled = input_fingerprint(cfg)
+    labels.write_text("file,skills\nvideos/a.mp4,pour\n")
+    os.utime(labels, ns=(labels.stat().st_mtime_ns + 10**9,) * 2)
+    assert input_fingerprint(cfg) == unlabelled

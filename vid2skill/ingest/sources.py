@@ -54,6 +54,8 @@ def input_fingerprint(cfg) -> str | None:
         value = OmegaConf.select(cfg, key, throw_on_missing=False)
         values = list(value) if OmegaConf.is_list(value) else [value]
         for v in values:
+            if v is None and key == "labels":  # an optional labels file not given
+                continue
             text = str(v) if v is not None else ""
             if key == "urls":
                 if not text.startswith("file://"):
@@ -64,6 +66,12 @@ def input_fingerprint(cfg) -> str | None:
                 facts[text] = {str(f.relative_to(path)): _stat(f) for f in list_videos(path, recursive=True)}
             else:
                 facts[text] = _stat(path)
+    if cfg.get("name") == "folder" and cfg.get("labels") is None and "csv" in str(cfg.get("label_from")):
+        from vid2skill.ingest.labels import find_labels  # the labels.csv the folder source finds by itself
+
+        found = find_labels(Path(str(cfg.path)).expanduser()) if not OmegaConf.is_missing(cfg, "path") else None
+        if found is not None:
+            facts["labels.csv"] = [str(found), *_stat(found)]
     return stable_hash(facts)
 
 
@@ -108,7 +116,7 @@ def synthetic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     return ClipSet(clips, failures)
 
 
-@register("folder", inputs=("path",))
+@register("folder", inputs=("path", "labels"))
 def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     """Every video under ``cfg.path``, with the weak labels ``label_from`` names (in priority order):
     ``csv`` (a labels CSV: ``source.labels``, else ``labels.csv`` in the folder or its parent; its bad rows
