@@ -45,11 +45,13 @@ def _fresh(clustered, tmp_path):
 
 def test_add_assigns_records_and_versions(clustered, tmp_path):
     ws, cfg, new = _fresh(clustered, tmp_path)
+    cfg.labels.add_from = []  # the motion decides (the synthetic file names say their skill)
     v0 = SkillLibrary.load(ws / "skills")
     out = run_add(cfg, ws, new[0].path, None, 1)
     assert out["version"] == v0.version + 1
     (d,) = out["decisions"]
     assert set(d) >= {"clip", "skill", "distance", "novel"} and d["skill"] == "slide_open" and not d["novel"]
+    assert d["source_of_label"] == "motion" and d["status"] == "assigned" and 0.5 <= d["confidence"] <= 1.0
     lib = SkillLibrary.load(ws / "skills")
     card = lib.skills["slide_open"]
     assert d["clip"] in card.trajectories and card.made.get("stale") is True

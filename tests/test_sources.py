@@ -68,6 +68,9 @@ def test_epic_rows_become_segments_and_bad_rows_are_reported(tmp_path):
     # Filters and the verb_noun label.
     only = epic_source(_epic_cfg(csv, tmp_path / "videos", verbs=["close"], label_from="verb_noun"), tmp_path, 1)
     assert [c.label for c in only.clips] == ["close drawer"]
+    # The verb read through the lexicon (the noun kept beside it, never read as a label).
+    assert [(c.skills, c.label_source) for c in clips.clips] == [(["open"], "epic"), (["close"], "epic")]
+    assert {"source": "epic", "field": "noun", "text": "drawer", "label": False} in clips.clips[0].label_texts
 
 
 def test_epic_rejects_files_that_are_not_epic_annotations(tmp_path):
@@ -97,6 +100,7 @@ def test_ssv2_labels_over_a_folder(tmp_path):
     cfg = OmegaConf.create({"name": "ssv2", "labels": str(labels), "videos": str(videos), "templates": []})
     clips = ssv2_source(cfg, tmp_path, 1)
     assert [c.label for c in clips.clips] == ["opening something"]
+    assert clips.clips[0].skills == ["open"] and clips.clips[0].label_texts[0] == {"source": "ssv2", "field": "template", "text": "Opening [something]"}
     assert [f["item"] for f in clips.failures] == ["labels.json[2]", "labels.json[3]"]
     labels.write_text("[{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
@@ -127,6 +131,9 @@ def test_urls_are_fetched_with_yt_dlp_and_failures_reported(tmp_path):
     cfg = OmegaConf.create({"name": "urls", "urls": urls, "labels": ["pick", "pour"], "timeout_s": 5})
     out = urls_source(cfg, tmp_path / "fetched", 1)
     assert [c.label for c in out.clips] == ["pick"] and out.clips[0].source == "urls"
+    # yt-dlp's title kept as a weak label (a file:// URL's title is its file's name), below the given label.
+    assert out.clips[0].skills == ["pick"] and out.clips[0].label_source == "urls"
+    assert {"source": "url_meta", "field": "title", "text": "a"} in out.clips[0].label_texts
     assert len(out.failures) == 1 and "missing.mp4" in out.failures[0]["item"]
     fetched = list((tmp_path / "fetched").iterdir())
     again = urls_source(cfg, tmp_path / "fetched", 1)  # fetched once: nothing is downloaded again

@@ -29,15 +29,23 @@ def _frames_to_read(item: tuple[dict, VideoInfo | str]) -> float:
     return float(max(span, 0.0))
 
 
+def _labels(clip: Clip) -> dict:
+    """The clip's weak label for the record: its text, and where the lexicon read skills from it, those and their source."""
+    out = {"label": clip.label}
+    if clip.skills is not None:
+        out.update(skills=list(clip.skills), label_source=clip.label_source)
+    return out
+
+
 def _quality(track: HandTrack | None, clip: Clip, error: str | None, path: str | None) -> dict:
     if track is None:
         return {"clip": clip.clip_id, "frames": 0, "frames_with_hand": 0, "detection_rate": 0.0,
-                "mean_confidence": 0.0, "max_jump_m": None, "error": error, "track": None, "label": clip.label}
+                "mean_confidence": 0.0, "max_jump_m": None, "error": error, "track": None, **_labels(clip)}
     return {
         "clip": clip.clip_id, "frames": int(len(track.detected)), "frames_with_hand": int(track.detected.sum()),
         "detection_rate": round(track.detection_rate, 4),
         "mean_confidence": round(float(track.confidence[track.detected].mean()), 4) if track.detected.any() else 0.0,
-        "max_jump_m": round(float(track.meta["max_jump_m"]), 4), "error": None, "track": path, "label": clip.label,
+        "max_jump_m": round(float(track.meta["max_jump_m"]), 4), "error": None, "track": path, **_labels(clip),
     }
 
 
@@ -115,7 +123,7 @@ def extract(cfg, clips: ClipSet, out_dir: Path, workers: int, viz: bool = False)
     for (clip, _), out, err in map_items(fn, items, workers, "extract: hand tracks", _frames_to_read):
         records.append(out[0] if out else _quality(None, Clip(**clip), err, None))
     trackset = TrackSet(records)
-    atomic_write_json(out_dir / "quality.json", [{k: r[k] for k in r if k not in ("track", "label")} for r in records])
+    atomic_write_json(out_dir / "quality.json", [{k: r[k] for k in r if k not in ("track", "label", "skills", "label_source")} for r in records])
     ok = trackset.ok()
     if ok:
         log.info("extract: %d/%d clips, hand in %.1f%% of frames", len(ok), len(records),

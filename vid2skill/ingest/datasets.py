@@ -12,8 +12,10 @@ import json
 import logging
 from pathlib import Path
 
-from vid2skill.artifacts import file_hash, stable_hash
+from vid2skill.artifacts import atomic_write_json, file_hash, stable_hash
 from vid2skill.errors import ConfigError, VideoError
+from vid2skill.ingest.labels import field_texts, with_labels
+from vid2skill.ingest.lexicon import lexicon_of
 from vid2skill.ingest.types import Clip, ClipSet, safe_id
 from vid2skill.video import VIDEO_SUFFIXES, probe
 
@@ -79,6 +81,7 @@ def epic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     if cfg.label_from not in ("verb", "verb_noun"):
         raise ConfigError(f"source.label_from={cfg.label_from!r}: use verb or verb_noun")
     verbs, nouns = set(cfg.verbs or []), set(cfg.nouns or [])
+    lexicon = lexicon_of(cfg)
     clips, failures, index, facts, seen = [], [], _VideoIndex(root), _VideoFacts(), set()
     try:
         with open(csv_path, newline="") as f:
@@ -118,7 +121,8 @@ def epic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         seen.add(key)
         label = verb if cfg.label_from == "verb" else f"{verb} {noun}".strip()
         clip_id = f"{safe_id(row['narration_id'].strip() or row['video_id'])}_{key[:6]}"
-        clips.append(Clip(clip_id, str(video.resolve()), "epic", key, label or None, start_s=start, end_s=stop))
+        clip = Clip(clip_id, str(video.resolve()), "epic", key, label or None, start_s=start, end_s=stop)
+        clips.append(with_labels(clip, field_texts("epic", row, lexicon, ("noun",)), lexicon, keep_label=True))
     return ClipSet(clips, failures)
 
 
@@ -141,6 +145,7 @@ def ssv2_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     if not isinstance(entries, list):
         raise ConfigError(f"{json_path}: expected a JSON list of {{id, label, template, placeholders}} entries")
     wanted = [t.lower() for t in (cfg.templates or [])]
+    lexicon = lexicon_of(cfg)
     clips, failures, index, seen = [], [], _VideoIndex(root), set()
     for i, entry in enumerate(entries):
         item = f"{json_path.name}[{i}]"
@@ -160,7 +165,8 @@ def ssv2_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         if h in seen:
             continue
         seen.add(h)
-        clips.append(Clip(f"ssv2_{safe_id(str(entry['id']))}_{h[:6]}", str(video.resolve()), "ssv2", h, template))
+        clip = Clip(f"ssv2_{safe_id(str(entry['id']))}_{h[:6]}", str(video.resolve()), "ssv2", h, template)
+        clips.append(with_labels(clip, field_texts("ssv2", entry, lexicon, ("placeholders",)), lexicon, keep_label=True))
     return ClipSet(clips, failures)
 
 
@@ -191,7 +197,7 @@ def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     if labels and len(labels) != len(urls):
         raise ConfigError(f"source.labels has {len(labels)} entries for {len(urls)} urls; give one per url or none")
     out_dir.mkdir(parents=True, exist_ok=True)
-    clips, failures, seen = [], [], set()
+    clips, failures, seen, lexicon = [], [], set(), lexicon_of(cfg)
     for i, url in enumerate(urls):
         stem = f"url_{stable_hash(url, 12)}"
         done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
@@ -201,7 +207,9 @@ def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
                         "noprogress": True, "enable_file_urls": True, "logger": _QuietLog(),
                         "socket_timeout": float(cfg.timeout_s), "retries": 1}
                 with yt_dlp.YoutubeDL(opts) as ydl:
-                    ydl.extract_info(str(url), download=True)
+                    info = ydl.extract_info(str(url), download=True) or {}
+                # Title and description, weak labels for later runs too (the video is not fetched again).
+                atomic_write_json(out_dir / f"{stem}.meta.json", {k: info.get(k) for k in ("title", "description", "webpage_url")})
                 done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
             if not done:
                 raise ValueError("yt-dlp finished but wrote no video file")
@@ -214,5 +222,9 @@ def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         if h in seen:
             continue
         seen.add(h)
-        clips.append(Clip(f"{stem}_{h[:6]}", str(video.resolve()), "urls", h, labels[i] if labels else None))
+        clip = Clip(f"{stem}_{h[:6]}", str(video.resolve()), "urls", h, labels[i] if labels else None)
+        meta_path = out_dir / f"{stem}.meta.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        texts = ([{"source": "urls", "text": labels[i]}] if labels else []) + field_texts("url_meta", meta, lexicon)
+        clips.append(with_labels(clip, texts, lexicon, keep_label=True))
     return ClipSet(clips, failures)

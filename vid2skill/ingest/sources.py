@@ -54,6 +54,8 @@ def input_fingerprint(cfg) -> str | None:
         value = OmegaConf.select(cfg, key, throw_on_missing=False)
         values = list(value) if OmegaConf.is_list(value) else [value]
         for v in values:
+            if v is None and key == "labels":  # an optional labels file not given
+                continue
             text = str(v) if v is not None else ""
             if key == "urls":
                 if not text.startswith("file://"):
@@ -64,6 +66,12 @@ def input_fingerprint(cfg) -> str | None:
                 facts[text] = {str(f.relative_to(path)): _stat(f) for f in list_videos(path, recursive=True)}
             else:
                 facts[text] = _stat(path)
+    if cfg.get("name") == "folder" and cfg.get("labels") is None and "csv" in str(cfg.get("label_from")):
+        from vid2skill.ingest.labels import find_labels  # the labels.csv the folder source finds by itself
+
+        found = find_labels(Path(str(cfg.path)).expanduser()) if not OmegaConf.is_missing(cfg, "path") else None
+        if found is not None:
+            facts["labels.csv"] = [str(found), *_stat(found)]
     return stable_hash(facts)
 
 
@@ -108,10 +116,15 @@ def synthetic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     return ClipSet(clips, failures)
 
 
-@register("folder", inputs=("path",))
+@register("folder", inputs=("path", "labels"))
 def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
-    """Every video under ``cfg.path``; weak label from the sub-folder name when ``label_from: subfolder``."""
+    """Every video under ``cfg.path``, with the weak labels ``label_from`` names (in priority order):
+    ``csv`` (a labels CSV: ``source.labels``, else ``labels.csv`` in the folder or its parent; its bad rows
+    are reported and skipped), ``subfolder`` (the video's folder's name), ``filename`` (its file name)."""
     from omegaconf import OmegaConf
+
+    from vid2skill.ingest.labels import folder_texts, label_readers
+    from vid2skill.ingest.lexicon import lexicon_of
 
     if OmegaConf.is_missing(cfg, "path"):
         raise ConfigError("source=folder needs source.path=DIR (the folder of videos)")
@@ -121,34 +134,23 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     videos = list_videos(root, recursive=cfg.recursive)
     if not videos:
         raise ConfigError(f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)")
-    return video_clips(videos, "folder", {}, folder_labeller(cfg, root))
+    readers, lexicon = label_readers(cfg.label_from), lexicon_of(cfg)
+    labels_path = Path(str(cfg.labels)).expanduser() if cfg.get("labels") else None
+    texts, problems = folder_texts(videos, root, readers, lexicon, labels_path)
+    out = video_clips(videos, "folder", {}, texts_of=lambda v: texts.get(v.resolve(), []), lexicon=lexicon)
+    out.failures += [{"item": f"{p['file']} row {p['row']}", "error": p["error"]} for p in problems]  # logged by the stage
+    return out
 
 
-def folder_labeller(cfg, root: Path):
-    """The weak label of each video of a folder source: none, its sub-folder's name, or its row of a
-    labels CSV (``label_from: csv``; ``source.labels``, else ``labels.csv`` in the folder or its parent:
-    the skills in order, ``pick;place``). A CSV's bad rows are reported and skipped."""
-    if cfg.label_from == "subfolder":
-        return lambda v: v.parent.name if v.parent != root else None
-    if cfg.label_from == "csv":
-        from vid2skill.ingest.labels import find_labels, read_labels
-
-        path = Path(str(cfg.labels)).expanduser() if cfg.get("labels") else find_labels(root)
-        if path is None:
-            raise ConfigError(f"source.label_from=csv: no labels.csv in {root} or its parent; give source.labels=PATH")
-        rows, problems = read_labels(path)
-        for p in problems:
-            log.warning("labels %s row %d: %s", path, p["row"], p["error"])
-        by_video = {r.video: ";".join(r.skills) or None for r in rows}
-        return lambda v: by_video.get(v.resolve())
-    if cfg.label_from not in (None, "none"):
-        raise ConfigError(f"source.label_from={cfg.label_from!r}: use none, subfolder or csv")
-    return lambda v: None
-
-
-def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=lambda v: None) -> ClipSet:
+def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=lambda v: None,
+                texts_of=None, lexicon=None) -> ClipSet:
     """One clip per readable video, named by its stem and content hash. Content in ``seen``
-    (hash -> where it was seen; updated) is skipped: the same video twice is one clip."""
+    (hash -> where it was seen; updated) is skipped: the same video twice is one clip. Its weak label
+    is ``label_of(video)``, or, given ``texts_of`` (video -> ``[{"source", "text"}]`` in priority order),
+    chosen from those texts by ``lexicon`` (:func:`vid2skill.ingest.labels.with_labels`)."""
+    from vid2skill.ingest.labels import with_labels
+    from vid2skill.ingest.lexicon import default_lexicon
+
     clips, failures = [], []
     for v in videos:
         try:
@@ -160,7 +162,10 @@ def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=
             log.info("skipping %s: same content as %s", v, seen[h])
             continue
         seen[h] = str(v)
-        clips.append(Clip(f"{safe_id(v.stem)}_{h[:6]}", str(v.resolve()), source, h, label_of(v)))
+        clip = Clip(f"{safe_id(v.stem)}_{h[:6]}", str(v.resolve()), source, h, label_of(v))
+        if texts_of is not None:
+            clip = with_labels(clip, texts_of(v), lexicon or default_lexicon())
+        clips.append(clip)
     return ClipSet(clips, failures)
 
 

@@ -34,6 +34,13 @@ class Clip:
         start_s / end_s: segment bounds in seconds within the video, None for the whole file.
         hand: the acting hand ("right" or "left") when the source knows it (an annotation, or the
             generator), else None: extraction then decides from the video.
+        label_texts: every weak label text the clip has, ``[{"source", "text"}]`` (a labels.csv row, an
+            EPIC verb and noun, an SSv2 template, its sub-folder's or file's name, a URL's title), or None.
+        skills: the skills (in order) the lexicon read from ``label`` (``open``/``close`` still to be
+            decided by the motion, ``novel:<verb>`` for a verb it does not know; ``[]``: the label says
+            the clip shows none), None when no text gave a usable label.
+        label_source: the source whose text is ``label`` (the first, in the configured priority, that
+            the lexicon could read), or None.
     """
 
     clip_id: str
@@ -46,6 +53,9 @@ class Clip:
     start_s: float | None = None
     end_s: float | None = None
     hand: str | None = None
+    label_texts: list | None = None
+    skills: list | None = None
+    label_source: str | None = None
 
 
 @dataclass

@@ -5,8 +5,14 @@ New clips are extracted and segmented like the rest; each joins the skill most c
 0 = the skill at the least mean distance), or, when its mean distance to that skill's members is
 more than that skill's own spread (``cluster.novel_factor`` times the 90th percentile of its
 members' distances to each other), it founds a proposed new skill named by its motion signature. ``skill=NAME`` assigns every new clip
-to NAME (creating it if needed). Each decision is recorded (``clip``, ``skill``, ``distance``,
-``novel``), a new library version is written, and the skills that changed are marked stale.
+to NAME (creating it if needed); a clip with a weak label (``labels.add_from``: a labels.csv beside
+it, its sub-folder, its file name) is cut into its labelled skills in order, as ``cluster.group_by=label``
+cuts them, and each goes to its label's skill. Each decision is recorded (``clip``,
+``skill``, ``distance``, ``novel``, ``confidence``: calibrated on the library's own members,
+``source_of_label``: ``user``, ``label:<source>`` or ``motion``, and ``status``: ``assigned``,
+``uncertain`` below ``cluster.uncertain_below``, ``novel``, or ``unsegmented`` with its ``reason``
+when the clip's grasp cannot be found); a new library version is written when a clip joins a skill,
+and the skills that changed are marked stale.
 
 Adds are serialised by a lock on the library folder, so two at once both land, one after the other.
 """
@@ -85,8 +91,71 @@ def require_descriptor_inputs(lib: SkillLibrary, cfg) -> None:
                              "(or add with cluster.features=path)")
 
 
-def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: str | None) -> list[dict]:
-    """Per new clip: the nearest skill and its distance, or a proposed new skill."""
+STATUSES = ("assigned", "uncertain", "novel", "unsegmented")
+
+
+def skill_distances(f_old: np.ndarray, owner: np.ndarray, f: np.ndarray, names: list[str]) -> dict[str, float]:
+    """Mean feature distance from ``f`` to each skill's members."""
+    return {n: float(np.linalg.norm(f_old[owner == n] - f, axis=1).mean()) for n in names}
+
+
+def softmax_confidence(dist: dict[str, float], temperature: float) -> dict[str, float]:
+    """Per skill, ``softmax(-distance / temperature)``: the calibrated probability that it is the clip's skill."""
+    if not dist:
+        return {}
+    names = list(dist)
+    z = -np.array([dist[n] for n in names]) / max(temperature, 1e-9)
+    p = np.exp(z - z.max())
+    return dict(zip(names, (p / p.sum()).tolist()))
+
+
+def fit_temperature(f_old: np.ndarray, owner: np.ndarray, default: float,
+                    grid: np.ndarray = np.geomspace(0.02, 50.0, 121)) -> float:
+    """The softmax temperature that makes :func:`softmax_confidence` calibrated on the library itself:
+    each member in turn is left out of its skill, its mean distances to every skill are taken, and the
+    temperature (``grid``, times the median of those distances) with the least mean negative log
+    likelihood of the member's own skill wins. ``default`` where fewer than two skills have a member
+    to leave out (a skill of one member cannot be left out of)."""
+    names = sorted(set(owner.tolist()))
+    counts = {n: int((owner == n).sum()) for n in names}
+    if len(names) < 2 or sum(counts[n] >= 2 for n in names) == 0:
+        return float(default)
+    d = np.linalg.norm(f_old[:, None] - f_old[None], axis=-1)
+    rows, truth = [], []
+    for i, own in enumerate(owner):
+        if counts[own] < 2:
+            continue
+        keep = np.arange(len(owner)) != i
+        rows.append([d[i, keep & (owner == n)].mean() for n in names])
+        truth.append(names.index(own))
+    D, truth = np.asarray(rows), np.asarray(truth)
+    scale = float(np.median(D)) or 1.0
+    best, best_nll = float(default), np.inf
+    for t in grid * scale:
+        z = -D / t
+        z -= z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        nll = float(-logp[np.arange(len(truth)), truth].mean())
+        if nll < best_nll:
+            best, best_nll = float(t), nll
+    return best
+
+
+def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: str | None,
+           labels: dict[str, dict] | None = None) -> list[dict]:
+    """Per new manipulation: ``clip``, ``skill``, ``distance`` (mean feature distance to that skill's
+    members), ``novel``, ``confidence`` (the calibrated probability of ``skill`` among the library's
+    skills, :func:`fit_temperature`; for a novel proposal, of the nearest known skill), ``source_of_label``
+    and ``status``.
+
+    ``skill`` given: every clip goes there (``source_of_label`` ``user``). A clip with a usable weak
+    label (``labels``: clip -> ``{"skill", "source"}``) goes to its label's skill (``label:<source>``;
+    ``motion_skill`` says what its motion alone would have chosen). Otherwise the motion decides
+    (``motion``): the skill most common among its nearest members (:func:`_vote`), ``novel`` when
+    its distance is beyond that skill's own spread, ``uncertain`` when the confidence is below
+    ``cfg.uncertain_below``, else ``assigned``.
+    """
+    labels = labels or {}
     names = sorted(lib.skills)
     members = [(n, c) for n in names for c in lib.skills[n].trajectories]
     require_descriptor_inputs(lib, cfg)
@@ -94,6 +163,8 @@ def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: s
     feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old):]
     owner = np.array([n for n, _ in members])
+    temperature = fit_temperature(f_old, owner, float(cfg.get("confidence_temperature", 1.0)))
+    threshold = float(cfg.get("uncertain_below", 0.5))
     spread = {}
     for n in names:
         f = f_old[owner == n]
@@ -102,18 +173,31 @@ def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: s
         spread[n] = float(np.percentile(others, 90)) if len(others) else float(cfg.novel_distance)
     decisions = []
     for (clip, tr), f in zip(trajs.items(), f_new):
-        dist = {n: float(np.linalg.norm(f_old[owner == n] - f, axis=1).mean()) for n in names}
-        if skill is not None:
-            decisions.append({"clip": clip, "skill": skill, "distance": round(dist.get(skill, float("nan")), 4),
-                              "novel": skill not in lib.skills})
-            continue
+        dist = skill_distances(f_old, owner, f, names)
+        conf = softmax_confidence(dist, temperature)
         nearest = (_vote(f_old, owner, f, int(cfg.get("assign_neighbours", 0))) or min(dist, key=dist.get)) if dist else None
+        chosen, source = skill, "user"
+        if chosen is None and labels.get(clip, {}).get("skill"):
+            chosen, source = labels[clip]["skill"], f"label:{labels[clip]['source']}"
+        if chosen is not None:
+            known = chosen in lib.skills
+            d = {"clip": clip, "skill": chosen, "distance": round(dist.get(chosen, float("nan")), 4), "novel": not known,
+                 "confidence": round(conf.get(chosen, 0.0), 4), "source_of_label": source,
+                 "status": "assigned" if known else "novel"}
+            if source != "user":
+                d["motion_skill"] = nearest
+            decisions.append(d)
+            continue
         if nearest is not None and dist[nearest] <= cfg.novel_factor * max(spread[nearest], 1e-6):
-            decisions.append({"clip": clip, "skill": nearest, "distance": round(dist[nearest], 4), "novel": False})
+            c = conf[nearest]
+            decisions.append({"clip": clip, "skill": nearest, "distance": round(dist[nearest], 4), "novel": False,
+                              "confidence": round(c, 4), "source_of_label": "motion",
+                              "status": "assigned" if c >= threshold else "uncertain"})
         else:
             name = f"new_{motion_signature([tr])}"
             decisions.append({"clip": clip, "skill": name, "distance": round(dist[nearest], 4) if nearest else None,
-                              "novel": True, "nearest": nearest})
+                              "novel": True, "nearest": nearest, "confidence": round(conf.get(nearest, 0.0), 4),
+                              "source_of_label": "motion", "status": "novel"})
     return decisions
 
 
@@ -136,22 +220,64 @@ def add_to_library(lib: SkillLibrary, decisions: list[dict], trajs: dict[str, Co
         name, clip, tr = d["skill"], d["clip"], trajs[d["clip"]]
         card = skills.get(name) or SkillCard(name, [], {}, {}, {})
         card = SkillCard(name, card.members + [{"clip": clip, "label": records[clip].get("label"),
-                                                "track": records[clip]["track"], "added": True}],
+                                                "track": records[clip]["track"], "added": True,
+                                                **({"source_of_label": d["source_of_label"]} if "source_of_label" in d else {})}],
                          {**card.trajectories, clip: tr.position_m}, {**card.durations_s, clip: tr.duration_s},
                          dict(card.stats), {**card.made, "stale": True}, {**card.rotations, clip: tr.rotvec},
                          {**card.images, clip: tr.image_path}, {**card.approaches, clip: tr.approach}, dict(card.ups))
         card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
         card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
         card.stats.update(signature_stats([as_trajectory(card, c) for c in card.trajectories]))
+        if "origin" not in card.stats:  # a skill this add founds
+            src = d.get("source_of_label", "motion")
+            card.stats["origin"] = ({"from": "labels", "sources": {src.split(":", 1)[1]: 1}} if src.startswith("label:")
+                                    else {"from": "user"} if src == "user" else {"from": "motion", "named_by": "signature"})
         skills[name] = card
     clustering = dict(lib.clustering)
     clustering["assignment"] = {**clustering.get("assignment", {}), **{d["clip"]: d["skill"] for d in decisions}}
     return SkillLibrary(lib.version, skills, clustering, lib.config_hash)
 
 
+def label_clips(clips: ClipSet, target: str, cfg) -> tuple[ClipSet, list[dict]]:
+    """The new clips with the weak labels ``labels.add_from`` reads (a labels.csv in or above the
+    target's folder, the sub-folder below it, the file name; in that priority order), and the labels
+    CSV's bad rows as failures."""
+    from omegaconf import OmegaConf
+
+    from vid2skill.ingest.labels import folder_texts, with_labels
+    from vid2skill.ingest.lexicon import Lexicon, default_lexicon
+
+    labels_cfg = cfg.get("labels")
+    readers = list(labels_cfg.get("add_from") or []) if labels_cfg is not None else []
+    if not readers or not clips.clips:
+        return clips, []
+    lexicon = Lexicon.from_config(labels_cfg) if labels_cfg is not None else default_lexicon()
+    path = Path(target[len("file://"):] if target.startswith("file://") else target).expanduser()
+    root = path if path.is_dir() else path.parent
+    videos = list_videos(path) if path.is_dir() else [path]  # as listed (a link's own name and folder)
+    texts, problems = folder_texts(videos, root, [r for r in readers if r in ("csv", "subfolder", "filename")],
+                                   lexicon, required=False)
+    by_resolved = {v.resolve(): texts[v.resolve()] for v in videos}
+    labelled = [with_labels(c, by_resolved.get(Path(c.path).resolve(), []), lexicon) for c in clips.clips]
+    failures = [{"item": f"{p['file']} row {p['row']}", "error": p["error"]} for p in problems]
+    return ClipSet(labelled, clips.failures, clips.config_hash), failures
+
+
+def unsegmented(clip: str, reason: str, rec: dict | None = None) -> dict:
+    """The decision for a clip whose grasp (or hand) could not be found: recorded, not added."""
+    source = f"label:{rec['label_source']}" if rec and rec.get("skills") else "motion"
+    return {"clip": clip, "skill": None, "distance": None, "novel": False, "confidence": 0.0,
+            "source_of_label": source, "status": "unsegmented", "reason": reason}
+
+
 def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict:
-    """Extract, assign and record the clips of ``target``; returns the new version and the decisions."""
+    """Extract, decide and record the clips of ``target``; returns the version (a new one when any clip
+    joined the library, else the current), the decisions and the failures. Clips decided ``uncertain``
+    or ``unsegmented`` are recorded in the decisions (``add/last_decisions.json``, and the new
+    version's ``add_decisions.json``) but join no skill, so a later ``add ... skill=NAME`` can place them."""
     from vid2skill.extract.stage import extract
+    from vid2skill.ingest.lexicon import lexicon_of
+    from vid2skill.skills.stage import canonical_labels, resolve_families, segment_labelled
 
     root, add_dir = ws / "skills", ws / "add"
     require_descriptor_inputs(SkillLibrary.load(root), cfg.cluster)  # clear errors before any work: no library, or too old a one
@@ -163,36 +289,64 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     if not clips.clips:
         why = "; ".join(f["error"] for f in clips.failures) or "every video is already in the workspace"
         raise Vid2SkillError(f"add: nothing new to add from {target}: {why}")
+    clips, label_failures = label_clips(clips, target, cfg)
     tracks = extract(cfg.extract, clips, add_dir, workers)
     for rec, clip in zip(tracks.records, clips.clips):
         rec["content_hash"] = clip.content_hash
-    segments, seg_records, unsegmented = segment_tracks(tracks.ok(), cfg.cluster)
-    failures = (list(clips.failures) + [{"item": r["clip"], "error": r["error"]} for r in tracks.failures()]
-                + [{"item": f["clip"], "error": f["error"]} for f in unsegmented])
+    lexicon = lexicon_of(cfg.cluster)
+    # A clip with a weak label is cut into its labelled skills in order (as cluster.group_by=label does:
+    # pick;pour;place gives three, a clip without a grasp is cut by its motion); the others by their grasps.
+    labelled = [r for r in tracks.ok() if r.get("skills")]
+    canonical, unread = canonical_labels([r for r in tracks.ok() if not r.get("skills")], lexicon)
+    segments, seg_records, not_segmented = segment_tracks(canonical, cfg.cluster)
+    seg_records = resolve_families(segments, seg_records, lexicon)
+    if labelled:
+        by_label = segment_labelled(labelled, cfg.cluster)
+        segments, seg_records, not_segmented = (segments + by_label[0], seg_records + by_label[1],
+                                                not_segmented + by_label[2])
+    failures = list(clips.failures) + label_failures + [{"item": f["clip"], "error": f["error"]} for f in unread]
+    by_clip = {r["clip"]: r for r in tracks.records}
+    lost = ([unsegmented(r["clip"], f"no hand track: {r['error']}", r) for r in tracks.failures()]
+            + [unsegmented(f["clip"], f["error"], by_clip.get(f["clip"].split("~")[0])) for f in not_segmented])
     trajs = {r["clip"]: tr for r, tr in zip(seg_records, segments)}  # one decision per grasp
     records = {r["clip"]: r for r in seg_records}
-    if not trajs:
-        raise Vid2SkillError("add: no new clip could be segmented: " + "; ".join(f"{f['item']}: {f['error']}" for f in failures))
-    with library_lock(root):  # read the newest version, write the next: concurrent adds land one after the other
-        # Checked again under the lock: another add of the same video may have finished meanwhile.
-        previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
-        landed = {r.get("content_hash") for r in previous.records}
-        late = sorted({r["clip"] for r in records.values() if r.get("content_hash") in landed})
-        if late:
-            log.info("add: %s already added by another run meanwhile; left out", ", ".join(late))
-            trajs = {c: tr for c, tr in trajs.items() if records[c].get("content_hash") not in landed}
-            records = {c: r for c, r in records.items() if c in trajs}
-        if not trajs:
-            raise Vid2SkillError(f"add: nothing new to add from {target}: every video was added by another run meanwhile")
-        lib = SkillLibrary.load(root)
-        decisions = decide(lib, trajs, cfg.cluster, skill)
-        new = add_to_library(lib, decisions, trajs, records, cfg.cluster.outlier_fraction)
-        folder = new.save(root, workspace=ws)
-        atomic_write_json(folder / "add_decisions.json", decisions)
-        added = {r.get("source_clip", r["clip"]) for r in records.values()}
-        TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(index, workspace=ws)
+    labels = {c: {"skill": r["label"], "source": r["label_source"]} for c, r in records.items()
+              if r.get("label") and r.get("label_source")}
+    decisions, version = list(lost), None
+    if trajs:
+        with library_lock(root):  # read the newest version, write the next: concurrent adds land one after the other
+            # Checked again under the lock: another add of the same video may have finished meanwhile.
+            previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
+            landed = {r.get("content_hash") for r in previous.records}
+            late = sorted({r["clip"] for r in records.values() if r.get("content_hash") in landed})
+            if late:
+                log.info("add: %s already added by another run meanwhile; left out", ", ".join(late))
+                trajs = {c: tr for c, tr in trajs.items() if records[c].get("content_hash") not in landed}
+                records = {c: r for c, r in records.items() if c in trajs}
+            if not trajs:
+                raise Vid2SkillError(f"add: nothing new to add from {target}: every video was added by another run meanwhile")
+            lib = SkillLibrary.load(root)
+            decisions = decide(lib, trajs, cfg.cluster, skill, labels) + decisions
+            joining = [d for d in decisions if d["status"] in ("assigned", "novel")]
+            if joining:
+                new = add_to_library(lib, joining, trajs, records, cfg.cluster.outlier_fraction)
+                folder = new.save(root, workspace=ws)
+                version = new.version
+                atomic_write_json(folder / "add_decisions.json", decisions)
+                added = {records[d["clip"]].get("source_clip", d["clip"]) for d in joining}
+                TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(index, workspace=ws)
+            else:
+                version = lib.version
+    if version is None:
+        version = SkillLibrary.load(root).version
+    add_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(add_dir / "last_decisions.json", {"version": version, "decisions": decisions})
     for d in decisions:
-        log.info("add: %s -> %s (distance %s)%s", d["clip"], d["skill"], d["distance"], " NEW skill proposed" if d["novel"] else "")
+        if d["status"] == "unsegmented":
+            log.warning("add: %s unsegmented: %s", d["clip"], d["reason"])
+        else:
+            log.info("add: %s -> %s (%s, confidence %.2f, distance %s, from %s)", d["clip"], d["skill"], d["status"],
+                     d["confidence"], d["distance"], d["source_of_label"])
     for f in failures:
         log.warning("add: %s: %s", f["item"], f["error"])
-    return {"version": new.version, "decisions": decisions, "failures": failures}
+    return {"version": version, "decisions": decisions, "failures": failures}

@@ -12,7 +12,15 @@ from vid2skill.errors import ArtifactError
 from vid2skill.report.stats import format_table
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
 
-COLUMNS = ["skill", "clips", "outliers", "labels", "signature", "mean_duration_s", "mean_end_m", "made"]
+COLUMNS = ["skill", "clips", "outliers", "origin", "labels", "signature", "mean_duration_s", "mean_end_m", "made"]
+
+
+def origin_text(card: SkillCard) -> str:
+    """``labels(csv,filename)`` or ``motion``; ``-`` for libraries written before origins were kept."""
+    origin = card.stats.get("origin") or {}
+    if origin.get("from") == "labels":
+        return "labels(" + ",".join(sorted(origin.get("sources", {}))) + ")"
+    return origin.get("from", "-")
 
 
 def library_rows(lib: SkillLibrary) -> list[dict]:
@@ -21,6 +29,7 @@ def library_rows(lib: SkillLibrary) -> list[dict]:
         labels = sorted({str(m.get("label")) for m in card.members if m.get("label")})
         rows.append({
             "skill": name, "clips": len(card.members), "outliers": len(card.stats.get("outliers", [])),
+            "origin": origin_text(card),
             "labels": ",".join(labels[:3]) + ("..." if len(labels) > 3 else ""),
             "signature": card.stats.get("signature", "-"),  # libraries written before signatures have none
             "mean_duration_s": card.stats.get("mean_duration_s", ""),

@@ -13,7 +13,8 @@ from vid2skill.skills.cluster import cluster, name_clusters, signature_stats
 from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, contact_trajectories
-from vid2skill.ingest.labels import split_skills
+from vid2skill.ingest.lexicon import LabelError, Lexicon, lexicon_of
+from vid2skill.skills.features import describe
 from vid2skill.skills.sequence import segment_sequence
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,56 @@ def segment_records(rec: dict, n: int) -> list[dict]:
             for k in range(n)]
 
 
+def record_skills(rec: dict, lexicon: Lexicon) -> list[str]:
+    """The skills of a track record's weak label, in order: those ingest read (``skills``), else its
+    ``label`` read by the lexicon (records written before ingest read labels); ``[]`` for none.
+    Raises LabelError for a label the lexicon cannot read."""
+    if rec.get("skills") is not None:
+        return list(rec["skills"])
+    return lexicon.map(rec.get("label"), "csv") or []
+
+
+def canonical_labels(records: list[dict], lexicon: Lexicon) -> tuple[list[dict], list[dict]]:
+    """Records with ``label`` replaced by their skills joined by ``;`` (the text kept as ``label_text``),
+    and ``{"clip", "error"}`` for labels the lexicon cannot read (their records go on unlabelled)."""
+    out, failures = [], []
+    for rec in records:
+        try:
+            skills = record_skills(rec, lexicon)
+        except LabelError as e:
+            failures.append({"clip": rec["clip"], "error": f"label not used: {e}"})
+            skills = []
+        out.append({**rec, "label_text": rec.get("label"), "label": ";".join(skills) or None})
+    return out, failures
+
+
+def resolve_families(trajs: list[ContactTrajectory], records: list[dict], lexicon: Lexicon) -> list[dict]:
+    """Each record's label of a family (``open``, ``close``) decided by its manipulation's arc
+    descriptor (``slide_open`` below ``labels.hinge_arc``, ``hinge_open`` from it)."""
+    out = []
+    for tr, rec in zip(trajs, records):
+        label = rec.get("label")
+        if label in lexicon.by_arc:
+            arc = describe(tr)["arc"]
+            rec = {**rec, "label": lexicon.resolve_by_arc(label, arc), "label_family": label, "arc": round(arc, 4)}
+        out.append(rec)
+    return out
+
+
 def segment_labelled(records: list[dict], cfg) -> tuple[list[ContactTrajectory], list[dict], list[dict]]:
     """Each labelled clip cut into its labelled skills in order (:func:`segment_sequence`): one
     manipulation and record per skill (``<clip>~k`` where a clip holds several, ``up`` kept per
-    record), ``{"clip", "error"}`` for each skill that could not be found. Unlabelled clips fail."""
+    record), ``{"clip", "error"}`` for each skill that could not be found. Unlabelled clips fail.
+    Labels are read through the lexicon (``cfg.lexicon``); ``open``/``close`` are decided by the arc."""
     trajs, seg_records, failures = [], [], []
     continues = set(cfg.continues_grasp)
+    lexicon = lexicon_of(cfg)
     for rec in records:
-        skills = split_skills(rec.get("label"))
+        try:
+            skills = record_skills(rec, lexicon)
+        except LabelError as e:
+            failures.append({"clip": rec["clip"], "error": f"label not used: {e}"})
+            continue
         if not skills:
             failures.append({"clip": rec["clip"], "error": "no label to group by (cluster.group_by=label)"})
             continue
@@ -70,7 +113,7 @@ def segment_labelled(records: list[dict], cfg) -> tuple[list[ContactTrajectory],
             trajs.append(seg.trajectory)
             seg_records.append({**rec, "clip": clip, "label": seg.skill, "source_clip": rec["clip"], "segment": k + 1,
                                 "found_by": seg.how, "up": seg.up_contact.round(6).tolist()})
-    return trajs, seg_records, failures
+    return trajs, resolve_families(trajs, seg_records, lexicon), failures
 
 
 def segment_tracks(records: list[dict], cfg) -> tuple[list[ContactTrajectory], list[dict], list[dict]]:
@@ -88,22 +131,50 @@ def segment_tracks(records: list[dict], cfg) -> tuple[list[ContactTrajectory], l
     return trajs, seg_records, failures
 
 
+def skill_origin(records: list[dict], labelled: bool, name: str) -> dict:
+    """Where a skill came from: ``{"from": "labels", "sources": {source: members}}`` when its members
+    were grouped by their weak labels, else ``{"from": "motion"}`` (``named_by`` says whether weak
+    labels or the motion signature named the cluster)."""
+    if labelled:
+        return {"from": "labels", "sources": dict(Counter(r.get("label_source") or "label" for r in records))}
+    named = any(r.get("label") == name for r in records)
+    return {"from": "motion", "named_by": "labels" if named else "signature"}
+
+
 def min_cluster_size(cfg, n: int) -> int:
     """The smallest cluster that counts as a skill among ``n`` manipulations (``cfg.min_cluster_fraction``, at least 2)."""
     return max(2, int(np.ceil(cfg.min_cluster_fraction * n)))
 
 
 def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
-    """Cluster the tracks' manipulations into skills. Labels are used only to name clusters.
+    """The tracks' manipulations grouped into skills: by their weak labels (``cfg.group_by=label``,
+    read through the lexicon) or clustered by motion (labels then only name the clusters).
 
     Returns the library and the clips that could not be segmented (with why).
     """
     labelled = cfg.group_by == "label"
-    trajs, records, failures = (segment_labelled if labelled else segment_tracks)(tracks.ok(), cfg)
+    if labelled:
+        trajs, records, failures = segment_labelled(tracks.ok(), cfg)
+    else:  # weak labels only name clusters: read through the lexicon, families decided by the arc
+        lexicon = lexicon_of(cfg)
+        canonical, unread = canonical_labels(tracks.ok(), lexicon)
+        for f in unread:  # the clip is still clustered, unlabelled
+            log.warning("cluster: %s: %s", f["clip"], f["error"])
+        trajs, records, failures = segment_tracks(canonical, cfg)
+        records = resolve_families(trajs, records, lexicon)
     if not trajs:
         if labelled and not any(r.get("label") for r in tracks.ok()):
             raise Vid2SkillError("cluster.group_by=label: no clip has a label; use cluster.group_by=motion")
         raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
+    if failures:
+        log.warning("cluster: %d clips not segmented: %s", len(failures), Counter(f["error"].split(":")[-1] for f in failures))
+    return library_from_segments(cfg, trajs, records), failures
+
+
+def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dict]) -> SkillLibrary:
+    """The library of segmented manipulations (one record each): grouped by their labels
+    (``cfg.group_by=label``) or clustered by their motion, one card per skill."""
+    labelled = cfg.group_by == "label"
     if cfg.group_by == "label":
         # One skill per weak label (annotated datasets, labelled folders), each labelled clip cut into its
         # skills in order; unlabelled clips are left out.
@@ -121,7 +192,7 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     for c, name in names.items():
         idx = np.flatnonzero(labels == c)
         members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"],
-                    **({"found_by": records[i]["found_by"]} if "found_by" in records[i] else {})} for i in idx]
+                    **{k: records[i][k] for k in ("found_by", "label_source") if records[i].get(k) is not None}} for i in idx]
         card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
         card_rots = {records[i]["clip"]: trajs[i].rotvec for i in idx}
         card_imgs = {records[i]["clip"]: trajs[i].image_path for i in idx}
@@ -130,6 +201,7 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
         stats = summary_stats(list(card_trajs.values()), list(durations.values()))
         stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
         stats.update(signature_stats([trajs[i] for i in idx]))
+        stats["origin"] = skill_origin([records[i] for i in idx], labelled, name)
         skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots, images=card_imgs,
                                   approaches=card_approaches,
                                   ups={records[i]["clip"]: records[i]["up"] for i in idx if "up" in records[i]})
@@ -137,6 +209,4 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
     log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),
              ", ".join(f"{n} ({len(c.members)})" for n, c in skills.items()))
-    if failures:
-        log.warning("cluster: %d clips not segmented: %s", len(failures), Counter(f["error"].split(":")[-1] for f in failures))
-    return lib, failures
+    return lib
