@@ -241,11 +241,13 @@ def tilde_paths(ctx: Context) -> None:
 
 
 @case(fast=True)
-def extract_hint_keeps_source(ctx: Context) -> None:
+def extract_runs_its_ingest(ctx: Context) -> None:
+    """extract with no ingest run yet ingests first, with the same settings: an empty folder's error
+    names the folder, in one line."""
     folder = ctx.root / "my videos"
     folder.mkdir(parents=True)
     run = ctx.cli("extract", "source=folder", f"source.path={folder}", f"workspace={ctx.ws}")
-    _one_line_error(ctx, run, code=1, contains=f"vid2skill ingest source=folder 'source.path={folder}' workspace={ctx.ws}")
+    _one_line_error(ctx, run, code=1, contains=f"source.path={folder}: no video files found")
 
 
 @case(fast=True)

@@ -204,11 +204,15 @@ def test_hints_keep_the_users_overrides(tmp_path, overrides_reset):
     from vid2skill.hints import suggest
 
     ws = tmp_path / "ws"
-    user = ["source=folder", "source.path=/data/my videos", f"workspace={ws}", "force=true"]
+    # train for a robot whose demos were never made (retarget ran, for another robot): the suggested
+    # retarget keeps the user's overrides, quoted where they hold a space
+    (ws / "retarget").mkdir(parents=True)
+    (ws / "retarget" / "_stage.json").write_text(json.dumps({"key": "k", "run": "r", "summary": {}}))
+    user = ["source=folder", "source.path=/data/my videos", f"workspace={ws}", "robot=xarm6"]
     set_user_overrides(user)
     with pytest.raises(ArtifactError) as e:
-        run_stage(make_cfg(user), "extract")
-    assert f"vid2skill ingest source=folder 'source.path=/data/my videos' workspace={ws}`" in str(e.value)
+        run_stage(make_cfg(user), "train")
+    assert f"vid2skill retarget source=folder 'source.path=/data/my videos' workspace={ws} robot=xarm6`" in str(e.value)
     # evaluate a robot that was never trained: the suggested train keeps robot=iiwa
     (ws / "policies").mkdir(parents=True)
     (ws / "policies" / "_stage.json").write_text(json.dumps({"key": "k", "run": "r", "summary": {}}))
