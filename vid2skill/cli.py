@@ -74,6 +74,17 @@ def first_of_sweep(override: str) -> str:
     return f"{key}={value.split(',')[0]}"
 
 
+def _or_one_line(command: str, fn):
+    """``fn()``'s result; an error a user can act on is printed as one line, and the command exits 1."""
+    try:
+        return fn()
+    except Vid2SkillError as e:
+        print(f"vid2skill {command}: error: {e}", file=sys.stderr)
+    except OSError as e:
+        print(f"vid2skill {command}: error: {_os_error(e)}", file=sys.stderr)
+    sys.exit(1)
+
+
 def _os_error(e: OSError) -> str:
     return f"{e.strerror or e}: {e.filename}" if e.filename else str(e.strerror or e)
 
@@ -250,14 +261,7 @@ def _add_command(args: list[str]) -> None:
     _check_workspace(cfg, "add", create=False)
     set_user_overrides(overrides)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
-    try:
-        out = run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers))
-    except Vid2SkillError as e:
-        print(f"vid2skill add: error: {e}", file=sys.stderr)
-        sys.exit(1)
-    except OSError as e:
-        print(f"vid2skill add: error: {_os_error(e)}", file=sys.stderr)
-        sys.exit(1)
+    out = _or_one_line("add", lambda: run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers)))
     print(json.dumps({"version": out["version"], "decisions": out["decisions"]}, indent=1))
 
 
@@ -272,15 +276,7 @@ def _report_command(args: list[str]) -> None:
     _check_workspace(cfg, "report", create=False)
     set_user_overrides([o for o in overrides if not o.startswith("report.")])
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
-    try:
-        out = write_report(cfg, Path(str(cfg.workspace)).expanduser())
-    except Vid2SkillError as e:
-        print(f"vid2skill report: error: {e}", file=sys.stderr)
-        sys.exit(1)
-    except OSError as e:
-        print(f"vid2skill report: error: {_os_error(e)}", file=sys.stderr)
-        sys.exit(1)
-    print(out)
+    print(_or_one_line("report", lambda: write_report(cfg, Path(str(cfg.workspace)).expanduser())))
 
 
 def main() -> None:

@@ -22,6 +22,22 @@ import cv2
 import numpy as np
 
 
+def mask_regions(shape: tuple, regions: list[tuple[np.ndarray, bool]], scale: float, pad_frac: float) -> np.ndarray:
+    """A uint8 mask (255: keep) with each region's box zeroed: its (K, 2) pixel points times
+    ``scale``, padded by ``pad_frac`` of the box's extent, down to the image's bottom where the
+    region's flag says so (a body stands below its shoulders)."""
+    mask = np.full(shape, 255, np.uint8)
+    for pts, to_bottom in regions:
+        pts = pts[np.isfinite(pts).all(axis=1)] * scale
+        if len(pts):
+            lo, hi = pts.min(axis=0), pts.max(axis=0)
+            pad = pad_frac * max(float((hi - lo).max()), 1.0)
+            x0, y0 = np.maximum(lo - pad, 0).astype(int)
+            x1, y1 = (hi + pad).astype(int)
+            mask[y0 : (shape[0] if to_bottom else y1 + 1), x0 : x1 + 1] = 0
+    return mask
+
+
 def rotation_from_homography(H: np.ndarray, K: np.ndarray) -> np.ndarray:
     """The rotation (3, 3) nearest to ``K^-1 H K`` (a homography of a camera turning about its centre)."""
     M = np.linalg.inv(K) @ H @ K
@@ -54,17 +70,9 @@ class CameraMotion:
         pose model's arm points of the person, if any. Both are masked out, the person down to the
         image's bottom (a body stands below its shoulders)."""
         gray = cv2.cvtColor(cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-        mask = np.full(gray.shape, 255, np.uint8)
         self.body_frames += body_px is not None and bool(np.isfinite(body_px).all(axis=1).any())
         boxes = [(pts, False) for pts in hands_px] + ([(body_px, True)] if body_px is not None else [])
-        for pts, to_bottom in boxes:
-            pts = pts[np.isfinite(pts).all(axis=1)] * self.scale
-            if len(pts):
-                lo, hi = pts.min(axis=0), pts.max(axis=0)
-                pad = self.cfg.mask_pad_frac * max(float((hi - lo).max()), 1.0)
-                x0, y0 = np.maximum(lo - pad, 0).astype(int)
-                x1, y1 = (hi + pad).astype(int)
-                mask[y0 : (gray.shape[0] if to_bottom else y1 + 1), x0 : x1 + 1] = 0
+        mask = mask_regions(gray.shape, boxes, self.scale, self.cfg.mask_pad_frac)
         kps, des = self.orb.detectAndCompute(gray, mask)
         pts = np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2)
         if self.key is None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from vid2skill.extract.camera_motion import mask_regions
+
 CAMERA_UP = np.array([0.0, -1.0, 0.0])  # image rows grow downwards
 
 
@@ -184,15 +186,7 @@ class GravityEstimator:
         if n % self.every:
             return
         gray = cv2.cvtColor(cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-        mask = np.full(gray.shape, 255, np.uint8)
-        for pts in masked_px:
-            pts = pts[np.isfinite(pts).all(axis=1)] * self.scale
-            if len(pts):
-                lo, hi = pts.min(axis=0), pts.max(axis=0)
-                pad = self.cfg.mask_pad_frac * max(float((hi - lo).max()), 1.0)
-                x0, y0 = np.maximum(lo - pad, 0).astype(int)
-                x1, y1 = (hi + pad).astype(int)
-                mask[y0 : y1 + 1, x0 : x1 + 1] = 0
+        mask = mask_regions(gray.shape, [(pts, False) for pts in masked_px], self.scale, self.cfg.mask_pad_frac)
         normals, lengths = segment_planes(gray, self.K, self.cfg.min_length_frac, mask, self.detector)
         if len(normals):
             self.seen.append((n, normals, lengths))
