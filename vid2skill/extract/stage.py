@@ -13,7 +13,7 @@ from vid2skill.artifacts import atomic_write_json, atomic_write_text, read_artif
 from vid2skill.extract.types import HANDTRACK_SCHEMA, HandTrack, TrackSet
 from vid2skill.ingest.types import Clip, ClipSet
 from vid2skill.parallel import map_items
-from vid2skill.errors import VideoError
+from vid2skill.errors import NoHandError, VideoError
 from vid2skill.video import VideoInfo, probe
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ def _extract_job(item: tuple[dict, VideoInfo | str], cfg_dict: dict, out_dir: st
             log.debug("recomputing %s: %s", path, e)
     if not isinstance(info, VideoInfo):
         raise VideoError(info)
-    track = extract_clip(clip, cfg, info)
+    try:
+        track = extract_clip(clip, cfg, info)
+    except NoHandError as e:  # a readable video without a hand to follow: recorded as such (``add`` calls it unsegmented)
+        return {**_quality(None, clip, str(e), None), "no_hand": True}, key
     track.meta["key"] = key
     track.save(path)
     if viz_dir:

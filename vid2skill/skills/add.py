@@ -304,9 +304,14 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
         by_label = segment_labelled(labelled, cfg.cluster)
         segments, seg_records, not_segmented = (segments + by_label[0], seg_records + by_label[1],
                                                 not_segmented + by_label[2])
-    failures = list(clips.failures) + label_failures + [{"item": f["clip"], "error": f["error"]} for f in unread]
+    # A video without a hand to follow is unsegmented; one that cannot be read at all is an error.
+    unreadable = [r for r in tracks.failures() if not r.get("no_hand")]
+    if unreadable and len(unreadable) == len(tracks.records):
+        raise Vid2SkillError("add: no new video could be read: " + "; ".join(r["error"] for r in unreadable))
+    failures = (list(clips.failures) + label_failures + [{"item": f["clip"], "error": f["error"]} for f in unread]
+                + [{"item": r["clip"], "error": r["error"]} for r in unreadable])
     by_clip = {r["clip"]: r for r in tracks.records}
-    lost = ([unsegmented(r["clip"], f"no hand track: {r['error']}", r) for r in tracks.failures()]
+    lost = ([unsegmented(r["clip"], f"no hand track: {r['error']}", r) for r in tracks.failures() if r.get("no_hand")]
             + [unsegmented(f["clip"], f["error"], by_clip.get(f["clip"].split("~")[0])) for f in not_segmented])
     trajs = {r["clip"]: tr for r, tr in zip(seg_records, segments)}  # one decision per grasp
     records = {r["clip"]: r for r in seg_records}
