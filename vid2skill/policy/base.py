@@ -208,15 +208,21 @@ class LearnedPolicy(Policy):
     Subclasses set ``config_cls``, implement ``build_model(config)`` and ``predict_action_chunk(obs)
     -> (k, 7)`` and ``train(demos, config, control_hz) -> (model, stats)``. ``select_action`` executes
     the first ``n_action_steps`` actions of each predicted chunk before predicting again.
+
+    As with ``replay``, a skill judged while holding never lets go (``hold_at_end``, set from the
+    skill's definition by ``with_skill``; subclasses honour it in their gripper command). A policy
+    trained on rollouts that outlast the skill's horizon asks for their length (``horizon_s``, a
+    constant of the training data, not of the scene).
     """
 
     made_by = "train"
     n_action_steps: int = 1
 
-    def __init__(self, config, model=None, stats: dict | None = None):
+    def __init__(self, config, model=None, stats: dict | None = None, hold_at_end: bool = False):
         super().__init__(config)
         self.model = model if model is not None else self.build_model(config)
         self.stats = dict(stats or {})
+        self.hold_at_end = bool(hold_at_end)
         self._queue: deque = deque()
 
     @classmethod
@@ -285,4 +291,8 @@ class LearnedPolicy(Policy):
 
     def with_skill(self, skill_cfg) -> "LearnedPolicy":
         """This policy for episodes of one skill (what the skill's definition, not its scene, says)."""
-        return type(self)(self.config, model=self.model, stats=self.stats)
+        return type(self)(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
+
+    def horizon_s(self, task=None) -> float:
+        """The longest training episode (s); evaluation runs at least this long. ``task`` is not read."""
+        return float(self.stats.get("horizon_s", 0.0))
