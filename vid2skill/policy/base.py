@@ -236,12 +236,16 @@ class LearnedPolicy(Policy):
         self._queue.clear()
 
     def select_action(self, obs: dict[str, Any]) -> np.ndarray:
-        if PRIVILEGED_KEY in obs:
-            raise ValueError(f"learned policy {self.name!r} was given privileged scene state; pass only the observation")
+        self.check_observation(obs)
         if not self._queue:
             chunk = np.asarray(self.predict_action_chunk(obs), dtype=np.float64).reshape(-1, ACTION.shape[0])
             self._queue.extend(chunk[: max(1, int(self.n_action_steps))])
         return self._queue.popleft()
+
+    def check_observation(self, obs: dict[str, Any]) -> None:
+        """Refuse privileged scene state: a learned policy acts on the observation alone."""
+        if PRIVILEGED_KEY in obs:
+            raise ValueError(f"learned policy {self.name!r} was given privileged scene state; pass only the observation")
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Weights (with their normalisation buffers) ``model.pt``, ``stats.json``, then ``config.json``
