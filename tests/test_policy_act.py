@@ -17,7 +17,7 @@ from vid2skill.retarget.demos import RobotDemo
 
 from conftest import make_cfg
 
-TINY = dict(chunk_size=4, d_model=32, n_heads=2, dim_feedforward=64, latent_dim=4, dropout=0.0, device="cpu",
+TINY = dict(chunk_size=4, d_model=32, n_heads=2, dim_feedforward=64, latent_dim=4, dropout=0.0, device="cpu", lr=1e-3, min_updates=0,
             tensorboard=False, batch_size=64)
 
 
@@ -197,3 +197,21 @@ def test_config_rejects_bad_values():
         ACTConfig(loss="huber")
     with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts or auto"):
         ACTConfig(filter_success=True, train_on="demos")
+
+
+def test_train_stage_keeps_act_beside_bc_mlp(tmp_path):
+    from vid2skill.errors import Vid2SkillError
+    from vid2skill.pipeline import run_train
+    from vid2skill.retarget.demos import DemoSet
+
+    out = tmp_path / "retarget" / "panda"
+    DemoSet("slide_open", "panda", 10.0, [_demo(-0.2), _demo(-0.22)]).save(out / "slide_open")
+    (out / "index.json").write_text(json.dumps(["slide_open"]))
+    small = ["policy.train_on=demos", "policy.epochs=2", "workers=1"]
+    run_train(make_cfg([f"workspace={tmp_path}", "policy=act", "policy.min_updates=0", "policy.d_model=16",
+                        "policy.n_heads=2", *small]), tmp_path)
+    run_train(make_cfg([f"workspace={tmp_path}", "policy=bc_mlp", *small]), tmp_path)
+    assert type(load_policy(tmp_path / "policies_act" / "panda" / "slide_open")) is ACTPolicy
+    assert load_policy(tmp_path / "policies" / "panda" / "slide_open").name == "bc_mlp"
+    with pytest.raises(Vid2SkillError, match="dagger.iterations trains bc_mlp_dagger.*policy=bc_mlp"):
+        run_train(make_cfg([f"workspace={tmp_path}", "policy=act", "dagger.iterations=1", *small]), tmp_path)

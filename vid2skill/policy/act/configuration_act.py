@@ -36,7 +36,9 @@ class ACTConfig:
             (ACT's 0.01: older predictions weigh slightly more, which smooths the motion).
         n_action_steps: actions executed from each chunk when ``temporal_ensemble`` is false
             (1..chunk_size).
-        epochs, lr, batch_size, weight_decay: as in ``bc_mlp`` (Adam; epochs are passes over the frames).
+        epochs, lr, batch_size, weight_decay: as in ``bc_mlp`` (AdamW; epochs are passes over the frames).
+        min_updates: fewest gradient steps: a skill with few frames (four demonstrations' arrays)
+            gets more epochs, so that every skill's transformer is trained about as long.
         noise_std_m, noise_std_rad, noise_copies: DART-style state noise as in ``bc_mlp``; a
             perturbed state's chunk starts with the step back to the demonstration's next pose and
             continues with the demonstration's steps.
@@ -66,8 +68,9 @@ class ACTConfig:
     ensemble_coeff: float = 0.01
     n_action_steps: int = 10
     epochs: int = 60
-    lr: float = 1e-3
-    batch_size: int = 256
+    min_updates: int = 2000
+    lr: float = 5e-4
+    batch_size: int = 64
     weight_decay: float = 1e-4
     noise_std_m: float = 0.01
     noise_std_rad: float = 0.02
@@ -105,8 +108,9 @@ class ACTConfig:
             raise ConfigError(f"policy.loss={self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.kl_weight < 0 or self.ensemble_coeff < 0 or not 0 <= self.dropout < 1:
             raise ConfigError("policy.kl_weight and policy.ensemble_coeff must be >= 0 and policy.dropout in [0, 1)")
-        if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0 or self.patience < 1:
-            raise ConfigError("policy.epochs, policy.batch_size, policy.lr and policy.patience must be positive")
+        if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0 or self.patience < 1 or self.min_updates < 0:
+            raise ConfigError("policy.epochs, policy.batch_size, policy.lr and policy.patience must be positive "
+                              "and policy.min_updates >= 0")
         if self.noise_std_m < 0 or self.noise_std_rad < 0 or self.noise_copies < 0:
             raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
         if self.max_step_m <= 0 or self.max_turn_rad <= 0:

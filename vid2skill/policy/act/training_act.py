@@ -5,6 +5,7 @@ chunks, and the shared loop (:func:`vid2skill.policy.training.fit`)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,9 @@ def _train(episodes, cfg: ACTConfig, control_hz: float, run_dir, resume_key) -> 
     def loss_of(o, c, v):
         return chunk_loss(model(o, c, ~v), c, v, cfg)
 
-    r = fit(model, opt, loss_of, train, val, cfg, "act", run_dir, resume_key)
+    per_epoch = -(-len(obs) // cfg.batch_size)
+    epochs = max(cfg.epochs, -(-cfg.min_updates // per_epoch))
+    r = fit(model, opt, loss_of, train, val, replace(cfg, epochs=epochs), "act", run_dir, resume_key)
     model.cpu().eval()
     stats = {"samples": len(obs), "episodes": len(train_eps), "valid_episodes": len(val_eps), "demos": len(episodes),
              "epochs_run": r.stopped_at, "final_loss": round(r.losses[-1], 5), "first_loss": round(r.losses[0], 5),
