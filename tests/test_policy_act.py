@@ -215,3 +215,11 @@ def test_train_stage_keeps_act_beside_bc_mlp(tmp_path):
     assert load_policy(tmp_path / "policies" / "panda" / "slide_open").name == "bc_mlp"
     with pytest.raises(Vid2SkillError, match="dagger.iterations trains bc_mlp_dagger.*policy=bc_mlp"):
         run_train(make_cfg([f"workspace={tmp_path}", "policy=act", "dagger.iterations=1", *small]), tmp_path)
+
+
+def test_evaluation_chooses_the_inference_settings(trained):
+    _, policy, _ = trained
+    assert policy.with_inference({"temporal_ensemble": True, "chunk_size": 99}) is policy  # learnt fields stay
+    open_loop = policy.with_inference({"temporal_ensemble": False, "n_action_steps": 2, "lr": 1.0})
+    assert not open_loop.config.temporal_ensemble and open_loop.n_action_steps == 2 and open_loop.config.lr == policy.config.lr
+    assert open_loop.model is policy.model and open_loop.config.chunk_size == policy.config.chunk_size

@@ -22,9 +22,9 @@ from __future__ import annotations
 import io
 import json
 from collections import deque
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -217,6 +217,9 @@ class LearnedPolicy(Policy):
 
     made_by = "train"
     n_action_steps: int = 1
+    # Settings that only change how the trained network is used (not what it learnt): evaluation
+    # takes them from its own ``policy.*`` rather than from the checkpoint (``with_inference``).
+    inference_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config, model=None, stats: dict | None = None, hold_at_end: bool = False):
         super().__init__(config)
@@ -296,6 +299,14 @@ class LearnedPolicy(Policy):
     def with_skill(self, skill_cfg) -> "LearnedPolicy":
         """This policy for episodes of one skill (what the skill's definition, not its scene, says)."""
         return type(self)(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
+
+    def with_inference(self, settings: Mapping) -> "LearnedPolicy":
+        """This policy with the ``inference_fields`` that ``settings`` (evaluate's ``policy.*``) gives
+        in place of the checkpoint's; itself where they are the same."""
+        given = {k: settings[k] for k in self.inference_fields if k in settings}
+        if all(getattr(self.config, k) == v for k, v in given.items()):
+            return self
+        return type(self)(replace(self.config, **given), model=self.model, stats=self.stats, hold_at_end=self.hold_at_end)
 
     def horizon_s(self, task=None) -> float:
         """The longest training episode (s); evaluation runs at least this long. ``task`` is not read."""

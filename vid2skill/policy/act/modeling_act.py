@@ -147,6 +147,7 @@ class ACTPolicy(LearnedPolicy):
 
     config_cls = ACTConfig
     schema_version = 1
+    inference_fields = ("temporal_ensemble", "ensemble_coeff", "n_action_steps")
 
     def __init__(self, config: ACTConfig, model: ACT | None = None, stats: dict | None = None, hold_at_end: bool = False):
         super().__init__(config, model, stats, hold_at_end)
