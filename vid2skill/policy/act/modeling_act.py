@@ -82,9 +82,10 @@ class ACT(nn.Module):
         B = len(x)
         mu = logvar = None
         if chunk is not None:
-            mu, logvar = self.posterior(x, chunk, pad if pad is not None else torch.zeros(chunk.shape[:2], dtype=torch.bool,
-                                                                                          device=x.device))
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
+            if pad is None:
+                pad = torch.zeros(chunk.shape[:2], dtype=torch.bool, device=x.device)
+            mu, logvar = self.posterior(x, chunk, pad)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu  # reparameterised sample
         else:
             z = torch.zeros(B, self.latent_dim, device=x.device)
         tokens = torch.stack([self.latent_in(z), self.state_in(x[:, :STATE_INPUTS]), self.goal_in(x[:, STATE_INPUTS:])], 1)
