@@ -1,10 +1,13 @@
-"""Per-step inference time of the ``bc_mlp`` policy on one CPU core (``select_action`` on one
-observation: the input features, the MLP's forward pass, the step's clipping), against a baseline
-measured in the same run: a numpy forward pass of the same layer sizes (the least an MLP step can
-cost in Python). Prints both, per step, and their ratio. The issue's target is <= 2 ms per step.
+"""Per-step inference time of a learned policy on one CPU core (``select_action`` on one observation:
+the input features, the network's forward pass, the step's clipping and, for ``act``, its temporal
+ensemble), for ``bc_mlp`` against a baseline measured in the same run: a numpy forward pass of the
+same layer sizes (the least an MLP step can cost in Python). Prints the time per step and, for
+``bc_mlp``, the ratio. The issue's target is <= 2 ms per step for the MLP.
 
     python benchmarks/policy_inference.py --hidden 256,256 --head deterministic --steps 2000
     python benchmarks/policy_inference.py --checkpoint <workspace>/policies/panda/pour
+    python benchmarks/policy_inference.py --policy act            # conf/policy/act.yaml's sizes, untrained
+    python benchmarks/policy_inference.py --checkpoint <workspace>/policies_act/panda/pour
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import torch
 from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP
 from vid2skill.policy.bc_mlp import BCMLPConfig, BCMLPPolicy
 from vid2skill.policy.bc_mlp.modeling_bc_mlp import OBS_DIM
+from vid2skill.policy.checkpoint import load_policy
 
 
 def per_step_s(fn, steps: int, repeats: int = 5) -> float:
@@ -31,28 +35,24 @@ def per_step_s(fn, steps: int, repeats: int = 5) -> float:
     return best
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--hidden", default="256,256")
-    ap.add_argument("--head", default="deterministic", choices=["deterministic", "gmm"])
-    ap.add_argument("--checkpoint", default=None, help="a trained policy's folder (overrides --hidden/--head)")
-    ap.add_argument("--steps", type=int, default=2000)
-    args = ap.parse_args()
-    torch.set_num_threads(1)  # one core
+def _policy(args):
+    """The policy to time: a checkpoint, or an untrained one of the named type at its YAML's sizes."""
     if args.checkpoint:
-        policy = BCMLPPolicy.from_pretrained(args.checkpoint)
-    else:
-        cfg = BCMLPConfig(hidden=[int(h) for h in args.hidden.split(",")], head=args.head, device="cpu")
-        policy = BCMLPPolicy(cfg)
-    rng = np.random.default_rng(0)
-    obs = {STATE.key: rng.normal(size=8).astype(np.float32), GOAL.key: np.array([0.1, 0.0, 0.05, 1.0], np.float32),
-           TIMESTAMP.key: np.array([1.0], np.float32)}
+        return load_policy(args.checkpoint)
+    if args.policy == "bc_mlp":
+        return BCMLPPolicy(BCMLPConfig(hidden=[int(h) for h in args.hidden.split(",")], head=args.head, device="cpu"))
+    from omegaconf import OmegaConf
 
-    def policy_step():
-        policy.reset()  # a fresh prediction every call (no queued chunk)
-        policy.select_action(obs)
+    from vid2skill.policy.registry import get_policy
 
-    # Baseline: the same layer sizes as plain numpy matrix products with ReLUs.
+    cls = get_policy(args.policy)
+    raw = OmegaConf.to_container(OmegaConf.load(f"conf/policy/{args.policy}.yaml"))
+    raw = {k: v for k, v in raw.items() if k not in ("name", "seed")}
+    return cls(cls.config_cls(**{**raw, "device": "cpu"}))
+
+
+def _mlp_baseline(policy, rng: np.random.Generator):
+    """A numpy forward pass of the MLP's layer sizes."""
     sizes = [OBS_DIM, *[int(h) for h in policy.config.hidden], 7]
     weights = [(rng.normal(size=(a, b)).astype(np.float32), np.zeros(b, np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
     x0 = rng.normal(size=OBS_DIM).astype(np.float32)
@@ -65,13 +65,42 @@ def main() -> None:
                 x = np.maximum(x, 0)
         return x
 
-    for _ in range(100):  # warm up
-        policy_step(), numpy_forward()
+    return numpy_forward
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--policy", default="bc_mlp", help="a learned policy type (bc_mlp, act)")
+    ap.add_argument("--hidden", default="256,256")
+    ap.add_argument("--head", default="deterministic", choices=["deterministic", "gmm"])
+    ap.add_argument("--checkpoint", default=None, help="a trained policy's folder (overrides --policy/--hidden/--head)")
+    ap.add_argument("--steps", type=int, default=2000)
+    args = ap.parse_args()
+    torch.set_num_threads(1)  # one core
+    policy = _policy(args)
+    rng = np.random.default_rng(0)
+    obs = {STATE.key: rng.normal(size=8).astype(np.float32), GOAL.key: np.array([0.1, 0.0, 0.05, 1.0], np.float32),
+           TIMESTAMP.key: np.array([1.0], np.float32)}
+    ensembles = bool(getattr(policy.config, "temporal_ensemble", False))
+
+    def policy_step():
+        if not ensembles:
+            policy.reset()  # a fresh prediction every call (no queued chunk)
+        policy.select_action(obs)  # an ensembling policy predicts every step and averages its live chunks
+
+    for _ in range(100):  # warm up (and fill an ensemble)
+        policy_step()
     t_policy = per_step_s(policy_step, args.steps)
-    t_base = per_step_s(numpy_forward, args.steps)
-    print(f"bc_mlp {policy.config.head} {policy.config.hidden} on 1 thread: {t_policy * 1e3:.3f} ms per step")
-    print(f"numpy forward of the same layers (baseline): {t_base * 1e3:.3f} ms per step")
-    print(f"ratio: {t_policy / t_base:.1f}x the baseline; target <= 2 ms per step: {'met' if t_policy <= 2e-3 else 'NOT met'}")
+    described = f"{policy.config.head} {policy.config.hidden}" if policy.name == "bc_mlp" else \
+        f"{sum(p.numel() for p in policy.model.parameters())} parameters, temporal_ensemble={ensembles}"
+    print(f"{policy.name} {described} on 1 thread: {t_policy * 1e3:.3f} ms per step")
+    if policy.name == "bc_mlp":
+        baseline = _mlp_baseline(policy, rng)
+        for _ in range(100):
+            baseline()
+        t_base = per_step_s(baseline, args.steps)
+        print(f"numpy forward of the same layers (baseline): {t_base * 1e3:.3f} ms per step")
+        print(f"ratio: {t_policy / t_base:.1f}x the baseline; target <= 2 ms per step: {'met' if t_policy <= 2e-3 else 'NOT met'}")
 
 
 if __name__ == "__main__":

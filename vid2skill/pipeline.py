@@ -295,6 +295,9 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
     rollouts = getattr(policy_cfg, "train_on", "demos") != "demos"
     dagger = int(OmegaConf.select(cfg, "dagger.iterations", default=0) or 0) > 0
+    if dagger and name != "bc_mlp":
+        raise Vid2SkillError(f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "
+                             f"or train policy={name} with dagger.iterations=0")
     out = {}
     for skill in json.loads(index.read_text()):
         path = index.parent / skill
@@ -304,7 +307,7 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
         inputs = stable_hash({"demos": demos.content_hash(), "policy": name, "cfg": asdict(policy_cfg),
                               "goals": _section(cfg, "dataset.goals"),
                               **({"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")} if rollouts else {})})
-        run_dir = ws / "policies" / str(cfg.robot.name) / skill
+        run_dir = entry.source(ws, str(cfg.robot.name), skill)  # each learned policy type has its own folder
         last = run_dir / "checkpoints" / "last"
         if last.exists() and not dagger:  # DAgger starts from the BC model and its data, so it retrains them
             stats_path = last.parent / last.read_text().strip() / "stats.json"

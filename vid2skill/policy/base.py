@@ -22,9 +22,9 @@ from __future__ import annotations
 import io
 import json
 from collections import deque
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -208,15 +208,24 @@ class LearnedPolicy(Policy):
     Subclasses set ``config_cls``, implement ``build_model(config)`` and ``predict_action_chunk(obs)
     -> (k, 7)`` and ``train(demos, config, control_hz) -> (model, stats)``. ``select_action`` executes
     the first ``n_action_steps`` actions of each predicted chunk before predicting again.
+
+    As with ``replay``, a skill judged while holding never lets go (``hold_at_end``, set from the
+    skill's definition by ``with_skill``; subclasses honour it in their gripper command). A policy
+    trained on rollouts that outlast the skill's horizon asks for their length (``horizon_s``, a
+    constant of the training data, not of the scene).
     """
 
     made_by = "train"
     n_action_steps: int = 1
+    # Settings that only change how the trained network is used (not what it learnt): evaluation
+    # takes them from its own ``policy.*`` rather than from the checkpoint (``with_inference``).
+    inference_fields: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, config, model=None, stats: dict | None = None):
+    def __init__(self, config, model=None, stats: dict | None = None, hold_at_end: bool = False):
         super().__init__(config)
         self.model = model if model is not None else self.build_model(config)
         self.stats = dict(stats or {})
+        self.hold_at_end = bool(hold_at_end)
         self._queue: deque = deque()
 
     @classmethod
@@ -230,12 +239,16 @@ class LearnedPolicy(Policy):
         self._queue.clear()
 
     def select_action(self, obs: dict[str, Any]) -> np.ndarray:
-        if PRIVILEGED_KEY in obs:
-            raise ValueError(f"learned policy {self.name!r} was given privileged scene state; pass only the observation")
+        self.check_observation(obs)
         if not self._queue:
             chunk = np.asarray(self.predict_action_chunk(obs), dtype=np.float64).reshape(-1, ACTION.shape[0])
             self._queue.extend(chunk[: max(1, int(self.n_action_steps))])
         return self._queue.popleft()
+
+    def check_observation(self, obs: dict[str, Any]) -> None:
+        """Refuse privileged scene state: a learned policy acts on the observation alone."""
+        if PRIVILEGED_KEY in obs:
+            raise ValueError(f"learned policy {self.name!r} was given privileged scene state; pass only the observation")
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Weights (with their normalisation buffers) ``model.pt``, ``stats.json``, then ``config.json``
@@ -285,4 +298,16 @@ class LearnedPolicy(Policy):
 
     def with_skill(self, skill_cfg) -> "LearnedPolicy":
         """This policy for episodes of one skill (what the skill's definition, not its scene, says)."""
-        return type(self)(self.config, model=self.model, stats=self.stats)
+        return type(self)(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
+
+    def with_inference(self, settings: Mapping) -> "LearnedPolicy":
+        """This policy with the ``inference_fields`` that ``settings`` (evaluate's ``policy.*``) gives
+        in place of the checkpoint's; itself where they are the same."""
+        given = {k: settings[k] for k in self.inference_fields if k in settings}
+        if all(getattr(self.config, k) == v for k, v in given.items()):
+            return self
+        return type(self)(replace(self.config, **given), model=self.model, stats=self.stats, hold_at_end=self.hold_at_end)
+
+    def horizon_s(self, task=None) -> float:
+        """The longest training episode (s); evaluation runs at least this long. ``task`` is not read."""
+        return float(self.stats.get("horizon_s", 0.0))

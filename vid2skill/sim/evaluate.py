@@ -37,17 +37,19 @@ def eval_dir(cfg: DictConfig, ws: Path) -> Path:
     return ws / "eval" / str(cfg.policy.name) / str(cfg.robot.name)
 
 
-def _make_policy(kind: str, source: str, index: int, skill_cfg=None):
+def _make_policy(kind: str, source: str, index: int, skill_cfg=None, settings=None):
     """The policy of episode ``index``, chosen by name in the policy registry; its source (a DemoSet,
     a checkpoint) is read once per process. A replayed demo that carries a fitted ``motion`` is
-    replayed through it (:func:`vid2skill.policy.replay.replay_policy_for`)."""
+    replayed through it (:func:`vid2skill.policy.replay.replay_policy_for`). A learned policy takes
+    its inference-only settings (ACT's temporal ensembling) from ``settings`` (``cfg.policy``)."""
     from vid2skill.policy.registry import get_policy
 
     cls = get_policy(kind)
     key = (kind, source)
     if key not in _CACHE:
         _CACHE[key] = cls.load_source(source)
-    return cls.for_episode(_CACHE[key], index, skill_cfg if skill_cfg is not None else {})
+    policy = cls.for_episode(_CACHE[key], index, skill_cfg if skill_cfg is not None else {})
+    return policy.with_inference(settings) if settings is not None and hasattr(policy, "with_inference") else policy
 
 
 def _episode_job(job: tuple, cfg_dict: dict) -> dict:
@@ -57,7 +59,7 @@ def _episode_job(job: tuple, cfg_dict: dict) -> dict:
 
     skill, index, seed, source, video = job
     cfg = OmegaConf.create(cfg_dict)
-    policy = _make_policy(str(cfg.policy.name), source, index, cfg.skill[skill])
+    policy = _make_policy(str(cfg.policy.name), source, index, cfg.skill[skill], cfg.policy)
     runner = EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot))
     return {"skill": skill, **runner.run(policy, seed, video)}
 

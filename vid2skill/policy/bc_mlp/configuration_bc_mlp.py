@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vid2skill.errors import ConfigError
+from vid2skill.policy.training import TRAIN_ON, check_data_settings  # noqa: F401 (TRAIN_ON re-exported)
 
-TRAIN_ON = ("auto", "demos", "motion_rollouts")
 HEADS = ("deterministic", "gmm")
 
 
@@ -92,19 +92,10 @@ class BCMLPConfig:
             raise ConfigError("policy.epochs, policy.batch_size and policy.lr must be positive")
         if self.noise_std_m < 0 or self.noise_std_rad < 0 or self.noise_copies < 0:
             raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
-        if self.device not in ("cpu", "cuda", "auto"):
-            raise ConfigError(f"policy.device must be cpu, cuda or auto (got {self.device!r})")
         if self.head not in HEADS:
             raise ConfigError(f"policy.head={self.head!r}; choose one of {', '.join(HEADS)}")
         if self.head == "gmm" and (self.gmm_modes < 1 or self.gmm_min_std <= 0):
             raise ConfigError("policy.head=gmm needs policy.gmm_modes >= 1 and policy.gmm_min_std > 0")
-        if self.train_on not in TRAIN_ON:
-            raise ConfigError(f"policy.train_on={self.train_on!r}; choose one of {', '.join(TRAIN_ON)}")
-        if not 0 <= self.valid_fraction < 1:
-            raise ConfigError(f"policy.valid_fraction={self.valid_fraction} must be in [0, 1)")
-        if self.train_on != "demos" and self.rollouts < 1:
-            raise ConfigError(f"policy.train_on={self.train_on} needs policy.rollouts >= 1")
-        if self.filter_success and self.train_on == "demos":
-            raise ConfigError("policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto")
+        check_data_settings(self)
         if self.max_step_m <= 0 or self.max_turn_rad <= 0 or self.patience < 1:
             raise ConfigError("policy.max_step_m, policy.max_turn_rad and policy.patience must be positive")

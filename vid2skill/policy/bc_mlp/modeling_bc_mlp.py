@@ -3,9 +3,8 @@
 
 The pose is the policy's own command (``observation.state``), not the measured pose, so the arm's
 tracking lag can neither stall it nor make it let go early. Time keeps it moving where
-demonstrations disagree about the first centimetres. The goal enters both as given and as its
-offset from the current position (zeros where the skill has none), so a target that moves with the
-scene moves the motion with it.
+demonstrations disagree about the first centimetres. The inputs (:mod:`vid2skill.policy.observation`)
+are shared with the other learned policies.
 """
 
 from __future__ import annotations
@@ -14,22 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP, Feature
-from vid2skill.policy.base import LearnedPolicy, holds_at_end
+from vid2skill.dataset.features import Feature
+from vid2skill.policy.base import LearnedPolicy
 from vid2skill.policy.bc_mlp.configuration_bc_mlp import BCMLPConfig
+from vid2skill.policy.observation import (  # noqa: F401 (policy_inputs re-exported)
+    LEARNED_INPUTS, OBS_DIM, STEP_DIM, clip_step, observation_inputs, policy_inputs)
 from vid2skill.policy.registry import register
-
-# x, y, z (m), rx, ry, rz (rad) since the grasp; t (s); goal x, y, z (m), valid; goal - position (m)
-OBS_DIM = 14
-STEP_DIM = 6  # dx, dy, dz (m per control step), drx, dry, drz (rad per control step)
-
-
-def policy_inputs(state: np.ndarray, goal: np.ndarray, t_s: np.ndarray) -> np.ndarray:
-    """(N, OBS_DIM) float32 network inputs from (N, 8) states, (N, 4) goals and (N,) times."""
-    state, goal = np.atleast_2d(state), np.atleast_2d(goal)
-    t_s = np.asarray(t_s, dtype=np.float64).reshape(-1, 1)
-    to_goal = (goal[:, :3] - state[:, :3]) * goal[:, 3:4]
-    return np.column_stack([state[:, :6], t_s, goal, to_goal]).astype(np.float32)
 
 
 class BCMLP(nn.Module):
@@ -80,15 +69,6 @@ class BCMLP(nn.Module):
         return clip_step(step, max_step_m, max_turn_rad), bool(out["grip"][0] > 0)
 
 
-def clip_step(step: np.ndarray, max_step_m: float, max_turn_rad: float) -> np.ndarray:
-    """Steps (..., 6) with their translation and rotation norms clipped."""
-    step = np.array(step, dtype=np.float64)
-    for sl, cap in ((slice(0, 3), max_step_m), (slice(3, 6), max_turn_rad)):
-        n = np.linalg.norm(step[..., sl], axis=-1, keepdims=True)
-        step[..., sl] *= np.minimum(1.0, cap / np.maximum(n, 1e-12))
-    return step
-
-
 @register("bc_mlp")
 class BCMLPPolicy(LearnedPolicy):
     """The BC MLP as a policy: it reads ``observation.state`` (pose since the grasp),
@@ -101,32 +81,17 @@ class BCMLPPolicy(LearnedPolicy):
     # v1: (x, y, z, t_s) -> (dx, dy, dz, keep-closed); v2: (pose, t_s, goal) -> (6-DoF step, keep-closed)
     schema_version = 2
 
-    def __init__(self, config: BCMLPConfig, model: BCMLP | None = None, stats: dict | None = None,
-                 hold_at_end: bool = False):
-        super().__init__(config, model, stats)
-        self.hold_at_end = bool(hold_at_end)
-
     @property
     def input_features(self) -> dict[str, Feature]:
-        return {STATE.key: STATE, GOAL.key: GOAL, TIMESTAMP.key: TIMESTAMP}
+        return dict(LEARNED_INPUTS)
 
     @classmethod
     def build_model(cls, config: BCMLPConfig) -> BCMLP:
         return BCMLP(list(config.hidden), config.head, config.gmm_modes, config.gmm_min_std)
 
     def predict_action_chunk(self, obs) -> np.ndarray:
-        state = np.asarray(obs[STATE.key], dtype=np.float64).reshape(-1)
-        goal = np.asarray(obs.get(GOAL.key, np.zeros(GOAL.shape)), dtype=np.float64).reshape(-1)
-        t_s = np.asarray(obs[TIMESTAMP.key], dtype=np.float64).reshape(-1)[:1]
-        step, keep = self.model.act(policy_inputs(state, goal, t_s)[0], self.config.max_step_m, self.config.max_turn_rad)
+        step, keep = self.model.act(observation_inputs(obs), self.config.max_step_m, self.config.max_turn_rad)
         return np.concatenate([step, [1.0 if (keep or self.hold_at_end) else 0.0]])[None]
-
-    def horizon_s(self, task=None) -> float:
-        """The longest training episode (s); evaluation runs at least this long. ``task`` is not read."""
-        return float(self.stats.get("horizon_s", 0.0))
-
-    def with_skill(self, skill_cfg) -> "BCMLPPolicy":
-        return type(self)(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
 
     @staticmethod
     def train(episodes, config: BCMLPConfig, control_hz: float, run_dir=None, resume_key=None) -> tuple[BCMLP, dict]:

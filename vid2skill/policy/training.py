@@ -1,0 +1,198 @@
+"""Training machinery shared by the learned policy types: where the data comes from and how it is
+checked, the validation split by clip, DART-style corrective labels, and one training loop with early
+stopping, resume points, a progress bar and TensorBoard scalars.
+
+A policy type supplies its model, its tensors and its loss; :func:`fit` does the rest, so every
+learned policy is trained, stopped, resumed and logged the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from scipy.spatial.transform import Rotation
+from tqdm import tqdm
+
+from vid2skill.dataset.episodes import Episode, clip_group
+from vid2skill.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+RESUME_FILE = "train_state.pt"  # in the run folder while training; removed when it finishes
+SAVE_EVERY = 20  # epochs between resume points
+TRAIN_ON = ("auto", "demos", "motion_rollouts")
+
+
+def check_data_settings(cfg) -> None:
+    """Reject inconsistent data settings (``train_on``, ``rollouts``, ``filter_success``,
+    ``valid_fraction``, ``device``) of any learned policy's config, naming the fields."""
+    if cfg.device not in ("cpu", "cuda", "auto"):
+        raise ConfigError(f"policy.device must be cpu, cuda or auto (got {cfg.device!r})")
+    if cfg.train_on not in TRAIN_ON:
+        raise ConfigError(f"policy.train_on={cfg.train_on!r}; choose one of {', '.join(TRAIN_ON)}")
+    if not 0 <= cfg.valid_fraction < 1:
+        raise ConfigError(f"policy.valid_fraction={cfg.valid_fraction} must be in [0, 1)")
+    if cfg.train_on != "demos" and cfg.rollouts < 1:
+        raise ConfigError(f"policy.train_on={cfg.train_on} needs policy.rollouts >= 1")
+    if cfg.filter_success and cfg.train_on == "demos":
+        raise ConfigError("policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto")
+
+
+def as_episodes(items, task: str = "skill") -> list[Episode]:
+    """Episodes as given; RobotDemos become episodes with no goal (their arrays as steps)."""
+    from vid2skill.dataset.from_demos import episode_from_demo
+
+    return [e if isinstance(e, Episode) else episode_from_demo(e, task, "none", source=f"demo {e.clip}") for e in items]
+
+
+def split_by_clip(episodes: list[Episode], fraction: float, seed: int) -> tuple[list[Episode], list[Episode]]:
+    """(train, validation): whole source clips held out (every episode from one video on one side)."""
+    groups = sorted({clip_group(e.clip.split("#", 1)[0]) for e in episodes})
+    n_val = int(round(fraction * len(groups)))
+    if fraction <= 0 or len(groups) < 2 or n_val == 0:
+        return list(episodes), []
+    val = set(np.random.default_rng(seed).permutation(groups)[: min(n_val, len(groups) - 1)])
+    pick = lambda e: clip_group(e.clip.split("#", 1)[0]) in val  # noqa: E731
+    return [e for e in episodes if not pick(e)], [e for e in episodes if pick(e)]
+
+
+def perturbed(state: np.ndarray, action: np.ndarray, std_m: float, std_rad: float,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """DART-style noise injection on one episode: states (T, 8) with position + e and rotation
+    exp(eta) R_t, and the steps (T, 6) that lead from each perturbed pose back to the episode's
+    next pose (the corrective labels)."""
+    T = len(state)
+    R = Rotation.from_rotvec(state[:, 3:6])
+    p_next = state[:, :3] + action[:, :3]
+    R_next = Rotation.from_rotvec(action[:, 3:6]) * R
+    e = rng.normal(0, std_m, size=(T, 3))
+    eta = Rotation.from_rotvec(rng.normal(0, std_rad, size=(T, 3)))
+    Rp = eta * R
+    sp = state.copy()
+    sp[:, :3] += e
+    sp[:, 3:6] = Rp.as_rotvec()
+    return sp, np.column_stack([p_next - sp[:, :3], (R_next * Rp.inv()).as_rotvec()])
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run with ``n`` torch CPU threads (small networks gain nothing from more, and on shared cores
+    extra threads spin against each other), then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def summary_writer(enabled: bool, run_dir: Path | None):
+    """TensorBoard's writer under ``<run>/tensorboard``, or None (off, no run folder, or not installed)."""
+    if not enabled or run_dir is None:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is optional (the dev and robomimic extras bring it)
+        return None
+    return SummaryWriter(str(Path(run_dir) / "tensorboard"))
+
+
+@dataclass
+class FitResult:
+    """What a training run did: the loss per epoch, the best score (validation loss, or the training
+    loss without a validation set) and the epoch count it stopped at."""
+
+    losses: list[float] = field(default_factory=list)
+    val_losses: list[float] = field(default_factory=list)
+    best: float = float("inf")
+    stopped_at: int = 0
+
+
+def fit(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..., torch.Tensor],
+        train: tuple[torch.Tensor, ...], val: tuple[torch.Tensor, ...] | None, cfg, name: str,
+        run_dir: str | Path | None = None, resume_key: str | None = None) -> FitResult:
+    """Minimise ``loss_of(*batch)`` over minibatches of the rows of ``train`` for ``cfg.epochs``
+    epochs (shuffled by a generator seeded with ``cfg.seed``).
+
+    With ``val``, training stops after ``cfg.patience`` epochs without a better validation loss and
+    the best epoch's weights are kept. With ``run_dir`` and ``resume_key`` (a hash of the inputs), a
+    resume point is saved every ``SAVE_EVERY`` epochs (with the global torch RNG state, which a
+    sampling loss draws from) and a later run with the same key continues from it.
+    """
+    n = len(train[0])
+    gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
+    r = FitResult(stopped_at=cfg.epochs)
+    best_state, bad, start = None, 0, 0
+    resume = Path(run_dir) / RESUME_FILE if run_dir is not None and resume_key else None
+    if resume is not None and resume.exists():
+        saved = torch.load(resume, map_location=train[0].device, weights_only=False)
+        if saved.get("key") == resume_key:
+            model.load_state_dict(saved["model"]), opt.load_state_dict(saved["opt"]), gen.set_state(saved["gen"])
+            if "torch_rng" in saved:
+                torch.set_rng_state(saved["torch_rng"])
+            r.losses, r.val_losses, r.best = saved["losses"], saved["val_losses"], saved["best"]
+            best_state, bad, start = saved["best_state"], saved["bad"], saved["epoch"]
+            log.info("%s: resumed at epoch %d from %s", name, start, resume)
+    writer = summary_writer(cfg.tensorboard, Path(run_dir) if run_dir is not None else None)
+    bar = tqdm(range(start, cfg.epochs), desc=f"train {name}", unit="epoch", leave=False, disable=None)
+    for epoch in bar:
+        r.losses.append(_epoch(model, opt, loss_of, train, torch.randperm(n, generator=gen).to(train[0].device),
+                               cfg.batch_size))
+        score = r.losses[-1]
+        if val is not None:
+            model.eval()
+            with torch.no_grad():
+                score = float(loss_of(*val))
+            r.val_losses.append(score)
+        if writer is not None:
+            writer.add_scalar("loss/train", r.losses[-1], epoch)
+            if val is not None:
+                writer.add_scalar("loss/valid", score, epoch)
+        bar.set_postfix(loss=f"{r.losses[-1]:.4f}", valid=f"{score:.4f}" if val is not None else "-")
+        if score < r.best - 1e-6:
+            r.best, bad = score, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()} if val is not None else None
+        else:
+            bad += 1
+        if val is not None and bad >= cfg.patience:
+            r.stopped_at = epoch + 1
+            break
+        if resume is not None and (epoch + 1) % SAVE_EVERY == 0:
+            torch.save({"key": resume_key, "model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
+                        "torch_rng": torch.get_rng_state(), "losses": r.losses, "val_losses": r.val_losses,
+                        "best": r.best, "best_state": best_state, "bad": bad, "epoch": epoch + 1}, resume)
+    bar.close()
+    if writer is not None:
+        writer.close()
+    if best_state is not None:  # early stopping keeps the best validation epoch
+        model.load_state_dict(best_state)
+    if resume is not None and resume.exists():
+        resume.unlink()
+    return r
+
+
+def _epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..., torch.Tensor],
+           train: tuple[torch.Tensor, ...], perm: torch.Tensor, batch_size: int) -> float:
+    """One pass over the training rows in the order ``perm``; the mean loss per row."""
+    model.train()
+    total = 0.0
+    for s in range(0, len(perm), batch_size):
+        idx = perm[s : s + batch_size]
+        loss = loss_of(*(t[idx] for t in train))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total / len(perm)
