@@ -24,8 +24,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ray_head(tmp_path_factory):
+    import os
+
     port = _free_port()
     tmp = tmp_path_factory.mktemp("ray")
+    # A throwaway local cluster: no token authentication (Ray's default keeps a token per user,
+    # which a token left by another Ray run on this machine would contradict).
+    saved = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
     start = subprocess.run([RAY, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
                             f"--temp-dir={tmp}", "--disable-usage-stats"], capture_output=True, text=True, timeout=180)
     assert start.returncode == 0, start.stderr[-2000:]
@@ -38,6 +44,10 @@ def ray_head(tmp_path_factory):
         from vid2skill.parallel import use_executor
 
         use_executor("pool")
+        if saved is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = saved
 
 
 @pytest.mark.slow
