@@ -20,7 +20,7 @@ from scipy.spatial.transform import Rotation
 from tqdm import tqdm
 
 from vid2skill.dataset.episodes import Episode, clip_group
-from vid2skill.errors import ConfigError
+from vid2skill.errors import ConfigError, DatasetError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,19 @@ def check_data_settings(cfg) -> None:
         raise ConfigError(f"policy.train_on={cfg.train_on} needs policy.rollouts >= 1")
     if cfg.filter_success and cfg.train_on == "demos":
         raise ConfigError("policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto")
+    if cfg.noise_std_m < 0 or cfg.noise_std_rad < 0 or cfg.noise_copies < 0:
+        raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
+
+
+def start_training(episodes, cfg, name: str) -> tuple[list[Episode], np.random.Generator, list[Episode], list[Episode]]:
+    """(episodes, rng, training episodes, held-out episodes) of a run of policy ``name``: the
+    episodes as :class:`Episode`, the seeds set from ``cfg.seed``, the split by clip."""
+    episodes = as_episodes(episodes)
+    if not episodes:
+        raise DatasetError(f"{name}: no episodes to train on; run `vid2skill retarget` first")
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    return (episodes, rng, *split_by_clip(episodes, cfg.valid_fraction, cfg.seed))
 
 
 def as_episodes(items, task: str = "skill") -> list[Episode]:

@@ -111,8 +111,6 @@ class ACTConfig:
         if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0 or self.patience < 1 or self.min_updates < 0:
             raise ConfigError("policy.epochs, policy.batch_size, policy.lr and policy.patience must be positive "
                               "and policy.min_updates >= 0")
-        if self.noise_std_m < 0 or self.noise_std_rad < 0 or self.noise_copies < 0:
-            raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
         if self.max_step_m <= 0 or self.max_turn_rad <= 0:
             raise ConfigError("policy.max_step_m and policy.max_turn_rad must be positive")
         check_data_settings(self)

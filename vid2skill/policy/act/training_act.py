@@ -12,11 +12,10 @@ import numpy as np
 import torch
 
 from vid2skill.dataset.episodes import Episode
-from vid2skill.errors import DatasetError
 from vid2skill.policy.act.configuration_act import ACTConfig
 from vid2skill.policy.act.modeling_act import ACT, STEP_DIM, chunk_loss
 from vid2skill.policy.observation import clip_step, policy_inputs
-from vid2skill.policy.training import as_episodes, fit, perturbed, resolve_device, split_by_clip, torch_threads
+from vid2skill.policy.training import fit, perturbed, resolve_device, start_training, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +60,7 @@ def train_act(episodes, cfg: ACTConfig, control_hz: float, run_dir: str | Path |
 
 
 def _train(episodes, cfg: ACTConfig, control_hz: float, run_dir, resume_key) -> tuple[ACT, dict]:
-    episodes = as_episodes(episodes)
-    if not episodes:
-        raise DatasetError("act: no episodes to train on; run `vid2skill retarget` first")
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    train_eps, val_eps = split_by_clip(episodes, cfg.valid_fraction, cfg.seed)
+    episodes, rng, train_eps, val_eps = start_training(episodes, cfg, "act")
     obs, chunks, valid = build_chunks(train_eps, cfg, rng, control_hz)
     device = resolve_device(cfg.device)
     model = ACT(cfg)

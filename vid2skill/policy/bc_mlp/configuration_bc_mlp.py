@@ -90,8 +90,6 @@ class BCMLPConfig:
             raise ConfigError(f"policy.hidden must be a non-empty list of positive widths, got {list(self.hidden)}")
         if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0:
             raise ConfigError("policy.epochs, policy.batch_size and policy.lr must be positive")
-        if self.noise_std_m < 0 or self.noise_std_rad < 0 or self.noise_copies < 0:
-            raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
         if self.head not in HEADS:
             raise ConfigError(f"policy.head={self.head!r}; choose one of {', '.join(HEADS)}")
         if self.head == "gmm" and (self.gmm_modes < 1 or self.gmm_min_std <= 0):

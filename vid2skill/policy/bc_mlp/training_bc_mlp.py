@@ -12,11 +12,10 @@ import torch
 from torch import nn
 
 from vid2skill.dataset.episodes import Episode
-from vid2skill.errors import DatasetError
 from vid2skill.policy.bc_mlp.configuration_bc_mlp import BCMLPConfig
 from vid2skill.policy.bc_mlp.modeling_bc_mlp import BCMLP, clip_step, policy_inputs
 from vid2skill.policy.training import (  # noqa: F401 (RESUME_FILE, SAVE_EVERY, split_by_clip: re-exported)
-    RESUME_FILE, SAVE_EVERY, as_episodes, fit, perturbed, resolve_device, split_by_clip, torch_threads)
+    RESUME_FILE, SAVE_EVERY, fit, perturbed, resolve_device, split_by_clip, start_training, torch_threads)
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +52,7 @@ def train_bc_mlp(episodes, cfg: BCMLPConfig, control_hz: float, run_dir: str | P
 
 
 def _train(episodes, cfg: BCMLPConfig, control_hz: float, run_dir, resume_key) -> tuple[BCMLP, dict]:
-    episodes = as_episodes(episodes)
-    if not episodes:
-        raise DatasetError("bc_mlp: no episodes to train on; run `vid2skill retarget` first")
-    torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    train_eps, val_eps = split_by_clip(episodes, cfg.valid_fraction, cfg.seed)
+    episodes, rng, train_eps, val_eps = start_training(episodes, cfg, "bc_mlp")
     obs, act, closed = build_dataset(train_eps, cfg, rng, control_hz)
     device = resolve_device(cfg.device)
     model = BCMLP(list(cfg.hidden), cfg.head, cfg.gmm_modes, cfg.gmm_min_std)
