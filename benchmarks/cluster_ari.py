@@ -6,7 +6,8 @@ at random with the same cluster sizes (its ARI is ~0 by construction; printed as
 
     vid2skill cluster workspace=/tmp/v2s_heldout      # after ingest and extract
     python benchmarks/cluster_ari.py /tmp/v2s_heldout
-    python benchmarks/cluster_ari.py /tmp/v2s_real --labels ../shared/data/labels.csv   # labels hidden at ingest
+    # labels hidden at ingest
+    python benchmarks/cluster_ari.py /tmp/v2s_real --labels ../shared/data/labels.csv
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from vid2skill.skills.library import SkillLibrary
 
 
 def skills_by_stem(path: Path) -> dict[str, list[str]]:
-    """file stem -> skills, from a CSV with ``file`` and ``skills`` columns (``../shared/data/labels.csv``)."""
+    """file stem -> skills, from a CSV with ``file`` and ``skills`` columns
+    (``../shared/data/labels.csv``)."""
     import csv
 
-    return {Path(r["file"]).stem: [x for x in r["skills"].split(";") if x] for r in csv.DictReader(path.open())}
+    return {
+        Path(r["file"]).stem: [x for x in r["skills"].split(";") if x] for r in csv.DictReader(path.open())
+    }
 
 
 def stem_of(clip_id: str, stems) -> str | None:
@@ -57,7 +61,9 @@ def truth_from_csv(path: Path, clip_ids: list[str]) -> dict[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("workspace")
-    ap.add_argument("--labels", type=Path, help="CSV with file and skills columns, for clips ingested without labels")
+    ap.add_argument(
+        "--labels", type=Path, help="CSV with file and skills columns, for clips ingested without labels"
+    )
     args = ap.parse_args()
     ws = Path(args.workspace)
     lib = SkillLibrary.load(ws / "skills")
@@ -65,17 +71,29 @@ def main() -> None:
     if args.labels:
         truth_of = truth_from_csv(args.labels, sorted(assignment))
     else:
-        # Each member (a clip, or one grasp of a clip) carries its weak label; older libraries only the clip's.
+        # Each member (a clip, or one grasp of a clip) carries its weak label; older libraries only the
+        # clip's.
         clip_labels = {c.clip_id: c.label for c in ClipSet.load(ws / "ingest" / "clips").clips}
-        truth_of = {m["clip"]: m.get("label") or clip_labels.get(m["clip"]) for card in lib.skills.values() for m in card.members}
-    clips = sorted(c for c in assignment if truth_of.get(c) not in (None, "", "none"))  # "none": a clip of no skill
+        truth_of = {
+            m["clip"]: m.get("label") or clip_labels.get(m["clip"])
+            for card in lib.skills.values()
+            for m in card.members
+        }
+    clips = sorted(
+        c for c in assignment if truth_of.get(c) not in (None, "", "none")
+    )  # "none": a clip of no skill
     truth = [truth_of[c] for c in clips]
     pred = [assignment[c] for c in clips]
     rng = np.random.default_rng(0)
     shuffled = [adjusted_rand_score(truth, rng.permutation(pred)) for _ in range(200)]
-    print(f"library v{lib.version}: {len(clips)} manipulations, {len(lib.skills)} skills (k by silhouette = {lib.clustering['k']})")
-    print(f"ARI {adjusted_rand_score(truth, pred):.3f}  NMI {normalized_mutual_info_score(truth, pred):.3f}  "
-          f"(random partition of the same sizes: ARI {np.mean(shuffled):.3f} +- {np.std(shuffled):.3f})")
+    print(
+        f"library v{lib.version}: {len(clips)} manipulations, {len(lib.skills)} skills (k by silhouette = "
+        f"{lib.clustering['k']})"
+    )
+    print(
+        f"ARI {adjusted_rand_score(truth, pred):.3f}  NMI {normalized_mutual_info_score(truth, pred):.3f}  "
+        f"(random partition of the same sizes: ARI {np.mean(shuffled):.3f} +- {np.std(shuffled):.3f})"
+    )
     for name in lib.skills:
         members = [c for c in clips if assignment[c] == name]
         print(f"  {name}: " + ", ".join(f"{c} ({truth_of[c]})" for c in members))

@@ -45,7 +45,9 @@ print(json.dumps({"frames": n, "peak_mb": resource.getrusage(resource.RUSAGE_SEL
 
 
 def child(mode: str, path: str, stride: int) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, mode, path, str(stride)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, path, str(stride)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -65,14 +67,22 @@ def main() -> None:
         with VideoWriter(path, 30, 1920, 1080) as w:
             for i in range(frames):
                 w.write(np.kron(np.roll(base, i, axis=1), np.ones((8, 8, 1), np.uint8)))
-        print(f"{frames} frames of 1920x1080 ({Path(path).stat().st_size / 1e6:.0f} MB file); "
-              f"holding them decoded would take {frames * 1920 * 1080 * 3 / 1e6:,.0f} MB")
+        print(
+            f"{frames} frames of 1920x1080 ({Path(path).stat().st_size / 1e6:.0f} MB file); "
+            f"holding them decoded would take {frames * 1920 * 1080 * 3 / 1e6:,.0f} MB"
+        )
         libs = child("libs", path, 1)["peak_mb"]
         dec = child("decode", path, 1)
         ext = child("extract", path, args.stride)
         print(f"  libraries only (baseline)          peak {libs:7.0f} MB")
-        print(f"  iter_frames, every frame           peak {dec['peak_mb']:7.0f} MB  (+{dec['peak_mb'] - libs:.0f} MB, {dec['frames']} frames)")
-        print(f"  extract_clip, stride {args.stride:<3d}           peak {ext['peak_mb']:7.0f} MB  (+{ext['peak_mb'] - libs:.0f} MB)")
+        print(
+            f"  iter_frames, every frame           peak {dec['peak_mb']:7.0f} MB  "
+            f"(+{dec['peak_mb'] - libs:.0f} MB, {dec['frames']} frames)"
+        )
+        print(
+            f"  extract_clip, stride {args.stride:<3d}           peak {ext['peak_mb']:7.0f} MB  "
+            f"(+{ext['peak_mb'] - libs:.0f} MB)"
+        )
 
 
 if __name__ == "__main__":

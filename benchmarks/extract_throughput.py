@@ -38,10 +38,13 @@ def raw_mediapipe_fps(frames: list, with_pose: bool, cfg) -> float:
     n, seconds = 0, 0.0
     for clip_frames in frames:
         with quiet_native_stderr():
-            hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=cfg.max_hands,
-                                             model_complexity=cfg.model_complexity,
-                                             min_detection_confidence=cfg.min_detection_confidence,
-                                             min_tracking_confidence=cfg.min_tracking_confidence)
+            hands = mp.solutions.hands.Hands(
+                static_image_mode=False,
+                max_num_hands=cfg.max_hands,
+                model_complexity=cfg.model_complexity,
+                min_detection_confidence=cfg.min_detection_confidence,
+                min_tracking_confidence=cfg.min_tracking_confidence,
+            )
             pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) if with_pose else None
             t0 = time.perf_counter()
             for rgb in clip_frames:
@@ -58,7 +61,9 @@ def raw_mediapipe_fps(frames: list, with_pose: bool, cfg) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--videos", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "videos"))
+    ap.add_argument(
+        "--videos", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "videos")
+    )
     ap.add_argument("--max-clips", type=int, default=8, help="clips for the one-core comparison")
     ap.add_argument("--repeats", type=int, default=2, help="runs of each measurement; the fastest counts")
     args = ap.parse_args()
@@ -88,12 +93,17 @@ def main() -> None:
                 extract_clip(c, cfg)
             ours_fps = max(ours_fps, n_frames / (time.perf_counter() - t0))
         del frames
-        print(f"one core, {len(subset)} clips, {n_frames} frames, best of {args.repeats} "
-              "(ours includes decoding, the baselines do not):")
+        print(
+            f"one core, {len(subset)} clips, {n_frames} frames, best of {args.repeats} "
+            "(ours includes decoding, the baselines do not):"
+        )
         print(f"  raw MediaPipe Hands        {hands_fps:7.1f} frames/s")
         print(f"  raw MediaPipe Hands + Pose {hp_fps:7.1f} frames/s")
-        print(f"  vid2skill extract_clip     {ours_fps:7.1f} frames/s   ours / (Hands + Pose) = {ours_fps / hp_fps:.2f}   "
-              f"ours / Hands = {ours_fps / hands_fps:.2f}")
+        print(
+            f"  vid2skill extract_clip     {ours_fps:7.1f} frames/s   ours / (Hands + Pose) = "
+            f"{ours_fps / hp_fps:.2f}   "
+            f"ours / Hands = {ours_fps / hands_fps:.2f}"
+        )
 
         total = sum(c.end_s is None for c in clips)  # whole files
         results = {}
@@ -108,10 +118,15 @@ def main() -> None:
         from vid2skill.extract.types import TrackSet
 
         frames_all = sum(r["frames"] for r in TrackSet.load(ws / "extract" / "tracks").ok())
-        print(f"batch of {total} clips ({frames_all} frames, {summary['clips']} extracted), extract stage, "
-              f"best of {args.repeats}:")
+        print(
+            f"batch of {total} clips ({frames_all} frames, {summary['clips']} extracted), extract stage, "
+            f"best of {args.repeats}:"
+        )
         for cores, seconds in results.items():
-            print(f"  {cores} worker(s) on {cores} core(s): {seconds:6.1f} s, {frames_all / seconds:6.1f} frames/s")
+            print(
+                f"  {cores} worker(s) on {cores} core(s): {seconds:6.1f} s, "
+                f"{frames_all / seconds:6.1f} frames/s"
+            )
         print(f"  speed-up with both cores: {results[1] / results[2]:.2f}x")
     finally:
         shutil.rmtree(ws, ignore_errors=True)

@@ -32,8 +32,14 @@ def coco_hands(folder: Path, name: str) -> list[dict]:
     out = []
     for a in d["annotations"]:
         kp = np.array(a["keypoints"], float).reshape(21, 3)
-        out.append({"image": folder / images[a["image_id"]]["file_name"], "kp": kp[:, :2], "vis": kp[:, 2] > 0,
-                    "box": float(max(a["bbox"][2], a["bbox"][3]))})
+        out.append(
+            {
+                "image": folder / images[a["image_id"]]["file_name"],
+                "kp": kp[:, :2],
+                "vis": kp[:, 2] > 0,
+                "box": float(max(a["bbox"][2], a["bbox"][3])),
+            }
+        )
     return out
 
 
@@ -58,8 +64,16 @@ def interhand_hands(folder: Path) -> list[dict]:
                 continue
             p = cam_xyz[idx]
             uv = np.stack([fx * p[:, 0] / p[:, 2] + cx, fy * p[:, 1] / p[:, 2] + cy], axis=1)
-            out.append({"image": folder / im["file_name"], "kp": uv, "vis": np.ones(21, bool),
-                        "box": float(np.ptp(uv, axis=0).max()), "wrist_cam": p[0], "intrinsics": [fx, fy, cx, cy]})
+            out.append(
+                {
+                    "image": folder / im["file_name"],
+                    "kp": uv,
+                    "vis": np.ones(21, bool),
+                    "box": float(np.ptp(uv, axis=0).max()),
+                    "wrist_cam": p[0],
+                    "intrinsics": [fx, fy, cx, cy],
+                }
+            )
     return out
 
 
@@ -71,16 +85,22 @@ def evaluate(hands: list[dict], complexity: int) -> dict:
 
     found, px_err, pck, wrist_err = 0, [], [], []
     with quiet_native_stderr():
-        model = mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2, model_complexity=complexity,
-                                         min_detection_confidence=0.3)
+        model = mp.solutions.hands.Hands(
+            static_image_mode=True, max_num_hands=2, model_complexity=complexity, min_detection_confidence=0.3
+        )
         for h in hands:
             bgr = cv2.imread(str(h["image"]))
             H, W = bgr.shape[:2]
             res = model.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             if not res.multi_hand_landmarks:
                 continue
-            cands = [(np.array([[p.x * W, p.y * H] for p in lm.landmark]), np.array([[p.x, p.y, p.z] for p in wl.landmark]))
-                     for lm, wl in zip(res.multi_hand_landmarks, res.multi_hand_world_landmarks)]
+            cands = [
+                (
+                    np.array([[p.x * W, p.y * H] for p in lm.landmark]),
+                    np.array([[p.x, p.y, p.z] for p in wl.landmark]),
+                )
+                for lm, wl in zip(res.multi_hand_landmarks, res.multi_hand_world_landmarks)
+            ]
             errs = [np.linalg.norm(c[0] - h["kp"], axis=1)[h["vis"]].mean() for c in cands]
             k = int(np.argmin(errs))
             if errs[k] > 0.5 * h["box"]:  # nearest detection is another hand, or a false alarm
@@ -93,9 +113,12 @@ def evaluate(hands: list[dict], complexity: int) -> dict:
                 t = hand_translation(cands[k][1][None], cands[k][0][None], h["intrinsics"])[0]
                 wrist_err.append(float(np.linalg.norm(cands[k][1][0] + t - h["wrist_cam"])))
         model.close()
-    out = {"hands": len(hands), "detection": found / max(len(hands), 1),
-           "mean_px_error": float(np.mean(px_err)) if px_err else float("nan"),
-           "pck@0.2": float(np.mean(pck)) if pck else float("nan")}
+    out = {
+        "hands": len(hands),
+        "detection": found / max(len(hands), 1),
+        "mean_px_error": float(np.mean(px_err)) if px_err else float("nan"),
+        "pck@0.2": float(np.mean(pck)) if pck else float("nan"),
+    }
     if wrist_err:
         out["median_wrist_error_cm"] = 100 * float(np.median(wrist_err))
     return out
@@ -103,7 +126,9 @@ def evaluate(hands: list[dict], complexity: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "hand_gt"))
+    ap.add_argument(
+        "--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "hand_gt")
+    )
     args = ap.parse_args()
     root = Path(args.data)
     sets = {
@@ -111,17 +136,26 @@ def main() -> None:
         "CMU Panoptic": coco_hands(root / "panoptic", "test_panoptic.json"),
         "InterHand2.6M": interhand_hands(root / "interhand2.6m"),
     }
-    print(f"{'set':15s}{'hands':>6s} {'model':6s}{'detection':>10s}{'mean px err':>12s}{'PCK@0.2':>9s}{'wrist 3-D (cm)':>16s}")
+    print(
+        f"{'set':15s}{'hands':>6s} "
+        f"{'model':6s}{'detection':>10s}{'mean px err':>12s}{'PCK@0.2':>9s}{'wrist 3-D (cm)':>16s}"
+    )
     for name, hands in sets.items():
         rows = {c: evaluate(hands, c) for c in (1, 0)}
         for c, label in ((1, "full"), (0, "lite")):
             r = rows[c]
             w = f"{r['median_wrist_error_cm']:16.1f}" if "median_wrist_error_cm" in r else f"{'':16s}"
-            print(f"{name:15s}{r['hands']:6d} {label:6s}{r['detection']:10.2f}{r['mean_px_error']:12.1f}{r['pck@0.2']:9.2f}{w}")
+            print(
+                f"{name:15s}{r['hands']:6d} "
+                f"{label:6s}{r['detection']:10.2f}{r['mean_px_error']:12.1f}{r['pck@0.2']:9.2f}{w}"
+            )
         full, lite = rows[1], rows[0]
         if lite["pck@0.2"] == lite["pck@0.2"] and lite["pck@0.2"] > 0:
-            print(f"{'':15s}{'':6s} full / lite: detection {full['detection'] / max(lite['detection'], 1e-9):.2f}, "
-                  f"PCK {full['pck@0.2'] / lite['pck@0.2']:.2f}")
+            print(
+                f"{'':15s}{'':6s} full / lite: detection "
+                f"{full['detection'] / max(lite['detection'], 1e-9):.2f}, "
+                f"PCK {full['pck@0.2'] / lite['pck@0.2']:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""How well the wrist's motion during the manipulation is measured, against synthetic ground truth:
+r"""How well the wrist's motion during the manipulation is measured, against synthetic ground truth:
 the per-frame metric lift (PnP of MediaPipe's metric landmarks, depth median-filtered, as the
 motion clustering uses it) beside the hand-scaled path of labelled segmentation (in-plane motion
 from pixel steps times the hand's metres per pixel, depth from the lift).
@@ -11,7 +11,8 @@ Then gravity: the angle between the extractor's up (``extract/gravity.py``) and 
 the error of the rise (displacement along up, cm) measured along the estimated up beside the same
 along the camera's up, which is what the rise was before gravity was estimated.
 
-    vid2skill ingest workspace=/tmp/msyn source=synthetic_hard "source.skills=[slide_open,...,cut]" source.clips_per_skill=2 source.seed=12000
+    vid2skill ingest workspace=/tmp/msyn source=synthetic_hard "source.skills=[slide_open,...,cut]" \
+        source.clips_per_skill=2 source.seed=12000
     vid2skill extract workspace=/tmp/msyn ...same overrides...
     python benchmarks/motion_scale.py /tmp/msyn
 """
@@ -27,9 +28,9 @@ from hydra import compose, initialize_config_module
 
 from vid2skill.extract.filters import median_depth
 from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.geometry import apply_T, inv_T
 from vid2skill.ingest.synthetic.generator import PHASES, load_ground_truth
 from vid2skill.ingest.types import ClipSet
-from vid2skill.geometry import apply_T, inv_T
 from vid2skill.skills.sequence import fill_gaps, hand_scaled_path, in_first_camera
 
 MOVE = PHASES.index("move")
@@ -40,9 +41,13 @@ def errors(est: np.ndarray, gt: np.ndarray) -> dict:
     d_est, d_gt = est - est[0], gt - gt[0]
     diff = d_est - d_gt
     extent = np.linalg.norm(d_gt, axis=1).max()
-    return {"plane_cm": 100 * float(np.median(np.linalg.norm(diff[:, :2], axis=1))),
-            "depth_cm": 100 * float(np.median(np.abs(diff[:, 2]))),
-            "extent_ratio": float(np.linalg.norm(d_est, axis=1).max() / extent) if extent > 0.02 else float("nan")}
+    return {
+        "plane_cm": 100 * float(np.median(np.linalg.norm(diff[:, :2], axis=1))),
+        "depth_cm": 100 * float(np.median(np.abs(diff[:, 2]))),
+        "extent_ratio": float(np.linalg.norm(d_est, axis=1).max() / extent)
+        if extent > 0.02
+        else float("nan"),
+    }
 
 
 def main() -> None:
@@ -70,7 +75,10 @@ def main() -> None:
         # Both in the first frame's camera: a head-worn camera's turns taken out of the estimate as
         # labelled segmentation does (``in_first_camera``), and the truth in the clip's first camera.
         truth = apply_T(inv_T(gt["T_world_cam"]), gt["wrist_pos_world"][frames])[move]
-        for method, path in (("per-frame lift", fill_gaps(p)), ("hand-scaled", hand_scaled_path(track, fill_gaps(p), window))):
+        for method, path in (
+            ("per-frame lift", fill_gaps(p)),
+            ("hand-scaled", hand_scaled_path(track, fill_gaps(p), window)),
+        ):
             est = in_first_camera(track, path)[0]
             for key, value in errors(est[move], truth).items():
                 rows[method][key].append(value)
@@ -87,13 +95,19 @@ def main() -> None:
         r = rows[method]
         ratio = np.array(r["extent_ratio"])
         ratio = ratio[np.isfinite(ratio)]
-        print(f"{method:<36} {len(r['plane_cm']):>5} {np.median(r['plane_cm']):>12.2f} {np.median(r['depth_cm']):>12.2f} "
-              f"{np.exp(np.mean(np.log(ratio))) if len(ratio) else float('nan'):>12.2f}")
+        print(
+            f"{method:<36} {len(r['plane_cm']):>5} {np.median(r['plane_cm']):>12.2f} "
+            f"{np.median(r['depth_cm']):>12.2f} "
+            f"{np.exp(np.mean(np.log(ratio))) if len(ratio) else float('nan'):>12.2f}"
+        )
 
     a = np.array(gravity["angle_deg"])
     if len(a):
-        print(f"\ngravity: {int(np.sum(gravity['from_lines']))}/{len(a)} clips from the scene's edges; angle to the true up: "
-              f"median {np.median(a):.1f} deg, mean {a.mean():.1f}, within 5 deg {int((a < 5).sum())}/{len(a)}")
+        print(
+            f"\ngravity: {int(np.sum(gravity['from_lines']))}/{len(a)} clips from the scene's edges; "
+            f"angle to the true up: median {np.median(a):.1f} deg, mean {a.mean():.1f}, "
+            f"within 5 deg {int((a < 5).sum())}/{len(a)}"
+        )
         for name in ("estimated up", "camera up"):
             print(f"  rise along the {name:<13} median error {np.median(gravity[f'rise_cm|{name}']):.2f} cm")
 

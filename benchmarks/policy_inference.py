@@ -40,7 +40,9 @@ def _policy(args):
     if args.checkpoint:
         return load_policy(args.checkpoint)
     if args.policy == "bc_mlp":
-        return BCMLPPolicy(BCMLPConfig(hidden=[int(h) for h in args.hidden.split(",")], head=args.head, device="cpu"))
+        return BCMLPPolicy(
+            BCMLPConfig(hidden=[int(h) for h in args.hidden.split(",")], head=args.head, device="cpu")
+        )
     from omegaconf import OmegaConf
 
     from vid2skill.policy.registry import get_policy
@@ -54,7 +56,10 @@ def _policy(args):
 def _mlp_baseline(policy, rng: np.random.Generator):
     """A numpy forward pass of the MLP's layer sizes."""
     sizes = [OBS_DIM, *[int(h) for h in policy.config.hidden], 7]
-    weights = [(rng.normal(size=(a, b)).astype(np.float32), np.zeros(b, np.float32)) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [
+        (rng.normal(size=(a, b)).astype(np.float32), np.zeros(b, np.float32))
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
     x0 = rng.normal(size=OBS_DIM).astype(np.float32)
 
     def numpy_forward():
@@ -73,14 +78,19 @@ def main() -> None:
     ap.add_argument("--policy", default="bc_mlp", help="a learned policy type (bc_mlp, act)")
     ap.add_argument("--hidden", default="256,256")
     ap.add_argument("--head", default="deterministic", choices=["deterministic", "gmm"])
-    ap.add_argument("--checkpoint", default=None, help="a trained policy's folder (overrides --policy/--hidden/--head)")
+    ap.add_argument(
+        "--checkpoint", default=None, help="a trained policy's folder (overrides --policy/--hidden/--head)"
+    )
     ap.add_argument("--steps", type=int, default=2000)
     args = ap.parse_args()
     torch.set_num_threads(1)  # one core
     policy = _policy(args)
     rng = np.random.default_rng(0)
-    obs = {STATE.key: rng.normal(size=8).astype(np.float32), GOAL.key: np.array([0.1, 0.0, 0.05, 1.0], np.float32),
-           TIMESTAMP.key: np.array([1.0], np.float32)}
+    obs = {
+        STATE.key: rng.normal(size=8).astype(np.float32),
+        GOAL.key: np.array([0.1, 0.0, 0.05, 1.0], np.float32),
+        TIMESTAMP.key: np.array([1.0], np.float32),
+    }
     ensembles = bool(getattr(policy.config, "temporal_ensemble", False))
 
     def policy_step():
@@ -91,8 +101,11 @@ def main() -> None:
     for _ in range(100):  # warm up (and fill an ensemble)
         policy_step()
     t_policy = per_step_s(policy_step, args.steps)
-    described = f"{policy.config.head} {policy.config.hidden}" if policy.name == "bc_mlp" else \
-        f"{sum(p.numel() for p in policy.model.parameters())} parameters, temporal_ensemble={ensembles}"
+    described = (
+        f"{policy.config.head} {policy.config.hidden}"
+        if policy.name == "bc_mlp"
+        else f"{sum(p.numel() for p in policy.model.parameters())} parameters, temporal_ensemble={ensembles}"
+    )
     print(f"{policy.name} {described} on 1 thread: {t_policy * 1e3:.3f} ms per step")
     if policy.name == "bc_mlp":
         baseline = _mlp_baseline(policy, rng)
@@ -100,7 +113,10 @@ def main() -> None:
             baseline()
         t_base = per_step_s(baseline, args.steps)
         print(f"numpy forward of the same layers (baseline): {t_base * 1e3:.3f} ms per step")
-        print(f"ratio: {t_policy / t_base:.1f}x the baseline; target <= 2 ms per step: {'met' if t_policy <= 2e-3 else 'NOT met'}")
+        print(
+            f"ratio: {t_policy / t_base:.1f}x the baseline; target <= 2 ms per step: "
+            f"{'met' if t_policy <= 2e-3 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ def timed(ws: Path, executor: str, workers: int, episodes: int, skill: str) -> d
     with initialize_config_module("vid2skill.conf", version_base=None):
         common = [f"workspace={ws}", f"workers={workers}", f"executor={executor}"]
         extract = compose("config", overrides=common)
-        evaluate = compose("config", overrides=common + ["policy=expert", f"skill={skill}", f"episodes={episodes}"])
+        evaluate = compose(
+            "config", overrides=common + ["policy=expert", f"skill={skill}", f"episodes={episodes}"]
+        )
     out = {}
     for name, cfg in (("extract", extract), ("evaluate", evaluate)):
         t0 = time.perf_counter()

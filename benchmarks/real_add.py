@@ -9,7 +9,8 @@ grasps (each grasp's truth is its clip's label shared out in order, as the clust
 unsegmented clip counts as wrong), the same among confident (``assigned``) decisions, the confusion
 matrix (truth x decision; ``novel``, ``uncertain`` and ``unsegmented`` as columns of their own) and the
 status of every distractor, and how often the arc alone decides slide or hinge on the labelled
-drawer and door segments (what a label saying only "open" or "close" relies on). Tracks are read from an extracted workspace (read-only); nothing is written.
+drawer and door segments (what a label saying only "open" or "close" relies on). Tracks are read
+from an extracted workspace (read-only); nothing is written.
 
     python benchmarks/real_add.py /tmp/real --labels ../shared/data/labels.csv [key=value ...]
 """
@@ -37,8 +38,12 @@ from vid2skill.skills.stage import library_from_segments, segment_labelled, segm
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("workspace", type=Path, help="an extracted workspace of the real clips (extract/tracks.json)")
-    ap.add_argument("--labels", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "labels.csv")
+    ap.add_argument(
+        "workspace", type=Path, help="an extracted workspace of the real clips (extract/tracks.json)"
+    )
+    ap.add_argument(
+        "--labels", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "labels.csv"
+    )
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. cluster.uncertain_below=0.6")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -58,8 +63,10 @@ def main() -> None:
     trajs, seg_records, seg_failures = segment_labelled(recs, cfg)
     source = [r["source_clip"] for r in seg_records]
     present = sorted({r["label"] for r in seg_records})
-    print(f"{len(recs)} labelled clips ({len(seg_records)} labelled segments, {len(seg_failures)} not found), "
-          f"{len(distractors)} distractors; skills present: {', '.join(present)}")
+    print(
+        f"{len(recs)} labelled clips ({len(seg_records)} labelled segments, {len(seg_failures)} not found), "
+        f"{len(distractors)} distractors; skills present: {', '.join(present)}"
+    )
 
     def unlabelled(rec):
         return {k: v for k, v in rec.items() if k not in ("skills", "label", "label_source")}
@@ -70,7 +77,11 @@ def main() -> None:
         keep = [i for i, c in enumerate(source) if c != rec["clip"]]
         lib = library_from_segments(cfg, [trajs[i] for i in keep], [seg_records[i] for i in keep])
         segs, srecs, failed = segment_tracks([unlabelled(rec)], cfg)
-        truth = [r["label"] for r in segment_records({**rec, "label": ";".join(rec["skills"])}, len(segs))] if segs else []
+        truth = (
+            [r["label"] for r in segment_records({**rec, "label": ";".join(rec["skills"])}, len(segs))]
+            if segs
+            else []
+        )
         truth = [t.split(";")[0] for t in truth]
         if failed:
             for t in rec["skills"][:1]:
@@ -80,15 +91,25 @@ def main() -> None:
         decisions = decide(lib, {r["clip"]: tr for r, tr in zip(srecs, segs)}, cfg, None)
         for d, t in zip(decisions, truth):
             # open/close labels of a held-out clip: its truth is the labelled skill (slide_/hinge_) itself
-            col = d["skill"] if d["status"] == "assigned" else d["status"] if d["status"] != "uncertain" else f"?{d['skill']}"
+            col = (
+                d["skill"]
+                if d["status"] == "assigned"
+                else d["status"]
+                if d["status"] != "uncertain"
+                else f"?{d['skill']}"
+            )
             confusion[t][col] += 1
             results.append((d["clip"], t, d["skill"], d["status"], d["confidence"]))
     correct = [s == t for _, t, s, _, _ in results]
     confident = [(s == t) for _, t, s, st, _ in results if st == "assigned"]
-    print(f"\nleave-one-clip-out, no labels: top-1 {np.mean(correct):.3f} over {len(results)} held-out grasps "
-          f"({sum(correct)} right); assigned (confident) {len(confident)}, of them right {np.mean(confident) if confident else float('nan'):.3f}; "
-          f"uncertain {sum(st == 'uncertain' for *_, st, _ in results)}, novel {sum(st == 'novel' for *_, st, _ in results)}, "
-          f"unsegmented {sum(st == 'unsegmented' for *_, st, _ in results)}")
+    print(
+        f"\nleave-one-clip-out, no labels: top-1 {np.mean(correct):.3f} over {len(results)} held-out grasps "
+        f"({sum(correct)} right); assigned (confident) {len(confident)}, of them right "
+        f"{np.mean(confident) if confident else float('nan'):.3f}; "
+        f"uncertain {sum(st == 'uncertain' for *_, st, _ in results)}, novel "
+        f"{sum(st == 'novel' for *_, st, _ in results)}, "
+        f"unsegmented {sum(st == 'unsegmented' for *_, st, _ in results)}"
+    )
     cols = sorted({c for row in confusion.values() for c in row})
     width = max(len(c) for c in cols + present) + 1
     print("\nconfusion (rows: truth; columns: decision; ?skill = uncertain top-1)")
@@ -101,10 +122,17 @@ def main() -> None:
     # With labels that say only "open"/"close" (EPIC verbs, free text), the arc decides slide or hinge.
     lexicon = lexicon_of(cfg)
     family = {m: fam for fam, pair in lexicon.by_arc.items() for m in pair}
-    arcs = [(r["label"], lexicon.resolve_by_arc(family[r["label"]], describe(tr)["arc"]), describe(tr)["arc"])
-            for r, tr in zip(seg_records, trajs) if r["label"] in family]
-    print(f"\nopen/close decided by the arc (labels.hinge_arc {lexicon.hinge_arc}): {sum(a == b for a, b, _ in arcs)}/{len(arcs)} "
-          "labelled drawer/door segments right; " + ", ".join(f"{a}->{b} ({x:.3f})" for a, b, x in arcs if a != b))
+    arcs = [
+        (r["label"], lexicon.resolve_by_arc(family[r["label"]], describe(tr)["arc"]), describe(tr)["arc"])
+        for r, tr in zip(seg_records, trajs)
+        if r["label"] in family
+    ]
+    print(
+        f"\nopen/close decided by the arc (labels.hinge_arc {lexicon.hinge_arc}): "
+        f"{sum(a == b for a, b, _ in arcs)}/{len(arcs)} "
+        "labelled drawer/door segments right; "
+        + ", ".join(f"{a}->{b} ({x:.3f})" for a, b, x in arcs if a != b)
+    )
     full = library_from_segments(cfg, trajs, seg_records)
     print(f"\ndistractors against the library of all {len(recs)} labelled clips ({len(full.skills)} skills):")
     for rec in distractors:

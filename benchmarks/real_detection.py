@@ -31,9 +31,14 @@ def main() -> None:
     ap.add_argument("--annotations", default=str(ANNOTATIONS))
     args = ap.parse_args()
     notes = json.loads(Path(args.annotations).read_text())["clips"]
-    quality = {q["clip"]: q for q in json.loads((Path(args.workspace) / "extract" / "quality.json").read_text())}
+    quality = {
+        q["clip"]: q for q in json.loads((Path(args.workspace) / "extract" / "quality.json").read_text())
+    }
     tracks = sorted((Path(args.workspace) / "extract" / "tracks").glob("*.json"))
-    print("| clip | frames | no hand in view | found / visible | rate | valid after filtering / visible | max jump (m) |")
+    print(
+        "| clip | frames | no hand in view | found / visible | rate "
+        "| valid after filtering / visible | max jump (m) |"
+    )
     print("|---|---|---|---|---|---|---|")
     tot_found = tot_visible = tot_kept = 0
     rates = []
@@ -52,10 +57,14 @@ def main() -> None:
         kept = int((tr.valid & visible).sum())
         tot_kept += kept
         jump = quality.get(tr.clip_id, {}).get("max_jump_m")
-        print(f"| {name} | {len(hidden)} | {int(hidden.sum())} | {found} / {int(visible.sum())} | {rate:.2f} | "
-              f"{kept / max(int(visible.sum()), 1):.2f} | {jump} |")
-    print(f"| all | | | {tot_found} / {tot_visible} | **{tot_found / max(tot_visible, 1):.3f}** | "
-          f"{tot_kept / max(tot_visible, 1):.3f} | |")
+        print(
+            f"| {name} | {len(hidden)} | {int(hidden.sum())} | {found} / {int(visible.sum())} | {rate:.2f} | "
+            f"{kept / max(int(visible.sum()), 1):.2f} | {jump} |"
+        )
+    print(
+        f"| all | | | {tot_found} / {tot_visible} | **{tot_found / max(tot_visible, 1):.3f}** | "
+        f"{tot_kept / max(tot_visible, 1):.3f} | |"
+    )
     print(f"\nclips at >= 0.90: {sum(r >= 0.9 for r in rates)} of {len(rates)}")
 
 

@@ -1,4 +1,4 @@
-"""Real human video to simulated robot success: does a real clip of a person doing a skill make the
+r"""Real human video to simulated robot success: does a real clip of a person doing a skill make the
 robot do it?
 
 Input: a ``labels.csv`` in the format of ``../shared/data/labels.csv`` (``file`` relative to the
@@ -15,15 +15,16 @@ rotation), the fitted motion (travel, angle, lift, tilt, turns, strokes) and suc
 per skill the mean success over its clips; the mean over skills.
 
     python benchmarks/real_to_robot.py ../shared/data/labels.csv --episodes 10
-    python benchmarks/real_to_robot.py ../shared/data/labels.csv --robots panda --episodes 4 extract.target_fps=10
-    python benchmarks/real_to_robot.py /tmp/msyn --workspace /tmp/msyn_r2r   # the same on labelled synthetic clips
+    python benchmarks/real_to_robot.py ../shared/data/labels.csv --robots panda --episodes 4 \
+        extract.target_fps=10
+    # the same on labelled synthetic clips
+    python benchmarks/real_to_robot.py /tmp/msyn --workspace /tmp/msyn_r2r
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import json
 import logging
 import time
 from collections import defaultdict
@@ -52,7 +53,9 @@ def known_rows(path: Path, known: set[str]) -> tuple[list[dict], list[dict]]:
     for r in rows:
         unknown = [s for s in r.skills if s not in known]
         if unknown:
-            problems.append({"row": r.row, "error": f"{r.video.name}: unknown skill(s) {unknown}; skipped those"})
+            problems.append(
+                {"row": r.row, "error": f"{r.video.name}: unknown skill(s) {unknown}; skipped those"}
+            )
         out.append({"file": r.video, "skills": [s for s in r.skills if s in known], "unknown": unknown})
     return out, problems
 
@@ -66,8 +69,13 @@ def clip_rows(workspace: Path, known: set[str]) -> tuple[list[dict], list[dict]]
     rows = []
     for c in ClipSet.load(workspace / "ingest" / "clips").clips:
         skills = split_skills(c.label)
-        rows.append({"file": Path(c.path), "skills": [s for s in skills if s in known],
-                     "unknown": [s for s in skills if s not in known]})
+        rows.append(
+            {
+                "file": Path(c.path),
+                "skills": [s for s in skills if s in known],
+                "unknown": [s for s in skills if s not in known],
+            }
+        )
     return rows, []
 
 
@@ -93,23 +101,37 @@ def _episode(job: tuple, cfg_dict: dict) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("labels", type=Path, help="a labels CSV, or a workspace whose ingested clips carry labels (synthetic)")
+    ap.add_argument(
+        "labels", type=Path, help="a labels CSV, or a workspace whose ingested clips carry labels (synthetic)"
+    )
     ap.add_argument("--workspace", type=Path, default=Path("/tmp/v2s_real_to_robot"))
     ap.add_argument("--robots", default="panda,iiwa,xarm6")
     ap.add_argument("--episodes", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=None, help="JSON results (default: <workspace>/real_to_robot.json)")
-    ap.add_argument("--only", default="", help="comma-separated substrings: run only clips whose name holds one")
+    ap.add_argument(
+        "--out", type=Path, default=None, help="JSON results (default: <workspace>/real_to_robot.json)"
+    )
+    ap.add_argument(
+        "--only", default="", help="comma-separated substrings: run only clips whose name holds one"
+    )
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. extract.target_fps=10")
     args = ap.parse_intermixed_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     robots = args.robots.split(",")
     ws = args.workspace.resolve()
-    base = [f"workspace={ws}", "source=folder", f"source.path={ws / 'videos'}", "skill=all", f"workers={args.workers}"]
+    base = [
+        f"workspace={ws}",
+        "source=folder",
+        f"source.path={ws / 'videos'}",
+        "skill=all",
+        f"workers={args.workers}",
+    ]
     with initialize_config_module("vid2skill.conf", version_base=None):
         cfg = compose("config", overrides=base + args.overrides)
-        robot_cfgs = {r: compose("config", overrides=base + [f"robot={r}"] + args.overrides).robot for r in robots}
+        robot_cfgs = {
+            r: compose("config", overrides=base + [f"robot={r}"] + args.overrides).robot for r in robots
+        }
     in_hand = set(cfg.cluster.continues_grasp)
     known = set(cfg.skill.keys())
     from_clips = args.labels.is_dir()
@@ -136,17 +158,29 @@ def main() -> None:
         path = Path(rec["track"])
         track = HandTrack.load(path if path.is_absolute() else ws / path)
         for seg in segment_sequence(track, row["skills"], cfg.cluster, in_hand):
-            s = {"skill": seg.skill, "found": seg.trajectory is not None, "how": seg.how,
-                 "start_s": round(seg.start_s, 2), "end_s": round(seg.end_s, 2), "error": seg.error, "success": {}}
+            s = {
+                "skill": seg.skill,
+                "found": seg.trajectory is not None,
+                "how": seg.how,
+                "start_s": round(seg.start_s, 2),
+                "end_s": round(seg.end_s, 2),
+                "error": seg.error,
+                "success": {},
+            }
             entry["segments"].append(s)
             if seg.trajectory is None:
                 continue
             traj = seg.trajectory
             family = FAMILY_OF_TASK[cfg.skill[seg.skill].task]
-            motion = fit_motion(family, traj.position_m, traj.rotvec, traj.duration_s, seg.up_contact, cfg.retarget.primitives)
+            motion = fit_motion(
+                family, traj.position_m, traj.rotvec, traj.duration_s, seg.up_contact, cfg.retarget.primitives
+            )
             s["figures"] = path_figures(traj.position_m, traj.rotvec, seg.up_contact)
-            s["motion"] = {"method": motion.method, "duration_s": round(motion.duration_s, 2),
-                           **{k: round(v, 3) for k, v in motion.values.items()}}
+            s["motion"] = {
+                "method": motion.method,
+                "duration_s": round(motion.duration_s, 2),
+                **{k: round(v, 3) for k, v in motion.values.items()},
+            }
             for robot in robots:
                 for i in range(args.episodes):
                     seed = int(cfg.sim.start_seed + 10000 * args.seed + i)
@@ -156,14 +190,21 @@ def main() -> None:
     cfg_dict["robots"] = {r: OmegaConf.to_container(c, resolve=True) for r, c in robot_cfgs.items()}
     t0 = time.time()
     outcomes: dict[tuple, list] = defaultdict(list)
-    for (key, _), res, err in map_items(functools.partial(_episode, cfg_dict=cfg_dict), jobs, args.workers,
-                                         "real_to_robot: episodes", cost=lambda j: j[1][2]["duration_s"]):
+    for (key, _), res, err in map_items(
+        functools.partial(_episode, cfg_dict=cfg_dict),
+        jobs,
+        args.workers,
+        "real_to_robot: episodes",
+        cost=lambda j: j[1][2]["duration_s"],
+    ):
         outcomes[key].append(None if err else res)
         if err:
             log.warning("%s: episode crashed: %s", key, err)
     log.info("%d episodes in %.0f s", len(jobs), time.time() - t0)
     report = summarise(clips, outcomes, robots)
-    report.update({"labels": str(args.labels), "episodes": args.episodes, "seed": args.seed, "label_problems": problems})
+    report.update(
+        {"labels": str(args.labels), "episodes": args.episodes, "seed": args.seed, "label_problems": problems}
+    )
     out = args.out or ws / "real_to_robot.json"
     atomic_write_json(out, report)
     print_report(report, robots)
@@ -183,18 +224,29 @@ def summarise(clips: list[dict], outcomes: dict, robots: list[str]) -> dict:
                 crashed = sum(e is None for e in eps)
                 ok = [e for e in eps if e is not None]
                 rate = sum(e["success"] for e in ok) / len(eps) if eps else 0.0
-                s["success"][robot] = {"rate": round(rate, 3), "episodes": len(eps), "crashed": crashed,
-                                       "progress": ok[0] if ok else None}
+                s["success"][robot] = {
+                    "rate": round(rate, 3),
+                    "episodes": len(eps),
+                    "crashed": crashed,
+                    "progress": ok[0] if ok else None,
+                }
                 per_skill[s["skill"]][robot].append(rate)
         if c.get("error"):  # not extracted: each labelled skill counts as not found and failed
             pairs += len(c["skills"])
             for skill in c["skills"]:
                 for robot in robots:
                     per_skill[skill][robot].append(0.0)
-    skills = {k: {r: round(float(np.mean(v[r])), 3) for r in robots} | {"clips": len(v[robots[0]])} for k, v in sorted(per_skill.items())}
+    skills = {
+        k: {r: round(float(np.mean(v[r])), 3) for r in robots} | {"clips": len(v[robots[0]])}
+        for k, v in sorted(per_skill.items())
+    }
     mean = {r: round(float(np.mean([v[r] for v in skills.values()])), 3) if skills else 0.0 for r in robots}
-    return {"clips": clips, "skills": skills, "mean_over_skills": mean,
-            "found_in_order": {"pairs": pairs, "found": found, "rate": round(found / pairs, 3) if pairs else 0.0}}
+    return {
+        "clips": clips,
+        "skills": skills,
+        "mean_over_skills": mean,
+        "found_in_order": {"pairs": pairs, "found": found, "rate": round(found / pairs, 3) if pairs else 0.0},
+    }
 
 
 def print_report(report: dict, robots: list[str]) -> None:
@@ -205,8 +257,13 @@ def print_report(report: dict, robots: list[str]) -> None:
         for s in c["segments"]:
             rates = " ".join(f"{s['success'][r]['rate']:.2f}" if s["found"] else "  - " for r in robots)
             m = s.get("motion", {})
-            desc = ", ".join(f"{k}={v}" for k, v in m.items() if k not in ("duration_s",)) if m else s["error"]
-            print(f"  {c['clip']:<44} {s['skill']:<12} {s['how']:<7} {s['start_s']:>6}-{s['end_s']:<6} {rates}  {desc}")
+            desc = (
+                ", ".join(f"{k}={v}" for k, v in m.items() if k not in ("duration_s",)) if m else s["error"]
+            )
+            print(
+                f"  {c['clip']:<44} {s['skill']:<12} {s['how']:<7} {s['start_s']:>6}-{s['end_s']:<6} "
+                f"{rates}  {desc}"
+            )
     print(f"\nper skill: mean success over its clips ({', '.join(robots)})")
     for k, v in report["skills"].items():
         print(f"  {k:<12} clips {v['clips']:>2}  " + "  ".join(f"{v[r]:.2f}" for r in robots))

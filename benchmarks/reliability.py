@@ -13,7 +13,8 @@ no result reported from stale inputs). Totals at the end; each should read 0:
     python benchmarks/reliability.py                 # every case (about 5 minutes on 2 cores)
     python benchmarks/reliability.py --fast          # the cases that need no extraction (under a minute)
     python benchmarks/reliability.py --only zero_byte crashed_episodes --keep /tmp/rel
-    python benchmarks/reliability.py --only --kill-resume 5 --concurrency 20   # kill -9 and resume every stage; concurrent adds
+    # kill -9 and resume every stage; concurrent adds
+    python benchmarks/reliability.py --only --kill-resume 5 --concurrency 20
 
 The slow cases share one small synthetic workspace (a few rendered drawer clips, extracted and
 clustered), built first; ``--base DIR`` reuses one built before.
@@ -29,9 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -59,7 +60,9 @@ class Run:
 
     @property
     def error_lines(self) -> int:
-        return sum(1 for line in self.out.splitlines() if line.startswith("vid2skill"))  # the CLI's messages; logs start with "["
+        return sum(
+            1 for line in self.out.splitlines() if line.startswith("vid2skill")
+        )  # the CLI's messages; logs start with "["
 
 
 @dataclass
@@ -89,8 +92,14 @@ class Context:
     def cli(self, *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 600) -> Run:
         cmd = [sys.executable, "-m", "vid2skill.cli", *args]
         try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd or self.root,
-                               env={**os.environ, **(env or {})})
+            r = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=cwd or self.root,
+                env={**os.environ, **(env or {})},
+            )
             run = Run(list(args), r.returncode, r.stderr + r.stdout)
         except subprocess.TimeoutExpired as e:
             run = Run(list(args), -9, f"timed out after {timeout} s: {e}")
@@ -98,8 +107,14 @@ class Context:
         return run
 
     def start(self, *args: str, env: dict | None = None) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "vid2skill.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, cwd=self.root, env={**os.environ, **(env or {})})
+        return subprocess.Popen(
+            [sys.executable, "-m", "vid2skill.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=self.root,
+            env={**os.environ, **(env or {})},
+        )
 
     def base_ws(self) -> Path:
         """A copy of the shared extracted and clustered synthetic workspace, as this case's workspace."""
@@ -140,7 +155,9 @@ def half_written(ws: Path) -> list[str]:
     if not ws.is_dir():
         return bad
     for p in ws.rglob("*"):
-        if {"logs", "cache"} & set(p.relative_to(ws).parts) or not p.is_file():  # (cache: the hand meshes, no artifacts)
+        if {"logs", "cache"} & set(
+            p.relative_to(ws).parts
+        ) or not p.is_file():  # (cache: the hand meshes, no artifacts)
             continue
         if p.name.endswith(".tmp") or ".tmp." in p.name:
             bad.append(str(p.relative_to(ws)))
@@ -193,7 +210,12 @@ for _name, _overrides, _stage, _contains in [
     ("key_typo", ["extract.strid=2"], "extract", "did you mean extract.stride"),
     ("plus_debug", ["+debug=tiny"], "ingest", "debug"),
     ("folder_without_path", ["source=folder"], "ingest", "source.path is required"),
-    ("epic_without_csv", ["source=epic", "source.videos=/nonexistent"], "ingest", "source.annotations is required"),
+    (
+        "epic_without_csv",
+        ["source=epic", "source.videos=/nonexistent"],
+        "ingest",
+        "source.annotations is required",
+    ),
     ("unknown_source", ["source=youtube"], "ingest", "Available options in 'source'"),
     ("bad_override_syntax", ["extract.stride=[1,"], "extract", "bad configuration"),
 ]:
@@ -207,7 +229,9 @@ def unknown_stage(ctx: Context) -> None:
 
 @case(fast=True)
 def episodes_zero(ctx: Context) -> None:
-    _one_line_error(ctx, ctx.cli("evaluate", f"workspace={ctx.ws}", "policy=expert", "episodes=0"), contains="episodes=0")
+    _one_line_error(
+        ctx, ctx.cli("evaluate", f"workspace={ctx.ws}", "policy=expert", "episodes=0"), contains="episodes=0"
+    )
 
 
 @case(fast=True)
@@ -215,7 +239,9 @@ def workspace_is_a_file(ctx: Context) -> None:
     ctx.root.mkdir(parents=True, exist_ok=True)
     (ctx.root / "afile").write_text("x")
     _one_line_error(ctx, ctx.cli("ingest", f"workspace={ctx.root / 'afile'}"), contains="is a file")
-    _one_line_error(ctx, ctx.cli("ingest", f"workspace={ctx.root / 'afile' / 'sub'}"), contains="cannot be created")
+    _one_line_error(
+        ctx, ctx.cli("ingest", f"workspace={ctx.root / 'afile' / 'sub'}"), contains="cannot be created"
+    )
 
 
 @case(fast=True)
@@ -234,7 +260,14 @@ def tilde_paths(ctx: Context) -> None:
     (home / "videos").mkdir(parents=True)
     cwd.mkdir()
     write_video(home / "videos" / "a.mp4")
-    run = ctx.cli("ingest", "source=folder", "source.path=~/videos", "workspace=\"~/ws\"", env={"HOME": str(home)}, cwd=cwd)
+    run = ctx.cli(
+        "ingest",
+        "source=folder",
+        "source.path=~/videos",
+        'workspace="~/ws"',
+        env={"HOME": str(home)},
+        cwd=cwd,
+    )
     ctx.outcome.expect(run.code == 0, f"exit {run.code}")
     ctx.outcome.expect(not (cwd / "~").exists(), "a literal ./~ folder was made")
     ctx.ws = home / "ws"
@@ -279,19 +312,29 @@ def epic_bad_rows(ctx: Context) -> None:
     videos.mkdir(parents=True)
     write_video(videos / "P01_01.mp4", frames=20)
     csv = ctx.root / "ann.csv"
-    csv.write_text("narration_id,video_id,start_timestamp,stop_timestamp,verb,noun\n"
-                   "ok,P01_01,00:00:00.00,00:00:01.00,open,drawer\n"
-                   "backwards,P01_01,00:00:01.50,00:00:00.50,open,drawer\n"
-                   "garbled,P01_01,soon,later,open,drawer\n"
-                   "missing_video,P99_99,00:00:00.00,00:00:01.00,open,drawer\n"
-                   "past_end,P01_01,01:00:00.00,01:00:01.00,open,drawer\n"
-                   "short_row,P01_01\n"
-                   ",,,,,\n")
-    run = ctx.cli("ingest", "source=epic", f"source.annotations={csv}", f"source.videos={videos}", f"workspace={ctx.ws}")
+    csv.write_text(
+        "narration_id,video_id,start_timestamp,stop_timestamp,verb,noun\n"
+        "ok,P01_01,00:00:00.00,00:00:01.00,open,drawer\n"
+        "backwards,P01_01,00:00:01.50,00:00:00.50,open,drawer\n"
+        "garbled,P01_01,soon,later,open,drawer\n"
+        "missing_video,P99_99,00:00:00.00,00:00:01.00,open,drawer\n"
+        "past_end,P01_01,01:00:00.00,01:00:01.00,open,drawer\n"
+        "short_row,P01_01\n"
+        ",,,,,\n"
+    )
+    run = ctx.cli(
+        "ingest", "source=epic", f"source.annotations={csv}", f"source.videos={videos}", f"workspace={ctx.ws}"
+    )
     ctx.outcome.expect(run.code == 0, f"exit {run.code}")
-    meta = json.loads((ctx.ws / "ingest" / "clips.json").read_text()) if run.code == 0 else {"clips": [], "failures": []}
-    ctx.outcome.expect(len(meta["clips"]) == 1 and len(meta["failures"]) == 6,
-                       f"{len(meta['clips'])} clips and {len(meta['failures'])} failures, expected 1 and 6")
+    meta = (
+        json.loads((ctx.ws / "ingest" / "clips.json").read_text())
+        if run.code == 0
+        else {"clips": [], "failures": []}
+    )
+    ctx.outcome.expect(
+        len(meta["clips"]) == 1 and len(meta["failures"]) == 6,
+        f"{len(meta['clips'])} clips and {len(meta['failures'])} failures, expected 1 and 6",
+    )
 
 
 @case(fast=True)
@@ -300,7 +343,9 @@ def epic_not_a_csv(ctx: Context) -> None:
     videos.mkdir(parents=True)
     csv = ctx.root / "ann.csv"
     csv.write_bytes(b"\xff\xfe\x00binary\x00\x81 not text")
-    run = ctx.cli("ingest", "source=epic", f"source.annotations={csv}", f"source.videos={videos}", f"workspace={ctx.ws}")
+    run = ctx.cli(
+        "ingest", "source=epic", f"source.annotations={csv}", f"source.videos={videos}", f"workspace={ctx.ws}"
+    )
     _one_line_error(ctx, run, code=1, contains="ann.csv")
 
 
@@ -309,8 +354,13 @@ def epic_empty_csv(ctx: Context) -> None:
     videos = ctx.root / "videos"
     videos.mkdir(parents=True)
     (ctx.root / "ann.csv").write_text("")
-    run = ctx.cli("ingest", "source=epic", f"source.annotations={ctx.root / 'ann.csv'}", f"source.videos={videos}",
-                  f"workspace={ctx.ws}")
+    run = ctx.cli(
+        "ingest",
+        "source=epic",
+        f"source.annotations={ctx.root / 'ann.csv'}",
+        f"source.videos={videos}",
+        f"workspace={ctx.ws}",
+    )
     _one_line_error(ctx, run, code=1, contains="missing columns")
 
 
@@ -319,8 +369,13 @@ def ssv2_bad_json(ctx: Context) -> None:
     videos = ctx.root / "videos"
     videos.mkdir(parents=True)
     (ctx.root / "labels.json").write_text('[{"id": "1", "template": "Opening [something]"},')
-    run = ctx.cli("ingest", "source=ssv2", f"source.labels={ctx.root / 'labels.json'}", f"source.videos={videos}",
-                  f"workspace={ctx.ws}")
+    run = ctx.cli(
+        "ingest",
+        "source=ssv2",
+        f"source.labels={ctx.root / 'labels.json'}",
+        f"source.videos={videos}",
+        f"workspace={ctx.ws}",
+    )
     _one_line_error(ctx, run, code=1, contains="not valid JSON")
 
 
@@ -329,14 +384,32 @@ def ssv2_bad_entries(ctx: Context) -> None:
     videos = ctx.root / "videos"
     videos.mkdir(parents=True)
     write_video(videos / "1.mp4")  # any video suffix is found by its stem
-    labels = [{"id": "1", "template": "Opening [something]"}, "a string", {"template": "no id"}, {"id": 2},
-              {"id": "404", "template": "Closing [something]"}, None, [1, 2]]
+    labels = [
+        {"id": "1", "template": "Opening [something]"},
+        "a string",
+        {"template": "no id"},
+        {"id": 2},
+        {"id": "404", "template": "Closing [something]"},
+        None,
+        [1, 2],
+    ]
     (ctx.root / "labels.json").write_text(json.dumps(labels))
-    run = ctx.cli("ingest", "source=ssv2", f"source.labels={ctx.root / 'labels.json'}", f"source.videos={videos}",
-                  f"workspace={ctx.ws}")
-    meta = json.loads((ctx.ws / "ingest" / "clips.json").read_text()) if run.code == 0 else {"clips": [], "failures": []}
-    ctx.outcome.expect(run.code == 0 and len(meta["clips"]) == 1 and len(meta["failures"]) == 6,
-                       f"exit {run.code}, {len(meta['clips'])} clips, {len(meta['failures'])} failures; expected 0, 1, 6")
+    run = ctx.cli(
+        "ingest",
+        "source=ssv2",
+        f"source.labels={ctx.root / 'labels.json'}",
+        f"source.videos={videos}",
+        f"workspace={ctx.ws}",
+    )
+    meta = (
+        json.loads((ctx.ws / "ingest" / "clips.json").read_text())
+        if run.code == 0
+        else {"clips": [], "failures": []}
+    )
+    ctx.outcome.expect(
+        run.code == 0 and len(meta["clips"]) == 1 and len(meta["failures"]) == 6,
+        f"exit {run.code}, {len(meta['clips'])} clips, {len(meta['failures'])} failures; expected 0, 1, 6",
+    )
 
 
 @case(fast=True)
@@ -344,7 +417,9 @@ def skipped_evaluate_shows_table(ctx: Context) -> None:
     args = ("evaluate", "policy=expert", "skill=slide_open", "episodes=1", "workers=1", f"workspace={ctx.ws}")
     first, again = ctx.cli(*args), ctx.cli(*args)
     ctx.outcome.expect(first.code == 0 and again.code == 0, f"exits {first.code}, {again.code}")
-    ctx.outcome.expect("up to date" in again.out and "success_rate" in again.out, "the skipped run shows no table")
+    ctx.outcome.expect(
+        "up to date" in again.out and "success_rate" in again.out, "the skipped run shows no table"
+    )
 
 
 @case(fast=True)
@@ -360,8 +435,15 @@ def shared_workspace_permissions(ctx: Context) -> None:
 @case(fast=True)
 def crashed_episodes(ctx: Context) -> None:
     """A scene setting the simulator cannot use makes every episode raise: an error, never a cached 0%."""
-    args = ("evaluate", "policy=expert", "skill=slide_open", "episodes=2", "workers=1", f"workspace={ctx.ws}",
-            "sim.scenes.drawer.width_m=[wide,narrow]")
+    args = (
+        "evaluate",
+        "policy=expert",
+        "skill=slide_open",
+        "episodes=2",
+        "workers=1",
+        f"workspace={ctx.ws}",
+        "sim.scenes.drawer.width_m=[wide,narrow]",
+    )
     first, again = ctx.cli(*args), ctx.cli(*args)
     for run in (first, again):
         _one_line_error(ctx, run, code=1, contains="episodes crashed")
@@ -369,7 +451,9 @@ def crashed_episodes(ctx: Context) -> None:
         ctx.outcome.stale += 1
     results = ctx.ws / "eval" / "expert" / "panda" / "results.json"
     rec = json.loads(results.read_text())[0] if results.exists() else {}
-    ctx.outcome.expect(rec.get("crashed") == 2, f"results.json records crashed={rec.get('crashed')}, expected 2")
+    ctx.outcome.expect(
+        rec.get("crashed") == 2, f"results.json records crashed={rec.get('crashed')}, expected 2"
+    )
 
 
 # Damaged videos: each in a folder beside one good clip; ingest and extract must name the bad file
@@ -392,16 +476,24 @@ def _damaged(make: Callable[[Path, Path], Path | None], readable: bool = False):
         ok = [r for r in q.values() if r["error"] is None]
         ctx.outcome.expect(len(ok) == 1 + readable, f"{len(ok)} clips extracted, expected {1 + readable}")
         if readable:
-            ctx.outcome.expect(all(r["clip"].replace("-", "").replace("_", "").isalnum() for r in ok),
-                               "a clip id (which names files) is not filesystem-safe")
+            ctx.outcome.expect(
+                all(r["clip"].replace("-", "").replace("_", "").isalnum() for r in ok),
+                "a clip id (which names files) is not filesystem-safe",
+            )
             return
         if bad is not None:
-            clips = json.loads((ws / "ingest" / "clips.json").read_text()) if ingest.code == 0 else {"clips": [], "failures": []}
+            clips = (
+                json.loads((ws / "ingest" / "clips.json").read_text())
+                if ingest.code == 0
+                else {"clips": [], "failures": []}
+            )
             named = [r for r in q.values() if r["error"] and bad.name in r["error"]]
             named += [f for f in clips["failures"] if bad.name in f["item"] + f["error"]]
             if len(clips["clips"]) + len(clips["failures"]) < 2:
                 ctx.outcome.stale += 1  # the bad file was never looked at
-            ctx.outcome.expect(len(named) >= 1 or len(q) == 2 and len(ok) == 2, f"no message names {bad.name}")
+            ctx.outcome.expect(
+                len(named) >= 1 or len(q) == 2 and len(ok) == 2, f"no message names {bad.name}"
+            )
 
     return fn
 
@@ -417,7 +509,7 @@ def _write(name: str, data: bytes | Callable[[bytes], bytes]):
 
 def _middle_zeroed(b: bytes) -> bytes:
     n = len(b)
-    return b[: n // 3] + bytes(n // 3) + b[2 * n // 3:]
+    return b[: n // 3] + bytes(n // 3) + b[2 * n // 3 :]
 
 
 def _dangling(folder: Path, good: Path) -> Path:
@@ -536,7 +628,9 @@ def add_same_video_at_once(ctx: Context) -> None:
     members = [m["clip"] for card in lib.skills.values() for m in card.members if m.get("added")]
     ctx.outcome.lost_or_duplicated += abs(len(members) - 1)
     ctx.outcome.expect(len(members) == 1, f"the video is in the library {len(members)} times")
-    ctx.outcome.expect(sorted(p.returncode for p in procs) == [0, 1], f"exits {[p.returncode for p in procs]}")
+    ctx.outcome.expect(
+        sorted(p.returncode for p in procs) == [0, 1], f"exits {[p.returncode for p in procs]}"
+    )
 
 
 @case()
@@ -556,18 +650,28 @@ def add_two_videos_at_once(ctx: Context) -> None:
     lib = SkillLibrary.load(ws / "skills")
     added = [m["clip"] for card in lib.skills.values() for m in card.members if m.get("added")]
     ctx.outcome.lost_or_duplicated += abs(len(added) - 2) + (len(added) - len(set(added)))
-    ctx.outcome.expect(len(set(added)) == 2 and lib.version == v0 + 2, f"{added}, version {lib.version} (from {v0})")
+    ctx.outcome.expect(
+        len(set(added)) == 2 and lib.version == v0 + 2, f"{added}, version {lib.version} (from {v0})"
+    )
 
 
 @case()
 def add_missing_and_corrupt(ctx: Context) -> None:
     ws = ctx.base_ws()
-    _one_line_error(ctx, ctx.cli("add", str(ctx.root / "nope.mp4"), f"workspace={ws}", *BASE_OVERRIDES), code=1,
-                    contains="no such file")
+    _one_line_error(
+        ctx,
+        ctx.cli("add", str(ctx.root / "nope.mp4"), f"workspace={ws}", *BASE_OVERRIDES),
+        code=1,
+        contains="no such file",
+    )
     bad = ctx.root / "bad.mp4"
     bad.write_bytes(b"\x00garbage" * 300)
-    _one_line_error(ctx, ctx.cli("add", str(bad), f"workspace={ws}", *BASE_OVERRIDES, "workers=1"), code=1,
-                    contains="bad.mp4")
+    _one_line_error(
+        ctx,
+        ctx.cli("add", str(bad), f"workspace={ws}", *BASE_OVERRIDES, "workers=1"),
+        code=1,
+        contains="bad.mp4",
+    )
 
 
 # --- the shared inputs -----------------------------------------------------------------------------
@@ -581,8 +685,11 @@ def _build_base(root: Path) -> Path:
     if "base" not in _shared:
         ws = root / "base"
         for stage in ("ingest", "extract", "cluster"):
-            r = subprocess.run([sys.executable, "-m", "vid2skill.cli", stage, f"workspace={ws}", *BASE_OVERRIDES],
-                               capture_output=True, text=True)
+            r = subprocess.run(
+                [sys.executable, "-m", "vid2skill.cli", stage, f"workspace={ws}", *BASE_OVERRIDES],
+                capture_output=True,
+                text=True,
+            )
             if r.returncode:
                 raise SystemExit(f"building the base workspace failed at {stage}:\n{r.stderr[-2000:]}")
         _shared["base"] = ws
@@ -605,15 +712,29 @@ def _new_clip() -> Path:
 
 
 def _build_good(root: Path) -> Path:
-    """A folder with one good clip (from the base workspace) and a workspace that ingested and extracted it."""
+    """A folder with one good clip (from the base workspace) and a workspace that ingested and extracted
+    it."""
     if "good" not in _shared:
         good = root / "good"
         (good / "videos").mkdir(parents=True)
         clip = sorted((_build_base(root) / "ingest" / "synthetic").glob("*.mp4"))[0]
         shutil.copy(clip, good / "videos" / "good.mp4")
         for stage in ("ingest", "extract"):
-            subprocess.run([sys.executable, "-m", "vid2skill.cli", stage, "source=folder", f"source.path={good / 'videos'}",
-                            f"workspace={good / 'ws'}", "workers=1"], capture_output=True, text=True, check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "vid2skill.cli",
+                    stage,
+                    "source=folder",
+                    f"source.path={good / 'videos'}",
+                    f"workspace={good / 'ws'}",
+                    "workers=1",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
         _shared["good"] = good
     return _shared["good"]
 
@@ -652,7 +773,14 @@ KILL_STAGES = {
     "evaluate": (("eval",), ("ingest", "extract", "cluster", "retarget", "train")),
     "add": (("skills", "add"), ("ingest", "extract", "cluster")),
 }
-KILL_OVERRIDES = ("debug=tiny", "source.seed=7000", "source.clips_per_skill=2", "episodes=2", "policy.epochs=20", "workers=1")
+KILL_OVERRIDES = (
+    "debug=tiny",
+    "source.seed=7000",
+    "source.clips_per_skill=2",
+    "episodes=2",
+    "policy.epochs=20",
+    "workers=1",
+)
 
 
 def manifest(ws: Path, folders: tuple[str, ...]) -> dict[str, str]:
@@ -670,9 +798,14 @@ def manifest(ws: Path, folders: tuple[str, ...]) -> dict[str, str]:
         latest = f"v{latest_version(root):04d}" if folder == "skills" else None
         for p in sorted(root.rglob("*")):
             rel = p.relative_to(ws)
-            # Logs are not artifacts: Hydra's logs, and TensorBoard's event files (named by time, host and pid).
-            if (not p.is_file() or p.name.startswith(".") or p.name in ("_stage.json", "LATEST")
-                    or {"logs", "tensorboard"} & set(rel.parts)):
+            # Logs are not artifacts: Hydra's logs, and TensorBoard's event files (named by time, host and
+            # pid).
+            if (
+                not p.is_file()
+                or p.name.startswith(".")
+                or p.name in ("_stage.json", "LATEST")
+                or {"logs", "tensorboard"} & set(rel.parts)
+            ):
                 continue
             if latest is not None and len(rel.parts) > 2 and rel.parts[1].startswith("v"):
                 if rel.parts[1] != latest:
@@ -716,8 +849,12 @@ def kill_and_resume(root: Path, points: int, stages: list[str], seed: int = 0) -
             ws = root / f"kill_{stage}_{k}"
             shutil.copytree(pre, ws, symlinks=True)
             delay = rng.uniform(0.1, 0.95) * took
-            proc = subprocess.Popen(_stage_command(stage, ws, video), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                _stage_command(stage, ws, video),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             try:
                 proc.wait(timeout=delay)
             except subprocess.TimeoutExpired:
@@ -733,8 +870,11 @@ def kill_and_resume(root: Path, points: int, stages: list[str], seed: int = 0) -
                 differing.append({"point": k, "exit": again.returncode, "files": diff[:5]})
             shutil.rmtree(ws, ignore_errors=True)
         report[stage] = {"clean_s": round(took, 1), "killed_at_s": killed_at, "differing": differing}
-        print(f"kill-resume {stage:9s} clean {took:5.1f} s, killed at {killed_at}: "
-              f"{points - len(differing)}/{points} identical{'; ' + str(differing[:2]) if differing else ''}", flush=True)
+        print(
+            f"kill-resume {stage:9s} clean {took:5.1f} s, killed at {killed_at}: "
+            f"{points - len(differing)}/{points} identical{'; ' + str(differing[:2]) if differing else ''}",
+            flush=True,
+        )
     return report
 
 
@@ -757,8 +897,24 @@ def concurrent_adds(root: Path, repetitions: int) -> dict:
         ws = root / f"conc_{rep}"
         shutil.copytree(base, ws, symlinks=True)
         v0 = SkillLibrary.load(ws / "skills").version
-        procs = [subprocess.Popen([sys.executable, "-m", "vid2skill.cli", "add", str(v), f"workspace={ws}", *BASE_OVERRIDES,
-                                   "workers=1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for v in videos]
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "vid2skill.cli",
+                    "add",
+                    str(v),
+                    f"workspace={ws}",
+                    *BASE_OVERRIDES,
+                    "workers=1",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for v in videos
+        ]
         outs = [p.communicate()[0] for p in procs]
         landed = sum(p.returncode == 0 for p in procs)
         lib = SkillLibrary.load(ws / "skills")
@@ -772,8 +928,11 @@ def concurrent_adds(root: Path, repetitions: int) -> dict:
         if any(TRACEBACK in o for o in outs):
             print(f"concurrency {rep}: a traceback:\n{outs}", flush=True)
         shutil.rmtree(ws, ignore_errors=True)
-    print(f"concurrent adds: {repetitions} repetitions, {lost} lost, {duplicated} duplicated, "
-          f"{bad_versions} with versions not one per landed add", flush=True)
+    print(
+        f"concurrent adds: {repetitions} repetitions, {lost} lost, {duplicated} duplicated, "
+        f"{bad_versions} with versions not one per landed add",
+        flush=True,
+    )
     return {"lost": lost, "duplicated": duplicated, "bad_versions": bad_versions}
 
 
@@ -781,15 +940,31 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fast", action="store_true", help="only the cases that need no extracted workspace")
     ap.add_argument("--only", nargs="*", help="case names")
-    ap.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary folder, removed)")
-    ap.add_argument("--base", type=Path, help="a base workspace built before (ingest, extract and cluster with "
-                                              f"{' '.join(BASE_OVERRIDES)})")
-    ap.add_argument("--kill-resume", type=int, default=0, metavar="N",
-                    help=f"also kill each stage at N random moments and resume ({', '.join(KILL_STAGES)})")
-    ap.add_argument("--kill-stages", nargs="*", default=list(KILL_STAGES), help="the stages to kill (default: all)")
-    ap.add_argument("--concurrency", type=int, default=0, metavar="R", help="also R repetitions of 2-3 concurrent adds")
+    ap.add_argument(
+        "--keep", type=Path, help="work in this folder and keep it (default: a temporary folder, removed)"
+    )
+    ap.add_argument(
+        "--base",
+        type=Path,
+        help=f"a base workspace built before (ingest, extract and cluster with {' '.join(BASE_OVERRIDES)})",
+    )
+    ap.add_argument(
+        "--kill-resume",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"also kill each stage at N random moments and resume ({', '.join(KILL_STAGES)})",
+    )
+    ap.add_argument(
+        "--kill-stages", nargs="*", default=list(KILL_STAGES), help="the stages to kill (default: all)"
+    )
+    ap.add_argument(
+        "--concurrency", type=int, default=0, metavar="R", help="also R repetitions of 2-3 concurrent adds"
+    )
     args = ap.parse_args()
-    names = [] if args.only == [] else args.only or [n for n, (_, fast) in CASES.items() if fast or not args.fast]
+    names = (
+        [] if args.only == [] else args.only or [n for n, (_, fast) in CASES.items() if fast or not args.fast]
+    )
     unknown = sorted(set(names) - set(CASES))
     if unknown:
         raise SystemExit(f"unknown case(s) {unknown}; choose from {sorted(CASES)}")
@@ -797,7 +972,10 @@ def main() -> None:
     if args.base:
         _shared["base"] = args.base
     t0 = time.time()
-    rows, totals = [], {"crashes (tracebacks)": 0, "lost or duplicated artifacts": 0, "silent stale results": 0}
+    rows, totals = (
+        [],
+        {"crashes (tracebacks)": 0, "lost or duplicated artifacts": 0, "silent stale results": 0},
+    )
     try:
         for name in names:
             t = time.time()
@@ -807,14 +985,28 @@ def main() -> None:
             totals["crashes (tracebacks)"] += sum(r.traceback for r in out.runs)
             totals["lost or duplicated artifacts"] += out.lost_or_duplicated
             totals["silent stale results"] += out.stale
-            rows.append((name, last.code, "yes" if any(r.traceback for r in out.runs) else "no", out.artifacts, status,
-                         (out.skipped or "; ".join(out.problems) or last.first_line)[:110], round(time.time() - t, 1)))
-            print(f"{name:28s} exit {last.code:>3}  traceback {rows[-1][2]:3s}  artifacts {out.artifacts:>4}  {status:4s}  "
-                  f"{rows[-1][5]}", flush=True)
+            rows.append(
+                (
+                    name,
+                    last.code,
+                    "yes" if any(r.traceback for r in out.runs) else "no",
+                    out.artifacts,
+                    status,
+                    (out.skipped or "; ".join(out.problems) or last.first_line)[:110],
+                    round(time.time() - t, 1),
+                )
+            )
+            print(
+                f"{name:28s} exit {last.code:>3}  traceback {rows[-1][2]:3s}  artifacts {out.artifacts:>4}  "
+                f"{status:4s}  {rows[-1][5]}",
+                flush=True,
+            )
         if args.kill_resume:
             report = kill_and_resume(root / "kill", args.kill_resume, args.kill_stages)
             differing = sum(len(r["differing"]) for r in report.values())
-            totals["lost or duplicated artifacts"] += differing  # a resumed run whose output is not the clean run's
+            totals["lost or duplicated artifacts"] += (
+                differing  # a resumed run whose output is not the clean run's
+            )
         if args.concurrency:
             conc = concurrent_adds(root / "concurrency", args.concurrency)
             totals["lost or duplicated artifacts"] += conc["lost"] + conc["duplicated"] + conc["bad_versions"]
@@ -822,8 +1014,11 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     failed = [r[0] for r in rows if r[4] == "FAIL"]
-    print(f"\n{len(rows)} cases in {time.time() - t0:.0f} s: {sum(r[4] == 'ok' for r in rows)} passed, "
-          f"{len(failed)} failed{' (' + ', '.join(failed) + ')' if failed else ''}, {sum(r[4] == 'skip' for r in rows)} skipped")
+    print(
+        f"\n{len(rows)} cases in {time.time() - t0:.0f} s: {sum(r[4] == 'ok' for r in rows)} passed, "
+        f"{len(failed)} failed{' (' + ', '.join(failed) + ')' if failed else ''}, "
+        f"{sum(r[4] == 'skip' for r in rows)} skipped"
+    )
     for k, v in totals.items():
         print(f"{k:32s} {v}   (target 0)")
     sys.exit(1 if failed or any(totals.values()) else 0)

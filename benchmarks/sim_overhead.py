@@ -19,13 +19,14 @@ import numpy as np
 from vid2skill.physics.bullet import BulletScene
 from vid2skill.physics.robot import Robot
 from vid2skill.retarget.stage import robot_spec
+from vid2skill.scenes import TASKS
 from vid2skill.sim.episode import EpisodeRunner
 from vid2skill.sim.policies import ExpertPolicy
-from vid2skill.scenes import TASKS
 
 
 def compose(robot: str):
-    from hydra import compose as hcompose, initialize_config_module
+    from hydra import compose as hcompose
+    from hydra import initialize_config_module
 
     with initialize_config_module("vid2skill.conf", version_base="1.3"):
         return hcompose("config", overrides=[f"robot={robot}"])
@@ -49,7 +50,10 @@ def main() -> None:
         original_step(self, n)
         counter["t"] += time.perf_counter() - t
 
-    print(f"{'skill':12s} {'episode steps/s':>16s} {'idle steps/s':>13s} {'ratio':>6s} {'in-episode steps/s':>19s} {'ratio':>6s}")
+    print(
+        f"{'skill':12s} {'episode steps/s':>16s} {'idle steps/s':>13s} {'ratio':>6s} "
+        f"{'in-episode steps/s':>19s} {'ratio':>6s}"
+    )
     ratios, inner_ratios = [], []
     for skill in args.skills.split(","):
         runner = EpisodeRunner(cfg.skill[skill], cfg.sim, spec)
@@ -66,9 +70,15 @@ def main() -> None:
         raw_steps, raw_time = 0, 0.0
         for i in range(args.episodes):
             with BulletScene(timestep_s=cfg.sim.timestep_s) as scene:
-                task = TASKS[cfg.skill[skill].task](scene, cfg.skill[skill], cfg.sim.scenes[cfg.skill[skill].task],
-                                                    np.random.default_rng(args.seed + i))
-                Robot(scene, spec, base_position=task.robot_base + np.asarray(spec.mount_offset_m), visual=False)
+                task = TASKS[cfg.skill[skill].task](
+                    scene,
+                    cfg.skill[skill],
+                    cfg.sim.scenes[cfg.skill[skill].task],
+                    np.random.default_rng(args.seed + i),
+                )
+                Robot(
+                    scene, spec, base_position=task.robot_base + np.asarray(spec.mount_offset_m), visual=False
+                )
                 n = 2000
                 t0 = time.perf_counter()
                 scene.step(n)
@@ -77,9 +87,14 @@ def main() -> None:
         raw_rate = raw_steps / raw_time
         ratios.append(episode_rate / raw_rate)
         inner_ratios.append(episode_rate / inner_rate)
-        print(f"{skill:12s} {episode_rate:16.0f} {raw_rate:13.0f} {ratios[-1]:6.2f} {inner_rate:19.0f} {inner_ratios[-1]:6.2f}")
-    print(f"median ratio: {np.median(ratios):.2f} against the idle scene, {np.median(inner_ratios):.2f} against the "
-          f"episode's own steps (target >= 0.75)")
+        print(
+            f"{skill:12s} {episode_rate:16.0f} {raw_rate:13.0f} {ratios[-1]:6.2f} {inner_rate:19.0f} "
+            f"{inner_ratios[-1]:6.2f}"
+        )
+    print(
+        f"median ratio: {np.median(ratios):.2f} against the idle scene, {np.median(inner_ratios):.2f} "
+        "against the episode's own steps (target >= 0.75)"
+    )
 
 
 if __name__ == "__main__":

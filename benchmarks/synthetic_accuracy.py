@@ -50,8 +50,23 @@ def raw_mediapipe(clip, cfg) -> tuple[HandTrack, int]:
     hands.close()
     T = len(idx)
     det = np.array(det)
-    track = HandTrack(clip.clip_id, 30.0, 0, 0, clip.intrinsics, "right", clip.label, np.array(idx), det, det,
-                      np.array(wrist), np.tile(np.eye(3), (T, 1, 1)), np.zeros(T), det.astype(float), np.zeros((T, 21, 2)))
+    track = HandTrack(
+        clip.clip_id,
+        30.0,
+        0,
+        0,
+        clip.intrinsics,
+        "right",
+        clip.label,
+        np.array(idx),
+        det,
+        det,
+        np.array(wrist),
+        np.tile(np.eye(3), (T, 1, 1)),
+        np.zeros(T),
+        det.astype(float),
+        np.zeros((T, 21, 2)),
+    )
     return track, T
 
 
@@ -64,10 +79,16 @@ def main() -> None:
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides")
     args = ap.parse_args()
     with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[
-            f"workspace={args.workspace}", f"source.seed={args.seed}", f"source.clips_per_skill={args.clips_per_skill}",
-            f"workers={args.workers}", *args.overrides,
-        ])
+        cfg = compose(
+            "config",
+            overrides=[
+                f"workspace={args.workspace}",
+                f"source.seed={args.seed}",
+                f"source.clips_per_skill={args.clips_per_skill}",
+                f"workers={args.workers}",
+                *args.overrides,
+            ],
+        )
     run_stage(cfg, "ingest")
     clips = ClipSet.load(Path(args.workspace) / "ingest" / "clips").clips
     ours, base, frames, t_ours, t_base = [], [], 0, 0.0, 0.0
@@ -87,27 +108,48 @@ def main() -> None:
             track = replace(raw, detected=np.zeros_like(raw.detected), valid=np.zeros_like(raw.valid))
         ours.append(score_track(track, gt, list(PHASES)))
     s, b = summarise(ours, list(PHASES)), summarise(base, list(PHASES))
-    print(f"{len(clips)} clips, {frames} frames, seeds {args.seed}+ ({args.clips_per_skill} per skill)"
-          + (f"; {s['frames_shown']} in-view frames show >= half the hand's keypoints" if "frames_shown" in s else ""))
+    print(
+        f"{len(clips)} clips, {frames} frames, seeds {args.seed}+ ({args.clips_per_skill} per skill)"
+        + (
+            f"; {s['frames_shown']} in-view frames show >= half the hand's keypoints"
+            if "frames_shown" in s
+            else ""
+        )
+    )
     print(f"{'':28s}{'ours':>9s}{'raw MP':>9s}{'ratio':>8s}")
-    rows = [("detection, all frames", "detection_rate", 1)] + [(f"detection, {p}", f"detection_{p}", 1) for p in PHASES]
-    if "detection_rate_shown" in s:  # over frames showing >= half the hand's keypoints (not hidden behind an object)
+    rows = [("detection, all frames", "detection_rate", 1)] + [
+        (f"detection, {p}", f"detection_{p}", 1) for p in PHASES
+    ]
+    if (
+        "detection_rate_shown" in s
+    ):  # over frames showing >= half the hand's keypoints (not hidden behind an object)
         rows.insert(1, ("detection, hand shown", "detection_rate_shown", 1))
-    rows += [("median wrist error (cm)", "median_position_error_m", 100), ("p90 wrist error (cm)", "p90_position_error_m", 100)]
+    rows += [
+        ("median wrist error (cm)", "median_position_error_m", 100),
+        ("p90 wrist error (cm)", "p90_position_error_m", 100),
+    ]
     for name, key, scale in rows:
         print(f"{name:28s}{s[key] * scale:9.3f}{b[key] * scale:9.3f}{s[key] / b[key]:8.2f}")
     fps_ours, fps_base = frames / t_ours, frames / t_base
     print(f"{'throughput, 1 core (fps)':28s}{fps_ours:9.1f}{fps_base:9.1f}{fps_ours / fps_base:8.2f}")
-    print(f"ours only: per-clip median rotation error {s['clip_median_rotation_error_deg']:.1f} deg, "
-          f"aperture error {100 * s['clip_median_aperture_error_m']:.1f} cm, depth bias {100 * s['clip_median_depth_error_m']:.1f} cm")
+    print(
+        f"ours only: per-clip median rotation error {s['clip_median_rotation_error_deg']:.1f} deg, "
+        f"aperture error {100 * s['clip_median_aperture_error_m']:.1f} cm, depth bias "
+        f"{100 * s['clip_median_depth_error_m']:.1f} cm"
+    )
     skills = sorted({c.label for c in clips})
     if len(skills) > 1:
-        print(f"{'per skill':14s}{'clips':>6s}{'detection':>10s}{'wrist err (cm)':>15s}{'rot err (deg)':>14s}{'aperture err (cm)':>18s}")
+        print(
+            f"{'per skill':14s}{'clips':>6s}{'detection':>10s}{'wrist err (cm)':>15s}"
+            f"{'rot err (deg)':>14s}{'aperture err (cm)':>18s}"
+        )
         for skill in skills:
             k = summarise([o for o, c in zip(ours, clips) if c.label == skill], list(PHASES))
             n = sum(c.label == skill for c in clips)
-            print(f"{skill:14s}{n:6d}{k['detection_rate']:10.3f}{100 * k['median_position_error_m']:15.2f}"
-                  f"{k['clip_median_rotation_error_deg']:14.1f}{100 * k['clip_median_aperture_error_m']:18.2f}")
+            print(
+                f"{skill:14s}{n:6d}{k['detection_rate']:10.3f}{100 * k['median_position_error_m']:15.2f}"
+                f"{k['clip_median_rotation_error_deg']:14.1f}{100 * k['clip_median_aperture_error_m']:18.2f}"
+            )
     worst = sorted(ours, key=lambda x: x["detection_rate"])[:3]
     print("lowest detection:", ", ".join(f"{w['clip']} {w['detection_rate']:.2f}" for w in worst))
 

@@ -1,4 +1,5 @@
-"""Growing the library with `vid2skill add`: assignment, novelty, records, dedupe, concurrency, stale skills."""
+"""Growing the library with `vid2skill add`: assignment, novelty, records, dedupe, concurrency, stale
+skills."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ def clustered(synthetic_ws, tmp_path_factory):
     run_stage(cfg, "cluster")
     src = OmegaConf.create(OmegaConf.to_container(cfg.source, resolve=True))
     meshes = HandMeshCache(base / "cache", src.curl_levels, src.mesh_voxel_m)
-    new = [generate_clip(src, skill, seed, base / "new", meshes) for skill, seed in
-           (("slide_open", 7100), ("slide_close", 7101), ("slide_open", 7102))]
+    new = [
+        generate_clip(src, skill, seed, base / "new", meshes)
+        for skill, seed in (("slide_open", 7100), ("slide_close", 7101), ("slide_open", 7102))
+    ]
     return base / "ws", cfg, new
 
 
@@ -57,7 +60,10 @@ def test_add_assigns_records_and_versions(clustered, tmp_path):
     assert d["clip"] in card.trajectories and card.made.get("stale") is True
     assert card.stats["signature"] in SIGNATURES and set(card.stats["descriptors"]) == set(DESCRIPTORS)
     assert not lib.skills["slide_close"].made.get("stale")
-    assert len(SkillLibrary.load(ws / "skills", v0.version).skills["slide_open"].members) == len(card.members) - 1
+    assert (
+        len(SkillLibrary.load(ws / "skills", v0.version).skills["slide_open"].members)
+        == len(card.members) - 1
+    )
     saved = json.loads((ws / "skills" / f"v{out['version']:04d}" / "add_decisions.json").read_text())
     assert saved == out["decisions"]
     # The same video again, or one the workspace ingested, is nothing new.

@@ -7,16 +7,15 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 from omegaconf import OmegaConf
+from test_skills import _motion_track
 
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.skills.add import STATUSES, decide, fit_temperature, run_add, softmax_confidence
 from vid2skill.skills.features import features
 from vid2skill.skills.library import SkillCard, SkillLibrary
 from vid2skill.skills.segment import contact_trajectory
-
-from conftest import make_cfg
-from test_skills import _motion_track
 
 FIELDS = {"clip", "skill", "distance", "novel", "confidence", "source_of_label", "status"}
 
@@ -26,16 +25,25 @@ def motions():
     """Five manipulations each of four motions (pull, push, circles, lift), segmented as `add` would."""
     rng = np.random.default_rng(11)
     cfg = make_cfg([]).cluster
-    return {k: [contact_trajectory(_motion_track(k, rng), cfg) for _ in range(5)] for k in ("pull", "push", "circles", "lift")}
+    return {
+        k: [contact_trajectory(_motion_track(k, rng), cfg) for _ in range(5)]
+        for k in ("pull", "push", "circles", "lift")
+    }
 
 
 def _library(groups: dict[str, list]) -> SkillLibrary:
     skills = {}
     for name, trajs in groups.items():
         ids = [f"{name}_{i}" for i in range(len(trajs))]
-        skills[name] = SkillCard(name, [{"clip": c} for c in ids], {c: t.position_m for c, t in zip(ids, trajs)},
-                                 {c: t.duration_s for c, t in zip(ids, trajs)}, rotations={c: t.rotvec for c, t in zip(ids, trajs)},
-                                 images={c: t.image_path for c, t in zip(ids, trajs)}, approaches={c: t.approach for c, t in zip(ids, trajs)})
+        skills[name] = SkillCard(
+            name,
+            [{"clip": c} for c in ids],
+            {c: t.position_m for c, t in zip(ids, trajs)},
+            {c: t.duration_s for c, t in zip(ids, trajs)},
+            rotations={c: t.rotvec for c, t in zip(ids, trajs)},
+            images={c: t.image_path for c, t in zip(ids, trajs)},
+            approaches={c: t.approach for c, t in zip(ids, trajs)},
+        )
     return SkillLibrary(1, skills)
 
 
@@ -45,7 +53,12 @@ def test_held_out_clips_are_assigned_to_their_skill_with_a_high_calibrated_confi
     decisions = decide(lib, new, make_cfg([]).cluster, None)
     for d in decisions:
         assert set(d) >= FIELDS and d["status"] in STATUSES and 0.0 <= d["confidence"] <= 1.0
-        assert (d["skill"], d["status"], d["source_of_label"], d["novel"]) == (d["clip"][4:], "assigned", "motion", False)
+        assert (d["skill"], d["status"], d["source_of_label"], d["novel"]) == (
+            d["clip"][4:],
+            "assigned",
+            "motion",
+            False,
+        )
         assert d["confidence"] >= 0.8
 
 
@@ -53,13 +66,24 @@ def test_motion_unlike_any_skill_is_novel_and_a_tie_between_two_skills_is_uncert
     cfg = make_cfg([]).cluster
     lib = _library({k: v[:4] for k, v in motions.items() if k != "lift"})
     (lift,) = decide(lib, {"a_lift": motions["lift"][0]}, cfg, None)
-    assert lift["status"] == "novel" and lift["novel"] and lift["skill"].startswith("new_") and 0 <= lift["confidence"] <= 1
+    assert (
+        lift["status"] == "novel"
+        and lift["novel"]
+        and lift["skill"].startswith("new_")
+        and 0 <= lift["confidence"] <= 1
+    )
     # Two skills of the same motion (a drawer and a cupboard pulled alike): the motion cannot choose,
     # the confidence says so (about one half each), and below the threshold the clip is uncertain.
-    twins = _library({"drawer": motions["pull"][:2], "cupboard": motions["pull"][2:4], "stir": motions["circles"][:4]})
+    twins = _library(
+        {"drawer": motions["pull"][:2], "cupboard": motions["pull"][2:4], "stir": motions["circles"][:4]}
+    )
     cfg.uncertain_below = 0.6
     (d,) = decide(twins, {"new_pull": motions["pull"][4]}, cfg, None)
-    assert d["skill"] in ("drawer", "cupboard") and d["status"] == "uncertain" and abs(d["confidence"] - 0.5) < 0.1
+    assert (
+        d["skill"] in ("drawer", "cupboard")
+        and d["status"] == "uncertain"
+        and abs(d["confidence"] - 0.5) < 0.1
+    )
     assert not d["novel"] and d["source_of_label"] == "motion"
 
 
@@ -74,12 +98,16 @@ def test_the_temperature_is_fitted_leave_one_out_on_the_library(motions):
         out = []
         for i in range(len(f)):
             keep = np.arange(len(f)) != i
-            dist = {n: float(np.linalg.norm(f[keep & (own == n)] - f[i], axis=1).mean()) for n in sorted(set(own))}
+            dist = {
+                n: float(np.linalg.norm(f[keep & (own == n)] - f[i], axis=1).mean()) for n in sorted(set(own))
+            }
             out.append(softmax_confidence(dist, temperature)[own[i]])
         return np.array(out)
 
     assert loo_confidence(t, owner).mean() > 0.9  # separable skills: confident
-    shuffled = np.random.default_rng(0).permutation(owner)  # skills that mean nothing: about chance (1/3), not confident
+    shuffled = np.random.default_rng(0).permutation(
+        owner
+    )  # skills that mean nothing: about chance (1/3), not confident
     assert loo_confidence(fit_temperature(f, shuffled, 1.0), shuffled).mean() < 0.5
     assert fit_temperature(f[:1], owner[:1], 0.7) == 0.7  # nothing to leave out: the configured default
 
@@ -87,10 +115,22 @@ def test_the_temperature_is_fitted_leave_one_out_on_the_library(motions):
 def test_a_weak_label_decides_and_the_motion_is_kept_beside_it(motions):
     lib = _library({k: v[:4] for k, v in motions.items() if k != "lift"})
     labels = {"x": {"skill": "push", "source": "filename"}, "y": {"skill": "novel:wipe", "source": "csv"}}
-    dx, dy = decide(lib, {"x": motions["pull"][4], "y": motions["circles"][4]}, make_cfg([]).cluster, None, labels)
-    assert (dx["skill"], dx["source_of_label"], dx["status"], dx["motion_skill"]) == ("push", "label:filename", "assigned", "pull")
+    dx, dy = decide(
+        lib, {"x": motions["pull"][4], "y": motions["circles"][4]}, make_cfg([]).cluster, None, labels
+    )
+    assert (dx["skill"], dx["source_of_label"], dx["status"], dx["motion_skill"]) == (
+        "push",
+        "label:filename",
+        "assigned",
+        "pull",
+    )
     assert dx["confidence"] < 0.5  # the motion disagrees with the label
-    assert (dy["skill"], dy["status"], dy["novel"], dy["source_of_label"]) == ("novel:wipe", "novel", True, "label:csv")
+    assert (dy["skill"], dy["status"], dy["novel"], dy["source_of_label"]) == (
+        "novel:wipe",
+        "novel",
+        True,
+        "label:csv",
+    )
 
 
 def _still_track(clip: str) -> HandTrack:
@@ -98,8 +138,23 @@ def _still_track(clip: str) -> HandTrack:
     T = 60
     p = np.tile([0.0, 0.05, 0.6], (T, 1))
     px = np.tile(np.linspace([300, 200], [340, 260], 21), (T, 1, 1))
-    return HandTrack(clip, 30.0, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                     np.ones(T, bool), p, np.tile(np.eye(3), (T, 1, 1)), np.full(T, 0.08), np.ones(T), px)
+    return HandTrack(
+        clip,
+        30.0,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        p,
+        np.tile(np.eye(3), (T, 1, 1)),
+        np.full(T, 0.08),
+        np.ones(T),
+        px,
+    )
 
 
 def _stub_extract(monkeypatch, make_track):
@@ -111,8 +166,16 @@ def _stub_extract(monkeypatch, make_track):
         recs = []
         for c in clips.clips:
             make_track(c.clip_id).save(out_dir / c.clip_id)
-            recs.append({"clip": c.clip_id, "track": str(out_dir / c.clip_id), "error": None, "label": c.label,
-                         "skills": c.skills, "label_source": c.label_source})
+            recs.append(
+                {
+                    "clip": c.clip_id,
+                    "track": str(out_dir / c.clip_id),
+                    "error": None,
+                    "label": c.label,
+                    "skills": c.skills,
+                    "label_source": c.label_source,
+                }
+            )
         return TrackSet(recs)
 
     monkeypatch.setattr(extract_stage, "extract", fake_extract)
@@ -128,9 +191,16 @@ def test_an_unsegmentable_clip_is_reported_unsegmented_not_failed(motions, tmp_p
     cfg = make_cfg([f"workspace={ws}"])
     out = run_add(cfg, ws, str(video), None, 1)
     (d,) = out["decisions"]
-    assert set(d) >= FIELDS | {"reason"} and d["status"] == "unsegmented" and d["skill"] is None and d["confidence"] == 0.0
+    assert (
+        set(d) >= FIELDS | {"reason"}
+        and d["status"] == "unsegmented"
+        and d["skill"] is None
+        and d["confidence"] == 0.0
+    )
     assert "no grasp" in d["reason"] and d["source_of_label"] == "label:filename"
-    assert out["version"] == 1 and SkillLibrary.load(ws / "skills").version == 1  # nothing joined: no new version
+    assert (
+        out["version"] == 1 and SkillLibrary.load(ws / "skills").version == 1
+    )  # nothing joined: no new version
     saved = json.loads((ws / "add" / "last_decisions.json").read_text())
     assert saved == {"version": 1, "decisions": out["decisions"]}
     # Without weak labels for add, the same clip's decision says so.
@@ -151,7 +221,9 @@ def test_a_labelled_clip_is_cut_into_its_skills_in_order(motions, tmp_path, monk
     _stub_extract(monkeypatch, lambda clip: _pick_place_track())
     out = run_add(make_cfg([f"workspace={ws}"]), ws, str(video), None, 1)
     assert [(d["skill"], d["status"], d["source_of_label"]) for d in out["decisions"]] == [
-        ("pick", "novel", "label:filename"), ("place", "novel", "label:filename")]  # new to this library
+        ("pick", "novel", "label:filename"),
+        ("place", "novel", "label:filename"),
+    ]  # new to this library
     lib = SkillLibrary.load(ws / "skills")
     assert out["version"] == 2 and {"pick", "place"} <= set(lib.skills)
     assert lib.skills["pick"].stats["origin"] == {"from": "labels", "sources": {"filename": 1}}

@@ -2,11 +2,10 @@
 
 import cv2
 import numpy as np
+from conftest import make_cfg
 from scipy.spatial.transform import Rotation
 
 from vid2skill.extract.camera_motion import CameraMotion
-
-from conftest import make_cfg
 
 
 def _scene(rng, w=480, h=360):

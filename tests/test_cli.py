@@ -3,14 +3,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_cfg
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 def _run(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "vid2skill.cli", *args], capture_output=True, text=True, timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "vid2skill.cli", *args], capture_output=True, text=True, timeout=120, **kw
+    )
 
 
 def test_unknown_stage_and_key_fail_with_one_line(tmp_path):
@@ -30,7 +31,9 @@ def test_a_stage_runs_its_missing_upstream_and_reports_its_error_in_one_line(tmp
     assert f"source.path={missing}: not a folder" in r.stderr
 
 
-@pytest.mark.parametrize("group", sorted(p.name for p in CONF.iterdir() if p.is_dir() and not p.name.startswith("_")))
+@pytest.mark.parametrize(
+    "group", sorted(p.name for p in CONF.iterdir() if p.is_dir() and not p.name.startswith("_"))
+)
 def test_every_config_group_option_composes(group):
     for option in sorted((CONF / group).glob("*.yaml")):
         cfg = make_cfg([f"{group}={option.stem}"])
@@ -43,10 +46,16 @@ def test_skills_lists_the_library_and_shows_a_card(tmp_path):
     from vid2skill.skills.library import SkillCard, SkillLibrary
 
     t = np.linspace(0, 1, 8)[:, None]
-    cards = {name: SkillCard(name, [{"clip": f"{name}_{i}", "label": name} for i in range(3)],
-                             {f"{name}_{i}": sign * t * np.array([0.2, 0.0, 0.01 * i]) for i in range(3)},
-                             {f"{name}_{i}": 1.0 + i for i in range(3)}, {"outliers": [], "mean_duration_s": 2.0})
-             for name, sign in (("pull", -1), ("push", 1))}
+    cards = {
+        name: SkillCard(
+            name,
+            [{"clip": f"{name}_{i}", "label": name} for i in range(3)],
+            {f"{name}_{i}": sign * t * np.array([0.2, 0.0, 0.01 * i]) for i in range(3)},
+            {f"{name}_{i}": 1.0 + i for i in range(3)},
+            {"outliers": [], "mean_duration_s": 2.0},
+        )
+        for name, sign in (("pull", -1), ("push", 1))
+    }
     SkillLibrary(0, cards).save(tmp_path / "skills")
     r = _run("skills", f"workspace={tmp_path}")
     assert r.returncode == 0 and "v0001" in r.stdout

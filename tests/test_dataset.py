@@ -5,14 +5,29 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from vid2skill.dataset.episodes import Episode, EpisodeDataset
-from vid2skill.dataset.features import (ACTION, GOAL, STATE, Feature, check_features, dataset_features, input_features,
-                                        output_features)
-from vid2skill.dataset.from_demos import dataset_from_demosets, episode_from_demo, episodes_from_demoset, hindsight_goal
+from vid2skill.dataset.features import (
+    ACTION,
+    GOAL,
+    STATE,
+    Feature,
+    check_features,
+    dataset_features,
+    input_features,
+    output_features,
+)
+from vid2skill.dataset.from_demos import (
+    dataset_from_demosets,
+    episode_from_demo,
+    episodes_from_demoset,
+    hindsight_goal,
+)
 from vid2skill.errors import ConfigError, DatasetError
 from vid2skill.retarget.demos import DemoSet, RobotDemo
 
 
-def make_demo(clip: str, steps: int = 14, seed: int = 0, release_steps: int = 3, rotate: bool = True) -> RobotDemo:
+def make_demo(
+    clip: str, steps: int = 14, seed: int = 0, release_steps: int = 3, rotate: bool = True
+) -> RobotDemo:
     """A wandering path with a turning gripper; the hand lets go ``release_steps`` before the end and
     keeps moving, so the release point differs from the last point."""
     rng = np.random.default_rng(seed)
@@ -20,14 +35,20 @@ def make_demo(clip: str, steps: int = 14, seed: int = 0, release_steps: int = 3,
     p -= p[0]
     r = np.cumsum(rng.normal(0, 0.2, (steps, 3)), axis=0) if rotate else np.zeros((steps, 3))
     closed = np.ones(steps, dtype=bool)
-    closed[steps - release_steps:] = False
+    closed[steps - release_steps :] = False
     return RobotDemo(clip, p, closed, np.zeros((steps, 7)), np.zeros(steps), r)
 
 
 def test_features_are_declared_once_for_datasets_environments_and_policies():
     feats = dataset_features({"front": (6, 8)})
-    assert feats[STATE.key].shape == (8,) and feats[GOAL.key].shape == (4,) and feats[ACTION.key].shape == (7,)
-    assert feats["observation.images.front"].lerobot() == {"dtype": "image", "shape": [6, 8, 3], "names": ["height", "width", "channels"]}
+    assert (
+        feats[STATE.key].shape == (8,) and feats[GOAL.key].shape == (4,) and feats[ACTION.key].shape == (7,)
+    )
+    assert feats["observation.images.front"].lerobot() == {
+        "dtype": "image",
+        "shape": [6, 8, 3],
+        "names": ["height", "width", "channels"],
+    }
     assert list(input_features()) == [STATE.key, GOAL.key]
     assert list(output_features()) == [ACTION.key]
     assert ACTION.lerobot()["names"][-1] == "gripper_closed" and len(STATE.names) == 8
@@ -35,10 +56,15 @@ def test_features_are_declared_once_for_datasets_environments_and_policies():
         dataset_features({"front cam": (2, 2)})
     # A policy's needs checked against what a dataset gives, before any training.
     check_features(dataset_features(), {**input_features(), **output_features()}, "the dataset", "bc_mlp")
-    wants_camera = {**input_features({"wrist": (8, 8)}), "action": Feature("action", "float32", (4,), None, "m")}
+    wants_camera = {
+        **input_features({"wrist": (8, 8)}),
+        "action": Feature("action", "float32", (4,), None, "m"),
+    }
     with pytest.raises(DatasetError) as e:
         check_features(dataset_features(), wants_camera, "the panda dataset", "act")
-    assert "observation.images.wrist is missing" in str(e.value) and "action is float32 (7,), needs float32 (4,)" in str(e.value)
+    assert "observation.images.wrist is missing" in str(
+        e.value
+    ) and "action is float32 (7,), needs float32 (4,)" in str(e.value)
 
 
 def test_actions_integrate_back_to_the_demonstrated_path_and_turns():
@@ -68,9 +94,13 @@ def test_goals_come_from_the_demonstration_in_hindsight():
     assert not np.allclose(hindsight_goal(demo, "release")[:3], demo.ee_contact_m[-1])
     tilt = np.linalg.norm(demo.ee_rotvec_contact[: last_held + 1], axis=1).argmax()
     np.testing.assert_allclose(hindsight_goal(demo, "max_tilt")[:3], demo.ee_contact_m[tilt])
-    flat = make_demo("c1", steps=16, seed=1, release_steps=4, rotate=False)  # no rotations kept: the release point
+    flat = make_demo(
+        "c1", steps=16, seed=1, release_steps=4, rotate=False
+    )  # no rotations kept: the release point
     np.testing.assert_allclose(hindsight_goal(flat, "max_tilt"), hindsight_goal(flat, "release"))
-    np.testing.assert_allclose(hindsight_goal(demo, "centroid_late")[:3], demo.ee_contact_m[6:12].mean(axis=0))
+    np.testing.assert_allclose(
+        hindsight_goal(demo, "centroid_late")[:3], demo.ee_contact_m[6:12].mean(axis=0)
+    )
     assert np.all(hindsight_goal(demo, "none") == 0)
     ep = episode_from_demo(demo, "place", "release")
     assert np.all(ep.goal == ep.goal[0]) and ep.goal[0, 3] == 1
@@ -96,7 +126,9 @@ def test_split_by_clip_keeps_a_videos_manipulations_together():
     assert (train, valid) == ds.split_by_clip(0.3, seed=0)
     assert any(ds.split_by_clip(0.3, seed=s)[1] != valid for s in range(1, 6))
     assert ds.split_by_clip(0.0, seed=0)[1] == []
-    assert len(_dataset(2).split_by_clip(0.01, seed=0)[1]) >= 1  # a positive fraction holds out at least one video
+    assert (
+        len(_dataset(2).split_by_clip(0.01, seed=0)[1]) >= 1
+    )  # a positive fraction holds out at least one video
 
 
 def test_frames_number_episodes_and_tasks():
@@ -135,7 +167,9 @@ def test_bad_demos_and_episodes_fail_with_one_line_naming_the_file_and_the_fix(t
     with pytest.raises(DatasetError) as e:
         dataset_from_demosets({tmp_path / "place": DemoSet.load(tmp_path / "place")}, {"place": "release"})
     msg = str(e.value)
-    assert str(tmp_path / "place.npz") in msg and "demo 1 (bad)" in msg and "step 5" in msg and "\n" not in msg
+    assert (
+        str(tmp_path / "place.npz") in msg and "demo 1 (bad)" in msg and "step 5" in msg and "\n" not in msg
+    )
     assert "vid2skill retarget" in msg
     ok = episode_from_demo(make_demo("c"), "place", "release")
     with pytest.raises(DatasetError, match="action has 13 frames but observation.state has 14"):

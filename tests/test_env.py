@@ -4,6 +4,7 @@ the goal it observes and what learned policies are (not) given."""
 import gymnasium as gym
 import numpy as np
 import pytest
+from conftest import make_cfg
 from gymnasium.utils.env_checker import check_env
 
 from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP
@@ -12,8 +13,6 @@ from vid2skill.policy.expert import ExpertPolicy
 from vid2skill.retarget.stage import robot_spec
 from vid2skill.sim.env import SKILL_IDS, SkillEnv
 from vid2skill.sim.episode import EpisodeRunner
-
-from conftest import make_cfg
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +78,9 @@ def test_goal_is_defined_as_the_datasets_hindsight_goal(cfg):
     policy.reset(info["task"], info["T_contact_start"])
     done = False
     while not done:
-        T, keep = policy.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]})
+        T, keep = policy.act(
+            {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
+        )
         released_at = info["T_contact_cmd"][:3, 3] - info["T_contact_start"][:3, 3]
         obs, _, terminated, truncated, info = env.step_to(T, keep)
         done = terminated or truncated
@@ -127,7 +128,8 @@ def test_rollouts_record_what_the_learner_sees_and_dagger_labels_it_with_the_exp
         spy = Spy()  # pulls 2 cm a step along -x and never lets go
         ep, ok = record_relabelled(env, spy, ExpertPolicy(), 1_000_000, "slide_open", "c")
         assert ok and len(ep.state) == len(spy.seen)
-        # The states are the learner's (its own steps), the labels the expert's (its speed, not the learner's).
+        # The states are the learner's (its own steps), the labels the expert's (its speed, not the
+        # learner's).
         assert np.allclose(np.diff(ep.state[:, 0]), -0.02, atol=1e-6)
         assert not np.allclose(ep.action[:, 0], -0.02) and ep.action[0, 6] == 1.0
         # A motion replay's rollout: executed actions that sum back to the recorded path.

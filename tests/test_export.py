@@ -9,10 +9,10 @@ import json
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
-
 from conftest import make_cfg
+from scipy.spatial.transform import Rotation
 from test_dataset import make_demo
+
 from vid2skill.artifacts import atomic_write_json
 from vid2skill.dataset.episodes import EpisodeDataset
 from vid2skill.dataset.features import ACTION, GOAL, STATE, dataset_features
@@ -26,18 +26,22 @@ pq = pytest.importorskip("pyarrow.parquet")
 pc = pytest.importorskip("pyarrow.compute")
 h5py = pytest.importorskip("h5py")
 
-# Two skills; place has videos with two manipulations each (clip~1, clip~2), which must share a side of the split.
+# Two skills; place has videos with two manipulations each (clip~1, clip~2), which must share a side of the
+# split.
 CLIPS = {"place": ["v0~1", "v0~2", "v1~1", "v2~1", "v2~2", "v3~1"], "slide_open": ["s0", "s1", "s2"]}
 
 
 @pytest.fixture
 def retargeted_ws(tmp_path):
-    """A workspace as `vid2skill retarget robot=panda` leaves it: DemoSets, their index and the stage marker."""
+    """A workspace as `vid2skill retarget robot=panda` leaves it: DemoSets, their index and the stage
+    marker."""
     ws = tmp_path / "ws"
     out = ws / "retarget" / "panda"
     demos = {}
     for s, (skill, clips) in enumerate(CLIPS.items()):
-        ds = DemoSet(skill, "panda", 10.0, [make_demo(c, steps=9 + i, seed=10 * s + i) for i, c in enumerate(clips)])
+        ds = DemoSet(
+            skill, "panda", 10.0, [make_demo(c, steps=9 + i, seed=10 * s + i) for i, c in enumerate(clips)]
+        )
         ds.save(out / skill)
         demos[skill] = ds
     atomic_write_json(out / "index.json", sorted(CLIPS))
@@ -68,7 +72,9 @@ def _check_split(clips: list[str], train: list[int], valid: list[int]):
 
 def test_lerobot_export_has_the_v3_layout_and_round_trips(retargeted_ws):
     ws, demos = retargeted_ws
-    cfg = _cfg(ws, "lerobot", "format.data_files_size_in_mb=0.002")  # small files: episodes spread over several
+    cfg = _cfg(
+        ws, "lerobot", "format.data_files_size_in_mb=0.002"
+    )  # small files: episodes spread over several
     summary = run_stage(cfg, "export")
     root = ws / "export" / "lerobot" / "panda"
     n_eps = sum(map(len, CLIPS.values()))
@@ -82,26 +88,44 @@ def test_lerobot_export_has_the_v3_layout_and_round_trips(retargeted_ws):
     assert info["features"]["action"] == {"dtype": "float32", "shape": [7], "names": list(ACTION.names)}
 
     tasks = pq.read_table(root / "meta" / "tasks.parquet")
-    assert tasks.column("task").to_pylist() == sorted(CLIPS) and tasks.column("task_index").to_pylist() == [0, 1]
-    assert json.loads(tasks.schema.metadata[b"pandas"])["index_columns"] == ["task"]  # pandas reads task as the index
+    assert tasks.column("task").to_pylist() == sorted(CLIPS) and tasks.column("task_index").to_pylist() == [
+        0,
+        1,
+    ]
+    assert json.loads(tasks.schema.metadata[b"pandas"])["index_columns"] == [
+        "task"
+    ]  # pandas reads task as the index
 
     eps = pq.read_table(root / "meta" / "episodes" / "chunk-000" / "file-000.parquet").to_pylist()
     assert [e["episode_index"] for e in eps] == list(range(n_eps))
     assert eps[0]["dataset_from_index"] == 0 and eps[-1]["dataset_to_index"] == n_frames
     assert all(a["dataset_to_index"] == b["dataset_from_index"] for a, b in zip(eps, eps[1:]))
     assert all(e["dataset_to_index"] - e["dataset_from_index"] == e["length"] for e in eps)
-    assert summary["data_files"] > 1 and len({(e["data/chunk_index"], e["data/file_index"]) for e in eps}) == summary["data_files"]
+    assert (
+        summary["data_files"] > 1
+        and len({(e["data/chunk_index"], e["data/file_index"]) for e in eps}) == summary["data_files"]
+    )
 
     frames, by_clip = 0, {d.clip: d for ds in demos.values() for d in ds.demos}
     for e in eps:  # every episode's rows, read through the data_path template, are its demo
-        table = pq.read_table(root / info["data_path"].format(chunk_index=e["data/chunk_index"], file_index=e["data/file_index"]))
+        table = pq.read_table(
+            root
+            / info["data_path"].format(chunk_index=e["data/chunk_index"], file_index=e["data/file_index"])
+        )
         assert table.schema.field(STATE.key).type == pa.list_(pa.float32(), 8)
-        assert table.schema.field("index").type == pa.int64() and table.schema.field("timestamp").type == pa.float32()
+        assert (
+            table.schema.field("index").type == pa.int64()
+            and table.schema.field("timestamp").type == pa.float32()
+        )
         rows = table.filter(pc.equal(table.column("episode_index"), e["episode_index"]))
         assert rows.num_rows == e["length"]
         np.testing.assert_array_equal(rows.column("frame_index").to_numpy(), np.arange(e["length"]))
-        np.testing.assert_array_equal(rows.column("index").to_numpy(), np.arange(e["dataset_from_index"], e["dataset_to_index"]))
-        np.testing.assert_allclose(rows.column("timestamp").to_numpy(), np.arange(e["length"]) / 10, atol=1e-6)
+        np.testing.assert_array_equal(
+            rows.column("index").to_numpy(), np.arange(e["dataset_from_index"], e["dataset_to_index"])
+        )
+        np.testing.assert_allclose(
+            rows.column("timestamp").to_numpy(), np.arange(e["length"]) / 10, atol=1e-6
+        )
         state = np.stack(rows.column(STATE.key).to_numpy(zero_copy_only=False))
         action = np.stack(rows.column(ACTION.key).to_numpy(zero_copy_only=False))
         _check_actions_integrate(state, action, by_clip[e["clip"]])
@@ -110,10 +134,21 @@ def test_lerobot_export_has_the_v3_layout_and_round_trips(retargeted_ws):
     assert frames == n_frames
 
     stats = json.loads((root / "meta" / "stats.json").read_text())
-    all_actions = np.concatenate([np.stack(pq.read_table(p).column("action").to_numpy(zero_copy_only=False))
-                                  for p in sorted((root / "data").glob("*/*.parquet"))])
+    all_actions = np.concatenate(
+        [
+            np.stack(pq.read_table(p).column("action").to_numpy(zero_copy_only=False))
+            for p in sorted((root / "data").glob("*/*.parquet"))
+        ]
+    )
     np.testing.assert_allclose(stats["action"]["mean"], all_actions.mean(0), atol=1e-6)
-    assert stats["action"]["count"] == [n_frames] and set(stats[GOAL.key]) >= {"min", "max", "mean", "std", "q01", "q99"}
+    assert stats["action"]["count"] == [n_frames] and set(stats[GOAL.key]) >= {
+        "min",
+        "max",
+        "mean",
+        "std",
+        "q01",
+        "q99",
+    }
 
     # Splits are ranges, training videos first, and no video is on both sides.
     train_to = int(info["splits"]["train"].split(":")[1])
@@ -151,11 +186,15 @@ def test_lerobot_opens_the_export_with_its_own_loader(retargeted_ws):
     assert item["task"] in CLIPS
     clips = json.loads((root / "meta" / "vid2skill.json").read_text())["clips"]
     by_clip = {d.clip: d for s in demos.values() for d in s.demos}
-    chunked = LeRobotDataset("vid2skill/panda", root=root, episodes=[2], delta_timestamps={"action": [0.0, 0.1, 0.2]})
+    chunked = LeRobotDataset(
+        "vid2skill/panda", root=root, episodes=[2], delta_timestamps={"action": [0.0, 0.1, 0.2]}
+    )
     demo = by_clip[clips[2]]
     assert len(chunked) == len(demo.ee_contact_m)
     steps = np.stack([chunked[i]["action"][0].numpy() for i in range(len(chunked))])
-    path = chunked[0]["observation.state"].numpy()[:3] + np.concatenate([np.zeros((1, 3)), np.cumsum(steps[:-1, :3], axis=0)])
+    path = chunked[0]["observation.state"].numpy()[:3] + np.concatenate(
+        [np.zeros((1, 3)), np.cumsum(steps[:-1, :3], axis=0)]
+    )
     np.testing.assert_allclose(path, demo.ee_contact_m, atol=1e-5)
 
 
@@ -174,7 +213,11 @@ def test_robomimic_export_has_its_layout_and_split_by_clip(retargeted_ws):
         assert names == [f"demo_{i}" for i in range(len(by_clip))]
         assert data.attrs["total"] == sum(len(d.ee_contact_m) for d in by_clip.values())
         env = json.loads(data.attrs["env_args"])
-        assert env["env_name"] == "vid2skill/panda" and env["type"] == 2 and env["env_kwargs"]["tasks"] == sorted(CLIPS)
+        assert (
+            env["env_name"] == "vid2skill/panda"
+            and env["type"] == 2
+            and env["env_kwargs"]["tasks"] == sorted(CLIPS)
+        )
         clips = []
         for name in names:
             g = data[name]
@@ -182,7 +225,11 @@ def test_robomimic_export_has_its_layout_and_split_by_clip(retargeted_ws):
             demo = by_clip[g.attrs["clip"]]
             clips.append(g.attrs["clip"])
             assert n == len(demo.ee_contact_m) and g.attrs["task"] in CLIPS
-            assert g["obs/state"].shape == (n, 8) and g["obs/goal"].shape == (n, 4) and g["actions"].shape == (n, 7)
+            assert (
+                g["obs/state"].shape == (n, 8)
+                and g["obs/goal"].shape == (n, 4)
+                and g["actions"].shape == (n, 7)
+            )
             assert g["rewards"].shape == (n,) and list(g["dones"][()]) == [0] * (n - 1) + [1]
             np.testing.assert_array_equal(g["next_obs/state"][:-1], g["obs/state"][1:])
             _check_actions_integrate(g["obs/state"][()], g["actions"][()], demo)
@@ -213,16 +260,30 @@ def test_robomimic_opens_the_export_with_its_own_loader(retargeted_ws):
     valid = FileUtils.get_demos_for_filter_key(path, "valid")
     sizes = {}
     for split in ("train", "valid"):
-        seq = SequenceDataset(path, ["state", "goal"], ["actions", "rewards", "dones"], seq_length=3,
-                              hdf5_cache_mode="low_dim", filter_by_attribute=split)
+        seq = SequenceDataset(
+            path,
+            ["state", "goal"],
+            ["actions", "rewards", "dones"],
+            seq_length=3,
+            hdf5_cache_mode="low_dim",
+            filter_by_attribute=split,
+        )
         sizes[split] = len(seq)
         item = seq[0]
-        assert item["actions"].shape == (3, 7) and item["obs"]["state"].shape == (3, 8) and item["obs"]["goal"].shape == (3, 4)
+        assert (
+            item["actions"].shape == (3, 7)
+            and item["obs"]["state"].shape == (3, 8)
+            and item["obs"]["goal"].shape == (3, 4)
+        )
     with h5py.File(path, "r") as f:
         frames = {d: int(f[f"data/{d}"].attrs["num_samples"]) for d in f["data"]}
         first = f["data/demo_0/actions"][:3]
-    assert sizes["valid"] == sum(frames[d] for d in valid) and sizes["train"] + sizes["valid"] == sum(frames.values())
-    seq = SequenceDataset(path, ["state"], ["actions"], seq_length=3, hdf5_cache_mode="all", filter_by_attribute="train")
+    assert sizes["valid"] == sum(frames[d] for d in valid) and sizes["train"] + sizes["valid"] == sum(
+        frames.values()
+    )
+    seq = SequenceDataset(
+        path, ["state"], ["actions"], seq_length=3, hdf5_cache_mode="all", filter_by_attribute="train"
+    )
     assert "demo_0" in seq.demos  # training videos come first
     np.testing.assert_allclose(seq[0]["actions"], first, atol=1e-7)
 
@@ -230,7 +291,9 @@ def test_robomimic_opens_the_export_with_its_own_loader(retargeted_ws):
 def test_export_without_retargeted_demos_says_what_to_run(retargeted_ws):
     """(An empty workspace runs its upstream stages first, as every stage does.)"""
     ws, _ = retargeted_ws
-    with pytest.raises(ArtifactError, match=r"no retargeted demos for iiwa .*run `vid2skill retarget robot=iiwa"):
+    with pytest.raises(
+        ArtifactError, match=r"no retargeted demos for iiwa .*run `vid2skill retarget robot=iiwa"
+    ):
         run_stage(_cfg(ws, "robomimic", "robot=iiwa"), "export")
 
 
@@ -241,7 +304,11 @@ def test_a_failed_export_leaves_the_previous_one_whole(retargeted_ws, monkeypatc
     run_stage(_cfg(ws, "lerobot"), "export")
     root = ws / "export" / "lerobot" / "panda"
     # The dataset's files (a failed run removes the stage marker beside them: it is not done).
-    before = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "_stage.json"}
+    before = {
+        p.relative_to(root): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "_stage.json"
+    }
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
@@ -249,7 +316,11 @@ def test_a_failed_export_leaves_the_previous_one_whole(retargeted_ws, monkeypatc
     monkeypatch.setattr(lerobot, "feature_stats", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         run_stage(_cfg(ws, "lerobot", "force=true", "dataset.valid_fraction=0.5"), "export")
-    assert {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file() and p.name != "_stage.json"} == before
+    assert {
+        p.relative_to(root): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "_stage.json"
+    } == before
     assert not (root / "_stage.json").exists()
     assert not [p for p in root.parent.iterdir() if p.name.startswith(".")]  # no temporary folder left behind
 
@@ -288,7 +359,19 @@ def test_cli_export_without_demos_prints_one_line_with_the_command(retargeted_ws
     import sys
 
     ws, _ = retargeted_ws
-    r = subprocess.run([sys.executable, "-m", "vid2skill.cli", "export", f"workspace={ws}", "format=robomimic", "robot=iiwa"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vid2skill.cli",
+            "export",
+            f"workspace={ws}",
+            "format=robomimic",
+            "robot=iiwa",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     errors = [line for line in r.stderr.splitlines() if "vid2skill" in line]
     assert r.returncode == 1 and len(errors) == 1 and "run `vid2skill retarget" in errors[0]

@@ -10,8 +10,13 @@ from vid2skill.landmarks import WRIST
 
 def _arm(side, wrist, elbow, fingers, visibility=0.9):
     wrist = np.asarray(wrist, float)
-    return ArmPose(side, np.array([wrist + [0, -120], elbow, wrist]), np.zeros((3, 3)), np.full(3, visibility),
-                   np.array(fingers, float))
+    return ArmPose(
+        side,
+        np.array([wrist + [0, -120], elbow, wrist]),
+        np.zeros((3, 3)),
+        np.full(3, visibility),
+        np.array(fingers, float),
+    )
 
 
 def test_crop_maps_back_to_image_pixels():
@@ -80,7 +85,11 @@ def test_native_start_up_lines_are_dropped_and_the_rest_kept(capfd):
 
     with quiet_native_stderr():
         os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
-        os.write(2, b"W0000 inference_feedback_manager.cc:114] Feedback manager requires a model with a single signature\n")
+        os.write(
+            2,
+            b"W0000 inference_feedback_manager.cc:114] Feedback manager requires a model with a single "
+            b"signature\n",
+        )
         os.write(2, b"E0000 calculator_graph.cc:887] real trouble: cannot open model\n")
     err = capfd.readouterr().err
     assert "real trouble" in err and "XNNPACK" not in err and "Feedback manager" not in err
@@ -92,10 +101,23 @@ def test_handtrack_round_trips_arm_and_landmarks_and_rejects_bad_shapes(tmp_path
     from vid2skill.extract.types import HandTrack
 
     T = 4
-    args = dict(clip_id="c", fps=10.0, width=64, height=48, intrinsics=[50, 50, 32, 24], handedness="right", label=None,
-                frame_index=np.arange(T), detected=np.ones(T, bool), valid=np.ones(T, bool),
-                wrist_pos_cam=np.zeros((T, 3)), wrist_R_cam=np.tile(np.eye(3), (T, 1, 1)), aperture_m=np.zeros(T),
-                confidence=np.ones(T), landmarks_px=np.zeros((T, 21, 2)))
+    args = dict(
+        clip_id="c",
+        fps=10.0,
+        width=64,
+        height=48,
+        intrinsics=[50, 50, 32, 24],
+        handedness="right",
+        label=None,
+        frame_index=np.arange(T),
+        detected=np.ones(T, bool),
+        valid=np.ones(T, bool),
+        wrist_pos_cam=np.zeros((T, 3)),
+        wrist_R_cam=np.tile(np.eye(3), (T, 1, 1)),
+        aperture_m=np.zeros(T),
+        confidence=np.ones(T),
+        landmarks_px=np.zeros((T, 21, 2)),
+    )
     arm = np.arange(T * 9, dtype=float).reshape(T, 3, 3)
     track = HandTrack(**args, landmarks_world=np.ones((T, 21, 3)), arm_pos_cam=arm)
     assert np.isnan(track.arm_px).all() and (track.arm_visibility == 0).all()  # defaults: nothing seen

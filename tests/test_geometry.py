@@ -1,6 +1,16 @@
 import numpy as np
 
-from vid2skill.geometry import R_to_quat, apply_T, axis_angle_R, inv_T, look_at_R, make_T, min_jerk, quat_to_R, rotation_angle_deg
+from vid2skill.geometry import (
+    R_to_quat,
+    apply_T,
+    axis_angle_R,
+    inv_T,
+    look_at_R,
+    make_T,
+    min_jerk,
+    quat_to_R,
+    rotation_angle_deg,
+)
 
 
 def test_transform_inverse_round_trip():

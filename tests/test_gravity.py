@@ -11,8 +11,19 @@ from vid2skill.extract.gravity import CAMERA_UP, GravityEstimator
 
 W, H, F = 480, 360, 380.0
 K = np.array([[F, 0, W / 2], [0, F, H / 2], [0, 0, 1.0]])
-CFG = SimpleNamespace(frames=4, width_px=480, min_length_frac=0.04, mask_pad_frac=0.3, inlier_deg=1.5, iterations=800,
-                      min_explained=0.35, min_axis_support=0.08, max_tilt_deg=85, min_pitch_deg=-30, max_roll_deg=30)
+CFG = SimpleNamespace(
+    frames=4,
+    width_px=480,
+    min_length_frac=0.04,
+    mask_pad_frac=0.3,
+    inlier_deg=1.5,
+    iterations=800,
+    min_explained=0.35,
+    min_axis_support=0.08,
+    max_tilt_deg=85,
+    min_pitch_deg=-30,
+    max_roll_deg=30,
+)
 
 
 def camera(pitch_deg: float, roll_deg: float = 0.0, yaw_deg: float = 20.0) -> np.ndarray:
@@ -21,7 +32,9 @@ def camera(pitch_deg: float, roll_deg: float = 0.0, yaw_deg: float = 20.0) -> np
     # world: z up. Camera looking along +y with x right and y down, before turning.
     R0 = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # rows: camera axes in world
     Ry = np.array([[np.cos(y), -np.sin(y), 0], [np.sin(y), np.cos(y), 0], [0, 0, 1]])
-    Rp = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])  # about camera x: look down
+    Rp = np.array(
+        [[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]]
+    )  # about camera x: look down
     Rr = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])  # about camera z
     return Rr @ Rp @ R0 @ Ry.T
 
@@ -49,7 +62,13 @@ def draw(R_cam_world: np.ndarray, table: bool = True, cupboard: bool = True, see
             if xc[2] > 0.1:
                 pts.append((K @ xc)[:2] / xc[2])
         if len(pts) >= 2:
-            cv2.line(img, tuple(np.round(pts[0]).astype(int)), tuple(np.round(pts[-1]).astype(int)), (30, 30, 30), 2)
+            cv2.line(
+                img,
+                tuple(np.round(pts[0]).astype(int)),
+                tuple(np.round(pts[-1]).astype(int)),
+                (30, 30, 30),
+                2,
+            )
     return img
 
 

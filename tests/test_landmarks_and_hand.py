@@ -21,13 +21,21 @@ def test_image_aperture_measures_the_tips_on_the_image_in_palm_units():
         px = f * cam[:, :2] / cam[:, 2:] + c
         world = cam - cam.mean(axis=0)  # metric, camera-aligned, hand-centred
         truth = grasp_aperture_m(world)
-        assert abs(grasp_aperture_image_m(world, px) - truth) < 0.06 * truth  # perspective within the hand only
+        assert (
+            abs(grasp_aperture_image_m(world, px) - truth) < 0.06 * truth
+        )  # perspective within the hand only
         # Metric landmarks that pull the thumb tip halfway in (as MediaPipe's do on a spread hand)
         # shrink the metric aperture; the image places the tips, so the image aperture holds.
         squeezed = world.copy()
         squeezed[THUMB_TIP, :2] += 0.5 * (world[8, :2] - world[THUMB_TIP, :2])
-        assert abs(grasp_aperture_image_m(squeezed, px) - truth) < 0.1 * truth < abs(grasp_aperture_m(squeezed) - truth)
-        assert abs(grasp_aperture_image_m(world, px, scale=1.1) - 1.1 * grasp_aperture_image_m(world, px)) < 1e-9
+        assert (
+            abs(grasp_aperture_image_m(squeezed, px) - truth)
+            < 0.1 * truth
+            < abs(grasp_aperture_m(squeezed) - truth)
+        )
+        assert (
+            abs(grasp_aperture_image_m(world, px, scale=1.1) - 1.1 * grasp_aperture_image_m(world, px)) < 1e-9
+        )
 
 
 def test_palm_frame_of_canonical_hand_is_identity():

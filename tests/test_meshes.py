@@ -4,18 +4,23 @@ from pathlib import Path
 import numpy as np
 import pybullet_data
 import pytest
+from conftest import make_cfg
 from scipy.spatial import ConvexHull
 
 from vid2skill.physics.meshes import HULL_TOLERANCE_M, convex_hull_file, read_mesh_vertices
 from vid2skill.retarget.stage import robot_spec
 
-from conftest import make_cfg
-
 IIWA_LINK = Path(pybullet_data.getDataPath()) / "kuka_iiwa" / "meshes" / "link_1.stl"
 
 
 def _obj_vertices(path: Path) -> np.ndarray:
-    return np.array([[float(x) for x in line.split()[1:4]] for line in path.read_text().splitlines() if line.startswith("v ")])
+    return np.array(
+        [
+            [float(x) for x in line.split()[1:4]]
+            for line in path.read_text().splitlines()
+            if line.startswith("v ")
+        ]
+    )
 
 
 def test_collision_hull_keeps_the_shape_with_a_fraction_of_the_vertices(tmp_path):
@@ -36,7 +41,13 @@ def test_collision_hull_keeps_the_shape_with_a_fraction_of_the_vertices(tmp_path
 def test_ascii_stl_and_multi_part_obj(tmp_path):
     tetra = np.array([[0, 0, 0], [0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]])
     inside = np.array([0.01, 0.01, 0.01])
-    triangles = [tetra[[0, 2, 1]], tetra[[0, 1, 3]], tetra[[0, 3, 2]], tetra[[1, 2, 3]], np.stack([tetra[0], tetra[1], inside])]
+    triangles = [
+        tetra[[0, 2, 1]],
+        tetra[[0, 1, 3]],
+        tetra[[0, 3, 2]],
+        tetra[[1, 2, 3]],
+        np.stack([tetra[0], tetra[1], inside]),
+    ]
     text = "solid t\n"
     for tri in triangles:
         text += " facet normal 0 0 0\n  outer loop\n" + "".join(f"   vertex {x} {y} {z}\n" for x, y, z in tri)
@@ -45,7 +56,9 @@ def test_ascii_stl_and_multi_part_obj(tmp_path):
     hull = _obj_vertices(convex_hull_file(tmp_path / "t.stl", cache_dir=tmp_path))
     assert len(hull) == 4 and not any(np.allclose(v, inside) for v in hull)
     parts = tmp_path / "parts.obj"
-    parts.write_text("o a\nv 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\no b\nv 2 0 0\nv 3 0 0\nv 2 1 0\nv 2 0 1\nf 5 6 7\n")
+    parts.write_text(
+        "o a\nv 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 2 3\no b\nv 2 0 0\nv 3 0 0\nv 2 1 0\nv 2 0 1\nf 5 6 7\n"
+    )
     assert convex_hull_file(parts, cache_dir=tmp_path) is None  # the hull of a decomposition is another shape
     assert convex_hull_file(tmp_path / "missing.stl", cache_dir=tmp_path) is None
 
@@ -53,6 +66,9 @@ def test_ascii_stl_and_multi_part_obj(tmp_path):
 @pytest.mark.parametrize("robot", ["panda", "iiwa"])
 def test_headless_and_rendered_arms_collide_with_the_same_hulls(robot):
     spec = robot_spec(make_cfg([f"robot={robot}"]).robot)
-    collisions = [re.findall(r"<collision\b.*?</collision>", Path(spec.urdf_path(v)).read_text(), flags=re.S) for v in (True, False)]
+    collisions = [
+        re.findall(r"<collision\b.*?</collision>", Path(spec.urdf_path(v)).read_text(), flags=re.S)
+        for v in (True, False)
+    ]
     assert collisions[0] == collisions[1]
     assert any("hull_" in c for c in collisions[0])

@@ -91,7 +91,9 @@ def test_median_depth_removes_a_depth_glitch_and_keeps_a_pull():
     valid = np.ones(T, bool)
     valid[10] = False
     out = median_depth(glitch, valid, 15)
-    assert np.allclose(out[20:40], p[20:40], atol=0.03)  # the 24 cm glitch is gone (the ramp shifts <= 2 cm near it)
+    assert np.allclose(
+        out[20:40], p[20:40], atol=0.03
+    )  # the 24 cm glitch is gone (the ramp shifts <= 2 cm near it)
     assert np.array_equal(out[10], glitch[10])  # invalid rows untouched
     assert np.allclose(out[:, 0] / out[:, 2], glitch[:, 0] / glitch[:, 2])  # pixels (x / z) unchanged
     assert median_depth(glitch, valid, 1) is glitch  # no window, no change

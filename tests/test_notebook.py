@@ -13,7 +13,13 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore_workspac
 
 
 def _outputs(nb, kind: str) -> list:
-    return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", []) if o.get("output_type") == kind]
+    return [
+        o
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == kind
+    ]
 
 
 def test_the_notebook_walks_through_a_workspace(pipeline_ws, tmp_path, monkeypatch):
@@ -26,11 +32,15 @@ def test_the_notebook_walks_through_a_workspace(pipeline_ws, tmp_path, monkeypat
     monkeypatch.setenv("VID2SKILL_SKILL", "slide_open")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
 
     text = "".join(o.get("text", "") for o in _outputs(nb, "stream"))
     assert "library v0001: 2 skills" in text
-    episode = json.loads(next(line for line in text.splitlines() if line.startswith("episode: "))[len("episode: "):])
+    episode = json.loads(
+        next(line for line in text.splitlines() if line.startswith("episode: "))[len("episode: ") :]
+    )
     # the notebook's episode is evaluation episode 0 of slide_open: the same scene, so the same outcome
     assert episode["skill"] == "slide_open" and episode["recorded_success"] == episode["success"]
     assert episode["steps"] > 10

@@ -90,14 +90,25 @@ def test_batch_goes_on_past_bad_clips(tmp_path, synthetic_ws):
     cfg = make_cfg([f"workspace={tmp_path / 'ws'}", "source=folder", f"source.path={folder}", "workers=1"])
     run_stage(cfg, "ingest")
     run_stage(cfg, "extract")
-    quality = {r["clip"].rsplit("_", 1)[0]: r for r in json.loads((tmp_path / "ws" / "extract" / "quality.json").read_text())}
+    quality = {
+        r["clip"].rsplit("_", 1)[0]: r
+        for r in json.loads((tmp_path / "ws" / "extract" / "quality.json").read_text())
+    }
     assert quality["good"]["error"] is None and quality["good"]["detection_rate"] > 0.5
     assert "corrupt.mp4" in quality["corrupt"]["error"]
     assert "no_hand.mp4" in quality["no_hand"]["error"] and "hand" in quality["no_hand"]["error"]
     assert "truncated.mp4" in quality["truncated"]["error"]
     failures = json.loads((tmp_path / "ws" / "ingest" / "clips.json").read_text())["failures"]
     assert any("dangling.mp4" in f["item"] and "cannot read" in f["error"] for f in failures)
-    assert set(quality["good"]) >= {"clip", "frames", "frames_with_hand", "detection_rate", "mean_confidence", "max_jump_m", "error"}
+    assert set(quality["good"]) >= {
+        "clip",
+        "frames",
+        "frames_with_hand",
+        "detection_rate",
+        "mean_confidence",
+        "max_jump_m",
+        "error",
+    }
 
 
 @pytest.mark.real_data
@@ -108,7 +119,15 @@ def test_extract_runs_on_real_clips(shared_data, tmp_path):
     folder.mkdir()
     for name in ("okami_drawer_close.mp4", "dexretarget_hand_gestures.mp4"):
         (folder / name).symlink_to(shared_data / "videos" / name)
-    cfg = make_cfg([f"workspace={tmp_path / 'ws'}", "source=folder", f"source.path={folder}", "workers=2", "extract.stride=3"])
+    cfg = make_cfg(
+        [
+            f"workspace={tmp_path / 'ws'}",
+            "source=folder",
+            f"source.path={folder}",
+            "workers=2",
+            "extract.stride=3",
+        ]
+    )
     run_stage(cfg, "ingest")
     run_stage(cfg, "extract")
     quality = json.loads((tmp_path / "ws" / "extract" / "quality.json").read_text())
@@ -119,8 +138,8 @@ def test_extract_runs_on_real_clips(shared_data, tmp_path):
 
 def test_enormous_frames_are_shrunk_and_landmarks_stay_in_video_pixels(synthetic_ws, tmp_path):
     import cv2
-
     from conftest import make_cfg
+
     from vid2skill.extract.hands import extract_clip
     from vid2skill.ingest.types import ClipSet
     from vid2skill.video import VideoWriter, iter_frames
@@ -133,8 +152,12 @@ def test_enormous_frames_are_shrunk_and_landmarks_stay_in_video_pixels(synthetic
             w.write(cv2.resize(rgb, (1920, 1440), interpolation=cv2.INTER_CUBIC))
     cfg = make_cfg(["extract.max_side_px=640"]).extract
     small = extract_clip(replace(clip, end_s=20 / 20.0), cfg)  # the original, first 20 frames (20 fps)
-    large = extract_clip(replace(clip, path=str(big), content_hash="big", end_s=None,
-                                 intrinsics=[4 * v for v in clip.intrinsics]), cfg)
+    large = extract_clip(
+        replace(
+            clip, path=str(big), content_hash="big", end_s=None, intrinsics=[4 * v for v in clip.intrinsics]
+        ),
+        cfg,
+    )
     assert (large.width, large.height) == (1920, 1440)
     both = small.detected & large.detected
     assert both.sum() >= 10
@@ -172,8 +195,10 @@ def test_a_new_algorithm_version_reruns_its_stage(tmp_path):
 
     cfg = make_cfg([f"workspace={tmp_path}"])
     ingest = STAGES["ingest"]
-    plain, *versioned = [Stage(ingest.name, ingest.folder, None, ingest.config_keys, ingest.run, code_version=lambda c, v=v: v)
-                         for v in (None, 8, 9)]
+    plain, *versioned = [
+        Stage(ingest.name, ingest.folder, None, ingest.config_keys, ingest.run, code_version=lambda c, v=v: v)
+        for v in (None, 8, 9)
+    ]
     keys = [stage_key(cfg, s, tmp_path) for s in (plain, *versioned)]
     assert len(set(keys)) == 3  # a bumped version changes the key; no version keeps the key it had
     assert stage_key(cfg, versioned[1], tmp_path) == keys[2]
@@ -182,7 +207,14 @@ def test_a_new_algorithm_version_reruns_its_stage(tmp_path):
     assert stage_key(cfg, ingest, tmp_path) != keys[0]
     # (its key holds the folder's fingerprint, as every source reading files outside the workspace does)
     folder = make_cfg([f"workspace={tmp_path}", "source=folder", f"source.path={tmp_path}"])
-    plain = Stage(ingest.name, ingest.folder, None, ingest.config_keys, ingest.run, external_inputs=ingest.external_inputs)
+    plain = Stage(
+        ingest.name,
+        ingest.folder,
+        None,
+        ingest.config_keys,
+        ingest.run,
+        external_inputs=ingest.external_inputs,
+    )
     assert stage_key(folder, ingest, tmp_path) == stage_key(folder, plain, tmp_path)
 
 

@@ -25,13 +25,21 @@ def _demo(length_m: float, steps: int = 15, turn_rad: float = 0.0) -> RobotDemo:
 def _obs(x: float, t: float, goal=(0.0, 0.0, 0.0, 0.0), rz: float = 0.0) -> dict:
     state = np.zeros(8, np.float32)
     state[0], state[5] = x, rz
-    return {STATE.key: state, GOAL.key: np.asarray(goal, np.float32), TIMESTAMP.key: np.array([t], np.float32)}
+    return {
+        STATE.key: state,
+        GOAL.key: np.asarray(goal, np.float32),
+        TIMESTAMP.key: np.array([t], np.float32),
+    }
 
 
 def test_bc_learns_a_6dof_motion_and_its_release_and_round_trips(tmp_path):
     cfg = BCMLPConfig(hidden=[64, 64], epochs=120, noise_copies=4, device="cpu", tensorboard=True)
-    model, stats = train_bc_mlp([_demo(-0.2, turn_rad=0.6), _demo(-0.22, turn_rad=0.6), _demo(-0.18, turn_rad=0.6)],
-                                cfg, control_hz=10.0, run_dir=tmp_path / "run")
+    model, stats = train_bc_mlp(
+        [_demo(-0.2, turn_rad=0.6), _demo(-0.22, turn_rad=0.6), _demo(-0.18, turn_rad=0.6)],
+        cfg,
+        control_hz=10.0,
+        run_dir=tmp_path / "run",
+    )
     assert stats["final_loss"] < 0.5 * stats["first_loss"]
     policy = BCMLPPolicy(cfg, model=model, stats=stats)
     policy.reset()
@@ -62,14 +70,29 @@ def _goal_episode(goal_xy, clip: str) -> Episode:
 @pytest.mark.parametrize("head", ["deterministic", "gmm"])
 def test_bc_is_goal_aware(head):
     rng = np.random.default_rng(0)
-    eps = [_goal_episode(0.15 * np.array([np.cos(a), np.sin(a)]), f"c{i}") for i, a in enumerate(rng.uniform(0, 2 * np.pi, 24))]
-    cfg = BCMLPConfig(hidden=[64, 64], epochs=60, noise_copies=2, device="cpu", head=head, tensorboard=False,
-                      valid_fraction=0.2, patience=10)
+    eps = [
+        _goal_episode(0.15 * np.array([np.cos(a), np.sin(a)]), f"c{i}")
+        for i, a in enumerate(rng.uniform(0, 2 * np.pi, 24))
+    ]
+    cfg = BCMLPConfig(
+        hidden=[64, 64],
+        epochs=60,
+        noise_copies=2,
+        device="cpu",
+        head=head,
+        tensorboard=False,
+        valid_fraction=0.2,
+        patience=10,
+    )
     model, stats = train_bc_mlp(eps, cfg, 10.0)
     assert stats["valid_episodes"] > 0 and stats["best_valid_loss"] is not None
     policy = BCMLPPolicy(cfg, model=model, stats=stats)
     steps = {}
-    for name, goal in (("+x", (0.15, 0.0, 0.0, 1.0)), ("-x", (-0.15, 0.0, 0.0, 1.0)), ("+y", (0.0, 0.15, 0.0, 1.0))):
+    for name, goal in (
+        ("+x", (0.15, 0.0, 0.0, 1.0)),
+        ("-x", (-0.15, 0.0, 0.0, 1.0)),
+        ("+y", (0.0, 0.15, 0.0, 1.0)),
+    ):
         policy.reset()
         steps[name] = policy.select_action(_obs(0.0, 0.0, goal))[:3]
     assert steps["+x"][0] > 0.005 and steps["-x"][0] < -0.005 and steps["+y"][1] > 0.005
@@ -103,7 +126,9 @@ def test_training_resumes_from_its_last_save_point(tmp_path):
     torch.save(state["obj"], tmp_path / original)  # as an interrupted run leaves it
     resumed, stats = train_bc_mlp(demos, cfg, 10.0, run_dir=tmp_path, resume_key="k")
     x = torch.zeros(1, 14)
-    assert torch.allclose(resumed(x)["mean"], full(x)["mean"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
+    assert (
+        torch.allclose(resumed(x)["mean"], full(x)["mean"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
+    )
 
 
 def test_config_rejects_bad_values():
@@ -134,15 +159,27 @@ def test_too_few_demonstrations_or_nans_say_which_file_and_what_to_do(tmp_path):
     from vid2skill.errors import DatasetError
     from vid2skill.pipeline import run_train
 
-    cfg = make_cfg([f"workspace={tmp_path}", "policy.train_on=demos", "policy.epochs=2", "policy.min_demos=2", "workers=1"])
+    cfg = make_cfg(
+        [
+            f"workspace={tmp_path}",
+            "policy.train_on=demos",
+            "policy.epochs=2",
+            "policy.min_demos=2",
+            "workers=1",
+        ]
+    )
     out = _workspace_with(tmp_path, [_demo(-0.2)])
-    with pytest.raises(DatasetError, match=r"slide_open\.json holds 1 usable demonstration.*policy\.min_demos") as e:
+    with pytest.raises(
+        DatasetError, match=r"slide_open\.json holds 1 usable demonstration.*policy\.min_demos"
+    ) as e:
         run_train(cfg, tmp_path)
     assert str(out / "slide_open.json") in str(e.value) and "\n" not in str(e.value)
     bad = _demo(-0.2)
     bad.ee_contact_m[3, 1] = np.nan
     out = _workspace_with(tmp_path, [_demo(-0.2), bad])
-    with pytest.raises(DatasetError, match=r"slide_open\.npz demo 1 .*not finite.*rerun `vid2skill retarget") as e:
+    with pytest.raises(
+        DatasetError, match=r"slide_open\.npz demo 1 .*not finite.*rerun `vid2skill retarget"
+    ) as e:
         run_train(cfg, tmp_path)
     assert "\n" not in str(e.value)
 

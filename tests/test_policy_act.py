@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from conftest import make_cfg
 
 from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP
 from vid2skill.errors import ArtifactError, ConfigError
@@ -15,10 +16,19 @@ from vid2skill.policy.checkpoint import load_policy, save_checkpoint
 from vid2skill.policy.registry import get_policy
 from vid2skill.retarget.demos import RobotDemo
 
-from conftest import make_cfg
-
-TINY = dict(chunk_size=4, d_model=32, n_heads=2, dim_feedforward=64, latent_dim=4, dropout=0.0, device="cpu", lr=1e-3, min_updates=0,
-            tensorboard=False, batch_size=64)
+TINY = dict(
+    chunk_size=4,
+    d_model=32,
+    n_heads=2,
+    dim_feedforward=64,
+    latent_dim=4,
+    dropout=0.0,
+    device="cpu",
+    lr=1e-3,
+    min_updates=0,
+    tensorboard=False,
+    batch_size=64,
+)
 
 
 def _demo(length_m: float, steps: int = 12, turn_rad: float = 0.4) -> RobotDemo:
@@ -87,8 +97,12 @@ def test_padded_rows_do_not_count_in_the_loss():
 
 def test_temporal_ensemble_weights_match_a_hand_computation():
     ens = TemporalEnsembler(chunk_size=3, coeff=0.5)
-    chunks = [np.array([[1.0], [2.0], [3.0]]), np.array([[10.0], [20.0], [30.0]]),
-              np.array([[100.0], [200.0], [300.0]]), np.array([[7.0], [8.0], [9.0]])]
+    chunks = [
+        np.array([[1.0], [2.0], [3.0]]),
+        np.array([[10.0], [20.0], [30.0]]),
+        np.array([[100.0], [200.0], [300.0]]),
+        np.array([[7.0], [8.0], [9.0]]),
+    ]
     w0, w1, w2 = 1.0, np.exp(-0.5), np.exp(-1.0)  # oldest chunk first
     assert ens.update(chunks[0])[0] == pytest.approx(1.0)
     assert ens.update(chunks[1])[0] == pytest.approx((w0 * 2 + w1 * 10) / (w0 + w1))
@@ -127,14 +141,18 @@ def test_training_resumes_with_its_sampling_state(tmp_path):
     real_save = torch.save
     torch.save = lambda obj, path, *a, **k: (saved.setdefault("obj", obj), real_save(obj, path, *a, **k))
     try:  # a run that stops at the save point leaves what an interrupted run would
-        train_act(demos, ACTConfig(**{**cfg.__dict__, "epochs": SAVE_EVERY}), 10.0, run_dir=tmp_path, resume_key="k")
+        train_act(
+            demos, ACTConfig(**{**cfg.__dict__, "epochs": SAVE_EVERY}), 10.0, run_dir=tmp_path, resume_key="k"
+        )
     finally:
         torch.save = real_save
     torch.save(saved["obj"], tmp_path / RESUME_FILE)
     torch.manual_seed(123)  # the resume point restores the RNG that the latent and dropout draw from
     resumed, stats = train_act(demos, cfg, 10.0, run_dir=tmp_path, resume_key="k")
     x = torch.zeros(1, 14)
-    assert torch.allclose(resumed(x)["steps"], full(x)["steps"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
+    assert (
+        torch.allclose(resumed(x)["steps"], full(x)["steps"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
+    )
     assert not (tmp_path / RESUME_FILE).exists()
 
 
@@ -158,7 +176,11 @@ def test_open_loop_chunks_query_every_n_action_steps(trained):
 def test_save_and_load_pretrained_give_identical_actions(trained, tmp_path):
     root, policy, _ = trained
     policy.save_pretrained(tmp_path / "p")
-    for loaded in (ACTPolicy.from_pretrained(tmp_path / "p"), load_policy(root), get_policy("act").from_pretrained(root)):
+    for loaded in (
+        ACTPolicy.from_pretrained(tmp_path / "p"),
+        load_policy(root),
+        get_policy("act").from_pretrained(root),
+    ):
         assert loaded.config == policy.config and isinstance(loaded.model, ACT)
         policy.reset(), loaded.reset()
         for x, t in ((0.0, 0.0), (-0.05, 0.4), (-0.1, 0.6), (-0.2, 1.5)):  # through the ensemble's history
@@ -170,7 +192,9 @@ def test_a_bc_mlp_checkpoint_read_as_act_says_what_to_do(trained, tmp_path):
     shutil.copytree(trained[0], root)
     path = root / "checkpoints" / "000007" / "config.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), "policy": "bc_mlp"}))
-    with pytest.raises(ArtifactError, match=r"config\.json holds a 'bc_mlp' policy, not 'act'.*policy=bc_mlp") as e:
+    with pytest.raises(
+        ArtifactError, match=r"config\.json holds a 'bc_mlp' policy, not 'act'.*policy=bc_mlp"
+    ) as e:
         ACTPolicy.from_pretrained(root)
     assert "\n" not in str(e.value)
     path.write_text(json.dumps({**json.loads(path.read_text()), "policy": "act", "schema_version": 9}))
@@ -208,8 +232,19 @@ def test_train_stage_keeps_act_beside_bc_mlp(tmp_path):
     DemoSet("slide_open", "panda", 10.0, [_demo(-0.2), _demo(-0.22)]).save(out / "slide_open")
     (out / "index.json").write_text(json.dumps(["slide_open"]))
     small = ["policy.train_on=demos", "policy.epochs=2", "workers=1"]
-    run_train(make_cfg([f"workspace={tmp_path}", "policy=act", "policy.min_updates=0", "policy.d_model=16",
-                        "policy.n_heads=2", *small]), tmp_path)
+    run_train(
+        make_cfg(
+            [
+                f"workspace={tmp_path}",
+                "policy=act",
+                "policy.min_updates=0",
+                "policy.d_model=16",
+                "policy.n_heads=2",
+                *small,
+            ]
+        ),
+        tmp_path,
+    )
     run_train(make_cfg([f"workspace={tmp_path}", "policy=bc_mlp", *small]), tmp_path)
     assert type(load_policy(tmp_path / "policies_act" / "panda" / "slide_open")) is ACTPolicy
     assert load_policy(tmp_path / "policies" / "panda" / "slide_open").name == "bc_mlp"
@@ -219,7 +254,13 @@ def test_train_stage_keeps_act_beside_bc_mlp(tmp_path):
 
 def test_evaluation_chooses_the_inference_settings(trained):
     _, policy, _ = trained
-    assert policy.with_inference({"temporal_ensemble": True, "chunk_size": 99}) is policy  # learnt fields stay
+    assert (
+        policy.with_inference({"temporal_ensemble": True, "chunk_size": 99}) is policy
+    )  # learnt fields stay
     open_loop = policy.with_inference({"temporal_ensemble": False, "n_action_steps": 2, "lr": 1.0})
-    assert not open_loop.config.temporal_ensemble and open_loop.n_action_steps == 2 and open_loop.config.lr == policy.config.lr
+    assert (
+        not open_loop.config.temporal_ensemble
+        and open_loop.n_action_steps == 2
+        and open_loop.config.lr == policy.config.lr
+    )
     assert open_loop.model is policy.model and open_loop.config.chunk_size == policy.config.chunk_size

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 
 from vid2skill.dataset.features import STATE, TIMESTAMP, check_features
 from vid2skill.errors import ArtifactError, ConfigError
@@ -13,8 +14,6 @@ from vid2skill.policy.bc_mlp import BCMLPConfig, BCMLPPolicy
 from vid2skill.policy.checkpoint import load_policy, save_checkpoint
 from vid2skill.policy.registry import available, get_policy
 from vid2skill.retarget.demos import RobotDemo
-
-from conftest import make_cfg
 
 
 def _demo(length_m: float, steps: int = 12) -> RobotDemo:
@@ -43,7 +42,9 @@ def _obs(x: float, t: float) -> dict:
 
 def test_every_policy_type_is_registered_by_name():
     assert {"expert", "replay", "bc_mlp"} <= set(available())
-    assert get_policy("bc_mlp") is BCMLPPolicy and get_policy("expert").privileged and not BCMLPPolicy.privileged
+    assert (
+        get_policy("bc_mlp") is BCMLPPolicy and get_policy("expert").privileged and not BCMLPPolicy.privileged
+    )
     assert [get_policy(n).made_by for n in ("expert", "replay", "bc_mlp")] == [None, "retarget", "train"]
     with pytest.raises(ConfigError, match="not a known policy.*bc_mlp.*vid2skill/policy/<name>/"):
         get_policy("diffusion")
@@ -52,7 +53,11 @@ def test_every_policy_type_is_registered_by_name():
 def test_save_and_load_pretrained_give_identical_actions(trained, tmp_path):
     root, policy = trained
     policy.save_pretrained(tmp_path / "p")
-    for loaded in (BCMLPPolicy.from_pretrained(tmp_path / "p"), load_policy(root), get_policy("bc_mlp").from_pretrained(root)):
+    for loaded in (
+        BCMLPPolicy.from_pretrained(tmp_path / "p"),
+        load_policy(root),
+        get_policy("bc_mlp").from_pretrained(root),
+    ):
         assert loaded.config == policy.config
         for x, t in ((0.0, 0.0), (-0.05, 0.4), (-0.2, 1.5)):
             policy.reset(), loaded.reset()
@@ -60,7 +65,9 @@ def test_save_and_load_pretrained_give_identical_actions(trained, tmp_path):
     # Its features are the dataset's own, so an environment can be checked against it up front.
     from vid2skill.dataset.features import input_features
 
-    check_features(input_features() | {TIMESTAMP.key: TIMESTAMP}, policy.input_features, "the environment", "bc_mlp")
+    check_features(
+        input_features() | {TIMESTAMP.key: TIMESTAMP}, policy.input_features, "the environment", "bc_mlp"
+    )
 
 
 def test_skills_judged_while_holding_never_let_go(trained):
@@ -75,12 +82,21 @@ def _config_path(root):
     return root / "checkpoints" / "000020" / "config.json"
 
 
-@pytest.mark.parametrize("edit,match", [
-    (lambda raw: {**raw, "policy": "act"}, r"config\.json holds a 'act' policy, not 'bc_mlp'.*policy=act"),
-    (lambda raw: {**raw, "schema_version": 1}, r"config\.json holds bc_mlp schema v1.*reads v2.*force=true"),
-    (lambda raw: {**raw, "hidden": [16]}, r"model\.pt does not fit bc_mlp.*retrain"),
-    (lambda raw: {**raw, "n_heads": 4}, r"config\.json does not match.*retrain"),
-])
+@pytest.mark.parametrize(
+    "edit,match",
+    [
+        (
+            lambda raw: {**raw, "policy": "act"},
+            r"config\.json holds a 'act' policy, not 'bc_mlp'.*policy=act",
+        ),
+        (
+            lambda raw: {**raw, "schema_version": 1},
+            r"config\.json holds bc_mlp schema v1.*reads v2.*force=true",
+        ),
+        (lambda raw: {**raw, "hidden": [16]}, r"model\.pt does not fit bc_mlp.*retrain"),
+        (lambda raw: {**raw, "n_heads": 4}, r"config\.json does not match.*retrain"),
+    ],
+)
 def test_a_checkpoint_of_another_type_or_schema_says_what_to_do(trained, tmp_path, edit, match):
     import shutil
 

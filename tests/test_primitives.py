@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 
 from vid2skill.errors import Vid2SkillError
 from vid2skill.retarget.primitives import SkillMotion, fit_motion, path_figures
-
-from conftest import make_cfg
 
 UP = np.array([0.0, 0.0, 1.0])
 
@@ -27,7 +26,9 @@ def test_fits_recover_the_structure_of_clean_and_noisy_paths(cfg):
     slide = fit_motion("slide", _noisy(np.c_[-0.25 * s, 0 * s, 0 * s], rng), zeros, 2.0, UP, pc)
     assert abs(slide.values["travel_m"] - 0.25) < 0.02 and np.all(np.diff(slide.profiles["s"]) >= 0)
     a = np.radians(80) * s  # a door handle 0.35 m from its hinge at (0, -0.35)
-    hinge = fit_motion("hinge", _noisy(np.c_[0.35 * np.sin(a), -0.35 + 0.35 * np.cos(a), 0 * s], rng), zeros, 3.0, UP, pc)
+    hinge = fit_motion(
+        "hinge", _noisy(np.c_[0.35 * np.sin(a), -0.35 + 0.35 * np.cos(a), 0 * s], rng), zeros, 3.0, UP, pc
+    )
     assert hinge.method == "arc" and abs(np.degrees(hinge.values["angle_rad"]) - 80) < 6
     lift = fit_motion("lift", np.c_[0 * s, 0 * s, -0.05 * s], zeros, 1.0, UP, pc)
     assert lift.values["lift_m"] <= 0  # a hand that went down lifted nothing
@@ -36,12 +37,20 @@ def test_fits_recover_the_structure_of_clean_and_noisy_paths(cfg):
     assert abs(stir.values["turns"] - 2.0) < 0.1 and abs(stir.values["radius_m"] - 0.04) < 0.005
     saw = np.c_[0.03 * np.sin(2 * np.pi * 3 * s), 0 * s, -0.03 * s]
     cut = fit_motion("cut", saw, zeros, 3.0, UP, pc)
-    assert cut.values["reversals"] >= 4 and 0.015 < cut.values["stroke_m"] < 0.04 and cut.values["sink_m"] > 0.025
+    assert (
+        cut.values["reversals"] >= 4
+        and 0.015 < cut.values["stroke_m"] < 0.04
+        and cut.values["sink_m"] > 0.025
+    )
     tilt = np.c_[np.radians(100) * np.sin(np.pi * s), 0 * s, 0 * s]
     pour = fit_motion("pour", np.zeros((N, 3)), tilt, 2.0, UP, pc)
-    assert abs(np.degrees(pour.values["tilt_rad"]) - 100) < 3 and pour.profiles["tilt"][-1] < 0.05  # tilted back
+    assert (
+        abs(np.degrees(pour.values["tilt_rad"]) - 100) < 3 and pour.profiles["tilt"][-1] < 0.05
+    )  # tilted back
     back = SkillMotion.from_dict(pour.to_dict())
-    assert back.values == pour.to_dict()["values"] and np.allclose(back.profiles["tilt"], pour.profiles["tilt"], atol=1e-4)
+    assert back.values == pour.to_dict()["values"] and np.allclose(
+        back.profiles["tilt"], pour.profiles["tilt"], atol=1e-4
+    )
 
 
 def test_bad_paths_and_families_say_what_is_wrong(cfg):
@@ -64,16 +73,21 @@ def _run(cfg, skill, motion, seed=100000):
     from vid2skill.sim.episode import EpisodeRunner
     from vid2skill.sim.policies import MotionReplayPolicy
 
-    return EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot)).run(MotionReplayPolicy(motion), seed)
+    return EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot)).run(
+        MotionReplayPolicy(motion), seed
+    )
 
 
-@pytest.mark.parametrize("skill, family, values, prof, ok", [
-    ("slide_open", "slide", {"travel_m": 0.25}, "s", True),
-    ("slide_open", "slide", {"travel_m": 0.05}, "s", False),   # the human pulled 5 cm: not open enough
-    ("pick", "lift", {"lift_m": 0.18}, "s", True),
-    ("pour", "pour", {"tilt_rad": np.radians(110)}, "tilt", True),
-    ("pour", "pour", {"tilt_rad": np.radians(25)}, "tilt", False),  # a cup tipped 25 deg pours nothing
-])
+@pytest.mark.parametrize(
+    "skill, family, values, prof, ok",
+    [
+        ("slide_open", "slide", {"travel_m": 0.25}, "s", True),
+        ("slide_open", "slide", {"travel_m": 0.05}, "s", False),  # the human pulled 5 cm: not open enough
+        ("pick", "lift", {"lift_m": 0.18}, "s", True),
+        ("pour", "pour", {"tilt_rad": np.radians(110)}, "tilt", True),
+        ("pour", "pour", {"tilt_rad": np.radians(25)}, "tilt", False),  # a cup tipped 25 deg pours nothing
+    ],
+)
 def test_a_motion_replays_in_its_scene_with_the_humans_extent(cfg, skill, family, values, prof, ok):
     motion = SkillMotion(family, 1.5, values, {prof: np.r_[np.linspace(0, 1, 10), np.ones(5)]})
     assert _run(cfg, skill, motion)["success"] is ok
@@ -82,7 +96,11 @@ def test_a_motion_replays_in_its_scene_with_the_humans_extent(cfg, skill, family
 def test_a_stir_loops_as_many_turns_as_the_human():
     cfg = make_cfg(["skill=all"])
     for turns, ok in ((1.5, True), (0.5, False)):
-        motion = SkillMotion("stir", 2 * turns, {"turns": turns, "radius_m": 0.04},
-                             {"angle": np.linspace(0, 2 * np.pi * turns, 30)})
+        motion = SkillMotion(
+            "stir",
+            2 * turns,
+            {"turns": turns, "radius_m": 0.04},
+            {"angle": np.linspace(0, 2 * np.pi * turns, 30)},
+        )
         res = _run(cfg, "stir", motion)
         assert res["success"] is ok and abs(res["turns"] - turns) < 0.2

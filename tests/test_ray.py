@@ -32,8 +32,21 @@ def ray_head(tmp_path_factory):
     # which a token left by another Ray run on this machine would contradict).
     saved = os.environ.get("RAY_AUTH_MODE")
     os.environ["RAY_AUTH_MODE"] = "disabled"
-    start = subprocess.run([RAY, "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
-                            f"--temp-dir={tmp}", "--disable-usage-stats"], capture_output=True, text=True, timeout=180)
+    start = subprocess.run(
+        [
+            RAY,
+            "start",
+            "--head",
+            f"--port={port}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            f"--temp-dir={tmp}",
+            "--disable-usage-stats",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert start.returncode == 0, start.stderr[-2000:]
     try:
         yield f"127.0.0.1:{port}"
@@ -66,16 +79,30 @@ def test_extract_and_evaluate_through_ray_match_the_pool(synthetic_ws, tmp_path,
         extra = [f"executor={executor}", f"ray.address={ray_head}"] if executor == "ray" else []
         cfg = make_cfg([f"workspace={ws}", "debug=tiny", "workers=2", "source.seed=7000", *extra])
         run_stage(cfg, "extract")
-        ev = make_cfg([f"workspace={ws}", "debug=tiny", "workers=2", "policy=expert", "skill=slide_open", "episodes=3", *extra])
+        ev = make_cfg(
+            [
+                f"workspace={ws}",
+                "debug=tiny",
+                "workers=2",
+                "policy=expert",
+                "skill=slide_open",
+                "episodes=3",
+                *extra,
+            ]
+        )
         run_stage(ev, "evaluate")
         runs[executor] = ws
     assert ray.is_initialized()  # the ray run did go through the cluster
-    tracks = {e: {r["clip"]: r for r in TrackSet.load(ws / "extract" / "tracks").records} for e, ws in runs.items()}
+    tracks = {
+        e: {r["clip"]: r for r in TrackSet.load(ws / "extract" / "tracks").records} for e, ws in runs.items()
+    }
     assert tracks["pool"].keys() == tracks["ray"].keys() and tracks["pool"]
     for clip, rec in tracks["pool"].items():
         a, b = HandTrack.load(rec["track"]), HandTrack.load(tracks["ray"][clip]["track"])
         assert np.array_equal(a.wrist_pos_cam, b.wrist_pos_cam, equal_nan=True)
         assert np.array_equal(a.aperture_m, b.aperture_m, equal_nan=True)
     for name in ("results.json", "episodes.json"):
-        pool, on_ray = (json.loads((ws / "eval" / "expert" / "panda" / name).read_text()) for ws in runs.values())
+        pool, on_ray = (
+            json.loads((ws / "eval" / "expert" / "panda" / name).read_text()) for ws in runs.values()
+        )
         assert pool == on_ray and pool

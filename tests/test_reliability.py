@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_cfg
+
 from vid2skill.errors import ArtifactError, Vid2SkillError
 from vid2skill.hints import set_user_overrides
 from vid2skill.pipeline import run_stage
@@ -30,7 +30,9 @@ def _video(path: Path, side: int = 64, frames: int = 6, value: int = 120) -> Pat
 
 
 def _clip_names(ws: Path) -> list[str]:
-    return sorted(Path(c["path"]).name for c in json.loads((ws / "ingest" / "clips.json").read_text())["clips"])
+    return sorted(
+        Path(c["path"]).name for c in json.loads((ws / "ingest" / "clips.json").read_text())["clips"]
+    )
 
 
 @pytest.fixture
@@ -64,9 +66,18 @@ def test_ingest_reruns_when_its_folder_or_label_file_changes(tmp_path):
     csv = tmp_path / "ann.csv"
     header = "narration_id,video_id,start_timestamp,stop_timestamp,verb,noun\n"
     csv.write_text(header + "n1,b,00:00:00.00,00:00:00.30,open,drawer\n")
-    epic = make_cfg([f"workspace={tmp_path / 'ws2'}", "source=epic", f"source.annotations={csv}", f"source.videos={folder}"])
+    epic = make_cfg(
+        [
+            f"workspace={tmp_path / 'ws2'}",
+            "source=epic",
+            f"source.annotations={csv}",
+            f"source.videos={folder}",
+        ]
+    )
     run_stage(epic, "ingest")
-    csv.write_text(header + "n1,b,00:00:00.00,00:00:00.30,open,drawer\nn2,b,00:00:00.10,00:00:00.50,close,drawer\n")
+    csv.write_text(
+        header + "n1,b,00:00:00.00,00:00:00.30,open,drawer\nn2,b,00:00:00.10,00:00:00.50,close,drawer\n"
+    )
     run_stage(epic, "ingest")
     clips = json.loads((tmp_path / "ws2" / "ingest" / "clips.json").read_text())["clips"]
     assert sorted(c["label"] for c in clips) == ["close", "open"]
@@ -107,7 +118,10 @@ def test_crashed_episodes_are_counted_fail_the_run_and_are_never_cached(tmp_path
     out = tmp_path / "eval" / "expert" / "panda"
     for _ in range(2):  # the second run is not "up to date": it runs (and crashes) again
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="vid2skill"), pytest.raises(Vid2SkillError, match="2 of 2 episodes crashed"):
+        with (
+            caplog.at_level(logging.INFO, logger="vid2skill"),
+            pytest.raises(Vid2SkillError, match="2 of 2 episodes crashed"),
+        ):
             run_stage(cfg, "evaluate")
         assert "up to date" not in caplog.text and "crashed" in caplog.text  # the table has the column
         assert not (out / "_stage.json").exists()
@@ -157,7 +171,10 @@ def test_a_moved_workspace_reads_its_own_files(synthetic_ws, tmp_path):
     assert tracks and all(t.startswith(str(moved)) for t in tracks)
     stored = json.loads((moved / "skills" / "v0001" / "library.json").read_text())
     assert all(not os.path.isabs(m["track"]) for card in stored["skills"].values() for m in card["members"])
-    assert all(Path(c.path).is_file() and c.path.startswith(str(moved)) for c in ClipSet.load(moved / "ingest" / "clips").clips)
+    assert all(
+        Path(c.path).is_file() and c.path.startswith(str(moved))
+        for c in ClipSet.load(moved / "ingest" / "clips").clips
+    )
 
 
 def test_old_artifacts_with_absolute_paths_still_load(tmp_path):
@@ -166,8 +183,12 @@ def test_old_artifacts_with_absolute_paths_still_load(tmp_path):
     record = {"clip": "c", "error": None, "track": "/somewhere/else/tracks/c"}
     TrackSet([record]).save(tmp_path / "tracks")  # no workspace given: kept as it was
     assert TrackSet.load(tmp_path / "tracks").records[0]["track"] == "/somewhere/else/tracks/c"
-    TrackSet([{**record, "track": str(tmp_path / "tracks" / "c")}]).save(tmp_path / "tracks", workspace=tmp_path)
-    assert json.loads((tmp_path / "tracks.json").read_text())["records"][0]["track"] == os.path.join("tracks", "c")
+    TrackSet([{**record, "track": str(tmp_path / "tracks" / "c")}]).save(
+        tmp_path / "tracks", workspace=tmp_path
+    )
+    assert json.loads((tmp_path / "tracks.json").read_text())["records"][0]["track"] == os.path.join(
+        "tracks", "c"
+    )
 
 
 # --- 4. ~ in paths ---------------------------------------------------------------------------------
@@ -189,9 +210,22 @@ def test_home_paths_work_on_the_command_line_and_never_make_a_tilde_folder(tmp_p
     (home / "videos").mkdir(parents=True)
     cwd.mkdir()
     _video(home / "videos" / "a.mp4")
-    r = subprocess.run([sys.executable, "-m", "vid2skill.cli", "ingest", "source=folder", "source.path=~/videos",
-                        "workspace='~/ws'"], cwd=cwd, env={**os.environ, "HOME": str(home)},
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vid2skill.cli",
+            "ingest",
+            "source=folder",
+            "source.path=~/videos",
+            "workspace='~/ws'",
+        ],
+        cwd=cwd,
+        env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert _clip_names(home / "ws") == ["a.mp4"]
     assert not list(cwd.iterdir())  # no ./~ (nor anything else) where the command ran
@@ -212,7 +246,10 @@ def test_hints_keep_the_users_overrides(tmp_path, overrides_reset):
     set_user_overrides(user)
     with pytest.raises(ArtifactError) as e:
         run_stage(make_cfg(user), "train")
-    assert f"vid2skill retarget source=folder 'source.path=/data/my videos' workspace={ws} robot=xarm6`" in str(e.value)
+    assert (
+        f"vid2skill retarget source=folder 'source.path=/data/my videos' workspace={ws} robot=xarm6`"
+        in str(e.value)
+    )
     # evaluate a robot that was never trained: the suggested train keeps robot=iiwa
     (ws / "policies").mkdir(parents=True)
     (ws / "policies" / "_stage.json").write_text(json.dumps({"key": "k", "run": "r", "summary": {}}))
@@ -238,13 +275,16 @@ def _config_message(capsys, overrides: list[str], stage: str = "ingest") -> str:
     return err
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    (["robot=iwa"], ["Available options in 'robot': iiwa panda xarm6", "did you mean robot=iiwa?"]),
-    (["extract.strid=2"], ["did you mean extract.stride?"]),
-    (["episodes=abc"], ["episodes='abc' is not a whole number"]),
-    (["workers=abc"], ["workers='abc' is not a whole number"]),
-    (["source=folder"], ["source.path is required"]),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (["robot=iwa"], ["Available options in 'robot': iiwa panda xarm6", "did you mean robot=iiwa?"]),
+        (["extract.strid=2"], ["did you mean extract.stride?"]),
+        (["episodes=abc"], ["episodes='abc' is not a whole number"]),
+        (["workers=abc"], ["workers='abc' is not a whole number"]),
+        (["source=folder"], ["source.path is required"]),
+    ],
+)
 def test_configuration_errors_are_one_actionable_line(capsys, overrides, expected):
     err = _config_message(capsys, overrides)
     assert all(x in err for x in expected), err
@@ -322,13 +362,19 @@ def test_an_undecodable_file_is_probed_once(tmp_path, monkeypatch):
         monkeypatch.setattr(module, "probe", lambda p, real=real: calls.append(p) or real(p))
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"\x00garbage" * 200)
-    tracks = extract(make_cfg([]).extract, ClipSet([Clip("bad", str(bad), "folder", "h")]), tmp_path / "out", 1)
+    tracks = extract(
+        make_cfg([]).extract, ClipSet([Clip("bad", str(bad), "folder", "h")]), tmp_path / "out", 1
+    )
     assert len(calls) == 1 and "bad.mp4" in tracks.failures()[0]["error"]
 
 
 def test_importing_the_simulator_prints_no_banner():
-    r = subprocess.run([sys.executable, "-c", "import vid2skill.physics.bullet, pybullet"], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", "import vid2skill.physics.bullet, pybullet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0 and "build time" not in r.stderr + r.stdout
 
 
@@ -347,9 +393,12 @@ def test_a_skipped_evaluate_still_shows_its_table(tmp_path, caplog):
     stage = STAGES["evaluate"]
     marker = _marker(tmp_path, stage, cfg)
     marker.parent.mkdir(parents=True)
-    (marker.parent / "results.json").write_text(json.dumps([success_record("slide_open", 2, 3, robot="panda", policy="expert",
-                                                                            crashed=0)]))
-    marker.write_text(json.dumps({"key": stage_key(cfg, stage, tmp_path), "run": "r", "summary": {"slide_open": 0.6667}}))
+    (marker.parent / "results.json").write_text(
+        json.dumps([success_record("slide_open", 2, 3, robot="panda", policy="expert", crashed=0)])
+    )
+    marker.write_text(
+        json.dumps({"key": stage_key(cfg, stage, tmp_path), "run": "r", "summary": {"slide_open": 0.6667}})
+    )
     t0 = time.time()
     with caplog.at_level(logging.INFO, logger="vid2skill"):
         assert run_stage(cfg, "evaluate") == {"slide_open": 0.6667}
@@ -372,8 +421,19 @@ def _suite():
 
 
 SUITE = _suite()
-FAST = ["unknown_stage", "unknown_source", "bad_override_syntax", "episodes_zero", "workspace_is_a_file", "epic_bad_rows",
-        "epic_not_a_csv", "ssv2_bad_json", "ssv2_bad_entries", "crashed_episodes", "shared_workspace_permissions"]
+FAST = [
+    "unknown_stage",
+    "unknown_source",
+    "bad_override_syntax",
+    "episodes_zero",
+    "workspace_is_a_file",
+    "epic_bad_rows",
+    "epic_not_a_csv",
+    "ssv2_bad_json",
+    "ssv2_bad_entries",
+    "crashed_episodes",
+    "shared_workspace_permissions",
+]
 # (the other cases, slower or repeating the tests above through the command line, run with -m slow)
 
 
@@ -395,7 +455,6 @@ def test_bad_input_is_one_line_and_leaves_nothing_stale(name, tmp_path):
 def test_bad_input_suite_slow(name, tmp_path_factory):
     # the extracted workspace the slow cases copy is built once per session
     _check_case(name, tmp_path_factory.mktemp(name))
-
 
 
 @pytest.mark.slow

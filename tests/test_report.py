@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 from PIL import Image
 
-from conftest import make_cfg
 from vid2skill.report.page import write_report
 from vid2skill.report.stats import wilson_interval
 
@@ -82,8 +82,14 @@ def test_an_empty_workspace_says_which_stages_have_not_run(tmp_path):
     assert list(page.sections) == SECTIONS
     assert set(page.sections.values()) == {"missing"}
     assert not page.images
-    for section, stage in [("extraction", "extract"), ("skills", "cluster"), ("retarget", "retarget"),
-                           ("training", "train"), ("evaluation", "evaluate"), ("rollouts", "evaluate")]:
+    for section, stage in [
+        ("extraction", "extract"),
+        ("skills", "cluster"),
+        ("retarget", "retarget"),
+        ("training", "train"),
+        ("evaluation", "evaluate"),
+        ("rollouts", "evaluate"),
+    ]:
         assert f"Not yet run: run vid2skill {stage} workspace={tmp_path}" in page.text[section], section
     assert "benchmarks/real_to_robot.py" in page.text["real_to_robot"]
 
@@ -120,13 +126,32 @@ def test_a_partly_run_workspace_shows_extraction_with_thumbnails(synthetic_ws, t
 
 def _real_to_robot_json(path: Path) -> Path:
     """A small result in the shape benchmarks/real_to_robot.py writes."""
-    seg = {"skill": "slide_open", "found": True, "how": "grasp", "start_s": 0.5, "end_s": 2.25, "error": None,
-           "success": {"panda": {"rate": 0.75, "episodes": 4, "crashed": 0, "progress": None}}}
-    report = {"clips": [{"clip": "kitchen_drawer", "skills": ["slide_open"], "unknown_skills": [], "segments": [seg]},
-                        {"clip": "broken_clip", "skills": ["pick"], "unknown_skills": [], "segments": [], "error": "no hand"}],
-              "skills": {"pick": {"panda": 0.0, "clips": 1}, "slide_open": {"panda": 0.75, "clips": 1}},
-              "mean_over_skills": {"panda": 0.375}, "found_in_order": {"pairs": 2, "found": 1, "rate": 0.5},
-              "episodes": 4, "seed": 0}
+    seg = {
+        "skill": "slide_open",
+        "found": True,
+        "how": "grasp",
+        "start_s": 0.5,
+        "end_s": 2.25,
+        "error": None,
+        "success": {"panda": {"rate": 0.75, "episodes": 4, "crashed": 0, "progress": None}},
+    }
+    report = {
+        "clips": [
+            {"clip": "kitchen_drawer", "skills": ["slide_open"], "unknown_skills": [], "segments": [seg]},
+            {
+                "clip": "broken_clip",
+                "skills": ["pick"],
+                "unknown_skills": [],
+                "segments": [],
+                "error": "no hand",
+            },
+        ],
+        "skills": {"pick": {"panda": 0.0, "clips": 1}, "slide_open": {"panda": 0.75, "clips": 1}},
+        "mean_over_skills": {"panda": 0.375},
+        "found_in_order": {"pairs": 2, "found": 1, "rate": 0.5},
+        "episodes": 4,
+        "seed": 0,
+    }
     path.write_text(json.dumps(report))
     return path
 
@@ -134,7 +159,11 @@ def _real_to_robot_json(path: Path) -> Path:
 def test_a_missing_real_to_robot_file_is_one_line(tmp_path, monkeypatch, capsys):
     from vid2skill import cli
 
-    monkeypatch.setattr(sys, "argv", ["vid2skill", "report", f"workspace={tmp_path}", f"real_to_robot={tmp_path / 'nope.json'}"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["vid2skill", "report", f"workspace={tmp_path}", f"real_to_robot={tmp_path / 'nope.json'}"],
+    )
     with pytest.raises(SystemExit) as e:
         cli.main()
     assert e.value.code == 1
@@ -156,7 +185,7 @@ def test_a_whole_workspace_in_headless_chromium(pipeline_ws, tmp_path, monkeypat
     assert capsys.readouterr().out.strip() == str(out)
     assert seconds <= 30  # the issue's bound (for the demo workspace; this one is smaller)
     html = out.read_text()
-    assert len(html.encode()) <= 20 * 2 ** 20
+    assert len(html.encode()) <= 20 * 2**20
     page = Page(html)
 
     assert page.sections == {s: "present" for s in SECTIONS}
@@ -177,11 +206,16 @@ def test_a_whole_workspace_in_headless_chromium(pipeline_ws, tmp_path, monkeypat
     for r in results:
         lo, hi = wilson_interval(r["successes"], r["episodes"])
         assert f"{100 * lo:.0f}% - {100 * hi:.0f}%" in page.text["evaluation"]
-    assert "kitchen_drawer" in page.text["real_to_robot"] and "not extracted: no hand" in page.text["real_to_robot"]
+    assert (
+        "kitchen_drawer" in page.text["real_to_robot"]
+        and "not extracted: no hand" in page.text["real_to_robot"]
+    )
 
     if CHROMIUM is None:
-        pytest.skip("chromium is not installed (apt-get install -y chromium; .ci/run installs it): "
-                    "the page was checked as HTML only")
+        pytest.skip(
+            "chromium is not installed (apt-get install -y chromium; .ci/run installs it): "
+            "the page was checked as HTML only"
+        )
     shot, problems, images = view_in_chromium(out, tmp_path)
     assert problems == []
     assert len(images) == len(page.images) and all(ok and w > 0 for ok, w in images)
@@ -210,16 +244,34 @@ class DevTools:
             os.dup2(b, 4)
 
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-pipe",
-             f"--user-data-dir={profile}", f"--window-size={width},{height}", "about:blank"],
-            pass_fds=(3, 4), preexec_fn=wire, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            pass_fds=(3, 4),
+            preexec_fn=wire,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_child)
         os.close(from_child)
         self._buf, self._id, self.events = b"", 0, []
 
     def call(self, method: str, session: str | None = None, timeout: float = 60, **params):
         self._id += 1
-        msg = {"id": self._id, "method": method, "params": params, **({"sessionId": session} if session else {})}
+        msg = {
+            "id": self._id,
+            "method": method,
+            "params": params,
+            **({"sessionId": session} if session else {}),
+        }
         os.write(self._out, json.dumps(msg).encode() + b"\0")
         while True:
             m = self._next(timeout)
@@ -269,15 +321,30 @@ def view_in_chromium(page: Path, tmp: Path) -> tuple[bytes, list[str], list[tupl
         browser.call("Page.navigate", session=s, url=page.as_uri())
         browser.wait_for("Page.loadEventFired")
         js = "JSON.stringify(Array.from(document.images).map(i => [i.complete, i.naturalWidth]))"
-        images = json.loads(browser.call("Runtime.evaluate", session=s, expression=js, returnByValue=True)["result"]["value"])
-        height = browser.call("Runtime.evaluate", session=s, expression="document.documentElement.scrollHeight",
-                              returnByValue=True)["result"]["value"]
-        shot = browser.call("Page.captureScreenshot", session=s, format="png", captureBeyondViewport=True,
-                            clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
+        images = json.loads(
+            browser.call("Runtime.evaluate", session=s, expression=js, returnByValue=True)["result"]["value"]
+        )
+        height = browser.call(
+            "Runtime.evaluate",
+            session=s,
+            expression="document.documentElement.scrollHeight",
+            returnByValue=True,
+        )["result"]["value"]
+        shot = browser.call(
+            "Page.captureScreenshot",
+            session=s,
+            format="png",
+            captureBeyondViewport=True,
+            clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1},
+        )
         problems = []
         for e in browser.events:
             p = e.get("params", {})
-            if e.get("method") == "Runtime.consoleAPICalled" and p.get("type") in ("error", "warning", "assert"):
+            if e.get("method") == "Runtime.consoleAPICalled" and p.get("type") in (
+                "error",
+                "warning",
+                "assert",
+            ):
                 problems.append(f"console.{p['type']}: {p.get('args')}")
             elif e.get("method") == "Runtime.exceptionThrown":
                 problems.append(f"exception: {p.get('exceptionDetails', {}).get('text')}")

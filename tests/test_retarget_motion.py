@@ -1,18 +1,19 @@
 """The retarget stage fits each member's structure; replay executes it (vid2skill/retarget/stage.py)."""
 
 import numpy as np
+from conftest import make_cfg
 
 from vid2skill.retarget.demos import DemoSet
 from vid2skill.retarget.stage import retarget
 from vid2skill.skills.library import SkillCard, SkillLibrary
 
-from conftest import make_cfg
-
 
 def _library() -> SkillLibrary:
     s = np.linspace(0, 1, 64)[:, None]
     trajs = {f"c{i}": np.c_[-(0.2 + 0.02 * i) * s, 0 * s, 0 * s] for i in range(3)}  # three pulls of 20-24 cm
-    card = SkillCard("slide_open", [{"clip": c} for c in trajs], trajs, {c: 2.0 for c in trajs}, {"outliers": []})
+    card = SkillCard(
+        "slide_open", [{"clip": c} for c in trajs], trajs, {c: 2.0 for c in trajs}, {"outliers": []}
+    )
     return SkillLibrary(1, {"slide_open": card})
 
 
@@ -27,10 +28,15 @@ def test_demos_carry_their_fitted_motion_and_replay_uses_it(tmp_path):
     assert ds.report["motions"]["c0"]["method"] == "line"
     ds.save(tmp_path / "slide_open")
     back = DemoSet.load(tmp_path / "slide_open")
-    assert back.demos[1].motion.to_dict() == ds.demos[1].motion.to_dict() and back.content_hash() == ds.content_hash()
+    assert (
+        back.demos[1].motion.to_dict() == ds.demos[1].motion.to_dict()
+        and back.content_hash() == ds.content_hash()
+    )
     assert isinstance(_make_policy("replay", str(tmp_path / "slide_open"), 0), MotionReplayPolicy)
     path_cfg = make_cfg(["skill=slide_open", "retarget.motion_model=path"])
-    plain = retarget(path_cfg.retarget, path_cfg.robot, _library(), path_cfg.skill, path_cfg.sim.scenes)["slide_open"]
+    plain = retarget(path_cfg.retarget, path_cfg.robot, _library(), path_cfg.skill, path_cfg.sim.scenes)[
+        "slide_open"
+    ]
     assert all(d.motion is None for d in plain.demos)
     plain.save(tmp_path / "plain")
     assert isinstance(_make_policy("replay", str(tmp_path / "plain"), 0), ReplayPolicy)

@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import R_CONTACT_GRASP, make_T
@@ -9,8 +10,6 @@ from vid2skill.physics.robot import Kinematics, RobotSpec
 from vid2skill.retarget.stage import robot_spec
 from vid2skill.sim.episode import EpisodeRunner
 from vid2skill.sim.policies import ExpertPolicy
-
-from conftest import make_cfg
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +91,15 @@ class Push:
         return T, True
 
 
-@pytest.mark.parametrize("skill,dx,expect", [
-    ("slide_open", -0.26, True), ("slide_open", 0.0, False), ("slide_close", 0.28, True), ("slide_close", 0.0, False),
-])
+@pytest.mark.parametrize(
+    "skill,dx,expect",
+    [
+        ("slide_open", -0.26, True),
+        ("slide_open", 0.0, False),
+        ("slide_close", 0.28, True),
+        ("slide_close", 0.0, False),
+    ],
+)
 def test_drawer_success_criterion(cfg, skill, dx, expect):
     runner = EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot))
     results = [runner.run(Push(dx, 12), seed) for seed in (11, 12)]
@@ -135,11 +140,15 @@ def test_same_seed_same_episode(cfg):
 def test_evaluate_expert_command_writes_table_and_is_deterministic(tmp_path):
     from vid2skill.pipeline import run_stage
 
-    cfg = make_cfg([f"workspace={tmp_path}", "policy=expert", "skill=place", "episodes=3", "workers=1", "sim.videos=1"])
+    cfg = make_cfg(
+        [f"workspace={tmp_path}", "policy=expert", "skill=place", "episodes=3", "workers=1", "sim.videos=1"]
+    )
     run_stage(cfg, "evaluate")
     out = tmp_path / "eval" / "expert" / "panda"
     first = json.loads((out / "results.json").read_text())
-    assert [(r["skill"], r["robot"], r["policy"], r["episodes"]) for r in first] == [("place", "panda", "expert", 3)]
+    assert [(r["skill"], r["robot"], r["policy"], r["episodes"]) for r in first] == [
+        ("place", "panda", "expert", 3)
+    ]
     assert first[0]["successes"] == 3
     assert list((out / "videos").glob("*.mp4")) and list((out / "videos").glob("*.gif"))
     eps = json.loads((out / "episodes.json").read_text())["episodes"]
@@ -168,7 +177,10 @@ def test_reused_client_steps_exactly_as_a_fresh_one(cfg):
                 for i in range(p.getNumBodies(physicsClientId=c)):
                     uid = p.getBodyUniqueId(i, physicsClientId=c)
                     states.append(p.getBasePositionAndOrientation(uid, physicsClientId=c))
-                    states.extend(p.getJointState(uid, j, physicsClientId=c)[:2] for j in range(p.getNumJoints(uid, physicsClientId=c)))
+                    states.extend(
+                        p.getJointState(uid, j, physicsClientId=c)[:2]
+                        for j in range(p.getNumJoints(uid, physicsClientId=c))
+                    )
             original_close(self)
 
         BulletScene.close = recording_close
@@ -199,6 +211,7 @@ class Plunge:
 
 def test_cut_needs_sawing_not_just_depth(cfg):
     """Pushing the blade straight down through the block reaches the depth but is not a cut."""
+
     def straight_down(task, T0, t_s):
         centre = task.T_w_block[:3, 3]
         z = max(task.block_top - 0.02, task.block_top + 0.02 - 0.02 * t_s)

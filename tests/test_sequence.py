@@ -1,13 +1,12 @@
 """Cutting labelled clips into their skills in order (vid2skill/skills/sequence.py)."""
 
 import numpy as np
+from conftest import make_cfg
+from test_skills import _drawn_hand, _open_then_close_track
 
 from vid2skill.extract.types import HandTrack
 from vid2skill.ingest.labels import split_skills
 from vid2skill.skills.sequence import grasp_chains, hand_scaled_path, segment_sequence
-
-from conftest import make_cfg
-from test_skills import _drawn_hand, _open_then_close_track
 
 IN_HAND = {"place", "pour", "stir", "cut"}
 
@@ -32,14 +31,35 @@ def test_open_then_close_gives_one_segment_per_labelled_skill_in_order():
 
 def _pick_place_track(fps: float = 30.0) -> HandTrack:
     """Reach, close on an object, lift 0.2 m, carry 0.3 m sideways, lower 0.2 m, open: one grasp."""
-    legs = [((0, 0.1, 0.6), (0, 0.3, 0.6), 20), ((0, 0.3, 0.6), (0, 0.3, 0.6), 10), ((0, 0.3, 0.6), (0, 0.1, 0.6), 25),
-            ((0, 0.1, 0.6), (0.3, 0.1, 0.6), 30), ((0.3, 0.1, 0.6), (0.3, 0.3, 0.6), 25), ((0.3, 0.3, 0.6), (0.3, 0.3, 0.6), 20)]
+    legs = [
+        ((0, 0.1, 0.6), (0, 0.3, 0.6), 20),
+        ((0, 0.3, 0.6), (0, 0.3, 0.6), 10),
+        ((0, 0.3, 0.6), (0, 0.1, 0.6), 25),
+        ((0, 0.1, 0.6), (0.3, 0.1, 0.6), 30),
+        ((0.3, 0.1, 0.6), (0.3, 0.3, 0.6), 25),
+        ((0.3, 0.3, 0.6), (0.3, 0.3, 0.6), 20),
+    ]
     p = np.concatenate([np.linspace(a, b, n) for a, b, n in legs])
     T = len(p)
     aperture = np.full(T, 0.10)
     aperture[24:112] = 0.03
-    return HandTrack("c", fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                     np.ones(T, bool), p, np.tile(np.eye(3), (T, 1, 1)), aperture, np.ones(T), _drawn_hand(p))
+    return HandTrack(
+        "c",
+        fps,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        p,
+        np.tile(np.eye(3), (T, 1, 1)),
+        aperture,
+        np.ones(T),
+        _drawn_hand(p),
+    )
 
 
 def test_a_pick_and_place_in_one_grasp_is_split_at_the_top_of_the_lift():
@@ -56,13 +76,42 @@ def test_a_pick_and_place_in_one_grasp_is_split_at_the_top_of_the_lift():
 def test_a_clip_whose_grasp_cannot_be_found_is_cut_by_its_motion_or_says_why():
     cfg = make_cfg([]).cluster
     track = _pick_place_track()
-    flat = HandTrack("c", 30.0, 640, 480, track.intrinsics, "right", None, track.frame_index, track.detected, track.valid,
-                     track.wrist_pos_cam, track.wrist_R_cam, np.full(len(track.valid), 0.05), track.confidence, track.landmarks_px)
+    flat = HandTrack(
+        "c",
+        30.0,
+        640,
+        480,
+        track.intrinsics,
+        "right",
+        None,
+        track.frame_index,
+        track.detected,
+        track.valid,
+        track.wrist_pos_cam,
+        track.wrist_R_cam,
+        np.full(len(track.valid), 0.05),
+        track.confidence,
+        track.landmarks_px,
+    )
     (seg,) = segment_sequence(flat, ["pick"], cfg, IN_HAND)
     assert seg.how == "motion" and seg.trajectory is not None
-    still = HandTrack("c", 30.0, 640, 480, track.intrinsics, "right", None, track.frame_index, track.detected, track.valid,
-                      np.tile(track.wrist_pos_cam[:1], (len(track.valid), 1)), track.wrist_R_cam,
-                      np.full(len(track.valid), 0.05), track.confidence, np.tile(track.landmarks_px[:1], (len(track.valid), 1, 1)))
+    still = HandTrack(
+        "c",
+        30.0,
+        640,
+        480,
+        track.intrinsics,
+        "right",
+        None,
+        track.frame_index,
+        track.detected,
+        track.valid,
+        np.tile(track.wrist_pos_cam[:1], (len(track.valid), 1)),
+        track.wrist_R_cam,
+        np.full(len(track.valid), 0.05),
+        track.confidence,
+        np.tile(track.landmarks_px[:1], (len(track.valid), 1, 1)),
+    )
     (seg,) = segment_sequence(still, ["pick"], cfg, IN_HAND)
     assert seg.trajectory is None and "barely" in seg.error
 
@@ -77,8 +126,24 @@ def test_in_plane_motion_is_measured_by_the_hand_size_not_a_flickering_depth():
     world[:, 9] = [0.0, -0.09, 0.0]  # the metric hand: middle knuckle 9 cm from the wrist
     depth = 0.6 * (1 + 0.2 * np.sign(np.sin(np.arange(T))))
     lifted = np.c_[(px[:, 0, 0] - 320) * depth / 500, (px[:, 0, 1] - 240) * depth / 500, depth]
-    track = HandTrack("c", 30.0, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                      np.ones(T, bool), lifted, np.tile(np.eye(3), (T, 1, 1)), np.full(T, 0.05), np.ones(T), px, world)
+    track = HandTrack(
+        "c",
+        30.0,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        lifted,
+        np.tile(np.eye(3), (T, 1, 1)),
+        np.full(T, 0.05),
+        np.ones(T),
+        px,
+        world,
+    )
     path = hand_scaled_path(track, lifted, 1)
     assert np.abs(np.diff(lifted[:, 0])).max() > 0.03  # the per-frame lift jumps
     assert np.allclose(path[:, 0] - path[0, 0], true[:, 0] - true[0, 0], atol=2e-3)
@@ -91,8 +156,11 @@ def test_a_labelled_library_has_one_member_per_labelled_skill_and_its_up(tmp_pat
     from vid2skill.skills.stage import build_library
 
     recs = []
-    for name, track, label in (("drawer", _open_then_close_track(), "slide_open;slide_close"),
-                               ("toy", _pick_place_track(), "pick;place"), ("wave", _pick_place_track(), None)):
+    for name, track, label in (
+        ("drawer", _open_then_close_track(), "slide_open;slide_close"),
+        ("toy", _pick_place_track(), "pick;place"),
+        ("wave", _pick_place_track(), None),
+    ):
         track.save(tmp_path / name)
         recs.append({"clip": name, "label": label, "track": str(tmp_path / name), "error": None})
     lib, failures = build_library(make_cfg(["cluster.group_by=label"]).cluster, TrackSet(recs))

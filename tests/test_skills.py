@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from conftest import make_cfg
 from omegaconf import OmegaConf
 
 from vid2skill.extract.types import HandTrack
@@ -8,8 +9,6 @@ from vid2skill.skills.features import describe, features, trajectory_features
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
 from vid2skill.skills.segment import contact_trajectories, contact_trajectory
 from vid2skill.skills.stage import segment_records
-
-from conftest import make_cfg
 
 
 def _track(direction: float, view_R: np.ndarray, fps: float = 30.0) -> HandTrack:
@@ -25,8 +24,23 @@ def _track(direction: float, view_R: np.ndarray, fps: float = 30.0) -> HandTrack
     aperture = np.full(T, 0.10)
     aperture[34:72] = 0.03
     R = np.tile(np.eye(3), (T, 1, 1))
-    return HandTrack("c", fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                     np.ones(T, bool), p, R, aperture, np.ones(T), _drawn_hand(p))
+    return HandTrack(
+        "c",
+        fps,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        p,
+        R,
+        aperture,
+        np.ones(T),
+        _drawn_hand(p),
+    )
 
 
 def _drawn_hand(wrist_cam: np.ndarray, f: float = 500.0) -> np.ndarray:
@@ -54,7 +68,10 @@ def test_contact_frame_sign_is_camera_independent():
 def test_clustering_finds_two_groups_and_names_them():
     rng = np.random.default_rng(0)
     cfg = make_cfg([]).cluster
-    c, s_ = np.cos(1.2), np.sin(1.2)  # seen from the side: the motion runs across the image (along the optical
+    c, s_ = (
+        np.cos(1.2),
+        np.sin(1.2),
+    )  # seen from the side: the motion runs across the image (along the optical
     side = np.array([[c, 0, s_], [0, 1, 0], [-s_, 0, c]])  # axis it would look like a lift in the image)
     trajs = [contact_trajectory(_track(d, side), cfg) for d in [-1] * 4 + [1] * 4]
     for t in trajs:
@@ -69,18 +86,42 @@ def test_clustering_finds_two_groups_and_names_them():
 
 
 def _open_then_close_track(fps: float = 30.0) -> HandTrack:
-    """Reach, grasp, pull 0.2 m (open), let go and step back; reach again, grasp, push 0.2 m (close), let go."""
+    """Reach, grasp, pull 0.2 m (open), let go and step back; reach again, grasp, push 0.2 m (close), let
+    go."""
     a = np.array([0.0, 0.0, 1.0])
-    legs = [(-0.25, 0.0, 30), (0.0, 0.0, 10), (0.0, -0.2, 30), (-0.2, -0.35, 20), (-0.35, -0.2, 20),
-            (-0.2, -0.2, 10), (-0.2, 0.0, 30), (0.0, -0.2, 20)]
+    legs = [
+        (-0.25, 0.0, 30),
+        (0.0, 0.0, 10),
+        (0.0, -0.2, 30),
+        (-0.2, -0.35, 20),
+        (-0.35, -0.2, 20),
+        (-0.2, -0.2, 10),
+        (-0.2, 0.0, 30),
+        (0.0, -0.2, 20),
+    ]
     p = np.concatenate([np.linspace(s, e, n)[:, None] * a for s, e, n in legs]) + np.array([0.0, 0.1, 0.6])
     T = len(p)
     aperture = np.full(T, 0.10)
-    aperture[34:72] = 0.03     # first grasp: the pull
-    aperture[114:152] = 0.03   # second grasp: the push
+    aperture[34:72] = 0.03  # first grasp: the pull
+    aperture[114:152] = 0.03  # second grasp: the push
     R = np.tile(np.eye(3), (T, 1, 1))
-    return HandTrack("c", fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                     np.ones(T, bool), p, R, aperture, np.ones(T), _drawn_hand(p))
+    return HandTrack(
+        "c",
+        fps,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        p,
+        R,
+        aperture,
+        np.ones(T),
+        _drawn_hand(p),
+    )
 
 
 def test_a_clip_with_two_grasps_gives_two_manipulations_with_their_labels():
@@ -88,19 +129,32 @@ def test_a_clip_with_two_grasps_gives_two_manipulations_with_their_labels():
     track = _open_then_close_track()
     first, second = contact_trajectories(track, cfg)
     assert first.segments.release < second.segments.grasp  # time order, no overlap
-    assert first.position_m[-1, 0] < -0.1 and second.position_m[-1, 0] > 0.1  # a pull, then a push (depth median-filtered)
+    assert (
+        first.position_m[-1, 0] < -0.1 and second.position_m[-1, 0] > 0.1
+    )  # a pull, then a push (depth median-filtered)
     assert len(contact_trajectories(track, cfg, max_segments=1)) == 1
     assert contact_trajectory(track, cfg).duration_s > 1.0
     recs = segment_records({"clip": "c", "label": "slide_open;slide_close", "track": "t"}, 2)
-    assert [(r["clip"], r["label"], r["source_clip"]) for r in recs] == [("c~1", "slide_open", "c"), ("c~2", "slide_close", "c")]
+    assert [(r["clip"], r["label"], r["source_clip"]) for r in recs] == [
+        ("c~1", "slide_open", "c"),
+        ("c~2", "slide_close", "c"),
+    ]
     assert [r["label"] for r in segment_records({"clip": "c", "label": "pick;pour"}, 1)] == ["pick"]
-    assert [r["label"] for r in segment_records({"clip": "c", "label": "pick;pour;place"}, 2)] == ["pick", "pick"]
+    assert [r["label"] for r in segment_records({"clip": "c", "label": "pick;pour;place"}, 2)] == [
+        "pick",
+        "pick",
+    ]
 
 
 def test_library_versions_stay_readable(tmp_path):
     card = SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0})
     SkillLibrary(0, {"s": card}).save(tmp_path)
-    card2 = SkillCard("s", [{"clip": "a"}, {"clip": "b"}], {"a": np.zeros((4, 3)), "b": np.ones((4, 3))}, {"a": 1.0, "b": 2.0})
+    card2 = SkillCard(
+        "s",
+        [{"clip": "a"}, {"clip": "b"}],
+        {"a": np.zeros((4, 3)), "b": np.ones((4, 3))},
+        {"a": 1.0, "b": 2.0},
+    )
     SkillLibrary(0, {"s": card2}).save(tmp_path)
     assert latest_version(tmp_path) == 2
     assert len(SkillLibrary.load(tmp_path, 1).skills["s"].members) == 1
@@ -148,7 +202,9 @@ def test_hand_rotation_since_the_grasp_in_the_contact_frame():
     roll[70:] = np.pi / 2
     rng = np.random.default_rng(1)
     noise = Rotation.from_rotvec(rng.normal(0, np.radians(8), (T, 3)))
-    track.wrist_R_cam[:] = (noise * Rotation.from_rotvec(roll[:, None] * np.array([0.0, 0.0, 1.0]))).as_matrix() @ Rotation.from_euler("x", 0.4).as_matrix()
+    track.wrist_R_cam[:] = (
+        noise * Rotation.from_rotvec(roll[:, None] * np.array([0.0, 0.0, 1.0]))
+    ).as_matrix() @ Rotation.from_euler("x", 0.4).as_matrix()
     tr = contact_trajectory(track, cfg)
     expected_axis_contact = tr.R_cam_contact.T @ np.array([0.0, 0.0, 1.0])
     end = tr.rotvec[-1]
@@ -159,9 +215,22 @@ def test_hand_rotation_since_the_grasp_in_the_contact_frame():
 
 def test_library_keeps_rotations_and_reads_old_versions_without_them(tmp_path):
     rot = np.tile([0.0, 0.3, 0.0], (4, 1))
-    SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0})}).save(tmp_path)
-    SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0}, rotations={"a": rot},
-                                    approaches={"a": -0.8})}).save(tmp_path)
+    SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0})}).save(
+        tmp_path
+    )
+    SkillLibrary(
+        0,
+        {
+            "s": SkillCard(
+                "s",
+                [{"clip": "a"}],
+                {"a": np.zeros((4, 3))},
+                {"a": 1.0},
+                rotations={"a": rot},
+                approaches={"a": -0.8},
+            )
+        },
+    ).save(tmp_path)
     assert np.allclose(SkillLibrary.load(tmp_path).skills["s"].rotation("a"), rot)
     assert list(SkillLibrary.load(tmp_path).skills["s"].trajectories) == ["a"]
     assert SkillLibrary.load(tmp_path).skills["s"].approaches == {"a": -0.8}
@@ -211,7 +280,9 @@ def test_finger_flexion_and_a_grasp_the_aperture_alone_misreads():
     from vid2skill.skills.segment import find_grasps, finger_flexion
 
     assert finger_flexion(_hand(0.0, 0.08)[None])[0] == pytest.approx(0.0, abs=1e-3)
-    assert finger_flexion(_hand(0.8, 0.08)[None])[0] == pytest.approx(2.4, abs=1e-3)  # three joints of 0.8 rad
+    assert finger_flexion(_hand(0.8, 0.08)[None])[0] == pytest.approx(
+        2.4, abs=1e-3
+    )  # three joints of 0.8 rad
     # The hand reaches seen edge-on (thumb and index overlap in the image: the aperture reads
     # closed), then grasps with curled fingers while the aperture reads only half-closed.
     T = 90
@@ -221,9 +292,24 @@ def test_finger_flexion_and_a_grasp_the_aperture_alone_misreads():
     curl = np.zeros(T)
     curl[30:70] = 0.8
     world = np.stack([_hand(c, a) for c, a in zip(curl, aperture)])
-    track = HandTrack("c", 30.0, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                      np.ones(T, bool), np.zeros((T, 3)), np.tile(np.eye(3), (T, 1, 1)), aperture, np.ones(T),
-                      np.zeros((T, 21, 2)), landmarks_world=world)
+    track = HandTrack(
+        "c",
+        30.0,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        np.zeros((T, 3)),
+        np.tile(np.eye(3), (T, 1, 1)),
+        aperture,
+        np.ones(T),
+        np.zeros((T, 21, 2)),
+        landmarks_world=world,
+    )
     args = dict(closed_fraction=0.5, min_aperture_range_m=0.015, min_grasp_frames=5, method="max_evidence")
     (alone,) = find_grasps(track, **args, signal="aperture")
     assert alone.release < 21  # the edge-on reach
@@ -233,8 +319,14 @@ def test_finger_flexion_and_a_grasp_the_aperture_alone_misreads():
         find_grasps(track, **args, signal="curl")
 
 
-def _manipulation(image_xy: np.ndarray, end_x: float = 0.0, roll: np.ndarray | None = None, rot_rad: float = 0.0,
-                  duration_s: float = 2.0, approach: float = float("nan")):
+def _manipulation(
+    image_xy: np.ndarray,
+    end_x: float = 0.0,
+    roll: np.ndarray | None = None,
+    rot_rad: float = 0.0,
+    duration_s: float = 2.0,
+    approach: float = float("nan"),
+):
     from vid2skill.skills.segment import ContactTrajectory, Segments
 
     n = len(image_xy)
@@ -244,34 +336,61 @@ def _manipulation(image_xy: np.ndarray, end_x: float = 0.0, roll: np.ndarray | N
     img = np.c_[image_xy, np.zeros(n) if roll is None else roll]
     rot = np.zeros((n, 3))
     rot[:, 1] = np.linspace(0, rot_rad, n)
-    return ContactTrajectory(pos, np.zeros(n), duration_s, np.eye(3), Segments(0, 0, n - 1, n - 1), rot, img, approach)
+    return ContactTrajectory(
+        pos, np.zeros(n), duration_s, np.eye(3), Segments(0, 0, n - 1, n - 1), rot, img, approach
+    )
 
 
 def test_motion_descriptors_and_signatures():
     s = np.linspace(0, 1, 64)
     line = _manipulation(np.c_[3 * s, 0 * s], end_x=-0.2)
     d = describe(line)
-    assert d["straightness"] > 0.99 and d["arc"] < 0.01 and d["reversals"] == 0 and d["approach"] < -0.9  # from end_x
-    assert abs(d["log_extent"] - np.log(3)) < 0.03 and signature_of(d) == "pull"  # extent of the smoothed path
-    assert describe(_manipulation(np.c_[3 * s, 0 * s], end_x=-0.2, approach=0.3))["approach"] == 0.3  # kept when known
+    assert (
+        d["straightness"] > 0.99 and d["arc"] < 0.01 and d["reversals"] == 0 and d["approach"] < -0.9
+    )  # from end_x
+    assert (
+        abs(d["log_extent"] - np.log(3)) < 0.03 and signature_of(d) == "pull"
+    )  # extent of the smoothed path
+    assert (
+        describe(_manipulation(np.c_[3 * s, 0 * s], end_x=-0.2, approach=0.3))["approach"] == 0.3
+    )  # kept when known
     assert signature_of({**d, "lift": 0.9}) == "lift" and signature_of({**d, "rise": -0.9}) == "pull"
     swing = describe(_manipulation(np.c_[3 * s, 0.45 * np.sin(np.pi * s)], end_x=0.2))
     assert 0.13 < swing["arc"] < 0.16 and signature_of(swing) == "swing_close"
-    # A hand on a door's handle turns with the door: a straight arc with the wrist turned is a swing, not a pour.
-    assert signature_of({**swing, "rotation": 2.0}) == "swing_close" and signature_of({**swing, "rotation": 2.0, "straightness": 0.4}) == "roll"
+    # A hand on a door's handle turns with the door: a straight arc with the wrist turned is a swing, not a
+    # pour.
+    assert (
+        signature_of({**swing, "rotation": 2.0}) == "swing_close"
+        and signature_of({**swing, "rotation": 2.0, "straightness": 0.4}) == "roll"
+    )
     assert describe(_manipulation(np.c_[3 * s, 1.2 * np.sin(np.pi * s)]))["arc"] == 0.25  # capped
     circles = describe(_manipulation(np.c_[np.cos(4 * np.pi * s) - 1, np.sin(4 * np.pi * s)], duration_s=6))
-    assert 1.9 < circles["turns"] < 2.1 and circles["straightness"] < 0.05 and signature_of(circles) == "circles"
+    assert (
+        1.9 < circles["turns"] < 2.1 and circles["straightness"] < 0.05 and signature_of(circles) == "circles"
+    )
     saw = describe(_manipulation(np.c_[np.sin(6 * np.pi * s), 0.05 * s]))
     assert saw["reversals"] >= 4 and signature_of(saw) == "saw"
-    roll = describe(_manipulation(np.c_[0.3 * s, 0.2 * s], roll=np.linspace(-np.pi / 2, -np.pi / 2 + 1.5, 64), rot_rad=2.4))
-    # Rotation runs between the mean orientations of the grasp's first and last quarters: 3/4 of a steady turn.
-    assert abs(roll["image_roll"] - 1.5) < 0.05 and abs(roll["rotation"] - 0.75 * 2.4) < 0.05 and signature_of(roll) == "roll"
+    roll = describe(
+        _manipulation(
+            np.c_[0.3 * s, 0.2 * s], roll=np.linspace(-np.pi / 2, -np.pi / 2 + 1.5, 64), rot_rad=2.4
+        )
+    )
+    # Rotation runs between the mean orientations of the grasp's first and last quarters: 3/4 of a steady
+    # turn.
+    assert (
+        abs(roll["image_roll"] - 1.5) < 0.05
+        and abs(roll["rotation"] - 0.75 * 2.4) < 0.05
+        and signature_of(roll) == "roll"
+    )
     glitch = _manipulation(np.c_[0.3 * s, 0.2 * s])
     glitch.rotvec[-3] = [0.0, 0.0, 2.5]  # one palm frame flipped: a sixteenth of the last quarter
     assert describe(glitch)["rotation"] < 0.2
-    assert roll["top"] == 1.0 and abs(roll["lift"] - 0.2 / np.hypot(0.3, 0.2)) < 0.02  # fingers down; the hand goes right and up
-    hook = np.r_[np.c_[s[:32] * 2, 0 * s[:32]], np.c_[2 + 0 * s[32:], 1.5 * (s[32:] - s[32])]]  # across, then up
+    assert (
+        roll["top"] == 1.0 and abs(roll["lift"] - 0.2 / np.hypot(0.3, 0.2)) < 0.02
+    )  # fingers down; the hand goes right and up
+    hook = np.r_[
+        np.c_[s[:32] * 2, 0 * s[:32]], np.c_[2 + 0 * s[32:], 1.5 * (s[32:] - s[32])]
+    ]  # across, then up
     lift = describe(_manipulation(hook[::-1] * [1, -1] + [0, 0], end_x=0.05))
     assert signature_of({**lift, "rise": 0.9, "straightness": 0.4}) == "lift"
     assert signature_of({**lift, "rise": -0.9, "straightness": 0.4}) == "lower"
@@ -299,7 +418,9 @@ def test_image_path_from_landmarks_in_hand_lengths():
     px[10:14] = np.nan  # unseen frames are bridged
     out = image_displacement(px, np.linspace(0, T - 1, 16))
     # 200 px / 50 px hand to the right; the fingers point up (pi/2), then turn clockwise as seen by 0.5 rad
-    assert np.allclose(out[0], [0.0, 0.0, np.pi / 2]) and np.allclose(out[-1], [4.0, 0.0, np.pi / 2 - 0.5], atol=1e-6)
+    assert np.allclose(out[0], [0.0, 0.0, np.pi / 2]) and np.allclose(
+        out[-1], [4.0, 0.0, np.pi / 2 - 0.5], atol=1e-6
+    )
     assert np.all(np.isfinite(out))
     assert np.all(image_displacement(np.zeros((T, 21, 2)), np.linspace(0, T - 1, 16)) == 0)
 
@@ -326,10 +447,12 @@ def test_bad_feature_settings_say_what_to_change():
 
     cfg = make_cfg([]).cluster
     trajs = [contact_trajectory(_track(-1, np.eye(3)), cfg)]
-    for override, message in (({"features": "dtw"}, "use descriptors"),
-                              ({"descriptor_weights": {"rise": 1.0, "wobble": 1.0}}, "unknown descriptor"),
-                              ({"descriptor_weights": {"rise": -1.0}}, "weights are >= 0"),
-                              ({"descriptor_weights": {k: 0.0 for k in ("rise", "arc")}}, "every weight is 0")):
+    for override, message in (
+        ({"features": "dtw"}, "use descriptors"),
+        ({"descriptor_weights": {"rise": 1.0, "wobble": 1.0}}, "unknown descriptor"),
+        ({"descriptor_weights": {"rise": -1.0}}, "weights are >= 0"),
+        ({"descriptor_weights": {k: 0.0 for k in ("rise", "arc")}}, "every weight is 0"),
+    ):
         bad = dict(cfg)
         bad.update(override)
         with pytest.raises(ConfigError, match=message):
@@ -352,14 +475,37 @@ def _motion_track(kind: str, rng: np.random.Generator, fps: float = 30.0) -> Han
         th = 4 * np.pi * u[:, 0]
         move = 0.07 * np.c_[np.cos(th) - 1, np.sin(th), np.zeros(n_move)]
     reach = np.linspace(-0.25, 0, 30)[:, None] * a
-    p = np.vstack([reach, np.zeros((10, 3)), move, np.repeat(move[-1:], 10, axis=0), move[-1] - np.linspace(0, 0.1, 20)[:, None] * a])
+    p = np.vstack(
+        [
+            reach,
+            np.zeros((10, 3)),
+            move,
+            np.repeat(move[-1:], 10, axis=0),
+            move[-1] - np.linspace(0, 0.1, 20)[:, None] * a,
+        ]
+    )
     p = p + np.array([0.0, 0.05, 0.6]) + rng.normal(0, 0.002, p.shape)
     T = len(p)
     aperture = np.full(T, 0.10)
     aperture[34 : 40 + n_move + 5] = 0.03
     R = np.tile(np.eye(3), (T, 1, 1))
-    return HandTrack(kind, fps, 640, 480, [500, 500, 320, 240], "right", None, np.arange(T), np.ones(T, bool),
-                     np.ones(T, bool), p, R, aperture, np.ones(T), _drawn_hand(p))
+    return HandTrack(
+        kind,
+        fps,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        p,
+        R,
+        aperture,
+        np.ones(T),
+        _drawn_hand(p),
+    )
 
 
 def test_four_motions_cluster_apart_and_get_their_signatures():
@@ -394,7 +540,9 @@ def test_settling_on_contact_keeps_the_grasp_long_enough():
 
 def test_a_grasp_whose_first_frame_is_unseen_still_has_a_contact_frame():
     track = _track(-1.0, np.eye(3))
-    track.wrist_pos_cam[34] = np.nan  # the aperture closes at frame 34, the grasp's first frame: no wrist there
+    track.wrist_pos_cam[34] = (
+        np.nan
+    )  # the aperture closes at frame 34, the grasp's first frame: no wrist there
     tr = contact_trajectory(track, make_cfg(["cluster.contact_search_s=0"]).cluster)
     assert np.isfinite(tr.position_m).all() and np.isfinite(tr.R_cam_contact).all()
     assert tr.position_m[-1, 0] < -0.15  # pulled back towards the camera, the way the reach came
@@ -406,16 +554,31 @@ def test_add_refuses_a_library_without_image_paths_or_approaches_for_descriptors
 
     cfg = make_cfg([]).cluster
     tr = contact_trajectory(_track(-1, np.eye(3)), cfg)
-    old_card = SkillCard("pull", [{"clip": "a"}], {"a": tr.position_m}, {"a": tr.duration_s}, rotations={"a": tr.rotvec})
+    old_card = SkillCard(
+        "pull", [{"clip": "a"}], {"a": tr.position_m}, {"a": tr.duration_s}, rotations={"a": tr.rotvec}
+    )
     lib = SkillLibrary(3, {"pull": old_card})
     with pytest.raises(Vid2SkillError, match="cluster force=true"):
         decide(lib, {"new": tr}, cfg, None)
-    no_approach = SkillCard("pull", [{"clip": "a"}], {"a": tr.position_m}, {"a": tr.duration_s}, rotations={"a": tr.rotvec},
-                            images={"a": tr.image_path})
+    no_approach = SkillCard(
+        "pull",
+        [{"clip": "a"}],
+        {"a": tr.position_m},
+        {"a": tr.duration_s},
+        rotations={"a": tr.rotvec},
+        images={"a": tr.image_path},
+    )
     with pytest.raises(Vid2SkillError, match="cluster force=true"):
         decide(SkillLibrary(4, {"pull": no_approach}), {"new": tr}, cfg, None)
-    current = SkillCard("pull", [{"clip": "a"}], {"a": tr.position_m}, {"a": tr.duration_s}, rotations={"a": tr.rotvec},
-                        images={"a": tr.image_path}, approaches={"a": tr.approach})
+    current = SkillCard(
+        "pull",
+        [{"clip": "a"}],
+        {"a": tr.position_m},
+        {"a": tr.duration_s},
+        rotations={"a": tr.rotvec},
+        images={"a": tr.image_path},
+        approaches={"a": tr.approach},
+    )
     assert decide(SkillLibrary(5, {"pull": current}), {"new": tr}, cfg, None)[0]["skill"] == "pull"
     path_cfg = OmegaConf.merge(cfg, {"features": "path"})
     assert decide(lib, {"new": tr}, path_cfg, None)[0]["skill"] == "pull"

@@ -3,19 +3,20 @@
 import json
 
 import pytest
+from conftest import make_cfg
 from sklearn.metrics import adjusted_rand_score
 
 from vid2skill.ingest.types import ClipSet
 from vid2skill.pipeline import run_demo
 from vid2skill.skills.library import SkillLibrary
 
-from conftest import make_cfg
-
 
 @pytest.mark.slow
 def test_demo_reaches_targets_on_fresh_seeds(tmp_path):
     ws = tmp_path / "ws"
-    cfg = make_cfg([f"workspace={ws}", "source.seed=6000", "source.clips_per_skill=12", "episodes=30", "workers=2"])
+    cfg = make_cfg(
+        [f"workspace={ws}", "source.seed=6000", "source.clips_per_skill=12", "episodes=30", "workers=2"]
+    )
     summary = run_demo(cfg)
     assert summary["extract"]["detection_rate"] >= 0.8
     labels = {c.clip_id: c.label for c in ClipSet.load(ws / "ingest" / "clips").clips}
@@ -23,7 +24,9 @@ def test_demo_reaches_targets_on_fresh_seeds(tmp_path):
     clips = sorted(assignment)
     # 24 clips: one misassigned clip already costs ~0.17 ARI, so this allows one (the issue asks 0.8).
     assert adjusted_rand_score([labels[c] for c in clips], [assignment[c] for c in clips]) >= 0.65
-    results = {r["skill"]: r for r in json.loads((ws / "eval" / "bc_mlp" / "panda" / "results.json").read_text())}
+    results = {
+        r["skill"]: r for r in json.loads((ws / "eval" / "bc_mlp" / "panda" / "results.json").read_text())
+    }
     assert results["slide_open"]["episodes"] == 30 and results["slide_close"]["episodes"] == 30
     assert results["slide_open"]["success_rate"] >= 0.8
     assert results["slide_close"]["success_rate"] >= 0.8
@@ -40,9 +43,21 @@ def test_video_to_robot_on_a_staged_skill(tmp_path):
     from vid2skill.pipeline import run_stage
 
     ws = tmp_path / "ws"
-    cfg = make_cfg([f"workspace={ws}", "source.seed=6100", "source.clips_per_skill=4", "source.skills=[slide_open]",
-                    "source.stage_drawers=true", "cluster.group_by=label", "skill=slide_open", "policy=replay",
-                    "episodes=10", "workers=2", "sim.videos=0"])
+    cfg = make_cfg(
+        [
+            f"workspace={ws}",
+            "source.seed=6100",
+            "source.clips_per_skill=4",
+            "source.skills=[slide_open]",
+            "source.stage_drawers=true",
+            "cluster.group_by=label",
+            "skill=slide_open",
+            "policy=replay",
+            "episodes=10",
+            "workers=2",
+            "sim.videos=0",
+        ]
+    )
     for stage in ("ingest", "extract", "cluster", "retarget"):
         run_stage(cfg, stage)
     meta = [json.loads(p.read_text()) for p in (ws / "ingest" / "synthetic").glob("*_gt.json")]

@@ -7,16 +7,18 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 from omegaconf import OmegaConf
 
-from conftest import make_cfg
 from vid2skill.errors import ConfigError
 from vid2skill.ingest.datasets import epic_source, parse_timestamp, ssv2_source
 from vid2skill.ingest.types import ClipSet
 from vid2skill.video import VideoWriter
 
-HEADER = ("narration_id,participant_id,video_id,narration_timestamp,start_timestamp,stop_timestamp,start_frame,"
-          "stop_frame,narration,verb,verb_class,noun,noun_class,all_nouns,all_noun_classes")
+HEADER = (
+    "narration_id,participant_id,video_id,narration_timestamp,start_timestamp,stop_timestamp,start_frame,"
+    "stop_frame,narration,verb,verb_class,noun,noun_class,all_nouns,all_noun_classes"
+)
 
 
 def _video(path, seconds: float, fps: int = 10, seed: int = 0):
@@ -27,12 +29,21 @@ def _video(path, seconds: float, fps: int = 10, seed: int = 0):
 
 
 def _row(nid, vid, start, stop, verb, noun):
-    return f'{nid},P01,{vid},{start},{start},{stop},1,2,{verb} {noun},{verb},0,{noun},0,"[\'{noun}\']",[0]'
+    return f"{nid},P01,{vid},{start},{start},{stop},1,2,{verb} {noun},{verb},0,{noun},0,\"['{noun}']\",[0]"
 
 
 def _epic_cfg(csv, videos, **kw):
-    return OmegaConf.create({"name": "epic", "annotations": str(csv), "videos": str(videos), "verbs": [], "nouns": [],
-                             "label_from": "verb", **kw})
+    return OmegaConf.create(
+        {
+            "name": "epic",
+            "annotations": str(csv),
+            "videos": str(videos),
+            "verbs": [],
+            "nouns": [],
+            "label_from": "verb",
+            **kw,
+        }
+    )
 
 
 def test_timestamps():
@@ -48,12 +59,14 @@ def test_epic_rows_become_segments_and_bad_rows_are_reported(tmp_path):
     _video(videos / "P01_01.mp4", 4.0)
     rows = [
         _row("P01_01_0", "P01_01", "00:00:00.50", "00:00:01.50", "open", "drawer"),
-        _row("P01_01_1", "P01_01", "00:00:02.00", "00:00:01.00", "close", "drawer"),   # stop before start
+        _row("P01_01_1", "P01_01", "00:00:02.00", "00:00:01.00", "close", "drawer"),  # stop before start
         _row("P01_01_2", "P01_01", "00:00:09.00", "00:00:10.00", "open", "cupboard"),  # past the video's end
-        _row("P09_01_0", "P09_01", "00:00:00.00", "00:00:01.00", "pour", "water"),     # no such video
-        _row("P01_01_3", "P01_01", "soon", "00:00:01.00", "take", "cup"),              # malformed timestamp
-        _row("P01_01_4", "P01_01", "00:00:00.50", "00:00:01.50", "open", "drawer"),    # the same segment again
-        _row("P01_01_5", "P01_01", "00:00:03.00", "00:00:06.00", "close", "drawer"),   # runs past the end: clipped
+        _row("P09_01_0", "P09_01", "00:00:00.00", "00:00:01.00", "pour", "water"),  # no such video
+        _row("P01_01_3", "P01_01", "soon", "00:00:01.00", "take", "cup"),  # malformed timestamp
+        _row("P01_01_4", "P01_01", "00:00:00.50", "00:00:01.50", "open", "drawer"),  # the same segment again
+        _row(
+            "P01_01_5", "P01_01", "00:00:03.00", "00:00:06.00", "close", "drawer"
+        ),  # runs past the end: clipped
     ]
     csv = tmp_path / "EPIC_100_test.csv"
     csv.write_text("\n".join([HEADER, *rows]) + "\n")
@@ -66,7 +79,9 @@ def test_epic_rows_become_segments_and_bad_rows_are_reported(tmp_path):
     assert "no video P09_01" in errors["(P09_01_0)"]
     assert "not a timestamp" in errors["(P01_01_3)"]
     # Filters and the verb_noun label.
-    only = epic_source(_epic_cfg(csv, tmp_path / "videos", verbs=["close"], label_from="verb_noun"), tmp_path, 1)
+    only = epic_source(
+        _epic_cfg(csv, tmp_path / "videos", verbs=["close"], label_from="verb_noun"), tmp_path, 1
+    )
     assert [c.label for c in only.clips] == ["close drawer"]
     # The verb read through the lexicon (the noun kept beside it, never read as a label).
     assert [(c.skills, c.label_source) for c in clips.clips] == [(["open"], "epic"), (["close"], "epic")]
@@ -90,7 +105,12 @@ def test_ssv2_labels_over_a_folder(tmp_path):
     (videos / "11.mp4").rename(videos / "11.webm")  # SSv2 ships .webm; only its bytes matter here
     shutil.copy(videos / "11.webm", videos / "12.webm")  # the same bytes under another id: one clip
     entries = [
-        {"id": "11", "label": "opening drawer", "template": "Opening [something]", "placeholders": ["drawer"]},
+        {
+            "id": "11",
+            "label": "opening drawer",
+            "template": "Opening [something]",
+            "placeholders": ["drawer"],
+        },
         {"id": "12", "label": "opening box", "template": "Opening [something]", "placeholders": ["box"]},
         {"id": "13", "label": "closing lid", "template": "Closing [something]", "placeholders": ["lid"]},
         {"label": "no id"},
@@ -100,7 +120,11 @@ def test_ssv2_labels_over_a_folder(tmp_path):
     cfg = OmegaConf.create({"name": "ssv2", "labels": str(labels), "videos": str(videos), "templates": []})
     clips = ssv2_source(cfg, tmp_path, 1)
     assert [c.label for c in clips.clips] == ["opening something"]
-    assert clips.clips[0].skills == ["open"] and clips.clips[0].label_texts[0] == {"source": "ssv2", "field": "template", "text": "Opening [something]"}
+    assert clips.clips[0].skills == ["open"] and clips.clips[0].label_texts[0] == {
+        "source": "ssv2",
+        "field": "template",
+        "text": "Opening [something]",
+    }
     assert [f["item"] for f in clips.failures] == ["labels.json[2]", "labels.json[3]"]
     labels.write_text("[{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
@@ -112,12 +136,22 @@ def test_ssv2_source_on_the_shared_labels(shared_data, tmp_path):
     from vid2skill.pipeline import run_stage
 
     ws = tmp_path / "ws"
-    cfg = make_cfg([f"workspace={ws}", "source=ssv2", f"source.labels={shared_data / 'ssv2' / 'labels.json'}",
-                    f"source.videos={shared_data / 'ssv2'}", "workers=1"])
+    cfg = make_cfg(
+        [
+            f"workspace={ws}",
+            "source=ssv2",
+            f"source.labels={shared_data / 'ssv2' / 'labels.json'}",
+            f"source.videos={shared_data / 'ssv2'}",
+            "workers=1",
+        ]
+    )
     run_stage(cfg, "ingest")
     clips = ClipSet.load(ws / "ingest" / "clips")
-    expected = {str(e["id"]) for e in json.loads((shared_data / "ssv2" / "labels.json").read_text())
-                if list((shared_data / "ssv2").glob(f"{e['id']}.*"))}
+    expected = {
+        str(e["id"])
+        for e in json.loads((shared_data / "ssv2" / "labels.json").read_text())
+        if list((shared_data / "ssv2").glob(f"{e['id']}.*"))
+    }
     assert {c.clip_id.split("_")[1] for c in clips.clips} == expected
     assert all(c.label and "[" not in c.label for c in clips.clips)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 from omegaconf import OmegaConf
 from scipy.spatial.transform import Rotation
 
-from conftest import make_cfg
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import inv_T
 from vid2skill.ingest.synthetic.generator import PHASES, HandMeshCache, generate_clip, load_ground_truth
@@ -48,7 +48,9 @@ def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_
     clip = generate_clip(cfg, skill, 11, tmp_path / "out", meshes)
     meta, gt = load_ground_truth(clip.ground_truth)
     T = len(gt["phase"])
-    assert meta["demo_success"], f"the human demonstration of {skill} failed its own success test: {meta['demo_progress']}"
+    assert meta["demo_success"], (
+        f"the human demonstration of {skill} failed its own success test: {meta['demo_progress']}"
+    )
     assert probe(clip.path).frames == T
     assert gt["wrist_pos_world"].shape == (T, 3) and gt["landmarks_px"].shape == (T, 21, 2)
     # Phases run reach -> grasp -> move -> release, each present, never going back.
@@ -64,8 +66,9 @@ def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_
     T_cw = inv_T(gt["T_world_contact"])
     wrist_in_contact = T_cw[:3, :3] @ gt["wrist_pos_world"][first] + T_cw[:3, 3]
     with BulletScene() as scene:
-        task = TASKS[skill_definition(skill).task](scene, skill_definition(skill), cfg.scenes[skill_definition(skill).task],
-                                                   np.random.default_rng(0))
+        task = TASKS[skill_definition(skill).task](
+            scene, skill_definition(skill), cfg.scenes[skill_definition(skill).task], np.random.default_rng(0)
+        )
         T_cg = task.grasp_in_contact() if not task.in_hand else None
     if T_cg is not None:  # handle scenes: the grasp frame in the contact frame is the same for every seed
         expected = (T_cg @ T_grasp_wrist(meta["hand_scale"], 0.0, 0.0))[:3, 3]
@@ -77,7 +80,9 @@ def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_
     assert np.all(gt["phase"][-3:] == RELEASE)
     if skill == "hinge_close":  # the person's wrist turns with the handle, about the hinge, most of the way
         moving = np.flatnonzero(gt["phase"] == MOVE)
-        turn = Rotation.from_matrix(gt["wrist_R_world"][moving[-1]] @ gt["wrist_R_world"][moving[0]].T).as_rotvec()
+        turn = Rotation.from_matrix(
+            gt["wrist_R_world"][moving[-1]] @ gt["wrist_R_world"][moving[0]].T
+        ).as_rotvec()
         swing = np.radians(abs(meta["demo_progress"]["start_angle_deg"] - meta["demo_progress"]["angle_deg"]))
         assert abs(turn[2]) > 0.95 * np.linalg.norm(turn)
         assert cfg.wrist_follow[0] - 0.1 <= np.linalg.norm(turn) / swing <= cfg.wrist_follow[1] + 0.1

@@ -7,12 +7,28 @@ from omegaconf import OmegaConf
 from scipy.spatial.transform import Rotation
 
 from vid2skill.geometry import apply_T, inv_T
-from vid2skill.ingest.synthetic.generator import Degrade, camera_path, load_ground_truth, project, turned_backdrop
+from vid2skill.ingest.synthetic.generator import (
+    Degrade,
+    camera_path,
+    load_ground_truth,
+    project,
+    turned_backdrop,
+)
 from vid2skill.physics.bullet import CameraSpec
 
-REALISM = OmegaConf.create({"camera_turn_deg": 8, "camera_bob_m": 0.02, "blur_px": [5, 7], "jpeg_quality": [30, 40]})
-CAM = CameraSpec(480, 360, 400.0, 400.0, 240.0, 180.0, np.array([0.0, -0.5, 1.2]),
-                 Rotation.from_euler("x", -120, degrees=True).as_matrix())
+REALISM = OmegaConf.create(
+    {"camera_turn_deg": 8, "camera_bob_m": 0.02, "blur_px": [5, 7], "jpeg_quality": [30, 40]}
+)
+CAM = CameraSpec(
+    480,
+    360,
+    400.0,
+    400.0,
+    240.0,
+    180.0,
+    np.array([0.0, -0.5, 1.2]),
+    Rotation.from_euler("x", -120, degrees=True).as_matrix(),
+)
 
 
 def test_a_third_person_camera_stands_still():
@@ -22,7 +38,9 @@ def test_a_third_person_camera_stands_still():
 
 def test_a_head_worn_camera_turns_smoothly_from_where_it_began():
     cams = camera_path(CAM, "egocentric", REALISM, np.random.default_rng(0), 90, 30.0)
-    turns = np.degrees([np.linalg.norm(Rotation.from_matrix(CAM.R_world_cam.T @ c.R_world_cam).as_rotvec()) for c in cams])
+    turns = np.degrees(
+        [np.linalg.norm(Rotation.from_matrix(CAM.R_world_cam.T @ c.R_world_cam).as_rotvec()) for c in cams]
+    )
     assert turns[0] == pytest.approx(0.0, abs=1e-9)
     assert 1.0 < turns.max() < 40.0
     assert np.abs(np.diff(turns)).max() < 2.0  # smooth: no frame-to-frame jumps
@@ -81,7 +99,10 @@ def test_a_realistic_clip_records_each_frames_camera(tmp_path):
     assert meta["view"] == "egocentric" and meta["clutter"] > 0
     frames = gt["T_world_cam_frames"]
     assert np.allclose(frames[0], gt["T_world_cam"])
-    turn = [np.degrees(np.linalg.norm(Rotation.from_matrix(frames[0, :3, :3].T @ T[:3, :3]).as_rotvec())) for T in frames]
+    turn = [
+        np.degrees(np.linalg.norm(Rotation.from_matrix(frames[0, :3, :3].T @ T[:3, :3]).as_rotvec()))
+        for T in frames
+    ]
     assert max(turn) > 1.0
     f = len(frames) // 2
     uv = project(gt["K"], apply_T(inv_T(frames[f]), gt["wrist_pos_world"][f][None]))[0]

@@ -36,7 +36,7 @@ def test_truncated_file(tmp_path):
     good = tmp_path / "good.mp4"
     _write_clip(good, n=30)
     cut = tmp_path / "cut.mp4"
-    cut.write_bytes(good.read_bytes()[: 600])
+    cut.write_bytes(good.read_bytes()[:600])
     with pytest.raises(VideoError, match="cut.mp4"):
         list(iter_frames(cut))
 
@@ -65,7 +65,9 @@ def _tag_rotation(path, out, degrees_cw=90):
     data = bytearray(path.read_bytes())
     i = data.index(b"tkhd")
     assert data[i + 4] == 0  # version 0 header: 32-bit times
-    off = i + 4 + 4 + 5 * 4 + 8 + 4 * 2  # version/flags, times/id/duration, reserved, layer/group/volume/reserved
+    off = (
+        i + 4 + 4 + 5 * 4 + 8 + 4 * 2
+    )  # version/flags, times/id/duration, reserved, layer/group/volume/reserved
     one = 1 << 16
     a, b = {90: (0, one), 180: (-one, 0), 270: (0, -one)}[degrees_cw]
     data[off : off + 36] = struct.pack(">9i", a, b, 0, -b, a, 0, 0, 0, 1 << 30)
@@ -98,7 +100,11 @@ def test_segments_and_strides_land_on_the_right_frames(tmp_path):
     # Skipping and seeking land on the same frames as reading every one.
     every = dict(iter_frames(path))
     assert all(np.array_equal(f, every[i]) for i, f in iter_frames(path, stride=3, start=2, stop=17))
-    assert frame_stride(30.0, 1, 10.0) == 3 and frame_stride(25.0, 2, None) == 2 and frame_stride(10.0, 1, 30.0) == 1
+    assert (
+        frame_stride(30.0, 1, 10.0) == 3
+        and frame_stride(25.0, 2, None) == 2
+        and frame_stride(10.0, 1, 30.0) == 1
+    )
 
 
 def test_zero_frame_and_audio_only_files(tmp_path):
@@ -109,7 +115,12 @@ def test_zero_frame_and_audio_only_files(tmp_path):
         pass  # a container with no frame written
     # A RIFF/WAVE file (one second of silence) saved under a video name: audio, no video stream.
     n = 8000
-    wav = b"RIFF" + struct.pack("<I", 36 + n) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+    wav = (
+        b"RIFF"
+        + struct.pack("<I", 36 + n)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 8000, 1, 8)
+    )
     audio = tmp_path / "audio_only.mp4"
     audio.write_bytes(wav + b"data" + struct.pack("<I", n) + bytes([128]) * n)
     for path in (empty, audio):

@@ -13,11 +13,12 @@ import json
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -133,7 +134,9 @@ def file_hash(path: str | os.PathLike, length: int = 16) -> str:
     return h.hexdigest()[:length]
 
 
-def stored_path(path: str | os.PathLike | None, base: str | os.PathLike, workspace: str | os.PathLike | None) -> str | None:
+def stored_path(
+    path: str | os.PathLike | None, base: str | os.PathLike, workspace: str | os.PathLike | None
+) -> str | None:
     """``path`` as an artifact in folder ``base`` keeps it: relative to ``base`` when it lies inside
     ``workspace`` (so a copied or moved workspace reads its own files), absolute otherwise (a user's
     video elsewhere). ``workspace`` None keeps every path as given."""
@@ -154,7 +157,9 @@ def resolved_path(text: str | None, base: str | os.PathLike) -> str | None:
     return os.path.normpath(os.path.join(os.path.abspath(os.path.expanduser(str(base))), text))
 
 
-def write_artifact(path: str | os.PathLike, kind: str, schema: int, meta: dict, arrays: dict | None = None) -> None:
+def write_artifact(
+    path: str | os.PathLike, kind: str, schema: int, meta: dict, arrays: dict | None = None
+) -> None:
     """Write ``<path>.npz`` (if arrays) then ``<path>.json`` (the commit marker)."""
     path = Path(path)
     if arrays:
@@ -176,8 +181,8 @@ def read_artifact(path: str | os.PathLike, kind: str, schema: int) -> tuple[dict
         raise ArtifactError(f"{header} does not hold an artifact header; delete it and rerun the stage")
     if meta.get("kind") != kind or meta.get("schema") != schema:
         raise ArtifactError(
-            f"{header} holds {meta.get('kind')} schema {meta.get('schema')}, expected {kind} schema {schema}; "
-            "rerun the stage that makes it"
+            f"{header} holds {meta.get('kind')} schema {meta.get('schema')}, expected {kind} schema "
+            f"{schema}; rerun the stage that makes it"
         )
     arrays = {}
     npz = path.with_suffix(".npz")
@@ -186,6 +191,7 @@ def read_artifact(path: str | os.PathLike, kind: str, schema: int) -> tuple[dict
             with np.load(npz, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
         except (zipfile.BadZipFile, zlib.error, ValueError, EOFError, OSError, KeyError) as e:
-            raise ArtifactError(f"{npz} is damaged ({type(e).__name__}: {e}); delete it and rerun the stage that "
-                                "makes it") from e
+            raise ArtifactError(
+                f"{npz} is damaged ({type(e).__name__}: {e}); delete it and rerun the stage that makes it"
+            ) from e
     return meta, arrays

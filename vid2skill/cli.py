@@ -27,8 +27,10 @@ stages (in data-flow order):
   extract    hand trajectories from the clips (extract.stride=2 ...)
   cluster    group trajectories into a skill library
   retarget   robot demonstrations from the library (robot=panda)
-  train      one policy per skill (policy=bc_mlp|act policy.train_on=auto|motion_rollouts|demos; dagger.iterations=N)
-  evaluate   roll out a policy per skill in PyBullet (policy=expert|replay|bc_mlp|bc_mlp_dagger|act skill=all|NAME robot=panda|iiwa|xarm6 episodes=30 seed=0)
+  train      one policy per skill (policy=bc_mlp|act policy.train_on=auto|motion_rollouts|demos;
+             dagger.iterations=N)
+  evaluate   roll out a policy per skill in PyBullet (policy=expert|replay|bc_mlp|bc_mlp_dagger|act
+             skill=all|NAME robot=panda|iiwa|xarm6 episodes=30 seed=0)
   export     the demos as a dataset (format=lerobot|robomimic) in <workspace>/export/<format>/<robot>/
   demo       ingest to evaluate, on built-in synthetic data by default
   run        every stage up to one, each rerun only if its inputs or settings changed (to=train)
@@ -62,7 +64,10 @@ def _hydra_entry(cfg: DictConfig) -> None:
         print(f"vid2skill {cfg.stage}: error: {_os_error(e)}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print(f"vid2skill {cfg.stage}: interrupted; finished items are kept and a rerun resumes", file=sys.stderr)
+        print(
+            f"vid2skill {cfg.stage}: interrupted; finished items are kept and a rerun resumes",
+            file=sys.stderr,
+        )
         sys.exit(130)
 
 
@@ -96,7 +101,9 @@ def _compose(overrides: list[str]) -> DictConfig:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module("vid2skill.conf", version_base="1.3"):
-            return compose("config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))])
+            return compose(
+                "config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))]
+            )
     finally:
         GlobalHydra.instance().clear()
 
@@ -123,7 +130,7 @@ def _config_error(e: Exception, overrides: list[str]) -> str:
     head = next((i for i, line in enumerate(lines) if line.startswith("Available options")), None)
     if head is not None:
         options = []
-        for line in lines[head + 1:]:
+        for line in lines[head + 1 :]:
             if line.startswith("Config search path"):
                 break
             options.append(line)
@@ -131,7 +138,9 @@ def _config_error(e: Exception, overrides: list[str]) -> str:
         near = difflib.get_close_matches(missing.group(2), options, n=1) if missing else []
         if near:
             msg += f"; did you mean {missing.group(1)}={near[0]}?"
-    typo = re.search(r"Could not override '([^']+)'", msg) or re.search(r"Key '[^']+' is not in struct.*full_key: (\S+)", str(e), re.S)
+    typo = re.search(r"Could not override '([^']+)'", msg) or re.search(
+        r"Key '[^']+' is not in struct.*full_key: (\S+)", str(e), re.S
+    )
     if typo:
         key = typo.group(1)
         try:  # the keys of the configuration as the user's other overrides (group choices) make it
@@ -158,7 +167,10 @@ def _validate(overrides: list[str], stage: str) -> DictConfig:
     try:
         cfg = _compose(overrides)
     except Exception as e:  # Hydra raises several exception types for bad overrides
-        print(f"vid2skill: bad configuration: {_config_error(e, overrides)} (see `vid2skill --help`)", file=sys.stderr)
+        print(
+            f"vid2skill: bad configuration: {_config_error(e, overrides)} (see `vid2skill --help`)",
+            file=sys.stderr,
+        )
         sys.exit(2)
     try:
         check_config(cfg, stage)
@@ -186,8 +198,11 @@ def _check_workspace(cfg: DictConfig, command: str, create: bool = True) -> None
             if not os.access(ws, os.W_OK | os.X_OK):
                 problem = "is not writable by you"
     if problem:
-        print(f"vid2skill {command}: error: workspace={ws} {problem}; choose a folder you can write to, "
-              "e.g. workspace=~/vid2skill_data", file=sys.stderr)
+        print(
+            f"vid2skill {command}: error: workspace={ws} {problem}; choose a folder you can write to, "
+            "e.g. workspace=~/vid2skill_data",
+            file=sys.stderr,
+        )
         sys.exit(1)
 
 
@@ -219,13 +234,19 @@ def _skills_command(args: list[str]) -> None:
     name = None
     if args and args[0] == "show":
         if len(args) < 2 or "=" in args[1]:
-            print("vid2skill skills: usage: vid2skill skills show NAME [workspace=DIR] [version=N]", file=sys.stderr)
+            print(
+                "vid2skill skills: usage: vid2skill skills show NAME [workspace=DIR] [version=N]",
+                file=sys.stderr,
+            )
             sys.exit(2)
         name, args = args[1], args[2:]
     opts = dict(a.split("=", 1) for a in args if "=" in a)
     unknown = sorted(set(opts) - {"workspace", "version"}) + [a for a in args if "=" not in a]
     if unknown:
-        print(f"vid2skill skills: unknown argument(s) {unknown}; give workspace=DIR and version=N", file=sys.stderr)
+        print(
+            f"vid2skill skills: unknown argument(s) {unknown}; give workspace=DIR and version=N",
+            file=sys.stderr,
+        )
         sys.exit(2)
     root = Path(opts.get("workspace", "data")).expanduser() / "skills"
     try:
@@ -252,16 +273,23 @@ def _add_command(args: list[str]) -> None:
     from vid2skill.skills.add import run_add
 
     if not args or "=" in args[0]:
-        print("vid2skill add: usage: vid2skill add <video|folder|file://url> [skill=NAME] [workspace=DIR ...]", file=sys.stderr)
+        print(
+            "vid2skill add: usage: vid2skill add <video|folder|file://url> [skill=NAME] [workspace=DIR ...]",
+            file=sys.stderr,
+        )
         sys.exit(2)
     target, rest = args[0], args[1:]
-    skill = next((a.split("=", 1)[1] for a in rest if a.startswith("skill=")), None)  # not the Hydra group here
+    skill = next(
+        (a.split("=", 1)[1] for a in rest if a.startswith("skill=")), None
+    )  # not the Hydra group here
     overrides = [expand_home(a) for a in rest if not a.startswith("skill=")]
     cfg = _validate(overrides + ["stage=add"], "add")
     _check_workspace(cfg, "add", create=False)
     set_user_overrides(overrides)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
-    out = _or_one_line("add", lambda: run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers)))
+    out = _or_one_line(
+        "add", lambda: run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers))
+    )
     print(json.dumps({"version": out["version"], "decisions": out["decisions"]}, indent=1))
 
 

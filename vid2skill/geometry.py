@@ -43,11 +43,13 @@ def quat_to_R(q: np.ndarray) -> np.ndarray:
     q = np.asarray(q, dtype=np.float64)
     if q.ndim == 1:  # one quaternion (every pose read from PyBullet): no SciPy object, 10x cheaper
         x, y, z, w = q / np.sqrt(q @ q)
-        return np.array([
-            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-        ])
+        return np.array(
+            [
+                [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+            ]
+        )
     return Rotation.from_quat(q.reshape(-1, 4)).as_matrix().reshape(q.shape[:-1] + (3, 3))
 
 
@@ -96,7 +98,8 @@ def min_jerk(s: np.ndarray) -> np.ndarray:
 
 
 def interp_rows(x_new: np.ndarray, x_old: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Linear interpolation of each column of ``values`` (N, D), sampled at ``x_old`` (N,), at ``x_new`` (M,)."""
+    """Linear interpolation of each column of ``values`` (N, D), sampled at ``x_old`` (N,), at ``x_new``
+    (M,)."""
     return np.stack([np.interp(x_new, x_old, values[:, k]) for k in range(values.shape[1])], axis=1)
 
 
@@ -106,8 +109,11 @@ def interp_rows(x_new: np.ndarray, x_old: np.ndarray, values: np.ndarray) -> np.
 R_CONTACT_GRASP = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
 
 
-def frame_from_x_and_up(x: np.ndarray, origin: np.ndarray, up: np.ndarray = np.array([0.0, 0.0, 1.0])) -> np.ndarray:
-    """T_world_frame with x along ``x`` and z as close to ``up`` as possible (y = z cross x)."""
+def frame_from_x_and_up(x: np.ndarray, origin: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
+    """T_world_frame with x along ``x`` and z as close to ``up`` (default world z) as possible
+    (y = z cross x)."""
+    if up is None:
+        up = np.array([0.0, 0.0, 1.0])
     x = np.asarray(x, dtype=np.float64) / np.linalg.norm(x)
     y = np.cross(up, x)
     y /= np.linalg.norm(y)

@@ -29,7 +29,11 @@ def suggest(stage: str, cfg: DictConfig, keys: tuple[str, ...] = ()) -> str:
     always named; ``force`` and the stage itself left out."""
     from omegaconf import OmegaConf
 
-    kept = [o for o in (_user_overrides or []) if not o.lstrip("+~").startswith(("stage=", "force=", "hydra.", "-"))]
+    kept = [
+        o
+        for o in (_user_overrides or [])
+        if not o.lstrip("+~").startswith(("stage=", "force=", "hydra.", "-"))
+    ]
     named = {o.lstrip("+").split("=", 1)[0] for o in kept}
     for key in keys:  # a choice the command must keep even where the user left it at its default
         group = key.split(".")[0]
@@ -38,4 +42,3 @@ def suggest(stage: str, cfg: DictConfig, keys: tuple[str, ...] = ()) -> str:
     if "workspace" not in named:
         kept.append(f"workspace={Path(str(cfg.workspace)).expanduser()}")
     return " ".join(["vid2skill", stage, *map(shlex.quote, kept)])
-

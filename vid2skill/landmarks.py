@@ -56,8 +56,11 @@ def grasp_aperture_image_m(world: np.ndarray, px: np.ndarray, scale: float = 1.0
         px: (..., 21, 2) image landmarks, pixels.
         scale: multiplies the metric landmarks (a known hand-size correction).
     """
-    ratios = [np.linalg.norm(world[..., i, :] - world[..., j, :], axis=-1)
-              / np.maximum(np.linalg.norm(px[..., i, :] - px[..., j, :], axis=-1), 1e-6) for i, j in PALM_BONES]
+    ratios = [
+        np.linalg.norm(world[..., i, :] - world[..., j, :], axis=-1)
+        / np.maximum(np.linalg.norm(px[..., i, :] - px[..., j, :], axis=-1), 1e-6)
+        for i, j in PALM_BONES
+    ]
     in_image = np.linalg.norm(px[..., THUMB_TIP, :] - px[..., INDEX_TIP, :], axis=-1) * np.min(ratios, axis=0)
     along = world[..., THUMB_TIP, 2] - world[..., INDEX_TIP, 2]
     return scale * np.hypot(in_image, along)
@@ -80,7 +83,8 @@ def chirality_score(landmarks: np.ndarray) -> np.ndarray:
 
 
 def chirality(landmarks: np.ndarray) -> str:
-    """"right" or "left" from the 3-D shape of a hand's landmarks (N, 21, 3) over many frames (a median vote)."""
+    """ "right" or "left" from the 3-D shape of a hand's landmarks (N, 21, 3) over many frames (a
+    median vote)."""
     return "right" if np.median(chirality_score(landmarks)) > 0 else "left"
 
 

@@ -13,8 +13,9 @@ import multiprocessing as mp
 import os
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from tqdm import tqdm
 
@@ -34,7 +35,9 @@ def use_executor(name: str, address: str | None = None) -> None:
         try:
             import ray  # noqa: F401
         except ImportError:
-            raise Vid2SkillError("executor=ray needs Ray: pip install 'vid2skill[ray]' (or pip install ray)") from None
+            raise Vid2SkillError(
+                "executor=ray needs Ray: pip install 'vid2skill[ray]' (or pip install ray)"
+            ) from None
         if address:
             _check_ray_address(str(address))
     _EXECUTOR.update(name=name, address=address or None)
@@ -54,14 +57,18 @@ def _check_ray_address(address: str, timeout_s: float = 3.0) -> None:
         try:
             canonicalize_bootstrap_address_or_die("auto")
         except (Exception, SystemExit):  # ConnectionError, or an exit, where none runs here
-            raise Vid2SkillError(f"executor=ray: no Ray cluster runs on this machine for ray.address=auto; {hint}") from None
+            raise Vid2SkillError(
+                f"executor=ray: no Ray cluster runs on this machine for ray.address=auto; {hint}"
+            ) from None
         return
     host, _, port = address.removeprefix("ray://").rpartition(":")
     try:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
             pass
     except (OSError, ValueError):
-        raise Vid2SkillError(f"executor=ray: no Ray cluster answers at ray.address={address}; {hint}") from None
+        raise Vid2SkillError(
+            f"executor=ray: no Ray cluster answers at ray.address={address}; {hint}"
+        ) from None
 
 
 def resolve_workers(workers: int) -> int:
@@ -80,8 +87,9 @@ def _call(fn: Callable, item: Any) -> tuple[Any, str | None]:
         return None, f"{type(e).__name__}: {e}"
 
 
-def map_items(fn: Callable, items: Iterable, workers: int, desc: str,
-              cost: Callable[[Any], float] | None = None) -> list[tuple[Any, Any, str | None]]:
+def map_items(
+    fn: Callable, items: Iterable, workers: int, desc: str, cost: Callable[[Any], float] | None = None
+) -> list[tuple[Any, Any, str | None]]:
     """Apply ``fn`` to every item; returns (item, result or None, error message or None) in input order.
 
     ``fn`` must be a picklable top-level function. With ``workers`` > 1, this process works through
@@ -112,7 +120,9 @@ def map_items(fn: Callable, items: Iterable, workers: int, desc: str,
     return results
 
 
-def _on_ray(fn: Callable, items: list, order: list[int], workers: int, results: list, bar, address: str | None) -> None:
+def _on_ray(
+    fn: Callable, items: list, order: list[int], workers: int, results: list, bar, address: str | None
+) -> None:
     """Run every item as a Ray task (costliest first), recording results as they finish. Without an
     address a local Ray instance with ``workers`` CPUs is started (once per process)."""
     import ray
@@ -129,7 +139,9 @@ def _on_ray(fn: Callable, items: list, order: list[int], workers: int, results: 
         i = refs[done[0]]
         try:
             out, err = ray.get(done[0])
-        except Exception as e:  # the task's worker died (a crash in native code): the item fails, the batch goes on
+        except (
+            Exception
+        ) as e:  # the task's worker died (a crash in native code): the item fails, the batch goes on
             out, err = None, f"{type(e).__name__}: {e}"
         results[i] = (items[i], out, err)
         bar.update()
@@ -172,7 +184,9 @@ def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int,
         def done(i: int, future) -> None:
             try:
                 out, err = future.result()
-            except Exception as e:  # the worker died (a crash in native code): the item fails, the batch goes on
+            except (
+                Exception
+            ) as e:  # the worker died (a crash in native code): the item fails, the batch goes on
                 out, err = None, f"{type(e).__name__}: {e}"
             feed()  # before recording, so that nothing is submitted once every item is recorded
             record(i, out, err)

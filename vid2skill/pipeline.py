@@ -12,9 +12,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -87,8 +87,10 @@ def check_config(cfg: DictConfig, stage: str) -> None:
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if k.split(".")[0] in sections)
     if missing:
         choice = {"source": f"source={cfg.source.name} "}.get(missing[0].split(".")[0], "")
-        raise ConfigError(f"{missing[0]} is required ({choice.strip() or 'no default'}); give it, e.g. "
-                          f"`vid2skill {stage} {choice}{missing[0]}=...`")
+        raise ConfigError(
+            f"{missing[0]} is required ({choice.strip() or 'no default'}); give it, e.g. "
+            f"`vid2skill {stage} {choice}{missing[0]}=...`"
+        )
 
 
 # --- the stages ----------------------------------------------------------------------------------
@@ -138,8 +140,13 @@ def run_extract(cfg: DictConfig, ws: Path) -> dict:
     if not tracks.ok():
         raise Vid2SkillError("extract: no clip yielded a hand track; see the failures above")
     ok = tracks.ok()
-    return {"clips": len(ok), "failures": len(tracks.failures()),
-            "detection_rate": round(sum(r["frames_with_hand"] for r in ok) / max(1, sum(r["frames"] for r in ok)), 4)}
+    return {
+        "clips": len(ok),
+        "failures": len(tracks.failures()),
+        "detection_rate": round(
+            sum(r["frames_with_hand"] for r in ok) / max(1, sum(r["frames"] for r in ok)), 4
+        ),
+    }
 
 
 def run_cluster(cfg: DictConfig, ws: Path) -> dict:
@@ -154,7 +161,11 @@ def run_cluster(cfg: DictConfig, ws: Path) -> dict:
     library.config_hash = stable_hash(_section(cfg, "cluster"))
     folder = library.save(ws / "skills", workspace=ws)
     atomic_write_json(ws / "skills" / "segmentation_failures.json", failures)
-    return {"version": library.version, "folder": str(folder), "skills": {n: len(c.members) for n, c in library.skills.items()}}
+    return {
+        "version": library.version,
+        "folder": str(folder),
+        "skills": {n: len(c.members) for n, c in library.skills.items()},
+    }
 
 
 def run_retarget(cfg: DictConfig, ws: Path) -> dict:
@@ -164,8 +175,10 @@ def run_retarget(cfg: DictConfig, ws: Path) -> dict:
     library = SkillLibrary.load(ws / "skills")
     demosets = retarget(cfg.retarget, cfg.robot, library, cfg.skill, cfg.sim.scenes)
     if not demosets:
-        raise Vid2SkillError(f"retarget: none of the library's skills {sorted(library.skills)} has a simulated task "
-                             f"in skill= ({sorted(cfg.skill.keys())})")
+        raise Vid2SkillError(
+            f"retarget: none of the library's skills {sorted(library.skills)} has a simulated task "
+            f"in skill= ({sorted(cfg.skill.keys())})"
+        )
     out = ws / "retarget" / str(cfg.robot.name)
     for name, ds in demosets.items():
         ds.save(out / name)
@@ -179,12 +192,23 @@ def _check_training_seeds(cfg: DictConfig, lo: int, hi: int, key: str) -> None:
 
     e_lo = int(cfg.sim.start_seed) + SEED_BLOCK * int(cfg.seed)
     if lo < e_lo + int(cfg.episodes) and e_lo < hi:
-        raise Vid2SkillError(f"{key}={lo} puts training scenes {lo}..{hi - 1} among the evaluation seeds "
-                             f"{e_lo}..{e_lo + int(cfg.episodes) - 1}; choose another {key}")
+        raise Vid2SkillError(
+            f"{key}={lo} puts training scenes {lo}..{hi - 1} among the evaluation seeds "
+            f"{e_lo}..{e_lo + int(cfg.episodes) - 1}; choose another {key}"
+        )
 
 
-def _dagger(cfg: DictConfig, ws: Path, skill: str, episodes: list, policy_cfg, model, stats: dict,
-            control_hz: float, inputs: str) -> dict:
+def _dagger(
+    cfg: DictConfig,
+    ws: Path,
+    skill: str,
+    episodes: list,
+    policy_cfg,
+    model,
+    stats: dict,
+    control_hz: float,
+    inputs: str,
+) -> dict:
     """DAgger rounds after BC (``dagger.iterations``): the learner's rollouts in training scenes,
     every visited state labelled by the scripted expert (privileged), aggregated with the BC data
     and trained again; saved as ``bc_mlp_dagger`` with the learner's success per round."""
@@ -207,14 +231,28 @@ def _dagger(cfg: DictConfig, ws: Path, skill: str, episodes: list, policy_cfg, m
     spec, data, curve = robot_spec(cfg.robot), list(episodes), []
     learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
     for it in range(rounds):
-        eps, ok = expert_relabelled_rollouts(learner, cfg.skill[skill], cfg.sim, spec,
-                                             [start + n * it + j for j in range(n)], int(cfg.workers))
-        curve.append({"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)})
-        log.info("DAgger %s round %d: the learner succeeded in %d of %d training scenes", skill, it, sum(ok), len(ok))
+        eps, ok = expert_relabelled_rollouts(
+            learner, cfg.skill[skill], cfg.sim, spec, [start + n * it + j for j in range(n)], int(cfg.workers)
+        )
+        curve.append(
+            {"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)}
+        )
+        log.info(
+            "DAgger %s round %d: the learner succeeded in %d of %d training scenes",
+            skill,
+            it,
+            sum(ok),
+            len(ok),
+        )
         data += eps
         model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
         learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
-    stats.update(inputs=key, library_version=__version__, dagger_curve=curve, train_on="bc data + expert-relabelled rollouts")
+    stats.update(
+        inputs=key,
+        library_version=__version__,
+        dagger_curve=curve,
+        train_on="bc data + expert-relabelled rollouts",
+    )
     folder = save_checkpoint(run_dir, rounds, "bc_mlp_dagger", model, policy_cfg, stats)
     atomic_write_json(run_dir / "dagger_curve.json", curve)
     _plot_curve(curve, run_dir / "dagger_curve.png", skill)
@@ -232,7 +270,12 @@ def _plot_curve(curve: list[dict], path: Path, skill: str) -> None:
         return
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([c["iteration"] for c in curve], [c["learner_success"] for c in curve], marker="o")
-    ax.set(xlabel="DAgger round (0: BC)", ylabel="learner success (training scenes)", ylim=(-0.05, 1.05), title=skill)
+    ax.set(
+        xlabel="DAgger round (0: BC)",
+        ylabel="learner success (training scenes)",
+        ylim=(-0.05, 1.05),
+        title=skill,
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -249,11 +292,18 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
     learn = [d for d in demos.demos if d.clip not in left_out] or demos.demos
     need = int(getattr(policy_cfg, "min_demos", 1))
     if len(learn) < need:
-        raise DatasetError(f"{path.with_suffix('.json')} holds {len(learn)} usable demonstration(s) of {skill}; "
-                           f"{cfg.policy.name} needs at least {need} (policy.min_demos): add clips of {skill} "
-                           f"(`vid2skill add`) and rerun `vid2skill retarget`, or train with policy.min_demos={max(1, len(learn))}")
+        raise DatasetError(
+            f"{path.with_suffix('.json')} holds {len(learn)} usable demonstration(s) of {skill}; "
+            f"{cfg.policy.name} needs at least {need} (policy.min_demos): add clips of {skill} "
+            "(`vid2skill add`) and rerun `vid2skill retarget`, or train with "
+            f"policy.min_demos={max(1, len(learn))}"
+        )
     train_on = getattr(policy_cfg, "train_on", "demos")
-    rules = dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True)) if OmegaConf.select(cfg, "dataset.goals") else {}
+    rules = (
+        dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True))
+        if OmegaConf.select(cfg, "dataset.goals")
+        else {}
+    )
     if train_on == "auto":  # the arrays of goal skills do not know where the target is (see BCMLPConfig)
         train_on = "motion_rollouts" if rules.get(skill, "none") != "none" else "demos"
     if train_on == "motion_rollouts" and any(d.motion is not None for d in learn):
@@ -262,19 +312,36 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
 
         lo = int(policy_cfg.rollout_start_seed)
         _check_training_seeds(cfg, lo, lo + int(policy_cfg.rollouts), "policy.rollout_start_seed")
-        eps, ok = motion_rollouts(learn, cfg.skill[skill], cfg.sim, robot_spec(cfg.robot), int(policy_cfg.rollouts),
-                                  lo, int(cfg.workers))
-        info = {"train_on": "motion_rollouts", "rollouts": len(eps), "rollout_successes": int(sum(ok)),
-                "filter_success": bool(policy_cfg.filter_success)}
+        eps, ok = motion_rollouts(
+            learn,
+            cfg.skill[skill],
+            cfg.sim,
+            robot_spec(cfg.robot),
+            int(policy_cfg.rollouts),
+            lo,
+            int(cfg.workers),
+        )
+        info = {
+            "train_on": "motion_rollouts",
+            "rollouts": len(eps),
+            "rollout_successes": int(sum(ok)),
+            "filter_success": bool(policy_cfg.filter_success),
+        }
         if policy_cfg.filter_success:
             kept = [e for e, s in zip(eps, ok) if s]
-            info["filter_fallback"] = not kept  # no rollout succeeded: learn from all of them rather than none
+            info[
+                "filter_fallback"
+            ] = not kept  # no rollout succeeded: learn from all of them rather than none
             eps = kept or eps
         if eps:
             return eps, info
         log.warning("train: no rollout of %s ran; training on its demonstrations' arrays", skill)
-    return (episodes_from_demoset(DemoSet(demos.skill, demos.robot, demos.control_hz, learn), rules.get(skill, "none"), path),
-            {"train_on": "demos", "goal_rule": rules.get(skill, "none")})
+    return (
+        episodes_from_demoset(
+            DemoSet(demos.skill, demos.robot, demos.control_hz, learn), rules.get(skill, "none"), path
+        ),
+        {"train_on": "demos", "goal_rule": rules.get(skill, "none")},
+    )
 
 
 def run_train(cfg: DictConfig, ws: Path) -> dict:
@@ -290,23 +357,37 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
     if name == "bc_mlp_dagger":
         raise Vid2SkillError("bc_mlp_dagger is made by `vid2skill train policy=bc_mlp dagger.iterations=N`")
     if entry.made_by != "train":
-        raise Vid2SkillError(f"policy.name={name!r} is not trained (it is scripted); evaluate it directly with "
-                             f"`vid2skill evaluate policy={name}`")
+        raise Vid2SkillError(
+            f"policy.name={name!r} is not trained (it is scripted); evaluate it directly with "
+            f"`vid2skill evaluate policy={name}`"
+        )
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
     rollouts = getattr(policy_cfg, "train_on", "demos") != "demos"
     dagger = int(OmegaConf.select(cfg, "dagger.iterations", default=0) or 0) > 0
     if dagger and name != "bc_mlp":
-        raise Vid2SkillError(f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "
-                             f"or train policy={name} with dagger.iterations=0")
+        raise Vid2SkillError(
+            f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "
+            f"or train policy={name} with dagger.iterations=0"
+        )
     out = {}
     for skill in json.loads(index.read_text()):
         path = index.parent / skill
         demos = DemoSet.load(path)
         # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
         # after `vid2skill add`, only the skills that gained clips are trained again.
-        inputs = stable_hash({"demos": demos.content_hash(), "policy": name, "cfg": asdict(policy_cfg),
-                              "goals": _section(cfg, "dataset.goals"),
-                              **({"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")} if rollouts else {})})
+        inputs = stable_hash(
+            {
+                "demos": demos.content_hash(),
+                "policy": name,
+                "cfg": asdict(policy_cfg),
+                "goals": _section(cfg, "dataset.goals"),
+                **(
+                    {"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")}
+                    if rollouts
+                    else {}
+                ),
+            }
+        )
         run_dir = entry.source(ws, str(cfg.robot.name), skill)  # each learned policy type has its own folder
         last = run_dir / "checkpoints" / "last"
         if last.exists() and not dagger:  # DAgger starts from the BC model and its data, so it retrains them
@@ -323,13 +404,24 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
         # Timings go to the stage's record and the log, not into the checkpoint: a checkpoint is a
         # function of its inputs (a resumed run must write the same one).
         timing = {"data_s": round(t1 - t0, 1), "train_s": round(time.time() - t1, 1)}
-        folder = save_checkpoint(run_dir, int(stats.get("epochs_run", policy_cfg.epochs)), name, model, policy_cfg, stats)
+        folder = save_checkpoint(
+            run_dir, int(stats.get("epochs_run", policy_cfg.epochs)), name, model, policy_cfg, stats
+        )
         out[skill] = {"checkpoint": str(folder), **stats, **timing}
         if dagger:
-            out[skill]["dagger"] = _dagger(cfg, ws, skill, episodes, policy_cfg, model, stats, demos.control_hz, inputs)
-        log.info("train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training", skill,
-                 stats.get("episodes", stats.get("demos")), source["train_on"], stats["first_loss"], stats["final_loss"],
-                 timing["data_s"], timing["train_s"])
+            out[skill]["dagger"] = _dagger(
+                cfg, ws, skill, episodes, policy_cfg, model, stats, demos.control_hz, inputs
+            )
+        log.info(
+            "train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training",
+            skill,
+            stats.get("episodes", stats.get("demos")),
+            source["train_on"],
+            stats["first_loss"],
+            stats["final_loss"],
+            timing["data_s"],
+            timing["train_s"],
+        )
     return out
 
 
@@ -385,17 +477,57 @@ def _track_files(cfg: DictConfig, ws: Path) -> list[Path]:
 STAGES: dict[str, Stage] = {
     s.name: s
     for s in [
-        Stage("ingest", "ingest", None, ("source",), run_ingest, code_version=_render_version, external_inputs=_ingest_inputs),
-        Stage("extract", "extract", "ingest", ("extract", "viz"), run_extract, code_version=_extractor_version,
-              outputs=_track_files),
+        Stage(
+            "ingest",
+            "ingest",
+            None,
+            ("source",),
+            run_ingest,
+            code_version=_render_version,
+            external_inputs=_ingest_inputs,
+        ),
+        Stage(
+            "extract",
+            "extract",
+            "ingest",
+            ("extract", "viz"),
+            run_extract,
+            code_version=_extractor_version,
+            outputs=_track_files,
+        ),
         Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
-        Stage("retarget", "retarget", "cluster", ("retarget", "robot", "skill", "sim.scenes"), run_retarget,
-              code_version=_retarget_version),
-        Stage("train", "policies", "retarget", ("policy", "robot", "dataset.goals", "sim", "skill", "dagger"), run_train),
-        Stage("evaluate", "eval", _evaluate_upstream, ("sim", "skill", "robot", "policy", "episodes", "seed"), run_evaluate,
-              marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}", on_skip=_show_evaluation),
-        Stage("export", "export", "retarget", ("dataset", "format", "robot"), run_export,
-              marker_subdir=lambda cfg: f"{cfg.format.name}/{cfg.robot.name}"),
+        Stage(
+            "retarget",
+            "retarget",
+            "cluster",
+            ("retarget", "robot", "skill", "sim.scenes"),
+            run_retarget,
+            code_version=_retarget_version,
+        ),
+        Stage(
+            "train",
+            "policies",
+            "retarget",
+            ("policy", "robot", "dataset.goals", "sim", "skill", "dagger"),
+            run_train,
+        ),
+        Stage(
+            "evaluate",
+            "eval",
+            _evaluate_upstream,
+            ("sim", "skill", "robot", "policy", "episodes", "seed"),
+            run_evaluate,
+            marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}",
+            on_skip=_show_evaluation,
+        ),
+        Stage(
+            "export",
+            "export",
+            "retarget",
+            ("dataset", "format", "robot"),
+            run_export,
+            marker_subdir=lambda cfg: f"{cfg.format.name}/{cfg.robot.name}",
+        ),
     ]
 }
 
@@ -412,8 +544,10 @@ def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
     if name:
         m = _marker(ws, STAGES[name])
         if not m.exists():
-            raise ArtifactError(f"{stage.name} needs the {name} stage's output in {ws}; "
-                                f"run `{suggest(name, cfg)}` (or `vid2skill demo`) first")
+            raise ArtifactError(
+                f"{stage.name} needs the {name} stage's output in {ws}; "
+                f"run `{suggest(name, cfg)}` (or `vid2skill demo`) first"
+            )
         done = _read_marker(m)
         if done is None:
             raise ArtifactError(f"{m} is damaged; run `{suggest(name, cfg)}` again")
@@ -423,9 +557,20 @@ def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
     version = stage.code_version(cfg) if stage.code_version else None
     code = {"code": version} if version is not None else {}  # stages without one keep their old keys
     external = stage.external_inputs(cfg) if stage.external_inputs else None
-    inputs = {"inputs": external} if external is not None else {}  # likewise for stages reading nothing outside
-    return stable_hash({"schema": SCHEMA, "version": __version__, "stage": stage.name, "upstream": upstream,
-                        "cfg": {k: _section(cfg, k) for k in stage.config_keys}, **code, **inputs})
+    inputs = (
+        {"inputs": external} if external is not None else {}
+    )  # likewise for stages reading nothing outside
+    return stable_hash(
+        {
+            "schema": SCHEMA,
+            "version": __version__,
+            "stage": stage.name,
+            "upstream": upstream,
+            "cfg": {k: _section(cfg, k) for k in stage.config_keys},
+            **code,
+            **inputs,
+        }
+    )
 
 
 def _read_marker(path: Path) -> dict | None:
@@ -483,14 +628,23 @@ def run_stage(cfg: DictConfig, name: str) -> dict:
     ws = _ws(cfg)
     upstream = stage.upstream_for(cfg)
     if upstream and _read_marker(_marker(ws, STAGES[upstream])) is None:
-        log.info("%-8s needs %s, which has not run in %s: running it first with the same settings", name, upstream, ws)
+        log.info(
+            "%-8s needs %s, which has not run in %s: running it first with the same settings",
+            name,
+            upstream,
+            ws,
+        )
         run_stage(cfg, upstream)
     key = stage_key(cfg, stage, ws)
     marker = _marker(ws, stage, cfg)
     done = _read_marker(marker) if not cfg.force else None
     if done is not None and done.get("key") == key:
         # (a marker from before outputs were recorded cannot tell: it is trusted)
-        changed = _changed_output(done["outputs"], stage.outputs(cfg, ws), ws) if stage.outputs and "outputs" in done else None
+        changed = (
+            _changed_output(done["outputs"], stage.outputs(cfg, ws), ws)
+            if stage.outputs and "outputs" in done
+            else None
+        )
         if changed is None:
             log.info("%-8s up to date (inputs and config unchanged); skipped", name)
             if stage.on_skip:
@@ -502,8 +656,17 @@ def run_stage(cfg: DictConfig, name: str) -> dict:
     t0 = time.time()
     summary = stage.run(cfg, ws)
     outputs = {"outputs": _fingerprint_outputs(stage.outputs(cfg, ws), ws)} if stage.outputs else {}
-    atomic_write_json(marker, {"key": key, "run": f"{time.time_ns():x}", "summary": summary, "seconds": round(time.time() - t0, 1),
-                               "config": {k: _section(cfg, k) for k in stage.config_keys}, **outputs})
+    atomic_write_json(
+        marker,
+        {
+            "key": key,
+            "run": f"{time.time_ns():x}",
+            "summary": summary,
+            "seconds": round(time.time() - t0, 1),
+            "config": {k: _section(cfg, k) for k in stage.config_keys},
+            **outputs,
+        },
+    )
     log.info("%-8s done in %.1f s: %s", name, time.time() - t0, _short(summary))
     return summary
 

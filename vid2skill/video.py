@@ -54,7 +54,8 @@ def upright(frame: np.ndarray, rotation_deg: int) -> np.ndarray:
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Frame count, rate, upright size and rotation of a video; raise VideoError naming the file if unreadable."""
+    """Frame count, rate, upright size and rotation of a video; raise VideoError naming the file if
+    unreadable."""
     path = str(path)
     if not os.path.isfile(path):
         raise VideoError(f"video not found: {path}")
@@ -83,10 +84,19 @@ def probe(path: str | os.PathLike) -> VideoInfo:
                 cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # rotated explicitly, the same way on every build
             ok, frame = cap.read() if cap.isOpened() else (False, None)
             if not ok:
-                raise VideoError(f"cannot decode video {path}: neither decord nor OpenCV could read a frame") from decord_error
+                raise VideoError(
+                    f"cannot decode video {path}: neither decord nor OpenCV could read a frame"
+                ) from decord_error
             h, w = upright(frame, rotation).shape[:2]
-            info = VideoInfo(path, max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1), float(cap.get(cv2.CAP_PROP_FPS) or 30.0),
-                             w, h, "opencv", rotation)
+            info = VideoInfo(
+                path,
+                max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 1),
+                float(cap.get(cv2.CAP_PROP_FPS) or 30.0),
+                w,
+                h,
+                "opencv",
+                rotation,
+            )
     finally:
         cap.release()
     if info.frames == 0:
@@ -94,8 +104,13 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return info
 
 
-def iter_frames(path: str | os.PathLike, stride: int = 1, info: VideoInfo | None = None, start: int = 0,
-                stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+def iter_frames(
+    path: str | os.PathLike,
+    stride: int = 1,
+    info: VideoInfo | None = None,
+    start: int = 0,
+    stop: int | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (frame index, upright RGB uint8 (H, W, 3)) every ``stride`` frames of [start, stop).
 
     One frame is decoded at a time, so memory stays bounded whatever the clip's length.
@@ -166,7 +181,7 @@ class VideoWriter:
         if self._tmp.exists():
             self._tmp.unlink()
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
     def __exit__(self, exc_type, *rest) -> None:
@@ -181,8 +196,11 @@ def list_videos(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     caller reports them instead of silently skipping them."""
     folder = Path(folder)
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern)
-                  if (p.is_file() or (p.is_symlink() and not p.exists())) and p.suffix.lower() in VIDEO_SUFFIXES)
+    return sorted(
+        p
+        for p in folder.glob(pattern)
+        if (p.is_file() or (p.is_symlink() and not p.exists())) and p.suffix.lower() in VIDEO_SUFFIXES
+    )
 
 
 def write_gif(path: str | os.PathLike, frames: list[np.ndarray], fps: float, scale: float = 0.5) -> None:
@@ -199,5 +217,7 @@ def write_gif(path: str | os.PathLike, frames: list[np.ndarray], fps: float, sca
     size = (max(1, int(w * scale)), max(1, int(h * scale)))
     images = [Image.fromarray(np.ascontiguousarray(f)).resize(size, Image.BILINEAR) for f in frames]
     buf = io.BytesIO()
-    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    images[0].save(
+        buf, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0
+    )
     atomic_write_bytes(path, buf.getvalue())

@@ -77,13 +77,22 @@ class Episode:
             object.__setattr__(self, name, a.astype(np.float32, copy=False))
         if T == 0:
             raise DatasetError(f"{where}: the episode has no frames")
-        for a, col, key in ((self.state, 6, STATE.key), (self.action, 6, ACTION.key), (self.goal, 3, GOAL.key)):
+        for a, col, key in (
+            (self.state, 6, STATE.key),
+            (self.action, 6, ACTION.key),
+            (self.goal, 3, GOAL.key),
+        ):
             flag = a[:, col]
             if not np.all((np.abs(flag) < _FLAG_TOL) | (np.abs(flag - 1) < _FLAG_TOL)):
-                raise DatasetError(f"{where}: {key} element {col} must be 0 or 1 (a flag), got {sorted(set(flag.tolist()))[:4]}")
+                raise DatasetError(
+                    f"{where}: {key} element {col} must be 0 or 1 (a flag), got "
+                    f"{sorted(set(flag.tolist()))[:4]}"
+                )
         phase = self.state[:, 7]
         if phase.min() < -_FLAG_TOL or phase.max() > 1 + _FLAG_TOL:
-            raise DatasetError(f"{where}: {STATE.key} phase must lie in [0, 1], got [{phase.min():.3g}, {phase.max():.3g}]")
+            raise DatasetError(
+                f"{where}: {STATE.key} phase must lie in [0, 1], got [{phase.min():.3g}, {phase.max():.3g}]"
+            )
         if np.any(self.goal[self.goal[:, 3] < 0.5, :3] != 0):
             raise DatasetError(f"{where}: {GOAL.key} must be zeros where its valid flag is 0")
         images = {}
@@ -91,8 +100,10 @@ class Episode:
             image_feature(cam, 1, 1)  # the name must be a plain identifier
             frames = np.asarray(frames)
             if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[0] != T or frames.shape[3] != 3:
-                raise DatasetError(f"{where}: camera {cam!r} images must be (T={T}, H, W, 3) uint8, "
-                                   f"got {frames.shape} {frames.dtype}")
+                raise DatasetError(
+                    f"{where}: camera {cam!r} images must be (T={T}, H, W, 3) uint8, "
+                    f"got {frames.shape} {frames.dtype}"
+                )
             images[cam] = frames
         object.__setattr__(self, "images", images)
 
@@ -131,8 +142,10 @@ class EpisodeDataset:
         for e in self.episodes:
             mine = {c: a.shape[1:3] for c, a in e.images.items()}
             if mine != shapes:
-                raise DatasetError(f"{e.source or e.clip}: cameras {mine} differ from the dataset's {shapes}; "
-                                   "every episode needs the same cameras at the same size")
+                raise DatasetError(
+                    f"{e.source or e.clip}: cameras {mine} differ from the dataset's {shapes}; "
+                    "every episode needs the same cameras at the same size"
+                )
 
     @property
     def image_shapes(self) -> dict[str, tuple[int, int]]:
@@ -185,7 +198,7 @@ class EpisodeDataset:
         valid_ids = [i for i, e in enumerate(self.episodes) if clip_group(e.clip) in valid]
         return train_ids, valid_ids
 
-    def select(self, ids: list[int]) -> "EpisodeDataset":
+    def select(self, ids: list[int]) -> EpisodeDataset:
         """A dataset of the episodes ``ids``, in that order."""
         return EpisodeDataset(self.robot, self.fps, tuple(self.episodes[i] for i in ids), self.provenance)
 
@@ -195,13 +208,19 @@ class EpisodeDataset:
         for i, e in enumerate(self.episodes):
             arrays.update({f"{i}/state": e.state, f"{i}/goal": e.goal, f"{i}/action": e.action})
             arrays.update({f"{i}/image/{c}": a for c, a in e.images.items()})
-        meta = {"robot": self.robot, "fps": self.fps, "provenance": self.provenance,
-                "episodes": [{"task": e.task, "clip": e.clip, "source": e.source, "cameras": sorted(e.images)}
-                             for e in self.episodes]}
+        meta = {
+            "robot": self.robot,
+            "fps": self.fps,
+            "provenance": self.provenance,
+            "episodes": [
+                {"task": e.task, "clip": e.clip, "source": e.source, "cameras": sorted(e.images)}
+                for e in self.episodes
+            ],
+        }
         write_artifact(path, "EpisodeDataset", EPISODES_SCHEMA, meta, arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> "EpisodeDataset":
+    def load(cls, path: str | Path) -> EpisodeDataset:
         meta, arrays = read_artifact(path, "EpisodeDataset", EPISODES_SCHEMA)
         npz = Path(path).with_suffix(".npz")
         episodes = []
@@ -210,7 +229,15 @@ class EpisodeDataset:
                 missing = [k for k in ("state", "goal", "action") if f"{i}/{k}" not in arrays]
                 if missing:
                     raise DatasetError(f"{npz}: episode {i} lacks {missing}")
-                episodes.append(Episode(m["task"], m["clip"], arrays[f"{i}/state"], arrays[f"{i}/goal"], arrays[f"{i}/action"],
-                                        {c: arrays[f"{i}/image/{c}"] for c in m["cameras"]},
-                                        source=f"{npz} episode {i} ({m['clip']})"))
+                episodes.append(
+                    Episode(
+                        m["task"],
+                        m["clip"],
+                        arrays[f"{i}/state"],
+                        arrays[f"{i}/goal"],
+                        arrays[f"{i}/action"],
+                        {c: arrays[f"{i}/image/{c}"] for c in m["cameras"]},
+                        source=f"{npz} episode {i} ({m['clip']})",
+                    )
+                )
             return cls(meta["robot"], meta["fps"], tuple(episodes), meta["provenance"])

@@ -56,19 +56,38 @@ class Feature:
 
     def lerobot(self) -> dict:
         """The feature as LeRobot's ``meta/info.json`` declares it."""
-        return {"dtype": self.dtype, "shape": list(self.shape), "names": list(self.names) if self.names else None}
+        return {
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "names": list(self.names) if self.names else None,
+        }
 
     @property
     def numpy_dtype(self) -> np.dtype:
         return np.dtype("uint8" if self.dtype == "image" else self.dtype)
 
 
-STATE = Feature("observation.state", "float32", (8,), ("x", "y", "z", "rx", "ry", "rz", "gripper_closed", "phase"),
-                "m (x, y, z), rad (rotation vector), 1 closed / 0 open, fraction of the episode")
-GOAL = Feature("observation.goal", "float32", (4,), ("x", "y", "z", "valid"),
-               "m (contact frame), 1 where the skill has a goal / 0 elsewhere")
-ACTION = Feature("action", "float32", (7,), ("dx", "dy", "dz", "drx", "dry", "drz", "gripper_closed"),
-                 "m per step, rad per step (rotation vector, left-applied), 1 closed / 0 open")
+STATE = Feature(
+    "observation.state",
+    "float32",
+    (8,),
+    ("x", "y", "z", "rx", "ry", "rz", "gripper_closed", "phase"),
+    "m (x, y, z), rad (rotation vector), 1 closed / 0 open, fraction of the episode",
+)
+GOAL = Feature(
+    "observation.goal",
+    "float32",
+    (4,),
+    ("x", "y", "z", "valid"),
+    "m (contact frame), 1 where the skill has a goal / 0 elsewhere",
+)
+ACTION = Feature(
+    "action",
+    "float32",
+    (7,),
+    ("dx", "dy", "dz", "drx", "dry", "drz", "gripper_closed"),
+    "m per step, rad per step (rotation vector, left-applied), 1 closed / 0 open",
+)
 TIMESTAMP = Feature("timestamp", "float32", (1,), None, "s since the episode's first frame")
 FRAME_INDEX = Feature("frame_index", "int64", (1,), None, "frame within its episode")
 EPISODE_INDEX = Feature("episode_index", "int64", (1,), None, "episode within the dataset")
@@ -86,11 +105,18 @@ def image_feature(camera: str, height: int, width: int) -> Feature:
     """An RGB camera's per-frame image, ``observation.images.<camera>`` (height, width, 3) uint8."""
     if not camera.isidentifier():
         raise ValueError(f"camera name {camera!r} must be a plain identifier (letters, digits, _)")
-    return Feature(IMAGE_PREFIX + camera, "image", (int(height), int(width), 3), ("height", "width", "channels"), "RGB 0-255")
+    return Feature(
+        IMAGE_PREFIX + camera,
+        "image",
+        (int(height), int(width), 3),
+        ("height", "width", "channels"),
+        "RGB 0-255",
+    )
 
 
 def dataset_features(image_shapes: dict[str, tuple[int, int]] | None = None) -> dict[str, Feature]:
-    """Every feature of a dataset, keyed by name: the vectors, the optional cameras (name -> (H, W)), the indices."""
+    """Every feature of a dataset, keyed by name: the vectors, the optional cameras (name -> (H, W)), the
+    indices."""
     cams = [image_feature(c, *hw) for c, hw in sorted((image_shapes or {}).items())]
     return {f.key: f for f in (*VECTOR_FEATURES, *cams, *INDEX_FEATURES)}
 
@@ -105,7 +131,9 @@ def output_features() -> dict[str, Feature]:
     return {ACTION.key: ACTION}
 
 
-def check_features(provided: dict[str, Feature], required: dict[str, Feature], provider: str, consumer: str) -> None:
+def check_features(
+    provided: dict[str, Feature], required: dict[str, Feature], provider: str, consumer: str
+) -> None:
     """Raise one DatasetError naming every feature ``consumer`` (a policy) needs that ``provider`` (a
     dataset or an environment) lacks or gives with another dtype or shape; checked before training."""
     from vid2skill.errors import DatasetError
@@ -116,7 +144,11 @@ def check_features(provided: dict[str, Feature], required: dict[str, Feature], p
         if have is None:
             problems.append(f"{key} is missing")
         elif (have.dtype, tuple(have.shape)) != (want.dtype, tuple(want.shape)):
-            problems.append(f"{key} is {have.dtype} {tuple(have.shape)}, needs {want.dtype} {tuple(want.shape)}")
+            problems.append(
+                f"{key} is {have.dtype} {tuple(have.shape)}, needs {want.dtype} {tuple(want.shape)}"
+            )
     if problems:
-        raise DatasetError(f"{provider} does not give what {consumer} needs: {'; '.join(problems)} "
-                           "(see vid2skill/dataset/features.py)")
+        raise DatasetError(
+            f"{provider} does not give what {consumer} needs: {'; '.join(problems)} "
+            "(see vid2skill/dataset/features.py)"
+        )

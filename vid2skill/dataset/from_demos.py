@@ -52,7 +52,7 @@ def hindsight_goal(demo: RobotDemo, rule: str) -> np.ndarray:
         angle = np.linalg.norm(np.asarray(demo.ee_rotvec_contact)[held], axis=1)
         target = p[held[int(np.argmax(angle))]] if angle.max() > _NO_ROTATION_RAD else p[held[-1]]
     else:  # centroid_late
-        target = p[held[len(held) // 2:]].mean(axis=0)
+        target = p[held[len(held) // 2 :]].mean(axis=0)
     return np.append(target, 1.0)
 
 
@@ -85,9 +85,13 @@ def _check_demo(demo: RobotDemo, where: str) -> None:
         if a.shape != (T, 3):
             raise DatasetError(f"{where}: {name} has shape {a.shape}, expected ({T}, 3)")
         if not np.isfinite(a).all():
-            raise DatasetError(f"{where}: {name} is not finite at step {int(np.argwhere(~np.isfinite(a))[0, 0])}")
+            raise DatasetError(
+                f"{where}: {name} is not finite at step {int(np.argwhere(~np.isfinite(a))[0, 0])}"
+            )
     if np.asarray(demo.gripper_closed).shape != (T,):
-        raise DatasetError(f"{where}: gripper_closed has shape {np.asarray(demo.gripper_closed).shape}, expected ({T},)")
+        raise DatasetError(
+            f"{where}: gripper_closed has shape {np.asarray(demo.gripper_closed).shape}, expected ({T},)"
+        )
     if T < 2:
         raise DatasetError(f"{where}: a demonstration needs at least 2 steps, has {T}")
 
@@ -115,21 +119,34 @@ def dataset_from_demosets(demosets: dict[Path, DemoSet], goal_rules: dict[str, s
     robots = {d.robot for d in demosets.values()}
     rates = {float(d.control_hz) for d in demosets.values()}
     if len(robots) > 1 or len(rates) > 1:
-        raise DatasetError(f"DemoSets {sorted(map(str, demosets))} mix robots {sorted(robots)} or control rates "
-                           f"{sorted(rates)}; rerun `vid2skill retarget force=true` so they share one")
+        raise DatasetError(
+            f"DemoSets {sorted(map(str, demosets))} mix robots {sorted(robots)} or control rates "
+            f"{sorted(rates)}; rerun `vid2skill retarget force=true` so they share one"
+        )
     episodes, provenance = [], {"demosets": []}
     for path, ds in demosets.items():
         rule = goal_rules.get(ds.skill, "none")
         if rule not in GOAL_RULES:
-            raise ConfigError(f"dataset.goals.{ds.skill}={rule!r} is not a goal rule; choose one of {', '.join(GOAL_RULES)}")
+            raise ConfigError(
+                f"dataset.goals.{ds.skill}={rule!r} is not a goal rule; choose one of {', '.join(GOAL_RULES)}"
+            )
         eps = episodes_from_demoset(ds, rule, path)
         if not eps:
             log.warning("dataset: %s holds no demonstrations; skipped", path)
             continue
         episodes.extend(eps)
-        provenance["demosets"].append({"file": str(path), "skill": ds.skill, "demos": len(eps), "goal_rule": rule,
-                                       "content_hash": ds.content_hash()})
+        provenance["demosets"].append(
+            {
+                "file": str(path),
+                "skill": ds.skill,
+                "demos": len(eps),
+                "goal_rule": rule,
+                "content_hash": ds.content_hash(),
+            }
+        )
     if not episodes:
-        raise DatasetError(f"the DemoSets {sorted(map(str, demosets))} hold no demonstrations; "
-                           "check `vid2skill skills` and rerun `vid2skill retarget`")
+        raise DatasetError(
+            f"the DemoSets {sorted(map(str, demosets))} hold no demonstrations; "
+            "check `vid2skill skills` and rerun `vid2skill retarget`"
+        )
     return EpisodeDataset(robots.pop(), rates.pop(), tuple(episodes), provenance)

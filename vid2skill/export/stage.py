@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from vid2skill.dataset.episodes import EpisodeDataset
 from vid2skill.dataset.from_demos import dataset_from_demosets
@@ -25,8 +25,10 @@ def load_demosets(ws: Path, robot: str) -> dict[Path, DemoSet]:
     """The DemoSets of ``robot`` that ``vid2skill retarget`` wrote (path -> DemoSet, in its index's order)."""
     index = ws / "retarget" / robot / "index.json"
     if not index.exists():
-        raise ArtifactError(f"no retargeted demos for {robot} at {index}; "
-                            f"run `vid2skill retarget robot={robot} workspace={ws}` first")
+        raise ArtifactError(
+            f"no retargeted demos for {robot} at {index}; "
+            f"run `vid2skill retarget robot={robot} workspace={ws}` first"
+        )
     return {index.parent / s: DemoSet.load(index.parent / s) for s in json.loads(index.read_text())}
 
 
@@ -42,8 +44,14 @@ def export_lerobot(fmt, ds: EpisodeDataset, train: list[int], valid: list[int], 
     from vid2skill.export.lerobot import write_lerobot
 
     splits = {"train": f"0:{len(train)}", **({"valid": f"{len(train)}:{len(ds.episodes)}"} if valid else {})}
-    return write_lerobot(ds, out, splits, int(fmt.chunks_size), float(fmt.data_files_size_in_mb),
-                         extra_meta={"provenance": ds.provenance, "clips": [e.clip for e in ds.episodes]})
+    return write_lerobot(
+        ds,
+        out,
+        splits,
+        int(fmt.chunks_size),
+        float(fmt.data_files_size_in_mb),
+        extra_meta={"provenance": ds.provenance, "clips": [e.clip for e in ds.episodes]},
+    )
 
 
 def export_robomimic(fmt, ds: EpisodeDataset, train: list[int], valid: list[int], out: Path) -> dict:
@@ -59,10 +67,19 @@ def export(cfg, ws: Path) -> dict:
     """Build the dataset of ``cfg.robot`` from ``ws`` and write it as ``cfg.format``; returns a summary."""
     name, robot = str(cfg.format.name), str(cfg.robot.name)
     if name not in EXPORTERS:
-        raise ConfigError(f"format={name!r} is not an export format; choose one of {', '.join(sorted(EXPORTERS))}")
+        raise ConfigError(
+            f"format={name!r} is not an export format; choose one of {', '.join(sorted(EXPORTERS))}"
+        )
     ds, train, valid = build_episodes(cfg.dataset, ws, robot)
     out = ws / "export" / name / robot
     summary = EXPORTERS[name](cfg.format, ds, train, valid, out)
-    log.info("export: %d episodes (%d train, %d valid), %d frames of %s -> %s", len(ds.episodes),
-             len(train), len(valid), ds.num_frames, ", ".join(ds.tasks), out)
+    log.info(
+        "export: %d episodes (%d train, %d valid), %d frames of %s -> %s",
+        len(ds.episodes),
+        len(train),
+        len(valid),
+        ds.num_frames,
+        ", ".join(ds.tasks),
+        out,
+    )
     return {**summary, "train_episodes": len(train), "valid_episodes": len(valid)}

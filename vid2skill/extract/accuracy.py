@@ -22,7 +22,9 @@ def score_track(track: HandTrack, gt: dict, phases: list[str]) -> dict:
     visible = gt["visible"][idx]
     det = track.detected & visible
     out = {
-        "clip": track.clip_id, "frames": int(visible.sum()), "detected": int(det.sum()),
+        "clip": track.clip_id,
+        "frames": int(visible.sum()),
+        "detected": int(det.sum()),
         "detection_rate": float(det.sum() / max(visible.sum(), 1)),
     }
     if "keypoints_unoccluded" in gt:  # clips rendered since occlusion is recorded
@@ -37,16 +39,26 @@ def score_track(track: HandTrack, gt: dict, phases: list[str]) -> dict:
         err = np.linalg.norm(track.wrist_pos_cam[v] - gt["wrist_pos_cam"][idx][v], axis=1)
         out["position_error_m"] = err.tolist()
         out["median_position_error_m"] = float(np.median(err))
-        out["median_depth_error_m"] = float(np.median(track.wrist_pos_cam[v, 2] - gt["wrist_pos_cam"][idx][v, 2]))
-        out["median_rotation_error_deg"] = float(np.median(rotation_angle_deg(track.wrist_R_cam[v], gt["wrist_R_cam"][idx][v])))
-        out["median_aperture_error_m"] = float(np.median(np.abs(track.aperture_m[v] - gt["aperture_m"][idx][v])))
+        out["median_depth_error_m"] = float(
+            np.median(track.wrist_pos_cam[v, 2] - gt["wrist_pos_cam"][idx][v, 2])
+        )
+        out["median_rotation_error_deg"] = float(
+            np.median(rotation_angle_deg(track.wrist_R_cam[v], gt["wrist_R_cam"][idx][v]))
+        )
+        out["median_aperture_error_m"] = float(
+            np.median(np.abs(track.aperture_m[v] - gt["aperture_m"][idx][v]))
+        )
     return out
 
 
 def summarise(scores: list[dict], phases: list[str]) -> dict:
     """Pooled figures over clips: detection over all frames and per phase, median errors over all frames."""
     frames = sum(s["frames"] for s in scores)
-    summary = {"clips": len(scores), "frames": frames, "detection_rate": sum(s["detected"] for s in scores) / max(frames, 1)}
+    summary = {
+        "clips": len(scores),
+        "frames": frames,
+        "detection_rate": sum(s["detected"] for s in scores) / max(frames, 1),
+    }
     if all("frames_shown" in s for s in scores):
         shown = sum(s["frames_shown"] for s in scores)
         summary["frames_shown"] = shown
@@ -55,7 +67,9 @@ def summarise(scores: list[dict], phases: list[str]) -> dict:
         vals = [s[f"detection_{name}"] for s in scores if not np.isnan(s[f"detection_{name}"])]
         w = [s["frames"] for s in scores if not np.isnan(s[f"detection_{name}"])]
         summary[f"detection_{name}"] = float(np.average(vals, weights=w)) if vals else float("nan")
-    errs = np.concatenate([s["position_error_m"] for s in scores if "position_error_m" in s] or [np.array([np.nan])])
+    errs = np.concatenate(
+        [s["position_error_m"] for s in scores if "position_error_m" in s] or [np.array([np.nan])]
+    )
     summary["median_position_error_m"] = float(np.median(errs))
     summary["p90_position_error_m"] = float(np.percentile(errs, 90))
     for k in ("median_rotation_error_deg", "median_aperture_error_m", "median_depth_error_m"):

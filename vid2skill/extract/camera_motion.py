@@ -22,7 +22,9 @@ import cv2
 import numpy as np
 
 
-def mask_regions(shape: tuple, regions: list[tuple[np.ndarray, bool]], scale: float, pad_frac: float) -> np.ndarray:
+def mask_regions(
+    shape: tuple, regions: list[tuple[np.ndarray, bool]], scale: float, pad_frac: float
+) -> np.ndarray:
     """A uint8 mask (255: keep) with each region's box zeroed: its (K, 2) pixel points times
     ``scale``, padded by ``pad_frac`` of the box's extent, down to the image's bottom where the
     region's flag says so (a body stands below its shoulders)."""
@@ -58,7 +60,9 @@ class CameraMotion:
         self.size = (max(1, round(width * self.scale)), max(1, round(height * self.scale)))
         self.orb = cv2.ORB_create(nfeatures=int(cfg.features))
         self.matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
-        self.key: tuple | None = None  # (keypoints' points (N, 2), descriptors, R_ref_key, match count at its start)
+        self.key: tuple | None = (
+            None  # (keypoints' points (N, 2), descriptors, R_ref_key, match count at its start)
+        )
         self.R_ref_cam: list[np.ndarray] = []
         self.lost = 0
         self.still_frames = 0  # frames whose background sits where the first frame's did
@@ -135,7 +139,10 @@ class CameraMotion:
         if not len(R):
             return R
         angles = np.degrees(np.arccos(np.clip((np.trace(R, axis1=1, axis2=2) - 1) / 2, -1.0, 1.0)))
-        if (angles.max() < self.cfg.min_rotation_deg or self.still_frames >= self.cfg.static_clip_frac * len(R)
-                or self.body_frames >= self.cfg.body_static_frac * len(R)):
+        if (
+            angles.max() < self.cfg.min_rotation_deg
+            or self.still_frames >= self.cfg.static_clip_frac * len(R)
+            or self.body_frames >= self.cfg.body_static_frac * len(R)
+        ):
             return np.tile(np.eye(3), (len(R), 1, 1))
         return R

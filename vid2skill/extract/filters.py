@@ -22,8 +22,9 @@ def reject_outliers(x: np.ndarray, valid: np.ndarray, window: int, max_dev: floa
     return keep
 
 
-def reject_fast_jumps(x: np.ndarray, valid: np.ndarray, fps: float, max_speed: float, window: int,
-                      max_rounds: int = 50) -> np.ndarray:
+def reject_fast_jumps(
+    x: np.ndarray, valid: np.ndarray, fps: float, max_speed: float, window: int, max_rounds: int = 50
+) -> np.ndarray:
     """Drop frames until no two consecutive valid frames of x (T, D) imply a speed above ``max_speed``.
 
     Monocular depth glitches last several frames, longer than a short running median rejects.
@@ -72,8 +73,15 @@ def fill_gaps(x: np.ndarray, valid: np.ndarray, max_gap: int) -> tuple[np.ndarra
     return flat.reshape(out.shape), filled
 
 
-def one_euro(x: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float,
-             d_cutoff_hz: float = 1.0, zero_phase: bool = False) -> np.ndarray:
+def one_euro(
+    x: np.ndarray,
+    valid: np.ndarray,
+    fps: float,
+    min_cutoff_hz: float,
+    beta: float,
+    d_cutoff_hz: float = 1.0,
+    zero_phase: bool = False,
+) -> np.ndarray:
     """One-Euro filter (Casiez et al., CHI 2012) over each run of valid frames of x (T, D).
 
     Speed-adaptive low-pass: heavy smoothing when the hand is still, less lag when it moves. A
@@ -108,8 +116,9 @@ def one_euro(x: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float,
     return out
 
 
-def smooth_rotations(R: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float,
-                     zero_phase: bool = True) -> np.ndarray:
+def smooth_rotations(
+    R: np.ndarray, valid: np.ndarray, fps: float, min_cutoff_hz: float, beta: float, zero_phase: bool = True
+) -> np.ndarray:
     """One-Euro smoothing of rotations (T, 3, 3) through sign-aligned quaternions."""
     out = R.copy()
     idx = np.flatnonzero(valid)

@@ -12,9 +12,10 @@ Manhattan frame (three orthogonal directions) is fitted to all segments by RANSA
 voting for the direction it lies closest to, weighted by its length. Which of the three is up is
 decided by a prior that fails only for cameras pointing steeply upwards: of the directions within
 ``max_tilt_deg`` of the camera's up that pitch the camera down by at least ``min_pitch_deg``
-(negative: up) and roll it by at most ``max_roll_deg``, the one that pitches it down the most, less half its tilt from the camera's up.
-Looking down at a table, the table's receding edges run near the camera's up too, but would
-have the camera look up; a level camera's sideways edges would have it rolled. A frame
+(negative: up) and roll it by at most ``max_roll_deg``, the one that pitches it down the most,
+less half its tilt from the camera's up. Looking down at a table, the table's receding edges run
+near the camera's up too, but would have the camera look up; a level camera's sideways edges would
+have it rolled. A frame
 seen in only one direction, or explaining too few segments, gives no estimate, and the camera's
 up is kept (``source="camera"``). Segments of a turning camera are turned into the first frame's
 camera first (``HandTrack.camera_R_ref``), so the estimate is in the frame the wrist path is in.
@@ -53,13 +54,19 @@ class GravityEstimate:
         return float(np.degrees(np.arctan2(self.up[0], -self.up[1])))
 
     def to_meta(self) -> dict:
-        return {"gravity_source": self.source, "gravity_up": [round(float(v), 5) for v in self.up],
-                "gravity_pitch_deg": round(self.pitch_deg, 1), "gravity_roll_deg": round(self.roll_deg, 1),
-                "gravity_explained": round(self.explained, 3), "gravity_segments": self.segments}
+        return {
+            "gravity_source": self.source,
+            "gravity_up": [round(float(v), 5) for v in self.up],
+            "gravity_pitch_deg": round(self.pitch_deg, 1),
+            "gravity_roll_deg": round(self.roll_deg, 1),
+            "gravity_explained": round(self.explained, 3),
+            "gravity_segments": self.segments,
+        }
 
 
-def segment_planes(gray: np.ndarray, K: np.ndarray, min_length_frac: float, mask: np.ndarray | None = None,
-                   detector=None) -> tuple[np.ndarray, np.ndarray]:
+def segment_planes(
+    gray: np.ndarray, K: np.ndarray, min_length_frac: float, mask: np.ndarray | None = None, detector=None
+) -> tuple[np.ndarray, np.ndarray]:
     """(normals (N, 3), lengths (N,) px) of the straight segments of a grey image: each segment's
     plane through the camera centre. Short segments, those along the image's border (padding,
     letterboxes) and those whose midpoint ``mask`` zeroes are left out."""
@@ -71,7 +78,7 @@ def segment_planes(gray: np.ndarray, K: np.ndarray, min_length_frac: float, mask
     h, w = gray.shape[:2]
     length = np.hypot(s[:, 2] - s[:, 0], s[:, 3] - s[:, 1])
     xs, ys = s[:, [0, 2]], s[:, [1, 3]]
-    border = ((xs < 3).all(1) | (xs > w - 4).all(1) | (ys < 3).all(1) | (ys > h - 4).all(1))
+    border = (xs < 3).all(1) | (xs > w - 4).all(1) | (ys < 3).all(1) | (ys > h - 4).all(1)
     keep = (length >= min_length_frac * np.hypot(w, h)) & ~border
     if mask is not None:
         mx = np.clip(((xs[:, 0] + xs[:, 1]) / 2).astype(int), 0, w - 1)
@@ -87,8 +94,9 @@ def segment_planes(gray: np.ndarray, K: np.ndarray, min_length_frac: float, mask
     return n[ok] / norm[ok, None], length[ok]
 
 
-def manhattan_frame(normals: np.ndarray, weights: np.ndarray, inlier_deg: float, iterations: int,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+def manhattan_frame(
+    normals: np.ndarray, weights: np.ndarray, inlier_deg: float, iterations: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray] | None:
     """(directions (3, 3) as rows, each one's share of the total weight) of the three orthogonal
     directions most segments lie along; None with fewer than 6 segments. Hypotheses: two segments
     give a direction (the line common to their planes), a third segment a second orthogonal to it."""
@@ -158,8 +166,12 @@ def up_from_frame(D: np.ndarray, support: np.ndarray, cfg) -> tuple[np.ndarray, 
         pitch = np.degrees(np.arcsin(np.clip(-d[2], -1.0, 1.0)))
         roll = np.degrees(np.arctan2(d[0], -d[1]))
         score = pitch - 0.5 * tilt  # looking down beats looking up; a level camera keeps its near-up axis
-        if (tilt <= cfg.max_tilt_deg and pitch >= cfg.min_pitch_deg and abs(roll) <= cfg.max_roll_deg
-                and (best is None or score > best[2])):
+        if (
+            tilt <= cfg.max_tilt_deg
+            and pitch >= cfg.min_pitch_deg
+            and abs(roll) <= cfg.max_roll_deg
+            and (best is None or score > best[2])
+        ):
             best = (d, float(s), score)
     return None if best is None else (best[0], best[1])
 
@@ -186,7 +198,9 @@ class GravityEstimator:
         if n % self.every:
             return
         gray = cv2.cvtColor(cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-        mask = mask_regions(gray.shape, [(pts, False) for pts in masked_px], self.scale, self.cfg.mask_pad_frac)
+        mask = mask_regions(
+            gray.shape, [(pts, False) for pts in masked_px], self.scale, self.cfg.mask_pad_frac
+        )
         normals, lengths = segment_planes(gray, self.K, self.cfg.min_length_frac, mask, self.detector)
         if len(normals):
             self.seen.append((n, normals, lengths))
@@ -196,8 +210,12 @@ class GravityEstimator:
         into the first's, as :class:`~vid2skill.extract.camera_motion.CameraMotion` gives it)."""
         if not self.seen:
             return GravityEstimate(CAMERA_UP.copy(), "camera")
-        normals = np.vstack([nv @ (R_ref_cam[i].T if R_ref_cam is not None and i < len(R_ref_cam) else np.eye(3))
-                             for i, nv, _ in self.seen])
+        normals = np.vstack(
+            [
+                nv @ (R_ref_cam[i].T if R_ref_cam is not None and i < len(R_ref_cam) else np.eye(3))
+                for i, nv, _ in self.seen
+            ]
+        )
         lengths = np.concatenate([lv for _, _, lv in self.seen])
         fit = manhattan_frame(normals, lengths, self.cfg.inlier_deg, self.cfg.iterations)
         if fit is None:

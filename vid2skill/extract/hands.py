@@ -1,4 +1,5 @@
-"""Per-clip hand extraction: decode, MediaPipe Hands in video mode, keep the active hand, lift to metric 3-D."""
+"""Per-clip hand extraction: decode, MediaPipe Hands in video mode, keep the active hand, lift to metric
+3-D."""
 
 from __future__ import annotations
 
@@ -10,21 +11,37 @@ import numpy as np
 
 from vid2skill.errors import NoHandError
 from vid2skill.extract.camera_motion import CameraMotion
+from vid2skill.extract.filters import (
+    fill_gaps,
+    max_jump,
+    median_depth,
+    one_euro,
+    reject_fast_jumps,
+    reject_outliers,
+    smooth_rotations,
+)
 from vid2skill.extract.gravity import GravityEstimator
-from vid2skill.extract.filters import (fill_gaps, max_jump, median_depth, one_euro, reject_fast_jumps, reject_outliers,
-                                       smooth_rotations)
 from vid2skill.extract.metric import hand_translation, intrinsics_from_fov
 from vid2skill.extract.native_log import quiet_native_stderr
 from vid2skill.extract.types import HandTrack
 from vid2skill.ingest.types import Clip
-from vid2skill.landmarks import (NUM_LANDMARKS, WRIST, chirality, grasp_aperture_image_m, grasp_aperture_m, palm_frame,
-                                 resolve_depth_mirror)
+from vid2skill.landmarks import (
+    NUM_LANDMARKS,
+    WRIST,
+    chirality,
+    grasp_aperture_image_m,
+    grasp_aperture_m,
+    palm_frame,
+    resolve_depth_mirror,
+)
 from vid2skill.video import iter_frames, probe
 
 log = logging.getLogger(__name__)
 
 # Bump when a change here alters the tracks a configuration produces, so that cached tracks are redone.
-EXTRACTOR_VERSION = 11  # 9: the aperture measured on the image landmarks; 10: the camera's own rotation; 11: gravity
+EXTRACTOR_VERSION = (
+    11  # 9: the aperture measured on the image landmarks; 10: the camera's own rotation; 11: gravity
+)
 
 
 @dataclass
@@ -34,7 +51,8 @@ class Detection:
     hand: str  # the actor's hand: "right" or "left", by MediaPipe's classifier
     score: float
     arm: str | None = None  # the body side whose pose wrist this hand sits on, when the pose model sees it
-    from_crop: bool = False  # found in a crop (pose-guided, or around a gap in the track) after the full-frame detector missed it
+    # found in a crop (pose-guided, or around a gap in the track) after the full-frame detector missed it
+    from_crop: bool = False
 
 
 class MediaPipeHands:
@@ -44,9 +62,11 @@ class MediaPipeHands:
         import mediapipe as mp
 
         self._hands = mp.solutions.hands.Hands(
-            static_image_mode=static_image_mode, max_num_hands=max_hands or cfg.max_hands,
+            static_image_mode=static_image_mode,
+            max_num_hands=max_hands or cfg.max_hands,
             model_complexity=cfg.model_complexity,
-            min_detection_confidence=cfg.min_detection_confidence, min_tracking_confidence=cfg.min_tracking_confidence,
+            min_detection_confidence=cfg.min_detection_confidence,
+            min_tracking_confidence=cfg.min_tracking_confidence,
         )
         self.mirrored = bool(cfg.mirrored_input)
 
@@ -56,11 +76,14 @@ class MediaPipeHands:
         if not res.multi_hand_landmarks:
             return []
         out = []
-        for lm, wlm, cls in zip(res.multi_hand_landmarks, res.multi_hand_world_landmarks, res.multi_handedness):
+        for lm, wlm, cls in zip(
+            res.multi_hand_landmarks, res.multi_hand_world_landmarks, res.multi_handedness
+        ):
             px = np.array([[p.x * w, p.y * h] for p in lm.landmark])
             world = np.array([[p.x, p.y, p.z] for p in wlm.landmark])
             label = cls.classification[0].label.lower()
-            # MediaPipe labels hands as seen in a mirror (selfie view): on ordinary video "left" is the actor's right.
+            # MediaPipe labels hands as seen in a mirror (selfie view): on ordinary video "left" is the
+            # actor's right.
             hand = label if self.mirrored else {"left": "right", "right": "left"}[label]
             out.append(Detection(px, world, hand, float(cls.classification[0].score)))
         return out
@@ -93,7 +116,9 @@ class PoseGuidedHands:
             if cfg.pose.crops:
                 self.crop_hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=1)
         self.crops_tried = self.crops_found = 0
-        self._skip = self._wait = 0  # pose back-off: frames to skip after finding no person, and how many are left
+        self._skip = self._wait = (
+            0  # pose back-off: frames to skip after finding no person, and how many are left
+        )
 
     def detect(self, rgb: np.ndarray) -> tuple[list[Detection], dict]:
         from vid2skill.extract.pose import crop_square, hand_box
@@ -123,7 +148,9 @@ class PoseGuidedHands:
                     near.append(d)
                     # Label a hand with a side only when the other wrist is clearly further away:
                     # with the hands together the pose model's sides are a guess.
-                    if d.arm is None and all(np.linalg.norm(d.px[WRIST] - o) >= pc.side_margin * dist for o in other):
+                    if d.arm is None and all(
+                        np.linalg.norm(d.px[WRIST] - o) >= pc.side_margin * dist for o in other
+                    ):
                         d.arm = side
             if near or self.crop_hands is None:
                 continue
@@ -163,8 +190,12 @@ def _assign_tracks(per_frame: list[list[Detection]], gate_px: float) -> list[lis
     for t, dets in enumerate(per_frame):
         taken: set[int] = set()
         for d in sorted(dets, key=lambda d: -d.score):
-            dist = [np.inf if k in taken or _sides_differ(d.arm, side[k]) else np.linalg.norm(d.px[WRIST] - last[k])
-                    for k in range(len(tracks))]
+            dist = [
+                np.inf
+                if k in taken or _sides_differ(d.arm, side[k])
+                else np.linalg.norm(d.px[WRIST] - last[k])
+                for k in range(len(tracks))
+            ]
             k = int(np.argmin(dist)) if dist else -1
             if k < 0 or dist[k] > gate_px:
                 tracks.append([None] * t)
@@ -181,7 +212,9 @@ def _assign_tracks(per_frame: list[list[Detection]], gate_px: float) -> list[lis
     return tracks
 
 
-def _stitch(track: list[Detection | None], others: list[list[Detection | None]], gate_px: float) -> list[Detection | None]:
+def _stitch(
+    track: list[Detection | None], others: list[list[Detection | None]], gate_px: float
+) -> list[Detection | None]:
     """Fill the chosen track's empty frames from other fragments that continue it.
 
     A hand lost for a few frames and found again far from where it vanished starts a new
@@ -197,8 +230,13 @@ def _stitch(track: list[Detection | None], others: list[list[Detection | None]],
     for t in np.flatnonzero(~seen):
         near = times[np.argmin(np.abs(times - t))]
         ref = track[near].px[WRIST]
-        cands = [o[t] for o in others if o[t] is not None and not _sides_differ(o[t].arm, side)
-                 and np.linalg.norm(o[t].px[WRIST] - ref) <= gate_px * (1 + abs(int(near) - int(t)) / 10)]
+        cands = [
+            o[t]
+            for o in others
+            if o[t] is not None
+            and not _sides_differ(o[t].arm, side)
+            and np.linalg.norm(o[t].px[WRIST] - ref) <= gate_px * (1 + abs(int(near) - int(t)) / 10)
+        ]
         if cands:
             out[t] = max(cands, key=lambda d: d.score)
     return out
@@ -211,7 +249,8 @@ def _track_side(track: list[Detection | None]) -> str | None:
 
 
 def _arm_arrays(arms_per_frame: list[dict], side: str | None, wrist_cam: np.ndarray, min_visibility: float):
-    """Shoulder, elbow and wrist of one body side per frame: pixels (T, 3, 2), camera frame (T, 3, 3) m, visibility (T, 3).
+    """Shoulder, elbow and wrist of one body side per frame: pixels (T, 3, 2), camera frame (T, 3, 3) m,
+    visibility (T, 3).
 
     The pose model's metric joints are hip-centred with camera-aligned axes, so the arm is placed
     in the camera frame by its offsets from the pose wrist, added to the hand's metric wrist.
@@ -246,14 +285,16 @@ def _activity(track: list[Detection | None], diag: float) -> float:
 
 
 def frame_stride(source_fps: float, stride: int, target_fps: float | None) -> int:
-    """Frames to step: ``stride``, or the step that brings ``source_fps`` closest to ``target_fps`` (never below 1)."""
+    """Frames to step: ``stride``, or the step that brings ``source_fps`` closest to ``target_fps`` (never
+    below 1)."""
     if target_fps:
         return max(1, int(round(source_fps / target_fps)))
     return max(1, int(stride))
 
 
 def _rescale(dets: list[Detection], arms: dict, factor: float) -> None:
-    """Scale the pixel coordinates of a frame's detections and pose arms in place (world coordinates are metric)."""
+    """Scale the pixel coordinates of a frame's detections and pose arms in place (world coordinates are
+    metric)."""
     for d in dets:
         d.px = d.px * factor
     for arm in arms.values():
@@ -276,10 +317,21 @@ def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> s
     return chirality(world)
 
 
-def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, shrink: float,
-                   keep: dict | None = None, keep_bytes: int = 0, camera: CameraMotion | None = None,
-                   gravity: GravityEstimator | None = None):
-    """Run the detector over the clip's frames: (frame indices, detections per frame, pose arms per frame, crop counts).
+def _detect_frames(
+    clip: Clip,
+    cfg,
+    info,
+    stride: int,
+    start: int,
+    stop: int | None,
+    shrink: float,
+    keep: dict | None = None,
+    keep_bytes: int = 0,
+    camera: CameraMotion | None = None,
+    gravity: GravityEstimator | None = None,
+):
+    """Run the detector over the clip's frames: (frame indices, detections per frame, pose arms per
+    frame, crop counts).
 
     Frames in which no hand at all is found are kept in ``keep`` ({frame index: RGB}) while they
     fit in ``keep_bytes``, so that gap recovery need not decode them again. ``camera`` (built for
@@ -296,13 +348,21 @@ def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | N
             dets, arms = detector.detect(rgb)
             if camera is not None:
                 h, w = rgb.shape[:2]
-                # The actor's body is in view when a shoulder is seen inside the frame (a head-worn camera sees forearms only).
-                shoulders = [a.px[0] for a in arms.values() if a.visibility[0] >= cfg.pose.min_visibility
-                             and 0 <= a.px[0][0] < w and 0 <= a.px[0][1] < h]
+                # The actor's body is in view when a shoulder is seen inside the frame (a head-worn camera
+                # sees forearms only).
+                shoulders = [
+                    a.px[0]
+                    for a in arms.values()
+                    if a.visibility[0] >= cfg.pose.min_visibility
+                    and 0 <= a.px[0][0] < w
+                    and 0 <= a.px[0][1] < h
+                ]
                 body = np.vstack([np.vstack([a.px, a.hand_px]) for a in arms.values()]) if shoulders else None
                 camera.update(rgb, [d.px for d in dets], body)
             if gravity is not None:
-                gravity.update(rgb, [d.px for d in dets] + [np.vstack([a.px, a.hand_px]) for a in arms.values()])
+                gravity.update(
+                    rgb, [d.px for d in dets] + [np.vstack([a.px, a.hand_px]) for a in arms.values()]
+                )
             if keep is not None and not dets and kept + full.nbytes <= keep_bytes:
                 keep[i] = full
                 kept += full.nbytes
@@ -312,7 +372,12 @@ def _detect_frames(clip: Clip, cfg, info, stride: int, start: int, stop: int | N
             arms_per_frame.append(arms)
     finally:
         detector.close()
-    return frame_index, per_frame, arms_per_frame, {"crops_tried": detector.crops_tried, "crops_found": detector.crops_found}
+    return (
+        frame_index,
+        per_frame,
+        arms_per_frame,
+        {"crops_tried": detector.crops_tried, "crops_found": detector.crops_found},
+    )
 
 
 def _hand_size_px(px: np.ndarray) -> float:
@@ -320,7 +385,9 @@ def _hand_size_px(px: np.ndarray) -> float:
     return float(np.ptp(px, axis=0).max())
 
 
-def _gap_predictions(track: list[Detection | None], max_gap: int, edge_frames: int) -> dict[int, tuple[np.ndarray, float]]:
+def _gap_predictions(
+    track: list[Detection | None], max_gap: int, edge_frames: int
+) -> dict[int, tuple[np.ndarray, float]]:
     """Where to look again for the tracked hand: {frame: (predicted wrist (2,), hand size px)}.
 
     Frames inside a gap of at most ``max_gap`` frames between two detections get the wrist and the
@@ -349,8 +416,17 @@ def _gap_predictions(track: list[Detection | None], max_gap: int, edge_frames: i
     return out
 
 
-def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | None, frame_index: list[int],
-                  track: list[Detection | None], kept: dict | None = None) -> int:
+def _recover_gaps(
+    clip: Clip,
+    cfg,
+    info,
+    stride: int,
+    start: int,
+    stop: int | None,
+    frame_index: list[int],
+    track: list[Detection | None],
+    kept: dict | None = None,
+) -> int:
     """Search the frames where the tracked hand went missing again, in a crop around where it should be.
 
     MediaPipe's palm detector misses small or motion-blurred hands that it tracked a moment before
@@ -379,7 +455,9 @@ def _recover_gaps(clip: Clip, cfg, info, stride: int, start: int, stop: int | No
         yield from ((i, kept[i]) for i in sorted(wanted) if i in kept)
         if rest:  # decode only the stretch that holds the frames not kept
             first, last = min(rest), max(rest) + 1
-            frames_ = iter_frames(clip.path, stride=stride, info=info, start=first, stop=min(stop or last, last))
+            frames_ = iter_frames(
+                clip.path, stride=stride, info=info, start=first, stop=min(stop or last, last)
+            )
             yield from ((i, rgb) for i, rgb in frames_ if i in rest)
 
     try:
@@ -414,26 +492,59 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
     start = int(round((clip.start_s or 0.0) * info.fps))
     stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
     stride = frame_stride(info.fps, cfg.stride, cfg.target_fps)
-    intrinsics = list(clip.intrinsics) if clip.intrinsics else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
+    intrinsics = (
+        list(clip.intrinsics)
+        if clip.intrinsics
+        else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
+    )
     # Very large frames are shrunk for detection (MediaPipe works at a few hundred pixels anyway);
     # landmarks are mapped back, so everything downstream is in the video's own pixels.
     shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
     kept: dict[int, np.ndarray] = {}  # frames without any hand, for gap recovery
-    camera = (CameraMotion([v * shrink for v in intrinsics], round(info.width * shrink), round(info.height * shrink),
-                           cfg.camera_motion) if cfg.camera_motion.enabled else None)
+    camera = (
+        CameraMotion(
+            [v * shrink for v in intrinsics],
+            round(info.width * shrink),
+            round(info.height * shrink),
+            cfg.camera_motion,
+        )
+        if cfg.camera_motion.enabled
+        else None
+    )
     frames = max(1, ((stop if stop is not None else info.frames) - start) // stride)
-    gravity = (GravityEstimator([v * shrink for v in intrinsics], round(info.width * shrink), round(info.height * shrink),
-                                cfg.gravity, frames) if cfg.gravity.enabled else None)
+    gravity = (
+        GravityEstimator(
+            [v * shrink for v in intrinsics],
+            round(info.width * shrink),
+            round(info.height * shrink),
+            cfg.gravity,
+            frames,
+        )
+        if cfg.gravity.enabled
+        else None
+    )
     with quiet_native_stderr():  # MediaPipe's graphs announce themselves on stderr as they start
         frame_index, per_frame, arms_per_frame, crops = _detect_frames(
-            clip, cfg, info, stride, start, stop, shrink, kept if cfg.recover.enabled else None,
-            int(cfg.recover.keep_mb * 2**20), camera, gravity)
+            clip,
+            cfg,
+            info,
+            stride,
+            start,
+            stop,
+            shrink,
+            kept if cfg.recover.enabled else None,
+            int(cfg.recover.keep_mb * 2**20),
+            camera,
+            gravity,
+        )
     if not frame_index:
         raise NoHandError(f"{clip.path}: no frames in the requested segment [{clip.start_s}, {clip.end_s}] s")
     diag = float(np.hypot(info.width, info.height))
     tracks = _assign_tracks(per_frame, cfg.track_gate_frac * diag)
     if not tracks:
-        raise NoHandError(f"{clip.path}: no hand found in any of {len(frame_index)} frames; is a hand visible?")
+        raise NoHandError(
+            f"{clip.path}: no hand found in any of {len(frame_index)} frames; is a hand visible?"
+        )
     best = int(np.argmax([_activity(tr, diag) for tr in tracks]))
     track = _stitch(tracks[best], tracks[:best] + tracks[best + 1 :], cfg.track_gate_frac * diag)
     recovered = 0
@@ -485,12 +596,35 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
     camera_R_ref = camera.rotations() if camera is not None else None
     up = gravity.estimate(camera_R_ref).to_meta() if gravity is not None else {}
     return HandTrack(
-        clip_id=clip.clip_id, fps=fps, width=info.width, height=info.height, intrinsics=intrinsics,
-        handedness=hand, label=clip.label, frame_index=np.array(frame_index), detected=detected, valid=valid_f,
-        wrist_pos_cam=wrist, wrist_R_cam=R_sm, aperture_m=aperture, confidence=score, landmarks_px=px,
-        landmarks_world=world, arm_px=arm_px, arm_pos_cam=arm_pos, arm_visibility=arm_vis,
+        clip_id=clip.clip_id,
+        fps=fps,
+        width=info.width,
+        height=info.height,
+        intrinsics=intrinsics,
+        handedness=hand,
+        label=clip.label,
+        frame_index=np.array(frame_index),
+        detected=detected,
+        valid=valid_f,
+        wrist_pos_cam=wrist,
+        wrist_R_cam=R_sm,
+        aperture_m=aperture,
+        confidence=score,
+        landmarks_px=px,
+        landmarks_world=world,
+        arm_px=arm_px,
+        arm_pos_cam=arm_pos,
+        arm_visibility=arm_vis,
         camera_R_ref=camera_R_ref,
-        meta={**up, "max_jump_m": max_jump(wrist, valid_f), "source_fps": info.fps, "backend": info.backend, "arm_side": side,
-              "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)), "frames_recovered": recovered,
-              "camera_frames_lost": camera.lost if camera is not None else None, **crops},
+        meta={
+            **up,
+            "max_jump_m": max_jump(wrist, valid_f),
+            "source_fps": info.fps,
+            "backend": info.backend,
+            "arm_side": side,
+            "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)),
+            "frames_recovered": recovered,
+            "camera_frames_lost": camera.lost if camera is not None else None,
+            **crops,
+        },
     )

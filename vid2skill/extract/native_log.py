@@ -25,7 +25,8 @@ _START_UP = re.compile(
 
 @contextlib.contextmanager
 def quiet_native_stderr():
-    """Capture file descriptor 2 for the duration; afterwards write back all but MediaPipe's start-up lines."""
+    """Capture file descriptor 2 for the duration; afterwards write back all but MediaPipe's start-up
+    lines."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as sink:
@@ -37,8 +38,11 @@ def quiet_native_stderr():
             os.dup2(saved, 2)
             os.close(saved)
             sink.seek(0)
-            kept = [line for line in sink.read().decode(errors="replace").splitlines(keepends=True)
-                    if not _START_UP.search(line)]
+            kept = [
+                line
+                for line in sink.read().decode(errors="replace").splitlines(keepends=True)
+                if not _START_UP.search(line)
+            ]
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()

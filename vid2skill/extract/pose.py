@@ -30,7 +30,8 @@ class ArmPose:
     """One arm as the pose model sees it in one frame.
 
     px: (3, 2) shoulder, elbow, wrist in pixels.
-    world: (3, 3) the same joints in metres, hip-centred, axes along the camera's (MediaPipe's pose world landmarks).
+    world: (3, 3) the same joints in metres, hip-centred, axes along the camera's (MediaPipe's pose
+        world landmarks).
     visibility: (3,) MediaPipe's visibility of each joint, 0-1.
     hand_px: (3, 2) the hand's index, pinky and thumb points in pixels (a coarse hand outline).
     """
@@ -57,8 +58,12 @@ class MediaPipePose:
         import mediapipe as mp
 
         self._pose = mp.solutions.pose.Pose(
-            static_image_mode=False, model_complexity=1, smooth_landmarks=True, enable_segmentation=False,
-            min_detection_confidence=min_detection_confidence, min_tracking_confidence=min_tracking_confidence,
+            static_image_mode=False,
+            model_complexity=1,
+            smooth_landmarks=True,
+            enable_segmentation=False,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
         )
 
     def detect(self, rgb: np.ndarray) -> dict[str, ArmPose]:
@@ -103,7 +108,9 @@ def hand_box(arm: ArmPose, scale: float, min_size_px: float) -> tuple[np.ndarray
     return centre, side
 
 
-def crop_square(rgb: np.ndarray, centre: np.ndarray, side: float, out_px: int) -> tuple[np.ndarray, np.ndarray, float]:
+def crop_square(
+    rgb: np.ndarray, centre: np.ndarray, side: float, out_px: int
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Cut a square (padded with black beyond the image) and resize it to ``out_px``.
 
     Coordinates are continuous (0 at the outer edge of the first pixel, as MediaPipe's normalised
@@ -117,6 +124,12 @@ def crop_square(rgb: np.ndarray, centre: np.ndarray, side: float, out_px: int) -
     # Pixel index i of the crop has its centre at continuous crop coordinate i + 0.5, which is the
     # image's continuous origin + s (i + 0.5), i.e. image pixel index origin + s (i + 0.5) - 0.5.
     A = np.array([[s, 0.0, origin[0] + 0.5 * s - 0.5], [0.0, s, origin[1] + 0.5 * s - 0.5]])
-    crop = cv2.warpAffine(rgb, cv2.invertAffineTransform(A), (out_px, out_px), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    crop = cv2.warpAffine(
+        rgb,
+        cv2.invertAffineTransform(A),
+        (out_px, out_px),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    )
     return crop, origin, s

@@ -19,8 +19,29 @@ from vid2skill.extract.types import HandTrack
 from vid2skill.video import VideoWriter, iter_frames
 
 # MediaPipe's hand skeleton: (from, to) landmark pairs.
-HAND_EDGES = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
-              (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20)]
+HAND_EDGES = [
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 4),
+    (0, 5),
+    (5, 6),
+    (6, 7),
+    (7, 8),
+    (5, 9),
+    (9, 10),
+    (10, 11),
+    (11, 12),
+    (9, 13),
+    (13, 14),
+    (14, 15),
+    (15, 16),
+    (13, 17),
+    (0, 17),
+    (17, 18),
+    (18, 19),
+    (19, 20),
+]
 AXIS_COLOURS = [(230, 40, 40), (40, 200, 40), (40, 90, 240)]  # RGB for the palm frame's x, y, z
 AXIS_M = 0.05
 TRAIL_S = 2.0
@@ -48,7 +69,7 @@ def draw_frame(rgb: np.ndarray, track: HandTrack, t: int) -> np.ndarray:
             if pa and pb:
                 cv2.line(img, pa, pb, (255, 255, 255), scale, cv2.LINE_AA)
         for p in lm:
-            if (q := _pt(p)):
+            if q := _pt(p):
                 cv2.circle(img, q, 2 * scale, (255, 60, 160), -1, cv2.LINE_AA)
     arm = [_pt(p) for p in track.arm_px[t]]
     for a, b in ((0, 1), (1, 2)):
@@ -68,8 +89,13 @@ def draw_frame(rgb: np.ndarray, track: HandTrack, t: int) -> np.ndarray:
             e = _pt(project(tip, track.intrinsics))
             if o and e:
                 cv2.line(img, o, e, AXIS_COLOURS[k], 2 * scale, cv2.LINE_AA)
-    text = f"t={track.time_s[t]:.2f}s  aperture={track.aperture_m[t] * 100:.1f}cm  conf={track.confidence[t]:.2f}"
-    cv2.putText(img, text, (6, 18 * scale), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, (255, 255, 0), scale, cv2.LINE_AA)
+    text = (
+        f"t={track.time_s[t]:.2f}s  aperture={track.aperture_m[t] * 100:.1f}cm  "
+        f"conf={track.confidence[t]:.2f}"
+    )
+    cv2.putText(
+        img, text, (6, 18 * scale), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, (255, 255, 0), scale, cv2.LINE_AA
+    )
     return img
 
 
@@ -87,7 +113,8 @@ def write_video(track: HandTrack, video_path: str, out: Path) -> None:
 
 
 def write_plot(track: HandTrack, out: Path) -> None:
-    """Wrist position (m, camera frame), aperture (cm) and confidence over time, as PNG (written atomically)."""
+    """Wrist position (m, camera frame), aperture (cm) and confidence over time, as PNG (written
+    atomically)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -102,12 +129,18 @@ def write_plot(track: HandTrack, out: Path) -> None:
     ax[1].plot(t, track.aperture_m * 100, color="tab:purple")
     ax[1].set_ylabel("aperture (cm)")
     ax[2].plot(t, track.confidence, color="tab:gray", label="confidence")
-    ax[2].fill_between(t, 0, track.detected.astype(float) * 0.15, color="tab:green", alpha=0.4, label="detected")
-    ax[2].fill_between(t, 0.15, 0.15 + track.valid.astype(float) * 0.15, color="tab:blue", alpha=0.3, label="valid")
+    ax[2].fill_between(
+        t, 0, track.detected.astype(float) * 0.15, color="tab:green", alpha=0.4, label="detected"
+    )
+    ax[2].fill_between(
+        t, 0.15, 0.15 + track.valid.astype(float) * 0.15, color="tab:blue", alpha=0.3, label="valid"
+    )
     ax[2].set_ylabel("score")
     ax[2].set_xlabel("time (s)")
     ax[2].legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"{track.clip_id} ({track.handedness} hand, detected in {100 * track.detection_rate:.0f}% of frames)")
+    fig.suptitle(
+        f"{track.clip_id} ({track.handedness} hand, detected in {100 * track.detection_rate:.0f}% of frames)"
+    )
     atomic_save_figure(fig, out)
 
 

@@ -89,7 +89,9 @@ def epic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
             fieldnames = reader.fieldnames or []
             rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as e:
-        raise ConfigError(f"{csv_path}: not a readable UTF-8 CSV file ({e}); give an EPIC-KITCHENS-100 annotation CSV") from None
+        raise ConfigError(
+            f"{csv_path}: not a readable UTF-8 CSV file ({e}); give an EPIC-KITCHENS-100 annotation CSV"
+        ) from None
     missing = [c for c in EPIC_COLUMNS if c not in fieldnames]
     if missing:
         raise ConfigError(f"{csv_path}: not an EPIC-KITCHENS-100 annotation file; missing columns {missing}")
@@ -122,7 +124,9 @@ def epic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         label = verb if cfg.label_from == "verb" else f"{verb} {noun}".strip()
         clip_id = f"{safe_id(row['narration_id'].strip() or row['video_id'])}_{key[:6]}"
         clip = Clip(clip_id, str(video.resolve()), "epic", key, label or None, start_s=start, end_s=stop)
-        clips.append(with_labels(clip, field_texts("epic", row, lexicon, ("noun",)), lexicon, keep_label=True))
+        clips.append(
+            with_labels(clip, field_texts("epic", row, lexicon, ("noun",)), lexicon, keep_label=True)
+        )
     return ClipSet(clips, failures)
 
 
@@ -139,11 +143,17 @@ def ssv2_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     try:
         entries = json.loads(json_path.read_text())
     except json.JSONDecodeError as e:
-        raise ConfigError(f"{json_path}: not valid JSON ({e.msg} at line {e.lineno}); expected a list of labels") from None
+        raise ConfigError(
+            f"{json_path}: not valid JSON ({e.msg} at line {e.lineno}); expected a list of labels"
+        ) from None
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{json_path}: not valid JSON (not UTF-8 text: {e.reason}); expected a list of labels") from None
+        raise ConfigError(
+            f"{json_path}: not valid JSON (not UTF-8 text: {e.reason}); expected a list of labels"
+        ) from None
     if not isinstance(entries, list):
-        raise ConfigError(f"{json_path}: expected a JSON list of {{id, label, template, placeholders}} entries")
+        raise ConfigError(
+            f"{json_path}: expected a JSON list of {{id, label, template, placeholders}} entries"
+        )
     wanted = [t.lower() for t in (cfg.templates or [])]
     lexicon = lexicon_of(cfg)
     clips, failures, index, seen = [], [], _VideoIndex(root), set()
@@ -166,7 +176,11 @@ def ssv2_source(cfg, out_dir: Path, workers: int) -> ClipSet:
             continue
         seen.add(h)
         clip = Clip(f"ssv2_{safe_id(str(entry['id']))}_{h[:6]}", str(video.resolve()), "ssv2", h, template)
-        clips.append(with_labels(clip, field_texts("ssv2", entry, lexicon, ("placeholders",)), lexicon, keep_label=True))
+        clips.append(
+            with_labels(
+                clip, field_texts("ssv2", entry, lexicon, ("placeholders",)), lexicon, keep_label=True
+            )
+        )
     return ClipSet(clips, failures)
 
 
@@ -190,12 +204,18 @@ def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     try:
         import yt_dlp
     except ImportError:
-        raise ConfigError("source=urls needs yt-dlp: pip install 'vid2skill[urls]' (or pip install yt-dlp)") from None
+        raise ConfigError(
+            "source=urls needs yt-dlp: pip install 'vid2skill[urls]' (or pip install yt-dlp)"
+        ) from None
     urls, labels = list(cfg.urls or []), list(cfg.labels or [])
     if not urls:
-        raise ConfigError("source.urls is empty; give a list, e.g. source.urls='[https://..., file:///videos/a.mp4]'")
+        raise ConfigError(
+            "source.urls is empty; give a list, e.g. source.urls='[https://..., file:///videos/a.mp4]'"
+        )
     if labels and len(labels) != len(urls):
-        raise ConfigError(f"source.labels has {len(labels)} entries for {len(urls)} urls; give one per url or none")
+        raise ConfigError(
+            f"source.labels has {len(labels)} entries for {len(urls)} urls; give one per url or none"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     clips, failures, seen, lexicon = [], [], set(), lexicon_of(cfg)
     for i, url in enumerate(urls):
@@ -203,13 +223,23 @@ def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
         try:
             if not done:
-                opts = {"outtmpl": str(out_dir / f"{stem}.%(ext)s"), "quiet": True, "no_warnings": True,
-                        "noprogress": True, "enable_file_urls": True, "logger": _QuietLog(),
-                        "socket_timeout": float(cfg.timeout_s), "retries": 1}
+                opts = {
+                    "outtmpl": str(out_dir / f"{stem}.%(ext)s"),
+                    "quiet": True,
+                    "no_warnings": True,
+                    "noprogress": True,
+                    "enable_file_urls": True,
+                    "logger": _QuietLog(),
+                    "socket_timeout": float(cfg.timeout_s),
+                    "retries": 1,
+                }
                 with yt_dlp.YoutubeDL(opts) as ydl:
                     info = ydl.extract_info(str(url), download=True) or {}
                 # Title and description, weak labels for later runs too (the video is not fetched again).
-                atomic_write_json(out_dir / f"{stem}.meta.json", {k: info.get(k) for k in ("title", "description", "webpage_url")})
+                atomic_write_json(
+                    out_dir / f"{stem}.meta.json",
+                    {k: info.get(k) for k in ("title", "description", "webpage_url")},
+                )
                 done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
             if not done:
                 raise ValueError("yt-dlp finished but wrote no video file")
@@ -225,6 +255,8 @@ def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         clip = Clip(f"{stem}_{h[:6]}", str(video.resolve()), "urls", h, labels[i] if labels else None)
         meta_path = out_dir / f"{stem}.meta.json"
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
-        texts = ([{"source": "urls", "text": labels[i]}] if labels else []) + field_texts("url_meta", meta, lexicon)
+        texts = ([{"source": "urls", "text": labels[i]}] if labels else []) + field_texts(
+            "url_meta", meta, lexicon
+        )
         clips.append(with_labels(clip, texts, lexicon, keep_label=True))
     return ClipSet(clips, failures)

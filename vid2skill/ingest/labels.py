@@ -53,18 +53,43 @@ def read_labels(path: str | Path, lexicon: Lexicon | None = None) -> tuple[list[
             missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
             for n, r in enumerate(reader, start=2):
                 if missing:
-                    problems.append({"row": n, "error": f"missing column(s) {', '.join(missing)} in the header; "
-                                                        "a labels CSV needs file,skills (e.g. videos/a.mp4,pick;place); row skipped"})
+                    problems.append(
+                        {
+                            "row": n,
+                            "error": f"missing column(s) {', '.join(missing)} in the header; "
+                            "a labels CSV needs file,skills (e.g. videos/a.mp4,pick;place); row skipped",
+                        }
+                    )
                     continue
                 name, text = (r.get("file") or "").strip(), (r.get("skills") or "").strip()
                 video = (path.parent / name).resolve()
                 if r.get("skills") is None:
-                    problems.append({"row": n, "error": f"{name or '?'}: the row has no skills cell (too few fields); "
-                                                        "write file,skills; row skipped"})
+                    problems.append(
+                        {
+                            "row": n,
+                            "error": f"{name or '?'}: the row has no skills cell (too few fields); "
+                            "write file,skills; row skipped",
+                        }
+                    )
                 elif not name or not video.is_file():
-                    problems.append({"row": n, "error": f"no video at {video}; fix the file column or add the video; row skipped"})
+                    problems.append(
+                        {
+                            "row": n,
+                            "error": (
+                                f"no video at {video}; fix the file column or add the video; row skipped"
+                            ),
+                        }
+                    )
                 elif not text:
-                    problems.append({"row": n, "error": f"{name}: empty skills cell (write none for a clip without a skill); row skipped"})
+                    problems.append(
+                        {
+                            "row": n,
+                            "error": (
+                                f"{name}: empty skills cell (write none for a clip without a skill); "
+                                "row skipped"
+                            ),
+                        }
+                    )
                 else:
                     try:
                         skills = lexicon.map(text, "csv")
@@ -73,7 +98,9 @@ def read_labels(path: str | Path, lexicon: Lexicon | None = None) -> tuple[list[
                         continue
                     rows.append(LabelRow(video, skills or [], n, text))
         except (UnicodeDecodeError, csv.Error) as e:
-            raise ConfigError(f"{path}: not a readable CSV ({e}); save it as UTF-8 with a file,skills header") from None
+            raise ConfigError(
+                f"{path}: not a readable CSV ({e}); save it as UTF-8 with a file,skills header"
+            ) from None
     return rows, problems
 
 
@@ -119,7 +146,9 @@ def with_labels(clip, texts: list[dict], lexicon: Lexicon, keep_label: bool = Fa
     if not texts:
         return clip
     label, skills, source = choose_label(texts, lexicon)
-    return replace(clip, label=clip.label if keep_label else label, skills=skills, label_source=source, label_texts=texts)
+    return replace(
+        clip, label=clip.label if keep_label else label, skills=skills, label_source=source, label_texts=texts
+    )
 
 
 def field_texts(source: str, record: dict, lexicon: Lexicon, context: tuple[str, ...] = ()) -> list[dict]:
@@ -130,8 +159,14 @@ def field_texts(source: str, record: dict, lexicon: Lexicon, context: tuple[str,
     for f in context:
         value = record.get(f)
         if value:
-            out.append({"source": source, "field": f, "text": value if isinstance(value, str) else ", ".join(map(str, value)),
-                        "label": False})
+            out.append(
+                {
+                    "source": source,
+                    "field": f,
+                    "text": value if isinstance(value, str) else ", ".join(map(str, value)),
+                    "label": False,
+                }
+            )
     return out
 
 
@@ -141,17 +176,29 @@ def label_readers(label_from) -> list[str]:
 
     if label_from is None:
         return []
-    names = list(label_from) if OmegaConf.is_list(label_from) or isinstance(label_from, (list, tuple)) else [str(label_from)]
+    names = (
+        list(label_from)
+        if OmegaConf.is_list(label_from) or isinstance(label_from, (list, tuple))
+        else [str(label_from)]
+    )
     names = [n for n in names if n != "none"]
     bad = [n for n in names if n not in READERS]
     if bad:
-        raise ConfigError(f"source.label_from={label_from!r}: use none, or one or a list of {', '.join(READERS)} "
-                          "(in priority order, e.g. [csv,subfolder,filename])")
+        raise ConfigError(
+            f"source.label_from={label_from!r}: use none, or one or a list of {', '.join(READERS)} "
+            "(in priority order, e.g. [csv,subfolder,filename])"
+        )
     return names
 
 
-def folder_texts(videos: list[Path], root: Path, readers: list[str], lexicon: Lexicon,
-                 labels_path: Path | None = None, required: bool = True) -> tuple[dict[Path, list[dict]], list[dict]]:
+def folder_texts(
+    videos: list[Path],
+    root: Path,
+    readers: list[str],
+    lexicon: Lexicon,
+    labels_path: Path | None = None,
+    required: bool = True,
+) -> tuple[dict[Path, list[dict]], list[dict]]:
     """Per video (resolved), its label texts from ``readers`` in that order; and the labels CSV's bad
     rows (``{"row", "error"}``). ``csv`` reads ``labels_path``, else ``labels.csv`` in ``root`` or its
     parent; without one it is a ConfigError when ``required``, else that reader says nothing."""
@@ -160,7 +207,9 @@ def folder_texts(videos: list[Path], root: Path, readers: list[str], lexicon: Le
     if "csv" in readers:
         path = labels_path or find_labels(root)
         if path is None and required:
-            raise ConfigError(f"source.label_from=csv: no labels.csv in {root} or its parent; give source.labels=PATH")
+            raise ConfigError(
+                f"source.label_from=csv: no labels.csv in {root} or its parent; give source.labels=PATH"
+            )
         if path is not None:
             rows, problems = read_labels(path, lexicon)
             by_csv = {r.video: r for r in rows}

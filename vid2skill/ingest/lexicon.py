@@ -19,7 +19,14 @@ from pathlib import Path
 from vid2skill.errors import ConfigError, Vid2SkillError
 
 # Irregular forms that suffix rules cannot undo.
-IRREGULAR = {"took": "take", "taken": "take", "takes": "take", "emptied": "empty", "empties": "empty", "lifted": "lift"}
+IRREGULAR = {
+    "took": "take",
+    "taken": "take",
+    "takes": "take",
+    "emptied": "empty",
+    "empties": "empty",
+    "lifted": "lift",
+}
 # Characters a label may hold besides letters, digits and spaces; anything else is an odd character.
 _PLAIN = re.compile(r"^[A-Za-z0-9 _\-;,.'/()&\[\]:+]*$")
 
@@ -30,7 +37,8 @@ class LabelError(Vid2SkillError):
 
 def normalise(text: str) -> list[str]:
     """Lower-case words of ``text``: Unicode folded (NFKC), ``_ - . , / ; :`` and brackets as spaces,
-    other punctuation dropped. ``"Pulling [something] out_of-it."`` -> ``[pulling, something, out, of, it]``."""
+    other punctuation dropped. ``"Pulling [something] out_of-it."`` ->
+    ``[pulling, something, out, of, it]``."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"[_\-.,/;:()\[\]{}+&]", " ", text)
     return re.sub(r"[^\w\s]", "", text).split()
@@ -73,7 +81,7 @@ class Lexicon:
     sources: dict
 
     @classmethod
-    def from_config(cls, cfg) -> "Lexicon":
+    def from_config(cls, cfg) -> Lexicon:
         """From the ``labels`` config group (a DictConfig or a dict)."""
         from omegaconf import OmegaConf
 
@@ -85,7 +93,9 @@ class Lexicon:
             table[tuple(normalise(name))] = name
         for target, phrases in (c.get("verbs") or {}).items():
             if target not in skills and target not in families:
-                raise ConfigError(f"labels.verbs.{target}: not a skill in labels.skills nor a family in labels.by_arc")
+                raise ConfigError(
+                    f"labels.verbs.{target}: not a skill in labels.skills nor a family in labels.by_arc"
+                )
             for p in phrases:
                 words = tuple(normalise(str(p)))
                 if not words:
@@ -96,11 +106,19 @@ class Lexicon:
                 raise ConfigError(f"labels.by_arc.{fam}: give [skill below hinge_arc, skill at or above it]")
         vocab = frozenset(w for words in table for w in words)
         phrases = tuple(sorted(table.items(), key=lambda kv: -len(kv[0])))
-        return cls(phrases, vocab, frozenset(skills), dict(c.get("by_arc") or {}), float(c.get("hinge_arc", 0.07)),
-                   frozenset(tuple(normalise(str(n))) for n in c.get("none", ["none"])),
-                   frozenset(w for n in c.get("not_done", []) for w in normalise(str(n))),
-                   frozenset(c.get("ignore_words", [])), str(c.get("novel_prefix", "novel:")),
-                   int(c.get("max_gap_words", 2)), dict(c.get("sources") or {}))
+        return cls(
+            phrases,
+            vocab,
+            frozenset(skills),
+            dict(c.get("by_arc") or {}),
+            float(c.get("hinge_arc", 0.07)),
+            frozenset(tuple(normalise(str(n))) for n in c.get("none", ["none"])),
+            frozenset(w for n in c.get("not_done", []) for w in normalise(str(n))),
+            frozenset(c.get("ignore_words", [])),
+            str(c.get("novel_prefix", "novel:")),
+            int(c.get("max_gap_words", 2)),
+            dict(c.get("sources") or {}),
+        )
 
     def source_rule(self, source: str, key: str, default=None):
         return (self.sources.get(source) or {}).get(key, default)
@@ -112,7 +130,11 @@ class Lexicon:
         while i < len(lem):
             # The longest phrase at this word, the tightest of equally long ones ("slide open close":
             # "slide open", not "slide close" across the gap).
-            hits = [(len(p), -end, end, target) for p, target in self.phrases if (end := self._match(lem, i, p)) is not None]
+            hits = [
+                (len(p), -end, end, target)
+                for p, target in self.phrases
+                if (end := self._match(lem, i, p)) is not None
+            ]
             if hits:
                 *_, end, target = max(hits)
                 out.append(target)
@@ -161,8 +183,11 @@ class Lexicon:
                 skills += found
             elif unknown == "novel":
                 if not _PLAIN.match(part.strip()):
-                    raise LabelError(f"label {part.strip()!r} is not in the lexicon and is not plain English text; "
-                                     "write a skill name (pick, slide_open, ...) or an English verb, or add it to labels.verbs")
+                    raise LabelError(
+                        f"label {part.strip()!r} is not in the lexicon and is not plain English text; "
+                        "write a skill name (pick, slide_open, ...) or an English verb, or add it to "
+                        "labels.verbs"
+                    )
                 skills.append(self.novel_name(words, int(self.source_rule(source, "novel_words", 2))))
         if skills:
             return skills
@@ -170,7 +195,9 @@ class Lexicon:
 
     def novel_name(self, words: list[str], n_words: int) -> str:
         """``novel:<verb>``: the first ``n_words`` content words, inflections undone where the lexicon can."""
-        content = [lemma(w, self.vocab) for w in words if w not in self.ignore_words and not w.isdigit()] or words
+        content = [
+            lemma(w, self.vocab) for w in words if w not in self.ignore_words and not w.isdigit()
+        ] or words
         return self.novel_prefix + "_".join(content[: max(1, n_words)])
 
     def is_novel(self, skill: str) -> bool:
@@ -196,6 +223,7 @@ def default_lexicon() -> Lexicon:
 
 
 def lexicon_of(cfg) -> Lexicon:
-    """The lexicon in ``cfg.lexicon`` (a stage's config section interpolating ``${labels}``), else the default."""
+    """The lexicon in ``cfg.lexicon`` (a stage's config section interpolating ``${labels}``), else the
+    default."""
     node = cfg.get("lexicon") if cfg is not None and hasattr(cfg, "get") else None
     return Lexicon.from_config(node) if node else default_lexicon()

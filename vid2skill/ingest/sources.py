@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from vid2skill.artifacts import file_hash, stable_hash
 from vid2skill.errors import ConfigError
@@ -60,7 +60,7 @@ def input_fingerprint(cfg) -> str | None:
             if key == "urls":
                 if not text.startswith("file://"):
                     continue
-                text = text[len("file://"):]
+                text = text[len("file://") :]
             path = Path(text).expanduser()
             if path.is_dir():
                 facts[text] = {str(f.relative_to(path)): _stat(f) for f in list_videos(path, recursive=True)}
@@ -69,7 +69,9 @@ def input_fingerprint(cfg) -> str | None:
     if cfg.get("name") == "folder" and cfg.get("labels") is None and "csv" in str(cfg.get("label_from")):
         from vid2skill.ingest.labels import find_labels  # the labels.csv the folder source finds by itself
 
-        found = find_labels(Path(str(cfg.path)).expanduser()) if not OmegaConf.is_missing(cfg, "path") else None
+        found = (
+            find_labels(Path(str(cfg.path)).expanduser()) if not OmegaConf.is_missing(cfg, "path") else None
+        )
         if found is not None:
             facts["labels.csv"] = [str(found), *_stat(found)]
     return stable_hash(facts)
@@ -78,7 +80,12 @@ def input_fingerprint(cfg) -> str | None:
 def _synthetic_job(job: tuple, cfg_dict: dict, out_dir: str) -> Clip:
     from omegaconf import OmegaConf
 
-    from vid2skill.ingest.synthetic.generator import SYNTHETIC_HAND, HandMeshCache, generate_clip, load_ground_truth
+    from vid2skill.ingest.synthetic.generator import (
+        SYNTHETIC_HAND,
+        HandMeshCache,
+        generate_clip,
+        load_ground_truth,
+    )
 
     skill, seed, key = job
     cfg = OmegaConf.create(cfg_dict)
@@ -88,8 +95,16 @@ def _synthetic_job(job: tuple, cfg_dict: dict, out_dir: str) -> Clip:
         meta, arrays = load_ground_truth(gt_json)
         if meta.get("key") == key:
             K = arrays["K"]
-            return Clip(meta["clip_id"], str(video.resolve()), "synthetic", file_hash(video), skill,
-                        [K[0, 0], K[1, 1], K[0, 2], K[1, 2]], str(gt_json.resolve()), hand=SYNTHETIC_HAND)
+            return Clip(
+                meta["clip_id"],
+                str(video.resolve()),
+                "synthetic",
+                file_hash(video),
+                skill,
+                [K[0, 0], K[1, 1], K[0, 2], K[1, 2]],
+                str(gt_json.resolve()),
+                hand=SYNTHETIC_HAND,
+            )
     meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
     return generate_clip(cfg, skill, seed, out_dir, meshes, key=key)
 
@@ -104,7 +119,12 @@ def synthetic_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     cfg_dict.setdefault("cache_dir", str(out_dir.parent.parent / "cache"))
     from vid2skill.ingest.synthetic import RENDER_VERSION
 
-    key = stable_hash({"render": RENDER_VERSION, **{k: v for k, v in cfg_dict.items() if k not in ("clips_per_skill", "cache_dir")}})
+    key = stable_hash(
+        {
+            "render": RENDER_VERSION,
+            **{k: v for k, v in cfg_dict.items() if k not in ("clips_per_skill", "cache_dir")},
+        }
+    )
     jobs = [(skill, cfg.seed + i, key) for skill in cfg.skills for i in range(cfg.clips_per_skill)]
     fn = functools.partial(_synthetic_job, cfg_dict=cfg_dict, out_dir=str(out_dir))
     clips, failures = [], []
@@ -133,17 +153,27 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
         raise ConfigError(f"source.path={cfg.path}: not a folder; give a folder of videos")
     videos = list_videos(root, recursive=cfg.recursive)
     if not videos:
-        raise ConfigError(f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)")
+        raise ConfigError(
+            f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)"
+        )
     readers, lexicon = label_readers(cfg.label_from), lexicon_of(cfg)
     labels_path = Path(str(cfg.labels)).expanduser() if cfg.get("labels") else None
     texts, problems = folder_texts(videos, root, readers, lexicon, labels_path)
     out = video_clips(videos, "folder", {}, texts_of=lambda v: texts.get(v.resolve(), []), lexicon=lexicon)
-    out.failures += [{"item": f"{p['file']} row {p['row']}", "error": p["error"]} for p in problems]  # logged by the stage
+    out.failures += [
+        {"item": f"{p['file']} row {p['row']}", "error": p["error"]} for p in problems
+    ]  # logged by the stage
     return out
 
 
-def video_clips(videos: list[Path], source: str, seen: dict[str, str], label_of=lambda v: None,
-                texts_of=None, lexicon=None) -> ClipSet:
+def video_clips(
+    videos: list[Path],
+    source: str,
+    seen: dict[str, str],
+    label_of=lambda v: None,
+    texts_of=None,
+    lexicon=None,
+) -> ClipSet:
     """One clip per readable video, named by its stem and content hash. Content in ``seen``
     (hash -> where it was seen; updated) is skipped: the same video twice is one clip. Its weak label
     is ``label_of(video)``, or, given ``texts_of`` (video -> ``[{"source", "text"}]`` in priority order),

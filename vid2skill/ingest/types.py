@@ -69,19 +69,37 @@ class ClipSet:
     def save(self, path: str | Path, workspace: str | Path | None = None) -> None:
         """Write the set; paths of files inside ``workspace`` are kept relative to the artifact."""
         base = Path(path).parent
-        clips = [asdict(replace(c, path=stored_path(c.path, base, workspace),
-                                ground_truth=stored_path(c.ground_truth, base, workspace))) for c in self.clips]
+        clips = [
+            asdict(
+                replace(
+                    c,
+                    path=stored_path(c.path, base, workspace),
+                    ground_truth=stored_path(c.ground_truth, base, workspace),
+                )
+            )
+            for c in self.clips
+        ]
         write_artifact(
-            path, "ClipSet", CLIPSET_SCHEMA,
+            path,
+            "ClipSet",
+            CLIPSET_SCHEMA,
             {"config_hash": self.config_hash, "clips": clips, "failures": self.failures},
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> "ClipSet":
+    def load(cls, path: str | Path) -> ClipSet:
         meta, _ = read_artifact(path, "ClipSet", CLIPSET_SCHEMA)
         base = Path(path).parent
-        clips = [Clip(**{**c, "path": resolved_path(c["path"], base), "ground_truth": resolved_path(c.get("ground_truth"), base)})
-                 for c in meta["clips"]]
+        clips = [
+            Clip(
+                **{
+                    **c,
+                    "path": resolved_path(c["path"], base),
+                    "ground_truth": resolved_path(c.get("ground_truth"), base),
+                }
+            )
+            for c in meta["clips"]
+        ]
         return cls(clips, meta.get("failures", []), meta.get("config_hash", ""))
 
     def labels(self) -> list[str | None]:

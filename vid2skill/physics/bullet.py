@@ -72,7 +72,11 @@ class BulletScene:
 
     def __init__(self, gui: bool = False, timestep_s: float = 1.0 / 240.0, gravity: float = -9.81):
         self.gui = gui
-        self.client = BulletScene._idle.pop() if (not gui and BulletScene._idle) else p.connect(p.GUI if gui else p.DIRECT)
+        self.client = (
+            BulletScene._idle.pop()
+            if (not gui and BulletScene._idle)
+            else p.connect(p.GUI if gui else p.DIRECT)
+        )
         self.timestep_s = timestep_s
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=self.client)
         p.setGravity(0, 0, gravity, physicsClientId=self.client)
@@ -80,16 +84,25 @@ class BulletScene:
         self._bodies: dict[str, int] = {}
 
     # --- bodies -------------------------------------------------------------------------------
-    def load_urdf(self, name: str, path: str, position=(0, 0, 0), R=None, fixed: bool = True, scale: float = 1.0) -> int:
+    def load_urdf(
+        self, name: str, path: str, position=(0, 0, 0), R=None, fixed: bool = True, scale: float = 1.0
+    ) -> int:
         quat = R_to_quat(np.asarray(R)) if R is not None else (0, 0, 0, 1)
         uid = p.loadURDF(
-            str(path), list(position), list(quat), useFixedBase=fixed, globalScaling=scale,
-            flags=p.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT if not fixed else 0, physicsClientId=self.client,
+            str(path),
+            list(position),
+            list(quat),
+            useFixedBase=fixed,
+            globalScaling=scale,
+            flags=p.URDF_USE_SELF_COLLISION_EXCLUDE_PARENT if not fixed else 0,
+            physicsClientId=self.client,
         )
         self._bodies[name] = uid
         return uid
 
-    def create_box(self, name: str, half_extents, position, rgba, mass: float = 0.0, collide: bool = True) -> int:
+    def create_box(
+        self, name: str, half_extents, position, rgba, mass: float = 0.0, collide: bool = True
+    ) -> int:
         kw = dict(physicsClientId=self.client)
         vis = p.createVisualShape(p.GEOM_BOX, halfExtents=list(half_extents), rgbaColor=list(rgba), **kw)
         col = p.createCollisionShape(p.GEOM_BOX, halfExtents=list(half_extents), **kw) if collide else -1
@@ -108,8 +121,13 @@ class BulletScene:
     def create_mesh(self, name: str, vertices, indices, normals, rgba, scale: float = 1.0) -> int:
         kw = dict(physicsClientId=self.client)
         vis = p.createVisualShape(
-            p.GEOM_MESH, vertices=vertices, indices=indices, normals=normals, rgbaColor=list(rgba),
-            meshScale=[scale] * 3, **kw,
+            p.GEOM_MESH,
+            vertices=vertices,
+            indices=indices,
+            normals=normals,
+            rgbaColor=list(rgba),
+            meshScale=[scale] * 3,
+            **kw,
         )
         uid = p.createMultiBody(0, -1, vis, [0, 0, -10], **kw)
         self._bodies[name] = uid
@@ -128,7 +146,9 @@ class BulletScene:
         return np.array(pos), quat_to_R(np.array(quat))
 
     def link_pose(self, name: str, link: int) -> tuple[np.ndarray, np.ndarray]:
-        state = p.getLinkState(self._bodies[name], link, computeForwardKinematics=True, physicsClientId=self.client)
+        state = p.getLinkState(
+            self._bodies[name], link, computeForwardKinematics=True, physicsClientId=self.client
+        )
         # PyBullet's own conversion: called on every IK iteration, SciPy's costs 30x more.
         return np.array(state[4]), np.array(p.getMatrixFromQuaternion(state[5])).reshape(3, 3)
 
@@ -143,9 +163,17 @@ class BulletScene:
         for _ in range(n):
             p.stepSimulation(physicsClientId=self.client)
 
-    def render(self, camera: CameraSpec, light_direction=(0.4, 0.3, 1.0), ambient: float = 0.6,
-               diffuse: float = 0.5, specular: float = 0.1, shadow: bool = False,
-               background: np.ndarray | None = None, depth: bool = False):
+    def render(
+        self,
+        camera: CameraSpec,
+        light_direction=(0.4, 0.3, 1.0),
+        ambient: float = 0.6,
+        diffuse: float = 0.5,
+        specular: float = 0.1,
+        shadow: bool = False,
+        background: np.ndarray | None = None,
+        depth: bool = False,
+    ):
         """RGB image (H, W, 3) uint8 from the TinyRenderer (headless, deterministic); with
         ``depth``, also the metric depth (H, W) along the camera's z of the nearest surface.
 
@@ -156,9 +184,17 @@ class BulletScene:
         near, far = 0.02, 6.0
         view, proj = camera.gl_matrices(near, far)
         img = p.getCameraImage(
-            camera.width, camera.height, view, proj, renderer=p.ER_TINY_RENDERER,
-            lightDirection=list(light_direction), lightAmbientCoeff=ambient, lightDiffuseCoeff=diffuse,
-            lightSpecularCoeff=specular, shadow=int(shadow), physicsClientId=self.client,
+            camera.width,
+            camera.height,
+            view,
+            proj,
+            renderer=p.ER_TINY_RENDERER,
+            lightDirection=list(light_direction),
+            lightAmbientCoeff=ambient,
+            lightDiffuseCoeff=diffuse,
+            lightSpecularCoeff=specular,
+            shadow=int(shadow),
+            physicsClientId=self.client,
         )
         rgb = np.asarray(img[2], dtype=np.uint8).reshape(camera.height, camera.width, 4)[..., :3]
         if background is not None:
@@ -178,7 +214,7 @@ class BulletScene:
                 BulletScene._idle.append(self.client)
         self.client = None
 
-    def __enter__(self) -> "BulletScene":
+    def __enter__(self) -> BulletScene:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -15,7 +15,6 @@ the same convention as the Panda's ``panda_grasptarget``.
 from __future__ import annotations
 
 import functools
-
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +53,9 @@ class ParallelGripper:
         half = self.stroke / 2
         fingers = ""
         for side, sign in (("left", 1), ("right", -1)):
+            box = _box(f"{side}_finger", (fx, fy, fz), (0, sign * fy / 2, fz / 2), dark)
             fingers += f"""
-  <link name="{n}_{side}_finger">{_inertial(0.05, 1e-4)}{_box(f"{side}_finger", (fx, fy, fz), (0, sign * fy / 2, fz / 2), dark)}</link>
+  <link name="{n}_{side}_finger">{_inertial(0.05, 1e-4)}{box}</link>
   <joint name="{n}_{side}_finger_joint" type="prismatic">
     <parent link="{n}_base"/><child link="{n}_{side}_finger"/>
     <origin xyz="0 0 {bz:.4f}"/><axis xyz="0 {sign} 0"/>
@@ -75,7 +75,7 @@ class ParallelGripper:
 """
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def portable_urdf_text(arm_urdf: str, visual: bool = True) -> str:
     """The arm's URDF text with relative and ``package://`` mesh paths made absolute, so that a
     derived file can live anywhere, and collision meshes replaced by their convex hulls
@@ -91,7 +91,7 @@ def portable_urdf_text(arm_urdf: str, visual: bool = True) -> str:
     def absolute(m: re.Match) -> str:
         name = m.group(1)
         if name.startswith("package://"):
-            name = name[len("package://"):]
+            name = name[len("package://") :]
         path = Path(name) if Path(name).is_absolute() else folder / name
         return f'filename="{path}"'
 
@@ -103,8 +103,12 @@ def portable_urdf_text(arm_urdf: str, visual: bool = True) -> str:
 
     # Collision meshes as their convex hulls (the shape PyBullet collides a link with anyway):
     # half the arm's load time, and the same collision geometry with or without visuals.
-    text = re.sub(r"<collision\b.*?</collision>",
-                  lambda c: re.sub(r'filename="([^"]+\.(?:obj|stl|STL|OBJ))"', hull, c.group(0)), text, flags=re.S)
+    text = re.sub(
+        r"<collision\b.*?</collision>",
+        lambda c: re.sub(r'filename="([^"]+\.(?:obj|stl|STL|OBJ))"', hull, c.group(0)),
+        text,
+        flags=re.S,
+    )
     if not visual:
         text = re.sub(r"<visual>.*?</visual>", "", text, flags=re.S)
     return text

@@ -38,7 +38,9 @@ def read_mesh_vertices(path: str | os.PathLike, data: bytes | None = None) -> np
             (n,) = struct.unpack("<I", data[80:84])
             if 84 + 50 * n == len(data):
                 rec = np.dtype([("normal", "<3f4"), ("v", "<9f4"), ("attr", "<u2")])
-                return np.frombuffer(data, dtype=rec, count=n, offset=84)["v"].reshape(-1, 3).astype(np.float64)
+                return (
+                    np.frombuffer(data, dtype=rec, count=n, offset=84)["v"].reshape(-1, 3).astype(np.float64)
+                )
         words = data.decode("ascii", errors="replace").split()
         idx = [i for i, w in enumerate(words) if w == "vertex"]
         return np.array([[float(words[i + 1]), float(words[i + 2]), float(words[i + 3])] for i in idx])
@@ -51,8 +53,9 @@ def read_mesh_vertices(path: str | os.PathLike, data: bytes | None = None) -> np
     return None if parts > 1 else np.array(vertices)
 
 
-def convex_hull_file(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
-                     tolerance_m: float = HULL_TOLERANCE_M) -> Path | None:
+def convex_hull_file(
+    path: str | os.PathLike, cache_dir: str | os.PathLike | None = None, tolerance_m: float = HULL_TOLERANCE_M
+) -> Path | None:
     """An OBJ of the mesh's convex hull (vertices within ``tolerance_m`` of a coplanar neighbour
     merged away), written once to a content-addressed file; None where the mesh cannot be reduced
     (several parts, an unreadable or degenerate file)."""

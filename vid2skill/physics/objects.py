@@ -52,7 +52,7 @@ class DrawerSpec:
         return np.array([self.handle_standoff, 0.0, 0.0])
 
     @classmethod
-    def sample(cls, rng: np.random.Generator, ranges: dict) -> "DrawerSpec":
+    def sample(cls, rng: np.random.Generator, ranges: dict) -> DrawerSpec:
         """Draw a spec with each field uniform in ``ranges[field] = [lo, hi]`` (others default)."""
         values = {k: float(rng.uniform(*v)) for k, v in ranges.items()}
         return cls(**values)
@@ -60,8 +60,10 @@ class DrawerSpec:
 
 def _inertial(mass: float, inertia: float) -> str:
     """A URDF inertial element (diagonal inertia, kg m^2); mass 0 makes a link fixed."""
-    return (f'<inertial><mass value="{mass}"/><inertia ixx="{inertia}" ixy="0" ixz="0" iyy="{inertia}" iyz="0" '
-            f'izz="{inertia}"/></inertial>')
+    return (
+        f'<inertial><mass value="{mass}"/><inertia ixx="{inertia}" ixy="0" ixz="0" iyy="{inertia}" iyz="0" '
+        f'izz="{inertia}"/></inertial>'
+    )
 
 
 def _box(name: str, size: tuple, xyz: tuple, rgba: tuple, collide: bool = True, yaw: float = 0.0) -> str:
@@ -75,7 +77,9 @@ def _box(name: str, size: tuple, xyz: tuple, rgba: tuple, collide: bool = True, 
     return out
 
 
-def drawer_urdf(spec: DrawerSpec, body_rgba=(0.72, 0.60, 0.45, 1.0), handle_rgba=(0.25, 0.25, 0.28, 1.0)) -> str:
+def drawer_urdf(
+    spec: DrawerSpec, body_rgba=(0.72, 0.60, 0.45, 1.0), handle_rgba=(0.25, 0.25, 0.28, 1.0)
+) -> str:
     """URDF text of a cabinet (fixed carcass, plinth included) with one drawer on a prismatic joint."""
     w, h, d, t = spec.width, spec.height, spec.depth, spec.wall
     gap = 0.004
@@ -83,7 +87,12 @@ def drawer_urdf(spec: DrawerSpec, body_rgba=(0.72, 0.60, 0.45, 1.0), handle_rgba
     cw, ch = w + 2 * (t + gap), h + 2 * (t + gap)
     carcass = "".join(
         [
-            _box("plinth", (d + t, cw, spec.plinth - gap - t), (-(d + t) / 2, 0, (spec.plinth - gap - t) / 2), body_rgba),
+            _box(
+                "plinth",
+                (d + t, cw, spec.plinth - gap - t),
+                (-(d + t) / 2, 0, (spec.plinth - gap - t) / 2),
+                body_rgba,
+            ),
             _box("top", (d + t, cw, t), (-(d + t) / 2, 0, z0 + ch / 2 - t / 2), body_rgba),
             _box("left", (d + t, t, ch), (-(d + t) / 2, cw / 2 - t / 2, z0), body_rgba),
             _box("right", (d + t, t, ch), (-(d + t) / 2, -cw / 2 + t / 2, z0), body_rgba),
@@ -196,24 +205,28 @@ def door_urdf(spec: DoorSpec, body_rgba=(0.55, 0.62, 0.70, 1.0), handle_rgba=(0.
     """URDF text of a cabinet (fixed carcass) with one door on a revolute hinge at its front."""
     w, h, d, t = spec.width, spec.height, spec.depth, spec.wall
     zc = spec.bottom + h / 2
-    carcass = "".join([
-        _box("plinth", (d, w + 2 * t, spec.bottom - t), (-d / 2, 0, (spec.bottom - t) / 2), body_rgba),
-        _box("bottom", (d, w + 2 * t, t), (-d / 2, 0, spec.bottom - t / 2), body_rgba),
-        _box("top", (d, w + 2 * t, t), (-d / 2, 0, spec.bottom + h + t / 2), body_rgba),
-        _box("left", (d, t, h), (-d / 2, w / 2 + t / 2, zc), body_rgba),
-        _box("right", (d, t, h), (-d / 2, -w / 2 - t / 2, zc), body_rgba),
-        _box("back", (t, w, h), (-d + t / 2, 0, zc), body_rgba),
-    ])
+    carcass = "".join(
+        [
+            _box("plinth", (d, w + 2 * t, spec.bottom - t), (-d / 2, 0, (spec.bottom - t) / 2), body_rgba),
+            _box("bottom", (d, w + 2 * t, t), (-d / 2, 0, spec.bottom - t / 2), body_rgba),
+            _box("top", (d, w + 2 * t, t), (-d / 2, 0, spec.bottom + h + t / 2), body_rgba),
+            _box("left", (d, t, h), (-d / 2, w / 2 + t / 2, zc), body_rgba),
+            _box("right", (d, t, h), (-d / 2, -w / 2 - t / 2, zc), body_rgba),
+            _box("back", (t, w, h), (-d + t / 2, 0, zc), body_rgba),
+        ]
+    )
     s = -spec.hinge_side  # direction from the hinge to the free edge, along y
     hx, hy, _ = spec.handle_in_door()
     hl, ht, so = spec.handle_length, spec.handle_thickness, spec.handle_standoff
     front_rgba = tuple(min(1.0, c * 1.15) for c in body_rgba[:3]) + (1.0,)
-    door = "".join([
-        _box("panel", (t, w - 0.004, h - 0.004), (t / 2, s * w / 2, 0), front_rgba),
-        _box("bar", (ht, hl, ht), (hx, hy, 0), handle_rgba),
-        _box("post_a", (so, ht * 0.8, ht * 0.8), (t + so / 2, hy + (hl / 2 - ht / 2), 0), handle_rgba),
-        _box("post_b", (so, ht * 0.8, ht * 0.8), (t + so / 2, hy - (hl / 2 - ht / 2), 0), handle_rgba),
-    ])
+    door = "".join(
+        [
+            _box("panel", (t, w - 0.004, h - 0.004), (t / 2, s * w / 2, 0), front_rgba),
+            _box("bar", (ht, hl, ht), (hx, hy, 0), handle_rgba),
+            _box("post_a", (so, ht * 0.8, ht * 0.8), (t + so / 2, hy + (hl / 2 - ht / 2), 0), handle_rgba),
+            _box("post_b", (so, ht * 0.8, ht * 0.8), (t + so / 2, hy - (hl / 2 - ht / 2), 0), handle_rgba),
+        ]
+    )
     hinge = spec.hinge_in_cabinet()
     # Opening swings the free edge outwards (+x): about +z when the free edge is at -y, else -z.
     axis_z = 1.0 if spec.hinge_side > 0 else -1.0

@@ -16,8 +16,11 @@ from vid2skill.physics.objects import _box, _inertial
 
 def _one_link_urdf(name: str, mass: float, parts: list[str]) -> str:
     """A single-link robot of visual/collision parts (inertia scaled to the mass)."""
-    return (f'<?xml version="1.0"?><robot name="{name}"><link name="base">{_inertial(mass, max(1e-5, mass * 1e-3))}'
-            f'{"".join(parts)}</link></robot>')
+    return (
+        f'<?xml version="1.0"?><robot name="{name}">'
+        f'<link name="base">{_inertial(mass, max(1e-5, mass * 1e-3))}'
+        f"{''.join(parts)}</link></robot>"
+    )
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ def container_urdf(spec: ContainerSpec, rgba=(0.85, 0.85, 0.9, 1.0), name: str =
     for k in range(n):
         a = 2 * np.pi * k / n
         c = r + t / 2
-        parts.append(_box(f"wall{k}", (t, side, h - t), (c * np.cos(a), c * np.sin(a), t + (h - t) / 2), rgba, yaw=a))
+        parts.append(
+            _box(f"wall{k}", (t, side, h - t), (c * np.cos(a), c * np.sin(a), t + (h - t) / 2), rgba, yaw=a)
+        )
     return _one_link_urdf(name, spec.mass, parts)
 
 
@@ -77,7 +82,8 @@ class ToolSpec:
         return 4 * self.head
 
     def tip(self) -> np.ndarray:
-        """The working point (3,) in the tool frame: the spoon head's centre or the blade's lowest edge point."""
+        """The working point (3,) in the tool frame: the spoon head's centre or the blade's lowest edge
+        point."""
         return np.array([0.0, 0.0, -self.length])
 
 
@@ -86,12 +92,21 @@ def tool_urdf(spec: ToolSpec, rgba=(0.75, 0.75, 0.78, 1.0), handle_rgba=(0.35, 0
     grip = 0.09  # handle length above the working part
     parts = [_box("handle", (w, w, grip), (0, 0, -grip / 2 + 0.03), handle_rgba)]
     if spec.kind == "spoon":
-        parts.append(_box("shaft", (w * 0.6, w * 0.4, L - grip + 0.03 - hd), (0, 0, -(grip - 0.03) - (L - grip + 0.03 - hd) / 2), rgba))
+        parts.append(
+            _box(
+                "shaft",
+                (w * 0.6, w * 0.4, L - grip + 0.03 - hd),
+                (0, 0, -(grip - 0.03) - (L - grip + 0.03 - hd) / 2),
+                rgba,
+            )
+        )
         parts.append(_box("head", (hd * 1.6, hd * 1.2, hd), (0, 0, -L + hd / 2), rgba))
     elif spec.kind == "knife":
         blade = L - grip + 0.03
         # The blade hangs below the handle, its cutting edge at z = -length, along x.
-        parts.append(_box("blade", (spec.blade_length(), 0.003, blade), (0, 0, -(grip - 0.03) - blade / 2), rgba))
+        parts.append(
+            _box("blade", (spec.blade_length(), 0.003, blade), (0, 0, -(grip - 0.03) - blade / 2), rgba)
+        )
     else:
         raise ValueError(f"unknown tool kind {spec.kind!r}; expected 'spoon' or 'knife'")
     return _one_link_urdf(spec.kind, spec.mass, parts)

@@ -78,14 +78,23 @@ class RobotSpec:
                 f"{len(self.arm_joints)} joints; give one rest angle per arm joint"
             )
         if not (len(self.finger_open) == len(self.finger_closed) == len(self.finger_joints)):
-            raise ConfigError(f"robot {self.name}: finger_open, finger_closed and finger_joints must have equal length")
+            raise ConfigError(
+                f"robot {self.name}: finger_open, finger_closed and finger_joints must have equal length"
+            )
 
 
 class Robot:
     """An arm in a :class:`BulletScene`: IK within joint limits, position control, gripper."""
 
-    def __init__(self, scene: BulletScene, spec: RobotSpec, base_position=(0, 0, 0), base_R=None, name: str = "robot",
-                 visual: bool = True):
+    def __init__(
+        self,
+        scene: BulletScene,
+        spec: RobotSpec,
+        base_position=(0, 0, 0),
+        base_R=None,
+        name: str = "robot",
+        visual: bool = True,
+    ):
         self.scene, self.spec, self.name = scene, spec, name
         self.uid = scene.load_urdf(name, spec.urdf_path(visual), base_position, base_R, fixed=True)
         cid = scene.client
@@ -110,8 +119,11 @@ class Robot:
         self.arm_forces = np.array([joints[n][1][10] for n in spec.arm_joints]) * spec.arm_force_scale
         self.ee_R_grasp = np.asarray(spec.ee_R_grasp, dtype=np.float64)
         last_arm = max(self.arm)
-        self.hand_links = [links[n] for n in spec.grasp_links] if spec.grasp_links else [
-            j for j in range(p.getNumJoints(self.uid, physicsClientId=cid)) if j > last_arm]
+        self.hand_links = (
+            [links[n] for n in spec.grasp_links]
+            if spec.grasp_links
+            else [j for j in range(p.getNumJoints(self.uid, physicsClientId=cid)) if j > last_arm]
+        )
         self._attachment: tuple[int, int, int] | None = None
         self.reset(spec.rest_pose)
 
@@ -134,16 +146,24 @@ class Robot:
 
     def command_arm(self, q) -> None:
         p.setJointMotorControlArray(
-            self.uid, self.arm, p.POSITION_CONTROL, targetPositions=list(map(float, q)),
-            forces=self.arm_forces.tolist(), positionGains=[0.3] * len(self.arm),
+            self.uid,
+            self.arm,
+            p.POSITION_CONTROL,
+            targetPositions=list(map(float, q)),
+            forces=self.arm_forces.tolist(),
+            positionGains=[0.3] * len(self.arm),
             physicsClientId=self.scene.client,
         )
 
     def gripper(self, open_: bool) -> None:
         targets = self.spec.finger_open if open_ else self.spec.finger_closed
         p.setJointMotorControlArray(
-            self.uid, self.fingers, p.POSITION_CONTROL, targetPositions=list(map(float, targets)),
-            forces=[self.spec.finger_force] * len(self.fingers), physicsClientId=self.scene.client,
+            self.uid,
+            self.fingers,
+            p.POSITION_CONTROL,
+            targetPositions=list(map(float, targets)),
+            forces=[self.spec.finger_force] * len(self.fingers),
+            physicsClientId=self.scene.client,
         )
 
     # --- attachment grasp (as RLBench's gripper does once an object is between the closed jaws) ---
@@ -162,14 +182,33 @@ class Robot:
         inv_pos, inv_quat = p.invertTransform(ee[0], ee[1])
         rel_pos, rel_quat = p.multiplyTransforms(inv_pos, inv_quat, com_pos, com_quat)
         if rigid:
-            c = p.createConstraint(self.uid, self.ee, body, link, p.JOINT_FIXED, [0, 0, 0], rel_pos, [0, 0, 0],
-                                   parentFrameOrientation=rel_quat, physicsClientId=cid)
+            c = p.createConstraint(
+                self.uid,
+                self.ee,
+                body,
+                link,
+                p.JOINT_FIXED,
+                [0, 0, 0],
+                rel_pos,
+                [0, 0, 0],
+                parentFrameOrientation=rel_quat,
+                physicsClientId=cid,
+            )
         else:
             # The grasp point in the held link's centre-of-mass frame.
             inv_c, inv_cq = p.invertTransform(com_pos, com_quat)
             child_pt, _ = p.multiplyTransforms(inv_c, inv_cq, ee[0], ee[1])
-            c = p.createConstraint(self.uid, self.ee, body, link, p.JOINT_POINT2POINT, [0, 0, 0], [0, 0, 0], child_pt,
-                                   physicsClientId=cid)
+            c = p.createConstraint(
+                self.uid,
+                self.ee,
+                body,
+                link,
+                p.JOINT_POINT2POINT,
+                [0, 0, 0],
+                [0, 0, 0],
+                child_pt,
+                physicsClientId=cid,
+            )
         p.changeConstraint(c, maxForce=max_force, physicsClientId=cid)
         for j in self.hand_links:
             p.setCollisionFilterPair(self.uid, body, j, link, 0, physicsClientId=cid)
@@ -199,7 +238,11 @@ def rotation_error(R_err: np.ndarray) -> np.ndarray:
     """
     # Scalar arithmetic: called on every IK iteration, where numpy's per-call overhead on 3-vectors
     # cost more than the arithmetic (measured: 100 against 15 us).
-    sx, sy, sz = 0.5 * (R_err[2, 1] - R_err[1, 2]), 0.5 * (R_err[0, 2] - R_err[2, 0]), 0.5 * (R_err[1, 0] - R_err[0, 1])
+    sx, sy, sz = (
+        0.5 * (R_err[2, 1] - R_err[1, 2]),
+        0.5 * (R_err[0, 2] - R_err[2, 0]),
+        0.5 * (R_err[1, 0] - R_err[0, 1]),
+    )
     angle = math.acos(min(1.0, max(-1.0, (R_err[0, 0] + R_err[1, 1] + R_err[2, 2] - 1.0) / 2.0)))
     sin = math.sqrt(sx * sx + sy * sy + sz * sz)
     if sin > 1e-6:
@@ -238,7 +281,10 @@ class Kinematics:
         n = p.getNumJoints(uid, physicsClientId=cid)
         geometric = [j for j in range(-1, n) if p.getCollisionShapeData(uid, j, physicsClientId=cid)]
         parent = {j: p.getJointInfo(uid, j, physicsClientId=cid)[16] for j in range(n)}
-        name = {j: "base" if j < 0 else p.getJointInfo(uid, j, physicsClientId=cid)[12].decode() for j in geometric}
+        name = {
+            j: "base" if j < 0 else p.getJointInfo(uid, j, physicsClientId=cid)[12].decode()
+            for j in geometric
+        }
 
         def solid_parent(j: int) -> int:
             j = parent[j]
@@ -250,7 +296,7 @@ class Kinematics:
         self.fk(self.spec.rest_pose)
         pairs = []
         for i, a in enumerate(geometric):
-            for b in geometric[i + 1:]:
+            for b in geometric[i + 1 :]:
                 adjacent = (b >= 0 and solid_parent(b) == a) or (a >= 0 and solid_parent(a) == b)
                 if adjacent or (a in hand and b in hand):
                     continue
@@ -276,7 +322,9 @@ class Kinematics:
 
     def fk(self, q) -> tuple[np.ndarray, np.ndarray]:
         # One multi-joint reset: a PyBullet call per joint cost 3x as much (measured).
-        p.resetJointStatesMultiDof(self.robot.uid, self.robot.arm, [[float(v)] for v in q], physicsClientId=self.scene.client)
+        p.resetJointStatesMultiDof(
+            self.robot.uid, self.robot.arm, [[float(v)] for v in q], physicsClientId=self.scene.client
+        )
         return self.robot.ee_pose()
 
     def _jacobian(self, q) -> np.ndarray:
@@ -289,20 +337,31 @@ class Kinematics:
         )
         return np.array(lin + ang)[:, self._arm_idx]  # one conversion of the 6 rows
 
-    def ik(self, position, R_grasp, q_seed=None, iterations: int = 100, tol_m: float = 1e-3,
-           tol_rad: float = 1e-2, damping: float = 0.02, null_gain: float = 0.05,
-           restart: bool = True, random_restarts: int = 8, max_deviation_rad: float = 0.4,
-           stall_iterations: int = 10) -> tuple[np.ndarray, float, float]:
+    def ik(
+        self,
+        position,
+        R_grasp,
+        q_seed=None,
+        iterations: int = 100,
+        tol_m: float = 1e-3,
+        tol_rad: float = 1e-2,
+        damping: float = 0.02,
+        null_gain: float = 0.05,
+        restart: bool = True,
+        random_restarts: int = 8,
+        max_deviation_rad: float = 0.4,
+        stall_iterations: int = 10,
+    ) -> tuple[np.ndarray, float, float]:
         """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad).
 
         With ``restart`` the solver retries from the rest posture when the seed stalls, then from
         random postures (a fixed stream, so the same target gives the same answer), keeping the
-        converged solution nearest the seed (or the rest posture, without a seed). A controller tracking a path passes
-        ``restart=False``: the answer then stays within ``max_deviation_rad`` of the seed in every
-        joint, so the arm never wanders off to another IK branch while holding an object. A random
-        restart whose error has not dropped 1% in ``stall_iterations`` iterations stops there
-        (unreachable targets used to run all eight to the full iteration count: 0.1-0.25 s per
-        waypoint); the seeded solves run on, since stopping them early sent more reaches to
+        converged solution nearest the seed (or the rest posture, without a seed). A controller
+        tracking a path passes ``restart=False``: the answer then stays within ``max_deviation_rad`` of
+        the seed in every joint, so the arm never wanders off to another IK branch while holding an
+        object. A random restart whose error has not dropped 1% in ``stall_iterations`` iterations
+        stops there (unreachable targets used to run all eight to the full iteration count: 0.1-0.25 s
+        per waypoint); the seeded solves run on, since stopping them early sent more reaches to
         restarts on other branches (Panda slide_open 94 against 98 of 100 expert episodes).
         """
         lo, hi = self.robot.lower, self.robot.upper
@@ -310,7 +369,9 @@ class Kinematics:
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
         damp = damping**2 * np.eye(6)
 
-        def solve(seed: np.ndarray, bound: float | None, patience: int | None = None) -> tuple[np.ndarray, float, float, bool]:
+        def solve(
+            seed: np.ndarray, bound: float | None, patience: int | None = None
+        ) -> tuple[np.ndarray, float, float, bool]:
             q = np.clip(seed, lo, hi)
             best, best_at = (q.copy(), np.inf, np.inf), 0
             for it in range(iterations):
@@ -332,7 +393,9 @@ class Kinematics:
                 # 0.1-0.7 ms per 6x6 inverse in thread hand-offs, SciPy's checked wrappers 86 us,
                 # dposv itself 8 us (measured), against ~20 us for a physics step.
                 J_pinv = dposv(J @ J.T + damp, J)[1].T
-                to_rest = rest - q  # pulled towards in the Jacobian's null space: (I - J+ J) to_rest, as two products
+                to_rest = (
+                    rest - q
+                )  # pulled towards in the Jacobian's null space: (I - J+ J) to_rest, as two products
                 dq = J_pinv @ (e - null_gain * (J @ to_rest)) + null_gain * to_rest
                 # minimum/maximum rather than np.clip: the same result at a third of the call overhead.
                 q = np.minimum(np.maximum(q + np.minimum(np.maximum(dq, -0.3), 0.3), lo), hi)
@@ -356,8 +419,11 @@ class Kinematics:
         for _ in range(random_restarts):
             q, e_p, e_r, ok = solve(lo + rng.random(self.n) * (hi - lo), None, stall_iterations)
             if ok:
-                # Nearest the current posture when there is one (no needless swing across), else the rest posture.
-                found.append((float(np.abs(q - (seeds[0] if q_seed is not None else rest)).sum()), q, e_p, e_r))
+                # Nearest the current posture when there is one (no needless swing across), else the rest
+                # posture.
+                found.append(
+                    (float(np.abs(q - (seeds[0] if q_seed is not None else rest)).sum()), q, e_p, e_r)
+                )
             elif e_p + 0.1 * e_r < best[1] + 0.1 * best[2]:
                 best = (q, e_p, e_r)
         if found:
@@ -379,9 +445,16 @@ class Kinematics:
         for s in np.linspace(0.0, 1.0, steps + 1)[1:]:
             # Waypoints only guide the branch: loose tolerances on the way, the full solve at the end.
             loose = s < 1.0
-            q, e_p, e_r = self.ik(p0 + s * (np.asarray(position) - p0), slerp([s]).as_matrix()[0], q_seed=q,
-                                  restart=False, max_deviation_rad=np.pi, iterations=25 if loose else 100,
-                                  tol_m=5e-3 if loose else 1e-3, tol_rad=5e-2 if loose else 1e-2)
+            q, e_p, e_r = self.ik(
+                p0 + s * (np.asarray(position) - p0),
+                slerp([s]).as_matrix()[0],
+                q_seed=q,
+                restart=False,
+                max_deviation_rad=np.pi,
+                iterations=25 if loose else 100,
+                tol_m=5e-3 if loose else 1e-3,
+                tol_rad=5e-2 if loose else 1e-2,
+            )
         if e_p < 2e-3 and e_r < 2e-2:
             return q, e_p, e_r
         return self.ik(position, R_grasp)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import io
 import json
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -85,7 +86,7 @@ class Policy:
         raise NotImplementedError
 
     @classmethod
-    def from_config(cls, config=None, **kwargs) -> "Policy":
+    def from_config(cls, config=None, **kwargs) -> Policy:
         return cls(config, **kwargs)
 
     def save_pretrained(self, directory: str | Path) -> Path:
@@ -95,7 +96,7 @@ class Policy:
         return folder
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, **kwargs) -> "Policy":
+    def from_pretrained(cls, directory: str | Path, **kwargs) -> Policy:
         folder, raw = read_pretrained_config(directory, cls)
         return cls.from_config(cls._config_from(raw, folder / "config.json"), **kwargs)
 
@@ -115,8 +116,9 @@ class Policy:
         return None
 
     @classmethod
-    def for_episode(cls, loaded, index: int, skill_cfg) -> "Policy":
-        """The policy that runs evaluation episode ``index`` of a skill (``skill_cfg``: conf/skill/<name>.yaml)."""
+    def for_episode(cls, loaded, index: int, skill_cfg) -> Policy:
+        """The policy that runs evaluation episode ``index`` of a skill (``skill_cfg``:
+        conf/skill/<name>.yaml)."""
         return cls.from_config(cls.config_cls() if cls.config_cls else None)
 
     # --- helpers ------------------------------------------------------------------------------
@@ -133,8 +135,10 @@ class Policy:
         try:
             return cls.config_cls(**raw)
         except TypeError as e:
-            raise ArtifactError(f"{path} does not match this version's {cls.name} settings ({e}); "
-                                f"retrain it with `vid2skill train policy={cls.name} force=true`") from None
+            raise ArtifactError(
+                f"{path} does not match this version's {cls.name} settings ({e}); "
+                f"retrain it with `vid2skill train policy={cls.name} force=true`"
+            ) from None
 
 
 def read_pretrained_config(directory: str | Path, cls: type[Policy] | None = None) -> tuple[Path, dict]:
@@ -155,13 +159,20 @@ def read_pretrained_config(directory: str | Path, cls: type[Policy] | None = Non
         raw = json.loads(path.read_text())
     except json.JSONDecodeError as e:
         raise ArtifactError(f"{path} is not valid JSON ({e}); rerun {train}") from None
-    kind, schema = raw.pop("policy", None), int(raw.pop("schema_version", 1))  # checkpoints before the field: v1
+    kind, schema = (
+        raw.pop("policy", None),
+        int(raw.pop("schema_version", 1)),
+    )  # checkpoints before the field: v1
     if cls is not None and kind != cls.name:
-        raise ArtifactError(f"{path} holds a {kind!r} policy, not {cls.name!r}: evaluate it with policy={kind}, "
-                            f"or retrain with `vid2skill train policy={cls.name} force=true`")
+        raise ArtifactError(
+            f"{path} holds a {kind!r} policy, not {cls.name!r}: evaluate it with policy={kind}, "
+            f"or retrain with `vid2skill train policy={cls.name} force=true`"
+        )
     if cls is not None and schema != cls.schema_version:
-        raise ArtifactError(f"{path} holds {kind} schema v{schema}, this version reads v{cls.schema_version}: "
-                            f"retrain it with `vid2skill train policy={kind} force=true`")
+        raise ArtifactError(
+            f"{path} holds {kind} schema v{schema}, this version reads v{cls.schema_version}: "
+            f"retrain it with `vid2skill train policy={kind} force=true`"
+        )
     return folder, {**raw, "policy": kind} if cls is None else raw
 
 
@@ -193,7 +204,10 @@ class ScriptedPolicy(Policy):
 
     def select_action(self, obs: dict[str, Any]) -> np.ndarray:
         if PRIVILEGED_KEY not in obs:
-            raise KeyError(f"policy {self.name!r} reads the scene: pass the environment's info as obs[{PRIVILEGED_KEY!r}]")
+            raise KeyError(
+                f"policy {self.name!r} reads the scene: pass the environment's info as "
+                f"obs[{PRIVILEGED_KEY!r}]"
+            )
         info = obs[PRIVILEGED_KEY]
         if not getattr(self, "_started", False):
             self.reset(info["task"], info["T_contact_start"].copy())
@@ -248,7 +262,9 @@ class LearnedPolicy(Policy):
     def check_observation(self, obs: dict[str, Any]) -> None:
         """Refuse privileged scene state: a learned policy acts on the observation alone."""
         if PRIVILEGED_KEY in obs:
-            raise ValueError(f"learned policy {self.name!r} was given privileged scene state; pass only the observation")
+            raise ValueError(
+                f"learned policy {self.name!r} was given privileged scene state; pass only the observation"
+            )
 
     def save_pretrained(self, directory: str | Path) -> Path:
         """Weights (with their normalisation buffers) ``model.pt``, ``stats.json``, then ``config.json``
@@ -260,7 +276,7 @@ class LearnedPolicy(Policy):
         return folder
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, **kwargs) -> "LearnedPolicy":
+    def from_pretrained(cls, directory: str | Path, **kwargs) -> LearnedPolicy:
         import torch
 
         folder, raw = read_pretrained_config(directory, cls)
@@ -273,8 +289,10 @@ class LearnedPolicy(Policy):
             model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         except RuntimeError as e:
             first = str(e).strip().splitlines()[0]
-            raise ArtifactError(f"{weights} does not fit {cls.name} as {folder / 'config.json'} describes it ({first}); "
-                                f"retrain it with `vid2skill train policy={cls.name} force=true`") from None
+            raise ArtifactError(
+                f"{weights} does not fit {cls.name} as {folder / 'config.json'} describes it ({first}); "
+                f"retrain it with `vid2skill train policy={cls.name} force=true`"
+            ) from None
         model.eval()
         stats_path = folder / "stats.json"
         stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
@@ -289,24 +307,28 @@ class LearnedPolicy(Policy):
         return (path / "checkpoints" / "last").exists()
 
     @classmethod
-    def load_source(cls, source: str) -> "LearnedPolicy":
+    def load_source(cls, source: str) -> LearnedPolicy:
         return cls.from_pretrained(source)
 
     @classmethod
-    def for_episode(cls, loaded: "LearnedPolicy", index: int, skill_cfg) -> "LearnedPolicy":
+    def for_episode(cls, loaded: LearnedPolicy, index: int, skill_cfg) -> LearnedPolicy:
         return loaded.with_skill(skill_cfg)
 
-    def with_skill(self, skill_cfg) -> "LearnedPolicy":
+    def with_skill(self, skill_cfg) -> LearnedPolicy:
         """This policy for episodes of one skill (what the skill's definition, not its scene, says)."""
-        return type(self)(self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg))
+        return type(self)(
+            self.config, model=self.model, stats=self.stats, hold_at_end=holds_at_end(skill_cfg)
+        )
 
-    def with_inference(self, settings: Mapping) -> "LearnedPolicy":
+    def with_inference(self, settings: Mapping) -> LearnedPolicy:
         """This policy with the ``inference_fields`` that ``settings`` (evaluate's ``policy.*``) gives
         in place of the checkpoint's; itself where they are the same."""
         given = {k: settings[k] for k in self.inference_fields if k in settings}
         if all(getattr(self.config, k) == v for k, v in given.items()):
             return self
-        return type(self)(replace(self.config, **given), model=self.model, stats=self.stats, hold_at_end=self.hold_at_end)
+        return type(self)(
+            replace(self.config, **given), model=self.model, stats=self.stats, hold_at_end=self.hold_at_end
+        )
 
     def horizon_s(self, task=None) -> float:
         """The longest training episode (s); evaluation runs at least this long. ``task`` is not read."""

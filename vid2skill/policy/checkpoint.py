@@ -16,8 +16,11 @@ from vid2skill.policy.base import read_pretrained_config
 from vid2skill.policy.registry import get_policy
 
 
-def save_checkpoint(root: str | Path, step: int, name: str, model: torch.nn.Module, config, stats: dict) -> Path:
-    """Save a trained model of policy type ``name`` as checkpoint ``step`` under ``root`` and point ``last`` at it."""
+def save_checkpoint(
+    root: str | Path, step: int, name: str, model: torch.nn.Module, config, stats: dict
+) -> Path:
+    """Save a trained model of policy type ``name`` as checkpoint ``step`` under ``root`` and point ``last``
+    at it."""
     folder = Path(root) / "checkpoints" / f"{step:06d}"
     get_policy(name)(config, model=model, stats=stats).save_pretrained(folder)
     atomic_write_text(Path(root) / "checkpoints" / "last", f"{step:06d}\n")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Callable
+from collections.abc import Callable
 
 from vid2skill.errors import ConfigError
 
@@ -23,7 +23,9 @@ def register(name: str) -> Callable[[type], type]:
 
     def deco(cls: type) -> type:
         if name in POLICIES and POLICIES[name] is not cls:
-            raise ConfigError(f"policy {name!r} is registered twice ({POLICIES[name].__module__} and {cls.__module__})")
+            raise ConfigError(
+                f"policy {name!r} is registered twice ({POLICIES[name].__module__} and {cls.__module__})"
+            )
         cls.name = name
         POLICIES[name] = cls
         return cls
@@ -49,7 +51,9 @@ def get_policy(name: str) -> type:
             if e.name != f"vid2skill.policy.{name}":
                 raise
     if name not in POLICIES:
-        raise ConfigError(f"policy.name={name!r} is not a known policy; choose one of {available()} "
-                          f"(a new policy type is a folder vid2skill/policy/<name>/ that registers itself "
-                          f"with @register(\"<name>\"), and conf/policy/<name>.yaml)")
+        raise ConfigError(
+            f"policy.name={name!r} is not a known policy; choose one of {available()} "
+            f"(a new policy type is a folder vid2skill/policy/<name>/ that registers itself "
+            f'with @register("<name>"), and conf/policy/<name>.yaml)'
+        )
     return POLICIES[name]

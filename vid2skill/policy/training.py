@@ -9,10 +9,10 @@ learned policy is trained, stopped, resumed and logged the same way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -41,12 +41,16 @@ def check_data_settings(cfg) -> None:
     if cfg.train_on != "demos" and cfg.rollouts < 1:
         raise ConfigError(f"policy.train_on={cfg.train_on} needs policy.rollouts >= 1")
     if cfg.filter_success and cfg.train_on == "demos":
-        raise ConfigError("policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto")
+        raise ConfigError(
+            "policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto"
+        )
     if cfg.noise_std_m < 0 or cfg.noise_std_rad < 0 or cfg.noise_copies < 0:
         raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
 
 
-def start_training(episodes, cfg, name: str) -> tuple[list[Episode], np.random.Generator, list[Episode], list[Episode]]:
+def start_training(
+    episodes, cfg, name: str
+) -> tuple[list[Episode], np.random.Generator, list[Episode], list[Episode]]:
     """(episodes, rng, training episodes, held-out episodes) of a run of policy ``name``: the
     episodes as :class:`Episode`, the seeds set from ``cfg.seed``, the split by clip."""
     episodes = as_episodes(episodes)
@@ -61,7 +65,10 @@ def as_episodes(items, task: str = "skill") -> list[Episode]:
     """Episodes as given; RobotDemos become episodes with no goal (their arrays as steps)."""
     from vid2skill.dataset.from_demos import episode_from_demo
 
-    return [e if isinstance(e, Episode) else episode_from_demo(e, task, "none", source=f"demo {e.clip}") for e in items]
+    return [
+        e if isinstance(e, Episode) else episode_from_demo(e, task, "none", source=f"demo {e.clip}")
+        for e in items
+    ]
 
 
 def split_by_clip(episodes: list[Episode], fraction: float, seed: int) -> tuple[list[Episode], list[Episode]]:
@@ -75,8 +82,9 @@ def split_by_clip(episodes: list[Episode], fraction: float, seed: int) -> tuple[
     return [e for e in episodes if not pick(e)], [e for e in episodes if pick(e)]
 
 
-def perturbed(state: np.ndarray, action: np.ndarray, std_m: float, std_rad: float,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def perturbed(
+    state: np.ndarray, action: np.ndarray, std_m: float, std_rad: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """DART-style noise injection on one episode: states (T, 8) with position + e and rotation
     exp(eta) R_t, and the steps (T, 6) that lead from each perturbed pose back to the episode's
     next pose (the corrective labels)."""
@@ -133,9 +141,17 @@ class FitResult:
     stopped_at: int = 0
 
 
-def fit(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..., torch.Tensor],
-        train: tuple[torch.Tensor, ...], val: tuple[torch.Tensor, ...] | None, cfg, name: str,
-        run_dir: str | Path | None = None, resume_key: str | None = None) -> FitResult:
+def fit(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    loss_of: Callable[..., torch.Tensor],
+    train: tuple[torch.Tensor, ...],
+    val: tuple[torch.Tensor, ...] | None,
+    cfg,
+    name: str,
+    run_dir: str | Path | None = None,
+    resume_key: str | None = None,
+) -> FitResult:
     """Minimise ``loss_of(*batch)`` over minibatches of the rows of ``train`` for ``cfg.epochs``
     epochs (shuffled by a generator seeded with ``cfg.seed``).
 
@@ -152,7 +168,11 @@ def fit(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..
     if resume is not None and resume.exists():
         saved = torch.load(resume, map_location=train[0].device, weights_only=False)
         if saved.get("key") == resume_key:
-            model.load_state_dict(saved["model"]), opt.load_state_dict(saved["opt"]), gen.set_state(saved["gen"])
+            (
+                model.load_state_dict(saved["model"]),
+                opt.load_state_dict(saved["opt"]),
+                gen.set_state(saved["gen"]),
+            )
             if "torch_rng" in saved:
                 torch.set_rng_state(saved["torch_rng"])
             r.losses, r.val_losses, r.best = saved["losses"], saved["val_losses"], saved["best"]
@@ -161,8 +181,16 @@ def fit(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..
     writer = summary_writer(cfg.tensorboard, Path(run_dir) if run_dir is not None else None)
     bar = tqdm(range(start, cfg.epochs), desc=f"train {name}", unit="epoch", leave=False, disable=None)
     for epoch in bar:
-        r.losses.append(_epoch(model, opt, loss_of, train, torch.randperm(n, generator=gen).to(train[0].device),
-                               cfg.batch_size))
+        r.losses.append(
+            _epoch(
+                model,
+                opt,
+                loss_of,
+                train,
+                torch.randperm(n, generator=gen).to(train[0].device),
+                cfg.batch_size,
+            )
+        )
         score = r.losses[-1]
         if val is not None:
             model.eval()
@@ -176,16 +204,31 @@ def fit(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..
         bar.set_postfix(loss=f"{r.losses[-1]:.4f}", valid=f"{score:.4f}" if val is not None else "-")
         if score < r.best - 1e-6:
             r.best, bad = score, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()} if val is not None else None
+            best_state = (
+                {k: v.detach().clone() for k, v in model.state_dict().items()} if val is not None else None
+            )
         else:
             bad += 1
         if val is not None and bad >= cfg.patience:
             r.stopped_at = epoch + 1
             break
         if resume is not None and (epoch + 1) % SAVE_EVERY == 0:
-            torch.save({"key": resume_key, "model": model.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
-                        "torch_rng": torch.get_rng_state(), "losses": r.losses, "val_losses": r.val_losses,
-                        "best": r.best, "best_state": best_state, "bad": bad, "epoch": epoch + 1}, resume)
+            torch.save(
+                {
+                    "key": resume_key,
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "gen": gen.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "losses": r.losses,
+                    "val_losses": r.val_losses,
+                    "best": r.best,
+                    "best_state": best_state,
+                    "bad": bad,
+                    "epoch": epoch + 1,
+                },
+                resume,
+            )
     bar.close()
     if writer is not None:
         writer.close()
@@ -196,8 +239,14 @@ def fit(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..
     return r
 
 
-def _epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, loss_of: Callable[..., torch.Tensor],
-           train: tuple[torch.Tensor, ...], perm: torch.Tensor, batch_size: int) -> float:
+def _epoch(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    loss_of: Callable[..., torch.Tensor],
+    train: tuple[torch.Tensor, ...],
+    perm: torch.Tensor,
+    batch_size: int,
+) -> float:
     """One pass over the training rows in the order ``perm``; the mean loss per row."""
     model.train()
     total = 0.0

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from omegaconf import DictConfig
 
@@ -36,7 +36,9 @@ class Section:
     seconds: float = field(default=0.0, repr=False)
 
 
-def _section(anchor: str, title: str, command: str, collect: Callable[[], dict | None], note: str = "") -> Section:
+def _section(
+    anchor: str, title: str, command: str, collect: Callable[[], dict | None], note: str = ""
+) -> Section:
     """Collect one section; a damaged artifact is shown on the page (and logged), not hidden."""
     s = Section(anchor, title, command, note=note)
     t0 = time.time()
@@ -55,18 +57,42 @@ def collect_sections(cfg: DictConfig, ws: Path) -> list[Section]:
 
     r2r = sections.real_to_robot_path(ws, cfg)  # a missing file given on the command line is an error
     return [
-        _section("extraction", "Extraction quality per clip", suggest("extract", cfg),
-                 lambda: sections.extraction_section(ws, cfg)),
-        _section("skills", "Skill library", suggest("cluster", cfg), lambda: sections.skills_section(ws, cfg)),
-        _section("retarget", "Retargeting", suggest("retarget", cfg), lambda: sections.retarget_section(ws, cfg)),
-        _section("training", "Training curves", suggest("train", cfg), lambda: sections.training_section(ws, cfg)),
-        _section("evaluation", "Success per skill and robot", suggest("evaluate", cfg),
-                 lambda: sections.evaluation_section(ws, cfg)),
-        _section("rollouts", "Rollouts", suggest("evaluate", cfg), lambda: sections.rollouts_section(ws, cfg),
-                 note="(rollout videos need sim.videos of at least 1)"),
-        _section("real_to_robot", "Real clips to robot", "python benchmarks/real_to_robot.py LABELS.csv --out PATH",
-                 lambda: sections.real_to_robot_section(r2r),
-                 note="and give the report its JSON with real_to_robot=PATH (or leave it at <workspace>/real_to_robot.json)"),
+        _section(
+            "extraction",
+            "Extraction quality per clip",
+            suggest("extract", cfg),
+            lambda: sections.extraction_section(ws, cfg),
+        ),
+        _section(
+            "skills", "Skill library", suggest("cluster", cfg), lambda: sections.skills_section(ws, cfg)
+        ),
+        _section(
+            "retarget", "Retargeting", suggest("retarget", cfg), lambda: sections.retarget_section(ws, cfg)
+        ),
+        _section(
+            "training", "Training curves", suggest("train", cfg), lambda: sections.training_section(ws, cfg)
+        ),
+        _section(
+            "evaluation",
+            "Success per skill and robot",
+            suggest("evaluate", cfg),
+            lambda: sections.evaluation_section(ws, cfg),
+        ),
+        _section(
+            "rollouts",
+            "Rollouts",
+            suggest("evaluate", cfg),
+            lambda: sections.rollouts_section(ws, cfg),
+            note="(rollout videos need sim.videos of at least 1)",
+        ),
+        _section(
+            "real_to_robot",
+            "Real clips to robot",
+            "python benchmarks/real_to_robot.py LABELS.csv --out PATH",
+            lambda: sections.real_to_robot_section(r2r),
+            note="and give the report its JSON with real_to_robot=PATH (or leave it at "
+            "<workspace>/real_to_robot.json)",
+        ),
     ]
 
 
@@ -74,24 +100,41 @@ def render(ws: Path, secs: list[Section]) -> str:
     """The page's HTML from the templates (autoescaped: clip names and labels come from users)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    env = Environment(loader=PackageLoader("vid2skill.report", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("vid2skill.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["pct"] = lambda x: "-" if x is None else f"{100 * float(x):.0f}%"
-    env.filters["num"] = lambda x, digits=3: "-" if x is None else (f"{x:.{digits}g}" if isinstance(x, float) else str(x))
+    env.filters["num"] = lambda x, digits=3: (
+        "-" if x is None else (f"{x:.{digits}g}" if isinstance(x, float) else str(x))
+    )
     return env.get_template("index.html.j2").render(
-        workspace=str(ws), sections=secs, generated=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        not_run=[s for s in secs if s.data is None and s.error is None])
+        workspace=str(ws),
+        sections=secs,
+        generated=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        not_run=[s for s in secs if s.data is None and s.error is None],
+    )
 
 
 def write_report(cfg: DictConfig, ws: Path) -> Path:
     """Write ``<workspace>/report/index.html`` (atomically) and return its path."""
     if not ws.is_dir():
-        raise ArtifactError(f"workspace={ws} does not exist; run `vid2skill demo workspace={ws}` (or the stages) first")
+        raise ArtifactError(
+            f"workspace={ws} does not exist; run `vid2skill demo workspace={ws}` (or the stages) first"
+        )
     t0 = time.time()
     secs = collect_sections(cfg, ws)
     html = render(ws, secs)
     out = ws / "report" / "index.html"
     atomic_write_text(out, html)
-    log.info("report: %s (%.1f MB) in %.1f s; %s", out, len(html.encode()) / 2 ** 20, time.time() - t0,
-             ", ".join(f"{s.id} {s.seconds:.1f} s" if s.data is not None else f"{s.id} not run" for s in secs))
+    log.info(
+        "report: %s (%.1f MB) in %.1f s; %s",
+        out,
+        len(html.encode()) / 2**20,
+        time.time() - t0,
+        ", ".join(f"{s.id} {s.seconds:.1f} s" if s.data is not None else f"{s.id} not run" for s in secs),
+    )
     return out

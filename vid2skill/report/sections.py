@@ -74,27 +74,50 @@ def extraction_section(ws: Path, cfg: DictConfig) -> dict | None:
         return None
     tracks = TrackSet.load(index)
     clips_index = _folder(ws, "ingest") / "clips"
-    videos = {c.clip_id: c.path for c in ClipSet.load(clips_index).clips} if clips_index.with_suffix(".json").exists() else {}
+    videos = (
+        {c.clip_id: c.path for c in ClipSet.load(clips_index).clips}
+        if clips_index.with_suffix(".json").exists()
+        else {}
+    )
     rows, shown = [], 0
     for r in tracks.records:
-        row = {k: r.get(k) for k in ("clip", "label", "frames", "frames_with_hand", "detection_rate", "mean_confidence",
-                                     "max_jump_m", "error")}
+        row = {
+            k: r.get(k)
+            for k in (
+                "clip",
+                "label",
+                "frames",
+                "frames_with_hand",
+                "detection_rate",
+                "mean_confidence",
+                "max_jump_m",
+                "error",
+            )
+        }
         row["thumbnail"] = None
         if r["error"] is None and shown < int(cfg.report.thumbnails) and r["clip"] in videos:
-            row["thumbnail"] = thumbnail(HandTrack.load(r["track"]), videos[r["clip"]], int(cfg.report.thumbnail_px))
+            row["thumbnail"] = thumbnail(
+                HandTrack.load(r["track"]), videos[r["clip"]], int(cfg.report.thumbnail_px)
+            )
             shown += row["thumbnail"] is not None
         rows.append(row)
     ok = tracks.ok()
     frames = sum(r["frames"] for r in ok)
-    return {"rows": rows, "clips": len(rows), "failures": len(tracks.failures()), "thumbnails": shown,
-            "detection_rate": sum(r["frames_with_hand"] for r in ok) / frames if frames else 0.0}
+    return {
+        "rows": rows,
+        "clips": len(rows),
+        "failures": len(tracks.failures()),
+        "thumbnails": shown,
+        "detection_rate": sum(r["frames_with_hand"] for r in ok) / frames if frames else 0.0,
+    }
 
 
 # --- (b) the skill library -----------------------------------------------------------------------
 
 
 def _cluster_config(ws: Path, cfg: DictConfig):
-    """The cluster settings the library was made with (its stage marker records them), else the current ones."""
+    """The cluster settings the library was made with (its stage marker records them), else the current
+    ones."""
     marker = _folder(ws, "cluster") / "_stage.json"
     try:
         recorded = json.loads(marker.read_text())["config"]["cluster"]
@@ -116,16 +139,20 @@ def descriptor_map(lib, cluster_cfg) -> str | None:
     centred = feats - feats.mean(axis=0)
     _, s, vt = np.linalg.svd(centred, full_matrices=False)
     xy = centred @ vt[:2].T if vt.shape[0] >= 2 else np.c_[centred @ vt[:1].T, np.zeros(len(centred))]
-    explained = (s[:2] ** 2) / max(float((s ** 2).sum()), 1e-12)
+    explained = (s[:2] ** 2) / max(float((s**2).sum()), 1e-12)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     owner = np.array([n for n, _ in members])
     for k, name in enumerate(sorted(lib.skills)):
         pts = xy[owner == name]
-        ax.scatter(pts[:, 0], pts[:, 1], s=28, color=plt.cm.tab10(k % 10), label=f"{name} ({len(pts)})", alpha=0.85)
-    ax.set(xlabel=f"PC 1 ({100 * explained[0]:.0f}% of variance)",
-           ylabel=f"PC 2 ({100 * explained[1]:.0f}%)" if len(explained) > 1 else "PC 2",
-           title=f"the clips' clustering features ({cluster_cfg.get('features', 'path')}), coloured by skill")
+        ax.scatter(
+            pts[:, 0], pts[:, 1], s=28, color=plt.cm.tab10(k % 10), label=f"{name} ({len(pts)})", alpha=0.85
+        )
+    ax.set(
+        xlabel=f"PC 1 ({100 * explained[0]:.0f}% of variance)",
+        ylabel=f"PC 2 ({100 * explained[1]:.0f}%)" if len(explained) > 1 else "PC 2",
+        title=f"the clips' clustering features ({cluster_cfg.get('features', 'path')}), coloured by skill",
+    )
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     return figure_uri(fig)
@@ -144,17 +171,38 @@ def skills_section(ws: Path, cfg: DictConfig) -> dict | None:
     cards = []
     for name, card in sorted(lib.skills.items()):
         outliers = set(card.stats.get("outliers", []))
-        members = [{"clip": m["clip"], "label": m.get("label"), "duration_s": card.durations_s.get(m["clip"]),
-                    "outlier": m["clip"] in outliers} for m in card.members]
+        members = [
+            {
+                "clip": m["clip"],
+                "label": m.get("label"),
+                "duration_s": card.durations_s.get(m["clip"]),
+                "outlier": m["clip"] in outliers,
+            }
+            for m in card.members
+        ]
         stats = {k: v for k, v in card.stats.items() if k != "outliers"}
-        cards.append({"name": name, "stats": stats, "made": card.made, "members": members,
-                      "plot": figure_uri(card_figure(card), dpi=60)})
+        cards.append(
+            {
+                "name": name,
+                "stats": stats,
+                "made": card.made,
+                "members": members,
+                "plot": figure_uri(card_figure(card), dpi=60),
+            }
+        )
     try:
         map_uri, map_error = descriptor_map(lib, _cluster_config(ws, cfg)), None
     except Vid2SkillError as e:  # a library written before the descriptors' inputs were kept
         map_uri, map_error = None, str(e)
-    return {"version": lib.version, "rows": library_rows(lib), "cards": cards, "map": map_uri, "map_error": map_error,
-            "k": lib.clustering.get("k"), "clips": sum(len(c.members) for c in lib.skills.values())}
+    return {
+        "version": lib.version,
+        "rows": library_rows(lib),
+        "cards": cards,
+        "map": map_uri,
+        "map_error": map_error,
+        "k": lib.clustering.get("k"),
+        "clips": sum(len(c.members) for c in lib.skills.values()),
+    }
 
 
 # --- (c) retargeting -----------------------------------------------------------------------------
@@ -178,16 +226,24 @@ def retarget_section(ws: Path, cfg: DictConfig) -> dict | None:
         for skill in skills:
             ds = DemoSet.load(_folder(ws, "retarget") / robot / skill)
             clips = ds.report.get("clips", [])
-            out.append({
-                "robot": robot, "skill": skill, "demos": len(ds.demos), "control_hz": ds.control_hz, "clips": clips,
-                "mean_ik_error_mm": 1000 * float(np.mean([c["mean_ik_error_m"] for c in clips])) if clips else None,
-                "max_ik_error_mm": 1000 * max((c["max_ik_error_m"] for c in clips), default=0.0),
-                "unreachable_steps": sum(c["unreachable_steps"] for c in clips),
-                "joint_limit_violations": sum(c["joint_limit_violations"] for c in clips),
-                "max_joint_step_rad": max((c["max_joint_step_rad"] for c in clips), default=0.0),
-                "self_collision_steps": sum(c.get("self_collision_steps", 0) for c in clips),
-                "left_out": ds.report.get("left_out", []),
-            })
+            out.append(
+                {
+                    "robot": robot,
+                    "skill": skill,
+                    "demos": len(ds.demos),
+                    "control_hz": ds.control_hz,
+                    "clips": clips,
+                    "mean_ik_error_mm": 1000 * float(np.mean([c["mean_ik_error_m"] for c in clips]))
+                    if clips
+                    else None,
+                    "max_ik_error_mm": 1000 * max((c["max_ik_error_m"] for c in clips), default=0.0),
+                    "unreachable_steps": sum(c["unreachable_steps"] for c in clips),
+                    "joint_limit_violations": sum(c["joint_limit_violations"] for c in clips),
+                    "max_joint_step_rad": max((c["max_joint_step_rad"] for c in clips), default=0.0),
+                    "self_collision_steps": sum(c.get("self_collision_steps", 0) for c in clips),
+                    "left_out": ds.report.get("left_out", []),
+                }
+            )
     return {"rows": out}
 
 
@@ -213,7 +269,10 @@ def _tensorboard_curve(run_dir: Path) -> dict | None:
     acc = EventAccumulator(str(run_dir / "tensorboard"))
     acc.Reload()
     tags = acc.Tags().get("scalars", [])
-    curve = {key: [e.value for e in acc.Scalars(f"loss/{key}")] if f"loss/{key}" in tags else [] for key in ("train", "valid")}
+    curve = {
+        key: [e.value for e in acc.Scalars(f"loss/{key}")] if f"loss/{key}" in tags else []
+        for key in ("train", "valid")
+    }
     return curve if curve["train"] else None
 
 
@@ -229,8 +288,16 @@ def _training_runs(ws: Path) -> list[dict]:
                 stats_path = last.parent / last.read_text().strip() / "stats.json"
                 stats = _read_json(stats_path) if stats_path.exists() else {}
                 curve = stats.get("loss_curve") or _tensorboard_curve(run_dir)
-                runs.append({"policy": cls.name, "robot": robot, "skill": skill, "stats": stats, "curve": curve,
-                             "checkpoint": str(stats_path.parent.relative_to(ws))})
+                runs.append(
+                    {
+                        "policy": cls.name,
+                        "robot": robot,
+                        "skill": skill,
+                        "stats": stats,
+                        "curve": curve,
+                        "checkpoint": str(stats_path.parent.relative_to(ws)),
+                    }
+                )
     return runs
 
 
@@ -264,9 +331,15 @@ def training_section(ws: Path, cfg: DictConfig) -> dict | None:
     groups = []
     for key in sorted({(r["policy"], r["robot"]) for r in runs}):
         mine = [r for r in runs if (r["policy"], r["robot"]) == key]
-        groups.append({"policy": key[0], "robot": key[1], "runs": mine,
-                       "plot": training_curves(mine, f"{key[0]} on {key[1]}"),
-                       "missing_curves": [r["skill"] for r in mine if not r["curve"]]})
+        groups.append(
+            {
+                "policy": key[0],
+                "robot": key[1],
+                "runs": mine,
+                "plot": training_curves(mine, f"{key[0]} on {key[1]}"),
+                "missing_curves": [r["skill"] for r in mine if not r["curve"]],
+            }
+        )
     return {"groups": groups}
 
 
@@ -288,12 +361,22 @@ def success_bars(records: list[dict]) -> str:
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(skills) * max(1, len(runs)) ** 0.5 + 2), 4))
     for k, run in enumerate(runs):
         mine = {r["skill"]: r for r in records if (r["policy"], r["robot"]) == run}
-        x = np.array([i for i, s in enumerate(skills) if s in mine], dtype=float) + (k - (len(runs) - 1) / 2) * width
+        x = (
+            np.array([i for i, s in enumerate(skills) if s in mine], dtype=float)
+            + (k - (len(runs) - 1) / 2) * width
+        )
         rate = np.array([mine[s]["rate"] for s in skills if s in mine])
         lo = np.array([mine[s]["ci_low"] for s in skills if s in mine])
         hi = np.array([mine[s]["ci_high"] for s in skills if s in mine])
-        ax.bar(x, rate, width, yerr=np.clip(np.vstack([rate - lo, hi - rate]), 0.0, None), capsize=3, label=f"{run[0]} / {run[1]}",
-               color=plt.cm.tab10(k % 10))
+        ax.bar(
+            x,
+            rate,
+            width,
+            yerr=np.clip(np.vstack([rate - lo, hi - rate]), 0.0, None),
+            capsize=3,
+            label=f"{run[0]} / {run[1]}",
+            color=plt.cm.tab10(k % 10),
+        )
     ax.set_xticks(np.arange(len(skills)), skills, rotation=30, ha="right")
     ax.set(ylim=(0, 1.05), ylabel="success rate (95% Wilson interval)")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
@@ -308,9 +391,19 @@ def evaluation_section(ws: Path, cfg: DictConfig) -> dict | None:
         for r in results:
             n, k = int(r["episodes"]), int(r["successes"])
             lo, hi = wilson_interval(k, n)
-            rows.append({"skill": r["skill"], "policy": r.get("policy", run_dir.parent.name), "robot": r.get("robot", run_dir.name),
-                         "episodes": n, "successes": k, "crashed": r.get("crashed", 0),
-                         "rate": k / n if n else 0.0, "ci_low": lo, "ci_high": hi})
+            rows.append(
+                {
+                    "skill": r["skill"],
+                    "policy": r.get("policy", run_dir.parent.name),
+                    "robot": r.get("robot", run_dir.name),
+                    "episodes": n,
+                    "successes": k,
+                    "crashed": r.get("crashed", 0),
+                    "rate": k / n if n else 0.0,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
     if not rows:
         return None
     return {"rows": rows, "plot": success_bars(rows)}
@@ -322,7 +415,7 @@ def rollouts_section(ws: Path, cfg: DictConfig) -> dict | None:
     runs = _evaluations(ws)
     if not runs:
         return None
-    budget = float(cfg.report.max_media_mb) * 2 ** 20
+    budget = float(cfg.report.max_media_mb) * 2**20
     groups, left_out = [], 0
     for run_dir, _ in runs:
         episodes_path = run_dir / "episodes.json"
@@ -337,7 +430,14 @@ def rollouts_section(ws: Path, cfg: DictConfig) -> dict | None:
                 left_out += 1
                 continue
             budget -= size
-            gifs.append({"skill": e["skill"], "seed": e.get("seed"), "success": bool(e.get("success")), "uri": file_uri(path)})
+            gifs.append(
+                {
+                    "skill": e["skill"],
+                    "seed": e.get("seed"),
+                    "success": bool(e.get("success")),
+                    "uri": file_uri(path),
+                }
+            )
         if gifs:
             groups.append({"policy": run_dir.parent.name, "robot": run_dir.name, "gifs": gifs})
     return {"groups": groups, "left_out": left_out}
@@ -353,8 +453,10 @@ def real_to_robot_path(ws: Path, cfg: DictConfig) -> Path | None:
     if given:
         path = Path(str(given)).expanduser()
         if not path.is_file():
-            raise ArtifactError(f"real_to_robot={path}: no such file; give the JSON that "
-                                "`python benchmarks/real_to_robot.py LABELS.csv --out PATH` wrote")
+            raise ArtifactError(
+                f"real_to_robot={path}: no such file; give the JSON that "
+                "`python benchmarks/real_to_robot.py LABELS.csv --out PATH` wrote"
+            )
         return path
     found = ws / "real_to_robot.json"
     return found if found.is_file() else None
@@ -369,14 +471,43 @@ def real_to_robot_section(path: Path | None) -> dict | None:
     try:
         skills = report["skills"]
         robots = sorted(report["mean_over_skills"])
-        rows = [{"clip": c["clip"], "skill": s["skill"], "found": s["found"], "how": s.get("how"),
-                 "span": f"{s['start_s']}-{s['end_s']} s" if s["found"] else "", "error": s.get("error"),
-                 "success": {r: s["success"].get(r, {}).get("rate") for r in robots}}
-                for c in report["clips"] for s in c["segments"]]
-        rows += [{"clip": c["clip"], "skill": "/".join(c["skills"]) or "none", "found": False, "how": None, "span": "",
-                  "error": f"not extracted: {c['error']}", "success": {}} for c in report["clips"] if c.get("error")]
+        rows = [
+            {
+                "clip": c["clip"],
+                "skill": s["skill"],
+                "found": s["found"],
+                "how": s.get("how"),
+                "span": f"{s['start_s']}-{s['end_s']} s" if s["found"] else "",
+                "error": s.get("error"),
+                "success": {r: s["success"].get(r, {}).get("rate") for r in robots},
+            }
+            for c in report["clips"]
+            for s in c["segments"]
+        ]
+        rows += [
+            {
+                "clip": c["clip"],
+                "skill": "/".join(c["skills"]) or "none",
+                "found": False,
+                "how": None,
+                "span": "",
+                "error": f"not extracted: {c['error']}",
+                "success": {},
+            }
+            for c in report["clips"]
+            if c.get("error")
+        ]
     except (KeyError, TypeError, AttributeError) as e:
-        raise ArtifactError(f"{path} is not a benchmarks/real_to_robot.py result (missing {e}); "
-                            "give the JSON it wrote with --out") from e
-    return {"path": str(path), "robots": robots, "rows": rows, "skills": skills, "mean": report["mean_over_skills"],
-            "found": report.get("found_in_order", {}), "episodes": report.get("episodes")}
+        raise ArtifactError(
+            f"{path} is not a benchmarks/real_to_robot.py result (missing {e}); "
+            "give the JSON it wrote with --out"
+        ) from e
+    return {
+        "path": str(path),
+        "robots": robots,
+        "rows": rows,
+        "skills": skills,
+        "mean": report["mean_over_skills"],
+        "found": report.get("found_in_order", {}),
+        "episodes": report.get("episodes"),
+    }

@@ -19,9 +19,13 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
 def success_record(skill: str, successes: int, episodes: int, **extra) -> dict:
     lo, hi = wilson_interval(successes, episodes)
     return {
-        "skill": skill, **extra, "episodes": episodes, "successes": successes,
+        "skill": skill,
+        **extra,
+        "episodes": episodes,
+        "successes": successes,
         "success_rate": round(successes / episodes, 4) if episodes else 0.0,
-        "ci_low": round(lo, 4), "ci_high": round(hi, 4),
+        "ci_low": round(lo, 4),
+        "ci_high": round(hi, 4),
     }
 
 

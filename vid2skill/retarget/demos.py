@@ -59,7 +59,13 @@ class RobotDemo:
         T = len(self.ee_contact_m)
         if self.ee_rotvec_contact is None:
             self.ee_rotvec_contact = np.zeros((T, 3))
-        if not (len(self.gripper_closed) == len(self.q_nominal) == len(self.ik_error_m) == len(self.ee_rotvec_contact) == T):
+        if not (
+            len(self.gripper_closed)
+            == len(self.q_nominal)
+            == len(self.ik_error_m)
+            == len(self.ee_rotvec_contact)
+            == T
+        ):
             raise ValueError(f"RobotDemo {self.clip}: arrays must all have {T} steps")
 
     def R_contact(self, i: int, R_contact_grasp: np.ndarray) -> np.ndarray:
@@ -92,17 +98,28 @@ class DemoSet:
         for i, d in enumerate(self.demos):
             for k in _ARRAYS:
                 arrays[f"{i}/{k}"] = getattr(d, k)
-        meta = {"skill": self.skill, "robot": self.robot, "control_hz": self.control_hz,
-                "clips": [d.clip for d in self.demos], "report": self.report,
-                "motions": [d.motion.to_dict() if d.motion is not None else None for d in self.demos]}
+        meta = {
+            "skill": self.skill,
+            "robot": self.robot,
+            "control_hz": self.control_hz,
+            "clips": [d.clip for d in self.demos],
+            "report": self.report,
+            "motions": [d.motion.to_dict() if d.motion is not None else None for d in self.demos],
+        }
         write_artifact(path, "DemoSet", DEMO_SCHEMA, meta, arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> "DemoSet":
+    def load(cls, path: str | Path) -> DemoSet:
         meta, arrays = read_artifact(path, "DemoSet", DEMO_SCHEMA)
-        motions = meta.get("motions") or [None] * len(meta["clips"])  # sets written before motions were fitted
-        demos = [RobotDemo(clip, *(arrays.get(f"{i}/{k}") for k in _ARRAYS), SkillMotion.from_dict(m) if m else None)
-                 for i, (clip, m) in enumerate(zip(meta["clips"], motions))]
+        motions = meta.get("motions") or [None] * len(
+            meta["clips"]
+        )  # sets written before motions were fitted
+        demos = [
+            RobotDemo(
+                clip, *(arrays.get(f"{i}/{k}") for k in _ARRAYS), SkillMotion.from_dict(m) if m else None
+            )
+            for i, (clip, m) in enumerate(zip(meta["clips"], motions))
+        ]
         return cls(meta["skill"], meta["robot"], meta["control_hz"], demos, meta["report"])
 
 
@@ -115,8 +132,12 @@ def resample_to_rate(path: np.ndarray, duration_s: float, control_hz: float) -> 
 
 
 def retarget_path(
-    kin: Kinematics, path_contact: np.ndarray, T_world_contact: np.ndarray, R_contact_grasp: np.ndarray,
-    hold_steps: int, rotvec_contact: np.ndarray | None = None,
+    kin: Kinematics,
+    path_contact: np.ndarray,
+    T_world_contact: np.ndarray,
+    R_contact_grasp: np.ndarray,
+    hold_steps: int,
+    rotvec_contact: np.ndarray | None = None,
 ) -> RobotDemo:
     """Joint trajectory for one contact-frame path (and the hand's rotation since the grasp, if given)
     in a scene; the gripper opens for ``hold_steps`` at the end."""
@@ -132,12 +153,17 @@ def retarget_path(
         qs.append(q)
         errs.append(err)
     gripper = np.ones(len(path), dtype=bool)
-    gripper[len(path_contact):] = False
+    gripper[len(path_contact) :] = False
     return RobotDemo("", path, gripper, np.array(qs), np.array(errs), rot)
 
 
-def demo_report(demos: list[RobotDemo], lower: np.ndarray, upper: np.ndarray, reach_tol_m: float,
-                kin: Kinematics | None = None) -> dict:
+def demo_report(
+    demos: list[RobotDemo],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    reach_tol_m: float,
+    kin: Kinematics | None = None,
+) -> dict:
     """Per-clip checks: IK error, joint-limit violations, the largest joint step (smoothness) and,
     given the arm's kinematic twin, the steps at which the arm runs into itself (and which links)."""
     per_clip = []
@@ -145,9 +171,13 @@ def demo_report(demos: list[RobotDemo], lower: np.ndarray, upper: np.ndarray, re
         viol = int(((d.q_nominal < lower - 1e-6) | (d.q_nominal > upper + 1e-6)).sum())
         step = float(np.abs(np.diff(d.q_nominal, axis=0)).max()) if len(d.q_nominal) > 1 else 0.0
         rec = {
-            "clip": d.clip, "steps": len(d.q_nominal), "max_ik_error_m": round(float(d.ik_error_m.max()), 4),
-            "mean_ik_error_m": round(float(d.ik_error_m.mean()), 4), "unreachable_steps": int((d.ik_error_m > reach_tol_m).sum()),
-            "joint_limit_violations": viol, "max_joint_step_rad": round(step, 4),
+            "clip": d.clip,
+            "steps": len(d.q_nominal),
+            "max_ik_error_m": round(float(d.ik_error_m.max()), 4),
+            "mean_ik_error_m": round(float(d.ik_error_m.mean()), 4),
+            "unreachable_steps": int((d.ik_error_m > reach_tol_m).sum()),
+            "joint_limit_violations": viol,
+            "max_joint_step_rad": round(step, 4),
         }
         if kin is not None:
             hits = [kin.self_collisions(q) for q in d.q_nominal]

@@ -26,8 +26,15 @@ from vid2skill.errors import Vid2SkillError
 MOTION_SCHEMA = 1
 FAMILIES = ("slide", "hinge", "lift", "place", "pour", "stir", "cut")
 # The motion family of each simulated task (``conf/skill/<skill>.yaml: task``).
-FAMILY_OF_TASK = {"drawer": "slide", "door": "hinge", "pick": "lift", "place": "place", "pour": "pour", "stir": "stir",
-                  "cut": "cut"}
+FAMILY_OF_TASK = {
+    "drawer": "slide",
+    "door": "hinge",
+    "pick": "lift",
+    "place": "place",
+    "pour": "pour",
+    "stir": "stir",
+    "cut": "cut",
+}
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,23 @@ class SkillMotion:
         return float(np.interp(np.clip(u, 0.0, 1.0), np.linspace(0.0, 1.0, len(prof)), prof))
 
     def to_dict(self) -> dict:
-        return {"family": self.family, "duration_s": self.duration_s, "values": self.values, "method": self.method,
-                "profiles": {k: [round(float(x), 5) for x in v] for k, v in self.profiles.items()}}
+        return {
+            "family": self.family,
+            "duration_s": self.duration_s,
+            "values": self.values,
+            "method": self.method,
+            "profiles": {k: [round(float(x), 5) for x in v] for k, v in self.profiles.items()},
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SkillMotion":
-        return cls(d["family"], float(d["duration_s"]), {k: float(v) for k, v in d["values"].items()},
-                   {k: np.asarray(v, dtype=float) for k, v in d.get("profiles", {}).items()}, d.get("method", ""))
+    def from_dict(cls, d: dict) -> SkillMotion:
+        return cls(
+            d["family"],
+            float(d["duration_s"]),
+            {k: float(v) for k, v in d["values"].items()},
+            {k: np.asarray(v, dtype=float) for k, v in d.get("profiles", {}).items()},
+            d.get("method", ""),
+        )
 
 
 # --- small measures --------------------------------------------------------------------------------
@@ -88,7 +105,8 @@ def robust_max(v: np.ndarray) -> float:
 
 
 def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Two unit vectors (3,) spanning the plane orthogonal to ``up``, the first as close to contact x as possible."""
+    """Two unit vectors (3,) spanning the plane orthogonal to ``up``, the first as close to contact x as
+    possible."""
     up = up / np.linalg.norm(up)
     e1 = np.array([1.0, 0.0, 0.0]) - up[0] * up
     if np.linalg.norm(e1) < 1e-6:
@@ -100,7 +118,7 @@ def horizontal_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def fit_circle(xy: np.ndarray) -> tuple[np.ndarray, float, float]:
     """(centre (2,), radius, rms residual) of the least-squares circle through 2-D points (Kasa's fit)."""
     A = np.c_[2 * xy, np.ones(len(xy))]
-    b = (xy ** 2).sum(axis=1)
+    b = (xy**2).sum(axis=1)
     sol, *_ = np.linalg.lstsq(A, b, rcond=None)
     c = sol[:2]
     r = float(np.sqrt(max(sol[2] + c @ c, 0.0)))
@@ -116,16 +134,23 @@ def path_figures(position_m: np.ndarray, rotvec: np.ndarray, up: np.ndarray) -> 
     chord = float(np.linalg.norm(position_m[-1] - position_m[0]))
     e1, e2 = horizontal_basis(up)
     xy = np.c_[position_m @ e1, position_m @ e2]
-    _, r, _ = fit_circle(xy) if len(xy) >= 3 and np.ptp(xy, axis=0).max() > 1e-4 else (None, float("nan"), 0.0)
-    return {"path_length_m": round(length, 4), "straightness": round(chord / length, 3) if length > 1e-9 else 1.0,
-            "arc_radius_m": round(r, 3) if np.isfinite(r) else None,
-            "max_rotation_deg": round(float(np.degrees(np.linalg.norm(rotvec, axis=1).max())), 1)}
+    _, r, _ = (
+        fit_circle(xy) if len(xy) >= 3 and np.ptp(xy, axis=0).max() > 1e-4 else (None, float("nan"), 0.0)
+    )
+    return {
+        "path_length_m": round(length, 4),
+        "straightness": round(chord / length, 3) if length > 1e-9 else 1.0,
+        "arc_radius_m": round(r, 3) if np.isfinite(r) else None,
+        "max_rotation_deg": round(float(np.degrees(np.linalg.norm(rotvec, axis=1).max())), 1),
+    }
 
 
 # --- fits per family -------------------------------------------------------------------------------
 
 
-def fit_motion(family: str, position_m: np.ndarray, rotvec: np.ndarray, duration_s: float, up: np.ndarray, cfg) -> SkillMotion:
+def fit_motion(
+    family: str, position_m: np.ndarray, rotvec: np.ndarray, duration_s: float, up: np.ndarray, cfg
+) -> SkillMotion:
     """Fit ``family``'s structure to one manipulation (contact frame, (N, 3) each; ``up`` (3,) gravity's
     up in that frame); ``cfg`` is ``retarget.primitives``."""
     if family not in FAMILIES:
@@ -170,7 +195,9 @@ def _fit_hinge(p, rotvec, duration, up, cfg) -> SkillMotion:
             method = "chord"
             s = progress(dist, robust_max(dist))
     angle = min(angle, np.radians(cfg.max_hinge_deg))
-    return SkillMotion("hinge", duration, {"angle_rad": angle, "radius_m": r, "chord_m": chord}, {"s": s}, method)
+    return SkillMotion(
+        "hinge", duration, {"angle_rad": angle, "radius_m": r, "chord_m": chord}, {"s": s}, method
+    )
 
 
 def _fit_lift(p, rotvec, duration, up, cfg) -> SkillMotion:
@@ -199,7 +226,13 @@ def _fit_place(p, rotvec, duration, up, cfg) -> SkillMotion:
     fall = -(p @ up)
     drop = robust_max(fall)
     lower = progress(fall, drop) if drop >= cfg.min_extent_m else carry
-    return SkillMotion("place", duration, {"drop_m": drop, "carry_m": extent}, {"carry": carry, "lower": lower}, "carry+lower")
+    return SkillMotion(
+        "place",
+        duration,
+        {"drop_m": drop, "carry_m": extent},
+        {"carry": carry, "lower": lower},
+        "carry+lower",
+    )
 
 
 def _fit_pour(p, rotvec, duration, up, cfg) -> SkillMotion:
@@ -209,7 +242,9 @@ def _fit_pour(p, rotvec, duration, up, cfg) -> SkillMotion:
     tilt = np.linalg.norm(rotvec, axis=1)
     peak = robust_max(tilt)
     prof = np.clip(tilt / peak, 0.0, 1.0) if peak > 1e-6 else np.zeros(len(tilt))
-    return SkillMotion("pour", duration, {"tilt_rad": peak, "carry_m": extent}, {"carry": carry, "tilt": prof}, "rotation")
+    return SkillMotion(
+        "pour", duration, {"tilt_rad": peak, "carry_m": extent}, {"carry": carry, "tilt": prof}, "rotation"
+    )
 
 
 def _fit_stir(p, rotvec, duration, up, cfg) -> SkillMotion:
@@ -221,8 +256,13 @@ def _fit_stir(p, rotvec, duration, up, cfg) -> SkillMotion:
     a = np.unwrap(np.arctan2(xy[:, 1] - c[1], xy[:, 0] - c[0]))
     swept = a - a[0]
     radius = float(np.median(np.linalg.norm(xy - c, axis=1)))
-    return SkillMotion("stir", duration, {"turns": float(abs(swept[-1]) / (2 * np.pi)), "radius_m": radius},
-                       {"angle": swept}, "loop")
+    return SkillMotion(
+        "stir",
+        duration,
+        {"turns": float(abs(swept[-1]) / (2 * np.pi)), "radius_m": radius},
+        {"angle": swept},
+        "loop",
+    )
 
 
 def _fit_cut(p, rotvec, duration, up, cfg) -> SkillMotion:
@@ -247,9 +287,21 @@ def _fit_cut(p, rotvec, duration, up, cfg) -> SkillMotion:
             start, direction = stroke[i - 1], d
     fall = -(p @ up)
     sink = robust_max(fall)
-    return SkillMotion("cut", duration, {"stroke_m": amp, "reversals": float(reversals), "sink_m": sink},
-                       {"stroke": stroke, "sink": progress(fall, sink)}, "saw")
+    return SkillMotion(
+        "cut",
+        duration,
+        {"stroke_m": amp, "reversals": float(reversals), "sink_m": sink},
+        {"stroke": stroke, "sink": progress(fall, sink)},
+        "saw",
+    )
 
 
-_FITS = {"slide": _fit_slide, "hinge": _fit_hinge, "lift": _fit_lift, "place": _fit_place, "pour": _fit_pour,
-         "stir": _fit_stir, "cut": _fit_cut}
+_FITS = {
+    "slide": _fit_slide,
+    "hinge": _fit_hinge,
+    "lift": _fit_lift,
+    "place": _fit_place,
+    "pour": _fit_pour,
+    "stir": _fit_stir,
+    "cut": _fit_cut,
+}

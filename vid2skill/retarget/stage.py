@@ -41,14 +41,17 @@ def fit_members(card, skill_cfg, cfg) -> tuple[dict, dict]:
     motions, failed = {}, {}
     for clip, traj in card.trajectories.items():
         try:
-            motions[clip] = fit_motion(family, traj, card.rotation(clip), card.durations_s[clip], card.up(clip), cfg.primitives)
+            motions[clip] = fit_motion(
+                family, traj, card.rotation(clip), card.durations_s[clip], card.up(clip), cfg.primitives
+            )
         except Vid2SkillError as e:
             failed[clip] = str(e)
     return motions, failed
 
 
-def skill_demos(card, motions: dict, kin: Kinematics, T_wc: np.ndarray, R_contact_grasp: np.ndarray, cfg,
-                structure: bool) -> list:
+def skill_demos(
+    card, motions: dict, kin: Kinematics, T_wc: np.ndarray, R_contact_grasp: np.ndarray, cfg, structure: bool
+) -> list:
     """One skill's RobotDemos in the nominal scene. Members far from their skill's median reach or
     duration (failed segmentations, depth errors) teach learners nothing good: they are left out of
     learning (``card.stats["outliers"]``, the report's ``left_out``). Replay of a fitted motion does
@@ -86,8 +89,12 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
             motions, failed = fit_members(card, skill_cfgs[name], cfg) if structure else ({}, {})
             for clip, why in failed.items():
                 log.warning("retarget: %s: %s: no motion fitted: %s", name, clip, why)
-            T_wc, R_contact_grasp = nominal_scene(skill_cfgs[name], scene_cfgs[skill_cfgs[name].task], cfg.nominal_scene_seed)
-            T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
+            T_wc, R_contact_grasp = nominal_scene(
+                skill_cfgs[name], scene_cfgs[skill_cfgs[name].task], cfg.nominal_scene_seed
+            )
+            T_wc[:3, 3] -= np.asarray(
+                spec.mount_offset_m, dtype=float
+            )  # the arm stands at its own mount point
             demos = skill_demos(card, motions, kin, T_wc, R_contact_grasp, cfg, structure)
             if not demos:
                 log.warning("retarget: %s: no demonstration could be made; skipped", name)
@@ -95,16 +102,33 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
             report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m, kin)
             report["left_out"] = sorted(card.stats.get("outliers", []))
             if report["left_out"]:
-                log.info("retarget: %s: %d clip(s) left out of learning: %s", name, len(report["left_out"]),
-                         ", ".join(report["left_out"]))
+                log.info(
+                    "retarget: %s: %d clip(s) left out of learning: %s",
+                    name,
+                    len(report["left_out"]),
+                    ", ".join(report["left_out"]),
+                )
             if structure:
-                report["motions"] = {c: {"method": m.method, "duration_s": round(m.duration_s, 2),
-                                         **{k: round(v, 4) for k, v in m.values.items()}} for c, m in motions.items()}
+                report["motions"] = {
+                    c: {
+                        "method": m.method,
+                        "duration_s": round(m.duration_s, 2),
+                        **{k: round(v, 4) for k, v in m.values.items()},
+                    }
+                    for c, m in motions.items()
+                }
             out[name] = DemoSet(name, spec.name, cfg.control_hz, demos, report)
             worst = max(c["max_ik_error_m"] for c in report["clips"])
             colliding = [c["clip"] for c in report["clips"] if c["self_collision_steps"]]
-            log.info("retarget: %s -> %d %s demos, worst IK error %.1f mm, %d in self-collision%s", name, len(demos),
-                     spec.name, 1000 * worst, len(colliding), f" ({', '.join(colliding)})" if colliding else "")
+            log.info(
+                "retarget: %s -> %d %s demos, worst IK error %.1f mm, %d in self-collision%s",
+                name,
+                len(demos),
+                spec.name,
+                1000 * worst,
+                len(colliding),
+                f" ({', '.join(colliding)})" if colliding else "",
+            )
     finally:
         kin.close()
     return out

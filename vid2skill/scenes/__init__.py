@@ -13,5 +13,12 @@ from vid2skill.scenes.place import PlaceTask
 from vid2skill.scenes.pour import PourTask
 from vid2skill.scenes.stir import StirTask
 
-TASKS = {"drawer": DrawerTask, "door": DoorTask, "pick": PickTask, "place": PlaceTask, "pour": PourTask,
-         "stir": StirTask, "cut": CutTask}
+TASKS = {
+    "drawer": DrawerTask,
+    "door": DoorTask,
+    "pick": PickTask,
+    "place": PlaceTask,
+    "pour": PourTask,
+    "stir": StirTask,
+    "cut": CutTask,
+}

@@ -96,7 +96,8 @@ class Task:
         raise NotImplementedError(f"{type(self).__name__} has no motion primitive")
 
     def primitive_time_s(self, motion) -> float:
-        """How long :meth:`primitive` takes, seconds (the human's duration plus scripted transfers and holds)."""
+        """How long :meth:`primitive` takes, seconds (the human's duration plus scripted transfers and
+        holds)."""
         return motion.duration_s + float(self.skill.get("primitive", {}).get("hold_s", 0.0))
 
     # --- helpers for experts that plan the held object's motion --------------------------------

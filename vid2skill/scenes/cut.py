@@ -3,9 +3,9 @@ board; saw into the block.
 
 Success is a geometric proxy (``conf/skill/cut.yaml``; PyBullet cannot split bodies, so the blade
 passes through the block without colliding with it): while the blade's edge is inside the block's
-footprint (any part of it) and below its top face, the edge reaches ``min_depth_m`` under the top face and the blade
-reverses direction along its length at least ``min_reversals`` times, each stroke at least
-``min_stroke_m`` long (a downward sawing motion).
+footprint (any part of it) and below its top face, the edge reaches ``min_depth_m`` under the top
+face and the blade reverses direction along its length at least ``min_reversals`` times, each
+stroke at least ``min_stroke_m`` long (a downward sawing motion).
 """
 
 from __future__ import annotations
@@ -29,17 +29,30 @@ class CutTask(ToolTask):
         heading = float(rng.uniform(-np.pi, np.pi))
         away = self.uniform("start_distance_m")
         self.block_size = np.array([u("block_width_m"), u("block_length_m"), u("block_height_m")])
-        tip = centre + np.array([away * np.cos(heading), away * np.sin(heading), 0.02 + self.block_size[2] + u("start_height_m")])
+        tip = centre + np.array(
+            [away * np.cos(heading), away * np.sin(heading), 0.02 + self.block_size[2] + u("start_height_m")]
+        )
         start = tip + np.array([0.0, 0.0, self.tool.length])
         self._T_wc = self.in_hand_frame(start, centre)
         # The blade saws along contact x; the block lies across it (its length along contact y).
         yaw = float(np.arctan2(self._T_wc[1, 0], self._T_wc[0, 0]))
         self.T_w_block = make_T(rot_z(yaw), centre + np.array([0, 0, 0.02]))
-        scene.load_urdf("board", write_urdf(slab_urdf((0.3, 0.22, 0.02), (0.75, 0.6, 0.4, 1.0), name="board")), centre, rot_z(yaw))
-        scene.load_urdf("block", write_urdf(slab_urdf(tuple(self.block_size), (0.95, 0.85, 0.4, 1.0), name="block")),
-                        self.T_w_block[:3, 3], self.T_w_block[:3, :3])
+        scene.load_urdf(
+            "board",
+            write_urdf(slab_urdf((0.3, 0.22, 0.02), (0.75, 0.6, 0.4, 1.0), name="board")),
+            centre,
+            rot_z(yaw),
+        )
+        scene.load_urdf(
+            "block",
+            write_urdf(slab_urdf(tuple(self.block_size), (0.95, 0.85, 0.4, 1.0), name="block")),
+            self.T_w_block[:3, 3],
+            self.T_w_block[:3, :3],
+        )
         scene.load_urdf("tool", write_urdf(tool_urdf(self.tool)), [0, 0, -5], fixed=False)
-        p.setCollisionFilterPair(scene.body("tool"), scene.body("block"), -1, -1, 0, physicsClientId=scene.client)
+        p.setCollisionFilterPair(
+            scene.body("tool"), scene.body("block"), -1, -1, 0, physicsClientId=scene.client
+        )
         self.block_top = float(self.T_w_block[2, 3] + self.block_size[2])
         self.max_depth_m, self.reversals = 0.0, 0
         self._last_s, self._dir, self._stroke_start = None, 0, None
@@ -51,8 +64,11 @@ class CutTask(ToolTask):
         local = inv_T(self.T_w_block)[:3, :3] @ (tip - self.T_w_block[:3, 3])
         # The edge is a segment along the blade (local x): it is in the block while it overlaps the footprint.
         half_edge = self.tool.blade_length() / 2
-        inside = (abs(local[0]) <= self.block_size[0] / 2 + half_edge and abs(local[1]) <= self.block_size[1] / 2
-                  and tip[2] < self.block_top)
+        inside = (
+            abs(local[0]) <= self.block_size[0] / 2 + half_edge
+            and abs(local[1]) <= self.block_size[1] / 2
+            and tip[2] < self.block_top
+        )
         along = float(self._T_wc[:3, 0] @ tip)
         return inside, self.block_top - float(tip[2]), along
 
@@ -64,7 +80,11 @@ class CutTask(ToolTask):
         self.max_depth_m = max(self.max_depth_m, depth)
         if self._last_s is not None and abs(s - self._last_s) > 1e-4:
             d = int(np.sign(s - self._last_s))
-            if self._dir and d != self._dir and abs(self._last_s - self._stroke_start) >= self.success_cfg.min_stroke_m:
+            if (
+                self._dir
+                and d != self._dir
+                and abs(self._last_s - self._stroke_start) >= self.success_cfg.min_stroke_m
+            ):
                 self.reversals += 1
             if d != self._dir:
                 self._stroke_start = self._last_s if self._dir else s
@@ -91,7 +111,10 @@ class CutTask(ToolTask):
         tip, t0 = self.transfer(goals, t_s, self.skill.primitive.transfer_speed_m_s)
         if tip is None:
             u = (t_s - t0) / motion.duration_s
-            sink = min(motion.values["sink_m"] * motion.at("sink", u), self.skill.primitive.clearance_m + self.block_size[2])
+            sink = min(
+                motion.values["sink_m"] * motion.at("sink", u),
+                self.skill.primitive.clearance_m + self.block_size[2],
+            )
             tip = goals[-1] + motion.at("stroke", u) * self._T_wc[:3, 0] - np.array([0.0, 0.0, sink])
         return self.grasp_for_tip(tip), True
 

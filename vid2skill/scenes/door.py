@@ -32,20 +32,31 @@ class DoorTask(Task):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         u = self.uniform
-        self.spec = DoorSpec(width=u("width_m"), height=u("height_m"), depth=u("depth_m"), bottom=u("bottom_m"),
-                             hinge_side=int(rng.choice([-1, 1])))
-        start = np.radians(rng.uniform(*skill_cfg.start_angle_deg)) if skill_cfg.get("start_angle_deg") else 0.0
+        self.spec = DoorSpec(
+            width=u("width_m"),
+            height=u("height_m"),
+            depth=u("depth_m"),
+            bottom=u("bottom_m"),
+            hinge_side=int(rng.choice([-1, 1])),
+        )
+        start = (
+            np.radians(rng.uniform(*skill_cfg.start_angle_deg)) if skill_cfg.get("start_angle_deg") else 0.0
+        )
         self.start_angle = float(start)
         # Centre the door's handle roughly in front of the robot: shift the cabinet towards the hinge side.
         lateral = u("lateral_m") + self.spec.hinge_side * self.spec.width * 0.35
         self.cabinet_position = np.array([u("distance_m"), lateral, 0.0])
         self.cabinet_yaw = np.pi + np.radians(u("yaw_deg"))
         self.robot_base = np.array([u("robot_base_offset_m"), u("robot_base_offset_m"), 0.0])
-        cab = scene.load_urdf("cabinet", write_urdf(door_urdf(self.spec)), self.cabinet_position, rot_z(self.cabinet_yaw))
+        cab = scene.load_urdf(
+            "cabinet", write_urdf(door_urdf(self.spec)), self.cabinet_position, rot_z(self.cabinet_yaw)
+        )
         p.setJointMotorControl2(cab, 0, p.VELOCITY_CONTROL, force=0, physicsClientId=scene.client)
         scene.set_joint_position("cabinet", 0, self.start_angle)
         scene.load_urdf("floor", "plane.urdf")
-        self._T_w_door0 = make_T(rot_z(self.cabinet_yaw), self.cabinet_position) @ make_T(np.eye(3), self.spec.hinge_in_cabinet())
+        self._T_w_door0 = make_T(rot_z(self.cabinet_yaw), self.cabinet_position) @ make_T(
+            np.eye(3), self.spec.hinge_in_cabinet()
+        )
         self._T_wc = self.handle_frame(self.start_angle)
         self._angle_cmd: float | None = None
 
@@ -55,7 +66,11 @@ class DoorTask(Task):
     def handle_frame(self, angle: float) -> np.ndarray:
         """T_world_handle with the door at ``angle`` (rad): x into the door, z up."""
         axis = 1.0 if self.spec.hinge_side > 0 else -1.0
-        return self._T_w_door0 @ make_T(rot_z(axis * angle), np.zeros(3)) @ make_T(_R_DOOR_CONTACT, self.spec.handle_in_door())
+        return (
+            self._T_w_door0
+            @ make_T(rot_z(axis * angle), np.zeros(3))
+            @ make_T(_R_DOOR_CONTACT, self.spec.handle_in_door())
+        )
 
     def is_success(self) -> bool:
         a = np.degrees(self.angle())
@@ -64,7 +79,10 @@ class DoorTask(Task):
         return a <= self.success_cfg.max_angle_deg
 
     def progress(self) -> dict:
-        return {"angle_deg": round(float(np.degrees(self.angle())), 2), "start_angle_deg": round(float(np.degrees(self.start_angle)), 2)}
+        return {
+            "angle_deg": round(float(np.degrees(self.angle())), 2),
+            "start_angle_deg": round(float(np.degrees(self.start_angle)), 2),
+        }
 
     def expert(self, t_s, T_contact_cmd):
         """Swing the handle along its arc about the hinge at ``expert.speed_deg_s``, never more than
@@ -76,7 +94,9 @@ class DoorTask(Task):
             self._angle_cmd = now
         step = np.radians(e.speed_deg_s) * self.dt
         lead = np.radians(e.lead_deg)
-        self._angle_cmd = float(np.clip(self._angle_cmd + np.clip(goal - self._angle_cmd, -step, step), now - lead, now + lead))
+        self._angle_cmd = float(
+            np.clip(self._angle_cmd + np.clip(goal - self._angle_cmd, -step, step), now - lead, now + lead)
+        )
         done = abs(now - max(goal, 0.0)) < np.radians(e.tolerance_deg)
         return self._handle_target(self._angle_cmd, e.wrist_follow), not done
 

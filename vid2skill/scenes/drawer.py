@@ -27,14 +27,21 @@ class DrawerTask(Task):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         u = self.uniform
         handle_h, front_h = u("handle_height_m"), u("front_height_m")
-        self.spec = DrawerSpec(width=u("width_m"), height=front_h, depth=u("depth_m"), plinth=handle_h - front_h / 2,
-                               travel=u("travel_m"))
+        self.spec = DrawerSpec(
+            width=u("width_m"),
+            height=front_h,
+            depth=u("depth_m"),
+            plinth=handle_h - front_h / 2,
+            travel=u("travel_m"),
+        )
         start = float(rng.uniform(*skill_cfg.start_opening_m)) if skill_cfg.get("start_opening_m") else 0.0
         self.start_opening_m = min(start, self.spec.travel)
         self.cabinet_position = np.array([u("distance_m"), u("lateral_m"), 0.0])
         self.cabinet_yaw = np.pi + np.radians(u("yaw_deg"))  # the front faces -x (the robot) at yaw = pi
         self.robot_base = np.array([u("robot_base_offset_m"), u("robot_base_offset_m"), 0.0])
-        cab = scene.load_urdf("cabinet", write_urdf(drawer_urdf(self.spec)), self.cabinet_position, rot_z(self.cabinet_yaw))
+        cab = scene.load_urdf(
+            "cabinet", write_urdf(drawer_urdf(self.spec)), self.cabinet_position, rot_z(self.cabinet_yaw)
+        )
         cid = scene.client
         p.changeDynamics(cab, 0, lateralFriction=1.0, physicsClientId=cid)
         p.setJointMotorControl2(cab, 0, p.VELOCITY_CONTROL, force=0, physicsClientId=cid)
@@ -70,7 +77,8 @@ class DrawerTask(Task):
         return make_T(self.R_contact_grasp, np.array([x, 0.0, 0.0])), u < 1.0
 
     def expert(self, t_s, T_contact_cmd):
-        """Pull (or push) along the drawer's axis at ``expert.speed_m_s`` until the goal opening, then let go."""
+        """Pull (or push) along the drawer's axis at ``expert.speed_m_s`` until the goal opening, then let
+        go."""
         e = self.skill.expert
         goal = e.goal_opening_frac * self.spec.travel if self.skill.name == "slide_open" else -e.overshoot_m
         goal_c = np.array([-(goal - self.start_opening_m), 0.0, 0.0])

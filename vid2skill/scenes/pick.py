@@ -31,7 +31,11 @@ class PickTask(TabletopTask):
         uid = scene.body("object")
         p.changeDynamics(uid, -1, lateralFriction=1.0, physicsClientId=scene.client)
         lo, hi = (np.array(v) for v in p.getAABB(uid, physicsClientId=scene.client))
-        scene.set_pose("object", scene.base_pose("object")[0] - np.array([0, 0, lo[2] - self.table_top - 0.001]), rot_z(yaw))
+        scene.set_pose(
+            "object",
+            scene.base_pose("object")[0] - np.array([0, 0, lo[2] - self.table_top - 0.001]),
+            rot_z(yaw),
+        )
         scene.step(120)  # let it come to rest
         lo, hi = (np.array(v) for v in p.getAABB(uid, physicsClientId=scene.client))
         self.rest_z = float(scene.base_pose("object")[0][2])
@@ -61,7 +65,11 @@ class PickTask(TabletopTask):
         return self.held_s >= self.success_cfg.hold_s
 
     def progress(self):
-        return {"max_lift_m": round(self.max_lift_m, 4), "held_s": round(self.held_s, 2), "object": self.object_path}
+        return {
+            "max_lift_m": round(self.max_lift_m, 4),
+            "held_s": round(self.held_s, 2),
+            "object": self.object_path,
+        }
 
     def primitive(self, motion, t_s):
         """Lift straight up by the human's rise at the human's pace, and hold (contact x points down)."""

@@ -30,11 +30,16 @@ class PlaceTask(TabletopTask):
         heading = float(rng.uniform(-np.pi, np.pi))
         dist = self.uniform("target_distance_m")
         target = start_xy + dist * np.array([np.cos(heading), np.sin(heading), 0.0])
-        target[:2] = np.clip(target[:2], [scene_cfg.object_x_m[0], scene_cfg.object_y_m[0] - 0.1],
-                             [scene_cfg.object_x_m[1] + 0.1, scene_cfg.object_y_m[1] + 0.1])
+        target[:2] = np.clip(
+            target[:2],
+            [scene_cfg.object_x_m[0], scene_cfg.object_y_m[0] - 0.1],
+            [scene_cfg.object_x_m[1] + 0.1, scene_cfg.object_y_m[1] + 0.1],
+        )
         self.target = target
         self.region_yaw = float(rng.uniform(-np.pi / 4, np.pi / 4))
-        pad = slab_urdf((2 * self.half, 2 * self.half, 0.002), (0.2, 0.7, 0.3, 1.0), name="target", collide=False)
+        pad = slab_urdf(
+            (2 * self.half, 2 * self.half, 0.002), (0.2, 0.7, 0.3, 1.0), name="target", collide=False
+        )
         scene.load_urdf("target", write_urdf(pad), target, rot_z(self.region_yaw))
         # The object hangs below the grasp point, its bottom ``start_height_m`` above the table.
         scene.load_urdf("object", self.object_path, [0, 0, -5], fixed=False, scale=self.scale)
@@ -44,7 +49,9 @@ class PlaceTask(TabletopTask):
         self._bottom_below_com = float(com[2] - lo[2])
         self._top_above_com = float(hi[2] - com[2])
         grip_depth = min(float(scene_cfg.grasp_depth_m), (hi[2] - lo[2]) / 2)
-        start = start_xy + np.array([0, 0, self.uniform("start_height_m") + self._bottom_below_com + self._top_above_com - grip_depth])
+        start = start_xy + np.array(
+            [0, 0, self.uniform("start_height_m") + self._bottom_below_com + self._top_above_com - grip_depth]
+        )
         self._T_wc = self.in_hand_frame(start, target)
         self._T_w_obj0 = make_T(np.eye(3), start - np.array([0, 0, self._top_above_com - grip_depth]))
         self._T_grasp_obj = inv_T(self._T_wc @ make_T(self.R_contact_grasp, np.zeros(3))) @ self._T_w_obj0
@@ -63,13 +70,20 @@ class PlaceTask(TabletopTask):
     def is_success(self):
         pos, bottom, speed = self._object_state()
         s = self.success_cfg
-        return self.in_region(pos) and abs(bottom - self.table_top) <= s.rest_tolerance_m and speed <= s.max_speed_m_s
+        return (
+            self.in_region(pos)
+            and abs(bottom - self.table_top) <= s.rest_tolerance_m
+            and speed <= s.max_speed_m_s
+        )
 
     def progress(self):
         pos, bottom, speed = self._object_state()
         off = rot_z(self.region_yaw).T @ (pos - self.target)
-        return {"offset_m": round(float(np.linalg.norm(off[:2])), 4), "bottom_above_table_m": round(bottom - self.table_top, 4),
-                "object": self.object_path}
+        return {
+            "offset_m": round(float(np.linalg.norm(off[:2])), 4),
+            "bottom_above_table_m": round(bottom - self.table_top, 4),
+            "object": self.object_path,
+        }
 
     def _release_point(self, release_height_m: float) -> np.ndarray:
         """The grasp point (3,), contact frame, that holds the object over the region's centre with its
@@ -83,7 +97,13 @@ class PlaceTask(TabletopTask):
         downwards progress, letting go where the human did (the end of the manipulation)."""
         u = t_s / motion.duration_s
         goal = self._release_point(self.skill.expert.release_height_m)
-        pos = np.array([goal[0] * motion.at("carry", u), goal[1] * motion.at("carry", u), goal[2] * motion.at("lower", u)])
+        pos = np.array(
+            [
+                goal[0] * motion.at("carry", u),
+                goal[1] * motion.at("carry", u),
+                goal[2] * motion.at("lower", u),
+            ]
+        )
         return make_T(self.R_contact_grasp, pos), u < 1.0
 
     def expert(self, t_s, T_contact_cmd):

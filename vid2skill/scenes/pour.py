@@ -25,7 +25,9 @@ class PourTask(TabletopTask):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         u = self.uniform
         self.cup = ContainerSpec(radius=u("cup_radius_m"), height=u("cup_height_m"), wall=0.005, mass=0.12)
-        self.bowl = ContainerSpec(radius=u("bowl_radius_m"), height=u("bowl_height_m"), wall=0.006, segments=20)
+        self.bowl = ContainerSpec(
+            radius=u("bowl_radius_m"), height=u("bowl_height_m"), wall=0.006, segments=20
+        )
         cup_xy = self.sample_on_table()
         # Held from the robot's side: approach horizontal and radial from the robot's base, jaws
         # horizontal across it; the bowl stands to one side, so pouring is a roll about the approach.
@@ -34,8 +36,12 @@ class PourTask(TabletopTask):
         g_y = np.array([-g_z[1], g_z[0], 0.0])
         side = float(rng.choice([-1.0, 1.0]))
         self.bowl_centre = cup_xy + side * u("bowl_distance_m") * g_y + u("bowl_x_offset_m") * g_z
-        scene.load_urdf("bowl", write_urdf(container_urdf(self.bowl, (0.9, 0.75, 0.45, 1.0), "bowl")), self.bowl_centre)
-        scene.load_urdf("cup", write_urdf(container_urdf(self.cup, (0.3, 0.45, 0.8, 1.0), "cup")), [0, 0, -5], fixed=False)
+        scene.load_urdf(
+            "bowl", write_urdf(container_urdf(self.bowl, (0.9, 0.75, 0.45, 1.0), "bowl")), self.bowl_centre
+        )
+        scene.load_urdf(
+            "cup", write_urdf(container_urdf(self.cup, (0.3, 0.45, 0.8, 1.0), "cup")), [0, 0, -5], fixed=False
+        )
         cup_bottom = cup_xy + np.array([0, 0, u("start_height_m")])
         T_w_cup = make_T(np.eye(3), cup_bottom)
         # The approach dips ``grasp_pitch_deg`` below horizontal (a hand reaching down to a cup):
@@ -45,7 +51,11 @@ class PourTask(TabletopTask):
         R_w_grasp = np.stack([np.cross(g_y, g_z), g_y, g_z], axis=1)
         # The grasp point stands off the cup's outer wall so that the fingertips stay outside it.
         radial3 = np.append(radial / np.linalg.norm(radial), 0.0)
-        grasp = cup_bottom - (self.cup.radius + self.cup.wall + float(scene_cfg.grasp_standoff_m)) * radial3 + np.array([0, 0, float(scene_cfg.grip_height_frac) * self.cup.height])
+        grasp = (
+            cup_bottom
+            - (self.cup.radius + self.cup.wall + float(scene_cfg.grasp_standoff_m)) * radial3
+            + np.array([0, 0, float(scene_cfg.grip_height_frac) * self.cup.height])
+        )
         T_w_grasp = make_T(R_w_grasp, grasp)
         self._T_wc = self.in_hand_frame(grasp, self.bowl_centre)
         self.R_contact_grasp = self._T_wc[:3, :3].T @ R_w_grasp
@@ -64,8 +74,12 @@ class PourTask(TabletopTask):
         # A loose grid of spheres inside the cup, layer by layer from its bottom.
         pitch = 2.1 * r
         span = self.cup.radius - r - 0.002
-        cells = [(x, y) for x in np.arange(-span, span + 1e-9, pitch) for y in np.arange(-span, span + 1e-9, pitch)
-                 if x * x + y * y <= span * span]
+        cells = [
+            (x, y)
+            for x in np.arange(-span, span + 1e-9, pitch)
+            for y in np.arange(-span, span + 1e-9, pitch)
+            if x * x + y * y <= span * span
+        ]
         self.spheres = []
         for k in range(self.n_spheres):
             x, y = cells[k % len(cells)]
@@ -97,17 +111,26 @@ class PourTask(TabletopTask):
         x = self._T_wc[:3, 0]
         lip = self.bowl_centre - x * (self.bowl.radius * e.lip_inside_frac)
         centre = lip - x * (self.cup.radius + self.cup.wall)
-        return make_T(np.eye(3), np.array([centre[0], centre[1], self.bowl_centre[2] + self.bowl.height + e.clearance_m]))
+        return make_T(
+            np.eye(3),
+            np.array([centre[0], centre[1], self.bowl_centre[2] + self.bowl.height + e.clearance_m]),
+        )
 
     def _roll_axis(self) -> np.ndarray:
-        """The gripper's approach (3,), world frame, pointing so that a positive roll tips the cup's mouth towards the bowl."""
+        """The gripper's approach (3,), world frame, pointing so that a positive roll tips the cup's mouth
+        towards the bowl."""
         x = self._T_wc[:3, 0]
         a = self._T_wc[:3, :3] @ self.R_contact_grasp[:, 2]
         return a * np.sign(np.dot(np.cross(a, [0.0, 0.0, 1.0]), x))
 
     def _tilted(self, T_world_cup: np.ndarray, roll_rad: float) -> np.ndarray:
-        """T_contact_grasp that holds the cup at ``T_world_cup`` rolled by ``roll_rad`` about the approach, pivoting on its lip."""
-        lip = T_world_cup[:3, 3] + self._T_wc[:3, 0] * (self.cup.radius + self.cup.wall) + np.array([0, 0, self.cup.height])
+        """T_contact_grasp that holds the cup at ``T_world_cup`` rolled by ``roll_rad`` about the approach,
+        pivoting on its lip."""
+        lip = (
+            T_world_cup[:3, 3]
+            + self._T_wc[:3, 0] * (self.cup.radius + self.cup.wall)
+            + np.array([0, 0, self.cup.height])
+        )
         R = axis_angle_R(self._roll_axis(), roll_rad)
         return self.grasp_target_for_object(make_T(R, lip - R @ lip) @ T_world_cup)
 
@@ -122,7 +145,10 @@ class PourTask(TabletopTask):
 
     def _transfer_s(self) -> float:
         T_w_cup0 = self._T_wc @ self.grasp_in_contact() @ self._T_grasp_obj
-        return float(np.linalg.norm(self._prepour_cup()[:3, 3] - T_w_cup0[:3, 3])) / self.skill.primitive.transfer_speed_m_s
+        return (
+            float(np.linalg.norm(self._prepour_cup()[:3, 3] - T_w_cup0[:3, 3]))
+            / self.skill.primitive.transfer_speed_m_s
+        )
 
     def primitive_time_s(self, motion) -> float:
         return self._transfer_s() + super().primitive_time_s(motion)
@@ -140,7 +166,8 @@ class PourTask(TabletopTask):
         return self._tilted(T_cup, roll), True
 
     def expert(self, t_s, T_contact_cmd):
-        """Carry the cup beside the bowl, then roll the wrist (pivoting on the cup's lip) to ``expert.tilt_deg`` and hold."""
+        """Carry the cup beside the bowl, then roll the wrist (pivoting on the cup's lip) to
+        ``expert.tilt_deg`` and hold."""
         e = self.skill.expert
         pre = self._prepour_cup()
         if self._phase == "move":

@@ -33,7 +33,9 @@ class ToolTask(TabletopTask):
         pos, R = self.scene.base_pose("tool")
         return pos + R @ self.tool.tip()
 
-    def transfer(self, goals: list[np.ndarray], t_s: float, speed_m_s: float) -> tuple[np.ndarray | None, float]:
+    def transfer(
+        self, goals: list[np.ndarray], t_s: float, speed_m_s: float
+    ) -> tuple[np.ndarray | None, float]:
         """A scripted transfer of the tool's tip from its start through ``goals`` (world points) at
         ``speed_m_s``: (the tip at ``t_s``, or None once the transfer is over; its total time)."""
         points = [self.tip_for_grasp(self.grasp_in_contact())] + list(goals)
@@ -49,7 +51,9 @@ class ToolTask(TabletopTask):
         raise NotImplementedError
 
     def primitive_time_s(self, motion) -> float:
-        transfer = self.transfer(self.primitive_goals(motion), float("inf"), self.skill.primitive.transfer_speed_m_s)[1]
+        transfer = self.transfer(
+            self.primitive_goals(motion), float("inf"), self.skill.primitive.transfer_speed_m_s
+        )[1]
         return transfer + super().primitive_time_s(motion)
 
     def grasp_for_tip(self, tip_world: np.ndarray) -> np.ndarray:
@@ -69,11 +73,15 @@ class StirTask(ToolTask):
         self.pot = ContainerSpec(radius=u("pot_radius_m"), height=u("pot_height_m"), wall=0.008, segments=24)
         self.tool = ToolSpec("spoon", length=u("tool_length_m"))
         self.pot_centre = self.sample_on_table()
-        scene.load_urdf("pot", write_urdf(container_urdf(self.pot, (0.35, 0.35, 0.38, 1.0), "pot")), self.pot_centre)
+        scene.load_urdf(
+            "pot", write_urdf(container_urdf(self.pot, (0.35, 0.35, 0.38, 1.0), "pot")), self.pot_centre
+        )
         # The spoon starts on a side of the pot (heading 0 is straight away from the robot).
         heading = np.radians(self.uniform("start_heading_deg"))
         away = self.pot.radius + self.uniform("start_distance_m")
-        tip = self.pot_centre + np.array([away * np.cos(heading), away * np.sin(heading), self.pot.height + u("start_height_m")])
+        tip = self.pot_centre + np.array(
+            [away * np.cos(heading), away * np.sin(heading), self.pot.height + u("start_height_m")]
+        )
         start = tip - np.array([0.0, 0.0, -self.tool.length])
         self._T_wc = self.in_hand_frame(start, self.pot_centre)
         scene.load_urdf("tool", write_urdf(tool_urdf(self.tool)), [0, 0, -5], fixed=False)
@@ -83,7 +91,9 @@ class StirTask(ToolTask):
     def _inside(self, tip: np.ndarray) -> tuple[bool, float]:
         d = tip - self.pot_centre
         r = np.hypot(d[0], d[1])
-        inside = r < self.pot.radius - self.success_cfg.wall_margin_m and self.pot.wall < d[2] < self.pot.height
+        inside = (
+            r < self.pot.radius - self.success_cfg.wall_margin_m and self.pot.wall < d[2] < self.pot.height
+        )
         return inside, float(np.arctan2(d[1], d[0]))
 
     def on_step(self, t_s):
@@ -103,7 +113,9 @@ class StirTask(ToolTask):
         return {"turns": round(self.best_turns, 3)}
 
     def _ring(self, angle: float, z: float, radius: float) -> np.ndarray:
-        return np.array([self.pot_centre[0] + radius * np.cos(angle), self.pot_centre[1] + radius * np.sin(angle), z])
+        return np.array(
+            [self.pot_centre[0] + radius * np.cos(angle), self.pot_centre[1] + radius * np.sin(angle), z]
+        )
 
     def _start_angle(self) -> float:
         d = self.tip_for_grasp(self.grasp_in_contact()) - self.pot_centre
@@ -118,7 +130,10 @@ class StirTask(ToolTask):
         pc = self.skill.primitive
         a0, rho = self._start_angle(), self._primitive_radius(motion)
         low = self.pot_centre[2] + self.pot.wall + pc.depth_above_bottom_m
-        return [self._ring(a0, self.pot_centre[2] + self.pot.height + pc.clearance_m, rho), self._ring(a0, low, rho)]
+        return [
+            self._ring(a0, self.pot_centre[2] + self.pot.height + pc.clearance_m, rho),
+            self._ring(a0, low, rho),
+        ]
 
     def primitive(self, motion, t_s):
         """Bring the spoon into the pot (a scripted transfer, as the oracle grasp is), then loop about
@@ -128,7 +143,9 @@ class StirTask(ToolTask):
         tip, t0 = self.transfer(goals, t_s, self.skill.primitive.transfer_speed_m_s)
         if tip is None:
             u = (t_s - t0) / motion.duration_s
-            tip = self._ring(self._start_angle() + motion.at("angle", u), goals[-1][2], self._primitive_radius(motion))
+            tip = self._ring(
+                self._start_angle() + motion.at("angle", u), goals[-1][2], self._primitive_radius(motion)
+            )
         return self.grasp_for_tip(tip), True
 
     def expert(self, t_s, T_contact_cmd):

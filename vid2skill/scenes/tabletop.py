@@ -27,7 +27,9 @@ class TabletopTask(Task):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         self.table_top = self.uniform("table_top_m")
-        self.robot_base = np.array([self.uniform("robot_base_offset_m"), self.uniform("robot_base_offset_m"), 0.0])
+        self.robot_base = np.array(
+            [self.uniform("robot_base_offset_m"), self.uniform("robot_base_offset_m"), 0.0]
+        )
         scene.load_urdf("table", write_urdf(table_urdf(1.0, 1.2, self.table_top)), [0.55, 0.0, 0.0])
         scene.load_urdf("floor", "plane.urdf", [0, 0, min(0.0, self.table_top - 0.8)])
 

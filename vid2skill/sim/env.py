@@ -28,9 +28,10 @@ left-applied in the contact frame) and the gripper command (>= 0.5: stay closed;
 Scripted policies, whose output is a target pose, command it exactly with :meth:`SkillEnv.step_to`.
 
 Privileged state is never in the observation: ``info`` holds the scene (``task``, for scripted
-experts; unless ``privileged_info=False``), the exact commanded and start poses (``T_contact_cmd``, ``T_contact_start``, (4, 4)
-float64) and ``t_s``; the last step's ``info`` adds ``is_success`` and ``result`` (the episode's
-record). ``import vid2skill.sim.env`` registers ``vid2skill/SlideOpen-v0`` ... ``vid2skill/Cut-v0``.
+experts; unless ``privileged_info=False``), the exact commanded and start poses
+(``T_contact_cmd``, ``T_contact_start``, (4, 4) float64) and ``t_s``; the last step's ``info``
+adds ``is_success`` and ``result`` (the episode's record). ``import vid2skill.sim.env`` registers
+``vid2skill/SlideOpen-v0`` ... ``vid2skill/Cut-v0``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def kinematics_for(spec: RobotSpec) -> Kinematics:
     return _KINEMATICS[spec.name]
 
 
-def _video_camera(video_cfg, look_at: np.ndarray, base: np.ndarray, size: tuple[int, int] | None = None) -> CameraSpec:
+def _video_camera(
+    video_cfg, look_at: np.ndarray, base: np.ndarray, size: tuple[int, int] | None = None
+) -> CameraSpec:
     target = 0.5 * (look_at + base) + np.array([0.0, 0.0, 0.1])
     position = target + np.array(video_cfg.offset_m)
     w, h = size if size is not None else (video_cfg.width, video_cfg.height)
@@ -84,7 +87,9 @@ def stand_off(T_grasp_world: np.ndarray, cfg) -> np.ndarray:
     return pre
 
 
-def reach_path(ee: np.ndarray, R_ee: np.ndarray, T_grasp_world: np.ndarray, cfg, to_stand_off: bool = True) -> list[np.ndarray]:
+def reach_path(
+    ee: np.ndarray, R_ee: np.ndarray, T_grasp_world: np.ndarray, cfg, to_stand_off: bool = True
+) -> list[np.ndarray]:
     """Waypoints (4, 4) of the oracle reach: to the stand-off (unless ``to_stand_off`` is False),
     then along the approach to the grasp. Position and orientation are interpolated together, so
     that each waypoint's IK starts near the last posture (a full turn of the hand at the first
@@ -120,8 +125,16 @@ class SkillEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
     CAMERAS = ("front",)
 
-    def __init__(self, skill_cfg, sim_cfg, robot_spec: RobotSpec, cameras: tuple[str, ...] = (),
-                 record_video: bool = False, render_mode: str | None = None, privileged_info: bool = True):
+    def __init__(
+        self,
+        skill_cfg,
+        sim_cfg,
+        robot_spec: RobotSpec,
+        cameras: tuple[str, ...] = (),
+        record_video: bool = False,
+        render_mode: str | None = None,
+        privileged_info: bool = True,
+    ):
         self.skill_cfg, self.sim_cfg, self.robot_spec = settings(skill_cfg), settings(sim_cfg), robot_spec
         if skill_cfg.task not in TASKS:
             raise KeyError(f"skill {skill_cfg.name}: unknown task {skill_cfg.task!r}; known: {sorted(TASKS)}")
@@ -140,17 +153,29 @@ class SkillEnv(gym.Env):
         self.image_size = (int(cfg.video.height), int(cfg.video.width))
         m = MAX_OFFSET_M
         obs = {
-            STATE.key: spaces.Box(np.array([-m] * 3 + [-np.pi] * 3 + [0, 0], np.float32),
-                                  np.array([m] * 3 + [np.pi] * 3 + [1, 1], np.float32), STATE.shape, np.float32),
-            GOAL.key: spaces.Box(np.array([-m] * 3 + [0], np.float32), np.array([m] * 3 + [1], np.float32),
-                                 GOAL.shape, np.float32),
+            STATE.key: spaces.Box(
+                np.array([-m] * 3 + [-np.pi] * 3 + [0, 0], np.float32),
+                np.array([m] * 3 + [np.pi] * 3 + [1, 1], np.float32),
+                STATE.shape,
+                np.float32,
+            ),
+            GOAL.key: spaces.Box(
+                np.array([-m] * 3 + [0], np.float32),
+                np.array([m] * 3 + [1], np.float32),
+                GOAL.shape,
+                np.float32,
+            ),
             TIMESTAMP.key: spaces.Box(0.0, MAX_TIME_S, TIMESTAMP.shape, np.float32),
         }
         for cam in self.cameras:
-            obs[image_feature(cam, *self.image_size).key] = spaces.Box(0, 255, (*self.image_size, 3), np.uint8)
+            obs[image_feature(cam, *self.image_size).key] = spaces.Box(
+                0, 255, (*self.image_size, 3), np.uint8
+            )
         self.observation_space = spaces.Dict(obs)
         hi = np.array([MAX_STEP_M] * 3 + [MAX_TURN_RAD] * 3 + [1.0], np.float32)
-        self.action_space = spaces.Box(np.append(-hi[:6], 0.0).astype(np.float32), hi, ACTION.shape, np.float32)
+        self.action_space = spaces.Box(
+            np.append(-hi[:6], 0.0).astype(np.float32), hi, ACTION.shape, np.float32
+        )
         self.scene: BulletScene | None = None
         self.task = None
         self.frames: list[np.ndarray] = []
@@ -167,7 +192,9 @@ class SkillEnv(gym.Env):
         cfg, skill = self.sim_cfg, self.skill_cfg
         self.seed_, self.frames, self.horizon = int(seed), [], self.base_horizon
         self.scene = scene = BulletScene(gui=cfg.gui, timestep_s=cfg.timestep_s)
-        self.task = task = TASKS[skill.task](scene, skill, cfg.scenes[skill.task], np.random.default_rng(seed))
+        self.task = task = TASKS[skill.task](
+            scene, skill, cfg.scenes[skill.task], np.random.default_rng(seed)
+        )
         task.dt = self.dt
         self.base = base = task.robot_base + np.asarray(self.robot_spec.mount_offset_m, dtype=np.float64)
         # Visual meshes only when something will be rendered (they cost most of the arm's load time).
@@ -215,7 +242,14 @@ class SkillEnv(gym.Env):
 
         self.T_cmd, self.T_start = T_cmd, T_cmd.copy()
         self.goal = scene_goal(task, skill.task)
-        self.t, self.released_at, self.steps, self.success, self._over, self._opened = 0, None, 0, False, False, False
+        self.t, self.released_at, self.steps, self.success, self._over, self._opened = (
+            0,
+            None,
+            0,
+            False,
+            False,
+            False,
+        )
         return self._observation(), self._info()
 
     def step(self, action):
@@ -257,7 +291,8 @@ class SkillEnv(gym.Env):
 
     # --- beyond Gymnasium ---------------------------------------------------------------------
     def extend_horizon_s(self, horizon_s: float) -> None:
-        """Let this episode run at least ``horizon_s`` seconds (a replay of a human motion runs at the human's pace)."""
+        """Let this episode run at least ``horizon_s`` seconds (a replay of a human motion runs at the human's
+        pace)."""
         self.horizon = max(self.horizon, int(round(horizon_s * self.sim_cfg.control_hz)))
 
     def result(self) -> dict:
@@ -266,8 +301,12 @@ class SkillEnv(gym.Env):
         if not self._over or self.task is None:
             raise RuntimeError("the episode is not over yet")
         return {
-            "seed": self.seed_, "success": bool(self.success), "steps": self.steps, "released_at": self.released_at,
-            "grasp_error_m": round(self.grasp_error, 4), "grasp": "oracle" if not self.task.in_hand else "in_hand",
+            "seed": self.seed_,
+            "success": bool(self.success),
+            "steps": self.steps,
+            "released_at": self.released_at,
+            "grasp_error_m": round(self.grasp_error, 4),
+            "grasp": "oracle" if not self.task.in_hand else "in_hand",
             **self.task.progress(),
         }
 
@@ -291,9 +330,16 @@ class SkillEnv(gym.Env):
         speed-limited, so the arm never swings across to another IK solution."""
         robot, base = self.robot, self.base
         q_now = robot.joint_positions()
-        q, err, _ = self.kin.ik(T_world[:3, 3] - base, T_world[:3, :3], q_seed=q_now, restart=free_space,
-                                iterations=100 if free_space else self.sim_cfg.tracking_ik_iterations)
-        robot.command_arm(q if free_space else q_now + np.clip(q - q_now, -self.max_joint_step, self.max_joint_step))
+        q, err, _ = self.kin.ik(
+            T_world[:3, 3] - base,
+            T_world[:3, :3],
+            q_seed=q_now,
+            restart=free_space,
+            iterations=100 if free_space else self.sim_cfg.tracking_ik_iterations,
+        )
+        robot.command_arm(
+            q if free_space else q_now + np.clip(q - q_now, -self.max_joint_step, self.max_joint_step)
+        )
         self._settle(n_steps)
         return err
 
@@ -308,7 +354,9 @@ class SkillEnv(gym.Env):
             self.robot.detach()
             self.robot.gripper(open_=True)
         # Scenes whose objects must come to rest (place) ask for a longer settle.
-        self._settle(max(cfg.release_settle_steps, int(round(skill.get("settle_s", 0.0) / cfg.timestep_s))), t_end)
+        self._settle(
+            max(cfg.release_settle_steps, int(round(skill.get("settle_s", 0.0) / cfg.timestep_s))), t_end
+        )
         self.success, self.steps, self._over, self._opened = bool(self.task.is_success()), t + 1, True, opened
         info = {**self._info(), "is_success": self.success, "result": self.result()}
         terminated = self.released_at is not None
@@ -330,15 +378,31 @@ class SkillEnv(gym.Env):
         return obs
 
     def _info(self) -> dict:
-        info = {"t_s": self.t * self.dt, "T_contact_cmd": self.T_cmd.copy(), "T_contact_start": self.T_start.copy()}
+        info = {
+            "t_s": self.t * self.dt,
+            "T_contact_cmd": self.T_cmd.copy(),
+            "T_contact_start": self.T_start.copy(),
+        }
         if self.privileged_info:
             info["task"] = self.task
         return info
 
 
 # Gymnasium ids: vid2skill/<CamelCase skill>-v0, made by composing the project's configuration.
-SKILL_IDS = {s: "vid2skill/" + "".join(w.capitalize() for w in s.split("_")) + "-v0"
-             for s in ("slide_open", "slide_close", "hinge_open", "hinge_close", "pick", "place", "pour", "stir", "cut")}
+SKILL_IDS = {
+    s: "vid2skill/" + "".join(w.capitalize() for w in s.split("_")) + "-v0"
+    for s in (
+        "slide_open",
+        "slide_close",
+        "hinge_open",
+        "hinge_close",
+        "pick",
+        "place",
+        "pour",
+        "stir",
+        "cut",
+    )
+}
 
 
 def make_skill_env(skill: str, robot: str = "panda", overrides: tuple[str, ...] = (), **kwargs) -> SkillEnv:

@@ -56,8 +56,9 @@ class EpisodeRunner:
             done = False
             while not done:
                 if targets:
-                    T_next, keep_closed = policy.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"],
-                                                      "task": info["task"]})
+                    T_next, keep_closed = policy.act(
+                        {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
+                    )
                     obs, _, terminated, truncated, info = env.step_to(T_next, keep_closed)
                 else:
                     action = policy.select_action(policy_observation(policy, obs, info))
@@ -71,7 +72,9 @@ class EpisodeRunner:
                     for f in env.frames:
                         w.write(f)
                 gif = Path(video_path).with_suffix(".gif")
-                write_gif(gif, env.frames[:: cfg.video.gif_every], fps / cfg.video.gif_every, cfg.video.gif_scale)
+                write_gif(
+                    gif, env.frames[:: cfg.video.gif_every], fps / cfg.video.gif_every, cfg.video.gif_scale
+                )
                 result["video"] = str(video_path)
                 result["gif"] = str(gif)
             return result

@@ -23,7 +23,17 @@ from vid2skill.report.stats import format_table, success_record
 
 log = logging.getLogger("vid2skill")
 
-RESULT_FIELDS = ["skill", "robot", "policy", "episodes", "successes", "crashed", "success_rate", "ci_low", "ci_high"]
+RESULT_FIELDS = [
+    "skill",
+    "robot",
+    "policy",
+    "episodes",
+    "successes",
+    "crashed",
+    "success_rate",
+    "ci_low",
+    "ci_high",
+]
 SEED_BLOCK = 10000  # scene seeds per run seed
 
 _CACHE: dict[tuple, object] = {}
@@ -49,7 +59,11 @@ def _make_policy(kind: str, source: str, index: int, skill_cfg=None, settings=No
     if key not in _CACHE:
         _CACHE[key] = cls.load_source(source)
     policy = cls.for_episode(_CACHE[key], index, skill_cfg if skill_cfg is not None else {})
-    return policy.with_inference(settings) if settings is not None and hasattr(policy, "with_inference") else policy
+    return (
+        policy.with_inference(settings)
+        if settings is not None and hasattr(policy, "with_inference")
+        else policy
+    )
 
 
 def _episode_job(job: tuple, cfg_dict: dict) -> dict:
@@ -82,7 +96,9 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
         if getattr(cls, "train_args", None):  # a policy trained by options of its own (DAgger)
             hint = f"vid2skill {cls.made_by}{cls.train_args} robot={robot} workspace={ws}"
         else:
-            hint = suggest(cls.made_by, cfg, ("policy.name", "robot.name") if cls.made_by == "train" else ("robot.name",))
+            hint = suggest(
+                cls.made_by, cfg, ("policy.name", "robot.name") if cls.made_by == "train" else ("robot.name",)
+            )
         raise ArtifactError(f"no {kind} inputs under {root} for skills {skills}; run `{hint}` first")
     if missing:
         log.info("evaluate: no %s for %s on %s; skipped", kind, ", ".join(missing), robot)
@@ -113,25 +129,37 @@ def evaluate(cfg: DictConfig, ws: Path) -> dict:
             errors.append({"skill": job[0], "seed": job[2], "error": err})
             log.warning("evaluate: %s seed %d failed: %s", job[0], job[2], err)
         else:  # video paths kept relative to the results, so that a copied workspace shows its own
-            episodes.append({k: stored_path(v, out, ws) if k in ("video", "gif") and v else v for k, v in res.items()})
+            episodes.append(
+                {k: stored_path(v, out, ws) if k in ("video", "gif") and v else v for k, v in res.items()}
+            )
     # A crashed episode (an exception, a dead worker) is no outcome of the policy: it is counted on its
     # own, left out of the rate, and fails the run, so that a broken setup never reads as a 0% policy.
     records = []
     for skill in sources:
         eps = [e for e in episodes if e["skill"] == skill]
         crashed = sum(1 for e in errors if e["skill"] == skill)
-        records.append(success_record(skill, sum(e["success"] for e in eps), len(eps), robot=robot, policy=kind,
-                                      crashed=crashed))
+        records.append(
+            success_record(
+                skill, sum(e["success"] for e in eps), len(eps), robot=robot, policy=kind, crashed=crashed
+            )
+        )
     atomic_write_json(out / "results.json", records)
-    atomic_write_json(out / "episodes.json", {"episodes": episodes, "errors": errors,
-                                              "seeds": {"start_seed": cfg.sim.start_seed, "seed": cfg.seed}})
+    atomic_write_json(
+        out / "episodes.json",
+        {
+            "episodes": episodes,
+            "errors": errors,
+            "seeds": {"start_seed": cfg.sim.start_seed, "seed": cfg.seed},
+        },
+    )
     _log_table(records, out / "results.json")
     if errors:
         first = errors[0]
         raise EvaluationCrashed(
-            f"{len(errors)} of {len(jobs)} episodes crashed (first: {first['skill']} seed {first['seed']}: {first['error']}); "
-            f"nothing is counted as a result for them and this run is not recorded as done; fix the cause and rerun "
-            f"(every crash is in {out / 'episodes.json'})")
+            f"{len(errors)} of {len(jobs)} episodes crashed (first: {first['skill']} seed {first['seed']}: "
+            f"{first['error']}); nothing is counted as a result for them and this run is not recorded as "
+            f"done; fix the cause and rerun (every crash is in {out / 'episodes.json'})"
+        )
     return {r["skill"]: r["success_rate"] for r in records}
 
 
@@ -141,8 +169,13 @@ class EvaluationCrashed(Vid2SkillError):
 
 def _log_table(records: list[dict], path: Path, note: str = "") -> None:
     table = format_table(records, RESULT_FIELDS)
-    log.info("evaluate: success per skill (95%% Wilson interval; crashed episodes not counted)%s\n%s\nwritten to %s",
-             note, table, path)
+    log.info(
+        "evaluate: success per skill (95%% Wilson interval; crashed episodes not counted)%s"
+        "\n%s\nwritten to %s",
+        note,
+        table,
+        path,
+    )
 
 
 def show_results(cfg: DictConfig, ws: Path) -> None:

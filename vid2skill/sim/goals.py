@@ -14,7 +14,7 @@ sampled, never its state during the episode. Skills without a goal give zeros an
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -34,7 +34,9 @@ def _stir(task) -> np.ndarray:
 
 def _cut(task) -> np.ndarray:
     centre = task.T_w_block[:3, 3]
-    return task.grasp_for_tip(np.array([centre[0], centre[1], task.block_top - task.success_cfg.min_depth_m]))[:3, 3]
+    return task.grasp_for_tip(
+        np.array([centre[0], centre[1], task.block_top - task.success_cfg.min_depth_m])
+    )[:3, 3]
 
 
 # Scene type (``conf/skill/<name>.yaml`` ``task``) -> its goal point (3,), contact frame.

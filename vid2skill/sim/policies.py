@@ -13,11 +13,19 @@ from vid2skill.policy import base
 from vid2skill.policy.expert import ExpertPolicy
 from vid2skill.policy.replay import MotionReplayPolicy, ReplayPolicy, replay_policy_for
 
-__all__ = ["ExpertPolicy", "ReplayPolicy", "MotionReplayPolicy", "replay_policy_for", "StepPolicy", "holds_at_end"]
+__all__ = [
+    "ExpertPolicy",
+    "ReplayPolicy",
+    "MotionReplayPolicy",
+    "replay_policy_for",
+    "StepPolicy",
+    "holds_at_end",
+]
 
 
 def holds_at_end(task) -> bool:
-    """Whether the task is judged while its object is still held (see :func:`vid2skill.policy.base.holds_at_end`)."""
+    """Whether the task is judged while its object is still held (see
+    :func:`vid2skill.policy.base.holds_at_end`)."""
     return base.holds_at_end(task.skill)
 
 

@@ -35,13 +35,21 @@ def record_episode(env, policy, seed: int, task_name: str, clip: str) -> tuple[E
     states, goals, actions = [], [], []
     done = False
     while not done:
-        T_next, keep = policy.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]})
+        T_next, keep = policy.act(
+            {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
+        )
         a = action_towards(info["T_contact_cmd"], np.asarray(T_next, dtype=np.float64), bool(keep))
         states.append(obs[STATE.key]), goals.append(obs[GOAL.key]), actions.append(a)
         obs, _, terminated, truncated, info = env.step_to(T_next, bool(keep))
         done = terminated or truncated
-    ep = Episode(task_name, f"{clip}#{seed}", np.asarray(states), np.asarray(goals), np.asarray(actions),
-                 source=f"rollout of {clip} in scene {seed}")
+    ep = Episode(
+        task_name,
+        f"{clip}#{seed}",
+        np.asarray(states),
+        np.asarray(goals),
+        np.asarray(actions),
+        source=f"rollout of {clip} in scene {seed}",
+    )
     return ep, bool(info["is_success"])
 
 
@@ -58,8 +66,9 @@ def _rollout_job(job: tuple, skill_cfg, sim_cfg, spec) -> dict:
     return {"episode": ep, "success": ok}
 
 
-def motion_rollouts(demos, skill_cfg, sim_cfg, spec, n: int, start_seed: int, workers: int = 1
-                    ) -> tuple[list[Episode], list[bool]]:
+def motion_rollouts(
+    demos, skill_cfg, sim_cfg, spec, n: int, start_seed: int, workers: int = 1
+) -> tuple[list[Episode], list[bool]]:
     """``n`` rollouts of the demonstrations' fitted motions (demo ``j mod len``, scene ``start_seed + j``);
     demonstrations without a motion are left out. Returns the episodes and their success flags."""
     from omegaconf import OmegaConf
@@ -67,9 +76,14 @@ def motion_rollouts(demos, skill_cfg, sim_cfg, spec, n: int, start_seed: int, wo
     with_motion = [d for d in demos if getattr(d, "motion", None) is not None]
     if not with_motion:
         return [], []
-    jobs = [(j, start_seed + j, with_motion[j % len(with_motion)].clip, with_motion[j % len(with_motion)].motion)
-            for j in range(n)]
-    as_plain = lambda c: OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c  # noqa: E731
+    jobs = [
+        (j, start_seed + j, with_motion[j % len(with_motion)].clip, with_motion[j % len(with_motion)].motion)
+        for j in range(n)
+    ]
+
+    def as_plain(c):
+        return OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c
+
     fn = functools.partial(_rollout_job, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec)
     eps, ok = [], []
     for job, res, err in map_items(fn, jobs, workers, f"rollouts: {skill_cfg.name}"):
@@ -93,13 +107,21 @@ def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: s
     states, goals, labels = [], [], []
     done = False
     while not done:
-        T_e, keep_e = labeller.act({"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]})
+        T_e, keep_e = labeller.act(
+            {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
+        )
         states.append(obs[STATE.key]), goals.append(obs[GOAL.key])
         labels.append(action_towards(info["T_contact_cmd"], np.asarray(T_e, dtype=np.float64), bool(keep_e)))
         obs, _, terminated, truncated, info = env.step(learner.select_action(obs))
         done = terminated or truncated
-    ep = Episode(task_name, f"{clip}#{seed}", np.asarray(states), np.asarray(goals), np.asarray(labels),
-                 source=f"DAgger rollout in scene {seed}")
+    ep = Episode(
+        task_name,
+        f"{clip}#{seed}",
+        np.asarray(states),
+        np.asarray(goals),
+        np.asarray(labels),
+        source=f"DAgger rollout in scene {seed}",
+    )
     return ep, bool(info["is_success"])
 
 
@@ -115,13 +137,18 @@ def _dagger_job(seed: int, learner, skill_cfg, sim_cfg, spec) -> dict:
     return {"episode": ep, "success": ok}
 
 
-def expert_relabelled_rollouts(learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
-                               ) -> tuple[list[Episode], list[bool]]:
+def expert_relabelled_rollouts(
+    learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
+) -> tuple[list[Episode], list[bool]]:
     """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted expert."""
     from omegaconf import OmegaConf
 
-    as_plain = lambda c: OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c  # noqa: E731
-    fn = functools.partial(_dagger_job, learner=learner, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec)
+    def as_plain(c):
+        return OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c
+
+    fn = functools.partial(
+        _dagger_job, learner=learner, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec
+    )
     eps, ok = [], []
     for seed, res, err in map_items(fn, seeds, workers, f"DAgger: {skill_cfg.name}"):
         if err:

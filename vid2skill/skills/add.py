@@ -4,10 +4,11 @@ New clips are extracted and segmented like the rest; each joins the skill most c
 ``cluster.assign_neighbours`` nearest library members (ties: the skill with the nearest member;
 0 = the skill at the least mean distance), or, when its mean distance to that skill's members is
 more than that skill's own spread (``cluster.novel_factor`` times the 90th percentile of its
-members' distances to each other), it founds a proposed new skill named by its motion signature. ``skill=NAME`` assigns every new clip
-to NAME (creating it if needed); a clip with a weak label (``labels.add_from``: a labels.csv beside
-it, its sub-folder, its file name) is cut into its labelled skills in order, as ``cluster.group_by=label``
-cuts them, and each goes to its label's skill. Each decision is recorded (``clip``,
+members' distances to each other), it founds a proposed new skill named by its motion signature.
+``skill=NAME`` assigns every new clip to NAME (creating it if needed); a clip with a weak label
+(``labels.add_from``: a labels.csv beside it, its sub-folder, its file name) is cut into its
+labelled skills in order, as ``cluster.group_by=label`` cuts them, and each goes to its label's
+skill. Each decision is recorded (``clip``,
 ``skill``, ``distance``, ``novel``, ``confidence``: calibrated on the library's own members,
 ``source_of_label``: ``user``, ``label:<source>`` or ``motion``, and ``status``: ``assigned``,
 ``uncertain`` below ``cluster.uncertain_below``, ``novel``, or ``unsegmented`` with its ``reason``
@@ -56,12 +57,15 @@ def library_lock(root: Path):
 
 def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
     """Clips for a video file, a folder of videos or a ``file://`` URL; content already in the
-    workspace (``seen_hashes``) is skipped. Other URLs need a network and yt-dlp, which this build does not fetch with."""
+    workspace (``seen_hashes``) is skipped. Other URLs need a network and yt-dlp, which this build
+    does not fetch with."""
     if target.startswith("file://"):
-        target = target[len("file://"):]
+        target = target[len("file://") :]
     elif "://" in target:
-        raise ConfigError(f"{target}: only local files, folders and file:// URLs can be added here "
-                          "(download the video first, e.g. with yt-dlp, then add the file)")
+        raise ConfigError(
+            f"{target}: only local files, folders and file:// URLs can be added here "
+            "(download the video first, e.g. with yt-dlp, then add the file)"
+        )
     path = Path(target).expanduser()
     if path.is_dir():
         videos = list_videos(path)
@@ -77,30 +81,46 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
 def as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
     """A library member rebuilt as a ContactTrajectory (what its descriptors are measured on)."""
     traj = card.trajectories[clip]
-    return ContactTrajectory(traj, np.zeros(len(traj)), card.durations_s[clip], np.eye(3), Segments(0, 0, 0, 0),
-                             card.rotation(clip), card.image(clip), card.approaches.get(clip, float("nan")))
+    return ContactTrajectory(
+        traj,
+        np.zeros(len(traj)),
+        card.durations_s[clip],
+        np.eye(3),
+        Segments(0, 0, 0, 0),
+        card.rotation(clip),
+        card.image(clip),
+        card.approaches.get(clip, float("nan")),
+    )
 
 
 def require_descriptor_inputs(lib: SkillLibrary, cfg) -> None:
     """The descriptors measure the image path and the approach: a library written before both were
     kept cannot be extended with them."""
     if str(cfg.get("features", "path")) == "descriptors" and any(
-            c not in card.images or c not in card.approaches for card in lib.skills.values() for c in card.trajectories):
-        raise Vid2SkillError(f"add: library v{lib.version:04d} was written before image paths and approaches were kept, "
-                             "which the descriptors need; run `vid2skill cluster force=true` to rebuild it "
-                             "(or add with cluster.features=path)")
+        c not in card.images or c not in card.approaches
+        for card in lib.skills.values()
+        for c in card.trajectories
+    ):
+        raise Vid2SkillError(
+            f"add: library v{lib.version:04d} was written before image paths and approaches were kept, "
+            "which the descriptors need; run `vid2skill cluster force=true` to rebuild it "
+            "(or add with cluster.features=path)"
+        )
 
 
 STATUSES = ("assigned", "uncertain", "novel", "unsegmented")
 
 
-def skill_distances(f_old: np.ndarray, owner: np.ndarray, f: np.ndarray, names: list[str]) -> dict[str, float]:
+def skill_distances(
+    f_old: np.ndarray, owner: np.ndarray, f: np.ndarray, names: list[str]
+) -> dict[str, float]:
     """Mean feature distance from ``f`` to each skill's members."""
     return {n: float(np.linalg.norm(f_old[owner == n] - f, axis=1).mean()) for n in names}
 
 
 def softmax_confidence(dist: dict[str, float], temperature: float) -> dict[str, float]:
-    """Per skill, ``softmax(-distance / temperature)``: the calibrated probability that it is the clip's skill."""
+    """Per skill, ``softmax(-distance / temperature)``: the calibrated probability that it is the clip's
+    skill."""
     if not dist:
         return {}
     names = list(dist)
@@ -109,8 +129,13 @@ def softmax_confidence(dist: dict[str, float], temperature: float) -> dict[str, 
     return dict(zip(names, (p / p.sum()).tolist()))
 
 
-def fit_temperature(f_old: np.ndarray, owner: np.ndarray, default: float,
-                    grid: np.ndarray = np.geomspace(0.02, 50.0, 121)) -> float:
+# The temperatures (times the median distance) :func:`fit_temperature` tries.
+_TEMPERATURE_GRID = np.geomspace(0.02, 50.0, 121)
+
+
+def fit_temperature(
+    f_old: np.ndarray, owner: np.ndarray, default: float, grid: np.ndarray = _TEMPERATURE_GRID
+) -> float:
     """The softmax temperature that makes :func:`softmax_confidence` calibrated on the library itself:
     each member in turn is left out of its skill, its mean distances to every skill are taken, and the
     temperature (``grid``, times the median of those distances) with the least mean negative log
@@ -141,8 +166,13 @@ def fit_temperature(f_old: np.ndarray, owner: np.ndarray, default: float,
     return best
 
 
-def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: str | None,
-           labels: dict[str, dict] | None = None) -> list[dict]:
+def decide(
+    lib: SkillLibrary,
+    trajs: dict[str, ContactTrajectory],
+    cfg,
+    skill: str | None,
+    labels: dict[str, dict] | None = None,
+) -> list[dict]:
     """Per new manipulation: ``clip``, ``skill``, ``distance`` (mean feature distance to that skill's
     members), ``novel``, ``confidence`` (the calibrated probability of ``skill`` among the library's
     skills, :func:`fit_temperature`; for a novel proposal, of the nearest known skill), ``source_of_label``
@@ -161,7 +191,7 @@ def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: s
     require_descriptor_inputs(lib, cfg)
     old = [as_trajectory(lib.skills[n], c) for n, c in members]
     feats = features(old + list(trajs.values()), cfg)
-    f_old, f_new = feats[: len(old)], feats[len(old):]
+    f_old, f_new = feats[: len(old)], feats[len(old) :]
     owner = np.array([n for n, _ in members])
     temperature = fit_temperature(f_old, owner, float(cfg.get("confidence_temperature", 1.0)))
     threshold = float(cfg.get("uncertain_below", 0.5))
@@ -175,29 +205,56 @@ def decide(lib: SkillLibrary, trajs: dict[str, ContactTrajectory], cfg, skill: s
     for (clip, tr), f in zip(trajs.items(), f_new):
         dist = skill_distances(f_old, owner, f, names)
         conf = softmax_confidence(dist, temperature)
-        nearest = (_vote(f_old, owner, f, int(cfg.get("assign_neighbours", 0))) or min(dist, key=dist.get)) if dist else None
+        nearest = (
+            (_vote(f_old, owner, f, int(cfg.get("assign_neighbours", 0))) or min(dist, key=dist.get))
+            if dist
+            else None
+        )
         chosen, source = skill, "user"
         if chosen is None and labels.get(clip, {}).get("skill"):
             chosen, source = labels[clip]["skill"], f"label:{labels[clip]['source']}"
         if chosen is not None:
             known = chosen in lib.skills
-            d = {"clip": clip, "skill": chosen, "distance": round(dist.get(chosen, float("nan")), 4), "novel": not known,
-                 "confidence": round(conf.get(chosen, 0.0), 4), "source_of_label": source,
-                 "status": "assigned" if known else "novel"}
+            d = {
+                "clip": clip,
+                "skill": chosen,
+                "distance": round(dist.get(chosen, float("nan")), 4),
+                "novel": not known,
+                "confidence": round(conf.get(chosen, 0.0), 4),
+                "source_of_label": source,
+                "status": "assigned" if known else "novel",
+            }
             if source != "user":
                 d["motion_skill"] = nearest
             decisions.append(d)
             continue
         if nearest is not None and dist[nearest] <= cfg.novel_factor * max(spread[nearest], 1e-6):
             c = conf[nearest]
-            decisions.append({"clip": clip, "skill": nearest, "distance": round(dist[nearest], 4), "novel": False,
-                              "confidence": round(c, 4), "source_of_label": "motion",
-                              "status": "assigned" if c >= threshold else "uncertain"})
+            decisions.append(
+                {
+                    "clip": clip,
+                    "skill": nearest,
+                    "distance": round(dist[nearest], 4),
+                    "novel": False,
+                    "confidence": round(c, 4),
+                    "source_of_label": "motion",
+                    "status": "assigned" if c >= threshold else "uncertain",
+                }
+            )
         else:
             name = f"new_{motion_signature([tr])}"
-            decisions.append({"clip": clip, "skill": name, "distance": round(dist[nearest], 4) if nearest else None,
-                              "novel": True, "nearest": nearest, "confidence": round(conf.get(nearest, 0.0), 4),
-                              "source_of_label": "motion", "status": "novel"})
+            decisions.append(
+                {
+                    "clip": clip,
+                    "skill": name,
+                    "distance": round(dist[nearest], 4) if nearest else None,
+                    "novel": True,
+                    "nearest": nearest,
+                    "confidence": round(conf.get(nearest, 0.0), 4),
+                    "source_of_label": "motion",
+                    "status": "novel",
+                }
+            )
     return decisions
 
 
@@ -212,29 +269,57 @@ def _vote(f_old: np.ndarray, owner: np.ndarray, f: np.ndarray, k: int) -> str | 
     return max(votes, key=lambda n: (votes[n], -float(d[owner == n].min())))
 
 
-def add_to_library(lib: SkillLibrary, decisions: list[dict], trajs: dict[str, ContactTrajectory],
-                   records: dict[str, dict], outlier_fraction: float) -> SkillLibrary:
+def add_to_library(
+    lib: SkillLibrary,
+    decisions: list[dict],
+    trajs: dict[str, ContactTrajectory],
+    records: dict[str, dict],
+    outlier_fraction: float,
+) -> SkillLibrary:
     """The next library: members added where ``decisions`` say, changed skills marked stale."""
     skills = dict(lib.skills)
     for d in decisions:
         name, clip, tr = d["skill"], d["clip"], trajs[d["clip"]]
         card = skills.get(name) or SkillCard(name, [], {}, {}, {})
-        card = SkillCard(name, card.members + [{"clip": clip, "label": records[clip].get("label"),
-                                                "track": records[clip]["track"], "added": True,
-                                                **({"source_of_label": d["source_of_label"]} if "source_of_label" in d else {})}],
-                         {**card.trajectories, clip: tr.position_m}, {**card.durations_s, clip: tr.duration_s},
-                         dict(card.stats), {**card.made, "stale": True}, {**card.rotations, clip: tr.rotvec},
-                         {**card.images, clip: tr.image_path}, {**card.approaches, clip: tr.approach}, dict(card.ups))
+        card = SkillCard(
+            name,
+            card.members
+            + [
+                {
+                    "clip": clip,
+                    "label": records[clip].get("label"),
+                    "track": records[clip]["track"],
+                    "added": True,
+                    **({"source_of_label": d["source_of_label"]} if "source_of_label" in d else {}),
+                }
+            ],
+            {**card.trajectories, clip: tr.position_m},
+            {**card.durations_s, clip: tr.duration_s},
+            dict(card.stats),
+            {**card.made, "stale": True},
+            {**card.rotations, clip: tr.rotvec},
+            {**card.images, clip: tr.image_path},
+            {**card.approaches, clip: tr.approach},
+            dict(card.ups),
+        )
         card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
         card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
         card.stats.update(signature_stats([as_trajectory(card, c) for c in card.trajectories]))
         if "origin" not in card.stats:  # a skill this add founds
             src = d.get("source_of_label", "motion")
-            card.stats["origin"] = ({"from": "labels", "sources": {src.split(":", 1)[1]: 1}} if src.startswith("label:")
-                                    else {"from": "user"} if src == "user" else {"from": "motion", "named_by": "signature"})
+            card.stats["origin"] = (
+                {"from": "labels", "sources": {src.split(":", 1)[1]: 1}}
+                if src.startswith("label:")
+                else {"from": "user"}
+                if src == "user"
+                else {"from": "motion", "named_by": "signature"}
+            )
         skills[name] = card
     clustering = dict(lib.clustering)
-    clustering["assignment"] = {**clustering.get("assignment", {}), **{d["clip"]: d["skill"] for d in decisions}}
+    clustering["assignment"] = {
+        **clustering.get("assignment", {}),
+        **{d["clip"]: d["skill"] for d in decisions},
+    }
     return SkillLibrary(lib.version, skills, clustering, lib.config_hash)
 
 
@@ -242,7 +327,6 @@ def label_clips(clips: ClipSet, target: str, cfg) -> tuple[ClipSet, list[dict]]:
     """The new clips with the weak labels ``labels.add_from`` reads (a labels.csv in or above the
     target's folder, the sub-folder below it, the file name; in that priority order), and the labels
     CSV's bad rows as failures."""
-    from omegaconf import OmegaConf
 
     from vid2skill.ingest.labels import folder_texts, with_labels
     from vid2skill.ingest.lexicon import Lexicon, default_lexicon
@@ -252,11 +336,12 @@ def label_clips(clips: ClipSet, target: str, cfg) -> tuple[ClipSet, list[dict]]:
     if not readers or not clips.clips:
         return clips, []
     lexicon = Lexicon.from_config(labels_cfg) if labels_cfg is not None else default_lexicon()
-    path = Path(target[len("file://"):] if target.startswith("file://") else target).expanduser()
+    path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
     root = path if path.is_dir() else path.parent
     videos = list_videos(path) if path.is_dir() else [path]  # as listed (a link's own name and folder)
-    texts, problems = folder_texts(videos, root, [r for r in readers if r in ("csv", "subfolder", "filename")],
-                                   lexicon, required=False)
+    texts, problems = folder_texts(
+        videos, root, [r for r in readers if r in ("csv", "subfolder", "filename")], lexicon, required=False
+    )
     by_resolved = {v.resolve(): texts[v.resolve()] for v in videos}
     labelled = [with_labels(c, by_resolved.get(Path(c.path).resolve(), []), lexicon) for c in clips.clips]
     failures = [{"item": f"{p['file']} row {p['row']}", "error": p["error"]} for p in problems]
@@ -266,8 +351,16 @@ def label_clips(clips: ClipSet, target: str, cfg) -> tuple[ClipSet, list[dict]]:
 def unsegmented(clip: str, reason: str, rec: dict | None = None) -> dict:
     """The decision for a clip whose grasp (or hand) could not be found: recorded, not added."""
     source = f"label:{rec['label_source']}" if rec and rec.get("skills") else "motion"
-    return {"clip": clip, "skill": None, "distance": None, "novel": False, "confidence": 0.0,
-            "source_of_label": source, "status": "unsegmented", "reason": reason}
+    return {
+        "clip": clip,
+        "skill": None,
+        "distance": None,
+        "novel": False,
+        "confidence": 0.0,
+        "source_of_label": source,
+        "status": "unsegmented",
+        "reason": reason,
+    }
 
 
 def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict:
@@ -280,9 +373,15 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     from vid2skill.skills.stage import canonical_labels, resolve_families, segment_labelled
 
     root, add_dir = ws / "skills", ws / "add"
-    require_descriptor_inputs(SkillLibrary.load(root), cfg.cluster)  # clear errors before any work: no library, or too old a one
+    require_descriptor_inputs(
+        SkillLibrary.load(root), cfg.cluster
+    )  # clear errors before any work: no library, or too old a one
     index = add_dir / "tracks"
-    known = {c.content_hash for c in ClipSet.load(ws / "ingest" / "clips").clips} if (ws / "ingest" / "clips.json").exists() else set()
+    known = (
+        {c.content_hash for c in ClipSet.load(ws / "ingest" / "clips").clips}
+        if (ws / "ingest" / "clips.json").exists()
+        else set()
+    )
     if index.with_suffix(".json").exists():
         known |= {r.get("content_hash") for r in TrackSet.load(index).records}
     clips = collect_clips(target, known)
@@ -302,24 +401,39 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     seg_records = resolve_families(segments, seg_records, lexicon)
     if labelled:
         by_label = segment_labelled(labelled, cfg.cluster)
-        segments, seg_records, not_segmented = (segments + by_label[0], seg_records + by_label[1],
-                                                not_segmented + by_label[2])
+        segments, seg_records, not_segmented = (
+            segments + by_label[0],
+            seg_records + by_label[1],
+            not_segmented + by_label[2],
+        )
     # A video without a hand to follow is unsegmented; one that cannot be read at all is an error.
     unreadable = [r for r in tracks.failures() if not r.get("no_hand")]
     if unreadable and len(unreadable) == len(tracks.records):
         raise Vid2SkillError("add: no new video could be read: " + "; ".join(r["error"] for r in unreadable))
-    failures = (list(clips.failures) + label_failures + [{"item": f["clip"], "error": f["error"]} for f in unread]
-                + [{"item": r["clip"], "error": r["error"]} for r in unreadable])
+    failures = (
+        list(clips.failures)
+        + label_failures
+        + [{"item": f["clip"], "error": f["error"]} for f in unread]
+        + [{"item": r["clip"], "error": r["error"]} for r in unreadable]
+    )
     by_clip = {r["clip"]: r for r in tracks.records}
-    lost = ([unsegmented(r["clip"], f"no hand track: {r['error']}", r) for r in tracks.failures() if r.get("no_hand")]
-            + [unsegmented(f["clip"], f["error"], by_clip.get(f["clip"].split("~")[0])) for f in not_segmented])
+    lost = [
+        unsegmented(r["clip"], f"no hand track: {r['error']}", r)
+        for r in tracks.failures()
+        if r.get("no_hand")
+    ] + [unsegmented(f["clip"], f["error"], by_clip.get(f["clip"].split("~")[0])) for f in not_segmented]
     trajs = {r["clip"]: tr for r, tr in zip(seg_records, segments)}  # one decision per grasp
     records = {r["clip"]: r for r in seg_records}
-    labels = {c: {"skill": r["label"], "source": r["label_source"]} for c, r in records.items()
-              if r.get("label") and r.get("label_source")}
+    labels = {
+        c: {"skill": r["label"], "source": r["label_source"]}
+        for c, r in records.items()
+        if r.get("label") and r.get("label_source")
+    }
     decisions, version = list(lost), None
     if trajs:
-        with library_lock(root):  # read the newest version, write the next: concurrent adds land one after the other
+        with library_lock(
+            root
+        ):  # read the newest version, write the next: concurrent adds land one after the other
             # Checked again under the lock: another add of the same video may have finished meanwhile.
             previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
             landed = {r.get("content_hash") for r in previous.records}
@@ -329,7 +443,9 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
                 trajs = {c: tr for c, tr in trajs.items() if records[c].get("content_hash") not in landed}
                 records = {c: r for c, r in records.items() if c in trajs}
             if not trajs:
-                raise Vid2SkillError(f"add: nothing new to add from {target}: every video was added by another run meanwhile")
+                raise Vid2SkillError(
+                    f"add: nothing new to add from {target}: every video was added by another run meanwhile"
+                )
             lib = SkillLibrary.load(root)
             decisions = decide(lib, trajs, cfg.cluster, skill, labels) + decisions
             joining = [d for d in decisions if d["status"] in ("assigned", "novel")]
@@ -339,7 +455,9 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
                 version = new.version
                 atomic_write_json(folder / "add_decisions.json", decisions)
                 added = {records[d["clip"]].get("source_clip", d["clip"]) for d in joining}
-                TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(index, workspace=ws)
+                TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(
+                    index, workspace=ws
+                )
             else:
                 version = lib.version
     if version is None:
@@ -350,8 +468,15 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
         if d["status"] == "unsegmented":
             log.warning("add: %s unsegmented: %s", d["clip"], d["reason"])
         else:
-            log.info("add: %s -> %s (%s, confidence %.2f, distance %s, from %s)", d["clip"], d["skill"], d["status"],
-                     d["confidence"], d["distance"], d["source_of_label"])
+            log.info(
+                "add: %s -> %s (%s, confidence %.2f, distance %s, from %s)",
+                d["clip"],
+                d["skill"],
+                d["status"],
+                d["confidence"],
+                d["distance"],
+                d["source_of_label"],
+            )
     for f in failures:
         log.warning("add: %s: %s", f["item"], f["error"])
     return {"version": version, "decisions": decisions, "failures": failures}

@@ -12,7 +12,9 @@ from vid2skill.skills.features import DESCRIPTORS, describe
 from vid2skill.skills.segment import ContactTrajectory
 
 
-def cluster(features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward", min_size: int = 1) -> tuple[np.ndarray, dict]:
+def cluster(
+    features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward", min_size: int = 1
+) -> tuple[np.ndarray, dict]:
     """Agglomerative clustering with the number of clusters chosen by silhouette.
 
     Clusters smaller than ``min_size`` are outliers rather than skills (one badly tracked clip
@@ -25,7 +27,9 @@ def cluster(features: np.ndarray, k_min: int, k_max: int, linkage: str = "ward",
         return np.zeros(n, dtype=int), {"k": 1, "silhouette": {}}
     scores, labelings = {}, {}
     for k in range(k_min, min(k_max, n - 1) + 1):
-        labels = _merge_small(features, AgglomerativeClustering(n_clusters=k, linkage=linkage).fit_predict(features), min_size)
+        labels = _merge_small(
+            features, AgglomerativeClustering(n_clusters=k, linkage=linkage).fit_predict(features), min_size
+        )
         if len(set(labels.tolist())) < 2:
             continue
         labels = np.unique(labels, return_inverse=True)[1]  # merging can leave fewer clusters than asked
@@ -111,7 +115,9 @@ def signature_stats(trajs: list[ContactTrajectory]) -> dict:
     return {"signature": signature_of(d), "descriptors": {k: round(v, 3) for k, v in d.items()}}
 
 
-def name_clusters(labels: np.ndarray, weak_labels: list[str | None], trajs: list[ContactTrajectory]) -> dict[int, str]:
+def name_clusters(
+    labels: np.ndarray, weak_labels: list[str | None], trajs: list[ContactTrajectory]
+) -> dict[int, str]:
     """Majority weak label per cluster where labels exist, else a motion signature; names are unique."""
     names: dict[int, str] = {}
     used: Counter = Counter()

@@ -21,30 +21,68 @@ from vid2skill.skills.segment import ContactTrajectory
 # one scale unit is "clearly different" for every descriptor alike; fixed scales (not the spread of
 # the clips at hand) keep distances comparable across library versions and `add` runs.
 DESCRIPTORS: dict[str, tuple[str, float]] = {
-    "approach": ("the manipulation against the hand's reach and retreat (ContactTrajectory.approach): -1 a pull back the way the hand came, +1 a push on, 0 across", 0.5),
-    "straightness": ("net image displacement over (smoothed) image path length: 1 for a line, ~0 for circles or a saw", 0.2),
-    "arc": ("largest image distance from the start-end chord over the chord's length, at most 0.25: a swing about a hinge", 0.1),
+    "approach": (
+        "the manipulation against the hand's reach and retreat (ContactTrajectory.approach): -1 a pull back "
+        "the way the hand came, +1 a push on, 0 across",
+        0.5,
+    ),
+    "straightness": (
+        "net image displacement over (smoothed) image path length: 1 for a line, ~0 for circles or a saw",
+        0.2,
+    ),
+    "arc": (
+        "largest image distance from the start-end chord over the chord's length, at most 0.25: a swing "
+        "about a hinge",
+        0.1,
+    ),
     "reversals": ("turns back along the image path's main direction (sawing, stirring), at most 4", 1.0),
     "turns": ("signed-angle winding of the image path about its centre, in turns (circles)", 0.5),
-    "rotation": ("3-D rotation of the hand from the grasp's first quarter to its last (between their mean orientations), rad: a pour rolls the wrist", 0.6),
+    "rotation": (
+        "3-D rotation of the hand from the grasp's first quarter to its last (between their mean "
+        "orientations), rad: a pour rolls the wrist",
+        0.6,
+    ),
     "image_roll": ("largest in-plane rotation of the hand since the grasp (running median of 5), rad", 0.4),
-    "top": ("a grasp from above: 1 when the fingers point down in the image over the grasp's first quarter (sine <= -0.9), 0 when level or up (>= -0.5)", 0.5),
-    "lift": ("top times the image-up share of the net displacement over the extent: an object grasped from above and raised", 0.5),
-    "lower": ("top times the drop from the highest image point to the end, over the extent: lowered and released", 0.5),
-    "rise": ("image-up share of the net image displacement: +1 straight up, -1 straight down, whatever the grasp", 0.5),
+    "top": (
+        "a grasp from above: 1 when the fingers point down in the image over the grasp's first quarter "
+        "(sine <= -0.9), 0 when level or up (>= -0.5)",
+        0.5,
+    ),
+    "lift": (
+        "top times the image-up share of the net displacement over the extent: an object grasped from above "
+        "and raised",
+        0.5,
+    ),
+    "lower": (
+        "top times the drop from the highest image point to the end, over the extent: lowered and released",
+        0.5,
+    ),
+    "rise": (
+        "image-up share of the net image displacement: +1 straight up, -1 straight down, whatever the grasp",
+        0.5,
+    ),
     "log_duration": ("natural log of the grasp's duration in seconds (0.3-20 s)", 0.5),
     "log_extent": ("natural log of the largest image displacement, in hand lengths (0.3-20)", 0.5),
 }
 
 
-def trajectory_features(trajs: list[ContactTrajectory], points: int, rotation_m_per_rad: float = 0.0) -> np.ndarray:
+def trajectory_features(
+    trajs: list[ContactTrajectory], points: int, rotation_m_per_rad: float = 0.0
+) -> np.ndarray:
     """(N, points * 6 + 1) path features: the displacement path, the hand's rotation since the
     grasp (weighted as ``rotation_m_per_rad`` metres per radian) and the log duration."""
     feats = []
     for tr in trajs:
         idx = np.linspace(0, len(tr.position_m) - 1, points).round().astype(int)
-        feats.append(np.concatenate([tr.position_m[idx].ravel(), rotation_m_per_rad * tr.rotvec[idx].ravel(),
-                                     [np.log(max(tr.duration_s, 1e-2)) * 0.05]]))
+        feats.append(
+            np.concatenate(
+                [
+                    tr.position_m[idx].ravel(),
+                    rotation_m_per_rad * tr.rotvec[idx].ravel(),
+                    [np.log(max(tr.duration_s, 1e-2)) * 0.05],
+                ]
+            )
+        )
     return np.asarray(feats)
 
 
@@ -137,15 +175,23 @@ def descriptor_features(trajs: list[ContactTrajectory], weights: dict[str, float
     out of ``weights`` or weighted 0 is not used)."""
     unknown = sorted(set(weights) - set(DESCRIPTORS))
     if unknown:
-        raise ConfigError(f"cluster.descriptor_weights: unknown descriptor(s) {unknown}; known: {sorted(DESCRIPTORS)}")
+        raise ConfigError(
+            f"cluster.descriptor_weights: unknown descriptor(s) {unknown}; known: {sorted(DESCRIPTORS)}"
+        )
     negative = sorted(k for k, w in weights.items() if float(w) < 0.0)
     if negative:
-        raise ConfigError(f"cluster.descriptor_weights: {negative} < 0; weights are >= 0 (0 leaves a descriptor out)")
+        raise ConfigError(
+            f"cluster.descriptor_weights: {negative} < 0; weights are >= 0 (0 leaves a descriptor out)"
+        )
     used = [k for k in DESCRIPTORS if float(weights.get(k, 0.0)) > 0.0]
     if not used:
-        raise ConfigError("cluster.descriptor_weights: every weight is 0; give at least one descriptor a weight")
+        raise ConfigError(
+            "cluster.descriptor_weights: every weight is 0; give at least one descriptor a weight"
+        )
     rows = [describe(tr) for tr in trajs]
-    return np.array([[r[k] / DESCRIPTORS[k][1] * float(weights[k]) for k in used] for r in rows]).reshape(len(trajs), len(used))
+    return np.array([[r[k] / DESCRIPTORS[k][1] * float(weights[k]) for k in used] for r in rows]).reshape(
+        len(trajs), len(used)
+    )
 
 
 def features(trajs: list[ContactTrajectory], cfg) -> np.ndarray:
@@ -155,4 +201,6 @@ def features(trajs: list[ContactTrajectory], cfg) -> np.ndarray:
         return descriptor_features(trajs, dict(cfg.descriptor_weights))
     if kind == "path":
         return trajectory_features(trajs, cfg.feature_points, cfg.feature_rotation_m_per_rad)
-    raise ConfigError(f"cluster.features={kind!r}: use descriptors (motion descriptors) or path (the resampled path)")
+    raise ConfigError(
+        f"cluster.features={kind!r}: use descriptors (motion descriptors) or path (the resampled path)"
+    )

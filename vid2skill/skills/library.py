@@ -76,9 +76,18 @@ class SkillLibrary:
         folder = root / f"v{self.version:04d}"
         arrays, cards = {}, {}
         for name, card in self.skills.items():
-            members = [{**m, "track": stored_path(m["track"], folder, workspace)} if m.get("track") else m for m in card.members]
-            cards[name] = {"members": members, "durations_s": card.durations_s, "stats": card.stats, "made": card.made,
-                           "approaches": card.approaches, "ups": card.ups}
+            members = [
+                {**m, "track": stored_path(m["track"], folder, workspace)} if m.get("track") else m
+                for m in card.members
+            ]
+            cards[name] = {
+                "members": members,
+                "durations_s": card.durations_s,
+                "stats": card.stats,
+                "made": card.made,
+                "approaches": card.approaches,
+                "ups": card.ups,
+            }
             for clip, traj in card.trajectories.items():
                 arrays[f"{name}/{clip}"] = traj
             for clip, rot in card.rotations.items():
@@ -86,15 +95,22 @@ class SkillLibrary:
             for clip, img in card.images.items():
                 arrays[f"{name}/{clip}{_IMG}"] = img
         write_artifact(
-            folder / "library", "SkillLibrary", LIBRARY_SCHEMA,
-            {"version": self.version, "skills": cards, "clustering": self.clustering, "config_hash": self.config_hash},
+            folder / "library",
+            "SkillLibrary",
+            LIBRARY_SCHEMA,
+            {
+                "version": self.version,
+                "skills": cards,
+                "clustering": self.clustering,
+                "config_hash": self.config_hash,
+            },
             arrays,
         )
         atomic_write_text(root / "LATEST", f"v{self.version:04d}\n")
         return folder
 
     @classmethod
-    def load(cls, root: str | Path, version: int | None = None) -> "SkillLibrary":
+    def load(cls, root: str | Path, version: int | None = None) -> SkillLibrary:
         root = Path(root)
         if version is None:
             version = latest_version(root)
@@ -107,17 +123,31 @@ class SkillLibrary:
             trajs = {k: v for k, v in mine.items() if not k.endswith((_ROT, _IMG))}
             rots = {k[: -len(_ROT)]: v for k, v in mine.items() if k.endswith(_ROT)}
             imgs = {k[: -len(_IMG)]: v for k, v in mine.items() if k.endswith(_IMG)}
-            members = [{**m, "track": resolved_path(m["track"], root / f"v{version:04d}")} if m.get("track") else m
-                       for m in card["members"]]
-            skills[name] = SkillCard(name, members, trajs, card["durations_s"], card["stats"], card["made"], rots, imgs,
-                                     card.get("approaches", {}), card.get("ups", {}))
+            members = [
+                {**m, "track": resolved_path(m["track"], root / f"v{version:04d}")} if m.get("track") else m
+                for m in card["members"]
+            ]
+            skills[name] = SkillCard(
+                name,
+                members,
+                trajs,
+                card["durations_s"],
+                card["stats"],
+                card["made"],
+                rots,
+                imgs,
+                card.get("approaches", {}),
+                card.get("ups", {}),
+            )
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
 
 
 def latest_version(root: str | Path) -> int:
     """Newest complete version under root (0 if none); trusts LATEST only if its folder is complete."""
     root = Path(root)
-    versions = sorted(int(p.name[1:]) for p in root.glob("v[0-9][0-9][0-9][0-9]") if (p / "library.json").exists())
+    versions = sorted(
+        int(p.name[1:]) for p in root.glob("v[0-9][0-9][0-9][0-9]") if (p / "library.json").exists()
+    )
     latest = root / "LATEST"
     if latest.exists():
         name = latest.read_text().strip()

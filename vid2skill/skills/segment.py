@@ -69,7 +69,10 @@ class ContactTrajectory:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, np.zeros_like(self.position_m))
             if getattr(self, name).shape != self.position_m.shape:
-                raise ValueError(f"ContactTrajectory: {name} {getattr(self, name).shape} must match position_m {self.position_m.shape}")
+                raise ValueError(
+                    f"ContactTrajectory: {name} {getattr(self, name).shape} must match position_m "
+                    f"{self.position_m.shape}"
+                )
 
 
 def _longest_run(mask: np.ndarray) -> tuple[int, int]:
@@ -135,7 +138,9 @@ def _aperture_range(track: HandTrack) -> tuple[np.ndarray, float, float]:
     return v, float(np.percentile(a, 5)), float(np.percentile(a, 95))
 
 
-def hand_openness(track: HandTrack, signal: str = "aperture", smooth_frames: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def hand_openness(
+    track: HandTrack, signal: str = "aperture", smooth_frames: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
     """(openness (T,), valid (T,)): 0 where the hand is as closed as it gets in the clip, 1 where
     as open (5th and 95th percentiles), NaN where unknown.
 
@@ -166,9 +171,18 @@ def hand_openness(track: HandTrack, signal: str = "aperture", smooth_frames: int
     return openness, v
 
 
-def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: float, min_grasp_frames: int,
-                bridge_frames: int = 0, bridge_missing_frames: int = 0, method: str = "longest_run",
-                max_segments: int = 1, min_segment_share: float = 0.5, signal: str = "aperture") -> list[Segments]:
+def find_grasps(
+    track: HandTrack,
+    closed_fraction: float,
+    min_aperture_range_m: float,
+    min_grasp_frames: int,
+    bridge_frames: int = 0,
+    bridge_missing_frames: int = 0,
+    method: str = "longest_run",
+    max_segments: int = 1,
+    min_segment_share: float = 0.5,
+    signal: str = "aperture",
+) -> list[Segments]:
     """Where the hand holds something: intervals from the hand's closing to its opening, in time order.
 
     The hand is closed where its openness (:func:`hand_openness` with ``signal``; the aperture's
@@ -219,8 +233,10 @@ def find_grasps(track: HandTrack, closed_fraction: float, min_aperture_range_m: 
     valid_idx = np.flatnonzero(v)
     first, last = int(valid_idx[0]), int(valid_idx[-1])
     # Each grasp's reach starts where the previous one let go; its retreat ends where the next one closes.
-    return [Segments(found[i - 1][1] if i else first, g, r, found[i + 1][0] if i + 1 < len(found) else last)
-            for i, (g, r) in enumerate(found)]
+    return [
+        Segments(found[i - 1][1] if i else first, g, r, found[i + 1][0] if i + 1 < len(found) else last)
+        for i, (g, r) in enumerate(found)
+    ]
 
 
 def _settle_on_contact(seg: Segments, p: np.ndarray, window: int, min_frames: int = 3) -> Segments:
@@ -234,7 +250,10 @@ def _settle_on_contact(seg: Segments, p: np.ndarray, window: int, min_frames: in
         return seg
     speed = np.linalg.norm(np.gradient(p, axis=0), axis=1)
     speed[~np.isfinite(p).all(axis=1)] = np.nan  # a frame between two seen ones has a speed but no position
-    lo, hi = max(seg.reach_start, seg.grasp - window), min(seg.release - max(2, min_frames - 1), seg.grasp + window)
+    lo, hi = (
+        max(seg.reach_start, seg.grasp - window),
+        min(seg.release - max(2, min_frames - 1), seg.grasp + window),
+    )
     if hi <= lo:
         return seg
     cand = speed[lo : hi + 1]
@@ -256,6 +275,7 @@ def _pixels_wrist(track: HandTrack) -> np.ndarray:
 
 def _displacement(path: np.ndarray, a: int, b: int) -> np.ndarray | None:
     """Median position over a few frames around b minus around a (robust to single-frame noise)."""
+
     def around(i):
         window = path[max(0, i - 2) : i + 3]
         window = window[np.isfinite(window).all(axis=1)]
@@ -272,14 +292,28 @@ def contact_trajectories(track: HandTrack, cfg, max_segments: int | None = None)
     order, and express each manipulation in its own contact frame, resampled to ``cfg.resample``."""
     bridge = int(round(cfg.bridge_gap_s * track.fps))
     n = int(cfg.get("max_segments", 1)) if max_segments is None else max_segments
-    segs = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames, bridge,
-                       int(round(cfg.bridge_missing_s * track.fps)), cfg.grasp_method, n,
-                       float(cfg.get("min_segment_share", 0.5)), str(cfg.get("grasp_signal", "aperture")))
-    p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1),
-                     int(round(cfg.depth_median_s * track.fps)) | 1)
+    segs = find_grasps(
+        track,
+        cfg.closed_fraction,
+        cfg.min_aperture_range_m,
+        cfg.min_grasp_frames,
+        bridge,
+        int(round(cfg.bridge_missing_s * track.fps)),
+        cfg.grasp_method,
+        n,
+        float(cfg.get("min_segment_share", 0.5)),
+        str(cfg.get("grasp_signal", "aperture")),
+    )
+    p = median_depth(
+        track.wrist_pos_cam,
+        np.isfinite(track.wrist_pos_cam).all(axis=1),
+        int(round(cfg.depth_median_s * track.fps)) | 1,
+    )
     window = int(round(cfg.contact_search_s * track.fps))
-    return [_in_contact_frame(track, _settle_on_contact(seg, p, window, int(cfg.min_grasp_frames)), p, cfg)
-            for seg in segs]
+    return [
+        _in_contact_frame(track, _settle_on_contact(seg, p, window, int(cfg.min_grasp_frames)), p, cfg)
+        for seg in segs
+    ]
 
 
 def contact_trajectory(track: HandTrack, cfg) -> ContactTrajectory:
@@ -292,7 +326,10 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
     move = p[seg.grasp : seg.release + 1]
     ok = np.isfinite(move).all(axis=1)
     if ok.sum() < 2:
-        raise Vid2SkillError(f"clip {track.clip_id}: the wrist is seen in {int(ok.sum())} frames of the grasp; cannot follow it")
+        raise Vid2SkillError(
+            f"clip {track.clip_id}: the wrist is seen in {int(ok.sum())} frames of the grasp; "
+            "cannot follow it"
+        )
     origin = move[np.flatnonzero(ok)[0]]  # the grasp frame, or the first after it where the wrist is seen
     rel = move[ok] - origin
     # Principal direction of the manipulation (a line for slides, the chord of an arc for hinges).
@@ -314,11 +351,20 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
     pos = interp_rows(s, t, local[t])
     ap = track.aperture_m[seg.grasp : seg.release + 1]
     at = np.flatnonzero(np.isfinite(ap))
-    aperture = np.interp(s, at, ap[at]) if len(at) else np.full(len(s), np.nan)  # a bridged stretch may have none
-    rotvec = relative_rotation(track.wrist_R_cam[seg.grasp : seg.release + 1], track.valid[seg.grasp : seg.release + 1],
-                               R, s, int(round(cfg.rotation_smooth_s * track.fps)) | 1)
+    aperture = (
+        np.interp(s, at, ap[at]) if len(at) else np.full(len(s), np.nan)
+    )  # a bridged stretch may have none
+    rotvec = relative_rotation(
+        track.wrist_R_cam[seg.grasp : seg.release + 1],
+        track.valid[seg.grasp : seg.release + 1],
+        R,
+        s,
+        int(round(cfg.rotation_smooth_s * track.fps)) | 1,
+    )
     image = image_displacement(track.landmarks_px[seg.grasp : seg.release + 1], s)
-    return ContactTrajectory(pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec, image, approach)
+    return ContactTrajectory(
+        pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec, image, approach
+    )
 
 
 def approach_cosine(track: HandTrack, seg: Segments, p: np.ndarray, window: int) -> float:
@@ -335,7 +381,10 @@ def approach_cosine(track: HandTrack, seg: Segments, p: np.ndarray, window: int)
         length = np.linalg.norm(manip) if manip is not None else 0.0
         if not length > 0:
             continue
-        for other, sign in ((_displacement(path, a, seg.grasp), 1.0), (_displacement(path, seg.release, b), -1.0)):
+        for other, sign in (
+            (_displacement(path, a, seg.grasp), 1.0),
+            (_displacement(path, seg.release, b), -1.0),
+        ):
             other_length = np.linalg.norm(other) if other is not None else 0.0
             if other_length >= 0.1 * length:
                 votes.append(sign * float(np.dot(other, manip) / (other_length * length)))
@@ -344,7 +393,8 @@ def approach_cosine(track: HandTrack, seg: Segments, p: np.ndarray, window: int)
 
 def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:
     """(len(s), 3): the wrist's image displacement from the first frame in hand lengths (right, up)
-    and the fingers' direction in the image (rad, anticlockwise from right, unwrapped), sampled at frames ``s``.
+    and the fingers' direction in the image (rad, anticlockwise from right, unwrapped), sampled at
+    frames ``s``.
 
     The hand length (wrist to middle-finger knuckle, median over the frames) makes the path
     independent of image size and camera distance; zeros where no frame has the hand.
@@ -364,8 +414,9 @@ def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:
     return interp_rows(s, t, path)
 
 
-def relative_rotation(R_cam_hand: np.ndarray, valid: np.ndarray, R_cam_contact: np.ndarray, s: np.ndarray,
-                      window: int) -> np.ndarray:
+def relative_rotation(
+    R_cam_hand: np.ndarray, valid: np.ndarray, R_cam_contact: np.ndarray, s: np.ndarray, window: int
+) -> np.ndarray:
     """(len(s), 3) rotation vectors of the hand since the grasp, in the contact frame, sampled at ``s``.
 
     The per-frame palm frame is noisy (tens of degrees on some frames), so each frame's rotation is
@@ -377,7 +428,9 @@ def relative_rotation(R_cam_hand: np.ndarray, valid: np.ndarray, R_cam_contact: 
         return np.zeros((len(s), 3))
     t = np.flatnonzero(ok)
     q = Rotation.from_matrix(R_cam_hand[ok]).as_quat()
-    q *= np.sign(np.sum(q * q[:1], axis=1, keepdims=True) + 1e-12)  # one hemisphere, so that averaging is meaningful
+    q *= np.sign(
+        np.sum(q * q[:1], axis=1, keepdims=True) + 1e-12
+    )  # one hemisphere, so that averaging is meaningful
     q = uniform_filter1d(q, size=min(window, len(q)), axis=0, mode="nearest")
     rots = Rotation.from_quat(q / np.linalg.norm(q, axis=1, keepdims=True))
     rel = rots * rots[0].inv()  # camera frame: R(t) R(0)^-1

@@ -30,7 +30,8 @@ UP_CAM = np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downward
 
 @dataclass(frozen=True)
 class LabelledSegment:
-    """One labelled skill of a clip: where it was found and its manipulation (None, with ``error``, if not)."""
+    """One labelled skill of a clip: where it was found and its manipulation (None, with ``error``, if
+    not)."""
 
     skill: str
     how: str  # grasp | split | motion | none
@@ -38,7 +39,9 @@ class LabelledSegment:
     end_s: float = float("nan")
     trajectory: ContactTrajectory | None = None
     error: str | None = None
-    up_cam: np.ndarray = field(default_factory=UP_CAM.copy)  # gravity's up in the (first frame's) camera frame (``HandTrack.up_cam``)
+    up_cam: np.ndarray = field(
+        default_factory=UP_CAM.copy
+    )  # gravity's up in the (first frame's) camera frame (``HandTrack.up_cam``)
 
     @property
     def up_contact(self) -> np.ndarray:
@@ -61,7 +64,11 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     """One :class:`LabelledSegment` per skill in ``skills`` (``cfg`` is the cluster config)."""
     if not skills:
         return []
-    p = median_depth(track.wrist_pos_cam, np.isfinite(track.wrist_pos_cam).all(axis=1), int(round(cfg.depth_median_s * track.fps)) | 1)
+    p = median_depth(
+        track.wrist_pos_cam,
+        np.isfinite(track.wrist_pos_cam).all(axis=1),
+        int(round(cfg.depth_median_s * track.fps)) | 1,
+    )
     p = fill_gaps(p)
     if cfg.inplane_motion == "hand_scale":
         p = hand_scaled_path(track, p, int(round(cfg.depth_median_s * track.fps)) | 1)
@@ -71,16 +78,26 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     up = track.up_cam
     chains = grasp_chains(skills, in_hand)
     try:
-        grasps = find_grasps(track, cfg.closed_fraction, cfg.min_aperture_range_m, cfg.min_grasp_frames,
-                             int(round(cfg.bridge_gap_s * track.fps)), int(round(cfg.bridge_missing_s * track.fps)),
-                             cfg.grasp_method, len(chains), float(cfg.labelled_min_segment_share), str(cfg.grasp_signal))
+        grasps = find_grasps(
+            track,
+            cfg.closed_fraction,
+            cfg.min_aperture_range_m,
+            cfg.min_grasp_frames,
+            int(round(cfg.bridge_gap_s * track.fps)),
+            int(round(cfg.bridge_missing_s * track.fps)),
+            cfg.grasp_method,
+            len(chains),
+            float(cfg.labelled_min_segment_share),
+            str(cfg.grasp_signal),
+        )
         intervals = [(s.grasp, s.release, "grasp") for s in grasps]
     except Vid2SkillError as e:
         span = _moving_span(track, p)
         if span is None:
             return [LabelledSegment(s, "none", error=f"{e}; the wrist barely moves either") for s in skills]
         intervals = [(*span, "motion")]
-    while len(intervals) < len(chains):  # one grasp serves two chains: split the longest where the hand turns back
+    # One grasp serves two chains: split the longest where the hand turns back.
+    while len(intervals) < len(chains):
         i = int(np.argmax([b - a for a, b, _ in intervals]))
         a, b, how = intervals[i]
         m = _turning_point(p, a, b)
@@ -91,8 +108,12 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     out: list[LabelledSegment] = []
     for c, chain in enumerate(chains):
         if c >= len(intervals):
-            out += [LabelledSegment(s, "none", error=f"found {len(intervals)} grasp(s) for {len(chains)} labelled grasps")
-                    for s in chain]
+            out += [
+                LabelledSegment(
+                    s, "none", error=f"found {len(intervals)} grasp(s) for {len(chains)} labelled grasps"
+                )
+                for s in chain
+            ]
             continue
         a, b, how = intervals[c]
         if chain[-1] == "pick":
@@ -102,17 +123,29 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
             stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
             top = _lift_top(p, a, max(b, stop), up)
             b = top if top is not None and top >= a + 2 else b
-        for skill, (a, b) in zip(chain, _split_chain(track, p, chain, a, b, up)):
-            out.append(_segment(track, p, skill, a, b, how if len(chain) == 1 or how == "motion" else "split", cfg, up))
+        for skill, (s_a, s_b) in zip(chain, _split_chain(track, p, chain, a, b, up)):
+            out.append(
+                _segment(
+                    track, p, skill, s_a, s_b, how if len(chain) == 1 or how == "motion" else "split", cfg, up
+                )
+            )
     return out
 
 
-def _segment(track: HandTrack, p: np.ndarray, skill: str, a: int, b: int, how: str, cfg, up: np.ndarray) -> LabelledSegment:
+def _segment(
+    track: HandTrack, p: np.ndarray, skill: str, a: int, b: int, how: str, cfg, up: np.ndarray
+) -> LabelledSegment:
     t = track.time_s
     if b - a + 1 < 3:
-        return LabelledSegment(skill, "none", error=f"{skill}: only {b - a + 1} frames between the skills around it")
-    seg = Segments(max(0, a - int(round(cfg.reach_window_s * track.fps))), a, b,
-                   min(len(p) - 1, b + int(round(cfg.reach_window_s * track.fps))))
+        return LabelledSegment(
+            skill, "none", error=f"{skill}: only {b - a + 1} frames between the skills around it"
+        )
+    seg = Segments(
+        max(0, a - int(round(cfg.reach_window_s * track.fps))),
+        a,
+        b,
+        min(len(p) - 1, b + int(round(cfg.reach_window_s * track.fps))),
+    )
     try:
         traj = _in_contact_frame(track, seg, p, cfg)
     except Vid2SkillError as e:
@@ -145,7 +178,9 @@ def hand_scaled_path(track: HandTrack, p: np.ndarray, window: int) -> np.ndarray
     length_px = np.linalg.norm(k - w, axis=1)
     # MediaPipe's metric landmarks have camera-aligned axes: the bone's extent across the image plane
     # is what its pixel length measures (the full length would count a tilted palm's foreshortening as scale).
-    length_m = np.linalg.norm((L[:, 9] - L[:, 0])[:, :2], axis=1) if L is not None else np.full(len(w), np.nan)
+    length_m = (
+        np.linalg.norm((L[:, 9] - L[:, 0])[:, :2], axis=1) if L is not None else np.full(len(w), np.nan)
+    )
     scale = length_m / np.where(length_px > 1.0, length_px, np.nan)
     ok = np.isfinite(scale) & np.isfinite(w).all(axis=1)
     if ok.sum() < 2:
@@ -194,7 +229,9 @@ def _turning_point(p: np.ndarray, a: int, b: int) -> int | None:
     return m if a + 2 <= m <= b - 2 else None
 
 
-def _split_chain(track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: int, up: np.ndarray) -> list[tuple[int, int]]:
+def _split_chain(
+    track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: int, up: np.ndarray
+) -> list[tuple[int, int]]:
     """Frame intervals, one per skill of a chain held in one grasp [a, b]."""
     if len(chain) == 1:
         return [(a, b)]
@@ -226,14 +263,17 @@ def _lift_top(p: np.ndarray, a: int, b: int, up: np.ndarray, share: float = 0.95
 
 
 def _tilt_end(track: HandTrack, a: int, b: int, share: float = 0.5) -> int | None:
-    """The last frame in [a, b] at which the hand is still turned ``share`` of its largest turn since ``a``."""
+    """The last frame in [a, b] at which the hand is still turned ``share`` of its largest turn since
+    ``a``."""
     R = track.wrist_R_cam[a : b + 1]
     ok = track.valid[a : b + 1] & np.isfinite(R).all(axis=(1, 2))
     if ok.sum() < 3:
         return None
     idx = np.flatnonzero(ok)
     rots = Rotation.from_matrix(R[idx])
-    angle = uniform_filter1d(np.linalg.norm((rots * rots[0].inv()).as_rotvec(), axis=1), size=3, mode="nearest")
+    angle = uniform_filter1d(
+        np.linalg.norm((rots * rots[0].inv()).as_rotvec(), axis=1), size=3, mode="nearest"
+    )
     if angle.max() < np.radians(20):
         return None
     return a + int(idx[np.flatnonzero(angle >= share * angle.max())[-1]])

@@ -12,7 +12,17 @@ from vid2skill.errors import ArtifactError
 from vid2skill.report.stats import format_table
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
 
-COLUMNS = ["skill", "clips", "outliers", "origin", "labels", "signature", "mean_duration_s", "mean_end_m", "made"]
+COLUMNS = [
+    "skill",
+    "clips",
+    "outliers",
+    "origin",
+    "labels",
+    "signature",
+    "mean_duration_s",
+    "mean_end_m",
+    "made",
+]
 
 
 def origin_text(card: SkillCard) -> str:
@@ -27,23 +37,31 @@ def library_rows(lib: SkillLibrary) -> list[dict]:
     rows = []
     for name, card in sorted(lib.skills.items()):
         labels = sorted({str(m.get("label")) for m in card.members if m.get("label")})
-        rows.append({
-            "skill": name, "clips": len(card.members), "outliers": len(card.stats.get("outliers", [])),
-            "origin": origin_text(card),
-            "labels": ",".join(labels[:3]) + ("..." if len(labels) > 3 else ""),
-            "signature": card.stats.get("signature", "-"),  # libraries written before signatures have none
-            "mean_duration_s": card.stats.get("mean_duration_s", ""),
-            "mean_end_m": card.stats.get("mean_end_m", ""),
-            "made": ",".join(sorted(card.made)) or "-",
-        })
+        rows.append(
+            {
+                "skill": name,
+                "clips": len(card.members),
+                "outliers": len(card.stats.get("outliers", [])),
+                "origin": origin_text(card),
+                "labels": ",".join(labels[:3]) + ("..." if len(labels) > 3 else ""),
+                "signature": card.stats.get(
+                    "signature", "-"
+                ),  # libraries written before signatures have none
+                "mean_duration_s": card.stats.get("mean_duration_s", ""),
+                "mean_end_m": card.stats.get("mean_end_m", ""),
+                "made": ",".join(sorted(card.made)) or "-",
+            }
+        )
     return rows
 
 
 def library_summary(root: Path, version: int | None = None) -> str:
     """The library's skills as a table, with its version and the versions on disk."""
     lib = SkillLibrary.load(root, version)
-    head = (f"skill library {root} v{lib.version:04d} (latest v{latest_version(root):04d}), "
-            f"{len(lib.skills)} skills, {sum(len(c.members) for c in lib.skills.values())} clips")
+    head = (
+        f"skill library {root} v{lib.version:04d} (latest v{latest_version(root):04d}), "
+        f"{len(lib.skills)} skills, {sum(len(c.members) for c in lib.skills.values())} clips"
+    )
     return head + "\n" + format_table(library_rows(lib), COLUMNS)
 
 
@@ -57,8 +75,10 @@ def card_text(card: SkillCard) -> str:
     outliers = set(card.stats.get("outliers", []))
     for m in card.members:
         clip = m["clip"]
-        lines.append(f"    {clip}  {m.get('label') or '-'}  {card.durations_s.get(clip, float('nan')):.2f}"
-                     f"{'  outlier' if clip in outliers else ''}")
+        lines.append(
+            f"    {clip}  {m.get('label') or '-'}  {card.durations_s.get(clip, float('nan')):.2f}"
+            f"{'  outlier' if clip in outliers else ''}"
+        )
     return "\n".join(lines)
 
 
@@ -77,7 +97,9 @@ def card_figure(card: SkillCard):
         s = np.linspace(0, 1, len(traj))
         for a, k, _ in panels:
             a.plot(s, traj[:, k], color="tab:blue", alpha=0.35, lw=1)
-        ax[1, 1].plot(s, np.degrees(np.linalg.norm(card.rotation(clip), axis=1)), color="tab:orange", alpha=0.35, lw=1)
+        ax[1, 1].plot(
+            s, np.degrees(np.linalg.norm(card.rotation(clip), axis=1)), color="tab:orange", alpha=0.35, lw=1
+        )
         image = card.image(clip)
         ax[0, 2].plot(image[:, 0], image[:, 1], color="tab:green", alpha=0.5, lw=1)
         ax[1, 2].plot(s, np.degrees(image[:, 2]), color="tab:purple", alpha=0.35, lw=1)
@@ -94,8 +116,10 @@ def card_figure(card: SkillCard):
     for a in (ax[0, 0], ax[0, 1], ax[1, 0], ax[1, 1], ax[1, 2]):
         a.set_xlabel("normalised time")
     signature = card.stats.get("signature")
-    fig.suptitle(f"skill {card.name}: {len(card.members)} clips (black: prototype)"
-                 + (f"; motion signature {signature}" if signature else ""))
+    fig.suptitle(
+        f"skill {card.name}: {len(card.members)} clips (black: prototype)"
+        + (f"; motion signature {signature}" if signature else "")
+    )
     fig.tight_layout()
     return fig
 

@@ -1,4 +1,5 @@
-"""The cluster stage: segment each track, cluster the manipulations, name the clusters, write a library version."""
+"""The cluster stage: segment each track, cluster the manipulations, name the clusters, write a library
+version."""
 
 from __future__ import annotations
 
@@ -9,12 +10,11 @@ import numpy as np
 
 from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import HandTrack, TrackSet
+from vid2skill.ingest.lexicon import LabelError, Lexicon, lexicon_of
 from vid2skill.skills.cluster import cluster, name_clusters, signature_stats
-from vid2skill.skills.features import features
+from vid2skill.skills.features import describe, features
 from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, contact_trajectories
-from vid2skill.ingest.lexicon import LabelError, Lexicon, lexicon_of
-from vid2skill.skills.features import describe
 from vid2skill.skills.sequence import segment_sequence
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,16 @@ def segment_records(rec: dict, n: int) -> list[dict]:
     labels = [x for x in (rec.get("label") or "").split(";") if x]
     if n == 1:
         return [{**rec, "label": labels[0]} if len(labels) > 1 else rec]
-    return [{**rec, "clip": f"{rec['clip']}~{k + 1}", "source_clip": rec["clip"], "segment": k + 1,
-             "label": (labels[k] if len(labels) == n else labels[0]) if labels else rec.get("label")}
-            for k in range(n)]
+    return [
+        {
+            **rec,
+            "clip": f"{rec['clip']}~{k + 1}",
+            "source_clip": rec["clip"],
+            "segment": k + 1,
+            "label": (labels[k] if len(labels) == n else labels[0]) if labels else rec.get("label"),
+        }
+        for k in range(n)
+    ]
 
 
 def record_skills(rec: dict, lexicon: Lexicon) -> list[str]:
@@ -82,7 +89,12 @@ def resolve_families(trajs: list[ContactTrajectory], records: list[dict], lexico
         label = rec.get("label")
         if label in lexicon.by_arc:
             arc = describe(tr)["arc"]
-            rec = {**rec, "label": lexicon.resolve_by_arc(label, arc), "label_family": label, "arc": round(arc, 4)}
+            rec = {
+                **rec,
+                "label": lexicon.resolve_by_arc(label, arc),
+                "label_family": label,
+                "arc": round(arc, 4),
+            }
         out.append(rec)
     return out
 
@@ -111,8 +123,17 @@ def segment_labelled(records: list[dict], cfg) -> tuple[list[ContactTrajectory],
                 failures.append({"clip": clip, "error": f"{seg.skill}: {seg.error}"})
                 continue
             trajs.append(seg.trajectory)
-            seg_records.append({**rec, "clip": clip, "label": seg.skill, "source_clip": rec["clip"], "segment": k + 1,
-                                "found_by": seg.how, "up": seg.up_contact.round(6).tolist()})
+            seg_records.append(
+                {
+                    **rec,
+                    "clip": clip,
+                    "label": seg.skill,
+                    "source_clip": rec["clip"],
+                    "segment": k + 1,
+                    "found_by": seg.how,
+                    "up": seg.up_contact.round(6).tolist(),
+                }
+            )
     return trajs, resolve_families(trajs, seg_records, lexicon), failures
 
 
@@ -142,7 +163,8 @@ def skill_origin(records: list[dict], labelled: bool, name: str) -> dict:
 
 
 def min_cluster_size(cfg, n: int) -> int:
-    """The smallest cluster that counts as a skill among ``n`` manipulations (``cfg.min_cluster_fraction``, at least 2)."""
+    """The smallest cluster that counts as a skill among ``n`` manipulations (``cfg.min_cluster_fraction``, at
+    least 2)."""
     return max(2, int(np.ceil(cfg.min_cluster_fraction * n)))
 
 
@@ -165,9 +187,15 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     if not trajs:
         if labelled and not any(r.get("label") for r in tracks.ok()):
             raise Vid2SkillError("cluster.group_by=label: no clip has a label; use cluster.group_by=motion")
-        raise Vid2SkillError("cluster: no clip could be segmented into a grasp; check the extract quality table")
+        raise Vid2SkillError(
+            "cluster: no clip could be segmented into a grasp; check the extract quality table"
+        )
     if failures:
-        log.warning("cluster: %d clips not segmented: %s", len(failures), Counter(f["error"].split(":")[-1] for f in failures))
+        log.warning(
+            "cluster: %d clips not segmented: %s",
+            len(failures),
+            Counter(f["error"].split(":")[-1] for f in failures),
+        )
     return library_from_segments(cfg, trajs, records), failures
 
 
@@ -191,8 +219,15 @@ def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dic
     skills = {}
     for c, name in names.items():
         idx = np.flatnonzero(labels == c)
-        members = [{"clip": records[i]["clip"], "label": records[i].get("label"), "track": records[i]["track"],
-                    **{k: records[i][k] for k in ("found_by", "label_source") if records[i].get(k) is not None}} for i in idx]
+        members = [
+            {
+                "clip": records[i]["clip"],
+                "label": records[i].get("label"),
+                "track": records[i]["track"],
+                **{k: records[i][k] for k in ("found_by", "label_source") if records[i].get(k) is not None},
+            }
+            for i in idx
+        ]
         card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
         card_rots = {records[i]["clip"]: trajs[i].rotvec for i in idx}
         card_imgs = {records[i]["clip"]: trajs[i].image_path for i in idx}
@@ -202,11 +237,25 @@ def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dic
         stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
         stats.update(signature_stats([trajs[i] for i in idx]))
         stats["origin"] = skill_origin([records[i] for i in idx], labelled, name)
-        skills[name] = SkillCard(name, members, card_trajs, durations, stats, rotations=card_rots, images=card_imgs,
-                                  approaches=card_approaches,
-                                  ups={records[i]["clip"]: records[i]["up"] for i in idx if "up" in records[i]})
+        skills[name] = SkillCard(
+            name,
+            members,
+            card_trajs,
+            durations,
+            stats,
+            rotations=card_rots,
+            images=card_imgs,
+            approaches=card_approaches,
+            ups={records[i]["clip"]: records[i]["up"] for i in idx if "up" in records[i]},
+        )
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
-    lib = SkillLibrary(0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment})
-    log.info("cluster: %d skills from %d clips: %s", len(skills), len(records),
-             ", ".join(f"{n} ({len(c.members)})" for n, c in skills.items()))
+    lib = SkillLibrary(
+        0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment}
+    )
+    log.info(
+        "cluster: %d skills from %d clips: %s",
+        len(skills),
+        len(records),
+        ", ".join(f"{n} ({len(c.members)})" for n, c in skills.items()),
+    )
     return lib

@@ -37,12 +37,20 @@ from vid2skill.video import VideoWriter
 log = logging.getLogger(__name__)
 
 GT_SCHEMA = 1
-SYNTHETIC_HAND = "right"  # the hand model (hand.py) is a right hand: palm_frame(hand_keypoints(c)) is proper for right=True
+# The hand model (hand.py) is a right hand: palm_frame(hand_keypoints(c)) is proper for right=True.
+SYNTHETIC_HAND = "right"
 PHASES = ("reach", "grasp", "move", "release")
 # Motion scripts by skill name: the sign of the drawer's motion (open pulls it out).
 DRAWER_SKILLS = {"slide_open": +1, "slide_close": -1}
 SKIN_TONES = np.array(
-    [[0.98, 0.84, 0.73], [0.93, 0.76, 0.62], [0.87, 0.68, 0.55], [0.78, 0.58, 0.44], [0.64, 0.45, 0.32], [0.50, 0.35, 0.25]]
+    [
+        [0.98, 0.84, 0.73],
+        [0.93, 0.76, 0.62],
+        [0.87, 0.68, 0.55],
+        [0.78, 0.58, 0.44],
+        [0.64, 0.45, 0.32],
+        [0.50, 0.35, 0.25],
+    ]
 )
 
 
@@ -90,7 +98,9 @@ def _uniform(rng: np.random.Generator, bounds) -> float:
     return float(rng.uniform(lo, hi))
 
 
-def script_drawer_motion(cfg, skill: str, rng: np.random.Generator, spec: DrawerSpec, hand_scale: float) -> _Motion:
+def script_drawer_motion(
+    cfg, skill: str, rng: np.random.Generator, spec: DrawerSpec, hand_scale: float
+) -> _Motion:
     """Reach the handle, close the fingers, pull (open) or push (close) the drawer, let go, retreat."""
     direction = DRAWER_SKILLS[skill]
     opening = min(_uniform(rng, cfg.opening_m), spec.travel - 0.01)
@@ -114,7 +124,9 @@ def script_drawer_motion(cfg, skill: str, rng: np.random.Generator, spec: Drawer
     R_grasp = R_grasp @ axis_angle_R([1, 0, 0], np.radians(_uniform(rng, cfg.grasp_roll_deg)))
     bar_in_hand = np.array([0.080, 0.0, 0.024]) * hand_scale
     wrist_grasp = handle0 - R_grasp @ bar_in_hand
-    start_offset = x_H * _uniform(rng, cfg.reach_back_m) + np.array([0, _uniform(rng, cfg.reach_side_m), _uniform(rng, cfg.reach_up_m)])
+    start_offset = x_H * _uniform(rng, cfg.reach_back_m) + np.array(
+        [0, _uniform(rng, cfg.reach_side_m), _uniform(rng, cfg.reach_up_m)]
+    )
     wrist_start = wrist_grasp + start_offset
     R_start = R_grasp @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix()
 
@@ -148,21 +160,35 @@ def script_drawer_motion(cfg, skill: str, rng: np.random.Generator, spec: Drawer
     return _Motion(phase, drawer_q, curl, wrist_pos, wrist_R, make_T(R_contact, handle0))
 
 
-def _sample_camera(cfg, rng: np.random.Generator, look_at: np.ndarray, zoom_out: float,
-                   R_world_view: np.ndarray = np.eye(3)) -> tuple[CameraSpec, str]:
-    """A camera looking at ``look_at``. Its placement ranges are in the view frame ``R_world_view``:
-    x from the object towards the person (horizontal), z up."""
+def _sample_camera(
+    cfg,
+    rng: np.random.Generator,
+    look_at: np.ndarray,
+    zoom_out: float,
+    R_world_view: np.ndarray | None = None,
+) -> tuple[CameraSpec, str]:
+    """A camera looking at ``look_at``. Its placement ranges are in the view frame ``R_world_view``
+    (default the world frame): x from the object towards the person (horizontal), z up."""
+    if R_world_view is None:
+        R_world_view = np.eye(3)
     fov = np.radians(_uniform(rng, cfg.fov_deg))
     fy = cfg.height / 2 / np.tan(fov / 2)
     if rng.uniform() < cfg.third_person_prob:
         view = "third_person"
-        az, el = np.radians(_uniform(rng, cfg.camera_azimuth_deg)), np.radians(_uniform(rng, cfg.camera_elevation_deg))
+        az, el = (
+            np.radians(_uniform(rng, cfg.camera_azimuth_deg)),
+            np.radians(_uniform(rng, cfg.camera_elevation_deg)),
+        )
         dist = _uniform(rng, cfg.camera_distance_m) * zoom_out
-        position = look_at + R_world_view @ (dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)]))
+        position = look_at + R_world_view @ (
+            dist * np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+        )
     else:
         view = "egocentric"
         # Head-mounted: behind, beside and above the hand's path (the drawer front faces -x).
-        position = look_at + R_world_view @ (zoom_out * np.array([_uniform(rng, r) for r in cfg.egocentric_offset_m]))
+        position = look_at + R_world_view @ (
+            zoom_out * np.array([_uniform(rng, r) for r in cfg.egocentric_offset_m])
+        )
     R = look_at_R(look_at - position, np.array([0, 0, 1.0]))
     R = R @ axis_angle_R([0, 0, 1], np.radians(rng.normal(0, 4)))  # a little camera roll
     cam = CameraSpec(cfg.width, cfg.height, fy, fy, cfg.width / 2, cfg.height / 2, position, R)
@@ -177,12 +203,16 @@ def painted_backdrop(rng: np.random.Generator, width: int, height: int, brightne
     mix = 1.0 / (1.0 + np.exp(-(yy - horizon) / 3.0))
     img = (1 - mix)[..., None] * wall + mix[..., None] * floor
     shade = 1.0 + 0.08 * (yy / height - 0.5) * rng.choice([-1, 1])
-    noise = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), rng.uniform(1.5, 6))
+    noise = cv2.GaussianBlur(
+        rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), rng.uniform(1.5, 6)
+    )
     img = img * shade[..., None] + 0.04 * noise[..., None] / (noise.std() + 1e-6)
     return np.clip(img * 255, 0, 255).astype(np.uint8)
 
 
-def camera_path(camera: CameraSpec, view: str, realism, rng: np.random.Generator, T: int, fps: float) -> list[CameraSpec]:
+def camera_path(
+    camera: CameraSpec, view: str, realism, rng: np.random.Generator, T: int, fps: float
+) -> list[CameraSpec]:
     """The camera of each of T frames: a head-worn (egocentric) camera turns by up to about
     ``realism.camera_turn_deg`` (pitch and yaw, less roll) and bobs by ``realism.camera_bob_m``,
     smoothly, from where it began; a third-person camera stands still."""
@@ -193,12 +223,21 @@ def camera_path(camera: CameraSpec, view: str, realism, rng: np.random.Generator
     turn = smooth_noise(rng, t, np.radians(turn_deg)) * np.array([1.0, 1.0, 0.3])
     bob = smooth_noise(rng, t, bob_m)
     turn, bob = turn - turn[0], bob - bob[0]
-    return [replace(camera, position=camera.position + bob[f],
-                    R_world_cam=camera.R_world_cam @ Rotation.from_rotvec(turn[f]).as_matrix()) for f in range(T)]
+    return [
+        replace(
+            camera,
+            position=camera.position + bob[f],
+            R_world_cam=camera.R_world_cam @ Rotation.from_rotvec(turn[f]).as_matrix(),
+        )
+        for f in range(T)
+    ]
 
 
-def turned_backdrop(backdrop: np.ndarray, K: np.ndarray, R_world_cam0: np.ndarray, R_world_cam: np.ndarray) -> np.ndarray:
-    """The painted backdrop (at infinity) as a camera turned from ``R_world_cam0`` to ``R_world_cam`` sees it."""
+def turned_backdrop(
+    backdrop: np.ndarray, K: np.ndarray, R_world_cam0: np.ndarray, R_world_cam: np.ndarray
+) -> np.ndarray:
+    """The painted backdrop (at infinity) as a camera turned from ``R_world_cam0`` to ``R_world_cam`` sees
+    it."""
     if np.allclose(R_world_cam0, R_world_cam):
         return backdrop
     H = K @ R_world_cam.T @ R_world_cam0 @ np.linalg.inv(K)
@@ -234,8 +273,15 @@ class Degrade:
         return rgb
 
 
-def add_clutter(scene: BulletScene, realism, rng: np.random.Generator, cameras: list[CameraSpec], landmarks_world: np.ndarray,
-                surface_z: float, cache_dir=None) -> int:
+def add_clutter(
+    scene: BulletScene,
+    realism,
+    rng: np.random.Generator,
+    cameras: list[CameraSpec],
+    landmarks_world: np.ndarray,
+    surface_z: float,
+    cache_dir=None,
+) -> int:
     """Place up to ``realism.clutter`` static boxes, cylinders and pybullet_data objects on the
     surface around the hand's path, none within ``realism.clutter_clearance_m`` of the hand nor in
     front of it in the first camera; returns how many were placed."""
@@ -252,10 +298,15 @@ def add_clutter(scene: BulletScene, realism, rng: np.random.Generator, cameras: 
         if placed >= n:
             break
         pos = np.array([*(centre[:2] + rng.uniform(-0.6, 0.6, 2)), surface_z])
-        if np.linalg.norm(wrists[:, :2] - pos[:2], axis=1).min() < float(realism.get("clutter_clearance_m", 0.15)):
+        if np.linalg.norm(wrists[:, :2] - pos[:2], axis=1).min() < float(
+            realism.get("clutter_clearance_m", 0.15)
+        ):
             continue
         pc = apply_T(T_cw, pos[None])[0]
-        if pc[2] > 0.05 and np.linalg.norm(hand_uv - project(cam.K, pc[None])[0], axis=1).min() < 0.15 * cam.width:
+        if (
+            pc[2] > 0.05
+            and np.linalg.norm(hand_uv - project(cam.K, pc[None])[0], axis=1).min() < 0.15 * cam.width
+        ):
             continue  # it would stand in front of, or just behind, the hand
         name = f"clutter_{i}"
         colour = [*rng.uniform(0.15, 0.95, 3), 1.0]
@@ -280,7 +331,9 @@ def project(K: np.ndarray, points_cam: np.ndarray) -> np.ndarray:
     return uv[..., :2] / uv[..., 2:3]
 
 
-def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandMeshCache, key: str = "") -> Clip:
+def generate_clip(
+    cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandMeshCache, key: str = ""
+) -> Clip:
     """Render one synthetic demonstration; returns its Clip (video + ground-truth artifact).
 
     The drawer skills follow the hand-authored script above (unless ``cfg.stage_drawers``); every
@@ -296,74 +349,121 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
     with BulletScene(timestep_s=float(cfg.get("timestep_s", 1.0 / 240.0))) as scene:
         if staged_path:
             staged = stage_demo(scene, cfg, skill, rng, hand_scale)
-            motion_phase, curl, wrist_pos, wrist_R = staged.phase, staged.curl, staged.wrist_pos, staged.wrist_R
+            motion_phase, curl, wrist_pos, wrist_R = (
+                staged.phase,
+                staged.curl,
+                staged.wrist_pos,
+                staged.wrist_R,
+            )
             T_world_contact = staged.T_world_contact
-            meta.update(demo_success=staged.success, demo_progress=staged.progress, task=staged.task, speed=staged.speed)
+            meta.update(
+                demo_success=staged.success,
+                demo_progress=staged.progress,
+                task=staged.task,
+                speed=staged.speed,
+            )
 
             def show_objects(f: int) -> None:
                 restore(scene.client, staged.states[f])
         else:
             handle_h, front_h = _uniform(rng, cfg.handle_height_m), _uniform(rng, [0.14, 0.22])
             spec = DrawerSpec(
-                width=_uniform(rng, [0.35, 0.6]), height=front_h, depth=_uniform(rng, [0.38, 0.45]),
-                plinth=handle_h - front_h / 2, travel=_uniform(rng, cfg.drawer_travel_m),
+                width=_uniform(rng, [0.35, 0.6]),
+                height=front_h,
+                depth=_uniform(rng, [0.38, 0.45]),
+                plinth=handle_h - front_h / 2,
+                travel=_uniform(rng, cfg.drawer_travel_m),
             )
             motion = script_drawer_motion(cfg, skill, rng, spec, hand_scale)
-            motion_phase, curl, wrist_pos, wrist_R = motion.phase, motion.curl, motion.wrist_pos, motion.wrist_R
+            motion_phase, curl, wrist_pos, wrist_R = (
+                motion.phase,
+                motion.curl,
+                motion.wrist_pos,
+                motion.wrist_R,
+            )
             T_world_contact = motion.T_world_contact
             meta["drawer"] = spec.__dict__
             extra["drawer_q"] = motion.drawer_q
 
             def show_objects(f: int) -> None:
                 scene.set_joint_position("cabinet", 0, motion.drawer_q[f])
+
         T = len(motion_phase)
 
         # Ground-truth landmarks for the rendered (quantised) finger pose.
         level = meshes.quantise(curl)
-        kp_hand = np.stack([hand_keypoints(meshes.levels[i], hand_scale) for i in range(len(meshes.levels))])[level]
+        kp_hand = np.stack([hand_keypoints(meshes.levels[i], hand_scale) for i in range(len(meshes.levels))])[
+            level
+        ]
         landmarks_world = np.einsum("tij,tkj->tki", wrist_R, kp_hand) + wrist_pos[:, None, :]
         if staged_path:
             # Aim at the middle of the hand's path; cameras stand around the person (the robot's place).
             look_at = landmarks_world.mean(axis=(0, 1)) + rng.normal(0, 0.02, 3)
             toward = staged.look_from - look_at
             toward[2] = 0.0
-            x_view = toward / np.linalg.norm(toward) if np.linalg.norm(toward) > 1e-6 else np.array([1.0, 0, 0])
+            x_view = (
+                toward / np.linalg.norm(toward) if np.linalg.norm(toward) > 1e-6 else np.array([1.0, 0, 0])
+            )
             R_view = np.stack([x_view, np.cross([0, 0, 1.0], x_view), [0, 0, 1.0]], axis=1)
         else:
             # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
             look_at = wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
             R_view = np.eye(3)
         realism = cfg.get("realism") or {}
-        rrng = np.random.default_rng([seed, sum(map(ord, skill)), 7])  # realism's own stream (see the module docstring)
+        rrng = np.random.default_rng(
+            [seed, sum(map(ord, skill)), 7]
+        )  # realism's own stream (see the module docstring)
         for attempt in range(40):
             # Step back a little after each camera that loses the hand (long motions need wider shots).
             camera, view = _sample_camera(cfg, rng, look_at, 1.0 + 0.04 * attempt, R_view)
             cams = camera_path(camera, view, realism, rrng, T, cfg.fps)
             T_cam_world = np.stack([inv_T(c.T_world_cam) for c in cams])
-            lm_cam = np.einsum("tij,tkj->tki", T_cam_world[:, :3, :3], landmarks_world) + T_cam_world[:, None, :3, 3]
+            lm_cam = (
+                np.einsum("tij,tkj->tki", T_cam_world[:, :3, :3], landmarks_world)
+                + T_cam_world[:, None, :3, 3]
+            )
             uv = project(camera.K, lm_cam)
-            inside = (uv[..., 0] > 4) & (uv[..., 0] < cfg.width - 4) & (uv[..., 1] > 4) & (uv[..., 1] < cfg.height - 4)
+            inside = (
+                (uv[..., 0] > 4)
+                & (uv[..., 0] < cfg.width - 4)
+                & (uv[..., 1] > 4)
+                & (uv[..., 1] < cfg.height - 4)
+            )
             visible = inside.all(axis=1) & (lm_cam[..., 2] > 0.05).all(axis=1)
             if visible.mean() >= cfg.min_visible_fraction:
                 break
         else:
-            raise ConfigError(f"no camera in 40 tries keeps the hand in view for seed {seed}; widen source.fov_deg")
+            raise ConfigError(
+                f"no camera in 40 tries keeps the hand in view for seed {seed}; widen source.fov_deg"
+            )
 
         backdrop = painted_backdrop(rng, cfg.width, cfg.height, cfg.backdrop_brightness)
         if not staged_path:
             wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
-            scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir")))
+            scene.load_urdf(
+                "cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir"))
+            )
         if realism.get("clutter"):
-            meta["clutter"] = add_clutter(scene, realism, rrng, cams, landmarks_world,
-                                          max(0.0, float(landmarks_world[..., 2].min()) - 0.03))
+            meta["clutter"] = add_clutter(
+                scene,
+                realism,
+                rrng,
+                cams,
+                landmarks_world,
+                max(0.0, float(landmarks_world[..., 2].min()) - 0.03),
+            )
         degrade = Degrade(realism, rrng)
         skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
         parked = camera.position - 3.0 * camera.R_world_cam[:, 2]  # behind the camera: never in view
         for lv in np.unique(level):
             mesh = meshes.get(int(lv))
             scene.create_mesh(
-                f"hand_{lv}", mesh.vertices.tolist(), mesh.indices.tolist(), mesh.normals.tolist(),
-                [*np.clip(skin, 0, 1), 1.0], scale=hand_scale,
+                f"hand_{lv}",
+                mesh.vertices.tolist(),
+                mesh.indices.tolist(),
+                mesh.normals.tolist(),
+                [*np.clip(skin, 0, 1), 1.0],
+                scale=hand_scale,
             )
             scene.set_pose(f"hand_{lv}", parked, np.eye(3))
         light = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.6, 1.5)])
@@ -379,34 +479,67 @@ def generate_clip(cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandM
                     scene.set_pose(f"hand_{shown}", parked, np.eye(3))
                 scene.set_pose(f"hand_{lv}", wrist_pos[f], wrist_R[f])
                 shown = lv
-                rgb, depth = scene.render(cams[f], light, ambient, diffuse, depth=True,
-                                          background=turned_backdrop(backdrop, camera.K, camera.R_world_cam, cams[f].R_world_cam))
+                rgb, depth = scene.render(
+                    cams[f],
+                    light,
+                    ambient,
+                    diffuse,
+                    depth=True,
+                    background=turned_backdrop(backdrop, camera.K, camera.R_world_cam, cams[f].R_world_cam),
+                )
                 writer.write(degrade(rgb))
                 unoccluded[f] = keypoints_unoccluded(uv[f], lm_cam[f, :, 2], depth)
 
     gt_path = out_dir / f"{clip_id}_gt"
     write_artifact(
-        gt_path, "SyntheticGroundTruth", GT_SCHEMA,
-        {"clip_id": clip_id, "key": key, "skill": skill, "seed": seed, "view": view, "fps": cfg.fps, "phases": list(PHASES),
-         "hand_scale": hand_scale, **meta},
+        gt_path,
+        "SyntheticGroundTruth",
+        GT_SCHEMA,
         {
-            "K": camera.K, "T_world_cam": camera.T_world_cam, "T_world_contact": T_world_contact,
+            "clip_id": clip_id,
+            "key": key,
+            "skill": skill,
+            "seed": seed,
+            "view": view,
+            "fps": cfg.fps,
+            "phases": list(PHASES),
+            "hand_scale": hand_scale,
+            **meta,
+        },
+        {
+            "K": camera.K,
+            "T_world_cam": camera.T_world_cam,
+            "T_world_contact": T_world_contact,
             "T_world_cam_frames": np.stack([c.T_world_cam for c in cams]),  # the first is T_world_cam
-            "wrist_pos_world": wrist_pos, "wrist_R_world": wrist_R,
-            "wrist_pos_cam": np.einsum("tij,tj->ti", T_cam_world[:, :3, :3], wrist_pos) + T_cam_world[:, :3, 3],
+            "wrist_pos_world": wrist_pos,
+            "wrist_R_world": wrist_R,
+            "wrist_pos_cam": np.einsum("tij,tj->ti", T_cam_world[:, :3, :3], wrist_pos)
+            + T_cam_world[:, :3, 3],
             "wrist_R_cam": np.einsum("tij,tjk->tik", T_cam_world[:, :3, :3], wrist_R),
-            "landmarks_cam": lm_cam, "landmarks_px": uv, "visible": visible, "keypoints_unoccluded": unoccluded,
-            "aperture_m": grasp_aperture_m(kp_hand), "phase": motion_phase, **extra,
+            "landmarks_cam": lm_cam,
+            "landmarks_px": uv,
+            "visible": visible,
+            "keypoints_unoccluded": unoccluded,
+            "aperture_m": grasp_aperture_m(kp_hand),
+            "phase": motion_phase,
+            **extra,
         },
     )
     return Clip(
-        clip_id=clip_id, path=str(video_path.resolve()), source="synthetic", content_hash=file_hash(video_path),
-        label=skill, intrinsics=[camera.fx, camera.fy, camera.cx, camera.cy],
-        ground_truth=str(gt_path.with_suffix(".json").resolve()), hand=SYNTHETIC_HAND,
+        clip_id=clip_id,
+        path=str(video_path.resolve()),
+        source="synthetic",
+        content_hash=file_hash(video_path),
+        label=skill,
+        intrinsics=[camera.fx, camera.fy, camera.cx, camera.cy],
+        ground_truth=str(gt_path.with_suffix(".json").resolve()),
+        hand=SYNTHETIC_HAND,
     )
 
 
-def keypoints_unoccluded(uv: np.ndarray, z: np.ndarray, depth: np.ndarray, tolerance_m: float = 0.03) -> np.ndarray:
+def keypoints_unoccluded(
+    uv: np.ndarray, z: np.ndarray, depth: np.ndarray, tolerance_m: float = 0.03
+) -> np.ndarray:
     """(K,) bool: which keypoints (pixels ``uv`` (K, 2), camera depths ``z`` (K,)) the rendered
     frame shows, i.e. lie inside the image with no surface more than ``tolerance_m`` in front of
     them in the depth image (H, W). Keypoints sit inside the hand's mesh, up to ~2.5 cm behind its

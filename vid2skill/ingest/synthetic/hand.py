@@ -68,7 +68,7 @@ def hand_keypoints(curl: float, scale: float = 1.0) -> np.ndarray:
             d = _rotate(d, axis, flex[j - 1])
         p = p + d * length
         kp[2 + j] = p
-    for f_i, (name, (mcp_xy, lengths, _r, splay)) in enumerate(_FINGERS.items()):
+    for f_i, (mcp_xy, lengths, _r, splay) in enumerate(_FINGERS.values()):
         base = 5 + 4 * f_i
         splay_rad = np.radians(splay * (1.0 - 0.7 * curl))
         d = np.array([np.cos(splay_rad), np.sin(splay_rad), 0.0])
@@ -101,7 +101,9 @@ def _capsules(curl: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     # Thenar eminence, then the thumb bones.
     segs.append((np.array([0.025, -0.010, 0.004]), kp[2], 0.016, _THUMB_RADII[0]))
     for j in range(3):
-        segs.append((kp[1 + j], kp[2 + j], _THUMB_RADII[j], _THUMB_RADII[min(j + 1, 2)] * (0.9 if j == 2 else 1.0)))
+        segs.append(
+            (kp[1 + j], kp[2 + j], _THUMB_RADII[j], _THUMB_RADII[min(j + 1, 2)] * (0.9 if j == 2 else 1.0))
+        )
     for f_i, (_name, (_xy, _l, radius, _s)) in enumerate(_FINGERS.items()):
         base = 5 + 4 * f_i
         for j in range(3):
@@ -112,7 +114,9 @@ def _capsules(curl: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return a, b, np.array([s[2] for s in segs]), np.array([s[3] for s in segs])
 
 
-def _capsule_sdf(points: np.ndarray, a: np.ndarray, b: np.ndarray, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+def _capsule_sdf(
+    points: np.ndarray, a: np.ndarray, b: np.ndarray, ra: np.ndarray, rb: np.ndarray
+) -> np.ndarray:
     """Signed distance (N_caps, N_points) from points (N_points, 3) to tapered capsules."""
     ba = b - a  # (C, 3)
     pa = points[None, :, :] - a[:, None, :]  # (C, P, 3)

@@ -42,10 +42,16 @@ def skill_definition(skill: str) -> DictConfig:
     return OmegaConf.load(str(path))[skill]
 
 
-def T_grasp_wrist(hand_scale: float, pitch_deg: float, roll_deg: float, bar_in_hand_m=(0.080, 0.0, 0.024)) -> np.ndarray:
+def T_grasp_wrist(
+    hand_scale: float, pitch_deg: float, roll_deg: float, bar_in_hand_m=(0.080, 0.0, 0.024)
+) -> np.ndarray:
     """The wrist (hand frame of ``hand.py``) in a gripper grasp frame, for a hook grasp round the
     grasp point, tilted by ``pitch_deg`` about the bar and ``roll_deg`` about the fingers."""
-    R = R_CONTACT_GRASP.T @ axis_angle_R([0, 1, 0], -np.radians(pitch_deg)) @ axis_angle_R([1, 0, 0], np.radians(roll_deg))
+    R = (
+        R_CONTACT_GRASP.T
+        @ axis_angle_R([0, 1, 0], -np.radians(pitch_deg))
+        @ axis_angle_R([1, 0, 0], np.radians(roll_deg))
+    )
     return make_T(R, -R @ (np.asarray(bar_in_hand_m) * hand_scale))
 
 
@@ -67,15 +73,29 @@ class WorldGrip:
         kind = p.JOINT_FIXED if rigid else p.JOINT_POINT2POINT
         self.cid, self.scene, self.rigid = None, scene, rigid
         self.cid = p.createConstraint(
-            uid, link, -1, -1, kind, [0, 0, 0], rel_pos, T_world_grasp[:3, 3].tolist(),
+            uid,
+            link,
+            -1,
+            -1,
+            kind,
+            [0, 0, 0],
+            rel_pos,
+            T_world_grasp[:3, 3].tolist(),
             parentFrameOrientation=rel_quat if rigid else [0, 0, 0, 1],
-            childFrameOrientation=grasp_quat if rigid else [0, 0, 0, 1], physicsClientId=cid,
+            childFrameOrientation=grasp_quat if rigid else [0, 0, 0, 1],
+            physicsClientId=cid,
         )
         p.changeConstraint(self.cid, maxForce=GRIP_FORCE_N, physicsClientId=cid)
 
     def move(self, T_world_grasp: np.ndarray) -> None:
         kw = {"jointChildFrameOrientation": R_to_quat(T_world_grasp[:3, :3]).tolist()} if self.rigid else {}
-        p.changeConstraint(self.cid, T_world_grasp[:3, 3].tolist(), maxForce=GRIP_FORCE_N, physicsClientId=self.scene.client, **kw)
+        p.changeConstraint(
+            self.cid,
+            T_world_grasp[:3, 3].tolist(),
+            maxForce=GRIP_FORCE_N,
+            physicsClientId=self.scene.client,
+            **kw,
+        )
 
     def release(self) -> None:
         if self.cid is not None:
@@ -140,13 +160,15 @@ def _interp_pose(T0: np.ndarray, T1: np.ndarray, s: float) -> np.ndarray:
     return make_T(rot, (1 - s) * T0[:3, 3] + s * T1[:3, 3])
 
 
-def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, hand_scale: float) -> StagedMotion:
+def stage_demo(
+    scene: BulletScene, cfg, skill: str, rng: np.random.Generator, hand_scale: float
+) -> StagedMotion:
     """Run one human demonstration of ``skill`` in a fresh scene; returns the per-frame record.
 
     ``cfg`` is the synthetic source's config: ``fps``, ``phase_durations_s`` (reach, grasp, -,
     release), ``speed``, ``open_curl``, ``closed_curl``, ``grasp_pitch_deg``, ``grasp_roll_deg``,
-    ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``wrist_follow`` (doors), ``scenes`` (``sim.scenes``),
-    ``control_hz``, ``timestep_s`` and ``hold_end_s``.
+    ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``wrist_follow`` (doors),
+    ``scenes`` (``sim.scenes``), ``control_hz``, ``timestep_s`` and ``hold_end_s``.
     """
     from vid2skill.scenes import TASKS  # scenes import pybullet_data objects; keep ingest light until needed
 
@@ -162,7 +184,8 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     n_reach, n_grasp, _, n_release = (max(2, int(round(d / speed * cfg.fps))) for d in cfg.phase_durations_s)
     open_curl, closed_curl = u("open_curl"), u("closed_curl")
     if "wrist_follow" in skill_cfg.get("expert", {}) and cfg.get("wrist_follow") is not None:
-        # A person's wrist turns with a door's handle, most of the way; the robot's expert keeps its own setting.
+        # A person's wrist turns with a door's handle, most of the way; the robot's expert keeps its own
+        # setting.
         skill_cfg.expert.wrist_follow = u("wrist_follow")
 
     T_wc = task.contact_frame()
@@ -194,7 +217,10 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     back = -approach * u("reach_back_m") + np.array([0, 0, 1.0]) * u("reach_up_m")
     side = np.cross(np.array([0, 0, 1.0]), approach)
     side = side / (np.linalg.norm(side) + 1e-9) * u("reach_side_m")
-    T_start = make_T(start[:3, :3] @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix(), start[:3, 3] + back + side)
+    T_start = make_T(
+        start[:3, :3] @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix(),
+        start[:3, 3] + back + side,
+    )
     for s in min_jerk(np.linspace(0, 1, n_reach)):
         frame(REACH, open_curl, _interp_pose(T_start, start, float(s)))
     for s in min_jerk(np.linspace(0, 1, n_grasp)):
@@ -212,7 +238,10 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
             let_go = True
             break
         T_next = np.asarray(T_next, dtype=np.float64)
-        moved = np.linalg.norm(T_next[:3, 3] - T_cmd[:3, 3]) > 1e-3 or np.abs(T_next[:3, :3] - T_cmd[:3, :3]).max() > 0.01
+        moved = (
+            np.linalg.norm(T_next[:3, 3] - T_cmd[:3, 3]) > 1e-3
+            or np.abs(T_next[:3, :3] - T_cmd[:3, :3]).max() > 0.01
+        )
         still = 0 if moved else still + 1
         T_prev, T_cmd = T_wc @ T_cmd, T_next
         for f in range(frames_per_control):
@@ -230,7 +259,9 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     s = np.linspace(0, 1, n_release)
     let_go_s, retreat_s = min_jerk(np.minimum(s / 0.4, 1.0)), min_jerk(np.maximum(s - 0.3, 0.0) / 0.7)
     for a, b in zip(let_go_s, retreat_s):
-        frame(RELEASE, closed_curl + float(a) * (open_curl - closed_curl), _interp_pose(end, T_away, float(b)))
+        frame(
+            RELEASE, closed_curl + float(a) * (open_curl - closed_curl), _interp_pose(end, T_away, float(b))
+        )
     scene.step(int(round(float(skill_cfg.get("settle_s", 0.5)) / float(cfg.timestep_s))))
 
     T_wg = np.stack(grasp_poses) @ T_gw
@@ -239,8 +270,16 @@ def stage_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, ha
     wrist_pos = T_wg[:, :3, 3] + smooth_noise(rng, t, float(cfg.noise_m))
     p.removeBody(scene.body("floor"), physicsClientId=cid)
     return StagedMotion(
-        np.array(phase), np.array(curl), wrist_pos, T_wg[:, :3, :3], states, T_wc.copy(),
-        np.asarray(task.robot_base, dtype=np.float64), bool(task.is_success()), task.progress(), str(skill_cfg.task),
+        np.array(phase),
+        np.array(curl),
+        wrist_pos,
+        T_wg[:, :3, :3],
+        states,
+        T_wc.copy(),
+        np.asarray(task.robot_base, dtype=np.float64),
+        bool(task.is_success()),
+        task.progress(),
+        str(skill_cfg.task),
         speed,
     )
 

@@ -91,26 +91,46 @@ class ACTConfig:
     device: str = "auto"
 
     def __post_init__(self):
-        sizes = {"chunk_size": self.chunk_size, "d_model": self.d_model, "n_heads": self.n_heads,
-                 "dim_feedforward": self.dim_feedforward, "n_encoder_layers": self.n_encoder_layers,
-                 "n_decoder_layers": self.n_decoder_layers, "n_vae_encoder_layers": self.n_vae_encoder_layers,
-                 "latent_dim": self.latent_dim}
+        sizes = {
+            "chunk_size": self.chunk_size,
+            "d_model": self.d_model,
+            "n_heads": self.n_heads,
+            "dim_feedforward": self.dim_feedforward,
+            "n_encoder_layers": self.n_encoder_layers,
+            "n_decoder_layers": self.n_decoder_layers,
+            "n_vae_encoder_layers": self.n_vae_encoder_layers,
+            "latent_dim": self.latent_dim,
+        }
         bad = [k for k, v in sizes.items() if int(v) < 1]
         if bad:
             raise ConfigError(f"policy.{bad[0]} must be a positive whole number, got {sizes[bad[0]]}")
         if self.d_model % self.n_heads:
-            raise ConfigError(f"policy.d_model={self.d_model} must be a multiple of policy.n_heads={self.n_heads} "
-                              "(each head takes an equal share of the width)")
+            raise ConfigError(
+                f"policy.d_model={self.d_model} must be a multiple of policy.n_heads={self.n_heads} "
+                "(each head takes an equal share of the width)"
+            )
         if not self.temporal_ensemble and not 1 <= self.n_action_steps <= self.chunk_size:
-            raise ConfigError(f"policy.n_action_steps={self.n_action_steps} must lie in 1..policy.chunk_size="
-                              f"{self.chunk_size} when policy.temporal_ensemble=false (a chunk holds no more)")
+            raise ConfigError(
+                f"policy.n_action_steps={self.n_action_steps} must lie in 1..policy.chunk_size="
+                f"{self.chunk_size} when policy.temporal_ensemble=false (a chunk holds no more)"
+            )
         if self.loss not in LOSSES:
             raise ConfigError(f"policy.loss={self.loss!r}; choose one of {', '.join(LOSSES)}")
         if self.kl_weight < 0 or self.ensemble_coeff < 0 or not 0 <= self.dropout < 1:
-            raise ConfigError("policy.kl_weight and policy.ensemble_coeff must be >= 0 and policy.dropout in [0, 1)")
-        if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0 or self.patience < 1 or self.min_updates < 0:
-            raise ConfigError("policy.epochs, policy.batch_size, policy.lr and policy.patience must be positive "
-                              "and policy.min_updates >= 0")
+            raise ConfigError(
+                "policy.kl_weight and policy.ensemble_coeff must be >= 0 and policy.dropout in [0, 1)"
+            )
+        if (
+            self.epochs <= 0
+            or self.batch_size <= 0
+            or self.lr <= 0
+            or self.patience < 1
+            or self.min_updates < 0
+        ):
+            raise ConfigError(
+                "policy.epochs, policy.batch_size, policy.lr and policy.patience must be positive "
+                "and policy.min_updates >= 0"
+            )
         if self.max_step_m <= 0 or self.max_turn_rad <= 0:
             raise ConfigError("policy.max_step_m and policy.max_turn_rad must be positive")
         check_data_settings(self)

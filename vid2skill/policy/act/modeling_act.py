@@ -31,8 +31,9 @@ CHUNK_DIM = STEP_DIM + 1  # a chunk's row: normalised step (6) and keep-closed (
 
 
 def _encoder(config: ACTConfig, layers: int) -> nn.TransformerEncoder:
-    layer = nn.TransformerEncoderLayer(config.d_model, config.n_heads, config.dim_feedforward, config.dropout,
-                                       batch_first=True)
+    layer = nn.TransformerEncoderLayer(
+        config.d_model, config.n_heads, config.dim_feedforward, config.dropout, batch_first=True
+    )
     return nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
 
 
@@ -50,7 +51,9 @@ class ACT(nn.Module):
         self.latent_in = nn.Linear(config.latent_dim, d)
         self.encoder_pos = nn.Parameter(torch.zeros(3, d))
         self.encoder = _encoder(config, config.n_encoder_layers)
-        layer = nn.TransformerDecoderLayer(d, config.n_heads, config.dim_feedforward, config.dropout, batch_first=True)
+        layer = nn.TransformerDecoderLayer(
+            d, config.n_heads, config.dim_feedforward, config.dropout, batch_first=True
+        )
         self.decoder = nn.TransformerDecoder(layer, config.n_decoder_layers)
         self.queries = nn.Parameter(torch.randn(k, d) * 0.02)
         self.head = nn.Linear(d, CHUNK_DIM)
@@ -66,18 +69,23 @@ class ACT(nn.Module):
         self.register_buffer("act_mean", torch.zeros(STEP_DIM))
         self.register_buffer("act_std", torch.ones(STEP_DIM))
 
-    def posterior(self, x: torch.Tensor, chunk: torch.Tensor, pad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(
+        self, x: torch.Tensor, chunk: torch.Tensor, pad: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, logvar) of z from normalised inputs (B, OBS_DIM) and a chunk (B, k, 7) whose padded
         rows (``pad`` (B, k) True) are not attended to."""
         B = len(x)
-        tokens = torch.cat([self.vae_cls.expand(B, 1, -1), self.vae_obs_in(x)[:, None], self.vae_chunk_in(chunk)], 1)
+        tokens = torch.cat(
+            [self.vae_cls.expand(B, 1, -1), self.vae_obs_in(x)[:, None], self.vae_chunk_in(chunk)], 1
+        )
         keep = torch.zeros(B, 2, dtype=torch.bool, device=x.device)
         h = self.vae_encoder(tokens + self.vae_pos, src_key_padding_mask=torch.cat([keep, pad], 1))
         mu, logvar = self.vae_out(h[:, 0]).chunk(2, dim=-1)
         return mu, logvar
 
-    def forward(self, obs: torch.Tensor, chunk: torch.Tensor | None = None,
-                pad: torch.Tensor | None = None) -> dict[str, torch.Tensor | None]:
+    def forward(
+        self, obs: torch.Tensor, chunk: torch.Tensor | None = None, pad: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor | None]:
         x = (obs - self.obs_mean) / self.obs_std
         B = len(x)
         mu = logvar = None
@@ -85,10 +93,14 @@ class ACT(nn.Module):
             if pad is None:
                 pad = torch.zeros(chunk.shape[:2], dtype=torch.bool, device=x.device)
             mu, logvar = self.posterior(x, chunk, pad)
-            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu  # reparameterised sample
+            z = (
+                mu + torch.exp(0.5 * logvar) * torch.randn_like(mu) if self.training else mu
+            )  # reparameterised sample
         else:
             z = torch.zeros(B, self.latent_dim, device=x.device)
-        tokens = torch.stack([self.latent_in(z), self.state_in(x[:, :STATE_INPUTS]), self.goal_in(x[:, STATE_INPUTS:])], 1)
+        tokens = torch.stack(
+            [self.latent_in(z), self.state_in(x[:, :STATE_INPUTS]), self.goal_in(x[:, STATE_INPUTS:])], 1
+        )
         memory = self.encoder(tokens + self.encoder_pos)
         y = self.head(self.decoder(self.queries.expand(B, -1, -1), memory))
         return {"steps": y[..., :STEP_DIM], "grip": y[..., STEP_DIM], "mu": mu, "logvar": logvar}
@@ -105,11 +117,14 @@ class ACT(nn.Module):
 def chunk_loss(out: dict, target: torch.Tensor, valid: torch.Tensor, config: ACTConfig) -> torch.Tensor:
     """ACT's loss: L1 (or L2) on the normalised steps plus the weighted gripper cross-entropy, both
     over the chunk's valid rows only (``valid`` (B, k); rows past an episode's end are padding), plus
-    ``kl_weight`` times the KL divergence of z's posterior from N(0, I) (summed over z, mean over the batch)."""
+    ``kl_weight`` times the KL divergence of z's posterior from N(0, I) (summed over z, mean over the
+    batch)."""
     w = valid.to(target.dtype)
     diff = out["steps"] - target[..., :STEP_DIM]
     err = (diff.abs() if config.loss == "l1" else diff**2).mean(-1)
-    grip = nn.functional.binary_cross_entropy_with_logits(out["grip"], target[..., STEP_DIM], reduction="none")
+    grip = nn.functional.binary_cross_entropy_with_logits(
+        out["grip"], target[..., STEP_DIM], reduction="none"
+    )
     n = w.sum().clamp_min(1.0)
     loss = (err * w).sum() / n + config.gripper_weight * (grip * w).sum() / n
     if out["mu"] is not None:
@@ -150,7 +165,13 @@ class ACTPolicy(LearnedPolicy):
     schema_version = 1
     inference_fields = ("temporal_ensemble", "ensemble_coeff", "n_action_steps")
 
-    def __init__(self, config: ACTConfig, model: ACT | None = None, stats: dict | None = None, hold_at_end: bool = False):
+    def __init__(
+        self,
+        config: ACTConfig,
+        model: ACT | None = None,
+        stats: dict | None = None,
+        hold_at_end: bool = False,
+    ):
         super().__init__(config, model, stats, hold_at_end)
         self.n_action_steps = 1 if config.temporal_ensemble else int(config.n_action_steps)
         self.ensembler = TemporalEnsembler(config.chunk_size, config.ensemble_coeff)
@@ -194,8 +215,11 @@ class ACTPolicy(LearnedPolicy):
         return action
 
     @staticmethod
-    def train(episodes, config: ACTConfig, control_hz: float, run_dir=None, resume_key=None) -> tuple[ACT, dict]:
-        """Fit to episodes (:class:`~vid2skill.dataset.episodes.Episode`, or RobotDemos, read with no goal)."""
+    def train(
+        episodes, config: ACTConfig, control_hz: float, run_dir=None, resume_key=None
+    ) -> tuple[ACT, dict]:
+        """Fit to episodes (:class:`~vid2skill.dataset.episodes.Episode`, or RobotDemos, read with no
+        goal)."""
         from vid2skill.policy.act.training_act import train_act
 
         return train_act(episodes, config, control_hz, run_dir=run_dir, resume_key=resume_key)

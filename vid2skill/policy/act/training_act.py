@@ -28,8 +28,9 @@ def chunk_targets(rows: np.ndarray, chunk_size: int) -> tuple[np.ndarray, np.nda
     return rows[np.minimum(ahead, T - 1)], ahead < T
 
 
-def build_chunks(episodes: list[Episode], cfg: ACTConfig, rng: np.random.Generator,
-                 control_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_chunks(
+    episodes: list[Episode], cfg: ACTConfig, rng: np.random.Generator, control_hz: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Inputs (N, 14), chunks (N, k, 7) (clipped step in m and rad, keep-closed) and their valid
     rows (N, k) from episodes: each frame once clean, and ``noise_copies`` times from a perturbed
     state whose chunk starts with the step back to the demonstration's next pose."""
@@ -51,8 +52,13 @@ def build_chunks(episodes: list[Episode], cfg: ACTConfig, rng: np.random.Generat
     return np.concatenate(X), np.concatenate(C), np.concatenate(V)
 
 
-def train_act(episodes, cfg: ACTConfig, control_hz: float, run_dir: str | Path | None = None,
-              resume_key: str | None = None) -> tuple[ACT, dict]:
+def train_act(
+    episodes,
+    cfg: ACTConfig,
+    control_hz: float,
+    run_dir: str | Path | None = None,
+    resume_key: str | None = None,
+) -> tuple[ACT, dict]:
     """Fit ACT to episodes at ``control_hz``; returns the model (on the CPU) and statistics. Resume
     points, early stopping and TensorBoard as in :func:`vid2skill.policy.training.fit`."""
     with torch_threads(cfg.threads):
@@ -90,10 +96,18 @@ def _train(episodes, cfg: ACTConfig, control_hz: float, run_dir, resume_key) -> 
     epochs = max(cfg.epochs, -(-cfg.min_updates // per_epoch))
     r = fit(model, opt, loss_of, train, val, replace(cfg, epochs=epochs), "act", run_dir, resume_key)
     model.cpu().eval()
-    stats = {"samples": len(obs), "episodes": len(train_eps), "valid_episodes": len(val_eps), "demos": len(episodes),
-             "epochs_run": r.stopped_at, "final_loss": round(r.losses[-1], 5), "first_loss": round(r.losses[0], 5),
-             "best_valid_loss": round(r.best, 5) if val is not None else None, "device": str(device),
-             "parameters": sum(p.numel() for p in model.parameters()),
-             "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3)}
+    stats = {
+        "samples": len(obs),
+        "episodes": len(train_eps),
+        "valid_episodes": len(val_eps),
+        "demos": len(episodes),
+        "epochs_run": r.stopped_at,
+        "final_loss": round(r.losses[-1], 5),
+        "first_loss": round(r.losses[0], 5),
+        "best_valid_loss": round(r.best, 5) if val is not None else None,
+        "device": str(device),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3),
+    }
     log.debug("act: %s", stats)
     return model, stats

@@ -87,7 +87,9 @@ class BCMLPConfig:
 
     def __post_init__(self):
         if not self.hidden or any(int(h) <= 0 for h in self.hidden):
-            raise ConfigError(f"policy.hidden must be a non-empty list of positive widths, got {list(self.hidden)}")
+            raise ConfigError(
+                f"policy.hidden must be a non-empty list of positive widths, got {list(self.hidden)}"
+            )
         if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0:
             raise ConfigError("policy.epochs, policy.batch_size and policy.lr must be positive")
         if self.head not in HEADS:

@@ -17,7 +17,13 @@ from vid2skill.dataset.features import Feature
 from vid2skill.policy.base import LearnedPolicy
 from vid2skill.policy.bc_mlp.configuration_bc_mlp import BCMLPConfig
 from vid2skill.policy.observation import (  # noqa: F401 (policy_inputs re-exported)
-    LEARNED_INPUTS, OBS_DIM, STEP_DIM, clip_step, observation_inputs, policy_inputs)
+    LEARNED_INPUTS,
+    OBS_DIM,
+    STEP_DIM,
+    clip_step,
+    observation_inputs,
+    policy_inputs,
+)
 from vid2skill.policy.registry import register
 
 
@@ -34,7 +40,9 @@ class BCMLP(nn.Module):
             width = int(h)
         self.trunk = nn.Sequential(*layers)
         k = self.modes if head == "gmm" else 1
-        self.out = nn.Linear(width, k * STEP_DIM * (2 if head == "gmm" else 1) + (k if head == "gmm" else 0) + 1)
+        self.out = nn.Linear(
+            width, k * STEP_DIM * (2 if head == "gmm" else 1) + (k if head == "gmm" else 0) + 1
+        )
         self.register_buffer("obs_mean", torch.zeros(OBS_DIM))
         self.register_buffer("obs_std", torch.ones(OBS_DIM))
         self.register_buffer("act_mean", torch.zeros(STEP_DIM))
@@ -58,7 +66,10 @@ class BCMLP(nn.Module):
             return ((out["mean"][:, 0] - target_n) ** 2).mean()
         D = torch.distributions
         comp = D.Independent(D.Normal(out["mean"], out["std"]), 1)
-        return -D.MixtureSameFamily(D.Categorical(logits=out["logits"]), comp).log_prob(target_n).mean() / STEP_DIM
+        return (
+            -D.MixtureSameFamily(D.Categorical(logits=out["logits"]), comp).log_prob(target_n).mean()
+            / STEP_DIM
+        )
 
     @torch.no_grad()
     def act(self, x: np.ndarray, max_step_m: float, max_turn_rad: float) -> tuple[np.ndarray, bool]:
@@ -94,8 +105,11 @@ class BCMLPPolicy(LearnedPolicy):
         return np.concatenate([step, [1.0 if (keep or self.hold_at_end) else 0.0]])[None]
 
     @staticmethod
-    def train(episodes, config: BCMLPConfig, control_hz: float, run_dir=None, resume_key=None) -> tuple[BCMLP, dict]:
-        """Fit to episodes (:class:`~vid2skill.dataset.episodes.Episode`, or RobotDemos, read with no goal)."""
+    def train(
+        episodes, config: BCMLPConfig, control_hz: float, run_dir=None, resume_key=None
+    ) -> tuple[BCMLP, dict]:
+        """Fit to episodes (:class:`~vid2skill.dataset.episodes.Episode`, or RobotDemos, read with no
+        goal)."""
         from vid2skill.policy.bc_mlp.training_bc_mlp import train_bc_mlp
 
         return train_bc_mlp(episodes, config, control_hz, run_dir=run_dir, resume_key=resume_key)

@@ -15,13 +15,22 @@ from vid2skill.dataset.episodes import Episode
 from vid2skill.policy.bc_mlp.configuration_bc_mlp import BCMLPConfig
 from vid2skill.policy.bc_mlp.modeling_bc_mlp import BCMLP, clip_step, policy_inputs
 from vid2skill.policy.training import (  # noqa: F401 (RESUME_FILE, SAVE_EVERY, split_by_clip: re-exported)
-    RESUME_FILE, SAVE_EVERY, fit, perturbed, resolve_device, split_by_clip, start_training, torch_threads)
+    RESUME_FILE,
+    SAVE_EVERY,
+    fit,
+    perturbed,
+    resolve_device,
+    split_by_clip,
+    start_training,
+    torch_threads,
+)
 
 log = logging.getLogger(__name__)
 
 
-def build_dataset(episodes: list[Episode], cfg: BCMLPConfig, rng: np.random.Generator,
-                  control_hz: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def build_dataset(
+    episodes: list[Episode], cfg: BCMLPConfig, rng: np.random.Generator, control_hz: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Inputs (N, 14), steps (N, 6) and keep-closed labels (N,) from episodes.
 
     Each frame t gives the clean pair (s_t, a_t) plus ``noise_copies`` perturbed states (position
@@ -40,8 +49,13 @@ def build_dataset(episodes: list[Episode], cfg: BCMLPConfig, rng: np.random.Gene
     return np.concatenate(X), np.concatenate(A), np.concatenate(G)
 
 
-def train_bc_mlp(episodes, cfg: BCMLPConfig, control_hz: float, run_dir: str | Path | None = None,
-                 resume_key: str | None = None) -> tuple[BCMLP, dict]:
+def train_bc_mlp(
+    episodes,
+    cfg: BCMLPConfig,
+    control_hz: float,
+    run_dir: str | Path | None = None,
+    resume_key: str | None = None,
+) -> tuple[BCMLP, dict]:
     """Fit the policy to episodes at ``control_hz``; returns the model (on the CPU) and statistics.
 
     With ``run_dir`` and ``resume_key`` (a hash of the inputs), training saves a resume point every
@@ -63,14 +77,18 @@ def _train(episodes, cfg: BCMLPConfig, control_hz: float, run_dir, resume_key) -
     model.to(device)
 
     def tensors(o, a, g):
-        return (torch.as_tensor(o, dtype=torch.float32, device=device),
-                (torch.as_tensor(a, dtype=torch.float32, device=device) - model.act_mean) / model.act_std,
-                torch.as_tensor(g, dtype=torch.float32, device=device))
+        return (
+            torch.as_tensor(o, dtype=torch.float32, device=device),
+            (torch.as_tensor(a, dtype=torch.float32, device=device) - model.act_mean) / model.act_std,
+            torch.as_tensor(g, dtype=torch.float32, device=device),
+        )
 
     train = tensors(obs, act, closed)
     val = None
     if val_eps:
-        val = tensors(*build_dataset(val_eps, BCMLPConfig(**{**cfg.__dict__, "noise_copies": 0}), rng, control_hz))
+        val = tensors(
+            *build_dataset(val_eps, BCMLPConfig(**{**cfg.__dict__, "noise_copies": 0}), rng, control_hz)
+        )
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     bce = nn.BCEWithLogitsLoss()
 
@@ -80,11 +98,22 @@ def _train(episodes, cfg: BCMLPConfig, control_hz: float, run_dir, resume_key) -
 
     r = fit(model, opt, loss_of, train, val, cfg, "bc_mlp", run_dir, resume_key)
     model.cpu().eval()
-    stats = {"samples": len(train[0]), "episodes": len(train_eps), "valid_episodes": len(val_eps), "demos": len(episodes),
-             "epochs_run": r.stopped_at, "final_loss": round(r.losses[-1], 5), "first_loss": round(r.losses[0], 5),
-             "best_valid_loss": round(r.best, 5) if val is not None else None, "device": str(device),
-             "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3),
-             # per epoch, for the report's training curves (valid: empty without held-out clips)
-             "loss_curve": {"train": [round(x, 5) for x in r.losses], "valid": [round(x, 5) for x in r.val_losses]}}
+    stats = {
+        "samples": len(train[0]),
+        "episodes": len(train_eps),
+        "valid_episodes": len(val_eps),
+        "demos": len(episodes),
+        "epochs_run": r.stopped_at,
+        "final_loss": round(r.losses[-1], 5),
+        "first_loss": round(r.losses[0], 5),
+        "best_valid_loss": round(r.best, 5) if val is not None else None,
+        "device": str(device),
+        "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3),
+        # per epoch, for the report's training curves (valid: empty without held-out clips)
+        "loss_curve": {
+            "train": [round(x, 5) for x in r.losses],
+            "valid": [round(x, 5) for x in r.val_losses],
+        },
+    }
     log.debug("bc_mlp: %s", stats)
     return model, stats

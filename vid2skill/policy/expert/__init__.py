@@ -1,4 +1,5 @@
-"""The scripted expert of each scene, registered as ``expert`` (privileged: it reads the scene's true state)."""
+"""The scripted expert of each scene, registered as ``expert`` (privileged: it reads the scene's true
+state)."""
 
 from vid2skill.policy.base import ScriptedPolicy
 from vid2skill.policy.registry import register

@@ -61,8 +61,10 @@ class ReplayPolicy(ScriptedPolicy):
 
     @classmethod
     def from_pretrained(cls, directory, **kwargs):
-        raise ArtifactError(f"a replay is its retargeted demonstrations, not a saved policy ({directory}): "
-                            "build it with ReplayPolicy.from_config(demo=DemoSet.load(path).demos[i])")
+        raise ArtifactError(
+            f"a replay is its retargeted demonstrations, not a saved policy ({directory}): "
+            "build it with ReplayPolicy.from_config(demo=DemoSet.load(path).demos[i])"
+        )
 
     # --- evaluation: the skill's DemoSet --------------------------------------------------------
     @classmethod
