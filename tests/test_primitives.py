@@ -104,3 +104,24 @@ def test_a_stir_loops_as_many_turns_as_the_human():
         )
         res = _run(cfg, "stir", motion)
         assert res["success"] is ok and abs(res["turns"] - turns) < 0.2
+
+
+def test_hinge_about_a_horizontal_axis_keeps_its_swing(cfg):
+    """A lid or a panel turns about a horizontal axis: its swing comes from the arc in the path's own
+    plane, or from the hand's turn about its own axis, not from a door's chord prior."""
+    pc, rng, N = cfg.retarget.primitives, np.random.default_rng(1), 64
+    s = np.linspace(0, 1, N)
+    zeros = np.zeros((N, 3))
+    a = np.radians(85) * s  # a lid's front edge 0.3 m from a horizontal hinge along contact y
+    lid = np.c_[0.3 * (1 - np.cos(a)), 0 * s, 0.3 * np.sin(a)]
+    fit = fit_motion("hinge", _noisy(lid, rng), zeros, 2.0, UP, pc)
+    assert fit.method == "arc_plane" and abs(np.degrees(fit.values["angle_rad"]) - 85) < 8
+    # A small panel held 6 cm from its pivot: no plausible circle, but the hand turned 70 degrees
+    # about the horizontal axis with it.
+    small = np.c_[0.06 * (1 - np.cos(np.radians(70) * s)), 0 * s, 0.06 * np.sin(np.radians(70) * s)]
+    turn = np.c_[0 * s, np.radians(70) * s, 0 * s]
+    fit = fit_motion("hinge", _noisy(small, rng, 0.002), turn, 2.0, UP, pc)
+    assert fit.method == "wrist_turn" and abs(np.degrees(fit.values["angle_rad"]) - 70) < 5
+    # Without the turn, the same short path falls back to the chord over a door's radius: a small swing.
+    fit = fit_motion("hinge", _noisy(small, rng, 0.002), zeros, 2.0, UP, pc)
+    assert fit.method == "chord" and np.degrees(fit.values["angle_rad"]) < 20

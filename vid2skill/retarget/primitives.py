@@ -170,25 +170,37 @@ def _fit_slide(p, rotvec, duration, up, cfg) -> SkillMotion:
 
 
 def _fit_hinge(p, rotvec, duration, up, cfg) -> SkillMotion:
-    """``angle_rad``: the swing about a vertical axis: from the circle through the horizontal path
-    where that circle is plausible for a door, else from the hand's turn about the vertical (the hand
-    turns with a door's handle), else from the chord over a typical door's radius."""
+    """``angle_rad``: the swing about the hinge. A door turns about a vertical axis, but a lid, a
+    flap or a panel turns about a horizontal one, and the human's swing is what transfers, whatever
+    the axis. The path's own plane (its two principal directions) tells which: where it lies near
+    the horizontal, the circle through the horizontal path (``arc``); where it stands tilted, the
+    circle in that plane (``arc_plane``); either only where the circle is plausible for a hinge.
+    Otherwise, and for a path too straight to hold a circle, the hand's turn about the vertical
+    (``wrist_yaw``: the hand turns with a handle), then about its own axis (``wrist_turn``), else the
+    chord over a typical door's radius (``chord``)."""
     e1, e2 = horizontal_basis(up)
     xy = np.c_[p @ e1, p @ e2]
     chord = float(np.linalg.norm(xy[-1] - xy[0]))
-    c, r, resid = fit_circle(xy)
-    lo, hi = cfg.hinge_radius_m
-    angle, method = 0.0, ""
-    if lo <= r <= hi and resid < 0.25 * r and chord >= cfg.min_extent_m:
-        a = np.unwrap(np.arctan2(xy[:, 1] - c[1], xy[:, 0] - c[0]))
-        swing = np.abs(a - a[0])
-        angle, method = robust_max(swing), "arc"
+    _, sv, vt = np.linalg.svd(p - p.mean(axis=0), full_matrices=False)
+    curved = sv[0] > 1e-9 and sv[1] >= cfg.min_arc_spread * sv[0]
+    upright = abs(float(vt[2] @ up)) < np.cos(np.radians(45.0))  # the plane's normal is nearer horizontal
+    swing, r, method = None, float("nan"), ""
+    if curved and not upright:
+        swing, r = _arc_swing(xy, cfg)
+        method = "arc"
+    elif curved:
+        swing, r = _arc_swing(np.c_[p @ vt[0], p @ vt[1]], cfg)
+        method, chord = "arc_plane", float(np.linalg.norm(p[-1] - p[0]))
+    if swing is not None:
+        angle = robust_max(swing)
         s = progress(swing, angle)
-    if not method:
+    else:
         yaw = np.abs(rotvec @ up)
+        turn = np.linalg.norm(rotvec, axis=1)
         if robust_max(yaw) >= np.radians(cfg.min_wrist_yaw_deg):
-            angle, method = robust_max(yaw), "wrist_yaw"
-            s = progress(yaw, angle)
+            angle, method, s = robust_max(yaw), "wrist_yaw", progress(yaw, robust_max(yaw))
+        elif robust_max(turn) >= np.radians(cfg.min_wrist_yaw_deg):
+            angle, method, s = robust_max(turn), "wrist_turn", progress(turn, robust_max(turn))
         else:
             dist = np.linalg.norm(xy, axis=1)
             angle = 2 * np.arcsin(min(1.0, robust_max(dist) / (2 * cfg.prior_door_radius_m)))
@@ -198,6 +210,19 @@ def _fit_hinge(p, rotvec, duration, up, cfg) -> SkillMotion:
     return SkillMotion(
         "hinge", duration, {"angle_rad": angle, "radius_m": r, "chord_m": chord}, {"s": s}, method
     )
+
+
+def _arc_swing(xy: np.ndarray, cfg) -> tuple[np.ndarray | None, float]:
+    """(swing (N,) radians, radius) of the circle through 2-D points where a hinge could have drawn
+    it (radius within ``cfg.hinge_radius_m``, residual under a quarter of it, a chord of
+    ``cfg.min_extent_m`` or more); (None, radius) otherwise."""
+    chord = float(np.linalg.norm(xy[-1] - xy[0]))
+    c, r, resid = fit_circle(xy)
+    lo, hi = cfg.hinge_radius_m
+    if not (lo <= r <= hi and resid < 0.25 * r and chord >= cfg.min_extent_m):
+        return None, r
+    a = np.unwrap(np.arctan2(xy[:, 1] - c[1], xy[:, 0] - c[0]))
+    return np.abs(a - a[0]), r
 
 
 def _fit_lift(p, rotvec, duration, up, cfg) -> SkillMotion:
