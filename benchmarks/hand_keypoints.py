@@ -71,6 +71,8 @@ def interhand_hands(folder: Path) -> list[dict]:
                     "vis": np.ones(21, bool),
                     "box": float(np.ptp(uv, axis=0).max()),
                     "wrist_cam": p[0],
+                    "joints_cam": p,
+                    "right": h == 0,
                     "intrinsics": [fx, fy, cx, cy],
                 }
             )
@@ -80,10 +82,15 @@ def interhand_hands(folder: Path) -> list[dict]:
 def evaluate(hands: list[dict], complexity: int) -> dict:
     import mediapipe as mp
 
+    from vid2skill.extract.lifter import lift
     from vid2skill.extract.metric import hand_translation
     from vid2skill.extract.native_log import quiet_native_stderr
+    from vid2skill.geometry import rotation_angle_deg
+    from vid2skill.landmarks import palm_frame, resolve_depth_mirror
 
     found, px_err, pck, wrist_err = 0, [], [], []
+    rot_err: dict[str, list] = {"mediapipe": [], "lifter": []}
+    depth_err: dict[str, list] = {"mediapipe": [], "lifter": []}
     with quiet_native_stderr():
         model = mp.solutions.hands.Hands(
             static_image_mode=True, max_num_hands=2, model_complexity=complexity, min_detection_confidence=0.3
@@ -112,6 +119,18 @@ def evaluate(hands: list[dict], complexity: int) -> dict:
             if "wrist_cam" in h:
                 t = hand_translation(cands[k][1][None], cands[k][0][None], h["intrinsics"])[0]
                 wrist_err.append(float(np.linalg.norm(cands[k][1][0] + t - h["wrist_cam"])))
+            if "joints_cam" in h:  # 3-D ground truth: the palm's orientation and the wrist's depth
+                world = resolve_depth_mirror(cands[k][1][None], h["right"])
+                R_gt = palm_frame(h["joints_cam"], right=h["right"])
+                z_gt = h["wrist_cam"][2]
+                z_mp = (world[0, 0] + hand_translation(world, cands[k][0][None], h["intrinsics"])[0])[2]
+                R_l, factor = lift(cands[k][0][None], world, h["intrinsics"], h["right"])
+                for name, R, z in (
+                    ("mediapipe", palm_frame(world[0], right=h["right"]), z_mp),
+                    ("lifter", R_l[0], z_mp * factor[0]),
+                ):
+                    rot_err[name].append(float(rotation_angle_deg(R, R_gt)))
+                    depth_err[name].append(100 * abs(z / z_gt - 1))
         model.close()
     out = {
         "hands": len(hands),
@@ -121,6 +140,10 @@ def evaluate(hands: list[dict], complexity: int) -> dict:
     }
     if wrist_err:
         out["median_wrist_error_cm"] = 100 * float(np.median(wrist_err))
+    for name in rot_err:
+        if rot_err[name]:
+            out[f"palm_rotation_deg_{name}"] = [round(x, 1) for x in rot_err[name]]
+            out[f"wrist_depth_error_pct_{name}"] = [round(x, 1) for x in depth_err[name]]
     return out
 
 
@@ -149,6 +172,15 @@ def main() -> None:
                 f"{name:15s}{r['hands']:6d} "
                 f"{label:6s}{r['detection']:10.2f}{r['mean_px_error']:12.1f}{r['pck@0.2']:9.2f}{w}"
             )
+        for c, label in ((1, "full"), (0, "lite")):
+            r = rows[c]
+            if "palm_rotation_deg_mediapipe" in r:  # per hand, in the set's order
+                print(
+                    f"{'':15s}{'':6s} {label}: palm rotation error (deg) MediaPipe "
+                    f"{r['palm_rotation_deg_mediapipe']}, lifter {r['palm_rotation_deg_lifter']}; "
+                    f"wrist depth error (%) MediaPipe {r['wrist_depth_error_pct_mediapipe']}, "
+                    f"lifter {r['wrist_depth_error_pct_lifter']}"
+                )
         full, lite = rows[1], rows[0]
         if lite["pck@0.2"] == lite["pck@0.2"] and lite["pck@0.2"] > 0:
             print(

@@ -573,6 +573,14 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
     world[detected] = resolve_depth_mirror(world[detected], right=(hand == "right"))
     R = np.tile(np.eye(3), (T, 1, 1))
     R[detected] = palm_frame(world[detected], right=(hand == "right"))
+    if cfg.lifter.enabled and (cfg.lifter.rotation or cfg.lifter.depth):
+        from vid2skill.extract.lifter import lift
+
+        R_lift, depth_factor = lift(px, world, intrinsics, hand == "right", cfg.lifter.weights)
+        if cfg.lifter.rotation:
+            R[detected] = R_lift[detected]
+        if cfg.lifter.depth:  # along each wrist's viewing ray: its image position stays
+            wrist[detected] *= depth_factor[detected, None]
     aperture = np.full(T, np.nan)
     aperture[detected] = grasp_aperture_image_m(world[detected], px[detected], cfg.hand_scale)
 

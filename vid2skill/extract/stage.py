@@ -82,6 +82,7 @@ def _extract_job(
     from omegaconf import OmegaConf
 
     from vid2skill.extract.hands import EXTRACTOR_VERSION, extract_clip
+    from vid2skill.extract.lifter import lifter_hash
 
     clip_dict, info = item
     clip = Clip(**clip_dict)
@@ -94,6 +95,7 @@ def _extract_job(
             "hand": clip.hand,
             "schema": HANDTRACK_SCHEMA,
             "extractor": EXTRACTOR_VERSION,
+            "lifter": lifter_hash(cfg.lifter) if cfg.lifter.enabled else None,
         }
     )
     path = Path(out_dir) / clip.clip_id
