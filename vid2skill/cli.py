@@ -116,6 +116,10 @@ def _config_error(e: Exception, overrides: list[str]) -> str:
     if msg.startswith("Error merging override") and e.__cause__ is not None:  # a value of the wrong type
         cause = str(e.__cause__).strip().splitlines()
         msg += f": {cause[0]}" if cause else ""
+    composing = re.match(r"In '([^']+)': \w+ raised while composing config:", msg)
+    if composing and len(lines) > 1:  # a YAML file that its schema (vid2skill/config.py) rejects
+        where = next((line for line in lines[2:] if line.startswith("full_key:")), "")
+        msg = f"conf/{composing.group(1)}.yaml: {lines[1]}" + (f" ({where})" if where else "")
     missing = re.search(r"Could not find '([^'/]+)/([^']+)'", msg)
     head = next((i for i, line in enumerate(lines) if line.startswith("Available options")), None)
     if head is not None:
