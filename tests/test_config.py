@@ -96,9 +96,9 @@ def _cli(*args):
         ("cluster.max_segmets=2", r"cluster\.max_segmets.*did you mean cluster\.max_segments"),
         ("skill.pick.success.lift_mm=0.1", r"skill\.pick\.success\.lift_mm"),
         ("robot.finger_forse=10", r"robot\.finger_forse.*did you mean robot\.finger_force"),
-        ("source.fps=fast", r"source\.fps=fast.*could not be converted to Integer"),
-        ("sim.scenes.drawer.travel_m=0.3", r"sim\.scenes\.drawer\.travel_m=0\.3"),
-        ("cluster.use_labels_for_names=maybe", r"use_labels_for_names=maybe.*not a valid bool"),
+        ("source.fps=fast", r"source\.fps='fast' is not a whole number"),
+        ("sim.scenes.drawer.travel_m=0.3", r"sim\.scenes\.drawer\.travel_m='0\.3' is not a list"),
+        ("cluster.use_labels_for_names=maybe", r"use_labels_for_names='maybe' is not true or false"),
     ],
 )
 def test_a_misspelt_key_or_a_wrong_type_fails_with_one_line(tmp_path, override, expected):

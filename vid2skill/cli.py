@@ -104,6 +104,14 @@ def _dotted_keys(node, prefix: str = "") -> list[str]:
     return keys
 
 
+_WRONG_TYPE = {  # OmegaConf's complaint -> what the value is not
+    "converted to Integer": "is not a whole number",
+    "converted to Float": "is not a number",
+    "not a valid bool": "is not true or false",
+    "is not a ListConfig": "is not a list, e.g. [a,b]",
+}
+
+
 def _config_error(e: Exception, overrides: list[str]) -> str:
     """Hydra's message in one line, keeping what helps: a config group's available options, and the
     nearest existing key or option for a typo."""
@@ -113,9 +121,12 @@ def _config_error(e: Exception, overrides: list[str]) -> str:
     if not lines:
         return type(e).__name__
     msg = lines[0]
-    if msg.startswith("Error merging override") and e.__cause__ is not None:  # a value of the wrong type
-        cause = str(e.__cause__).strip().splitlines()
-        msg += f": {cause[0]}" if cause else ""
+    wrong = re.match(r"Error merging override ([^=]+)=(.*)$", msg)
+    if wrong and e.__cause__ is not None:  # a value of the wrong type for its schema (vid2skill/config.py)
+        cause = (str(e.__cause__).strip().splitlines() or [""])[0]
+        kind = next((w for k, w in _WRONG_TYPE.items() if k in cause), None)
+        key, value = wrong.groups()
+        msg = f"{key}='{value}' {kind}" if kind else f"{key}={value}: {cause}"
     composing = re.match(r"In '([^']+)': \w+ raised while composing config:", msg)
     if composing and len(lines) > 1:  # a YAML file that its schema (vid2skill/config.py) rejects
         where = next((line for line in lines[2:] if line.startswith("full_key:")), "")

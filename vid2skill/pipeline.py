@@ -67,21 +67,10 @@ def _ws(cfg: DictConfig) -> Path:
 
 # --- checks -----------------------------------------------------------------------------------
 
-# Top-level values and the type each must have (YAML accepts anything from the command line).
-_TYPED = {"episodes": int, "workers": int, "seed": int, "force": bool, "viz": bool}
-
 
 def check_config(cfg: DictConfig, stage: str) -> None:
-    """Raise ConfigError, naming the key, for a top-level value of the wrong type or a required
-    value (``???``) left unset in a section that ``stage`` reads."""
-    for key, kind in _TYPED.items():
-        value = OmegaConf.select(cfg, key, throw_on_missing=False)
-        if value is None:
-            continue
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"{key}={value!r} is not a whole number; e.g. {key}=4")
-        if kind is bool and not isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r} is not true or false")
+    """Raise ConfigError, naming the key, for a required value (``???``) left unset in a section that
+    ``stage`` reads. (Keys and types are checked while Hydra composes: vid2skill/config.py.)"""
     names = list(STAGES) if stage == "demo" else [stage] if stage in STAGES else []
     sections = {k.split(".")[0] for n in names for k in STAGES[n].config_keys}
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if k.split(".")[0] in sections)
