@@ -25,11 +25,9 @@ from vid2skill.sim.policies import ExpertPolicy
 
 
 def compose(robot: str):
-    from hydra import compose as hcompose
-    from hydra import initialize_config_module
+    from vid2skill.config import compose as compose_config
 
-    with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        return hcompose("config", overrides=[f"robot={robot}"])
+    return compose_config([f"robot={robot}"])
 
 
 def main() -> None:

@@ -67,21 +67,10 @@ def _ws(cfg: DictConfig) -> Path:
 
 # --- checks -----------------------------------------------------------------------------------
 
-# Top-level values and the type each must have (YAML accepts anything from the command line).
-_TYPED = {"episodes": int, "workers": int, "seed": int, "force": bool, "viz": bool}
-
 
 def check_config(cfg: DictConfig, stage: str) -> None:
-    """Raise ConfigError, naming the key, for a top-level value of the wrong type or a required
-    value (``???``) left unset in a section that ``stage`` reads."""
-    for key, kind in _TYPED.items():
-        value = OmegaConf.select(cfg, key, throw_on_missing=False)
-        if value is None:
-            continue
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"{key}={value!r} is not a whole number; e.g. {key}=4")
-        if kind is bool and not isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r} is not true or false")
+    """Raise ConfigError, naming the key, for a required value (``???``) left unset in a section that
+    ``stage`` reads. (Keys and types are checked while Hydra composes: vid2skill/config.py.)"""
     names = list(STAGES) if stage == "demo" else [stage] if stage in STAGES else []
     sections = {k.split(".")[0] for n in names for k in STAGES[n].config_keys}
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if k.split(".")[0] in sections)
@@ -290,7 +279,7 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
 
     left_out = set(demos.report.get("left_out", []))  # replayed, but not learnt from (see retarget)
     learn = [d for d in demos.demos if d.clip not in left_out] or demos.demos
-    need = int(getattr(policy_cfg, "min_demos", 1))
+    need = int(policy_cfg.min_demos)
     if len(learn) < need:
         raise DatasetError(
             f"{path.with_suffix('.json')} holds {len(learn)} usable demonstration(s) of {skill}; "
@@ -298,12 +287,8 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
             "(`vid2skill add`) and rerun `vid2skill retarget`, or train with "
             f"policy.min_demos={max(1, len(learn))}"
         )
-    train_on = getattr(policy_cfg, "train_on", "demos")
-    rules = (
-        dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True))
-        if OmegaConf.select(cfg, "dataset.goals")
-        else {}
-    )
+    train_on = policy_cfg.train_on
+    rules = dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True))
     if train_on == "auto":  # the arrays of goal skills do not know where the target is (see BCMLPConfig)
         train_on = "motion_rollouts" if rules.get(skill, "none") != "none" else "demos"
     if train_on == "motion_rollouts" and any(d.motion is not None for d in learn):
@@ -362,8 +347,8 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             f"`vid2skill evaluate policy={name}`"
         )
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
-    rollouts = getattr(policy_cfg, "train_on", "demos") != "demos"
-    dagger = int(OmegaConf.select(cfg, "dagger.iterations", default=0) or 0) > 0
+    rollouts = policy_cfg.train_on != "demos"
+    dagger = int(cfg.dagger.iterations) > 0
     if dagger and name != "bc_mlp":
         raise Vid2SkillError(
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "

@@ -46,7 +46,7 @@ def input_fingerprint(cfg) -> str | None:
     None for sources that read nothing outside (synthetic)."""
     from omegaconf import OmegaConf
 
-    keys = SOURCE_INPUTS.get(str(cfg.get("name")), ())
+    keys = SOURCE_INPUTS.get(str(cfg.name), ())
     if not keys:
         return None
     facts = {}
@@ -66,7 +66,7 @@ def input_fingerprint(cfg) -> str | None:
                 facts[text] = {str(f.relative_to(path)): _stat(f) for f in list_videos(path, recursive=True)}
             else:
                 facts[text] = _stat(path)
-    if cfg.get("name") == "folder" and cfg.get("labels") is None and "csv" in str(cfg.get("label_from")):
+    if cfg.name == "folder" and cfg.labels is None and "csv" in str(cfg.label_from):
         from vid2skill.ingest.labels import find_labels  # the labels.csv the folder source finds by itself
 
         found = (
@@ -157,7 +157,7 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
             f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)"
         )
     readers, lexicon = label_readers(cfg.label_from), lexicon_of(cfg)
-    labels_path = Path(str(cfg.labels)).expanduser() if cfg.get("labels") else None
+    labels_path = Path(str(cfg.labels)).expanduser() if cfg.labels else None
     texts, problems = folder_texts(videos, root, readers, lexicon, labels_path)
     out = video_clips(videos, "folder", {}, texts_of=lambda v: texts.get(v.resolve(), []), lexicon=lexicon)
     out.failures += [

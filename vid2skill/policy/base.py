@@ -40,7 +40,7 @@ PRIVILEGED_KEY = "privileged"  # the key under which privileged policies get the
 def holds_at_end(skill_cfg) -> bool:
     """Whether the skill is judged while its object is still held (``release_at_end: false``: pick,
     pour, stir, cut): a demonstration's final opening of the hand is then not part of the skill."""
-    return not bool(skill_cfg.get("release_at_end", True))
+    return not bool(skill_cfg["release_at_end"])
 
 
 def action_towards(T_contact_cmd: np.ndarray, T_contact_target: np.ndarray, keep_closed: bool) -> np.ndarray:

@@ -16,10 +16,17 @@ log = logging.getLogger(__name__)
 
 
 def robot_spec(robot_cfg) -> RobotSpec:
+    """The arm a ``robot`` config describes; a key RobotSpec does not know is an error, not dropped."""
     from omegaconf import OmegaConf
 
-    d = OmegaConf.to_container(robot_cfg, resolve=True)
-    return RobotSpec(**{k: v for k, v in d.items() if k in RobotSpec.__dataclass_fields__})
+    d = OmegaConf.to_container(robot_cfg, resolve=True) if OmegaConf.is_config(robot_cfg) else dict(robot_cfg)
+    unknown = sorted(set(d) - set(RobotSpec.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(
+            f"robot {d.get('name', '?')}: unknown key(s) {unknown}; "
+            f"the keys are {', '.join(RobotSpec.__dataclass_fields__)}"
+        )
+    return RobotSpec(**d)
 
 
 def nominal_scene(skill_cfg, scene_cfg, seed: int) -> tuple[np.ndarray, np.ndarray]:

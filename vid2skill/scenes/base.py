@@ -98,7 +98,7 @@ class Task:
     def primitive_time_s(self, motion) -> float:
         """How long :meth:`primitive` takes, seconds (the human's duration plus scripted transfers and
         holds)."""
-        return motion.duration_s + float(self.skill.get("primitive", {}).get("hold_s", 0.0))
+        return motion.duration_s + float(self.skill.primitive.hold_s)
 
     # --- helpers for experts that plan the held object's motion --------------------------------
     def grasp_target_for_object(self, T_world_object: np.ndarray) -> np.ndarray:

@@ -354,9 +354,7 @@ class SkillEnv(gym.Env):
             self.robot.detach()
             self.robot.gripper(open_=True)
         # Scenes whose objects must come to rest (place) ask for a longer settle.
-        self._settle(
-            max(cfg.release_settle_steps, int(round(skill.get("settle_s", 0.0) / cfg.timestep_s))), t_end
-        )
+        self._settle(max(cfg.release_settle_steps, int(round(skill.settle_s / cfg.timestep_s))), t_end)
         self.success, self.steps, self._over, self._opened = bool(self.task.is_success()), t + 1, True, opened
         info = {**self._info(), "is_success": self.success, "result": self.result()}
         terminated = self.released_at is not None
@@ -408,17 +406,10 @@ SKILL_IDS = {
 def make_skill_env(skill: str, robot: str = "panda", overrides: tuple[str, ...] = (), **kwargs) -> SkillEnv:
     """A SkillEnv of ``skill`` with ``robot`` from the project's configuration (``overrides`` as on
     the command line, e.g. ``("sim.control_hz=20",)``); keyword arguments go to :class:`SkillEnv`."""
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
+    from vid2skill.config import compose
     from vid2skill.retarget.stage import robot_spec
 
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module("vid2skill.conf", version_base="1.3"):
-            cfg = compose("config", overrides=["skill=all", f"robot={robot}", *overrides])
-    finally:
-        GlobalHydra.instance().clear()
+    cfg = compose(["skill=all", f"robot={robot}", *overrides])
     if skill not in cfg.skill:
         raise KeyError(f"no skill {skill!r}; known: {sorted(cfg.skill)}")
     return SkillEnv(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot), **kwargs)

@@ -96,7 +96,7 @@ def as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
 def require_descriptor_inputs(lib: SkillLibrary, cfg) -> None:
     """The descriptors measure the image path and the approach: a library written before both were
     kept cannot be extended with them."""
-    if str(cfg.get("features", "path")) == "descriptors" and any(
+    if str(cfg.features) == "descriptors" and any(
         c not in card.images or c not in card.approaches
         for card in lib.skills.values()
         for c in card.trajectories
@@ -193,8 +193,8 @@ def decide(
     feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old) :]
     owner = np.array([n for n, _ in members])
-    temperature = fit_temperature(f_old, owner, float(cfg.get("confidence_temperature", 1.0)))
-    threshold = float(cfg.get("uncertain_below", 0.5))
+    temperature = fit_temperature(f_old, owner, float(cfg.confidence_temperature))
+    threshold = float(cfg.uncertain_below)
     spread = {}
     for n in names:
         f = f_old[owner == n]
@@ -206,9 +206,7 @@ def decide(
         dist = skill_distances(f_old, owner, f, names)
         conf = softmax_confidence(dist, temperature)
         nearest = (
-            (_vote(f_old, owner, f, int(cfg.get("assign_neighbours", 0))) or min(dist, key=dist.get))
-            if dist
-            else None
+            (_vote(f_old, owner, f, int(cfg.assign_neighbours)) or min(dist, key=dist.get)) if dist else None
         )
         chosen, source = skill, "user"
         if chosen is None and labels.get(clip, {}).get("skill"):
@@ -329,13 +327,12 @@ def label_clips(clips: ClipSet, target: str, cfg) -> tuple[ClipSet, list[dict]]:
     CSV's bad rows as failures."""
 
     from vid2skill.ingest.labels import folder_texts, with_labels
-    from vid2skill.ingest.lexicon import Lexicon, default_lexicon
+    from vid2skill.ingest.lexicon import Lexicon
 
-    labels_cfg = cfg.get("labels")
-    readers = list(labels_cfg.get("add_from") or []) if labels_cfg is not None else []
+    readers = list(cfg.labels.add_from)
     if not readers or not clips.clips:
         return clips, []
-    lexicon = Lexicon.from_config(labels_cfg) if labels_cfg is not None else default_lexicon()
+    lexicon = Lexicon.from_config(cfg.labels)
     path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
     root = path if path.is_dir() else path.parent
     videos = list_videos(path) if path.is_dir() else [path]  # as listed (a link's own name and folder)
