@@ -106,13 +106,13 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
 
 
 def evaluate(cfg: DictConfig, ws: Path) -> dict:
-    from vid2skill.scenes import TASKS
+    from vid2skill.scenes import SCENES
 
     if cfg.episodes < 1:
         raise ConfigError(f"episodes={cfg.episodes}: evaluate needs at least one episode per skill")
-    unknown = [s for s in cfg.skill if cfg.skill[s].task not in TASKS]
+    unknown = [s for s in cfg.skill if cfg.skill[s].task not in SCENES]
     if unknown:
-        raise ConfigError(f"skills {unknown} name unknown tasks; known tasks: {sorted(TASKS)}")
+        raise ConfigError(f"skills {unknown} name unknown tasks; known tasks: {SCENES.names()}")
     robot, kind = str(cfg.robot.name), str(cfg.policy.name)
     sources = _sources(cfg, ws)
     out = eval_dir(cfg, ws)
