@@ -18,19 +18,22 @@ from vid2skill.dataset.from_demos import dataset_from_demosets
 from vid2skill.errors import ArtifactError
 from vid2skill.registry import Registry
 from vid2skill.retarget.demos import DemoSet
+from vid2skill.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 
 def load_demosets(ws: Path, robot: str) -> dict[Path, DemoSet]:
     """The DemoSets of ``robot`` that ``vid2skill retarget`` wrote (path -> DemoSet, in its index's order)."""
-    index = ws / "retarget" / robot / "index.json"
+    layout = Workspace(ws)
+    index = layout.demo_index(robot)
     if not index.exists():
         raise ArtifactError(
             f"no retargeted demos for {robot} at {index}; "
             f"run `vid2skill retarget robot={robot} workspace={ws}` first"
         )
-    return {index.parent / s: DemoSet.load(index.parent / s) for s in json.loads(index.read_text())}
+    paths = [layout.demos(robot, s) for s in json.loads(index.read_text())]
+    return {path: DemoSet.load(path) for path in paths}
 
 
 def build_episodes(dataset_cfg, ws: Path, robot: str) -> tuple[EpisodeDataset, list[int], list[int]]:
@@ -71,7 +74,7 @@ def export(cfg, ws: Path) -> dict:
     name, robot = str(cfg.format.name), str(cfg.robot.name)
     write = EXPORTERS.get(name)
     ds, train, valid = build_episodes(cfg.dataset, ws, robot)
-    out = ws / "export" / name / robot
+    out = Workspace(ws).export(name, robot)
     summary = write(cfg.format, ds, train, valid, out)
     log.info(
         "export: %d episodes (%d train, %d valid), %d frames of %s -> %s",

@@ -39,6 +39,7 @@ from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, Segments
 from vid2skill.skills.stage import outlier_members, segment_tracks
 from vid2skill.video import list_videos
+from vid2skill.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -372,14 +373,15 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     from vid2skill.ingest.lexicon import lexicon_of
     from vid2skill.skills.stage import canonical_labels, resolve_families, segment_labelled
 
-    root, add_dir = ws / "skills", ws / "add"
+    layout = Workspace(ws)
+    root, add_dir = layout.skills, layout.add_dir
     require_descriptor_inputs(
         SkillLibrary.load(root), cfg.cluster
     )  # clear errors before any work: no library, or too old a one
-    index = add_dir / "tracks"
+    index = layout.added_tracks
     known = (
-        {c.content_hash for c in ClipSet.load(ws / "ingest" / "clips").clips}
-        if (ws / "ingest" / "clips.json").exists()
+        {c.content_hash for c in ClipSet.load(layout.clips).clips}
+        if layout.clips.with_suffix(".json").exists()
         else set()
     )
     if index.with_suffix(".json").exists():
@@ -463,7 +465,7 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     if version is None:
         version = SkillLibrary.load(root).version
     add_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(add_dir / "last_decisions.json", {"version": version, "decisions": decisions})
+    atomic_write_json(layout.add_decisions, {"version": version, "decisions": decisions})
     for d in decisions:
         if d["status"] == "unsegmented":
             log.warning("add: %s unsegmented: %s", d["clip"], d["reason"])
