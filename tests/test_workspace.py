@@ -132,3 +132,12 @@ def test_an_evaluation_writes_where_the_workspace_says(tmp_path):
     assert len(json.loads(ws.eval_episodes("expert", "panda").read_text())["episodes"]) == 1
     assert ws.read_stage_record("evaluate", "expert/panda")["summary"] == summary
     assert ws.read_stage_record("evaluate") is None  # one record per policy and robot
+
+
+def test_a_renewed_record_keeps_its_key_and_takes_a_new_run(tmp_path):
+    ws = Workspace(tmp_path)
+    assert ws.renew_stage_record("cluster", {"version": 2}) is None  # nothing downstream keys on it yet
+    ws.write_stage_record("cluster", {"key": "k", "run": "r1", "summary": {"version": 1, "k": 3}})
+    renewed = ws.renew_stage_record("cluster", {"version": 2})
+    assert renewed == ws.read_stage_record("cluster")
+    assert renewed["key"] == "k" and renewed["run"] != "r1" and renewed["summary"] == {"version": 2, "k": 3}

@@ -23,7 +23,7 @@ from vid2skill.artifacts import atomic_write_json, stable_hash
 from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
 from vid2skill.hints import suggest
 from vid2skill.parallel import use_executor
-from vid2skill.workspace import STAGE_FOLDERS, Workspace, last_checkpoint, read_record
+from vid2skill.workspace import STAGE_FOLDERS, Workspace, last_checkpoint, new_run_id, read_record
 
 log = logging.getLogger("vid2skill")
 
@@ -659,7 +659,7 @@ def run_stage(cfg: DictConfig, name: str) -> dict:
         marker,
         {
             "key": key,
-            "run": f"{time.time_ns():x}",
+            "run": new_run_id(),
             "summary": summary,
             "seconds": round(time.time() - t0, 1),
             "config": {k: _section(cfg, k) for k in stage.config_keys},

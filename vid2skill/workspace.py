@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from vid2skill.artifacts import atomic_write_json
@@ -39,6 +40,11 @@ STAGE_FOLDERS = {
     "export": "export",
 }
 STAGE_RECORD = "_stage.json"
+
+
+def new_run_id() -> str:
+    """A fresh id for a stage's run: stages downstream key on it, so they rerun after any rerun."""
+    return f"{time.time_ns():x}"
 
 
 def read_record(path: Path) -> dict | None:
@@ -93,6 +99,17 @@ class Workspace:
         path = self.stage_record(stage, run)
         atomic_write_json(path, record)
         return path
+
+    def renew_stage_record(self, stage: str, summary: dict) -> dict | None:
+        """Record that the stage's output changed outside a run of its own (`add` writes a library
+        version): its record keeps its key, takes ``summary``'s values and a new run id, so that the
+        stages downstream rerun. None where the stage has no record (nothing keys on it yet)."""
+        record = self.read_stage_record(stage)
+        if record is None:
+            return None
+        record.update(run=new_run_id(), summary={**record.get("summary", {}), **summary})
+        self.write_stage_record(stage, record)
+        return record
 
     # --- ingest, extract -------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ skill. Each decision is recorded (``clip``,
 ``source_of_label``: ``user``, ``label:<source>`` or ``motion``, and ``status``: ``assigned``,
 ``uncertain`` below ``cluster.uncertain_below``, ``novel``, or ``unsegmented`` with its ``reason``
 when the clip's grasp cannot be found); a new library version is written when a clip joins a skill,
-and the skills that changed are marked stale.
+and the skills that changed are marked stale. The cluster stage's record then takes a new run id (as
+a rerun of cluster would), so that ``retarget`` and the stages after it rerun on the new version.
 
 Adds are serialised by a lock on the library folder, so two at once both land, one after the other.
 """
@@ -459,6 +460,15 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
                 added = {records[d["clip"]].get("source_clip", d["clip"]) for d in joining}
                 TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(
                     index, workspace=ws
+                )
+                # Last, as a rerun of cluster would: retarget and what follows rerun on the new version.
+                layout.renew_stage_record(
+                    "cluster",
+                    {
+                        "version": version,
+                        "folder": str(folder),
+                        "skills": {n: len(c.members) for n, c in new.skills.items()},
+                    },
                 )
             else:
                 version = lib.version
