@@ -235,6 +235,7 @@ def expand_home(override: str) -> str:
 def _skills_command(args: list[str]) -> None:
     """``vid2skill skills [show NAME] [workspace=DIR] [version=N]``: read-only, no Hydra run directory."""
     from vid2skill.skills.show import library_summary, show_skill
+    from vid2skill.workspace import Workspace
 
     name = None
     if args and args[0] == "show":
@@ -253,7 +254,7 @@ def _skills_command(args: list[str]) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    root = Path(opts.get("workspace", "data")).expanduser() / "skills"
+    root = Workspace(opts.get("workspace", "data")).skills
     try:
         version = int(opts["version"]) if "version" in opts else None
         if name is None:

@@ -12,21 +12,24 @@ from vid2skill.errors import ConfigError
 from vid2skill.ingest.datasets import epic_source, ssv2_source, urls_source
 from vid2skill.ingest.types import Clip, ClipSet, safe_id
 from vid2skill.parallel import map_items
+from vid2skill.registry import Registry
 from vid2skill.video import list_videos
 
 log = logging.getLogger(__name__)
 
-SOURCES: dict[str, Callable] = {}
+SOURCES: Registry[Callable] = Registry("source")
 # Per source, the configuration keys naming files or folders outside the workspace that it reads:
 # their fingerprint (:func:`input_fingerprint`) is part of the ingest stage's key.
 SOURCE_INPUTS: dict[str, tuple[str, ...]] = {}
 
 
 def register(name: str, inputs: tuple[str, ...] = ()):
+    """Decorator: make ``fn(cfg, out_dir, workers) -> ClipSet`` the source ``source.name=<name>``;
+    ``inputs`` names its configuration keys that point outside the workspace."""
+
     def deco(fn):
-        SOURCES[name] = fn
         SOURCE_INPUTS[name] = inputs
-        return fn
+        return SOURCES.register(name)(fn)
 
     return deco
 
@@ -206,7 +209,4 @@ register("urls", inputs=("urls",))(urls_source)
 
 def ingest(cfg, out_dir: Path, workers: int) -> ClipSet:
     """The ingest stage: build the ClipSet of the configured source."""
-    name = cfg.name
-    if name not in SOURCES:
-        raise ConfigError(f"source.name={name!r} is not a known source; choose one of {sorted(SOURCES)}")
-    return SOURCES[name](cfg, out_dir, workers)
+    return SOURCES.get(cfg.name)(cfg, out_dir, workers)

@@ -33,10 +33,10 @@ def nominal_scene(skill_cfg, scene_cfg, seed: int) -> tuple[np.ndarray, np.ndarr
     """(T_base_contact (4, 4), R_contact_grasp (3, 3)) of one randomised scene of the skill, in the
     frame of the robot's nominal base: where demonstrations are checked for reach and limits."""
     from vid2skill.physics.bullet import BulletScene
-    from vid2skill.scenes import TASKS
+    from vid2skill.scenes import SCENES
 
     with BulletScene() as scene:
-        task = TASKS[skill_cfg.task](scene, skill_cfg, scene_cfg, np.random.default_rng(seed))
+        task = SCENES.get(skill_cfg.task)(scene, skill_cfg, scene_cfg, np.random.default_rng(seed))
         T = task.contact_frame().copy()
         T[:3, 3] -= task.robot_base
         return T, task.grasp_in_contact()[:3, :3]

@@ -12,6 +12,13 @@ import numpy as np
 
 from vid2skill.geometry import R_CONTACT_GRASP, inv_T, make_T
 from vid2skill.physics.bullet import BulletScene
+from vid2skill.registry import Registry
+
+# A skill's ``task`` (conf/skill/*.yaml) names one of these: each scene module registers its class.
+SCENES: Registry[type] = Registry(
+    "scene", key="skill.task", hint='a new scene is a file in vid2skill/scenes/ with @register("<name>")'
+)
+register = SCENES.register
 
 
 class Task:

@@ -15,9 +15,10 @@ import pybullet as p
 
 from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
 from vid2skill.physics.objects import DrawerSpec, drawer_urdf, write_urdf
-from vid2skill.scenes.base import Task, step_towards
+from vid2skill.scenes.base import Task, register, step_towards
 
 
+@register("drawer")
 class DrawerTask(Task):
     """A cabinet with one drawer in front of the robot."""
 

@@ -47,7 +47,7 @@ from vid2skill.dataset.features import ACTION, GOAL, STATE, TIMESTAMP, image_fea
 from vid2skill.geometry import look_at_R, make_T
 from vid2skill.physics.bullet import BulletScene, CameraSpec
 from vid2skill.physics.robot import Kinematics, Robot, RobotSpec
-from vid2skill.scenes import TASKS
+from vid2skill.scenes import SCENES
 from vid2skill.settings import settings
 from vid2skill.sim.goals import scene_goal
 
@@ -136,8 +136,10 @@ class SkillEnv(gym.Env):
         privileged_info: bool = True,
     ):
         self.skill_cfg, self.sim_cfg, self.robot_spec = settings(skill_cfg), settings(sim_cfg), robot_spec
-        if skill_cfg.task not in TASKS:
-            raise KeyError(f"skill {skill_cfg.name}: unknown task {skill_cfg.task!r}; known: {sorted(TASKS)}")
+        if skill_cfg.task not in SCENES:
+            raise KeyError(
+                f"skill {skill_cfg.name}: unknown task {skill_cfg.task!r}; known: {SCENES.names()}"
+            )
         unknown = sorted(set(cameras) - set(self.CAMERAS))
         if unknown:
             raise ValueError(f"cameras {unknown} are not defined; choose from {list(self.CAMERAS)}")
@@ -192,7 +194,7 @@ class SkillEnv(gym.Env):
         cfg, skill = self.sim_cfg, self.skill_cfg
         self.seed_, self.frames, self.horizon = int(seed), [], self.base_horizon
         self.scene = scene = BulletScene(gui=cfg.gui, timestep_s=cfg.timestep_s)
-        self.task = task = TASKS[skill.task](
+        self.task = task = SCENES.get(skill.task)(
             scene, skill, cfg.scenes[skill.task], np.random.default_rng(seed)
         )
         task.dt = self.dt

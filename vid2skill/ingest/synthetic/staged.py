@@ -169,12 +169,12 @@ def stage_demo(
     ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``wrist_follow`` (doors),
     ``scenes`` (``sim.scenes``), ``control_hz``, ``timestep_s`` and ``hold_end_s``.
     """
-    from vid2skill.scenes import TASKS  # scenes import pybullet_data objects; keep ingest light until needed
+    from vid2skill.scenes import SCENES  # scenes import pybullet_data objects; keep ingest light until needed
 
     skill_cfg = skill_definition(cfg, skill)
     scene_cfg = cfg.scenes[skill_cfg.task]
     u = lambda key: float(rng.uniform(*cfg[key]))  # noqa: E731
-    task = TASKS[skill_cfg.task](scene, skill_cfg, scene_cfg, rng)
+    task = SCENES.get(skill_cfg.task)(scene, skill_cfg, scene_cfg, rng)
     dt = 1.0 / float(cfg.control_hz)
     steps_per_frame = max(1, int(round(1.0 / (cfg.fps * float(cfg.timestep_s)))))
     frames_per_control = max(1, int(round(dt * cfg.fps)))
