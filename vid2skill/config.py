@@ -277,6 +277,7 @@ class AgglomerativeCluster:
 @dataclass
 class Primitives:
     hinge_radius_m: List[float] = MISSING
+    min_arc_spread: float = MISSING
     min_wrist_yaw_deg: float = MISSING
     prior_door_radius_m: float = MISSING
     max_hinge_deg: float = MISSING
