@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 from cluster_ari import skills_by_stem, stem_of  # beside this script
-from hydra import compose, initialize_config_module
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from vid2skill.config import compose
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.ingest.synthetic.generator import load_ground_truth
 from vid2skill.ingest.types import ClipSet
@@ -61,8 +61,7 @@ EXPECTED_SIGNATURE = {
 def workspaces_and_cluster_cfg(items: list[str], extra: list[str] = ()):
     """(workspace paths, the shipped cluster settings with the ``key=value`` items among ``items``
     and ``extra`` applied): the command line of the clustering benchmarks."""
-    with initialize_config_module("vid2skill.conf", version_base=None):
-        cfg = compose("config", overrides=[x for x in items if "=" in x] + list(extra)).cluster
+    cfg = compose([x for x in items if "=" in x] + list(extra)).cluster
     return [Path(x) for x in items if "=" not in x], cfg
 
 

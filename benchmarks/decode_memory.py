@@ -30,12 +30,11 @@ if mode == "decode":
     for _, rgb in iter_frames(path):
         n += 1
 elif mode == "extract":
-    from hydra import compose, initialize_config_module
+    from vid2skill.config import compose
     from vid2skill.errors import NoHandError
     from vid2skill.extract.hands import extract_clip
     from vid2skill.ingest.types import Clip
-    with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[f"extract.stride={stride}"]).extract
+    cfg = compose([f"extract.stride={stride}"]).extract
     try:
         extract_clip(Clip("long", path, "bench", "x"), cfg)
     except NoHandError:

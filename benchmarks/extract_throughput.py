@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from hydra import compose, initialize_config_module
+
+from vid2skill.config import compose
 
 
 def _cfg(overrides: list[str]):
-    with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        return compose("config", overrides=overrides)
+    return compose(overrides)
 
 
 def raw_mediapipe_fps(frames: list, with_pose: bool, cfg) -> float:

@@ -24,8 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from hydra import compose, initialize_config_module
 
+from vid2skill.config import compose
 from vid2skill.extract.filters import median_depth
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.geometry import apply_T, inv_T
@@ -54,8 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workspace", type=Path)
     args = ap.parse_args()
-    with initialize_config_module("vid2skill.conf", version_base=None):
-        cluster = compose("config").cluster
+    cluster = compose([]).cluster
     clips = {c.clip_id: c for c in ClipSet.load(args.workspace / "ingest" / "clips").clips}
     rows = defaultdict(lambda: defaultdict(list))
     gravity = defaultdict(list)

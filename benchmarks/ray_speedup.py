@@ -16,19 +16,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from hydra import compose, initialize_config_module
-
+from vid2skill.config import compose
 from vid2skill.parallel import use_executor
 from vid2skill.pipeline import run_stage
 
 
 def timed(ws: Path, executor: str, workers: int, episodes: int, skill: str) -> dict:
-    with initialize_config_module("vid2skill.conf", version_base=None):
-        common = [f"workspace={ws}", f"workers={workers}", f"executor={executor}"]
-        extract = compose("config", overrides=common)
-        evaluate = compose(
-            "config", overrides=common + ["policy=expert", f"skill={skill}", f"episodes={episodes}"]
-        )
+    common = [f"workspace={ws}", f"workers={workers}", f"executor={executor}"]
+    extract = compose(common)
+    evaluate = compose(common + ["policy=expert", f"skill={skill}", f"episodes={episodes}"])
     out = {}
     for name, cfg in (("extract", extract), ("evaluate", evaluate)):
         t0 = time.perf_counter()

@@ -31,10 +31,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from vid2skill.artifacts import atomic_write_json
+from vid2skill.config import compose
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.ingest.labels import read_labels
 from vid2skill.parallel import map_items
@@ -127,11 +127,8 @@ def main() -> None:
         "skill=all",
         f"workers={args.workers}",
     ]
-    with initialize_config_module("vid2skill.conf", version_base=None):
-        cfg = compose("config", overrides=base + args.overrides)
-        robot_cfgs = {
-            r: compose("config", overrides=base + [f"robot={r}"] + args.overrides).robot for r in robots
-        }
+    cfg = compose(base + args.overrides)
+    robot_cfgs = {r: compose(base + [f"robot={r}"] + args.overrides).robot for r in robots}
     in_hand = set(cfg.cluster.continues_grasp)
     known = set(cfg.skill.keys())
     from_clips = args.labels.is_dir()

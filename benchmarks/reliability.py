@@ -442,7 +442,7 @@ def crashed_episodes(ctx: Context) -> None:
         "episodes=2",
         "workers=1",
         f"workspace={ctx.ws}",
-        "sim.scenes.drawer.width_m=[wide,narrow]",
+        "sim.scenes.drawer.width_m=[0.35,0.5,0.5]",  # three numbers: a range has two
     )
     first, again = ctx.cli(*args), ctx.cli(*args)
     for run in (first, again):

@@ -19,17 +19,15 @@ import numpy as np
 from vid2skill.physics.bullet import BulletScene
 from vid2skill.physics.robot import Robot
 from vid2skill.retarget.stage import robot_spec
-from vid2skill.scenes import TASKS
+from vid2skill.scenes import SCENES
 from vid2skill.sim.episode import EpisodeRunner
 from vid2skill.sim.policies import ExpertPolicy
 
 
 def compose(robot: str):
-    from hydra import compose as hcompose
-    from hydra import initialize_config_module
+    from vid2skill.config import compose as compose_config
 
-    with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        return hcompose("config", overrides=[f"robot={robot}"])
+    return compose_config([f"robot={robot}"])
 
 
 def main() -> None:
@@ -70,7 +68,7 @@ def main() -> None:
         raw_steps, raw_time = 0, 0.0
         for i in range(args.episodes):
             with BulletScene(timestep_s=cfg.sim.timestep_s) as scene:
-                task = TASKS[cfg.skill[skill].task](
+                task = SCENES.get(cfg.skill[skill].task)(
                     scene,
                     cfg.skill[skill],
                     cfg.sim.scenes[cfg.skill[skill].task],

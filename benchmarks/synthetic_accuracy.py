@@ -18,8 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from hydra import compose, initialize_config_module
 
+from vid2skill.config import compose
 from vid2skill.errors import NoHandError
 from vid2skill.extract.accuracy import score_track, summarise
 from vid2skill.extract.hands import MediaPipeHands, extract_clip
@@ -78,17 +78,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=0, help="processes for rendering the clips")
     ap.add_argument("overrides", nargs="*", help="extra Hydra overrides")
     args = ap.parse_args()
-    with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        cfg = compose(
-            "config",
-            overrides=[
-                f"workspace={args.workspace}",
-                f"source.seed={args.seed}",
-                f"source.clips_per_skill={args.clips_per_skill}",
-                f"workers={args.workers}",
-                *args.overrides,
-            ],
-        )
+    cfg = compose(
+        [
+            f"workspace={args.workspace}",
+            f"source.seed={args.seed}",
+            f"source.clips_per_skill={args.clips_per_skill}",
+            f"workers={args.workers}",
+            *args.overrides,
+        ]
+    )
     run_stage(cfg, "ingest")
     clips = ClipSet.load(Path(args.workspace) / "ingest" / "clips").clips
     ours, base, frames, t_ours, t_base = [], [], 0, 0.0, 0.0

@@ -6,8 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
-from hydra.core.global_hydra import GlobalHydra
 
 SHARED_DATA = Path(
     os.environ.get("VID2SKILL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -15,10 +13,10 @@ SHARED_DATA = Path(
 
 
 def make_cfg(overrides: list[str]):
-    """Compose the project's config as the CLI would (without running Hydra's app)."""
-    GlobalHydra.instance().clear()
-    with initialize_config_module("vid2skill.conf", version_base="1.3"):
-        return compose("config", overrides=overrides)
+    """Compose the project's config as the CLI does (without running Hydra's app)."""
+    from vid2skill.config import compose
+
+    return compose(overrides)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from vid2skill.skills.add import run_add
 from vid2skill.skills.cluster import SIGNATURES
 from vid2skill.skills.features import DESCRIPTORS
 from vid2skill.skills.library import SkillLibrary
+from vid2skill.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +108,29 @@ def test_two_adds_at_once_lose_nothing(clustered, tmp_path):
     lib = SkillLibrary.load(ws / "skills")
     members = {m["clip"] for c in lib.skills.values() for m in c.members}
     assert {r["decisions"][0]["clip"] for r in results} <= members
+
+
+def test_the_stages_after_cluster_rerun_after_an_add(clustered, tmp_path):
+    """`add` renews the cluster stage's record, so that `retarget` (skipped while nothing changed)
+    reruns on the new library version rather than reporting itself up to date."""
+    ws, cfg, new = _fresh(clustered, tmp_path)  # (labels.add_from is the cluster key's: left as it is)
+    layout = Workspace(ws)
+    first = run_stage(cfg, "retarget")
+    before = layout.read_stage_record("retarget")
+    assert (
+        run_stage(cfg, "retarget") == first and layout.read_stage_record("retarget")["run"] == before["run"]
+    )
+    cluster = layout.read_stage_record("cluster")
+    out = run_add(cfg, ws, new[0].path, None, 1)
+    renewed = layout.read_stage_record("cluster")
+    assert renewed["key"] == cluster["key"] and renewed["run"] != cluster["run"]
+    assert renewed["summary"]["version"] == out["version"] == first["library_version"] + 1
+    again = run_stage(cfg, "retarget")
+    assert (
+        again["library_version"] == out["version"]
+        and layout.read_stage_record("retarget")["run"] != before["run"]
+    )
+    assert run_stage(cfg, "cluster") == renewed["summary"]  # cluster itself is up to date
 
 
 def test_train_keeps_checkpoints_of_unchanged_skills(clustered, tmp_path):

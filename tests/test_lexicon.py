@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import make_cfg
+from omegaconf import OmegaConf
 
 from vid2skill.errors import ConfigError
 from vid2skill.ingest.lexicon import LabelError, Lexicon, default_lexicon, lexicon_of
@@ -86,4 +87,4 @@ def test_the_lexicon_comes_from_config_and_rejects_unknown_targets():
     lex = lexicon_of(cfg.cluster)  # cluster.lexicon interpolates ${labels}
     assert lex.map("nabbed", "csv") == ["pick"] and lex.map("grab", "csv") == ["novel:grab"]
     with pytest.raises(ConfigError, match="labels.verbs.fly"):
-        Lexicon.from_config({"skills": ["pick"], "verbs": {"fly": ["fly"]}})
+        Lexicon.from_config({**OmegaConf.to_container(cfg.labels), "verbs": {"fly": ["fly"]}})

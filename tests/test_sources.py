@@ -8,7 +8,6 @@ import shutil
 import numpy as np
 import pytest
 from conftest import make_cfg
-from omegaconf import OmegaConf
 
 from vid2skill.errors import ConfigError
 from vid2skill.ingest.datasets import epic_source, parse_timestamp, ssv2_source
@@ -33,17 +32,13 @@ def _row(nid, vid, start, stop, verb, noun):
 
 
 def _epic_cfg(csv, videos, **kw):
-    return OmegaConf.create(
-        {
-            "name": "epic",
-            "annotations": str(csv),
-            "videos": str(videos),
-            "verbs": [],
-            "nouns": [],
-            "label_from": "verb",
-            **kw,
-        }
-    )
+    """source=epic as composed, with ``kw`` set (lists in Hydra's syntax)."""
+    overrides = [
+        f"source.{k}=[{','.join(v)}]" if isinstance(v, list) else f"source.{k}={v}" for k, v in kw.items()
+    ]
+    return make_cfg(
+        ["source=epic", f"source.annotations={csv}", f"source.videos={videos}", *overrides]
+    ).source
 
 
 def test_timestamps():
@@ -117,7 +112,7 @@ def test_ssv2_labels_over_a_folder(tmp_path):
     ]
     labels = tmp_path / "labels.json"
     labels.write_text(json.dumps(entries))
-    cfg = OmegaConf.create({"name": "ssv2", "labels": str(labels), "videos": str(videos), "templates": []})
+    cfg = make_cfg(["source=ssv2", f"source.labels={labels}", f"source.videos={videos}"]).source
     clips = ssv2_source(cfg, tmp_path, 1)
     assert [c.label for c in clips.clips] == ["opening something"]
     assert clips.clips[0].skills == ["open"] and clips.clips[0].label_texts[0] == {
@@ -162,7 +157,9 @@ def test_urls_are_fetched_with_yt_dlp_and_failures_reported(tmp_path):
 
     _video(tmp_path / "a.mp4", 1.0, seed=3)
     urls = [f"file://{tmp_path / 'a.mp4'}", f"file://{tmp_path / 'missing.mp4'}"]
-    cfg = OmegaConf.create({"name": "urls", "urls": urls, "labels": ["pick", "pour"], "timeout_s": 5})
+    cfg = make_cfg(
+        ["source=urls", f"source.urls=[{','.join(urls)}]", "source.labels=[pick,pour]", "source.timeout_s=5"]
+    ).source
     out = urls_source(cfg, tmp_path / "fetched", 1)
     assert [c.label for c in out.clips] == ["pick"] and out.clips[0].source == "urls"
     # yt-dlp's title kept as a weak label (a file:// URL's title is its file's name), below the given label.
@@ -174,4 +171,8 @@ def test_urls_are_fetched_with_yt_dlp_and_failures_reported(tmp_path):
     assert [c.content_hash for c in again.clips] == [c.content_hash for c in out.clips]
     assert sorted(fetched) == sorted((tmp_path / "fetched").iterdir())
     with pytest.raises(ConfigError, match="one per url"):
-        urls_source(OmegaConf.create({**cfg, "labels": ["pick"]}), tmp_path / "fetched", 1)
+        urls_source(
+            make_cfg(["source=urls", f"source.urls=[{','.join(urls)}]", "source.labels=[pick]"]).source,
+            tmp_path / "fetched",
+            1,
+        )

@@ -26,7 +26,7 @@ def _source_cfg(tmp_path, *overrides):
 
 def test_world_grip_holds_an_in_hand_object_where_it_was_placed():
     cfg = make_cfg([])
-    skill = skill_definition("pour")
+    skill = skill_definition(cfg.source, "pour")
     with BulletScene() as scene:
         task = TASKS["pour"](scene, skill, cfg.sim.scenes.pour, np.random.default_rng(3))
         T = task.contact_frame() @ task.grasp_in_contact()
@@ -66,8 +66,9 @@ def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_
     T_cw = inv_T(gt["T_world_contact"])
     wrist_in_contact = T_cw[:3, :3] @ gt["wrist_pos_world"][first] + T_cw[:3, 3]
     with BulletScene() as scene:
-        task = TASKS[skill_definition(skill).task](
-            scene, skill_definition(skill), cfg.scenes[skill_definition(skill).task], np.random.default_rng(0)
+        definition = skill_definition(cfg, skill)
+        task = TASKS[definition.task](
+            scene, definition, cfg.scenes[definition.task], np.random.default_rng(0)
         )
         T_cg = task.grasp_in_contact() if not task.in_hand else None
     if T_cg is not None:  # handle scenes: the grasp frame in the contact frame is the same for every seed

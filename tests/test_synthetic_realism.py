@@ -49,10 +49,13 @@ def test_a_head_worn_camera_turns_smoothly_from_where_it_began():
 
 
 def test_no_realism_draws_nothing():
+    from conftest import make_cfg
+
+    off = make_cfg([]).source.realism  # source=synthetic: every part of realism off
     rng = np.random.default_rng(3)
     before = rng.bit_generator.state
-    cams = camera_path(CAM, "egocentric", OmegaConf.create({}), rng, 10, 30.0)
-    d = Degrade(OmegaConf.create({}), rng)
+    cams = camera_path(CAM, "egocentric", off, rng, 10, 30.0)
+    d = Degrade(off, rng)
     img = np.random.default_rng(1).integers(0, 255, (36, 48, 3), dtype=np.uint8)
     assert all(c is CAM for c in cams) and np.array_equal(d(img), img)
     assert rng.bit_generator.state == before
@@ -87,12 +90,10 @@ def test_degrade_blurs_and_compresses():
 def test_a_realistic_clip_records_each_frames_camera(tmp_path):
     """Rendered with a turning head-worn camera: the ground truth's landmarks project through each
     frame's own camera, and the first frame's camera is the clip's."""
-    from hydra import compose, initialize_config_module
-
+    from vid2skill.config import compose
     from vid2skill.ingest.synthetic.generator import HandMeshCache, generate_clip
 
-    with initialize_config_module("vid2skill.conf", version_base=None):
-        cfg = compose("config", overrides=["source=synthetic_real", "source.third_person_prob=0.0"]).source
+    cfg = compose(["source=synthetic_real", "source.third_person_prob=0.0"]).source
     meshes = HandMeshCache(tmp_path / "meshes", int(cfg.curl_levels), float(cfg.mesh_voxel_m))
     clip = generate_clip(cfg, "slide_open", 14100, tmp_path, meshes)
     meta, gt = load_ground_truth(clip.ground_truth)

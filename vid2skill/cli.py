@@ -18,6 +18,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
+from vid2skill.config import compose  # also registers the schemas that Hydra's composition checks
 from vid2skill.errors import Vid2SkillError
 
 USAGE = """usage: vid2skill <stage> [key=value ...]
@@ -94,20 +95,6 @@ def _os_error(e: OSError) -> str:
     return f"{e.strerror or e}: {e.filename}" if e.filename else str(e.strerror or e)
 
 
-def _compose(overrides: list[str]) -> DictConfig:
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module("vid2skill.conf", version_base="1.3"):
-            return compose(
-                "config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))]
-            )
-    finally:
-        GlobalHydra.instance().clear()
-
-
 def _dotted_keys(node, prefix: str = "") -> list[str]:
     if not isinstance(node, dict):
         return [prefix[:-1]] if prefix else []
@@ -115,6 +102,14 @@ def _dotted_keys(node, prefix: str = "") -> list[str]:
     for k, v in node.items():
         keys += _dotted_keys(v, f"{prefix}{k}.")
     return keys
+
+
+_WRONG_TYPE = {  # OmegaConf's complaint -> what the value is not
+    "converted to Integer": "is not a whole number",
+    "converted to Float": "is not a number",
+    "not a valid bool": "is not true or false",
+    "is not a ListConfig": "is not a list, e.g. [a,b]",
+}
 
 
 def _config_error(e: Exception, overrides: list[str]) -> str:
@@ -126,6 +121,16 @@ def _config_error(e: Exception, overrides: list[str]) -> str:
     if not lines:
         return type(e).__name__
     msg = lines[0]
+    wrong = re.match(r"Error merging override ([^=]+)=(.*)$", msg)
+    if wrong and e.__cause__ is not None:  # a value of the wrong type for its schema (vid2skill/config.py)
+        cause = (str(e.__cause__).strip().splitlines() or [""])[0]
+        kind = next((w for k, w in _WRONG_TYPE.items() if k in cause), None)
+        key, value = wrong.groups()
+        msg = f"{key}='{value}' {kind}" if kind else f"{key}={value}: {cause}"
+    composing = re.match(r"In '([^']+)': \w+ raised while composing config:", msg)
+    if composing and len(lines) > 1:  # a YAML file that its schema (vid2skill/config.py) rejects
+        where = next((line for line in lines[2:] if line.startswith("full_key:")), "")
+        msg = f"conf/{composing.group(1)}.yaml: {lines[1]}" + (f" ({where})" if where else "")
     missing = re.search(r"Could not find '([^'/]+)/([^']+)'", msg)
     head = next((i for i, line in enumerate(lines) if line.startswith("Available options")), None)
     if head is not None:
@@ -144,9 +149,9 @@ def _config_error(e: Exception, overrides: list[str]) -> str:
     if typo:
         key = typo.group(1)
         try:  # the keys of the configuration as the user's other overrides (group choices) make it
-            known = _compose([o for o in overrides if not o.lstrip("+~").startswith(key + "=")])
+            known = compose([o for o in overrides if not o.lstrip("+~").startswith(key + "=")])
         except Exception:  # noqa: BLE001 - those overrides fail as well: the default configuration's keys
-            known = _compose([])
+            known = compose([])
         keys = _dotted_keys(OmegaConf.to_container(known, resolve=False))
         near = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
         if near:
@@ -165,7 +170,7 @@ def _validate(overrides: list[str], stage: str) -> DictConfig:
     from vid2skill.pipeline import check_config
 
     try:
-        cfg = _compose(overrides)
+        cfg = compose(overrides)
     except Exception as e:  # Hydra raises several exception types for bad overrides
         print(
             f"vid2skill: bad configuration: {_config_error(e, overrides)} (see `vid2skill --help`)",
@@ -230,6 +235,7 @@ def expand_home(override: str) -> str:
 def _skills_command(args: list[str]) -> None:
     """``vid2skill skills [show NAME] [workspace=DIR] [version=N]``: read-only, no Hydra run directory."""
     from vid2skill.skills.show import library_summary, show_skill
+    from vid2skill.workspace import Workspace
 
     name = None
     if args and args[0] == "show":
@@ -248,7 +254,7 @@ def _skills_command(args: list[str]) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    root = Path(opts.get("workspace", "data")).expanduser() / "skills"
+    root = Workspace(opts.get("workspace", "data")).skills
     try:
         version = int(opts["version"]) if "version" in opts else None
         if name is None:

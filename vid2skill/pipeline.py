@@ -23,6 +23,7 @@ from vid2skill.artifacts import atomic_write_json, stable_hash
 from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
 from vid2skill.hints import suggest
 from vid2skill.parallel import use_executor
+from vid2skill.workspace import STAGE_FOLDERS, Workspace, last_checkpoint, new_run_id, read_record
 
 log = logging.getLogger("vid2skill")
 
@@ -32,7 +33,7 @@ SCHEMA = 1  # bump to invalidate every stage marker
 @dataclass(frozen=True)
 class Stage:
     name: str
-    folder: str
+    folder: str  # the workspace folder it writes: vid2skill.workspace.STAGE_FOLDERS[name]
     upstream: str | None | Callable[[DictConfig], str | None]
     config_keys: tuple[str, ...]
     run: Callable[[DictConfig, Path], dict]
@@ -67,21 +68,10 @@ def _ws(cfg: DictConfig) -> Path:
 
 # --- checks -----------------------------------------------------------------------------------
 
-# Top-level values and the type each must have (YAML accepts anything from the command line).
-_TYPED = {"episodes": int, "workers": int, "seed": int, "force": bool, "viz": bool}
-
 
 def check_config(cfg: DictConfig, stage: str) -> None:
-    """Raise ConfigError, naming the key, for a top-level value of the wrong type or a required
-    value (``???``) left unset in a section that ``stage`` reads."""
-    for key, kind in _TYPED.items():
-        value = OmegaConf.select(cfg, key, throw_on_missing=False)
-        if value is None:
-            continue
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise ConfigError(f"{key}={value!r} is not a whole number; e.g. {key}=4")
-        if kind is bool and not isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r} is not true or false")
+    """Raise ConfigError, naming the key, for a required value (``???``) left unset in a section that
+    ``stage`` reads. (Keys and types are checked while Hydra composes: vid2skill/config.py.)"""
     names = list(STAGES) if stage == "demo" else [stage] if stage in STAGES else []
     sections = {k.split(".")[0] for n in names for k in STAGES[n].config_keys}
     missing = sorted(k for k in OmegaConf.missing_keys(cfg) if k.split(".")[0] in sections)
@@ -118,9 +108,10 @@ def _render_version(cfg: DictConfig) -> int | None:
 def run_ingest(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.ingest.sources import ingest
 
-    clips = ingest(cfg.source, ws / "ingest" / str(cfg.source.name), cfg.workers)
+    layout = Workspace(ws)
+    clips = ingest(cfg.source, layout.source_dir(cfg.source.name), cfg.workers)
     clips.config_hash = stable_hash(_section(cfg, "source"))
-    clips.save(ws / "ingest" / "clips", workspace=ws)
+    clips.save(layout.clips, workspace=ws)
     for f in clips.failures:
         log.warning("ingest: %s: %s", f["item"], f["error"])
     if not clips.clips:
@@ -132,9 +123,10 @@ def run_extract(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.extract.stage import extract
     from vid2skill.ingest.types import ClipSet
 
-    clips = ClipSet.load(ws / "ingest" / "clips")
-    tracks = extract(cfg.extract, clips, ws / "extract", cfg.workers, viz=bool(cfg.viz))
-    tracks.save(ws / "extract" / "tracks", workspace=ws)
+    layout = Workspace(ws)
+    clips = ClipSet.load(layout.clips)
+    tracks = extract(cfg.extract, clips, layout.extract_dir, cfg.workers, viz=bool(cfg.viz))
+    tracks.save(layout.tracks, workspace=ws)
     for r in tracks.failures():
         log.warning("extract: %s: %s", r["clip"], r["error"])
     if not tracks.ok():
@@ -153,14 +145,15 @@ def run_cluster(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.extract.types import TrackSet
     from vid2skill.skills.stage import build_library
 
-    tracks = TrackSet.load(ws / "extract" / "tracks")
-    added = ws / "add" / "tracks"  # clips brought in later by `vid2skill add` stay in the library
+    layout = Workspace(ws)
+    tracks = TrackSet.load(layout.tracks)
+    added = layout.added_tracks  # clips brought in later by `vid2skill add` stay in the library
     if added.with_suffix(".json").exists():
         tracks = TrackSet(tracks.records + TrackSet.load(added).records)
     library, failures = build_library(cfg.cluster, tracks)
     library.config_hash = stable_hash(_section(cfg, "cluster"))
-    folder = library.save(ws / "skills", workspace=ws)
-    atomic_write_json(ws / "skills" / "segmentation_failures.json", failures)
+    folder = library.save(layout.skills, workspace=ws)
+    atomic_write_json(layout.segmentation_failures, failures)
     return {
         "version": library.version,
         "folder": str(folder),
@@ -172,17 +165,18 @@ def run_retarget(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.retarget.stage import retarget
     from vid2skill.skills.library import SkillLibrary
 
-    library = SkillLibrary.load(ws / "skills")
+    layout = Workspace(ws)
+    library = SkillLibrary.load(layout.skills)
     demosets = retarget(cfg.retarget, cfg.robot, library, cfg.skill, cfg.sim.scenes)
     if not demosets:
         raise Vid2SkillError(
             f"retarget: none of the library's skills {sorted(library.skills)} has a simulated task "
             f"in skill= ({sorted(cfg.skill.keys())})"
         )
-    out = ws / "retarget" / str(cfg.robot.name)
+    robot = str(cfg.robot.name)
     for name, ds in demosets.items():
-        ds.save(out / name)
-    atomic_write_json(out / "index.json", sorted(demosets))
+        ds.save(layout.demos(robot, name))
+    atomic_write_json(layout.demo_index(robot), sorted(demosets))
     return {"skills": sorted(demosets), "library_version": library.version}
 
 
@@ -223,9 +217,9 @@ def _dagger(
     cls = get_policy("bc_mlp_dagger")
     run_dir = cls.source(ws, str(cfg.robot.name), skill)
     key = stable_hash({"bc": inputs, "dagger": _section(cfg, "dagger")})
-    last = run_dir / "checkpoints" / "last"
-    if last.exists():
-        old = last.parent / last.read_text().strip() / "stats.json"
+    last = last_checkpoint(run_dir)
+    if last is not None:
+        old = last / "stats.json"
         if old.exists() and json.loads(old.read_text()).get("inputs") == key:
             return {"checkpoint": str(old.parent), "kept": True}
     spec, data, curve = robot_spec(cfg.robot), list(episodes), []
@@ -290,7 +284,7 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
 
     left_out = set(demos.report.get("left_out", []))  # replayed, but not learnt from (see retarget)
     learn = [d for d in demos.demos if d.clip not in left_out] or demos.demos
-    need = int(getattr(policy_cfg, "min_demos", 1))
+    need = int(policy_cfg.min_demos)
     if len(learn) < need:
         raise DatasetError(
             f"{path.with_suffix('.json')} holds {len(learn)} usable demonstration(s) of {skill}; "
@@ -298,12 +292,8 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
             "(`vid2skill add`) and rerun `vid2skill retarget`, or train with "
             f"policy.min_demos={max(1, len(learn))}"
         )
-    train_on = getattr(policy_cfg, "train_on", "demos")
-    rules = (
-        dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True))
-        if OmegaConf.select(cfg, "dataset.goals")
-        else {}
-    )
+    train_on = policy_cfg.train_on
+    rules = dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True))
     if train_on == "auto":  # the arrays of goal skills do not know where the target is (see BCMLPConfig)
         train_on = "motion_rollouts" if rules.get(skill, "none") != "none" else "demos"
     if train_on == "motion_rollouts" and any(d.motion is not None for d in learn):
@@ -349,7 +339,7 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.policy.registry import get_policy
     from vid2skill.retarget.demos import DemoSet
 
-    index = ws / "retarget" / str(cfg.robot.name) / "index.json"
+    index = Workspace(ws).demo_index(cfg.robot.name)
     if not index.exists():
         raise ArtifactError(f"no retargeted demos at {index}; run `{suggest('retarget', cfg)}` first")
     name = str(cfg.policy.name)
@@ -362,8 +352,8 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             f"`vid2skill evaluate policy={name}`"
         )
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
-    rollouts = getattr(policy_cfg, "train_on", "demos") != "demos"
-    dagger = int(OmegaConf.select(cfg, "dagger.iterations", default=0) or 0) > 0
+    rollouts = policy_cfg.train_on != "demos"
+    dagger = int(cfg.dagger.iterations) > 0
     if dagger and name != "bc_mlp":
         raise Vid2SkillError(
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "
@@ -371,7 +361,7 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
         )
     out = {}
     for skill in json.loads(index.read_text()):
-        path = index.parent / skill
+        path = Workspace(ws).demos(cfg.robot.name, skill)
         demos = DemoSet.load(path)
         # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
         # after `vid2skill add`, only the skills that gained clips are trained again.
@@ -389,9 +379,10 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             }
         )
         run_dir = entry.source(ws, str(cfg.robot.name), skill)  # each learned policy type has its own folder
-        last = run_dir / "checkpoints" / "last"
-        if last.exists() and not dagger:  # DAgger starts from the BC model and its data, so it retrains them
-            stats_path = last.parent / last.read_text().strip() / "stats.json"
+        last = last_checkpoint(run_dir)
+        # DAgger starts from the BC model and its data, so it retrains them
+        if last is not None and not dagger:
+            stats_path = last / "stats.json"
             if stats_path.exists() and json.loads(stats_path.read_text()).get("inputs") == inputs:
                 log.info("train: %s unchanged (same demos and settings); kept its checkpoint", skill)
                 out[skill] = {"checkpoint": str(stats_path.parent), "kept": True}
@@ -461,7 +452,7 @@ def _track_files(cfg: DictConfig, ws: Path) -> list[Path]:
     """The extract stage's index and every track file it lists."""
     from vid2skill.artifacts import resolved_path
 
-    index = ws / "extract" / "tracks.json"
+    index = Workspace(ws).tracks.with_suffix(".json")
     files = [index]
     try:
         records = json.loads(index.read_text())["records"]
@@ -479,7 +470,7 @@ STAGES: dict[str, Stage] = {
     for s in [
         Stage(
             "ingest",
-            "ingest",
+            STAGE_FOLDERS["ingest"],
             None,
             ("source",),
             run_ingest,
@@ -488,17 +479,17 @@ STAGES: dict[str, Stage] = {
         ),
         Stage(
             "extract",
-            "extract",
+            STAGE_FOLDERS["extract"],
             "ingest",
             ("extract", "viz"),
             run_extract,
             code_version=_extractor_version,
             outputs=_track_files,
         ),
-        Stage("cluster", "skills", "extract", ("cluster",), run_cluster),
+        Stage("cluster", STAGE_FOLDERS["cluster"], "extract", ("cluster",), run_cluster),
         Stage(
             "retarget",
-            "retarget",
+            STAGE_FOLDERS["retarget"],
             "cluster",
             ("retarget", "robot", "skill", "sim.scenes"),
             run_retarget,
@@ -506,14 +497,14 @@ STAGES: dict[str, Stage] = {
         ),
         Stage(
             "train",
-            "policies",
+            STAGE_FOLDERS["train"],
             "retarget",
             ("policy", "robot", "dataset.goals", "sim", "skill", "dagger"),
             run_train,
         ),
         Stage(
             "evaluate",
-            "eval",
+            STAGE_FOLDERS["evaluate"],
             _evaluate_upstream,
             ("sim", "skill", "robot", "policy", "episodes", "seed"),
             run_evaluate,
@@ -522,7 +513,7 @@ STAGES: dict[str, Stage] = {
         ),
         Stage(
             "export",
-            "export",
+            STAGE_FOLDERS["export"],
             "retarget",
             ("dataset", "format", "robot"),
             run_export,
@@ -533,9 +524,8 @@ STAGES: dict[str, Stage] = {
 
 
 def _marker(ws: Path, stage: Stage, cfg: DictConfig | None = None) -> Path:
-    if stage.marker_subdir is not None and cfg is not None:
-        return ws / stage.folder / stage.marker_subdir(cfg) / "_stage.json"
-    return ws / stage.folder / "_stage.json"
+    run = stage.marker_subdir(cfg) if stage.marker_subdir is not None and cfg is not None else None
+    return Workspace(ws).stage_record(stage.name, run)
 
 
 def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
@@ -573,13 +563,7 @@ def stage_key(cfg: DictConfig, stage: Stage, ws: Path) -> str:
     )
 
 
-def _read_marker(path: Path) -> dict | None:
-    """A stage marker, or None where it is absent or damaged (a damaged one is as good as none)."""
-    try:
-        done = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return done if isinstance(done, dict) and "key" in done else None
+_read_marker = read_record  # a stage marker, or None where it is absent or damaged
 
 
 def _fingerprint_outputs(files: list[Path], ws: Path) -> dict:
@@ -660,7 +644,7 @@ def run_stage(cfg: DictConfig, name: str) -> dict:
         marker,
         {
             "key": key,
-            "run": f"{time.time_ns():x}",
+            "run": new_run_id(),
             "summary": summary,
             "seconds": round(time.time() - t0, 1),
             "config": {k: _section(cfg, k) for k in stage.config_keys},

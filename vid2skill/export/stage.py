@@ -15,21 +15,25 @@ from pathlib import Path
 
 from vid2skill.dataset.episodes import EpisodeDataset
 from vid2skill.dataset.from_demos import dataset_from_demosets
-from vid2skill.errors import ArtifactError, ConfigError
+from vid2skill.errors import ArtifactError
+from vid2skill.registry import Registry
 from vid2skill.retarget.demos import DemoSet
+from vid2skill.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 
 def load_demosets(ws: Path, robot: str) -> dict[Path, DemoSet]:
     """The DemoSets of ``robot`` that ``vid2skill retarget`` wrote (path -> DemoSet, in its index's order)."""
-    index = ws / "retarget" / robot / "index.json"
+    layout = Workspace(ws)
+    index = layout.demo_index(robot)
     if not index.exists():
         raise ArtifactError(
             f"no retargeted demos for {robot} at {index}; "
             f"run `vid2skill retarget robot={robot} workspace={ws}` first"
         )
-    return {index.parent / s: DemoSet.load(index.parent / s) for s in json.loads(index.read_text())}
+    paths = [layout.demos(robot, s) for s in json.loads(index.read_text())]
+    return {path: DemoSet.load(path) for path in paths}
 
 
 def build_episodes(dataset_cfg, ws: Path, robot: str) -> tuple[EpisodeDataset, list[int], list[int]]:
@@ -40,6 +44,10 @@ def build_episodes(dataset_cfg, ws: Path, robot: str) -> tuple[EpisodeDataset, l
     return ds, list(range(len(train))), list(range(len(train), len(ds.episodes)))
 
 
+EXPORTERS: Registry[Callable[..., dict]] = Registry("export format", key="format")
+
+
+@EXPORTERS.register("lerobot")
 def export_lerobot(fmt, ds: EpisodeDataset, train: list[int], valid: list[int], out: Path) -> dict:
     from vid2skill.export.lerobot import write_lerobot
 
@@ -54,25 +62,20 @@ def export_lerobot(fmt, ds: EpisodeDataset, train: list[int], valid: list[int], 
     )
 
 
+@EXPORTERS.register("robomimic")
 def export_robomimic(fmt, ds: EpisodeDataset, train: list[int], valid: list[int], out: Path) -> dict:
     from vid2skill.export.robomimic import write_robomimic
 
     return write_robomimic(ds, out / "demos.hdf5", train, valid, fmt.compression or None)
 
 
-EXPORTERS: dict[str, Callable[..., dict]] = {"lerobot": export_lerobot, "robomimic": export_robomimic}
-
-
 def export(cfg, ws: Path) -> dict:
     """Build the dataset of ``cfg.robot`` from ``ws`` and write it as ``cfg.format``; returns a summary."""
     name, robot = str(cfg.format.name), str(cfg.robot.name)
-    if name not in EXPORTERS:
-        raise ConfigError(
-            f"format={name!r} is not an export format; choose one of {', '.join(sorted(EXPORTERS))}"
-        )
+    write = EXPORTERS.get(name)
     ds, train, valid = build_episodes(cfg.dataset, ws, robot)
-    out = ws / "export" / name / robot
-    summary = EXPORTERS[name](cfg.format, ds, train, valid, out)
+    out = Workspace(ws).export(name, robot)
+    summary = write(cfg.format, ds, train, valid, out)
     log.info(
         "export: %d episodes (%d train, %d valid), %d frames of %s -> %s",
         len(ds.episodes),

@@ -14,7 +14,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from vid2skill.errors import ConfigError, Vid2SkillError
 
@@ -86,12 +85,12 @@ class Lexicon:
         from omegaconf import OmegaConf
 
         c = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else dict(cfg)
-        families = set(c.get("by_arc", {}))
-        skills = set(c.get("skills", []))
+        families = set(c["by_arc"])
+        skills = set(c["skills"])
         table: dict[tuple[str, ...], str] = {}
         for name in skills:  # a skill's own name ("slide_open", "slide open") names it
             table[tuple(normalise(name))] = name
-        for target, phrases in (c.get("verbs") or {}).items():
+        for target, phrases in c["verbs"].items():
             if target not in skills and target not in families:
                 raise ConfigError(
                     f"labels.verbs.{target}: not a skill in labels.skills nor a family in labels.by_arc"
@@ -101,7 +100,7 @@ class Lexicon:
                 if not words:
                     raise ConfigError(f"labels.verbs.{target}: the phrase {p!r} has no words")
                 table.setdefault(words, target)
-        for fam, pair in (c.get("by_arc") or {}).items():
+        for fam, pair in c["by_arc"].items():
             if len(pair) != 2:
                 raise ConfigError(f"labels.by_arc.{fam}: give [skill below hinge_arc, skill at or above it]")
         vocab = frozenset(w for words in table for w in words)
@@ -110,14 +109,14 @@ class Lexicon:
             phrases,
             vocab,
             frozenset(skills),
-            dict(c.get("by_arc") or {}),
-            float(c.get("hinge_arc", 0.07)),
-            frozenset(tuple(normalise(str(n))) for n in c.get("none", ["none"])),
-            frozenset(w for n in c.get("not_done", []) for w in normalise(str(n))),
-            frozenset(c.get("ignore_words", [])),
-            str(c.get("novel_prefix", "novel:")),
-            int(c.get("max_gap_words", 2)),
-            dict(c.get("sources") or {}),
+            dict(c["by_arc"]),
+            float(c["hinge_arc"]),
+            frozenset(tuple(normalise(str(n))) for n in c["none"]),
+            frozenset(w for n in c["not_done"] for w in normalise(str(n))),
+            frozenset(c["ignore_words"]),
+            str(c["novel_prefix"]),
+            int(c["max_gap_words"]),
+            dict(c["sources"]),
         )
 
     def source_rule(self, source: str, key: str, default=None):
@@ -214,16 +213,12 @@ class Lexicon:
 
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
-    """The packaged ``conf/labels/lexicon.yaml``, for callers handed no ``labels`` config."""
-    from omegaconf import OmegaConf
+    """The shipped ``labels`` group (conf/labels/lexicon.yaml), for callers handed no ``labels`` config."""
+    from vid2skill.config import compose
 
-    import vid2skill.conf.labels as conf_labels
-
-    return Lexicon.from_config(OmegaConf.load(Path(conf_labels.__file__).parent / "lexicon.yaml"))
+    return Lexicon.from_config(compose([]).labels)
 
 
 def lexicon_of(cfg) -> Lexicon:
-    """The lexicon in ``cfg.lexicon`` (a stage's config section interpolating ``${labels}``), else the
-    default."""
-    node = cfg.get("lexicon") if cfg is not None and hasattr(cfg, "get") else None
-    return Lexicon.from_config(node) if node else default_lexicon()
+    """The lexicon in ``cfg.lexicon`` (a stage's config section interpolating ``${labels}``)."""
+    return Lexicon.from_config(cfg.lexicon)

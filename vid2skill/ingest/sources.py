@@ -12,21 +12,24 @@ from vid2skill.errors import ConfigError
 from vid2skill.ingest.datasets import epic_source, ssv2_source, urls_source
 from vid2skill.ingest.types import Clip, ClipSet, safe_id
 from vid2skill.parallel import map_items
+from vid2skill.registry import Registry
 from vid2skill.video import list_videos
 
 log = logging.getLogger(__name__)
 
-SOURCES: dict[str, Callable] = {}
+SOURCES: Registry[Callable] = Registry("source")
 # Per source, the configuration keys naming files or folders outside the workspace that it reads:
 # their fingerprint (:func:`input_fingerprint`) is part of the ingest stage's key.
 SOURCE_INPUTS: dict[str, tuple[str, ...]] = {}
 
 
 def register(name: str, inputs: tuple[str, ...] = ()):
+    """Decorator: make ``fn(cfg, out_dir, workers) -> ClipSet`` the source ``source.name=<name>``;
+    ``inputs`` names its configuration keys that point outside the workspace."""
+
     def deco(fn):
-        SOURCES[name] = fn
         SOURCE_INPUTS[name] = inputs
-        return fn
+        return SOURCES.register(name)(fn)
 
     return deco
 
@@ -46,7 +49,7 @@ def input_fingerprint(cfg) -> str | None:
     None for sources that read nothing outside (synthetic)."""
     from omegaconf import OmegaConf
 
-    keys = SOURCE_INPUTS.get(str(cfg.get("name")), ())
+    keys = SOURCE_INPUTS.get(str(cfg.name), ())
     if not keys:
         return None
     facts = {}
@@ -66,7 +69,7 @@ def input_fingerprint(cfg) -> str | None:
                 facts[text] = {str(f.relative_to(path)): _stat(f) for f in list_videos(path, recursive=True)}
             else:
                 facts[text] = _stat(path)
-    if cfg.get("name") == "folder" and cfg.get("labels") is None and "csv" in str(cfg.get("label_from")):
+    if cfg.name == "folder" and cfg.labels is None and "csv" in str(cfg.label_from):
         from vid2skill.ingest.labels import find_labels  # the labels.csv the folder source finds by itself
 
         found = (
@@ -157,7 +160,7 @@ def folder_source(cfg, out_dir: Path, workers: int) -> ClipSet:
             f"source.path={root}: no video files found (looked for mp4, mov, avi, mkv, webm, gif, ...)"
         )
     readers, lexicon = label_readers(cfg.label_from), lexicon_of(cfg)
-    labels_path = Path(str(cfg.labels)).expanduser() if cfg.get("labels") else None
+    labels_path = Path(str(cfg.labels)).expanduser() if cfg.labels else None
     texts, problems = folder_texts(videos, root, readers, lexicon, labels_path)
     out = video_clips(videos, "folder", {}, texts_of=lambda v: texts.get(v.resolve(), []), lexicon=lexicon)
     out.failures += [
@@ -206,7 +209,4 @@ register("urls", inputs=("urls",))(urls_source)
 
 def ingest(cfg, out_dir: Path, workers: int) -> ClipSet:
     """The ingest stage: build the ClipSet of the configured source."""
-    name = cfg.name
-    if name not in SOURCES:
-        raise ConfigError(f"source.name={name!r} is not a known source; choose one of {sorted(SOURCES)}")
-    return SOURCES[name](cfg, out_dir, workers)
+    return SOURCES.get(cfg.name)(cfg, out_dir, workers)

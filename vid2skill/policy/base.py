@@ -33,6 +33,7 @@ from scipy.spatial.transform import Rotation
 from vid2skill.artifacts import atomic_write_bytes, atomic_write_json
 from vid2skill.dataset.features import ACTION, Feature, input_features, output_features
 from vid2skill.errors import ArtifactError
+from vid2skill.workspace import Workspace, last_checkpoint, last_pointer
 
 PRIVILEGED_KEY = "privileged"  # the key under which privileged policies get the environment's info
 
@@ -40,7 +41,7 @@ PRIVILEGED_KEY = "privileged"  # the key under which privileged policies get the
 def holds_at_end(skill_cfg) -> bool:
     """Whether the skill is judged while its object is still held (``release_at_end: false``: pick,
     pour, stir, cut): a demonstration's final opening of the hand is then not part of the skill."""
-    return not bool(skill_cfg.get("release_at_end", True))
+    return not bool(skill_cfg["release_at_end"])
 
 
 def action_towards(T_contact_cmd: np.ndarray, T_contact_target: np.ndarray, keep_closed: bool) -> np.ndarray:
@@ -146,10 +147,10 @@ def read_pretrained_config(directory: str | Path, cls: type[Policy] | None = Non
     is a saved policy's folder or a training run's root (``checkpoints/last`` names its newest). With
     ``cls``, a saved policy of another type or schema is an error that names the file and the fix."""
     folder = Path(directory)
-    last = folder / "checkpoints" / "last"
+    last = last_checkpoint(folder)
     train = f"`vid2skill train policy={cls.name}`" if cls is not None else "`vid2skill train`"
-    if not (folder / "config.json").exists() and last.exists():
-        folder = last.parent / last.read_text().strip()
+    if not (folder / "config.json").exists() and last is not None:
+        folder = last
     elif not (folder / "config.json").exists() and not folder.exists():
         raise ArtifactError(f"no policy checkpoint under {directory}; run {train} first")
     path = folder / "config.json"
@@ -230,6 +231,9 @@ class LearnedPolicy(Policy):
     """
 
     made_by = "train"
+    # The workspace folder of this type's training runs (``<folder>/<robot>/<skill>/``): each learned
+    # type has its own, so that training one never overwrites another's checkpoints.
+    workspace_folder: ClassVar[str] = "policies"
     n_action_steps: int = 1
     # Settings that only change how the trained network is used (not what it learnt): evaluation
     # takes them from its own ``policy.*`` rather than from the checkpoint (``with_inference``).
@@ -300,11 +304,11 @@ class LearnedPolicy(Policy):
 
     @classmethod
     def source(cls, ws: Path, robot: str, skill: str) -> Path:
-        return ws / "policies" / robot / skill
+        return Workspace(ws).policies(robot, skill, cls.workspace_folder)
 
     @classmethod
     def has_source(cls, path: Path) -> bool:
-        return (path / "checkpoints" / "last").exists()
+        return last_pointer(path).exists()
 
     @classmethod
     def load_source(cls, source: str) -> LearnedPolicy:

@@ -14,6 +14,7 @@ import torch
 from vid2skill.artifacts import atomic_write_text
 from vid2skill.policy.base import read_pretrained_config
 from vid2skill.policy.registry import get_policy
+from vid2skill.workspace import checkpoint_dir, last_pointer
 
 
 def save_checkpoint(
@@ -21,9 +22,9 @@ def save_checkpoint(
 ) -> Path:
     """Save a trained model of policy type ``name`` as checkpoint ``step`` under ``root`` and point ``last``
     at it."""
-    folder = Path(root) / "checkpoints" / f"{step:06d}"
+    folder = checkpoint_dir(root, step)
     get_policy(name)(config, model=model, stats=stats).save_pretrained(folder)
-    atomic_write_text(Path(root) / "checkpoints" / "last", f"{step:06d}\n")
+    atomic_write_text(last_pointer(root), f"{folder.name}\n")
     return folder
 
 

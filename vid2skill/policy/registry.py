@@ -13,47 +13,49 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 
-from vid2skill.errors import ConfigError
-
-POLICIES: dict[str, type] = {}
+from vid2skill.registry import Registry
 
 
-def register(name: str) -> Callable[[type], type]:
-    """Class decorator: make a Policy subclass available as ``policy.name=<name>``."""
+class PolicyRegistry(Registry[type]):
+    """A :class:`~vid2skill.registry.Registry` that imports a policy's folder on first use, so that
+    only the policy types a run names are imported (their torch modules are not light)."""
 
-    def deco(cls: type) -> type:
-        if name in POLICIES and POLICIES[name] is not cls:
-            raise ConfigError(
-                f"policy {name!r} is registered twice ({POLICIES[name].__module__} and {cls.__module__})"
-            )
-        cls.name = name
-        POLICIES[name] = cls
-        return cls
+    def register(self, name: str) -> Callable[[type], type]:
+        """Class decorator: make a Policy subclass available as ``policy.name=<name>`` (and set its
+        ``name``)."""
+        add = super().register(name)
 
-    return deco
+        def deco(cls: type) -> type:
+            add(cls)
+            cls.name = name
+            return cls
+
+        return deco
+
+    def names(self) -> list[str]:
+        """Every policy name: the registered ones and the policy folders not yet imported."""
+        import vid2skill.policy as pkg
+
+        folders = {m.name for m in pkgutil.iter_modules(pkg.__path__) if m.ispkg}
+        return sorted(folders | set(super().names()))
+
+    def get(self, name: str) -> type:
+        """The policy type registered as ``name`` (importing ``vid2skill/policy/<name>/`` if needed)."""
+        name = str(name)
+        if name not in self and name.isidentifier():
+            try:
+                importlib.import_module(f"vid2skill.policy.{name}")
+            except ModuleNotFoundError as e:
+                if e.name != f"vid2skill.policy.{name}":
+                    raise
+        return super().get(name)
 
 
-def available() -> list[str]:
-    """Every policy name: the registered ones and the policy folders not yet imported."""
-    import vid2skill.policy as pkg
-
-    folders = {m.name for m in pkgutil.iter_modules(pkg.__path__) if m.ispkg}
-    return sorted(folders | set(POLICIES))
-
-
-def get_policy(name: str) -> type:
-    """The policy type registered as ``name`` (importing ``vid2skill/policy/<name>/`` if needed)."""
-    name = str(name)
-    if name not in POLICIES and name.isidentifier():
-        try:
-            importlib.import_module(f"vid2skill.policy.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"vid2skill.policy.{name}":
-                raise
-    if name not in POLICIES:
-        raise ConfigError(
-            f"policy.name={name!r} is not a known policy; choose one of {available()} "
-            f"(a new policy type is a folder vid2skill/policy/<name>/ that registers itself "
-            f'with @register("<name>"), and conf/policy/<name>.yaml)'
-        )
-    return POLICIES[name]
+POLICIES = PolicyRegistry(
+    "policy",
+    hint="a new policy type is a folder vid2skill/policy/<name>/ that registers itself "
+    'with @register("<name>"), and conf/policy/<name>.yaml',
+)
+register = POLICIES.register
+available = POLICIES.names
+get_policy = POLICIES.get

@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from vid2skill.artifacts import atomic_write_text
 from vid2skill.errors import ArtifactError, Vid2SkillError
 from vid2skill.report import sections
+from vid2skill.workspace import Workspace
 
 log = logging.getLogger("vid2skill")
 
@@ -128,7 +129,7 @@ def write_report(cfg: DictConfig, ws: Path) -> Path:
     t0 = time.time()
     secs = collect_sections(cfg, ws)
     html = render(ws, secs)
-    out = ws / "report" / "index.html"
+    out = Workspace(ws).report
     atomic_write_text(out, html)
     log.info(
         "report: %s (%.1f MB) in %.1f s; %s",

@@ -17,15 +17,9 @@ from vid2skill.artifacts import resolved_path
 from vid2skill.errors import ArtifactError, Vid2SkillError
 from vid2skill.report.images import array_uri, figure_uri, file_uri, pyplot
 from vid2skill.report.stats import wilson_interval
+from vid2skill.workspace import Workspace, last_checkpoint
 
 log = logging.getLogger("vid2skill")
-
-
-def _folder(ws: Path, stage: str) -> Path:
-    """The workspace folder a stage writes (as the pipeline names it)."""
-    from vid2skill.pipeline import STAGES
-
-    return ws / STAGES[stage].folder
 
 
 def _read_json(path: Path):
@@ -69,11 +63,11 @@ def extraction_section(ws: Path, cfg: DictConfig) -> dict | None:
     from vid2skill.extract.types import HandTrack, TrackSet
     from vid2skill.ingest.types import ClipSet
 
-    index = _folder(ws, "extract") / "tracks"
+    index = Workspace(ws).tracks
     if not index.with_suffix(".json").exists():
         return None
     tracks = TrackSet.load(index)
-    clips_index = _folder(ws, "ingest") / "clips"
+    clips_index = Workspace(ws).clips
     videos = (
         {c.clip_id: c.path for c in ClipSet.load(clips_index).clips}
         if clips_index.with_suffix(".json").exists()
@@ -118,10 +112,9 @@ def extraction_section(ws: Path, cfg: DictConfig) -> dict | None:
 def _cluster_config(ws: Path, cfg: DictConfig):
     """The cluster settings the library was made with (its stage marker records them), else the current
     ones."""
-    marker = _folder(ws, "cluster") / "_stage.json"
     try:
-        recorded = json.loads(marker.read_text())["config"]["cluster"]
-    except (OSError, ValueError, KeyError, TypeError):
+        recorded = Workspace(ws).read_stage_record("cluster")["config"]["cluster"]
+    except (KeyError, TypeError):  # not run, damaged, or recorded before configs were
         return cfg.cluster
     return OmegaConf.create(recorded)
 
@@ -164,7 +157,7 @@ def skills_section(ws: Path, cfg: DictConfig) -> dict | None:
     from vid2skill.skills.library import SkillLibrary, latest_version
     from vid2skill.skills.show import card_figure, library_rows
 
-    root = _folder(ws, "cluster")
+    root = Workspace(ws).skills
     if latest_version(root) == 0:
         return None
     lib = SkillLibrary.load(root)
@@ -210,8 +203,7 @@ def skills_section(ws: Path, cfg: DictConfig) -> dict | None:
 
 def _retargeted(ws: Path) -> dict[str, list[str]]:
     """Per robot with retargeted demos, its skills (from the stage's index)."""
-    root = _folder(ws, "retarget")
-    return {p.parent.name: _read_json(p) for p in sorted(root.glob("*/index.json"))}
+    return {robot: _read_json(index) for robot, index in Workspace(ws).demo_indexes().items()}
 
 
 def retarget_section(ws: Path, cfg: DictConfig) -> dict | None:
@@ -224,7 +216,7 @@ def retarget_section(ws: Path, cfg: DictConfig) -> dict | None:
     out = []
     for robot, skills in robots.items():
         for skill in skills:
-            ds = DemoSet.load(_folder(ws, "retarget") / robot / skill)
+            ds = DemoSet.load(Workspace(ws).demos(robot, skill))
             clips = ds.report.get("clips", [])
             out.append(
                 {
@@ -284,8 +276,7 @@ def _training_runs(ws: Path) -> list[dict]:
                 run_dir = cls.source(ws, robot, skill)
                 if not cls.has_source(run_dir):
                     continue
-                last = run_dir / "checkpoints" / "last"
-                stats_path = last.parent / last.read_text().strip() / "stats.json"
+                stats_path = last_checkpoint(run_dir) / "stats.json"
                 stats = _read_json(stats_path) if stats_path.exists() else {}
                 curve = stats.get("loss_curve") or _tensorboard_curve(run_dir)
                 runs.append(
@@ -346,10 +337,10 @@ def training_section(ws: Path, cfg: DictConfig) -> dict | None:
 # --- (e) evaluation and (f) rollouts -------------------------------------------------------------
 
 
-def _evaluations(ws: Path) -> list[tuple[Path, list[dict]]]:
-    """Every evaluation run (``eval/<policy>/<robot>/``) with its results."""
-    root = _folder(ws, "evaluate")
-    return [(p.parent, _read_json(p)) for p in sorted(root.glob("*/*/results.json"))]
+def _evaluations(ws: Path) -> list[tuple[str, str, list[dict]]]:
+    """(policy, robot, results) of every evaluation run."""
+    layout = Workspace(ws)
+    return [(p, r, _read_json(layout.eval_results(p, r))) for p, r in layout.eval_runs()]
 
 
 def success_bars(records: list[dict]) -> str:
@@ -387,15 +378,15 @@ def success_bars(records: list[dict]) -> str:
 def evaluation_section(ws: Path, cfg: DictConfig) -> dict | None:
     """Success per skill, policy and robot: a bar chart with intervals, and the table."""
     rows = []
-    for run_dir, results in _evaluations(ws):
+    for policy, robot, results in _evaluations(ws):
         for r in results:
             n, k = int(r["episodes"]), int(r["successes"])
             lo, hi = wilson_interval(k, n)
             rows.append(
                 {
                     "skill": r["skill"],
-                    "policy": r.get("policy", run_dir.parent.name),
-                    "robot": r.get("robot", run_dir.name),
+                    "policy": r.get("policy", policy),
+                    "robot": r.get("robot", robot),
                     "episodes": n,
                     "successes": k,
                     "crashed": r.get("crashed", 0),
@@ -417,8 +408,8 @@ def rollouts_section(ws: Path, cfg: DictConfig) -> dict | None:
         return None
     budget = float(cfg.report.max_media_mb) * 2**20
     groups, left_out = [], 0
-    for run_dir, _ in runs:
-        episodes_path = run_dir / "episodes.json"
+    for policy, robot, _ in runs:
+        run_dir, episodes_path = Workspace(ws).eval(policy, robot), Workspace(ws).eval_episodes(policy, robot)
         episodes = _read_json(episodes_path).get("episodes", []) if episodes_path.exists() else []
         gifs = []
         for e in episodes:
@@ -439,7 +430,7 @@ def rollouts_section(ws: Path, cfg: DictConfig) -> dict | None:
                 }
             )
         if gifs:
-            groups.append({"policy": run_dir.parent.name, "robot": run_dir.name, "gifs": gifs})
+            groups.append({"policy": policy, "robot": robot, "gifs": gifs})
     return {"groups": groups, "left_out": left_out}
 
 
@@ -458,7 +449,7 @@ def real_to_robot_path(ws: Path, cfg: DictConfig) -> Path | None:
                 "`python benchmarks/real_to_robot.py LABELS.csv --out PATH` wrote"
             )
         return path
-    found = ws / "real_to_robot.json"
+    found = Workspace(ws).real_to_robot
     return found if found.is_file() else None
 
 

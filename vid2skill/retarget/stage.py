@@ -16,20 +16,27 @@ log = logging.getLogger(__name__)
 
 
 def robot_spec(robot_cfg) -> RobotSpec:
+    """The arm a ``robot`` config describes; a key RobotSpec does not know is an error, not dropped."""
     from omegaconf import OmegaConf
 
-    d = OmegaConf.to_container(robot_cfg, resolve=True)
-    return RobotSpec(**{k: v for k, v in d.items() if k in RobotSpec.__dataclass_fields__})
+    d = OmegaConf.to_container(robot_cfg, resolve=True) if OmegaConf.is_config(robot_cfg) else dict(robot_cfg)
+    unknown = sorted(set(d) - set(RobotSpec.__dataclass_fields__))
+    if unknown:
+        raise ConfigError(
+            f"robot {d.get('name', '?')}: unknown key(s) {unknown}; "
+            f"the keys are {', '.join(RobotSpec.__dataclass_fields__)}"
+        )
+    return RobotSpec(**d)
 
 
 def nominal_scene(skill_cfg, scene_cfg, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(T_base_contact (4, 4), R_contact_grasp (3, 3)) of one randomised scene of the skill, in the
     frame of the robot's nominal base: where demonstrations are checked for reach and limits."""
     from vid2skill.physics.bullet import BulletScene
-    from vid2skill.scenes import TASKS
+    from vid2skill.scenes import SCENES
 
     with BulletScene() as scene:
-        task = TASKS[skill_cfg.task](scene, skill_cfg, scene_cfg, np.random.default_rng(seed))
+        task = SCENES.get(skill_cfg.task)(scene, skill_cfg, scene_cfg, np.random.default_rng(seed))
         T = task.contact_frame().copy()
         T[:3, 3] -= task.robot_base
         return T, task.grasp_in_contact()[:3, :3]

@@ -1,10 +1,12 @@
 """Skill scenes, shared by the synthetic human demonstrations (ingest) and robot evaluation (sim).
 
-Task registry: a skill's ``task`` field in ``conf/skill/*.yaml`` names one of these; the scene's
-randomisation ranges are ``sim.scenes.<task>``. A scene needs no robot: it is the objects, their
-randomisation, the contact frame, the success test and a scripted expert that moves a grasp frame.
+Scene registry (:data:`SCENES`): a skill's ``task`` field in ``conf/skill/*.yaml`` names one of these;
+the scene's randomisation ranges are ``sim.scenes.<task>``. A scene needs no robot: it is the
+objects, their randomisation, the contact frame, the success test and a scripted expert that moves a
+grasp frame. Each scene module registers its class with ``@register("<task>")``.
 """
 
+from vid2skill.scenes.base import SCENES
 from vid2skill.scenes.cut import CutTask
 from vid2skill.scenes.door import DoorTask
 from vid2skill.scenes.drawer import DrawerTask
@@ -13,12 +15,16 @@ from vid2skill.scenes.place import PlaceTask
 from vid2skill.scenes.pour import PourTask
 from vid2skill.scenes.stir import StirTask
 
-TASKS = {
-    "drawer": DrawerTask,
-    "door": DoorTask,
-    "pick": PickTask,
-    "place": PlaceTask,
-    "pour": PourTask,
-    "stir": StirTask,
-    "cut": CutTask,
-}
+TASKS = SCENES  # the registry's earlier name, kept for existing imports
+
+__all__ = [
+    "SCENES",
+    "TASKS",
+    "CutTask",
+    "DoorTask",
+    "DrawerTask",
+    "PickTask",
+    "PlaceTask",
+    "PourTask",
+    "StirTask",
+]

@@ -12,6 +12,13 @@ import numpy as np
 
 from vid2skill.geometry import R_CONTACT_GRASP, inv_T, make_T
 from vid2skill.physics.bullet import BulletScene
+from vid2skill.registry import Registry
+
+# A skill's ``task`` (conf/skill/*.yaml) names one of these: each scene module registers its class.
+SCENES: Registry[type] = Registry(
+    "scene", key="skill.task", hint='a new scene is a file in vid2skill/scenes/ with @register("<name>")'
+)
+register = SCENES.register
 
 
 class Task:
@@ -98,7 +105,7 @@ class Task:
     def primitive_time_s(self, motion) -> float:
         """How long :meth:`primitive` takes, seconds (the human's duration plus scripted transfers and
         holds)."""
-        return motion.duration_s + float(self.skill.get("primitive", {}).get("hold_s", 0.0))
+        return motion.duration_s + float(self.skill.primitive.hold_s)
 
     # --- helpers for experts that plan the held object's motion --------------------------------
     def grasp_target_for_object(self, T_world_object: np.ndarray) -> np.ndarray:

@@ -16,9 +16,11 @@ import pybullet as p
 from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ToolSpec, slab_urdf, tool_urdf
+from vid2skill.scenes.base import register
 from vid2skill.scenes.stir import ToolTask
 
 
+@register("cut")
 class CutTask(ToolTask):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)

@@ -13,12 +13,13 @@ import pybullet as p
 
 from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import DoorSpec, door_urdf, write_urdf
-from vid2skill.scenes.base import Task
+from vid2skill.scenes.base import Task, register
 
 # The handle's contact frame in the door link frame: x into the door (the link's -x), z up.
 _R_DOOR_CONTACT = np.diag([-1.0, -1.0, 1.0])
 
 
+@register("door")
 class DoorTask(Task):
     """A cabinet with a hinged door in front of the robot, hinge on a random side.
 
@@ -39,9 +40,7 @@ class DoorTask(Task):
             bottom=u("bottom_m"),
             hinge_side=int(rng.choice([-1, 1])),
         )
-        start = (
-            np.radians(rng.uniform(*skill_cfg.start_angle_deg)) if skill_cfg.get("start_angle_deg") else 0.0
-        )
+        start = np.radians(rng.uniform(*skill_cfg.start_angle_deg)) if skill_cfg.start_angle_deg else 0.0
         self.start_angle = float(start)
         # Centre the door's handle roughly in front of the robot: shift the cabinet towards the hinge side.
         lateral = u("lateral_m") + self.spec.hinge_side * self.spec.width * 0.35
@@ -74,7 +73,7 @@ class DoorTask(Task):
 
     def is_success(self) -> bool:
         a = np.degrees(self.angle())
-        if self.skill.name == "hinge_open":
+        if self.skill.sense == "open":
             return a >= self.success_cfg.min_angle_deg
         return a <= self.success_cfg.max_angle_deg
 
@@ -88,7 +87,7 @@ class DoorTask(Task):
         """Swing the handle along its arc about the hinge at ``expert.speed_deg_s``, never more than
         ``expert.lead_deg`` ahead of the door, turning the gripper with it; let go at the goal."""
         e = self.skill.expert
-        goal = np.radians(e.goal_angle_deg if self.skill.name == "hinge_open" else -e.overshoot_deg)
+        goal = np.radians(e.goal_angle_deg if self.skill.sense == "open" else -e.overshoot_deg)
         now = self.angle()
         if self._angle_cmd is None:
             self._angle_cmd = now

@@ -15,9 +15,10 @@ import pybullet as p
 
 from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
 from vid2skill.physics.objects import DrawerSpec, drawer_urdf, write_urdf
-from vid2skill.scenes.base import Task, step_towards
+from vid2skill.scenes.base import Task, register, step_towards
 
 
+@register("drawer")
 class DrawerTask(Task):
     """A cabinet with one drawer in front of the robot."""
 
@@ -34,7 +35,7 @@ class DrawerTask(Task):
             plinth=handle_h - front_h / 2,
             travel=u("travel_m"),
         )
-        start = float(rng.uniform(*skill_cfg.start_opening_m)) if skill_cfg.get("start_opening_m") else 0.0
+        start = float(rng.uniform(*skill_cfg.start_opening_m)) if skill_cfg.start_opening_m else 0.0
         self.start_opening_m = min(start, self.spec.travel)
         self.cabinet_position = np.array([u("distance_m"), u("lateral_m"), 0.0])
         self.cabinet_yaw = np.pi + np.radians(u("yaw_deg"))  # the front faces -x (the robot) at yaw = pi
@@ -58,7 +59,7 @@ class DrawerTask(Task):
 
     def is_success(self) -> bool:
         q, s = self.opening(), self.success_cfg
-        if self.skill.name == "slide_open":
+        if self.skill.sense == "open":
             return q >= min(s.min_opening_m, s.min_opening_frac * self.spec.travel)
         return q <= s.max_opening_m
 
@@ -80,7 +81,7 @@ class DrawerTask(Task):
         """Pull (or push) along the drawer's axis at ``expert.speed_m_s`` until the goal opening, then let
         go."""
         e = self.skill.expert
-        goal = e.goal_opening_frac * self.spec.travel if self.skill.name == "slide_open" else -e.overshoot_m
+        goal = e.goal_opening_frac * self.spec.travel if self.skill.sense == "open" else -e.overshoot_m
         goal_c = np.array([-(goal - self.start_opening_m), 0.0, 0.0])
         done = abs(self.opening() - max(goal, 0.0)) < e.tolerance_m
         pos = step_towards(T_contact_cmd[:3, 3], goal_c, e.speed_m_s * self.dt)

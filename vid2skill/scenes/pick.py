@@ -12,10 +12,11 @@ import numpy as np
 import pybullet as p
 
 from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
-from vid2skill.scenes.base import step_towards
+from vid2skill.scenes.base import register, step_towards
 from vid2skill.scenes.tabletop import TabletopTask
 
 
+@register("pick")
 class PickTask(TabletopTask):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)

@@ -12,6 +12,7 @@ import numpy as np
 from vid2skill.geometry import apply_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, ToolSpec, container_urdf, tool_urdf
+from vid2skill.scenes.base import register
 from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopTask
 
 # A tool held top-down hangs along the grasp frame's approach: its frame (tool along -z, blade in
@@ -66,6 +67,7 @@ class ToolTask(TabletopTask):
         return apply_T(self._T_wc @ T_contact_grasp @ self.T_grasp_object(), self.tool.tip())
 
 
+@register("stir")
 class StirTask(ToolTask):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)

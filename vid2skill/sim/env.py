@@ -47,7 +47,7 @@ from vid2skill.dataset.features import ACTION, GOAL, STATE, TIMESTAMP, image_fea
 from vid2skill.geometry import look_at_R, make_T
 from vid2skill.physics.bullet import BulletScene, CameraSpec
 from vid2skill.physics.robot import Kinematics, Robot, RobotSpec
-from vid2skill.scenes import TASKS
+from vid2skill.scenes import SCENES
 from vid2skill.settings import settings
 from vid2skill.sim.goals import scene_goal
 
@@ -136,8 +136,10 @@ class SkillEnv(gym.Env):
         privileged_info: bool = True,
     ):
         self.skill_cfg, self.sim_cfg, self.robot_spec = settings(skill_cfg), settings(sim_cfg), robot_spec
-        if skill_cfg.task not in TASKS:
-            raise KeyError(f"skill {skill_cfg.name}: unknown task {skill_cfg.task!r}; known: {sorted(TASKS)}")
+        if skill_cfg.task not in SCENES:
+            raise KeyError(
+                f"skill {skill_cfg.name}: unknown task {skill_cfg.task!r}; known: {SCENES.names()}"
+            )
         unknown = sorted(set(cameras) - set(self.CAMERAS))
         if unknown:
             raise ValueError(f"cameras {unknown} are not defined; choose from {list(self.CAMERAS)}")
@@ -192,7 +194,7 @@ class SkillEnv(gym.Env):
         cfg, skill = self.sim_cfg, self.skill_cfg
         self.seed_, self.frames, self.horizon = int(seed), [], self.base_horizon
         self.scene = scene = BulletScene(gui=cfg.gui, timestep_s=cfg.timestep_s)
-        self.task = task = TASKS[skill.task](
+        self.task = task = SCENES.get(skill.task)(
             scene, skill, cfg.scenes[skill.task], np.random.default_rng(seed)
         )
         task.dt = self.dt
@@ -354,9 +356,7 @@ class SkillEnv(gym.Env):
             self.robot.detach()
             self.robot.gripper(open_=True)
         # Scenes whose objects must come to rest (place) ask for a longer settle.
-        self._settle(
-            max(cfg.release_settle_steps, int(round(skill.get("settle_s", 0.0) / cfg.timestep_s))), t_end
-        )
+        self._settle(max(cfg.release_settle_steps, int(round(skill.settle_s / cfg.timestep_s))), t_end)
         self.success, self.steps, self._over, self._opened = bool(self.task.is_success()), t + 1, True, opened
         info = {**self._info(), "is_success": self.success, "result": self.result()}
         terminated = self.released_at is not None
@@ -408,17 +408,10 @@ SKILL_IDS = {
 def make_skill_env(skill: str, robot: str = "panda", overrides: tuple[str, ...] = (), **kwargs) -> SkillEnv:
     """A SkillEnv of ``skill`` with ``robot`` from the project's configuration (``overrides`` as on
     the command line, e.g. ``("sim.control_hz=20",)``); keyword arguments go to :class:`SkillEnv`."""
-    from hydra import compose, initialize_config_module
-    from hydra.core.global_hydra import GlobalHydra
-
+    from vid2skill.config import compose
     from vid2skill.retarget.stage import robot_spec
 
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_module("vid2skill.conf", version_base="1.3"):
-            cfg = compose("config", overrides=["skill=all", f"robot={robot}", *overrides])
-    finally:
-        GlobalHydra.instance().clear()
+    cfg = compose(["skill=all", f"robot={robot}", *overrides])
     if skill not in cfg.skill:
         raise KeyError(f"no skill {skill!r}; known: {sorted(cfg.skill)}")
     return SkillEnv(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot), **kwargs)

@@ -20,6 +20,7 @@ from vid2skill.artifacts import atomic_write_json, stored_path
 from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
 from vid2skill.parallel import map_items
 from vid2skill.report.stats import format_table, success_record
+from vid2skill.workspace import Workspace
 
 log = logging.getLogger("vid2skill")
 
@@ -44,7 +45,8 @@ def episode_seed(cfg: DictConfig, i: int) -> int:
 
 
 def eval_dir(cfg: DictConfig, ws: Path) -> Path:
-    return ws / "eval" / str(cfg.policy.name) / str(cfg.robot.name)
+    """This run's folder: ``eval/<policy>/<robot>/``."""
+    return Workspace(ws).eval(cfg.policy.name, cfg.robot.name)
 
 
 def _make_policy(kind: str, source: str, index: int, skill_cfg=None, settings=None):
@@ -106,21 +108,22 @@ def _sources(cfg: DictConfig, ws: Path) -> dict[str, str]:
 
 
 def evaluate(cfg: DictConfig, ws: Path) -> dict:
-    from vid2skill.scenes import TASKS
+    from vid2skill.scenes import SCENES
 
     if cfg.episodes < 1:
         raise ConfigError(f"episodes={cfg.episodes}: evaluate needs at least one episode per skill")
-    unknown = [s for s in cfg.skill if cfg.skill[s].task not in TASKS]
+    unknown = [s for s in cfg.skill if cfg.skill[s].task not in SCENES]
     if unknown:
-        raise ConfigError(f"skills {unknown} name unknown tasks; known tasks: {sorted(TASKS)}")
+        raise ConfigError(f"skills {unknown} name unknown tasks; known tasks: {SCENES.names()}")
     robot, kind = str(cfg.robot.name), str(cfg.policy.name)
     sources = _sources(cfg, ws)
-    out = eval_dir(cfg, ws)
+    layout = Workspace(ws)
+    out = layout.eval(kind, robot)
     jobs = []
     for skill, source in sources.items():
         for i in range(cfg.episodes):
             seed = episode_seed(cfg, i)
-            video = str(out / "videos" / f"{skill}_seed{seed}.mp4") if i < cfg.sim.videos else None
+            video = str(layout.eval_video(kind, robot, skill, seed)) if i < cfg.sim.videos else None
             jobs.append((skill, i, seed, source, video))
     fn = functools.partial(_episode_job, cfg_dict=OmegaConf.to_container(cfg, resolve=True))
     episodes, errors = [], []
@@ -143,22 +146,22 @@ def evaluate(cfg: DictConfig, ws: Path) -> dict:
                 skill, sum(e["success"] for e in eps), len(eps), robot=robot, policy=kind, crashed=crashed
             )
         )
-    atomic_write_json(out / "results.json", records)
+    atomic_write_json(layout.eval_results(kind, robot), records)
     atomic_write_json(
-        out / "episodes.json",
+        layout.eval_episodes(kind, robot),
         {
             "episodes": episodes,
             "errors": errors,
             "seeds": {"start_seed": cfg.sim.start_seed, "seed": cfg.seed},
         },
     )
-    _log_table(records, out / "results.json")
+    _log_table(records, layout.eval_results(kind, robot))
     if errors:
         first = errors[0]
         raise EvaluationCrashed(
             f"{len(errors)} of {len(jobs)} episodes crashed (first: {first['skill']} seed {first['seed']}: "
             f"{first['error']}); nothing is counted as a result for them and this run is not recorded as "
-            f"done; fix the cause and rerun (every crash is in {out / 'episodes.json'})"
+            f"done; fix the cause and rerun (every crash is in {layout.eval_episodes(kind, robot)})"
         )
     return {r["skill"]: r["success_rate"] for r in records}
 
@@ -180,7 +183,7 @@ def _log_table(records: list[dict], path: Path, note: str = "") -> None:
 
 def show_results(cfg: DictConfig, ws: Path) -> None:
     """Log the table of a finished evaluation from its recorded results (a skipped run still shows them)."""
-    path = eval_dir(cfg, ws) / "results.json"
+    path = Workspace(ws).eval_results(cfg.policy.name, cfg.robot.name)
     try:
         records = json.loads(path.read_text())
     except (OSError, ValueError):

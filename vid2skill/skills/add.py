@@ -13,7 +13,8 @@ skill. Each decision is recorded (``clip``,
 ``source_of_label``: ``user``, ``label:<source>`` or ``motion``, and ``status``: ``assigned``,
 ``uncertain`` below ``cluster.uncertain_below``, ``novel``, or ``unsegmented`` with its ``reason``
 when the clip's grasp cannot be found); a new library version is written when a clip joins a skill,
-and the skills that changed are marked stale.
+and the skills that changed are marked stale. The cluster stage's record then takes a new run id (as
+a rerun of cluster would), so that ``retarget`` and the stages after it rerun on the new version.
 
 Adds are serialised by a lock on the library folder, so two at once both land, one after the other.
 """
@@ -39,6 +40,7 @@ from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
 from vid2skill.skills.segment import ContactTrajectory, Segments
 from vid2skill.skills.stage import outlier_members, segment_tracks
 from vid2skill.video import list_videos
+from vid2skill.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +98,7 @@ def as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
 def require_descriptor_inputs(lib: SkillLibrary, cfg) -> None:
     """The descriptors measure the image path and the approach: a library written before both were
     kept cannot be extended with them."""
-    if str(cfg.get("features", "path")) == "descriptors" and any(
+    if str(cfg.features) == "descriptors" and any(
         c not in card.images or c not in card.approaches
         for card in lib.skills.values()
         for c in card.trajectories
@@ -193,8 +195,8 @@ def decide(
     feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old) :]
     owner = np.array([n for n, _ in members])
-    temperature = fit_temperature(f_old, owner, float(cfg.get("confidence_temperature", 1.0)))
-    threshold = float(cfg.get("uncertain_below", 0.5))
+    temperature = fit_temperature(f_old, owner, float(cfg.confidence_temperature))
+    threshold = float(cfg.uncertain_below)
     spread = {}
     for n in names:
         f = f_old[owner == n]
@@ -206,9 +208,7 @@ def decide(
         dist = skill_distances(f_old, owner, f, names)
         conf = softmax_confidence(dist, temperature)
         nearest = (
-            (_vote(f_old, owner, f, int(cfg.get("assign_neighbours", 0))) or min(dist, key=dist.get))
-            if dist
-            else None
+            (_vote(f_old, owner, f, int(cfg.assign_neighbours)) or min(dist, key=dist.get)) if dist else None
         )
         chosen, source = skill, "user"
         if chosen is None and labels.get(clip, {}).get("skill"):
@@ -329,13 +329,12 @@ def label_clips(clips: ClipSet, target: str, cfg) -> tuple[ClipSet, list[dict]]:
     CSV's bad rows as failures."""
 
     from vid2skill.ingest.labels import folder_texts, with_labels
-    from vid2skill.ingest.lexicon import Lexicon, default_lexicon
+    from vid2skill.ingest.lexicon import Lexicon
 
-    labels_cfg = cfg.get("labels")
-    readers = list(labels_cfg.get("add_from") or []) if labels_cfg is not None else []
+    readers = list(cfg.labels.add_from)
     if not readers or not clips.clips:
         return clips, []
-    lexicon = Lexicon.from_config(labels_cfg) if labels_cfg is not None else default_lexicon()
+    lexicon = Lexicon.from_config(cfg.labels)
     path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
     root = path if path.is_dir() else path.parent
     videos = list_videos(path) if path.is_dir() else [path]  # as listed (a link's own name and folder)
@@ -372,14 +371,15 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     from vid2skill.ingest.lexicon import lexicon_of
     from vid2skill.skills.stage import canonical_labels, resolve_families, segment_labelled
 
-    root, add_dir = ws / "skills", ws / "add"
+    layout = Workspace(ws)
+    root, add_dir = layout.skills, layout.add_dir
     require_descriptor_inputs(
         SkillLibrary.load(root), cfg.cluster
     )  # clear errors before any work: no library, or too old a one
-    index = add_dir / "tracks"
+    index = layout.added_tracks
     known = (
-        {c.content_hash for c in ClipSet.load(ws / "ingest" / "clips").clips}
-        if (ws / "ingest" / "clips.json").exists()
+        {c.content_hash for c in ClipSet.load(layout.clips).clips}
+        if layout.clips.with_suffix(".json").exists()
         else set()
     )
     if index.with_suffix(".json").exists():
@@ -458,12 +458,21 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
                 TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(
                     index, workspace=ws
                 )
+                # Last, as a rerun of cluster would: retarget and what follows rerun on the new version.
+                layout.renew_stage_record(
+                    "cluster",
+                    {
+                        "version": version,
+                        "folder": str(folder),
+                        "skills": {n: len(c.members) for n, c in new.skills.items()},
+                    },
+                )
             else:
                 version = lib.version
     if version is None:
         version = SkillLibrary.load(root).version
     add_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(add_dir / "last_decisions.json", {"version": version, "decisions": decisions})
+    atomic_write_json(layout.add_decisions, {"version": version, "decisions": decisions})
     for d in decisions:
         if d["status"] == "unsegmented":
             log.warning("add: %s unsegmented: %s", d["clip"], d["reason"])

@@ -196,7 +196,7 @@ def descriptor_features(trajs: list[ContactTrajectory], weights: dict[str, float
 
 def features(trajs: list[ContactTrajectory], cfg) -> np.ndarray:
     """The clustering features ``cfg.features`` names (``descriptors`` or ``path``)."""
-    kind = str(cfg.get("features", "path"))
+    kind = str(cfg.features)
     if kind == "descriptors":
         return descriptor_features(trajs, dict(cfg.descriptor_weights))
     if kind == "path":

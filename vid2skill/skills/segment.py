@@ -291,7 +291,7 @@ def contact_trajectories(track: HandTrack, cfg, max_segments: int | None = None)
     """Segment a track into up to ``max_segments`` (default ``cfg.max_segments``) grasps, in time
     order, and express each manipulation in its own contact frame, resampled to ``cfg.resample``."""
     bridge = int(round(cfg.bridge_gap_s * track.fps))
-    n = int(cfg.get("max_segments", 1)) if max_segments is None else max_segments
+    n = int(cfg.max_segments) if max_segments is None else max_segments
     segs = find_grasps(
         track,
         cfg.closed_fraction,
@@ -301,8 +301,8 @@ def contact_trajectories(track: HandTrack, cfg, max_segments: int | None = None)
         int(round(cfg.bridge_missing_s * track.fps)),
         cfg.grasp_method,
         n,
-        float(cfg.get("min_segment_share", 0.5)),
-        str(cfg.get("grasp_signal", "aperture")),
+        float(cfg.min_segment_share),
+        str(cfg.grasp_signal),
     )
     p = median_depth(
         track.wrist_pos_cam,

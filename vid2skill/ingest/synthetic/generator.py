@@ -216,7 +216,7 @@ def camera_path(
     """The camera of each of T frames: a head-worn (egocentric) camera turns by up to about
     ``realism.camera_turn_deg`` (pitch and yaw, less roll) and bobs by ``realism.camera_bob_m``,
     smoothly, from where it began; a third-person camera stands still."""
-    turn_deg, bob_m = float(realism.get("camera_turn_deg", 0.0)), float(realism.get("camera_bob_m", 0.0))
+    turn_deg, bob_m = float(realism.camera_turn_deg), float(realism.camera_bob_m)
     if view != "egocentric" or (turn_deg <= 0 and bob_m <= 0):
         return [camera] * T
     t = np.arange(T) / fps
@@ -250,7 +250,7 @@ class Degrade:
     compression (``realism.jpeg_quality``) applied to every rendered frame."""
 
     def __init__(self, realism, rng: np.random.Generator):
-        lo, hi = realism.get("blur_px", [0, 0])
+        lo, hi = realism.blur_px
         length = float(rng.uniform(lo, hi)) if hi > 0 else 0.0
         self.kernel = None
         if length >= 1.5:
@@ -261,7 +261,7 @@ class Degrade:
             for s in np.linspace(-length / 2, length / 2, 4 * n):
                 k[int(round(c + s * np.sin(a))), int(round(c + s * np.cos(a)))] = 1.0
             self.kernel = k / k.sum()
-        q = realism.get("jpeg_quality")
+        q = realism.jpeg_quality
         self.quality = int(rng.uniform(*q)) if q else None
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
@@ -285,7 +285,7 @@ def add_clutter(
     """Place up to ``realism.clutter`` static boxes, cylinders and pybullet_data objects on the
     surface around the hand's path, none within ``realism.clutter_clearance_m`` of the hand nor in
     front of it in the first camera; returns how many were placed."""
-    n = int(realism.get("clutter", 0))
+    n = int(realism.clutter)
     if n <= 0:
         return 0
     centre = landmarks_world.mean(axis=(0, 1))
@@ -298,9 +298,7 @@ def add_clutter(
         if placed >= n:
             break
         pos = np.array([*(centre[:2] + rng.uniform(-0.6, 0.6, 2)), surface_z])
-        if np.linalg.norm(wrists[:, :2] - pos[:2], axis=1).min() < float(
-            realism.get("clutter_clearance_m", 0.15)
-        ):
+        if np.linalg.norm(wrists[:, :2] - pos[:2], axis=1).min() < float(realism.clutter_clearance_m):
             continue
         pc = apply_T(T_cw, pos[None])[0]
         if (
@@ -339,14 +337,14 @@ def generate_clip(
     The drawer skills follow the hand-authored script above (unless ``cfg.stage_drawers``); every
     other skill is staged in its evaluation scene (``staged.py``), the hand following the scene's expert.
     """
-    staged_path = skill not in DRAWER_SKILLS or bool(cfg.get("stage_drawers", False))
+    staged_path = skill not in DRAWER_SKILLS or bool(cfg.stage_drawers)
     rng = np.random.default_rng([seed, sum(map(ord, skill))])
     out_dir = Path(out_dir)
     clip_id = f"synthetic_{skill}_{seed:05d}"
     hand_scale = _uniform(rng, cfg.hand_scale)
     meta: dict = {}
     extra: dict = {}
-    with BulletScene(timestep_s=float(cfg.get("timestep_s", 1.0 / 240.0))) as scene:
+    with BulletScene(timestep_s=float(cfg.timestep_s)) as scene:
         if staged_path:
             staged = stage_demo(scene, cfg, skill, rng, hand_scale)
             motion_phase, curl, wrist_pos, wrist_R = (
@@ -409,7 +407,7 @@ def generate_clip(
             # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
             look_at = wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
             R_view = np.eye(3)
-        realism = cfg.get("realism") or {}
+        realism = cfg.realism
         rrng = np.random.default_rng(
             [seed, sum(map(ord, skill)), 7]
         )  # realism's own stream (see the module docstring)
@@ -440,10 +438,8 @@ def generate_clip(
         backdrop = painted_backdrop(rng, cfg.width, cfg.height, cfg.backdrop_brightness)
         if not staged_path:
             wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
-            scene.load_urdf(
-                "cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0)), cfg.get("cache_dir"))
-            )
-        if realism.get("clutter"):
+            scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0))))
+        if realism.clutter:
             meta["clutter"] = add_clutter(
                 scene,
                 realism,

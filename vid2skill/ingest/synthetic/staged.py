@@ -16,7 +16,6 @@ gripper's closing axis. A scene's grasp frame therefore fixes the wrist pose (``
 
 from __future__ import annotations
 
-import importlib.resources
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +33,12 @@ REACH, GRASP, MOVE, RELEASE = range(4)
 GRIP_FORCE_N = 500.0
 
 
-def skill_definition(skill: str) -> DictConfig:
-    """The shipped definition of a skill (``conf/skill/<skill>.yaml``): task, horizon, expert."""
-    path = importlib.resources.files("vid2skill.conf.skill") / f"{skill}.yaml"
-    if not path.is_file() or skill == "all":
+def skill_definition(cfg, skill: str) -> DictConfig:
+    """A skill's definition (task, horizon, expert) as the synthetic source ``cfg`` composed it
+    (``source.skill_definitions``: conf/skill/), a copy the staged clip may change."""
+    if skill not in cfg.skill_definitions:
         raise ConfigError(f"source.skills: no skill named '{skill}' (see conf/skill/)")
-    return OmegaConf.load(str(path))[skill]
+    return OmegaConf.create(OmegaConf.to_container(cfg.skill_definitions[skill], resolve=True))
 
 
 def T_grasp_wrist(
@@ -170,12 +169,12 @@ def stage_demo(
     ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``wrist_follow`` (doors),
     ``scenes`` (``sim.scenes``), ``control_hz``, ``timestep_s`` and ``hold_end_s``.
     """
-    from vid2skill.scenes import TASKS  # scenes import pybullet_data objects; keep ingest light until needed
+    from vid2skill.scenes import SCENES  # scenes import pybullet_data objects; keep ingest light until needed
 
-    skill_cfg = skill_definition(skill)
+    skill_cfg = skill_definition(cfg, skill)
     scene_cfg = cfg.scenes[skill_cfg.task]
     u = lambda key: float(rng.uniform(*cfg[key]))  # noqa: E731
-    task = TASKS[skill_cfg.task](scene, skill_cfg, scene_cfg, rng)
+    task = SCENES.get(skill_cfg.task)(scene, skill_cfg, scene_cfg, rng)
     dt = 1.0 / float(cfg.control_hz)
     steps_per_frame = max(1, int(round(1.0 / (cfg.fps * float(cfg.timestep_s)))))
     frames_per_control = max(1, int(round(dt * cfg.fps)))
@@ -183,7 +182,7 @@ def stage_demo(
     task.dt = dt * speed
     n_reach, n_grasp, _, n_release = (max(2, int(round(d / speed * cfg.fps))) for d in cfg.phase_durations_s)
     open_curl, closed_curl = u("open_curl"), u("closed_curl")
-    if "wrist_follow" in skill_cfg.get("expert", {}) and cfg.get("wrist_follow") is not None:
+    if "wrist_follow" in skill_cfg.expert and cfg.wrist_follow is not None:
         # A person's wrist turns with a door's handle, most of the way; the robot's expert keeps its own
         # setting.
         skill_cfg.expert.wrist_follow = u("wrist_follow")
@@ -262,7 +261,7 @@ def stage_demo(
         frame(
             RELEASE, closed_curl + float(a) * (open_curl - closed_curl), _interp_pose(end, T_away, float(b))
         )
-    scene.step(int(round(float(skill_cfg.get("settle_s", 0.5)) / float(cfg.timestep_s))))
+    scene.step(int(round(max(float(cfg.settle_s), float(skill_cfg.settle_s)) / float(cfg.timestep_s))))
 
     T_wg = np.stack(grasp_poses) @ T_gw
     T = len(phase)

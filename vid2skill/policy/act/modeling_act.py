@@ -164,6 +164,7 @@ class ACTPolicy(LearnedPolicy):
     config_cls = ACTConfig
     schema_version = 1
     inference_fields = ("temporal_ensemble", "ensemble_coeff", "n_action_steps")
+    workspace_folder = "policies_act"  # beside bc_mlp's ``policies/``
 
     def __init__(
         self,
@@ -183,11 +184,6 @@ class ACTPolicy(LearnedPolicy):
     @classmethod
     def build_model(cls, config: ACTConfig) -> ACT:
         return ACT(config)
-
-    @classmethod
-    def source(cls, ws, robot: str, skill: str):
-        # Beside bc_mlp's ``policies/``, so that training one never overwrites the other's checkpoints.
-        return ws / "policies_act" / robot / skill
 
     def reset(self) -> None:
         super().reset()

@@ -4,8 +4,6 @@ simulator's expert). Made by ``vid2skill train policy=bc_mlp dagger.iterations=N
 plain ``bc_mlp`` (``policies_dagger/<robot>/<skill>/``), so it is evaluated and reported as its own
 column (``vid2skill evaluate policy=bc_mlp_dagger``)."""
 
-from pathlib import Path
-
 from vid2skill.policy.bc_mlp import BCMLPPolicy
 from vid2skill.policy.registry import register
 
@@ -13,10 +11,7 @@ from vid2skill.policy.registry import register
 @register("bc_mlp_dagger")
 class BCMLPDaggerPolicy(BCMLPPolicy):
     train_args = " policy=bc_mlp dagger.iterations=N"  # what evaluation says makes it
-
-    @classmethod
-    def source(cls, ws: Path, robot: str, skill: str) -> Path:
-        return ws / "policies_dagger" / robot / skill
+    workspace_folder = "policies_dagger"
 
 
 __all__ = ["BCMLPDaggerPolicy"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from vid2skill.errors import ArtifactError
 from vid2skill.policy.base import ScriptedPolicy, holds_at_end
 from vid2skill.policy.registry import register
+from vid2skill.workspace import Workspace
 
 
 def replay_policy_for(demo) -> ScriptedPolicy:
@@ -69,7 +70,7 @@ class ReplayPolicy(ScriptedPolicy):
     # --- evaluation: the skill's DemoSet --------------------------------------------------------
     @classmethod
     def source(cls, ws: Path, robot: str, skill: str) -> Path:
-        return ws / "retarget" / robot / skill
+        return Workspace(ws).demos(robot, skill)
 
     @classmethod
     def has_source(cls, path: Path) -> bool:
