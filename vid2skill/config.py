@@ -182,6 +182,14 @@ class GravityExtract:
 
 
 @dataclass
+class LifterExtract:
+    enabled: bool = MISSING
+    weights: Optional[str] = MISSING
+    rotation: bool = MISSING
+    depth: bool = MISSING
+
+
+@dataclass
 class MediapipeExtract:
     name: str = MISSING
     stride: int = MISSING
@@ -208,6 +216,7 @@ class MediapipeExtract:
     track_gate_frac: float = MISSING
     pose: PoseExtract = MISSING
     recover: RecoverExtract = MISSING
+    lifter: LifterExtract = MISSING
     camera_motion: CameraMotionExtract = MISSING
     gravity: GravityExtract = MISSING
 
