@@ -387,7 +387,7 @@ def test_help_advertises_options_that_work(capsys):
 
 def test_a_skipped_evaluate_still_shows_its_table(tmp_path, caplog):
     from vid2skill.pipeline import STAGES, _marker, stage_key
-    from vid2skill.report.stats import success_record
+    from vid2skill.stats import success_record
 
     cfg = make_cfg([f"workspace={tmp_path}", "policy=expert", "skill=slide_open", "episodes=3"])
     stage = STAGES["evaluate"]
