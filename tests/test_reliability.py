@@ -261,6 +261,31 @@ def test_hints_keep_the_users_overrides(tmp_path, overrides_reset):
     assert suggest("ingest", make_cfg([f"workspace={ws}"])) == f"vid2skill ingest workspace={ws}"
 
 
+def test_a_command_run_in_process_leaves_neither_its_overrides_nor_its_argv(tmp_path, monkeypatch, capsys):
+    """The overrides the CLI records (and the argv it hands Hydra) last one command, also one that
+    fails: a hint from Python afterwards names the workspace alone, not the last command's."""
+    from vid2skill import cli
+    from vid2skill.hints import suggest
+
+    ws = tmp_path / "ws"
+    for stage in ("retarget", "policies"):  # marked as run, so evaluate fails at once (nothing trained)
+        (ws / stage).mkdir(parents=True)
+        (ws / stage / "_stage.json").write_text(json.dumps({"key": "k", "run": "r", "summary": {}}))
+    other = make_cfg([f"workspace={tmp_path / 'other'}"])
+    for argv in (
+        ["vid2skill", "report", f"workspace={ws}", f"real_to_robot={tmp_path / 'nope.json'}"],
+        ["vid2skill", "evaluate", f"workspace={ws}", "policy=bc_mlp", "robot=iiwa"],
+    ):
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as e:
+            cli.main()
+        assert e.value.code == 1
+        assert sys.argv is argv
+        assert suggest("train", other) == f"vid2skill train workspace={tmp_path / 'other'}"
+    # the failing evaluate's own hint kept the user's robot (the overrides held while it ran)
+    assert "robot=iiwa" in capsys.readouterr().err
+
+
 # --- 7, 8. one-line errors -------------------------------------------------------------------------
 
 
@@ -387,7 +412,7 @@ def test_help_advertises_options_that_work(capsys):
 
 def test_a_skipped_evaluate_still_shows_its_table(tmp_path, caplog):
     from vid2skill.pipeline import STAGES, _marker, stage_key
-    from vid2skill.report.stats import success_record
+    from vid2skill.stats import success_record
 
     cfg = make_cfg([f"workspace={tmp_path}", "policy=expert", "skill=slide_open", "episodes=3"])
     stage = STAGES["evaluate"]

@@ -21,7 +21,7 @@ from conftest import make_cfg
 from PIL import Image
 
 from vid2skill.report.page import write_report
-from vid2skill.report.stats import wilson_interval
+from vid2skill.stats import wilson_interval
 
 SECTIONS = ["extraction", "skills", "retarget", "training", "evaluation", "rollouts", "real_to_robot"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

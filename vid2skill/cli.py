@@ -275,7 +275,7 @@ def _add_command(args: list[str]) -> None:
     """``vid2skill add <video|folder|url> [skill=NAME] [key=value ...]``."""
     import json
 
-    from vid2skill.hints import set_user_overrides
+    from vid2skill.hints import user_overrides
     from vid2skill.skills.add import run_add
 
     if not args or "=" in args[0]:
@@ -291,26 +291,27 @@ def _add_command(args: list[str]) -> None:
     overrides = [expand_home(a) for a in rest if not a.startswith("skill=")]
     cfg = _validate(overrides + ["stage=add"], "add")
     _check_workspace(cfg, "add", create=False)
-    set_user_overrides(overrides)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
-    out = _or_one_line(
-        "add", lambda: run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers))
-    )
+    with user_overrides(overrides):
+        out = _or_one_line(
+            "add",
+            lambda: run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers)),
+        )
     print(json.dumps({"version": out["version"], "decisions": out["decisions"]}, indent=1))
 
 
 def _report_command(args: list[str]) -> None:
     """``vid2skill report [real_to_robot=PATH] [workspace=DIR ...]``: read-only over the stages' artifacts."""
-    from vid2skill.hints import set_user_overrides
+    from vid2skill.hints import user_overrides
     from vid2skill.report.page import write_report
 
     # real_to_robot=PATH is short for report.real_to_robot=PATH
     overrides = [expand_home("report." + a if a.startswith("real_to_robot=") else a) for a in args]
     cfg = _validate(overrides + ["stage=report"], "report")
     _check_workspace(cfg, "report", create=False)
-    set_user_overrides([o for o in overrides if not o.startswith("report.")])
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
-    print(_or_one_line("report", lambda: write_report(cfg, Path(str(cfg.workspace)).expanduser())))
+    with user_overrides([o for o in overrides if not o.startswith("report.")]):
+        print(_or_one_line("report", lambda: write_report(cfg, Path(str(cfg.workspace)).expanduser())))
 
 
 def main() -> None:
@@ -331,16 +332,20 @@ def main() -> None:
     if stage not in STAGE_NAMES:
         print(f"vid2skill: unknown stage {stage!r}; choose one of {', '.join(STAGE_NAMES)}", file=sys.stderr)
         sys.exit(2)
-    from vid2skill.hints import set_user_overrides
+    from vid2skill.hints import user_overrides
 
     overrides = [expand_home(o) for o in overrides]
     multirun = any(o in ("-m", "--multirun") for o in overrides)
     # A sweep (-m policy=a,b seed=0,1) is checked as its first run; Hydra then runs every combination.
     cfg = _validate([first_of_sweep(o) if multirun else o for o in overrides] + [f"stage={stage}"], stage)
     _check_workspace(cfg, stage)
-    set_user_overrides(overrides)
-    sys.argv = [sys.argv[0], *overrides, f"stage={stage}"]
-    _hydra_entry()
+    argv = sys.argv
+    sys.argv = [sys.argv[0], *overrides, f"stage={stage}"]  # what Hydra reads
+    try:
+        with user_overrides(overrides):
+            _hydra_entry()
+    finally:  # run in-process (a test), the command leaves neither behind
+        sys.argv = argv
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 """The commands that error messages suggest, built from what the user typed.
 
 A hint such as "run `vid2skill ingest ...` first" must do what the user meant: with their source,
-robot or policy, not the defaults. The CLI records the user's overrides here; without them (a
-stage called from Python) a hint names the workspace alone.
+robot or policy, not the defaults. The CLI records the user's overrides here for the command it runs;
+without them (a stage called from Python) a hint names the workspace alone.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,18 @@ def set_user_overrides(overrides: list[str] | None) -> None:
     """Remember the overrides the user typed, so that suggested commands keep them."""
     global _user_overrides
     _user_overrides = list(overrides) if overrides is not None else None
+
+
+@contextmanager
+def user_overrides(overrides: list[str] | None) -> Iterator[None]:
+    """The overrides the user typed, remembered while one command runs; the ones before (None: none)
+    come back after it, also when it fails, so a command run in-process (a test) leaks none."""
+    before = _user_overrides
+    set_user_overrides(overrides)
+    try:
+        yield
+    finally:
+        set_user_overrides(before)
 
 
 def suggest(stage: str, cfg: DictConfig, keys: tuple[str, ...] = ()) -> str:

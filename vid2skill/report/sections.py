@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from vid2skill.artifacts import resolved_path
 from vid2skill.errors import ArtifactError, Vid2SkillError
 from vid2skill.report.images import array_uri, figure_uri, file_uri, pyplot
-from vid2skill.report.stats import wilson_interval
+from vid2skill.stats import wilson_interval
 from vid2skill.workspace import Workspace, last_checkpoint
 
 log = logging.getLogger("vid2skill")

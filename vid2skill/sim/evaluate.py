@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from vid2skill.artifacts import atomic_write_json, stored_path
 from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
 from vid2skill.parallel import map_items
-from vid2skill.report.stats import format_table, success_record
+from vid2skill.stats import format_table, success_record
 from vid2skill.workspace import Workspace
 
 log = logging.getLogger("vid2skill")

@@ -9,8 +9,8 @@ import numpy as np
 
 from vid2skill.artifacts import atomic_save_figure
 from vid2skill.errors import ArtifactError
-from vid2skill.report.stats import format_table
 from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
+from vid2skill.stats import format_table
 
 COLUMNS = [
     "skill",

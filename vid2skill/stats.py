@@ -1,4 +1,4 @@
-"""Success rates with confidence intervals."""
+"""Success rates with confidence intervals, and the plain-text table: shared by sim, skills and report."""
 
 from __future__ import annotations
 
