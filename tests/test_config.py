@@ -97,7 +97,7 @@ def _cli(*args):
         ("skill.pick.success.lift_mm=0.1", r"skill\.pick\.success\.lift_mm"),
         ("robot.finger_forse=10", r"robot\.finger_forse.*did you mean robot\.finger_force"),
         ("source.fps=fast", r"source\.fps='fast' is not a whole number"),
-        ("sim.scenes.drawer.travel_m=0.3", r"sim\.scenes\.drawer\.travel_m='0\.3' is not a list"),
+        ("sim.scenes.drawer.travel_m=0.3", r"sim\.scenes\.drawer\.travel_m=0\.3 is not a list"),
         ("cluster.use_labels_for_names=maybe", r"use_labels_for_names='maybe' is not true or false"),
     ],
 )
@@ -184,3 +184,16 @@ def test_robot_spec_rejects_a_key_it_does_not_know():
     assert robot_spec(robot).name == "panda"
     with pytest.raises(ConfigError, match="finger_forse"):
         robot_spec({**robot, "finger_forse": 10.0})
+
+
+@pytest.mark.parametrize("policy", sorted(p.stem for p in (CONF / "policy").glob("*.yaml")))
+def test_debug_tiny_composes_with_every_policy(policy):
+    """debug=tiny shrinks a learned policy's training (conf/debug/policy/) and leaves a scripted one
+    alone: it composes with every policy, as `vid2skill evaluate policy=expert debug=tiny` needs."""
+    cfg = make_cfg(["debug=tiny", f"policy={policy}"])
+    plain = make_cfg([f"policy={policy}"])
+    if "epochs" in plain.policy:
+        assert cfg.policy.epochs == 60
+    else:
+        assert "epochs" not in cfg.policy and cfg.policy == plain.policy
+    assert cfg.source.clips_per_skill == 3

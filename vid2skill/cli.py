@@ -126,7 +126,8 @@ def _config_error(e: Exception, overrides: list[str]) -> str:
         cause = (str(e.__cause__).strip().splitlines() or [""])[0]
         kind = next((w for k, w in _WRONG_TYPE.items() if k in cause), None)
         key, value = wrong.groups()
-        msg = f"{key}='{value}' {kind}" if kind else f"{key}={value}: {cause}"
+        shown = value if re.fullmatch(r"[-+]?[0-9.eE]+", value) else f"'{value}'"  # a number as typed
+        msg = f"{key}={shown} {kind}" if kind else f"{key}={value}: {cause}"
     composing = re.match(r"In '([^']+)': \w+ raised while composing config:", msg)
     if composing and len(lines) > 1:  # a YAML file that its schema (vid2skill/config.py) rejects
         where = next((line for line in lines[2:] if line.startswith("full_key:")), "")
