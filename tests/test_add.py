@@ -165,3 +165,58 @@ def test_the_same_video_added_twice_at_once_lands_once(clustered, tmp_path, monk
     clip = first[0]["decisions"][0]["clip"]
     assert sum(m["clip"] == clip for card in lib.skills.values() for m in card.members) == 1
     assert lib.version == first[0]["version"]
+
+
+@pytest.mark.parametrize("killed_after", ["version", "index", "stage_record"])
+def test_an_add_killed_after_its_version_landed_is_completed_by_the_next_add(
+    clustered, tmp_path, monkeypatch, killed_after
+):
+    """An add killed between its library version and the records that follow it (the index of added
+    tracks, the cluster stage record, the last decisions) is finished by the next add, which then
+    finds the video already added: the workspace ends as if the first add had run to its end."""
+    import vid2skill.skills.add as add_module
+    from vid2skill.extract.types import TrackSet
+
+    ws, cfg, new = _fresh(clustered, tmp_path)
+    clean_ws, clean_cfg, _ = _fresh(clustered, tmp_path / "clean")
+    clean = run_add(clean_cfg, clean_ws, new[0].path, None, 1)
+    layout, clean_layout = Workspace(ws), Workspace(clean_ws)
+
+    class Killed(BaseException):
+        pass
+
+    real_save, real_renew = TrackSet.save, Workspace.renew_stage_record
+
+    def save(self, path, workspace=None):
+        if killed_after == "version" and str(path) == str(layout.added_tracks):
+            raise Killed
+        return real_save(self, path, workspace)
+
+    def renew(self, stage, summary):
+        if killed_after == "index":
+            raise Killed
+        return real_renew(self, stage, summary)
+
+    def write(path, obj):
+        if killed_after == "stage_record" and path == layout.add_decisions:
+            raise Killed
+        return real_write(path, obj)
+
+    real_write = add_module.atomic_write_json
+    monkeypatch.setattr(TrackSet, "save", save)
+    monkeypatch.setattr(Workspace, "renew_stage_record", renew)
+    monkeypatch.setattr(add_module, "atomic_write_json", write)
+    with pytest.raises(Killed):
+        run_add(cfg, ws, new[0].path, None, 1)
+    monkeypatch.undo()
+    assert SkillLibrary.load(ws / "skills").version == clean["version"]  # the version landed
+    assert not layout.add_decisions.exists()
+    with pytest.raises(Vid2SkillError, match="nothing new"):
+        run_add(cfg, ws, new[0].path, None, 1)
+    assert json.loads(layout.add_decisions.read_text()) == json.loads(clean_layout.add_decisions.read_text())
+    hashes = [r["content_hash"] for r in TrackSet.load(layout.added_tracks).records]
+    assert hashes == [r["content_hash"] for r in TrackSet.load(clean_layout.added_tracks).records]
+    summary, clean_summary = (w.read_stage_record("cluster")["summary"] for w in (layout, clean_layout))
+    assert {**summary, "folder": None} == {**clean_summary, "folder": None}
+    assert summary["folder"] == str(ws / "skills" / f"v{clean['version']:04d}")
+    assert SkillLibrary.load(ws / "skills").version == clean["version"]  # and no second version

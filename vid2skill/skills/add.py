@@ -57,6 +57,53 @@ def library_lock(root: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def finish_interrupted_add(layout: Workspace) -> bool:
+    """Complete the bookkeeping of an add killed after its library version landed: the newest
+    version written by an add (it holds ``add_decisions.json`` and ``add_tracks``) puts its tracks
+    in the index of added tracks, and becomes the cluster stage record's version and the last
+    decisions, as the add would have left them. True when anything was completed; idempotent."""
+    import json
+
+    from vid2skill.skills.library import latest_version
+
+    root = layout.skills
+    if not root.is_dir():
+        return False
+    latest = latest_version(root)
+    folder = root / f"v{latest:04d}"
+    written = folder / "add_decisions.json"
+    if not written.exists():
+        return False  # the newest version came from cluster, or no add landed
+    done = False
+    index = layout.added_tracks
+    indexed = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
+    hashes = {r.get("content_hash") for r in indexed.records}
+    landed = folder / "add_tracks"
+    if landed.with_suffix(".json").exists():
+        missing = [r for r in TrackSet.load(landed).records if r.get("content_hash") not in hashes]
+        if missing:
+            TrackSet(indexed.records + missing).save(index, workspace=layout.root)
+            done = True
+    record = layout.read_stage_record("cluster")
+    if record is not None and record.get("summary", {}).get("version") != latest:
+        lib = SkillLibrary.load(root)
+        layout.renew_stage_record(
+            "cluster",
+            {
+                "version": latest,
+                "folder": str(folder),
+                "skills": {n: len(c.members) for n, c in lib.skills.items()},
+            },
+        )
+        done = True
+    last = layout.add_decisions
+    if not last.exists() or json.loads(last.read_text()).get("version") != latest:
+        last.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(last, {"version": latest, "decisions": json.loads(written.read_text())})
+        done = True
+    return done
+
+
 def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
     """Clips for a video file, a folder of videos or a ``file://`` URL; content already in the
     workspace (``seen_hashes``) is skipped. Other URLs need a network and yt-dlp, which this build
@@ -376,6 +423,9 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     require_descriptor_inputs(
         SkillLibrary.load(root), cfg.cluster
     )  # clear errors before any work: no library, or too old a one
+    with library_lock(root):
+        if finish_interrupted_add(layout):
+            log.info("add: completed the records of an add interrupted after its library version landed")
     index = layout.added_tracks
     known = (
         {c.content_hash for c in ClipSet.load(layout.clips).clips}
@@ -451,13 +501,16 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
             joining = [d for d in decisions if d["status"] in ("assigned", "novel")]
             if joining:
                 new = add_to_library(lib, joining, trajs, records, cfg.cluster.outlier_fraction)
-                folder = new.save(root, workspace=ws)
-                version = new.version
-                atomic_write_json(folder / "add_decisions.json", decisions)
                 added = {records[d["clip"]].get("source_clip", d["clip"]) for d in joining}
-                TrackSet(previous.records + [r for r in tracks.records if r["clip"] in added]).save(
-                    index, workspace=ws
-                )
+                added_tracks = TrackSet([r for r in tracks.records if r["clip"] in added])
+
+                def with_version(folder: Path) -> None:  # lands with the version or not at all
+                    atomic_write_json(folder / "add_decisions.json", decisions)
+                    added_tracks.save(folder / "add_tracks", workspace=ws)
+
+                folder = new.save(root, workspace=ws, extras=with_version)
+                version = new.version
+                TrackSet(previous.records + added_tracks.records).save(index, workspace=ws)
                 # Last, as a rerun of cluster would: retarget and what follows rerun on the new version.
                 layout.renew_stage_record(
                     "cluster",

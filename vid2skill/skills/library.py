@@ -7,6 +7,7 @@ interrupted write never damages an older version, and old versions stay readable
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,13 +68,23 @@ class SkillLibrary:
     clustering: dict = field(default_factory=dict)  # k, silhouette, assignment per clip
     config_hash: str = ""
 
-    def save(self, root: str | Path, workspace: str | Path | None = None) -> Path:
+    def save(
+        self,
+        root: str | Path,
+        workspace: str | Path | None = None,
+        extras: Callable[[Path], None] | None = None,
+    ) -> Path:
         """Write this library as the next version under ``root`` and point LATEST at it; members'
-        track paths inside ``workspace`` are kept relative to the version's folder."""
+        track paths inside ``workspace`` are kept relative to the version's folder. ``extras(folder)``
+        writes files that belong to the version before the version is complete (its ``library.json``
+        is written last), so they land with it or not at all."""
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         self.version = latest_version(root) + 1
         folder = root / f"v{self.version:04d}"
+        if extras is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            extras(folder)
         arrays, cards = {}, {}
         for name, card in self.skills.items():
             members = [
