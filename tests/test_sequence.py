@@ -29,8 +29,9 @@ def test_open_then_close_gives_one_segment_per_labelled_skill_in_order():
     assert segs[0].trajectory.position_m[-1, 0] < -0.1 < 0.1 < segs[1].trajectory.position_m[-1, 0]
 
 
-def _pick_place_track(fps: float = 30.0) -> HandTrack:
-    """Reach, close on an object, lift 0.2 m, carry 0.3 m sideways, lower 0.2 m, open: one grasp."""
+def _pick_place_track(fps: float = 30.0, closed_from: int = 24) -> HandTrack:
+    """Reach, close on an object, lift 0.2 m, carry 0.3 m sideways, lower 0.2 m, open: one grasp
+    (the aperture reads closed from frame ``closed_from``; the lift begins at frame 30)."""
     legs = [
         ((0, 0.1, 0.6), (0, 0.3, 0.6), 20),
         ((0, 0.3, 0.6), (0, 0.3, 0.6), 10),
@@ -42,7 +43,7 @@ def _pick_place_track(fps: float = 30.0) -> HandTrack:
     p = np.concatenate([np.linspace(a, b, n) for a, b, n in legs])
     T = len(p)
     aperture = np.full(T, 0.10)
-    aperture[24:112] = 0.03
+    aperture[closed_from:112] = 0.03
     return HandTrack(
         "c",
         fps,
@@ -71,6 +72,18 @@ def test_a_pick_and_place_in_one_grasp_is_split_at_the_top_of_the_lift():
     assert abs(pick.end_s - 55 / 30) < 0.15
     rise = pick.trajectory.position_m @ pick.up_contact
     assert rise.max() > 0.15  # the pick holds the lift
+
+
+def test_a_pick_whose_grasp_reads_closed_only_mid_lift_starts_at_the_bottom_of_the_reach():
+    """The aperture reads closed 10 frames into the lift (a loose or hidden grip): the pick still
+    starts where the hand was lowest, and holds the whole 0.2 m lift, not the 0.12 m left after it."""
+    cfg = make_cfg([]).cluster
+    pick, _ = segment_sequence(_pick_place_track(closed_from=40), ["pick", "place"], cfg, IN_HAND)
+    assert 20 / 30 - 0.01 <= pick.start_s <= 30 / 30 + 0.01
+    assert (pick.trajectory.position_m @ pick.up_contact).max() > 0.18
+    cfg.pick_contact_s = 0.0  # without looking back, the pick misses the lift's first part
+    pick, _ = segment_sequence(_pick_place_track(closed_from=40), ["pick", "place"], cfg, IN_HAND)
+    assert pick.start_s > 1.2 and (pick.trajectory.position_m @ pick.up_contact).max() < 0.15
 
 
 def test_a_clip_whose_grasp_cannot_be_found_is_cut_by_its_motion_or_says_why():

@@ -261,6 +261,7 @@ class AgglomerativeCluster:
     continues_grasp: List[str] = MISSING
     inplane_motion: str = MISSING
     labelled_min_segment_share: float = MISSING
+    pick_contact_s: float = MISSING
     resample: int = MISSING
     features: str = MISSING
     descriptor_weights: DescriptorWeights = MISSING

@@ -116,6 +116,9 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
             ]
             continue
         a, b, how = intervals[c]
+        if chain[0] == "pick":
+            before = intervals[c - 1][1] if c > 0 else 0
+            a = _approach_bottom(p, a, max(before, a - int(round(cfg.pick_contact_s * track.fps))), up)
         if chain[-1] == "pick":
             # A pick ends at the top of its lift, while the hand still holds: the hand closed around a
             # handle often reads as open, so the lift is looked for up to the next grasp or the last sight.
@@ -252,6 +255,17 @@ def _split_chain(
         start = m
     bounds = [a] + cuts + [b]
     return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _approach_bottom(p: np.ndarray, a: int, lo: int, up: np.ndarray, margin_m: float = 0.01) -> int:
+    """The frame in [lo, a] where the wrist is lowest (along ``up``), when it is at least ``margin_m``
+    below its height at ``a``; else ``a``. The aperture shows a grasp closed only once the fingers
+    have closed, often after the lift has begun: the hand's contact is at the bottom of its reach."""
+    h = p[lo : a + 1] @ up
+    if a <= lo or not np.isfinite(h).all():
+        return a
+    m = int(np.argmin(h))
+    return lo + m if h[-1] - h[m] >= margin_m else a
 
 
 def _lift_top(p: np.ndarray, a: int, b: int, up: np.ndarray, share: float = 0.95) -> int | None:
