@@ -118,8 +118,8 @@ def iter_frames(
     info = info or probe(path)
     if info.backend == "decord":
         # Sequential next() with skip_frames for the stride: decord's get_batch keeps decoded
-        # frames alive inside decord (827 MB peak for 300 frames of 1080p in batches of 10,
-        # against 133 MB read sequentially; benchmarks/decode_memory.py), and is slower.
+        # frames alive inside decord (several times the memory of reading sequentially;
+        # benchmarks/decode_memory.py), and is slower.
         vr = _open_decord(info.path)
         end = len(vr) if stop is None else min(stop, len(vr))
         i = start
