@@ -250,9 +250,7 @@ def main() -> None:
 
 
 def _trajectories(lib) -> dict:
-    from vid2skill.skills.add import as_trajectory
-
-    return {c: as_trajectory(card, c) for card in lib.skills.values() for c in card.trajectories}
+    return {c: card.member(c) for card in lib.skills.values() for c in card.trajectories}
 
 
 if __name__ == "__main__":

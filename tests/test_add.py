@@ -220,3 +220,25 @@ def test_an_add_killed_after_its_version_landed_is_completed_by_the_next_add(
     assert {**summary, "folder": None} == {**clean_summary, "folder": None}
     assert summary["folder"] == str(ws / "skills" / f"v{clean['version']:04d}")
     assert SkillLibrary.load(ws / "skills").version == clean["version"]  # and no second version
+
+
+def test_an_added_labelled_clip_keeps_its_up_and_the_card_is_measured_as_cluster_measures_it(
+    clustered, tmp_path
+):
+    """`add` grows a card through the same builder as `cluster` (skills/stage.py `card_with`): a clip
+    cut by its label keeps gravity's up in its contact frame (retargeting reads it), and the card's
+    statistics equal those of a card built at once from all its members."""
+    from vid2skill.skills.stage import card_with
+
+    ws, cfg, new = _fresh(clustered, tmp_path)  # labels from the synthetic file names
+    out = run_add(cfg, ws, new[1].path, None, 1)
+    (d,) = out["decisions"]
+    card = SkillLibrary.load(ws / "skills").skills[d["skill"]]
+    assert d["source_of_label"].startswith("label:") and d["clip"] in card.ups
+    assert len(card.ups[d["clip"]]) == 3 and abs(sum(v * v for v in card.ups[d["clip"]]) - 1.0) < 1e-3
+    at_once = card_with(
+        type(card)(card.name, [], {}, {}),
+        [(m, card.member(m["clip"]), card.ups.get(m["clip"])) for m in card.members],
+        cfg.cluster.outlier_fraction,
+    )
+    assert {k: v for k, v in card.stats.items() if k != "origin"} == at_once.stats

@@ -122,13 +122,12 @@ def _cluster_config(ws: Path, cfg: DictConfig):
 def descriptor_map(lib, cluster_cfg) -> str | None:
     """A scatter of every member's clustering features projected on their first two principal
     components, coloured by skill, as a data URI (None with fewer than three members)."""
-    from vid2skill.skills.add import as_trajectory
     from vid2skill.skills.features import features
 
     members = [(name, clip) for name, card in sorted(lib.skills.items()) for clip in card.trajectories]
     if len(members) < 3:
         return None
-    feats = features([as_trajectory(lib.skills[n], c) for n, c in members], cluster_cfg)
+    feats = features([lib.skills[n].member(c) for n, c in members], cluster_cfg)
     centred = feats - feats.mean(axis=0)
     _, s, vt = np.linalg.svd(centred, full_matrices=False)
     xy = centred @ vt[:2].T if vt.shape[0] >= 2 else np.c_[centred @ vt[:1].T, np.zeros(len(centred))]

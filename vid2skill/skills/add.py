@@ -34,11 +34,11 @@ from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import TrackSet
 from vid2skill.ingest.sources import video_clips
 from vid2skill.ingest.types import ClipSet
-from vid2skill.skills.cluster import motion_signature, signature_stats
+from vid2skill.skills.cluster import motion_signature
 from vid2skill.skills.features import features
-from vid2skill.skills.library import SkillCard, SkillLibrary, summary_stats
-from vid2skill.skills.segment import ContactTrajectory, Segments
-from vid2skill.skills.stage import outlier_members, segment_tracks
+from vid2skill.skills.library import SkillCard, SkillLibrary
+from vid2skill.skills.segment import ContactTrajectory
+from vid2skill.skills.stage import card_with, segment_tracks
 from vid2skill.video import list_videos
 from vid2skill.workspace import Workspace
 
@@ -125,21 +125,6 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
     else:
         raise ConfigError(f"{target}: no such file or folder")
     return video_clips(videos, "add", {h: "the workspace" for h in seen_hashes})
-
-
-def as_trajectory(card: SkillCard, clip: str) -> ContactTrajectory:
-    """A library member rebuilt as a ContactTrajectory (what its descriptors are measured on)."""
-    traj = card.trajectories[clip]
-    return ContactTrajectory(
-        traj,
-        np.zeros(len(traj)),
-        card.durations_s[clip],
-        np.eye(3),
-        Segments(0, 0, 0, 0),
-        card.rotation(clip),
-        card.image(clip),
-        card.approaches.get(clip, float("nan")),
-    )
 
 
 def require_descriptor_inputs(lib: SkillLibrary, cfg) -> None:
@@ -238,7 +223,7 @@ def decide(
     names = sorted(lib.skills)
     members = [(n, c) for n in names for c in lib.skills[n].trajectories]
     require_descriptor_inputs(lib, cfg)
-    old = [as_trajectory(lib.skills[n], c) for n, c in members]
+    old = [lib.skills[n].member(c) for n, c in members]
     feats = features(old + list(trajs.values()), cfg)
     f_old, f_new = feats[: len(old)], feats[len(old) :]
     owner = np.array([n for n, _ in members])
@@ -326,32 +311,20 @@ def add_to_library(
     """The next library: members added where ``decisions`` say, changed skills marked stale."""
     skills = dict(lib.skills)
     for d in decisions:
-        name, clip, tr = d["skill"], d["clip"], trajs[d["clip"]]
-        card = skills.get(name) or SkillCard(name, [], {}, {}, {})
-        card = SkillCard(
-            name,
-            card.members
-            + [
-                {
-                    "clip": clip,
-                    "label": records[clip].get("label"),
-                    "track": records[clip]["track"],
-                    "added": True,
-                    **({"source_of_label": d["source_of_label"]} if "source_of_label" in d else {}),
-                }
-            ],
-            {**card.trajectories, clip: tr.position_m},
-            {**card.durations_s, clip: tr.duration_s},
-            dict(card.stats),
-            {**card.made, "stale": True},
-            {**card.rotations, clip: tr.rotvec},
-            {**card.images, clip: tr.image_path},
-            {**card.approaches, clip: tr.approach},
-            dict(card.ups),
+        name, clip = d["skill"], d["clip"]
+        member = {
+            "clip": clip,
+            "label": records[clip].get("label"),
+            "track": records[clip]["track"],
+            "added": True,
+            **({"source_of_label": d["source_of_label"]} if "source_of_label" in d else {}),
+        }
+        card = card_with(
+            skills.get(name) or SkillCard(name, [], {}, {}),
+            [(member, trajs[clip], records[clip].get("up"))],
+            outlier_fraction,
         )
-        card.stats.update(summary_stats(list(card.trajectories.values()), list(card.durations_s.values())))
-        card.stats["outliers"] = outlier_members(card.trajectories, card.durations_s, outlier_fraction)
-        card.stats.update(signature_stats([as_trajectory(card, c) for c in card.trajectories]))
+        card.made["stale"] = True
         if "origin" not in card.stats:  # a skill this add founds
             src = d.get("source_of_label", "motion")
             card.stats["origin"] = (

@@ -15,6 +15,7 @@ import numpy as np
 
 from vid2skill.artifacts import atomic_write_text, read_artifact, resolved_path, stored_path, write_artifact
 from vid2skill.errors import ArtifactError
+from vid2skill.skills.segment import ContactTrajectory, Segments
 
 LIBRARY_SCHEMA = 1
 _ROT = "#rotvec"  # array key suffix of a member's rotations (absent in libraries written before them)
@@ -55,6 +56,22 @@ class SkillCard:
     def image(self, clip: str) -> np.ndarray:
         """(N, 3) image path of a member, zeros if the library kept none."""
         return self.images.get(clip, np.zeros_like(self.trajectories[clip]))
+
+    def member(self, clip: str) -> ContactTrajectory:
+        """A member as the ContactTrajectory its descriptors are measured on. The card keeps what the
+        descriptors and the retargeting read (path, rotation, image path, approach, duration); the
+        aperture, the camera axes and where the grasp lay in the track are not kept."""
+        traj = self.trajectories[clip]
+        return ContactTrajectory(
+            traj,
+            np.zeros(len(traj)),
+            self.durations_s[clip],
+            np.eye(3),
+            Segments(0, 0, 0, 0),
+            self.rotation(clip),
+            self.image(clip),
+            self.approaches.get(clip, float("nan")),
+        )
 
     @property
     def prototype(self) -> np.ndarray:

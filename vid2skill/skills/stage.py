@@ -199,6 +199,32 @@ def build_library(cfg, tracks: TrackSet) -> tuple[SkillLibrary, list[dict]]:
     return library_from_segments(cfg, trajs, records), failures
 
 
+def card_with(
+    card: SkillCard, joining: list[tuple[dict, ContactTrajectory, list | None]], outlier_fraction: float
+) -> SkillCard:
+    """``card`` with members joined, each given as (member record, its manipulation, gravity's up in
+    its contact frame or None): their paths, rotations, image paths, approaches, durations and ups
+    are kept, and the card's statistics (summary, outliers, motion signature) are measured again
+    over every member. The one place a card is built (cluster, from an empty card) or grown (add)."""
+    members, ups = list(card.members), dict(card.ups)
+    trajs, durations = dict(card.trajectories), dict(card.durations_s)
+    rots, imgs, approaches = dict(card.rotations), dict(card.images), dict(card.approaches)
+    for member, tr, up in joining:
+        clip = member["clip"]
+        members.append(member)
+        trajs[clip], durations[clip], rots[clip] = tr.position_m, tr.duration_s, tr.rotvec
+        imgs[clip], approaches[clip] = tr.image_path, tr.approach
+        if up is not None:
+            ups[clip] = [float(v) for v in up]
+    new = SkillCard(
+        card.name, members, trajs, durations, dict(card.stats), dict(card.made), rots, imgs, approaches, ups
+    )
+    new.stats.update(summary_stats(list(trajs.values()), list(durations.values())))
+    new.stats["outliers"] = outlier_members(trajs, durations, outlier_fraction)
+    new.stats.update(signature_stats([new.member(c) for c in trajs]))
+    return new
+
+
 def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dict]) -> SkillLibrary:
     """The library of segmented manipulations (one record each): grouped by their labels
     (``cfg.group_by=label``) or clustered by their motion, one card per skill."""
@@ -228,26 +254,13 @@ def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dic
             }
             for i in idx
         ]
-        card_trajs = {records[i]["clip"]: trajs[i].position_m for i in idx}
-        card_rots = {records[i]["clip"]: trajs[i].rotvec for i in idx}
-        card_imgs = {records[i]["clip"]: trajs[i].image_path for i in idx}
-        card_approaches = {records[i]["clip"]: trajs[i].approach for i in idx}
-        durations = {records[i]["clip"]: trajs[i].duration_s for i in idx}
-        stats = summary_stats(list(card_trajs.values()), list(durations.values()))
-        stats["outliers"] = outlier_members(card_trajs, durations, cfg.outlier_fraction)
-        stats.update(signature_stats([trajs[i] for i in idx]))
-        stats["origin"] = skill_origin([records[i] for i in idx], labelled, name)
-        skills[name] = SkillCard(
-            name,
-            members,
-            card_trajs,
-            durations,
-            stats,
-            rotations=card_rots,
-            images=card_imgs,
-            approaches=card_approaches,
-            ups={records[i]["clip"]: records[i]["up"] for i in idx if "up" in records[i]},
+        card = card_with(
+            SkillCard(name, [], {}, {}),
+            [(m, trajs[i], records[i].get("up")) for m, i in zip(members, idx)],
+            cfg.outlier_fraction,
         )
+        card.stats["origin"] = skill_origin([records[i] for i in idx], labelled, name)
+        skills[name] = card
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(
         0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment}
