@@ -18,7 +18,7 @@ import argparse
 import logging
 
 import numpy as np
-from cluster_mixed import workspaces_and_cluster_cfg  # beside this script
+from common import workspaces_and_cluster_cfg  # beside this script
 
 from vid2skill.extract.types import TrackSet
 from vid2skill.skills.add import decide

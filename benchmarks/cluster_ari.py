@@ -16,46 +16,11 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from common import truth_from_csv  # beside this script
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from vid2skill.ingest.types import ClipSet
 from vid2skill.skills.library import SkillLibrary
-
-
-def skills_by_stem(path: Path) -> dict[str, list[str]]:
-    """file stem -> skills, from a CSV with ``file`` and ``skills`` columns
-    (``../shared/data/labels.csv``)."""
-    import csv
-
-    return {
-        Path(r["file"]).stem: [x for x in r["skills"].split(";") if x] for r in csv.DictReader(path.open())
-    }
-
-
-def stem_of(clip_id: str, stems) -> str | None:
-    """The longest file stem a clip id starts with (clip ids are the stem plus a hash), or None."""
-    return max((s for s in stems if clip_id.startswith(s)), key=len, default=None)
-
-
-def truth_from_csv(path: Path, clip_ids: list[str]) -> dict[str, str]:
-    """Labels for clips ingested with labels hidden, from a CSV with ``file`` and ``skills`` columns
-    (``../shared/data/labels.csv``: ``videos/whirl_drawer_open_close.mp4,slide_open;slide_close``).
-    A clip id starts with its file's stem; its k-th grasp (``<clip>~k``) gets the k-th skill when
-    the clip was cut into as many grasps as it lists skills, else every grasp gets the first."""
-    skills = skills_by_stem(path)
-    n_segments: dict[str, int] = {}
-    for c in clip_ids:
-        base = c.split("~")[0]
-        n_segments[base] = n_segments.get(base, 0) + 1
-    truth = {}
-    for c in clip_ids:
-        base, _, k = c.partition("~")
-        stem = stem_of(base, skills)
-        if stem is None:
-            continue
-        listed = skills[stem]
-        truth[c] = listed[int(k) - 1] if k and len(listed) == n_segments[base] else listed[0]
-    return truth
 
 
 def main() -> None:

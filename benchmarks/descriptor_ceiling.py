@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from cluster_mixed import (
+from common import (
     ground_truth_options,
     with_ground_truth_as_asked,
     workspaces_and_cluster_cfg,

@@ -19,21 +19,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import make_cfg  # noqa: E402  (the project's config, composed as the CLI does)
-
-from vid2skill.extract.types import TrackSet  # noqa: E402
-from vid2skill.ingest.labels import read_labels  # noqa: E402
-from vid2skill.ingest.lexicon import lexicon_of  # noqa: E402
-from vid2skill.skills.add import decide  # noqa: E402
-from vid2skill.skills.features import describe  # noqa: E402
-from vid2skill.skills.stage import library_from_segments, segment_labelled, segment_records, segment_tracks  # noqa: E402
+from vid2skill.config import compose
+from vid2skill.extract.types import TrackSet
+from vid2skill.ingest.labels import read_labels
+from vid2skill.ingest.lexicon import lexicon_of
+from vid2skill.skills.add import decide
+from vid2skill.skills.features import describe
+from vid2skill.skills.stage import library_from_segments, segment_labelled, segment_records, segment_tracks
 
 
 def main() -> None:
@@ -47,7 +44,7 @@ def main() -> None:
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. cluster.uncertain_below=0.6")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    cfg = make_cfg(["cluster.group_by=label", *args.overrides]).cluster
+    cfg = compose(["cluster.group_by=label", *args.overrides]).cluster
     rows, problems = read_labels(args.labels)
     truth_by_stem = {r.video.stem: r.skills for r in rows}
     tracks = TrackSet.load(args.workspace / "extract" / "tracks").ok()

@@ -1,0 +1,160 @@
+"""Helpers the benchmark scripts share: the command line of the clustering benchmarks, the
+skills a labels CSV lists per clip, and synthetic ground truth put in place of extracted tracks.
+
+Scripts in this folder import it as ``from common import ...`` (the folder is on ``sys.path``
+when a script in it runs); no benchmark imports another."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from vid2skill.config import compose
+from vid2skill.extract.types import HandTrack
+from vid2skill.ingest.synthetic.generator import load_ground_truth
+from vid2skill.ingest.types import ClipSet
+
+
+def skills_by_stem(path: Path) -> dict[str, list[str]]:
+    """file stem -> skills, from a CSV with ``file`` and ``skills`` columns
+    (``../shared/data/labels.csv``)."""
+    return {
+        Path(r["file"]).stem: [x for x in r["skills"].split(";") if x] for r in csv.DictReader(path.open())
+    }
+
+
+def stem_of(clip_id: str, stems) -> str | None:
+    """The longest file stem a clip id starts with (clip ids are the stem plus a hash), or None."""
+    return max((s for s in stems if clip_id.startswith(s)), key=len, default=None)
+
+
+def truth_from_csv(path: Path, clip_ids: list[str]) -> dict[str, str]:
+    """Labels for clips ingested with labels hidden, from a CSV with ``file`` and ``skills`` columns
+    (``../shared/data/labels.csv``: ``videos/whirl_drawer_open_close.mp4,slide_open;slide_close``).
+    A clip id starts with its file's stem; its k-th grasp (``<clip>~k``) gets the k-th skill when
+    the clip was cut into as many grasps as it lists skills, else every grasp gets the first."""
+    skills = skills_by_stem(path)
+    n_segments: dict[str, int] = {}
+    for c in clip_ids:
+        base = c.split("~")[0]
+        n_segments[base] = n_segments.get(base, 0) + 1
+    truth = {}
+    for c in clip_ids:
+        base, _, k = c.partition("~")
+        stem = stem_of(base, skills)
+        if stem is None:
+            continue
+        listed = skills[stem]
+        truth[c] = listed[int(k) - 1] if k and len(listed) == n_segments[base] else listed[0]
+    return truth
+
+
+def workspaces_and_cluster_cfg(items: list[str], extra: list[str] = ()):
+    """(workspace paths, the shipped cluster settings with the ``key=value`` items among ``items``
+    and ``extra`` applied): the command line of the clustering benchmarks."""
+    cfg = compose([x for x in items if "=" in x] + list(extra)).cluster
+    return [Path(x) for x in items if "=" not in x], cfg
+
+
+# What --ground-truth can put back, as HandTrack fields.
+GROUND_TRUTH_PARTS = {
+    "wrist": "wrist_pos_cam",
+    "rotation": "wrist_R_cam",
+    "aperture": "aperture_m",
+    "image": "landmarks_px",
+    "world": "landmarks_world",
+}
+
+
+def ground_truth_track(
+    track: HandTrack, gt: dict, parts=tuple(GROUND_TRUTH_PARTS), on_detected: bool = False
+) -> HandTrack:
+    """``track`` with the synthetic ground truth in place of what was extracted, on the same frames:
+    every part (:data:`GROUND_TRUTH_PARTS`), or only ``parts`` with the rest as extracted. The hand
+    counts as seen where the ground truth shows it or, ``on_detected``, only where MediaPipe found
+    it too (so that the missed frames stay missed)."""
+    idx = track.frame_index
+    seen = gt["visible"][idx].astype(bool) & (track.detected if on_detected else True)
+
+    def masked(a: np.ndarray) -> np.ndarray:
+        a = np.array(a, dtype=float)
+        a[~seen] = np.nan
+        return a
+
+    lm = gt["landmarks_cam"][idx]
+    truth = HandTrack(
+        track.clip_id,
+        track.fps,
+        track.width,
+        track.height,
+        track.intrinsics,
+        track.handedness,
+        track.label,
+        idx,
+        seen.copy(),
+        seen.copy(),
+        masked(gt["wrist_pos_cam"][idx]),
+        masked(gt["wrist_R_cam"][idx]),
+        masked(gt["aperture_m"][idx]),
+        seen.astype(float),
+        masked(gt["landmarks_px"][idx]),
+        masked(lm - lm.mean(axis=1, keepdims=True)),
+        meta=dict(track.meta),
+    )
+    if set(parts) == set(GROUND_TRUTH_PARTS):
+        return truth
+    return replace(track, **{GROUND_TRUTH_PARTS[k]: getattr(truth, GROUND_TRUTH_PARTS[k]) for k in parts})
+
+
+def _with_ground_truth(
+    ws: Path, records: list[dict], out: Path, parts=tuple(GROUND_TRUTH_PARTS), on_detected: bool = False
+) -> list[dict]:
+    """Records whose tracks are rewritten from the ground truth under ``out`` (clips without any are
+    dropped)."""
+    truth = {c.clip_id: c.ground_truth for c in ClipSet.load(ws / "ingest" / "clips").clips if c.ground_truth}
+    kept = []
+    for rec in records:
+        if rec["clip"] not in truth:
+            continue
+        path = out / ws.name / rec["clip"]
+        gt = load_ground_truth(truth[rec["clip"]])[1]
+        ground_truth_track(HandTrack.load(rec["track"]), gt, parts, on_detected).save(path)
+        kept.append({**rec, "track": str(path)})
+    return kept
+
+
+def ground_truth_options(ap: argparse.ArgumentParser) -> None:
+    """--ground-truth, --parts and --on-detected, shared by the clustering benchmarks."""
+    ap.add_argument(
+        "--ground-truth",
+        action="store_true",
+        help="synthetic clips: the ground truth in place of the extracted tracks",
+    )
+    ap.add_argument(
+        "--parts",
+        default=",".join(GROUND_TRUTH_PARTS),
+        help=(
+            "--ground-truth: the comma-separated parts put back "
+            f"({', '.join(GROUND_TRUTH_PARTS)}; all by default), the rest as extracted"
+        ),
+    )
+    ap.add_argument(
+        "--on-detected",
+        action="store_true",
+        help="--ground-truth only on the frames where MediaPipe found the hand",
+    )
+
+
+def with_ground_truth_as_asked(args, ws: Path, records: list[dict], out: Path) -> list[dict]:
+    """The records, or (``--ground-truth``) their ground-truth versions."""
+    if not args.ground_truth:
+        return records
+    parts = tuple(x for x in args.parts.split(",") if x)
+    unknown = sorted(set(parts) - set(GROUND_TRUTH_PARTS))
+    if unknown:
+        raise SystemExit(f"--parts: unknown part(s) {unknown}; choose from {sorted(GROUND_TRUTH_PARTS)}")
+    return _with_ground_truth(ws, records, out, parts, args.on_detected)
