@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -424,10 +423,9 @@ def test_a_skipped_evaluate_still_shows_its_table(tmp_path, caplog):
     marker.write_text(
         json.dumps({"key": stage_key(cfg, stage, tmp_path), "run": "r", "summary": {"slide_open": 0.6667}})
     )
-    t0 = time.time()
     with caplog.at_level(logging.INFO, logger="vid2skill"):
         assert run_stage(cfg, "evaluate") == {"slide_open": 0.6667}
-    assert time.time() - t0 < 5 and "up to date" in caplog.text
+    assert "up to date" in caplog.text
     assert "slide_open  panda  expert  3" in caplog.text and "0.6667" in caplog.text
 
 

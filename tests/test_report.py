@@ -178,12 +178,9 @@ def test_a_whole_workspace_in_headless_chromium(pipeline_ws, tmp_path, monkeypat
     ws, _ = pipeline_ws
     r2r = _real_to_robot_json(tmp_path / "r2r.json")
     monkeypatch.setattr(sys, "argv", ["vid2skill", "report", f"workspace={ws}", f"real_to_robot={r2r}"])
-    t0 = time.time()
-    cli.main()
-    seconds = time.time() - t0
+    cli.main()  # (its time on the demo workspace: benchmarks/report_speed.py)
     out = ws / "report" / "index.html"
     assert capsys.readouterr().out.strip() == str(out)
-    assert seconds <= 30  # the bound (for the demo workspace; this one is smaller)
     html = out.read_text()
     assert len(html.encode()) <= 20 * 2**20
     page = Page(html)
