@@ -16,6 +16,7 @@ from scipy.linalg.lapack import dposv
 
 from vid2skill.errors import ConfigError
 from vid2skill.physics.bullet import BulletScene
+from vid2skill.physics.grip import GRIP_FORCE_N, Grip
 from vid2skill.physics.objects import write_urdf
 
 
@@ -124,7 +125,7 @@ class Robot:
             if spec.grasp_links
             else [j for j in range(p.getNumJoints(self.uid, physicsClientId=cid)) if j > last_arm]
         )
-        self._attachment: tuple[int, int, int] | None = None
+        self._grip: Grip | None = None
         self.reset(spec.rest_pose)
 
     def reset(self, q) -> None:
@@ -167,63 +168,24 @@ class Robot:
         )
 
     # --- attachment grasp (as RLBench's gripper does once an object is between the closed jaws) ---
-    def attach(self, body: int, link: int = -1, max_force: float = 500.0, rigid: bool = True) -> None:
+    def attach(self, body: int, link: int = -1, max_force: float = GRIP_FORCE_N, rigid: bool = True) -> None:
         """Hold ``body``'s ``link`` at its current pose relative to the grasp frame: rigidly, or
-        (``rigid=False``) at the grasp point only, free to turn in the grip like a knob in a loose hand."""
+        (``rigid=False``) at the grasp point only, free to turn in the grip like a knob in a loose hand.
+        Collisions between it and the gripper's links are switched off (a detach leaves them off)."""
         cid = self.scene.client
         self.detach()
-        ee = p.getLinkState(self.uid, self.ee, physicsClientId=cid)
-        if link == -1:
-            obj_pos, obj_quat = p.getBasePositionAndOrientation(body, physicsClientId=cid)
-            com_pos, com_quat = obj_pos, obj_quat
-        else:
-            st = p.getLinkState(body, link, physicsClientId=cid)
-            com_pos, com_quat = st[0], st[1]  # constraint frames are relative to the link's centre of mass
-        inv_pos, inv_quat = p.invertTransform(ee[0], ee[1])
-        rel_pos, rel_quat = p.multiplyTransforms(inv_pos, inv_quat, com_pos, com_quat)
-        if rigid:
-            c = p.createConstraint(
-                self.uid,
-                self.ee,
-                body,
-                link,
-                p.JOINT_FIXED,
-                [0, 0, 0],
-                rel_pos,
-                [0, 0, 0],
-                parentFrameOrientation=rel_quat,
-                physicsClientId=cid,
-            )
-        else:
-            # The grasp point in the held link's centre-of-mass frame.
-            inv_c, inv_cq = p.invertTransform(com_pos, com_quat)
-            child_pt, _ = p.multiplyTransforms(inv_c, inv_cq, ee[0], ee[1])
-            c = p.createConstraint(
-                self.uid,
-                self.ee,
-                body,
-                link,
-                p.JOINT_POINT2POINT,
-                [0, 0, 0],
-                [0, 0, 0],
-                child_pt,
-                physicsClientId=cid,
-            )
-        p.changeConstraint(c, maxForce=max_force, physicsClientId=cid)
+        self._grip = Grip.to_link(cid, self.uid, self.ee, body, link, rigid=rigid, max_force=max_force)
         for j in self.hand_links:
             p.setCollisionFilterPair(self.uid, body, j, link, 0, physicsClientId=cid)
-        self._attachment = (c, body, link)
 
     def detach(self) -> None:
-        if self._attachment is None:
-            return
-        c, body, link = self._attachment
-        p.removeConstraint(c, physicsClientId=self.scene.client)
-        self._attachment = None
+        if self._grip is not None:
+            self._grip.release()
+            self._grip = None
 
     @property
     def holding(self) -> bool:
-        return self._attachment is not None
+        return self._grip is not None
 
     def set_friction(self, lateral: float) -> None:
         for j in self.fingers:

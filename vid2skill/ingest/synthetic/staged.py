@@ -4,8 +4,9 @@ A human hand takes the robot's place. The skill's scene (``vid2skill.scenes``) i
 clip's seed exactly as an evaluation episode builds it, without the robot; the hand reaches the
 scene's grasp pose (the same grasp the robot's oracle uses), closes its fingers, and then its grasp
 frame follows the scene's scripted expert, closed-loop on the scene's true state and at the clip's
-tempo (``speed``: the expert's clock runs that much faster than the video's), while a
-constraint to the world carries the held object or handle; finally the hand opens and withdraws.
+tempo (``speed``: the expert's clock runs that much faster than the video's), while a grip
+carried by the world (:class:`~vid2skill.physics.grip.Grip`, the robot's grip with the hand in the
+end effector's place) holds the object or handle; finally the hand opens and withdraws.
 Physics runs first and records every body's state once per video frame; then a camera that keeps
 the hand in view is sampled and the recorded frames are rendered.
 
@@ -24,13 +25,13 @@ from omegaconf import DictConfig, OmegaConf
 from scipy.spatial.transform import Rotation, Slerp
 
 from vid2skill.errors import ConfigError
-from vid2skill.geometry import R_CONTACT_GRASP, R_to_quat, axis_angle_R, make_T, min_jerk
+from vid2skill.geometry import R_CONTACT_GRASP, axis_angle_R, make_T, min_jerk
 from vid2skill.physics.bullet import BulletScene
+from vid2skill.physics.grip import Grip
 
 # Video frames before the grasp and after the manipulation are scripted; the manipulation lasts
 # as long as the expert needs (up to the skill's horizon).
 REACH, GRASP, MOVE, RELEASE = range(4)
-GRIP_FORCE_N = 500.0
 
 
 def skill_definition(cfg, skill: str) -> DictConfig:
@@ -52,54 +53,6 @@ def T_grasp_wrist(
         @ axis_angle_R([1, 0, 0], np.radians(roll_deg))
     )
     return make_T(R, -R @ (np.asarray(bar_in_hand_m) * hand_scale))
-
-
-class WorldGrip:
-    """Holds a body's link at a grasp frame that the hand moves, through a constraint to the world
-    (rigidly, or at the grasp point only, free to turn like a handle in a loose hand)."""
-
-    def __init__(self, scene: BulletScene, body: str, link: int, T_world_grasp: np.ndarray, rigid: bool):
-        cid = scene.client
-        uid = scene.body(body)
-        if link == -1:
-            pos, quat = p.getBasePositionAndOrientation(uid, physicsClientId=cid)
-        else:
-            st = p.getLinkState(uid, link, physicsClientId=cid)
-            pos, quat = st[0], st[1]  # constraint frames are relative to the link's centre of mass
-        inv_pos, inv_quat = p.invertTransform(pos, quat)
-        grasp_quat = R_to_quat(T_world_grasp[:3, :3]).tolist()
-        rel_pos, rel_quat = p.multiplyTransforms(inv_pos, inv_quat, T_world_grasp[:3, 3].tolist(), grasp_quat)
-        kind = p.JOINT_FIXED if rigid else p.JOINT_POINT2POINT
-        self.cid, self.scene, self.rigid = None, scene, rigid
-        self.cid = p.createConstraint(
-            uid,
-            link,
-            -1,
-            -1,
-            kind,
-            [0, 0, 0],
-            rel_pos,
-            T_world_grasp[:3, 3].tolist(),
-            parentFrameOrientation=rel_quat if rigid else [0, 0, 0, 1],
-            childFrameOrientation=grasp_quat if rigid else [0, 0, 0, 1],
-            physicsClientId=cid,
-        )
-        p.changeConstraint(self.cid, maxForce=GRIP_FORCE_N, physicsClientId=cid)
-
-    def move(self, T_world_grasp: np.ndarray) -> None:
-        kw = {"jointChildFrameOrientation": R_to_quat(T_world_grasp[:3, :3]).tolist()} if self.rigid else {}
-        p.changeConstraint(
-            self.cid,
-            T_world_grasp[:3, 3].tolist(),
-            maxForce=GRIP_FORCE_N,
-            physicsClientId=self.scene.client,
-            **kw,
-        )
-
-    def release(self) -> None:
-        if self.cid is not None:
-            p.removeConstraint(self.cid, physicsClientId=self.scene.client)
-            self.cid = None
 
 
 @dataclass
@@ -191,10 +144,10 @@ def stage_demo(
     T_cmd = task.grasp_in_contact()
     T_gw = T_grasp_wrist(hand_scale, u("grasp_pitch_deg"), u("grasp_roll_deg"))
     body, link = task.held()
-    grip: WorldGrip | None = None
+    grip: Grip | None = None
     if task.in_hand:  # the object waits at its start pose, as if held up by the other hand
         task.place_in_hand(T_wc @ T_cmd)
-        grip = WorldGrip(scene, body, link, T_wc @ T_cmd, rigid=True)
+        grip = Grip.to_world(scene.client, scene.body(body), link, T_wc @ T_cmd, rigid=True)
     scene.step(60)
 
     cid = scene.client
@@ -225,7 +178,7 @@ def stage_demo(
     for s in min_jerk(np.linspace(0, 1, n_grasp)):
         frame(GRASP, open_curl + float(s) * (closed_curl - open_curl), start)
     if grip is None:
-        grip = WorldGrip(scene, body, link, start, rigid=task.rigid_grasp)
+        grip = Grip.to_world(scene.client, scene.body(body), link, start, rigid=task.rigid_grasp)
 
     # Manipulate: the expert's target every control step, the hand moving smoothly between them.
     horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz / speed))
