@@ -27,7 +27,19 @@ from vid2skill.artifacts import atomic_save_npz, file_hash, read_artifact, stabl
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import apply_T, axis_angle_R, inv_T, look_at_R, make_T, min_jerk
 from vid2skill.ingest.synthetic.hand import HandMesh, build_hand_mesh, hand_keypoints
-from vid2skill.ingest.synthetic.staged import restore, smooth_noise, stage_demo
+from vid2skill.ingest.synthetic.motion import (
+    GRASP,
+    MOVE,
+    PHASES,
+    REACH,
+    RELEASE,
+    blend_curl,
+    reach_start_R,
+    release_profile,
+    smooth_noise,
+    withdrawn,
+)
+from vid2skill.ingest.synthetic.staged import restore, stage_demo
 from vid2skill.ingest.types import Clip
 from vid2skill.landmarks import grasp_aperture_m
 from vid2skill.physics.bullet import BulletScene, CameraSpec
@@ -39,7 +51,6 @@ log = logging.getLogger(__name__)
 GT_SCHEMA = 1
 # The hand model (hand.py) is a right hand: palm_frame(hand_keypoints(c)) is proper for right=True.
 SYNTHETIC_HAND = "right"
-PHASES = ("reach", "grasp", "move", "release")
 # Motion scripts by skill name: the sign of the drawer's motion (open pulls it out).
 DRAWER_SKILLS = {"slide_open": +1, "slide_close": -1}
 SKIN_TONES = np.array(
@@ -128,7 +139,7 @@ def script_drawer_motion(
         [0, _uniform(rng, cfg.reach_side_m), _uniform(rng, cfg.reach_up_m)]
     )
     wrist_start = wrist_grasp + start_offset
-    R_start = R_grasp @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix()
+    R_start = reach_start_R(R_grasp, rng)
 
     open_curl, closed_curl = _uniform(rng, cfg.open_curl), _uniform(rng, cfg.closed_curl)
     drawer_q = np.full(T, q0)
@@ -136,23 +147,22 @@ def script_drawer_motion(
     wrist_pos = np.tile(wrist_grasp, (T, 1))
     wrist_R = np.tile(R_grasp, (T, 1, 1))
 
-    m = phase == 0  # reach
+    m = phase == REACH
     wrist_pos[m] = wrist_start + min_jerk(s[m])[:, None] * (wrist_grasp - wrist_start)
     slerp = Slerp([0, 1], Rotation.from_matrix(np.stack([R_start, R_grasp])))
     wrist_R[m] = slerp(min_jerk(s[m])).as_matrix()
-    m = phase == 1  # grasp
-    curl[m] = open_curl + min_jerk(s[m]) * (closed_curl - open_curl)
-    m = phase == 2  # move: the wrist rides with the handle
+    m = phase == GRASP
+    curl[m] = blend_curl(open_curl, closed_curl, min_jerk(s[m]))
+    m = phase == MOVE  # the wrist rides with the handle
     drawer_q[m] = q0 + min_jerk(s[m]) * (q1 - q0)
     curl[m] = closed_curl
     wrist_pos[m] = wrist_grasp + x_H * (drawer_q[m] - q0)[:, None]
-    m = phase == 3  # release, then retreat towards the person
+    m = phase == RELEASE  # then withdraw towards the person
     drawer_q[m] = q1
-    let_go = np.clip(s[m] / 0.4, 0, 1)
-    retreat = np.clip((s[m] - 0.3) / 0.7, 0, 1)
-    curl[m] = closed_curl + min_jerk(let_go) * (open_curl - closed_curl)
+    opening, withdrawal = release_profile(s[m])
+    curl[m] = blend_curl(closed_curl, open_curl, opening)
     wrist_end = wrist_grasp + x_H * (q1 - q0)
-    wrist_pos[m] = wrist_end + min_jerk(retreat)[:, None] * (x_H * 0.10 + z_H * 0.05)
+    wrist_pos[m] = wrist_end + withdrawal[:, None] * withdrawn(np.zeros(3), x_H)  # x_H: towards the person
 
     wrist_pos = wrist_pos + smooth_noise(rng, t, cfg.noise_m)
     # Contact frame: origin at the grasped handle, x along the approach (into the drawer), z up.

@@ -26,12 +26,19 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import R_CONTACT_GRASP, axis_angle_R, make_T, min_jerk
+from vid2skill.ingest.synthetic.motion import (
+    GRASP,
+    MOVE,
+    REACH,
+    RELEASE,
+    blend_curl,
+    reach_start_R,
+    release_profile,
+    smooth_noise,
+    withdrawn,
+)
 from vid2skill.physics.bullet import BulletScene
 from vid2skill.physics.grip import Grip
-
-# Video frames before the grasp and after the manipulation are scripted; the manipulation lasts
-# as long as the expert needs (up to the skill's horizon).
-REACH, GRASP, MOVE, RELEASE = range(4)
 
 
 def skill_definition(cfg, skill: str) -> DictConfig:
@@ -122,7 +129,8 @@ def stage_demo(
     ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``wrist_follow`` (doors),
     ``scenes`` (``sim.scenes``), ``control_hz``, ``timestep_s`` and ``hold_end_s``.
     """
-    from vid2skill.scenes import SCENES  # scenes import pybullet_data objects; keep ingest light until needed
+    # Scenes import pybullet_data objects: keep ingest light until needed.
+    from vid2skill.scenes import SCENES
 
     skill_cfg = skill_definition(cfg, skill)
     scene_cfg = cfg.scenes[skill_cfg.task]
@@ -169,18 +177,16 @@ def stage_demo(
     back = -approach * u("reach_back_m") + np.array([0, 0, 1.0]) * u("reach_up_m")
     side = np.cross(np.array([0, 0, 1.0]), approach)
     side = side / (np.linalg.norm(side) + 1e-9) * u("reach_side_m")
-    T_start = make_T(
-        start[:3, :3] @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix(),
-        start[:3, 3] + back + side,
-    )
+    T_start = make_T(reach_start_R(start[:3, :3], rng), start[:3, 3] + back + side)
     for s in min_jerk(np.linspace(0, 1, n_reach)):
         frame(REACH, open_curl, _interp_pose(T_start, start, float(s)))
-    for s in min_jerk(np.linspace(0, 1, n_grasp)):
-        frame(GRASP, open_curl + float(s) * (closed_curl - open_curl), start)
+    for c in blend_curl(open_curl, closed_curl, min_jerk(np.linspace(0, 1, n_grasp))):
+        frame(GRASP, float(c), start)
     if grip is None:
         grip = Grip.to_world(scene.client, scene.body(body), link, start, rigid=task.rigid_grasp)
 
-    # Manipulate: the expert's target every control step, the hand moving smoothly between them.
+    # Manipulate: the expert's target every control step, the hand moving smoothly between them, for as
+    # long as the expert needs (up to the skill's horizon).
     horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz / speed))
     hold_steps = max(1, int(round(float(cfg.hold_end_s) * cfg.control_hz)))
     still, let_go = 0, False
@@ -207,13 +213,10 @@ def stage_demo(
     if let_go or skill_cfg.release_at_end:
         grip.release()
     end = T_wc @ T_cmd
-    T_away = make_T(end[:3, :3], end[:3, 3] - 0.10 * end[:3, 2] + np.array([0, 0, 0.05]))
-    s = np.linspace(0, 1, n_release)
-    let_go_s, retreat_s = min_jerk(np.minimum(s / 0.4, 1.0)), min_jerk(np.maximum(s - 0.3, 0.0) / 0.7)
-    for a, b in zip(let_go_s, retreat_s):
-        frame(
-            RELEASE, closed_curl + float(a) * (open_curl - closed_curl), _interp_pose(end, T_away, float(b))
-        )
+    T_away = make_T(end[:3, :3], withdrawn(end[:3, 3], -end[:3, 2]))
+    opening, withdrawal = release_profile(np.linspace(0, 1, n_release))
+    for c, b in zip(blend_curl(closed_curl, open_curl, opening), withdrawal):
+        frame(RELEASE, float(c), _interp_pose(end, T_away, float(b)))
     scene.step(int(round(max(float(cfg.settle_s), float(skill_cfg.settle_s)) / float(cfg.timestep_s))))
 
     T_wg = np.stack(grasp_poses) @ T_gw
@@ -234,11 +237,3 @@ def stage_demo(
         str(skill_cfg.task),
         speed,
     )
-
-
-def smooth_noise(rng: np.random.Generator, t: np.ndarray, amplitude_m: float) -> np.ndarray:
-    """(T, 3) band-limited wobble of the rendered hand: a few random sinusoids per axis (0.3-1.5 Hz)."""
-    f = rng.uniform(0.3, 1.5, size=(3, 3))
-    phi = rng.uniform(0, 2 * np.pi, size=(3, 3))
-    a = rng.normal(0, amplitude_m / np.sqrt(3), size=(3, 3))
-    return np.einsum("ak,tak->ta", a, np.sin(2 * np.pi * f[None] * t[:, None, None] + phi[None]))
