@@ -131,6 +131,7 @@ def stage_demo(
     """
     # Scenes import pybullet_data objects: keep ingest light until needed.
     from vid2skill.scenes import SCENES
+    from vid2skill.scenes.expert_loop import follow_targets
 
     skill_cfg = skill_definition(cfg, skill)
     scene_cfg = cfg.scenes[skill_cfg.task]
@@ -187,26 +188,17 @@ def stage_demo(
 
     # Manipulate: the expert's target every control step, the hand moving smoothly between them, for as
     # long as the expert needs (up to the skill's horizon).
-    horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz / speed))
-    hold_steps = max(1, int(round(float(cfg.hold_end_s) * cfg.control_hz)))
-    still, let_go = 0, False
-    for k in range(horizon):
-        T_next, keep_closed = task.expert(k * task.dt, T_cmd)
-        if not keep_closed:
-            let_go = True
-            break
-        T_next = np.asarray(T_next, dtype=np.float64)
-        moved = (
-            np.linalg.norm(T_next[:3, 3] - T_cmd[:3, 3]) > 1e-3
-            or np.abs(T_next[:3, :3] - T_cmd[:3, :3]).max() > 0.01
-        )
-        still = 0 if moved else still + 1
-        T_prev, T_cmd = T_wc @ T_cmd, T_next
+    def move(k: int, T_from: np.ndarray, T_to: np.ndarray) -> None:
+        T_prev, T_next = T_wc @ T_from, T_wc @ T_to
         for f in range(frames_per_control):
-            frame(MOVE, closed_curl, _interp_pose(T_prev, T_wc @ T_cmd, (f + 1) / frames_per_control))
+            frame(MOVE, closed_curl, _interp_pose(T_prev, T_next, (f + 1) / frames_per_control))
         task.on_step((k + 1) * dt)
-        if still >= hold_steps:  # the expert holds still (a lift, a finished stir): a person would stop
-            break
+
+    horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz / speed))
+    # Once the expert holds still (a lift, a finished stir) a person would stop.
+    hold_steps = max(1, int(round(float(cfg.hold_end_s) * cfg.control_hz)))
+    followed = follow_targets(task.expert, T_cmd, horizon, task.dt, move, still_steps=hold_steps)
+    T_cmd, let_go = followed.T_contact_cmd, followed.let_go
 
     # Release: open the hand and withdraw backwards and up. Articulated objects and objects meant
     # to be put down are let go; a held cup, spoon or knife stays where the hand leaves it.
