@@ -17,6 +17,7 @@ gripper's closing axis. A scene's grasp frame therefore fixes the wrist pose (``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,6 +120,85 @@ def _interp_pose(T0: np.ndarray, T1: np.ndarray, s: float) -> np.ndarray:
     return make_T(rot, (1 - s) * T0[:3, 3] + s * T1[:3, 3])
 
 
+class _Recorder:
+    """Steps the scene once per video frame and records the frame: its phase, the finger curl, the
+    hand's grasp pose and every body's state (but ``skip``'s). In the move phase a grip, once there is
+    one, carries the held object or handle to the grasp pose."""
+
+    def __init__(self, scene: BulletScene, steps_per_frame: int, skip: set[int]):
+        self.scene, self.steps_per_frame, self.skip = scene, steps_per_frame, skip
+        self.grip: Grip | None = None
+        self.phase, self.curl, self.grasp_poses, self.states = [], [], [], []
+
+    def frame(self, ph: int, c: float, T_world_grasp: np.ndarray) -> None:
+        if self.grip is not None and ph == MOVE:
+            self.grip.move(T_world_grasp)
+        self.scene.step(self.steps_per_frame)
+        self.phase.append(ph)
+        self.curl.append(c)
+        self.grasp_poses.append(T_world_grasp)
+        self.states.append(_snapshot(self.scene.client, self.skip))
+
+
+def _reach_and_grasp(
+    rec: _Recorder,
+    T_world_grasp: np.ndarray,
+    draw: Callable[[str], float],
+    rng: np.random.Generator,
+    n_reach: int,
+    n_grasp: int,
+    open_curl: float,
+    closed_curl: float,
+) -> None:
+    """Reach the grasp from behind and beside it (along the approach, in the person's frame), hand
+    open, then close the fingers; ``draw(key)`` samples a source range."""
+    approach = T_world_grasp[:3, 2]
+    back = -approach * draw("reach_back_m") + np.array([0, 0, 1.0]) * draw("reach_up_m")
+    side = np.cross(np.array([0, 0, 1.0]), approach)
+    side = side / (np.linalg.norm(side) + 1e-9) * draw("reach_side_m")
+    T_start = make_T(reach_start_R(T_world_grasp[:3, :3], rng), T_world_grasp[:3, 3] + back + side)
+    for s in min_jerk(np.linspace(0, 1, n_reach)):
+        rec.frame(REACH, open_curl, _interp_pose(T_start, T_world_grasp, float(s)))
+    for c in blend_curl(open_curl, closed_curl, min_jerk(np.linspace(0, 1, n_grasp))):
+        rec.frame(GRASP, float(c), T_world_grasp)
+
+
+def _manipulate(
+    rec: _Recorder,
+    task,
+    T_cmd: np.ndarray,
+    horizon: int,
+    dt: float,
+    frames_per_control: int,
+    closed_curl: float,
+    hold_steps: int,
+) -> tuple[np.ndarray, bool]:
+    """Follow the scene's expert (the scenes' expert loop): its target every control step, the hand
+    moving smoothly between them, for as long as the expert needs (up to ``horizon`` steps), or until
+    its target has held still ``hold_steps`` steps (a lift, a finished stir: a person would stop).
+    Returns the last target (contact frame) and whether the expert let go."""
+    from vid2skill.scenes.expert_loop import follow_targets
+
+    T_wc = task.contact_frame()
+
+    def move(k: int, T_from: np.ndarray, T_to: np.ndarray) -> None:
+        T_prev, T_next = T_wc @ T_from, T_wc @ T_to
+        for f in range(frames_per_control):
+            rec.frame(MOVE, closed_curl, _interp_pose(T_prev, T_next, (f + 1) / frames_per_control))
+        task.on_step((k + 1) * dt)
+
+    followed = follow_targets(task.expert, T_cmd, horizon, task.dt, move, still_steps=hold_steps)
+    return followed.T_contact_cmd, followed.let_go
+
+
+def _release(rec: _Recorder, end: np.ndarray, n_release: int, open_curl: float, closed_curl: float) -> None:
+    """Open the hand and withdraw backwards and up from the grasp pose ``end`` (world)."""
+    T_away = make_T(end[:3, :3], withdrawn(end[:3, 3], -end[:3, 2]))
+    opening, withdrawal = release_profile(np.linspace(0, 1, n_release))
+    for c, b in zip(blend_curl(closed_curl, open_curl, opening), withdrawal):
+        rec.frame(RELEASE, float(c), _interp_pose(end, T_away, float(b)))
+
+
 def stage_demo(
     scene: BulletScene, cfg, skill: str, rng: np.random.Generator, hand_scale: float
 ) -> StagedMotion:
@@ -131,7 +211,6 @@ def stage_demo(
     """
     # Scenes import pybullet_data objects: keep ingest light until needed.
     from vid2skill.scenes import SCENES
-    from vid2skill.scenes.expert_loop import follow_targets
 
     skill_cfg = skill_definition(cfg, skill)
     scene_cfg = cfg.scenes[skill_cfg.task]
@@ -153,79 +232,55 @@ def stage_demo(
     T_cmd = task.grasp_in_contact()
     T_gw = T_grasp_wrist(hand_scale, u("grasp_pitch_deg"), u("grasp_roll_deg"))
     body, link = task.held()
-    grip: Grip | None = None
+    # The floor is removed before rendering (the painted backdrop stands in for it): not recorded.
+    rec = _Recorder(scene, steps_per_frame, {scene.body("floor")})
     if task.in_hand:  # the object waits at its start pose, as if held up by the other hand
         task.place_in_hand(T_wc @ T_cmd)
-        grip = Grip.to_world(scene.client, scene.body(body), link, T_wc @ T_cmd, rigid=True)
+        rec.grip = Grip.to_world(scene.client, scene.body(body), link, T_wc @ T_cmd, rigid=True)
     scene.step(60)
 
-    cid = scene.client
-    floor = {scene.body("floor")}  # removed before rendering: the painted backdrop stands in for it
-    phase, curl, grasp_poses, states = [], [], [], []
-
-    def frame(ph: int, c: float, T_world_grasp: np.ndarray) -> None:
-        if grip is not None and ph == MOVE:
-            grip.move(T_world_grasp)
-        scene.step(steps_per_frame)
-        phase.append(ph)
-        curl.append(c)
-        grasp_poses.append(T_world_grasp)
-        states.append(_snapshot(cid, floor))
-
-    # Reach: from behind and beside the grasp (along the approach, in the person's frame), hand open.
-    approach = (T_wc @ T_cmd)[:3, 2]
     start = T_wc @ T_cmd
-    back = -approach * u("reach_back_m") + np.array([0, 0, 1.0]) * u("reach_up_m")
-    side = np.cross(np.array([0, 0, 1.0]), approach)
-    side = side / (np.linalg.norm(side) + 1e-9) * u("reach_side_m")
-    T_start = make_T(reach_start_R(start[:3, :3], rng), start[:3, 3] + back + side)
-    for s in min_jerk(np.linspace(0, 1, n_reach)):
-        frame(REACH, open_curl, _interp_pose(T_start, start, float(s)))
-    for c in blend_curl(open_curl, closed_curl, min_jerk(np.linspace(0, 1, n_grasp))):
-        frame(GRASP, float(c), start)
-    if grip is None:
-        grip = Grip.to_world(scene.client, scene.body(body), link, start, rigid=task.rigid_grasp)
-
-    # Manipulate: the expert's target every control step, the hand moving smoothly between them, for as
-    # long as the expert needs (up to the skill's horizon).
-    def move(k: int, T_from: np.ndarray, T_to: np.ndarray) -> None:
-        T_prev, T_next = T_wc @ T_from, T_wc @ T_to
-        for f in range(frames_per_control):
-            frame(MOVE, closed_curl, _interp_pose(T_prev, T_next, (f + 1) / frames_per_control))
-        task.on_step((k + 1) * dt)
-
+    _reach_and_grasp(rec, start, u, rng, n_reach, n_grasp, open_curl, closed_curl)
+    if rec.grip is None:
+        rec.grip = Grip.to_world(scene.client, scene.body(body), link, start, rigid=task.rigid_grasp)
     horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz / speed))
-    # Once the expert holds still (a lift, a finished stir) a person would stop.
     hold_steps = max(1, int(round(float(cfg.hold_end_s) * cfg.control_hz)))
-    followed = follow_targets(task.expert, T_cmd, horizon, task.dt, move, still_steps=hold_steps)
-    T_cmd, let_go = followed.T_contact_cmd, followed.let_go
-
-    # Release: open the hand and withdraw backwards and up. Articulated objects and objects meant
-    # to be put down are let go; a held cup, spoon or knife stays where the hand leaves it.
+    T_cmd, let_go = _manipulate(rec, task, T_cmd, horizon, dt, frames_per_control, closed_curl, hold_steps)
+    # Articulated objects and objects meant to be put down are let go; a held cup, spoon or knife
+    # stays where the hand leaves it.
     if let_go or skill_cfg.release_at_end:
-        grip.release()
-    end = T_wc @ T_cmd
-    T_away = make_T(end[:3, :3], withdrawn(end[:3, 3], -end[:3, 2]))
-    opening, withdrawal = release_profile(np.linspace(0, 1, n_release))
-    for c, b in zip(blend_curl(closed_curl, open_curl, opening), withdrawal):
-        frame(RELEASE, float(c), _interp_pose(end, T_away, float(b)))
+        rec.grip.release()
+    _release(rec, T_wc @ T_cmd, n_release, open_curl, closed_curl)
     scene.step(int(round(max(float(cfg.settle_s), float(skill_cfg.settle_s)) / float(cfg.timestep_s))))
 
-    T_wg = np.stack(grasp_poses) @ T_gw
-    T = len(phase)
-    t = np.arange(T) / cfg.fps
-    wrist_pos = T_wg[:, :3, 3] + smooth_noise(rng, t, float(cfg.noise_m))
-    p.removeBody(scene.body("floor"), physicsClientId=cid)
+    return _recorded(rec, task, T_gw, rng, float(cfg.noise_m), cfg.fps, speed)
+
+
+def _recorded(
+    rec: _Recorder,
+    task,
+    T_grasp_wrist: np.ndarray,
+    rng: np.random.Generator,
+    noise_m: float,
+    fps,
+    speed: float,
+) -> StagedMotion:
+    """The demonstration's record: the wrist follows the recorded grasp poses, with a wobble of
+    ``noise_m``; the scene is judged with the floor gone (it is not rendered)."""
+    T_wg = np.stack(rec.grasp_poses) @ T_grasp_wrist
+    t = np.arange(len(rec.phase)) / fps
+    wrist_pos = T_wg[:, :3, 3] + smooth_noise(rng, t, noise_m)
+    p.removeBody(rec.scene.body("floor"), physicsClientId=rec.scene.client)
     return StagedMotion(
-        np.array(phase),
-        np.array(curl),
+        np.array(rec.phase),
+        np.array(rec.curl),
         wrist_pos,
         T_wg[:, :3, :3],
-        states,
-        T_wc.copy(),
+        rec.states,
+        task.contact_frame().copy(),
         np.asarray(task.robot_base, dtype=np.float64),
         bool(task.is_success()),
         task.progress(),
-        str(skill_cfg.task),
+        str(task.skill.task),
         speed,
     )
