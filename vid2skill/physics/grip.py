@@ -68,33 +68,24 @@ class Grip:
         frame is the grasp frame (a robot's end effector)."""
         grasp = link_com_pose(client, carrier, carrier_link)
         held = link_com_pose(client, body, link)
-        if rigid:
-            rel_pos, rel_quat = _in_frame(grasp, held)
-            c = p.createConstraint(
-                carrier,
-                carrier_link,
-                body,
-                link,
-                p.JOINT_FIXED,
-                _ORIGIN,
-                rel_pos,
-                _ORIGIN,
-                parentFrameOrientation=rel_quat,
-                physicsClientId=client,
-            )
-        else:
-            grasp_point, _ = _in_frame(held, grasp)
-            c = p.createConstraint(
-                carrier,
-                carrier_link,
-                body,
-                link,
-                p.JOINT_POINT2POINT,
-                _ORIGIN,
-                _ORIGIN,
-                grasp_point,
-                physicsClientId=client,
-            )
+        if rigid:  # the held link's frame, placed in the carrier's
+            parent_pos, parent_quat = _in_frame(grasp, held)
+            child_pos = _ORIGIN
+        else:  # the grasp point, placed in the held link's frame
+            parent_pos, parent_quat = _ORIGIN, _IDENTITY
+            child_pos, _ = _in_frame(held, grasp)
+        c = p.createConstraint(
+            carrier,
+            carrier_link,
+            body,
+            link,
+            p.JOINT_FIXED if rigid else p.JOINT_POINT2POINT,
+            _ORIGIN,
+            parent_pos,
+            child_pos,
+            parentFrameOrientation=parent_quat,
+            physicsClientId=client,
+        )
         return cls(client, c, rigid, by_world=False, max_force=max_force)
 
     @classmethod
