@@ -11,7 +11,7 @@ from scipy.spatial.transform import Rotation
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import inv_T
 from vid2skill.ingest.synthetic.generator import PHASES, HandMeshCache, generate_clip, load_ground_truth
-from vid2skill.ingest.synthetic.staged import MOVE, REACH, RELEASE, T_grasp_wrist, WorldGrip, skill_definition
+from vid2skill.ingest.synthetic.staged import MOVE, REACH, RELEASE, T_grasp_wrist, skill_definition
 from vid2skill.physics.bullet import BulletScene
 from vid2skill.scenes import TASKS
 from vid2skill.video import probe
@@ -22,23 +22,6 @@ def _source_cfg(tmp_path, *overrides):
     src = OmegaConf.create(OmegaConf.to_container(cfg.source, resolve=True))
     src.cache_dir = str(tmp_path / "cache")
     return src
-
-
-def test_world_grip_holds_an_in_hand_object_where_it_was_placed():
-    cfg = make_cfg([])
-    skill = skill_definition(cfg.source, "pour")
-    with BulletScene() as scene:
-        task = TASKS["pour"](scene, skill, cfg.sim.scenes.pour, np.random.default_rng(3))
-        T = task.contact_frame() @ task.grasp_in_contact()
-        task.place_in_hand(T)
-        before_pos, before_R = scene.base_pose("cup")
-        WorldGrip(scene, "cup", -1, T, rigid=True)
-        scene.step(120)
-        after_pos, after_R = scene.base_pose("cup")
-        # Held still by the grip: neither dropped nor swung round to the world's orientation.
-        assert np.linalg.norm(after_pos - before_pos) < 0.005
-        assert np.abs(after_R - before_R).max() < 0.02
-        assert task.spheres_in_bowl() == 0
 
 
 @pytest.mark.parametrize("skill", ["place", "hinge_close"])

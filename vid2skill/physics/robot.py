@@ -16,6 +16,7 @@ from scipy.linalg.lapack import dposv
 
 from vid2skill.errors import ConfigError
 from vid2skill.physics.bullet import BulletScene
+from vid2skill.physics.grip import GRIP_FORCE_N, Grip
 from vid2skill.physics.objects import write_urdf
 
 
@@ -124,7 +125,7 @@ class Robot:
             if spec.grasp_links
             else [j for j in range(p.getNumJoints(self.uid, physicsClientId=cid)) if j > last_arm]
         )
-        self._attachment: tuple[int, int, int] | None = None
+        self._grip: Grip | None = None
         self.reset(spec.rest_pose)
 
     def reset(self, q) -> None:
@@ -167,63 +168,24 @@ class Robot:
         )
 
     # --- attachment grasp (as RLBench's gripper does once an object is between the closed jaws) ---
-    def attach(self, body: int, link: int = -1, max_force: float = 500.0, rigid: bool = True) -> None:
+    def attach(self, body: int, link: int = -1, max_force: float = GRIP_FORCE_N, rigid: bool = True) -> None:
         """Hold ``body``'s ``link`` at its current pose relative to the grasp frame: rigidly, or
-        (``rigid=False``) at the grasp point only, free to turn in the grip like a knob in a loose hand."""
+        (``rigid=False``) at the grasp point only, free to turn in the grip like a knob in a loose hand.
+        Collisions between it and the gripper's links are switched off (a detach leaves them off)."""
         cid = self.scene.client
         self.detach()
-        ee = p.getLinkState(self.uid, self.ee, physicsClientId=cid)
-        if link == -1:
-            obj_pos, obj_quat = p.getBasePositionAndOrientation(body, physicsClientId=cid)
-            com_pos, com_quat = obj_pos, obj_quat
-        else:
-            st = p.getLinkState(body, link, physicsClientId=cid)
-            com_pos, com_quat = st[0], st[1]  # constraint frames are relative to the link's centre of mass
-        inv_pos, inv_quat = p.invertTransform(ee[0], ee[1])
-        rel_pos, rel_quat = p.multiplyTransforms(inv_pos, inv_quat, com_pos, com_quat)
-        if rigid:
-            c = p.createConstraint(
-                self.uid,
-                self.ee,
-                body,
-                link,
-                p.JOINT_FIXED,
-                [0, 0, 0],
-                rel_pos,
-                [0, 0, 0],
-                parentFrameOrientation=rel_quat,
-                physicsClientId=cid,
-            )
-        else:
-            # The grasp point in the held link's centre-of-mass frame.
-            inv_c, inv_cq = p.invertTransform(com_pos, com_quat)
-            child_pt, _ = p.multiplyTransforms(inv_c, inv_cq, ee[0], ee[1])
-            c = p.createConstraint(
-                self.uid,
-                self.ee,
-                body,
-                link,
-                p.JOINT_POINT2POINT,
-                [0, 0, 0],
-                [0, 0, 0],
-                child_pt,
-                physicsClientId=cid,
-            )
-        p.changeConstraint(c, maxForce=max_force, physicsClientId=cid)
+        self._grip = Grip.to_link(cid, self.uid, self.ee, body, link, rigid=rigid, max_force=max_force)
         for j in self.hand_links:
             p.setCollisionFilterPair(self.uid, body, j, link, 0, physicsClientId=cid)
-        self._attachment = (c, body, link)
 
     def detach(self) -> None:
-        if self._attachment is None:
-            return
-        c, body, link = self._attachment
-        p.removeConstraint(c, physicsClientId=self.scene.client)
-        self._attachment = None
+        if self._grip is not None:
+            self._grip.release()
+            self._grip = None
 
     @property
     def holding(self) -> bool:
-        return self._attachment is not None
+        return self._grip is not None
 
     def set_friction(self, lateral: float) -> None:
         for j in self.fingers:
@@ -364,45 +326,18 @@ class Kinematics:
         per waypoint); the seeded solves run on, since stopping them early sent more reaches to
         restarts on other branches (Panda slide_open 94 against 98 of 100 expert episodes).
         """
-        lo, hi = self.robot.lower, self.robot.upper
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
-        damp = damping**2 * np.eye(6)
-
-        def solve(
-            seed: np.ndarray, bound: float | None, patience: int | None = None
-        ) -> tuple[np.ndarray, float, float, bool]:
-            q = np.clip(seed, lo, hi)
-            best, best_at = (q.copy(), np.inf, np.inf), 0
-            for it in range(iterations):
-                pos, R = self.fk(q)
-                e_p = target_p - pos
-                e_r = rotation_error(target_R @ R.T)
-                err_p, err_r = math.sqrt(e_p @ e_p), math.sqrt(e_r @ e_r)
-                if err_p + 0.1 * err_r < 0.99 * (best[1] + 0.1 * best[2]):
-                    best_at = it
-                if err_p + 0.1 * err_r < best[1] + 0.1 * best[2]:
-                    best = (q.copy(), err_p, err_r)
-                if err_p < tol_m and err_r < tol_rad:
-                    return q, err_p, err_r, True
-                if patience is not None and it - best_at >= patience:
-                    break  # stalled (against joint limits, or out of reach): restarts are the way on
-                J = self._jacobian(q)
-                e = np.concatenate([e_p, 0.5 * e_r])
-                # LAPACK's Cholesky solve called directly: numpy's multithreaded OpenBLAS spends
-                # 0.1-0.7 ms per 6x6 inverse in thread hand-offs, SciPy's checked wrappers 86 us,
-                # dposv itself 8 us (measured), against ~20 us for a physics step.
-                J_pinv = dposv(J @ J.T + damp, J)[1].T
-                to_rest = (
-                    rest - q
-                )  # pulled towards in the Jacobian's null space: (I - J+ J) to_rest, as two products
-                dq = J_pinv @ (e - null_gain * (J @ to_rest)) + null_gain * to_rest
-                # minimum/maximum rather than np.clip: the same result at a third of the call overhead.
-                q = np.minimum(np.maximum(q + np.minimum(np.maximum(dq, -0.3), 0.3), lo), hi)
-                if bound is not None:
-                    q = np.minimum(np.maximum(q, seed - bound), seed + bound)
-            return (*best, False)
-
+        solve = functools.partial(
+            self._solve,
+            target_p,
+            target_R,
+            iterations=iterations,
+            tol_m=tol_m,
+            tol_rad=tol_rad,
+            damp=damping**2 * np.eye(6),
+            null_gain=null_gain,
+        )
         if q_seed is not None and not restart:
             q, e_p, e_r, _ = solve(np.asarray(q_seed, dtype=np.float64), max_deviation_rad)
             return q, e_p, e_r
@@ -414,16 +349,73 @@ class Kinematics:
                 return q, e_p, e_r
             if e_p + 0.1 * e_r < best[1] + 0.1 * best[2]:
                 best = (q, e_p, e_r)
+        # Nearest the current posture when there is one (no needless swing across), else the rest posture.
+        return self._restart_randomly(solve, seeds[0], best, random_restarts, stall_iterations)
+
+    def _solve(
+        self,
+        target_p: np.ndarray,
+        target_R: np.ndarray,
+        seed: np.ndarray,
+        bound: float | None,
+        patience: int | None = None,
+        *,
+        iterations: int,
+        tol_m: float,
+        tol_rad: float,
+        damp: np.ndarray,
+        null_gain: float,
+    ) -> tuple[np.ndarray, float, float, bool]:
+        """Damped least squares from ``seed`` towards a grasp-frame pose, within the joint limits (and
+        within ``bound`` of the seed in every joint, if given), stopping early once the error has not
+        dropped 1% in ``patience`` iterations; returns (q, position error, orientation error,
+        converged), the best posture seen if it did not converge."""
+        lo, hi = self.robot.lower, self.robot.upper
+        rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
+        q = np.clip(seed, lo, hi)
+        best, best_at = (q.copy(), np.inf, np.inf), 0
+        for it in range(iterations):
+            pos, R = self.fk(q)
+            e_p = target_p - pos
+            e_r = rotation_error(target_R @ R.T)
+            err_p, err_r = math.sqrt(e_p @ e_p), math.sqrt(e_r @ e_r)
+            if err_p + 0.1 * err_r < 0.99 * (best[1] + 0.1 * best[2]):
+                best_at = it
+            if err_p + 0.1 * err_r < best[1] + 0.1 * best[2]:
+                best = (q.copy(), err_p, err_r)
+            if err_p < tol_m and err_r < tol_rad:
+                return q, err_p, err_r, True
+            if patience is not None and it - best_at >= patience:
+                break  # stalled (against joint limits, or out of reach): restarts are the way on
+            J = self._jacobian(q)
+            e = np.concatenate([e_p, 0.5 * e_r])
+            # LAPACK's Cholesky solve called directly: numpy's multithreaded OpenBLAS spends
+            # 0.1-0.7 ms per 6x6 inverse in thread hand-offs, SciPy's checked wrappers 86 us,
+            # dposv itself 8 us (measured), against ~20 us for a physics step.
+            J_pinv = dposv(J @ J.T + damp, J)[1].T
+            to_rest = (
+                rest - q
+            )  # pulled towards in the Jacobian's null space: (I - J+ J) to_rest, as two products
+            dq = J_pinv @ (e - null_gain * (J @ to_rest)) + null_gain * to_rest
+            # minimum/maximum rather than np.clip: the same result at a third of the call overhead.
+            q = np.minimum(np.maximum(q + np.minimum(np.maximum(dq, -0.3), 0.3), lo), hi)
+            if bound is not None:
+                q = np.minimum(np.maximum(q, seed - bound), seed + bound)
+        return (*best, False)
+
+    def _restart_randomly(
+        self, solve, near: np.ndarray, best: tuple, restarts: int, stall_iterations: int
+    ) -> tuple[np.ndarray, float, float]:
+        """``solve`` from ``restarts`` random postures (a fixed stream: the same target gives the same
+        answer); returns the converged solution nearest ``near``, or else the best of ``best`` and
+        theirs."""
+        lo, hi = self.robot.lower, self.robot.upper
         rng = np.random.default_rng(0)
         found = []
-        for _ in range(random_restarts):
+        for _ in range(restarts):
             q, e_p, e_r, ok = solve(lo + rng.random(self.n) * (hi - lo), None, stall_iterations)
             if ok:
-                # Nearest the current posture when there is one (no needless swing across), else the rest
-                # posture.
-                found.append(
-                    (float(np.abs(q - (seeds[0] if q_seed is not None else rest)).sum()), q, e_p, e_r)
-                )
+                found.append((float(np.abs(q - near).sum()), q, e_p, e_r))
             elif e_p + 0.1 * e_r < best[1] + 0.1 * best[2]:
                 best = (q, e_p, e_r)
         if found:

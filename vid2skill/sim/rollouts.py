@@ -28,20 +28,17 @@ log = logging.getLogger(__name__)
 def record_episode(env, policy, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
     """Roll a target-pose policy (``reset(task, T0)``, ``act(obs)``) out in ``env`` from ``seed``;
     returns the episode (observations and executed actions) and whether it succeeded."""
-    obs, info = env.reset(seed=seed)
-    policy.reset(info["task"], info["T_contact_start"])
-    if hasattr(policy, "horizon_s"):
-        env.extend_horizon_s(policy.horizon_s(info["task"]))
+    from vid2skill.sim.episode import run_target_policy
+
     states, goals, actions = [], [], []
-    done = False
-    while not done:
-        T_next, keep = policy.act(
-            {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
-        )
-        a = action_towards(info["T_contact_cmd"], np.asarray(T_next, dtype=np.float64), bool(keep))
-        states.append(obs[STATE.key]), goals.append(obs[GOAL.key]), actions.append(a)
-        obs, _, terminated, truncated, info = env.step_to(T_next, bool(keep))
-        done = terminated or truncated
+
+    def record(obs: dict, T_contact_cmd: np.ndarray, T_contact_target: np.ndarray, keep_closed: bool) -> None:
+        states.append(obs[STATE.key])
+        goals.append(obs[GOAL.key])
+        actions.append(action_towards(T_contact_cmd, T_contact_target, keep_closed))
+
+    obs, info = env.reset(seed=seed)
+    info = run_target_policy(env, policy, obs, info, before_step=record)
     ep = Episode(
         task_name,
         f"{clip}#{seed}",

@@ -16,6 +16,7 @@ so a clip without realism is the same as before it existed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,7 +28,19 @@ from vid2skill.artifacts import atomic_save_npz, file_hash, read_artifact, stabl
 from vid2skill.errors import ConfigError
 from vid2skill.geometry import apply_T, axis_angle_R, inv_T, look_at_R, make_T, min_jerk
 from vid2skill.ingest.synthetic.hand import HandMesh, build_hand_mesh, hand_keypoints
-from vid2skill.ingest.synthetic.staged import restore, smooth_noise, stage_demo
+from vid2skill.ingest.synthetic.motion import (
+    GRASP,
+    MOVE,
+    PHASES,
+    REACH,
+    RELEASE,
+    blend_curl,
+    reach_start_R,
+    release_profile,
+    smooth_noise,
+    withdrawn,
+)
+from vid2skill.ingest.synthetic.staged import restore, stage_demo
 from vid2skill.ingest.types import Clip
 from vid2skill.landmarks import grasp_aperture_m
 from vid2skill.physics.bullet import BulletScene, CameraSpec
@@ -39,7 +52,6 @@ log = logging.getLogger(__name__)
 GT_SCHEMA = 1
 # The hand model (hand.py) is a right hand: palm_frame(hand_keypoints(c)) is proper for right=True.
 SYNTHETIC_HAND = "right"
-PHASES = ("reach", "grasp", "move", "release")
 # Motion scripts by skill name: the sign of the drawer's motion (open pulls it out).
 DRAWER_SKILLS = {"slide_open": +1, "slide_close": -1}
 SKIN_TONES = np.array(
@@ -128,7 +140,7 @@ def script_drawer_motion(
         [0, _uniform(rng, cfg.reach_side_m), _uniform(rng, cfg.reach_up_m)]
     )
     wrist_start = wrist_grasp + start_offset
-    R_start = R_grasp @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix()
+    R_start = reach_start_R(R_grasp, rng)
 
     open_curl, closed_curl = _uniform(rng, cfg.open_curl), _uniform(rng, cfg.closed_curl)
     drawer_q = np.full(T, q0)
@@ -136,23 +148,22 @@ def script_drawer_motion(
     wrist_pos = np.tile(wrist_grasp, (T, 1))
     wrist_R = np.tile(R_grasp, (T, 1, 1))
 
-    m = phase == 0  # reach
+    m = phase == REACH
     wrist_pos[m] = wrist_start + min_jerk(s[m])[:, None] * (wrist_grasp - wrist_start)
     slerp = Slerp([0, 1], Rotation.from_matrix(np.stack([R_start, R_grasp])))
     wrist_R[m] = slerp(min_jerk(s[m])).as_matrix()
-    m = phase == 1  # grasp
-    curl[m] = open_curl + min_jerk(s[m]) * (closed_curl - open_curl)
-    m = phase == 2  # move: the wrist rides with the handle
+    m = phase == GRASP
+    curl[m] = blend_curl(open_curl, closed_curl, min_jerk(s[m]))
+    m = phase == MOVE  # the wrist rides with the handle
     drawer_q[m] = q0 + min_jerk(s[m]) * (q1 - q0)
     curl[m] = closed_curl
     wrist_pos[m] = wrist_grasp + x_H * (drawer_q[m] - q0)[:, None]
-    m = phase == 3  # release, then retreat towards the person
+    m = phase == RELEASE  # then withdraw towards the person
     drawer_q[m] = q1
-    let_go = np.clip(s[m] / 0.4, 0, 1)
-    retreat = np.clip((s[m] - 0.3) / 0.7, 0, 1)
-    curl[m] = closed_curl + min_jerk(let_go) * (open_curl - closed_curl)
+    opening, withdrawal = release_profile(s[m])
+    curl[m] = blend_curl(closed_curl, open_curl, opening)
     wrist_end = wrist_grasp + x_H * (q1 - q0)
-    wrist_pos[m] = wrist_end + min_jerk(retreat)[:, None] * (x_H * 0.10 + z_H * 0.05)
+    wrist_pos[m] = wrist_end + withdrawal[:, None] * withdrawn(np.zeros(3), x_H)  # x_H: towards the person
 
     wrist_pos = wrist_pos + smooth_noise(rng, t, cfg.noise_m)
     # Contact frame: origin at the grasped handle, x along the approach (into the drawer), z up.
@@ -329,6 +340,233 @@ def project(K: np.ndarray, points_cam: np.ndarray) -> np.ndarray:
     return uv[..., :2] / uv[..., 2:3]
 
 
+@dataclass
+class _Demo:
+    """One demonstration's motion as the renderer needs it, scripted or staged (T frames).
+
+    Attributes:
+        phase: (T,) int index into PHASES.
+        curl: (T,) finger curl, 0 open .. 1 closed.
+        wrist_pos: (T, 3) world, metres.
+        wrist_R: (T, 3, 3) world.
+        T_world_contact: (4, 4).
+        show_objects: puts the scene's objects where they were at frame ``f``.
+        meta, arrays: what this kind of demonstration adds to the ground truth.
+        look_from: where the person stands (staged: cameras stand around it); None for the drawer
+            script, whose cameras stand around the drawer's outward normal.
+        furnish: adds to the scene what only the render needs (the drawer script's cabinet), drawing
+            its colours from the clip's generator.
+    """
+
+    phase: np.ndarray
+    curl: np.ndarray
+    wrist_pos: np.ndarray
+    wrist_R: np.ndarray
+    T_world_contact: np.ndarray
+    show_objects: Callable[[int], None]
+    meta: dict
+    arrays: dict
+    look_from: np.ndarray | None = None
+    furnish: Callable[[np.random.Generator], None] | None = None
+
+
+def _staged_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, hand_scale: float) -> _Demo:
+    """The skill performed in its evaluation scene (``staged.py``)."""
+    staged = stage_demo(scene, cfg, skill, rng, hand_scale)
+    return _Demo(
+        staged.phase,
+        staged.curl,
+        staged.wrist_pos,
+        staged.wrist_R,
+        staged.T_world_contact,
+        show_objects=lambda f: restore(scene.client, staged.states[f]),
+        meta=dict(
+            demo_success=staged.success, demo_progress=staged.progress, task=staged.task, speed=staged.speed
+        ),
+        arrays={},
+        look_from=staged.look_from,
+    )
+
+
+def _drawer_demo(scene: BulletScene, cfg, skill: str, rng: np.random.Generator, hand_scale: float) -> _Demo:
+    """A generated drawer opened or closed by the hand-authored script (:func:`script_drawer_motion`)."""
+    handle_h, front_h = _uniform(rng, cfg.handle_height_m), _uniform(rng, [0.14, 0.22])
+    spec = DrawerSpec(
+        width=_uniform(rng, [0.35, 0.6]),
+        height=front_h,
+        depth=_uniform(rng, [0.38, 0.45]),
+        plinth=handle_h - front_h / 2,
+        travel=_uniform(rng, cfg.drawer_travel_m),
+    )
+    motion = script_drawer_motion(cfg, skill, rng, spec, hand_scale)
+
+    def furnish(rng: np.random.Generator) -> None:
+        wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
+        scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0))))
+
+    return _Demo(
+        motion.phase,
+        motion.curl,
+        motion.wrist_pos,
+        motion.wrist_R,
+        motion.T_world_contact,
+        show_objects=lambda f: scene.set_joint_position("cabinet", 0, motion.drawer_q[f]),
+        meta={"drawer": spec.__dict__},
+        arrays={"drawer_q": motion.drawer_q},
+        furnish=furnish,
+    )
+
+
+def _aim(demo: _Demo, landmarks_world: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Where the camera looks (3,), and the frame (3, 3) its placement ranges are in (x from the
+    object towards the person, horizontal; z up)."""
+    if demo.look_from is None:
+        # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
+        look_at = demo.wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
+        return look_at, np.eye(3)
+    # Aim at the middle of the hand's path; cameras stand around the person (the robot's place).
+    look_at = landmarks_world.mean(axis=(0, 1)) + rng.normal(0, 0.02, 3)
+    toward = demo.look_from - look_at
+    toward[2] = 0.0
+    x_view = toward / np.linalg.norm(toward) if np.linalg.norm(toward) > 1e-6 else np.array([1.0, 0, 0])
+    return look_at, np.stack([x_view, np.cross([0, 0, 1.0], x_view), [0, 0, 1.0]], axis=1)
+
+
+@dataclass
+class _Shot:
+    """The clip's camera and what it sees of the hand's landmarks (T frames, 21 landmarks).
+
+    Attributes:
+        camera: the first frame's camera; view: ``third_person`` or ``egocentric``.
+        cams: each frame's camera (a head-worn one turns and bobs).
+        T_cam_world: (T, 4, 4).
+        lm_cam: (T, 21, 3) landmarks in the camera frame, m.
+        uv: (T, 21, 2) their pixels.
+        visible: (T,) bool, every landmark inside the image and in front of the camera.
+    """
+
+    camera: CameraSpec
+    view: str
+    cams: list
+    T_cam_world: np.ndarray
+    lm_cam: np.ndarray
+    uv: np.ndarray
+    visible: np.ndarray
+
+
+def _frame_the_hand(
+    cfg,
+    rng: np.random.Generator,
+    rrng: np.random.Generator,
+    look_at: np.ndarray,
+    R_view: np.ndarray,
+    landmarks_world: np.ndarray,
+    seed: int,
+) -> _Shot:
+    """Sample cameras until one keeps the hand in view for ``cfg.min_visible_fraction`` of the frames."""
+    for attempt in range(40):
+        # Step back a little after each camera that loses the hand (long motions need wider shots).
+        camera, view = _sample_camera(cfg, rng, look_at, 1.0 + 0.04 * attempt, R_view)
+        cams = camera_path(camera, view, cfg.realism, rrng, len(landmarks_world), cfg.fps)
+        T_cam_world = np.stack([inv_T(c.T_world_cam) for c in cams])
+        lm_cam = (
+            np.einsum("tij,tkj->tki", T_cam_world[:, :3, :3], landmarks_world) + T_cam_world[:, None, :3, 3]
+        )
+        uv = project(camera.K, lm_cam)
+        inside = (
+            (uv[..., 0] > 4) & (uv[..., 0] < cfg.width - 4) & (uv[..., 1] > 4) & (uv[..., 1] < cfg.height - 4)
+        )
+        visible = inside.all(axis=1) & (lm_cam[..., 2] > 0.05).all(axis=1)
+        if visible.mean() >= cfg.min_visible_fraction:
+            return _Shot(camera, view, cams, T_cam_world, lm_cam, uv, visible)
+    raise ConfigError(f"no camera in 40 tries keeps the hand in view for seed {seed}; widen source.fov_deg")
+
+
+@dataclass
+class _Look:
+    """How the clip is rendered: the backdrop (H, W, 3) uint8, the degradation of each frame, where
+    unseen hand meshes are parked, and the light (direction (3,), ambient and diffuse shares)."""
+
+    backdrop: np.ndarray
+    degrade: Degrade
+    parked: np.ndarray
+    light: np.ndarray
+    ambient: float
+    diffuse: float
+
+
+def _dress_scene(
+    scene: BulletScene,
+    cfg,
+    demo: _Demo,
+    shot: _Shot,
+    rng: np.random.Generator,
+    rrng: np.random.Generator,
+    meshes: HandMeshCache,
+    level: np.ndarray,
+    hand_scale: float,
+    landmarks_world: np.ndarray,
+    meta: dict,
+) -> _Look:
+    """Add the backdrop, what the render alone needs, clutter (``meta["clutter"]``: how much) and a hand
+    mesh per finger pose (``level`` (T,)) in the clip's skin tone; choose the light."""
+    realism = cfg.realism
+    backdrop = painted_backdrop(rng, cfg.width, cfg.height, cfg.backdrop_brightness)
+    if demo.furnish is not None:
+        demo.furnish(rng)
+    if realism.clutter:
+        surface_z = max(0.0, float(landmarks_world[..., 2].min()) - 0.03)
+        meta["clutter"] = add_clutter(scene, realism, rrng, shot.cams, landmarks_world, surface_z)
+    degrade = Degrade(realism, rrng)
+    skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
+    camera = shot.camera
+    parked = camera.position - 3.0 * camera.R_world_cam[:, 2]  # behind the camera: never in view
+    for lv in np.unique(level):
+        mesh = meshes.get(int(lv))
+        scene.create_mesh(
+            f"hand_{lv}",
+            mesh.vertices.tolist(),
+            mesh.indices.tolist(),
+            mesh.normals.tolist(),
+            [*np.clip(skin, 0, 1), 1.0],
+            scale=hand_scale,
+        )
+        scene.set_pose(f"hand_{lv}", parked, np.eye(3))
+    light = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.6, 1.5)])
+    ambient, diffuse = _uniform(rng, [0.5, 0.7]), _uniform(rng, [0.35, 0.6])
+    return _Look(backdrop, degrade, parked, light, ambient, diffuse)
+
+
+def _render_video(
+    scene: BulletScene, cfg, demo: _Demo, shot: _Shot, look: _Look, level: np.ndarray, video_path: Path
+) -> np.ndarray:
+    """Render and write every frame; returns which landmarks each frame shows, (T, 21) bool."""
+    camera, T = shot.camera, len(level)
+    unoccluded = np.zeros((T, shot.uv.shape[1]), bool)
+    with VideoWriter(video_path, cfg.fps, cfg.width, cfg.height) as writer:
+        shown = None
+        for f in range(T):
+            demo.show_objects(f)
+            lv = int(level[f])
+            if shown is not None and shown != lv:
+                scene.set_pose(f"hand_{shown}", look.parked, np.eye(3))
+            scene.set_pose(f"hand_{lv}", demo.wrist_pos[f], demo.wrist_R[f])
+            shown = lv
+            rgb, depth = scene.render(
+                shot.cams[f],
+                look.light,
+                look.ambient,
+                look.diffuse,
+                depth=True,
+                background=turned_backdrop(
+                    look.backdrop, camera.K, camera.R_world_cam, shot.cams[f].R_world_cam
+                ),
+            )
+            writer.write(look.degrade(rgb))
+            unoccluded[f] = keypoints_unoccluded(shot.uv[f], shot.lm_cam[f, :, 2], depth)
+    return unoccluded
+
+
 def generate_clip(
     cfg, skill: str, seed: int, out_dir: str | Path, meshes: HandMeshCache, key: str = ""
 ) -> Clip:
@@ -342,185 +580,31 @@ def generate_clip(
     out_dir = Path(out_dir)
     clip_id = f"synthetic_{skill}_{seed:05d}"
     hand_scale = _uniform(rng, cfg.hand_scale)
-    meta: dict = {}
-    extra: dict = {}
     with BulletScene(timestep_s=float(cfg.timestep_s)) as scene:
-        if staged_path:
-            staged = stage_demo(scene, cfg, skill, rng, hand_scale)
-            motion_phase, curl, wrist_pos, wrist_R = (
-                staged.phase,
-                staged.curl,
-                staged.wrist_pos,
-                staged.wrist_R,
-            )
-            T_world_contact = staged.T_world_contact
-            meta.update(
-                demo_success=staged.success,
-                demo_progress=staged.progress,
-                task=staged.task,
-                speed=staged.speed,
-            )
-
-            def show_objects(f: int) -> None:
-                restore(scene.client, staged.states[f])
-        else:
-            handle_h, front_h = _uniform(rng, cfg.handle_height_m), _uniform(rng, [0.14, 0.22])
-            spec = DrawerSpec(
-                width=_uniform(rng, [0.35, 0.6]),
-                height=front_h,
-                depth=_uniform(rng, [0.38, 0.45]),
-                plinth=handle_h - front_h / 2,
-                travel=_uniform(rng, cfg.drawer_travel_m),
-            )
-            motion = script_drawer_motion(cfg, skill, rng, spec, hand_scale)
-            motion_phase, curl, wrist_pos, wrist_R = (
-                motion.phase,
-                motion.curl,
-                motion.wrist_pos,
-                motion.wrist_R,
-            )
-            T_world_contact = motion.T_world_contact
-            meta["drawer"] = spec.__dict__
-            extra["drawer_q"] = motion.drawer_q
-
-            def show_objects(f: int) -> None:
-                scene.set_joint_position("cabinet", 0, motion.drawer_q[f])
-
-        T = len(motion_phase)
-
+        demo = (_staged_demo if staged_path else _drawer_demo)(scene, cfg, skill, rng, hand_scale)
+        meta = dict(demo.meta)
         # Ground-truth landmarks for the rendered (quantised) finger pose.
-        level = meshes.quantise(curl)
+        level = meshes.quantise(demo.curl)
         kp_hand = np.stack([hand_keypoints(meshes.levels[i], hand_scale) for i in range(len(meshes.levels))])[
             level
         ]
-        landmarks_world = np.einsum("tij,tkj->tki", wrist_R, kp_hand) + wrist_pos[:, None, :]
-        if staged_path:
-            # Aim at the middle of the hand's path; cameras stand around the person (the robot's place).
-            look_at = landmarks_world.mean(axis=(0, 1)) + rng.normal(0, 0.02, 3)
-            toward = staged.look_from - look_at
-            toward[2] = 0.0
-            x_view = (
-                toward / np.linalg.norm(toward) if np.linalg.norm(toward) > 1e-6 else np.array([1.0, 0, 0])
-            )
-            R_view = np.stack([x_view, np.cross([0, 0, 1.0], x_view), [0, 0, 1.0]], axis=1)
-        else:
-            # Aim at the middle of the hand's path (wrist plus half a palm), as a person filming would.
-            look_at = wrist_pos.mean(axis=0) + np.array([-0.04, 0.0, 0.0]) + rng.normal(0, 0.02, 3)
-            R_view = np.eye(3)
-        realism = cfg.realism
+        landmarks_world = np.einsum("tij,tkj->tki", demo.wrist_R, kp_hand) + demo.wrist_pos[:, None, :]
+        look_at, R_view = _aim(demo, landmarks_world, rng)
         rrng = np.random.default_rng(
             [seed, sum(map(ord, skill)), 7]
-        )  # realism's own stream (see the module docstring)
-        for attempt in range(40):
-            # Step back a little after each camera that loses the hand (long motions need wider shots).
-            camera, view = _sample_camera(cfg, rng, look_at, 1.0 + 0.04 * attempt, R_view)
-            cams = camera_path(camera, view, realism, rrng, T, cfg.fps)
-            T_cam_world = np.stack([inv_T(c.T_world_cam) for c in cams])
-            lm_cam = (
-                np.einsum("tij,tkj->tki", T_cam_world[:, :3, :3], landmarks_world)
-                + T_cam_world[:, None, :3, 3]
-            )
-            uv = project(camera.K, lm_cam)
-            inside = (
-                (uv[..., 0] > 4)
-                & (uv[..., 0] < cfg.width - 4)
-                & (uv[..., 1] > 4)
-                & (uv[..., 1] < cfg.height - 4)
-            )
-            visible = inside.all(axis=1) & (lm_cam[..., 2] > 0.05).all(axis=1)
-            if visible.mean() >= cfg.min_visible_fraction:
-                break
-        else:
-            raise ConfigError(
-                f"no camera in 40 tries keeps the hand in view for seed {seed}; widen source.fov_deg"
-            )
-
-        backdrop = painted_backdrop(rng, cfg.width, cfg.height, cfg.backdrop_brightness)
-        if not staged_path:
-            wood = rng.uniform([0.55, 0.42, 0.3], [0.9, 0.8, 0.7])
-            scene.load_urdf("cabinet", write_urdf(drawer_urdf(spec, body_rgba=(*wood, 1.0))))
-        if realism.clutter:
-            meta["clutter"] = add_clutter(
-                scene,
-                realism,
-                rrng,
-                cams,
-                landmarks_world,
-                max(0.0, float(landmarks_world[..., 2].min()) - 0.03),
-            )
-        degrade = Degrade(realism, rrng)
-        skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
-        parked = camera.position - 3.0 * camera.R_world_cam[:, 2]  # behind the camera: never in view
-        for lv in np.unique(level):
-            mesh = meshes.get(int(lv))
-            scene.create_mesh(
-                f"hand_{lv}",
-                mesh.vertices.tolist(),
-                mesh.indices.tolist(),
-                mesh.normals.tolist(),
-                [*np.clip(skin, 0, 1), 1.0],
-                scale=hand_scale,
-            )
-            scene.set_pose(f"hand_{lv}", parked, np.eye(3))
-        light = np.array([rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0.6, 1.5)])
-        ambient, diffuse = _uniform(rng, [0.5, 0.7]), _uniform(rng, [0.35, 0.6])
+        )  # realism's own stream (module docstring)
+        shot = _frame_the_hand(cfg, rng, rrng, look_at, R_view, landmarks_world, seed)
+        look = _dress_scene(
+            scene, cfg, demo, shot, rng, rrng, meshes, level, hand_scale, landmarks_world, meta
+        )
         video_path = out_dir / f"{clip_id}.mp4"
-        unoccluded = np.zeros((T, uv.shape[1]), bool)
-        with VideoWriter(video_path, cfg.fps, cfg.width, cfg.height) as writer:
-            shown = None
-            for f in range(T):
-                show_objects(f)
-                lv = int(level[f])
-                if shown is not None and shown != lv:
-                    scene.set_pose(f"hand_{shown}", parked, np.eye(3))
-                scene.set_pose(f"hand_{lv}", wrist_pos[f], wrist_R[f])
-                shown = lv
-                rgb, depth = scene.render(
-                    cams[f],
-                    light,
-                    ambient,
-                    diffuse,
-                    depth=True,
-                    background=turned_backdrop(backdrop, camera.K, camera.R_world_cam, cams[f].R_world_cam),
-                )
-                writer.write(degrade(rgb))
-                unoccluded[f] = keypoints_unoccluded(uv[f], lm_cam[f, :, 2], depth)
+        unoccluded = _render_video(scene, cfg, demo, shot, look, level, video_path)
 
     gt_path = out_dir / f"{clip_id}_gt"
-    write_artifact(
-        gt_path,
-        "SyntheticGroundTruth",
-        GT_SCHEMA,
-        {
-            "clip_id": clip_id,
-            "key": key,
-            "skill": skill,
-            "seed": seed,
-            "view": view,
-            "fps": cfg.fps,
-            "phases": list(PHASES),
-            "hand_scale": hand_scale,
-            **meta,
-        },
-        {
-            "K": camera.K,
-            "T_world_cam": camera.T_world_cam,
-            "T_world_contact": T_world_contact,
-            "T_world_cam_frames": np.stack([c.T_world_cam for c in cams]),  # the first is T_world_cam
-            "wrist_pos_world": wrist_pos,
-            "wrist_R_world": wrist_R,
-            "wrist_pos_cam": np.einsum("tij,tj->ti", T_cam_world[:, :3, :3], wrist_pos)
-            + T_cam_world[:, :3, 3],
-            "wrist_R_cam": np.einsum("tij,tjk->tik", T_cam_world[:, :3, :3], wrist_R),
-            "landmarks_cam": lm_cam,
-            "landmarks_px": uv,
-            "visible": visible,
-            "keypoints_unoccluded": unoccluded,
-            "aperture_m": grasp_aperture_m(kp_hand),
-            "phase": motion_phase,
-            **extra,
-        },
-    )
+    header = {"clip_id": clip_id, "key": key, "skill": skill, "seed": seed, "view": shot.view, "fps": cfg.fps}
+    header.update(phases=list(PHASES), hand_scale=hand_scale, **meta)
+    _write_ground_truth(gt_path, header, demo, shot, kp_hand, unoccluded)
+    camera = shot.camera
     return Clip(
         clip_id=clip_id,
         path=str(video_path.resolve()),
@@ -530,6 +614,36 @@ def generate_clip(
         intrinsics=[camera.fx, camera.fy, camera.cx, camera.cy],
         ground_truth=str(gt_path.with_suffix(".json").resolve()),
         hand=SYNTHETIC_HAND,
+    )
+
+
+def _write_ground_truth(
+    gt_path: Path, header: dict, demo: _Demo, shot: _Shot, kp_hand: np.ndarray, unoccluded: np.ndarray
+) -> None:
+    """The clip's ground-truth artifact: ``header`` and the per-frame arrays (see the module docstring)."""
+    R_cw, t_cw = shot.T_cam_world[:, :3, :3], shot.T_cam_world[:, :3, 3]
+    write_artifact(
+        gt_path,
+        "SyntheticGroundTruth",
+        GT_SCHEMA,
+        header,
+        {
+            "K": shot.camera.K,
+            "T_world_cam": shot.camera.T_world_cam,
+            "T_world_contact": demo.T_world_contact,
+            "T_world_cam_frames": np.stack([c.T_world_cam for c in shot.cams]),  # the first is T_world_cam
+            "wrist_pos_world": demo.wrist_pos,
+            "wrist_R_world": demo.wrist_R,
+            "wrist_pos_cam": np.einsum("tij,tj->ti", R_cw, demo.wrist_pos) + t_cw,
+            "wrist_R_cam": np.einsum("tij,tjk->tik", R_cw, demo.wrist_R),
+            "landmarks_cam": shot.lm_cam,
+            "landmarks_px": shot.uv,
+            "visible": shot.visible,
+            "keypoints_unoccluded": unoccluded,
+            "aperture_m": grasp_aperture_m(kp_hand),
+            "phase": demo.phase,
+            **demo.arrays,
+        },
     )
 
 

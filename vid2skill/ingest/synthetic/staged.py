@@ -4,8 +4,9 @@ A human hand takes the robot's place. The skill's scene (``vid2skill.scenes``) i
 clip's seed exactly as an evaluation episode builds it, without the robot; the hand reaches the
 scene's grasp pose (the same grasp the robot's oracle uses), closes its fingers, and then its grasp
 frame follows the scene's scripted expert, closed-loop on the scene's true state and at the clip's
-tempo (``speed``: the expert's clock runs that much faster than the video's), while a
-constraint to the world carries the held object or handle; finally the hand opens and withdraws.
+tempo (``speed``: the expert's clock runs that much faster than the video's), while a grip
+carried by the world (:class:`~vid2skill.physics.grip.Grip`, the robot's grip with the hand in the
+end effector's place) holds the object or handle; finally the hand opens and withdraws.
 Physics runs first and records every body's state once per video frame; then a camera that keeps
 the hand in view is sampled and the recorded frames are rendered.
 
@@ -16,6 +17,7 @@ gripper's closing axis. A scene's grasp frame therefore fixes the wrist pose (``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,13 +26,20 @@ from omegaconf import DictConfig, OmegaConf
 from scipy.spatial.transform import Rotation, Slerp
 
 from vid2skill.errors import ConfigError
-from vid2skill.geometry import R_CONTACT_GRASP, R_to_quat, axis_angle_R, make_T, min_jerk
+from vid2skill.geometry import R_CONTACT_GRASP, axis_angle_R, make_T, min_jerk
+from vid2skill.ingest.synthetic.motion import (
+    GRASP,
+    MOVE,
+    REACH,
+    RELEASE,
+    blend_curl,
+    reach_start_R,
+    release_profile,
+    smooth_noise,
+    withdrawn,
+)
 from vid2skill.physics.bullet import BulletScene
-
-# Video frames before the grasp and after the manipulation are scripted; the manipulation lasts
-# as long as the expert needs (up to the skill's horizon).
-REACH, GRASP, MOVE, RELEASE = range(4)
-GRIP_FORCE_N = 500.0
+from vid2skill.physics.grip import Grip
 
 
 def skill_definition(cfg, skill: str) -> DictConfig:
@@ -52,54 +61,6 @@ def T_grasp_wrist(
         @ axis_angle_R([1, 0, 0], np.radians(roll_deg))
     )
     return make_T(R, -R @ (np.asarray(bar_in_hand_m) * hand_scale))
-
-
-class WorldGrip:
-    """Holds a body's link at a grasp frame that the hand moves, through a constraint to the world
-    (rigidly, or at the grasp point only, free to turn like a handle in a loose hand)."""
-
-    def __init__(self, scene: BulletScene, body: str, link: int, T_world_grasp: np.ndarray, rigid: bool):
-        cid = scene.client
-        uid = scene.body(body)
-        if link == -1:
-            pos, quat = p.getBasePositionAndOrientation(uid, physicsClientId=cid)
-        else:
-            st = p.getLinkState(uid, link, physicsClientId=cid)
-            pos, quat = st[0], st[1]  # constraint frames are relative to the link's centre of mass
-        inv_pos, inv_quat = p.invertTransform(pos, quat)
-        grasp_quat = R_to_quat(T_world_grasp[:3, :3]).tolist()
-        rel_pos, rel_quat = p.multiplyTransforms(inv_pos, inv_quat, T_world_grasp[:3, 3].tolist(), grasp_quat)
-        kind = p.JOINT_FIXED if rigid else p.JOINT_POINT2POINT
-        self.cid, self.scene, self.rigid = None, scene, rigid
-        self.cid = p.createConstraint(
-            uid,
-            link,
-            -1,
-            -1,
-            kind,
-            [0, 0, 0],
-            rel_pos,
-            T_world_grasp[:3, 3].tolist(),
-            parentFrameOrientation=rel_quat if rigid else [0, 0, 0, 1],
-            childFrameOrientation=grasp_quat if rigid else [0, 0, 0, 1],
-            physicsClientId=cid,
-        )
-        p.changeConstraint(self.cid, maxForce=GRIP_FORCE_N, physicsClientId=cid)
-
-    def move(self, T_world_grasp: np.ndarray) -> None:
-        kw = {"jointChildFrameOrientation": R_to_quat(T_world_grasp[:3, :3]).tolist()} if self.rigid else {}
-        p.changeConstraint(
-            self.cid,
-            T_world_grasp[:3, 3].tolist(),
-            maxForce=GRIP_FORCE_N,
-            physicsClientId=self.scene.client,
-            **kw,
-        )
-
-    def release(self) -> None:
-        if self.cid is not None:
-            p.removeConstraint(self.cid, physicsClientId=self.scene.client)
-            self.cid = None
 
 
 @dataclass
@@ -159,6 +120,85 @@ def _interp_pose(T0: np.ndarray, T1: np.ndarray, s: float) -> np.ndarray:
     return make_T(rot, (1 - s) * T0[:3, 3] + s * T1[:3, 3])
 
 
+class _Recorder:
+    """Steps the scene once per video frame and records the frame: its phase, the finger curl, the
+    hand's grasp pose and every body's state (but ``skip``'s). In the move phase a grip, once there is
+    one, carries the held object or handle to the grasp pose."""
+
+    def __init__(self, scene: BulletScene, steps_per_frame: int, skip: set[int]):
+        self.scene, self.steps_per_frame, self.skip = scene, steps_per_frame, skip
+        self.grip: Grip | None = None
+        self.phase, self.curl, self.grasp_poses, self.states = [], [], [], []
+
+    def frame(self, ph: int, c: float, T_world_grasp: np.ndarray) -> None:
+        if self.grip is not None and ph == MOVE:
+            self.grip.move(T_world_grasp)
+        self.scene.step(self.steps_per_frame)
+        self.phase.append(ph)
+        self.curl.append(c)
+        self.grasp_poses.append(T_world_grasp)
+        self.states.append(_snapshot(self.scene.client, self.skip))
+
+
+def _reach_and_grasp(
+    rec: _Recorder,
+    T_world_grasp: np.ndarray,
+    draw: Callable[[str], float],
+    rng: np.random.Generator,
+    n_reach: int,
+    n_grasp: int,
+    open_curl: float,
+    closed_curl: float,
+) -> None:
+    """Reach the grasp from behind and beside it (along the approach, in the person's frame), hand
+    open, then close the fingers; ``draw(key)`` samples a source range."""
+    approach = T_world_grasp[:3, 2]
+    back = -approach * draw("reach_back_m") + np.array([0, 0, 1.0]) * draw("reach_up_m")
+    side = np.cross(np.array([0, 0, 1.0]), approach)
+    side = side / (np.linalg.norm(side) + 1e-9) * draw("reach_side_m")
+    T_start = make_T(reach_start_R(T_world_grasp[:3, :3], rng), T_world_grasp[:3, 3] + back + side)
+    for s in min_jerk(np.linspace(0, 1, n_reach)):
+        rec.frame(REACH, open_curl, _interp_pose(T_start, T_world_grasp, float(s)))
+    for c in blend_curl(open_curl, closed_curl, min_jerk(np.linspace(0, 1, n_grasp))):
+        rec.frame(GRASP, float(c), T_world_grasp)
+
+
+def _manipulate(
+    rec: _Recorder,
+    task,
+    T_cmd: np.ndarray,
+    horizon: int,
+    dt: float,
+    frames_per_control: int,
+    closed_curl: float,
+    hold_steps: int,
+) -> tuple[np.ndarray, bool]:
+    """Follow the scene's expert (the scenes' expert loop): its target every control step, the hand
+    moving smoothly between them, for as long as the expert needs (up to ``horizon`` steps), or until
+    its target has held still ``hold_steps`` steps (a lift, a finished stir: a person would stop).
+    Returns the last target (contact frame) and whether the expert let go."""
+    from vid2skill.scenes.expert_loop import follow_targets
+
+    T_wc = task.contact_frame()
+
+    def move(k: int, T_from: np.ndarray, T_to: np.ndarray) -> None:
+        T_prev, T_next = T_wc @ T_from, T_wc @ T_to
+        for f in range(frames_per_control):
+            rec.frame(MOVE, closed_curl, _interp_pose(T_prev, T_next, (f + 1) / frames_per_control))
+        task.on_step((k + 1) * dt)
+
+    followed = follow_targets(task.expert, T_cmd, horizon, task.dt, move, still_steps=hold_steps)
+    return followed.T_contact_cmd, followed.let_go
+
+
+def _release(rec: _Recorder, end: np.ndarray, n_release: int, open_curl: float, closed_curl: float) -> None:
+    """Open the hand and withdraw backwards and up from the grasp pose ``end`` (world)."""
+    T_away = make_T(end[:3, :3], withdrawn(end[:3, 3], -end[:3, 2]))
+    opening, withdrawal = release_profile(np.linspace(0, 1, n_release))
+    for c, b in zip(blend_curl(closed_curl, open_curl, opening), withdrawal):
+        rec.frame(RELEASE, float(c), _interp_pose(end, T_away, float(b)))
+
+
 def stage_demo(
     scene: BulletScene, cfg, skill: str, rng: np.random.Generator, hand_scale: float
 ) -> StagedMotion:
@@ -169,7 +209,8 @@ def stage_demo(
     ``reach_back_m``, ``reach_side_m``, ``reach_up_m``, ``noise_m``, ``wrist_follow`` (doors),
     ``scenes`` (``sim.scenes``), ``control_hz``, ``timestep_s`` and ``hold_end_s``.
     """
-    from vid2skill.scenes import SCENES  # scenes import pybullet_data objects; keep ingest light until needed
+    # Scenes import pybullet_data objects: keep ingest light until needed.
+    from vid2skill.scenes import SCENES
 
     skill_cfg = skill_definition(cfg, skill)
     scene_cfg = cfg.scenes[skill_cfg.task]
@@ -191,101 +232,55 @@ def stage_demo(
     T_cmd = task.grasp_in_contact()
     T_gw = T_grasp_wrist(hand_scale, u("grasp_pitch_deg"), u("grasp_roll_deg"))
     body, link = task.held()
-    grip: WorldGrip | None = None
+    # The floor is removed before rendering (the painted backdrop stands in for it): not recorded.
+    rec = _Recorder(scene, steps_per_frame, {scene.body("floor")})
     if task.in_hand:  # the object waits at its start pose, as if held up by the other hand
         task.place_in_hand(T_wc @ T_cmd)
-        grip = WorldGrip(scene, body, link, T_wc @ T_cmd, rigid=True)
+        rec.grip = Grip.to_world(scene.client, scene.body(body), link, T_wc @ T_cmd, rigid=True)
     scene.step(60)
 
-    cid = scene.client
-    floor = {scene.body("floor")}  # removed before rendering: the painted backdrop stands in for it
-    phase, curl, grasp_poses, states = [], [], [], []
-
-    def frame(ph: int, c: float, T_world_grasp: np.ndarray) -> None:
-        if grip is not None and ph == MOVE:
-            grip.move(T_world_grasp)
-        scene.step(steps_per_frame)
-        phase.append(ph)
-        curl.append(c)
-        grasp_poses.append(T_world_grasp)
-        states.append(_snapshot(cid, floor))
-
-    # Reach: from behind and beside the grasp (along the approach, in the person's frame), hand open.
-    approach = (T_wc @ T_cmd)[:3, 2]
     start = T_wc @ T_cmd
-    back = -approach * u("reach_back_m") + np.array([0, 0, 1.0]) * u("reach_up_m")
-    side = np.cross(np.array([0, 0, 1.0]), approach)
-    side = side / (np.linalg.norm(side) + 1e-9) * u("reach_side_m")
-    T_start = make_T(
-        start[:3, :3] @ Rotation.from_rotvec(rng.normal(0, np.radians(12), 3)).as_matrix(),
-        start[:3, 3] + back + side,
-    )
-    for s in min_jerk(np.linspace(0, 1, n_reach)):
-        frame(REACH, open_curl, _interp_pose(T_start, start, float(s)))
-    for s in min_jerk(np.linspace(0, 1, n_grasp)):
-        frame(GRASP, open_curl + float(s) * (closed_curl - open_curl), start)
-    if grip is None:
-        grip = WorldGrip(scene, body, link, start, rigid=task.rigid_grasp)
-
-    # Manipulate: the expert's target every control step, the hand moving smoothly between them.
+    _reach_and_grasp(rec, start, u, rng, n_reach, n_grasp, open_curl, closed_curl)
+    if rec.grip is None:
+        rec.grip = Grip.to_world(scene.client, scene.body(body), link, start, rigid=task.rigid_grasp)
     horizon = int(round(float(skill_cfg.horizon_s) * cfg.control_hz / speed))
     hold_steps = max(1, int(round(float(cfg.hold_end_s) * cfg.control_hz)))
-    still, let_go = 0, False
-    for k in range(horizon):
-        T_next, keep_closed = task.expert(k * task.dt, T_cmd)
-        if not keep_closed:
-            let_go = True
-            break
-        T_next = np.asarray(T_next, dtype=np.float64)
-        moved = (
-            np.linalg.norm(T_next[:3, 3] - T_cmd[:3, 3]) > 1e-3
-            or np.abs(T_next[:3, :3] - T_cmd[:3, :3]).max() > 0.01
-        )
-        still = 0 if moved else still + 1
-        T_prev, T_cmd = T_wc @ T_cmd, T_next
-        for f in range(frames_per_control):
-            frame(MOVE, closed_curl, _interp_pose(T_prev, T_wc @ T_cmd, (f + 1) / frames_per_control))
-        task.on_step((k + 1) * dt)
-        if still >= hold_steps:  # the expert holds still (a lift, a finished stir): a person would stop
-            break
-
-    # Release: open the hand and withdraw backwards and up. Articulated objects and objects meant
-    # to be put down are let go; a held cup, spoon or knife stays where the hand leaves it.
+    T_cmd, let_go = _manipulate(rec, task, T_cmd, horizon, dt, frames_per_control, closed_curl, hold_steps)
+    # Articulated objects and objects meant to be put down are let go; a held cup, spoon or knife
+    # stays where the hand leaves it.
     if let_go or skill_cfg.release_at_end:
-        grip.release()
-    end = T_wc @ T_cmd
-    T_away = make_T(end[:3, :3], end[:3, 3] - 0.10 * end[:3, 2] + np.array([0, 0, 0.05]))
-    s = np.linspace(0, 1, n_release)
-    let_go_s, retreat_s = min_jerk(np.minimum(s / 0.4, 1.0)), min_jerk(np.maximum(s - 0.3, 0.0) / 0.7)
-    for a, b in zip(let_go_s, retreat_s):
-        frame(
-            RELEASE, closed_curl + float(a) * (open_curl - closed_curl), _interp_pose(end, T_away, float(b))
-        )
+        rec.grip.release()
+    _release(rec, T_wc @ T_cmd, n_release, open_curl, closed_curl)
     scene.step(int(round(max(float(cfg.settle_s), float(skill_cfg.settle_s)) / float(cfg.timestep_s))))
 
-    T_wg = np.stack(grasp_poses) @ T_gw
-    T = len(phase)
-    t = np.arange(T) / cfg.fps
-    wrist_pos = T_wg[:, :3, 3] + smooth_noise(rng, t, float(cfg.noise_m))
-    p.removeBody(scene.body("floor"), physicsClientId=cid)
+    return _recorded(rec, task, T_gw, rng, float(cfg.noise_m), cfg.fps, speed)
+
+
+def _recorded(
+    rec: _Recorder,
+    task,
+    T_grasp_wrist: np.ndarray,
+    rng: np.random.Generator,
+    noise_m: float,
+    fps,
+    speed: float,
+) -> StagedMotion:
+    """The demonstration's record: the wrist follows the recorded grasp poses, with a wobble of
+    ``noise_m``; the scene is judged with the floor gone (it is not rendered)."""
+    T_wg = np.stack(rec.grasp_poses) @ T_grasp_wrist
+    t = np.arange(len(rec.phase)) / fps
+    wrist_pos = T_wg[:, :3, 3] + smooth_noise(rng, t, noise_m)
+    p.removeBody(rec.scene.body("floor"), physicsClientId=rec.scene.client)
     return StagedMotion(
-        np.array(phase),
-        np.array(curl),
+        np.array(rec.phase),
+        np.array(rec.curl),
         wrist_pos,
         T_wg[:, :3, :3],
-        states,
-        T_wc.copy(),
+        rec.states,
+        task.contact_frame().copy(),
         np.asarray(task.robot_base, dtype=np.float64),
         bool(task.is_success()),
         task.progress(),
-        str(skill_cfg.task),
+        str(task.skill.task),
         speed,
     )
-
-
-def smooth_noise(rng: np.random.Generator, t: np.ndarray, amplitude_m: float) -> np.ndarray:
-    """(T, 3) band-limited wobble of the rendered hand: a few random sinusoids per axis (0.3-1.5 Hz)."""
-    f = rng.uniform(0.3, 1.5, size=(3, 3))
-    phi = rng.uniform(0, 2 * np.pi, size=(3, 3))
-    a = rng.normal(0, amplitude_m / np.sqrt(3), size=(3, 3))
-    return np.einsum("ak,tak->ta", a, np.sin(2 * np.pi * f[None] * t[:, None, None] + phi[None]))
