@@ -64,7 +64,7 @@ class BulletScene:
     """One PyBullet DIRECT (or GUI) client with named bodies.
 
     Closed DIRECT clients are emptied with ``resetSimulation`` and kept for the next scene of the
-    process: connecting costs 10-13 ms, a tenth of a short drawer episode (measured). The reset
+    process: connecting costs a noticeable share of a short episode. The reset
     rebuilds the dynamics world, so a reused client steps exactly as a fresh one (tested).
     """
 

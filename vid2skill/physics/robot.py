@@ -199,7 +199,7 @@ def rotation_error(R_err: np.ndarray) -> np.ndarray:
     degrees: an IK that used it could "converge" on a gripper turned upside down.
     """
     # Scalar arithmetic: called on every IK iteration, where numpy's per-call overhead on 3-vectors
-    # cost more than the arithmetic (measured: 100 against 15 us).
+    # costs several times the arithmetic.
     sx, sy, sz = (
         0.5 * (R_err[2, 1] - R_err[1, 2]),
         0.5 * (R_err[0, 2] - R_err[2, 0]),
@@ -283,7 +283,7 @@ class Kinematics:
         return hits
 
     def fk(self, q) -> tuple[np.ndarray, np.ndarray]:
-        # One multi-joint reset: a PyBullet call per joint cost 3x as much (measured).
+        # One multi-joint reset: a PyBullet call per joint costs several times as much.
         p.resetJointStatesMultiDof(
             self.robot.uid, self.robot.arm, [[float(v)] for v in q], physicsClientId=self.scene.client
         )
@@ -322,9 +322,9 @@ class Kinematics:
         tracking a path passes ``restart=False``: the answer then stays within ``max_deviation_rad`` of
         the seed in every joint, so the arm never wanders off to another IK branch while holding an
         object. A random restart whose error has not dropped 1% in ``stall_iterations`` iterations
-        stops there (unreachable targets used to run all eight to the full iteration count: 0.1-0.25 s
-        per waypoint); the seeded solves run on, since stopping them early sent more reaches to
-        restarts on other branches (Panda slide_open 94 against 98 of 100 expert episodes).
+        stops there (unreachable targets used to run all eight to the full iteration count); the
+        seeded solves run on, since stopping them early sends more reaches to restarts on other
+        branches, and a reach on another branch can fail the grasp.
         """
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
@@ -389,9 +389,9 @@ class Kinematics:
                 break  # stalled (against joint limits, or out of reach): restarts are the way on
             J = self._jacobian(q)
             e = np.concatenate([e_p, 0.5 * e_r])
-            # LAPACK's Cholesky solve called directly: numpy's multithreaded OpenBLAS spends
-            # 0.1-0.7 ms per 6x6 inverse in thread hand-offs, SciPy's checked wrappers 86 us,
-            # dposv itself 8 us (measured), against ~20 us for a physics step.
+            # LAPACK's Cholesky solve called directly: numpy's multithreaded OpenBLAS spends longer
+            # in thread hand-offs than a 6x6 solve takes, and SciPy's checked wrappers several
+            # times the solve itself, which would make IK cost more than a physics step.
             J_pinv = dposv(J @ J.T + damp, J)[1].T
             to_rest = (
                 rest - q
