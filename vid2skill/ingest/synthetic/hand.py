@@ -3,7 +3,7 @@
 The hand is a kinematic skeleton with MediaPipe's 21-landmark layout. Each bone is a tapered
 capsule; the capsules are blended into one smooth surface with a smooth-minimum signed distance
 field and meshed by marching cubes. MediaPipe detects such a blended surface far more reliably
-than separate capsules once the fingers curl, where separate capsules read as no hand at all.
+than separate capsules once the fingers curl, where separate capsules are mostly missed.
 
 Hand frame (``T_world_hand`` places it): origin at the wrist, +x towards the middle-finger MCP,
 +z out of the palm (volar side), +y = z cross x. For a right hand the thumb lies on the -y side.
