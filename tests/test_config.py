@@ -197,3 +197,25 @@ def test_debug_tiny_composes_with_every_policy(policy):
     else:
         assert "epochs" not in cfg.policy and cfg.policy == plain.policy
     assert cfg.source.clips_per_skill == 3
+
+
+def test_a_policy_config_class_defaults_to_its_yaml():
+    """A policy built in Python (``BCMLPConfig()``, as the notebook and the tests do) trains as the
+    command line's would: the config class's defaults are the shipped YAML's values."""
+    from dataclasses import asdict
+
+    from vid2skill.policy.registry import POLICIES
+
+    checked = 0
+    for name in POLICIES.names():
+        cls = POLICIES.get(name)
+        yaml_path = Path(__file__).resolve().parents[1] / "conf" / "policy" / f"{name}.yaml"
+        if cls.config_cls is None or not yaml_path.exists():
+            continue
+        composed = OmegaConf.to_container(make_cfg([f"policy={name}"]).policy, resolve=True)
+        defaults = asdict(cls.config_cls())
+        shared = set(defaults) & set(composed) - {"seed"}  # seed follows the run's ${seed}
+        assert shared, name
+        assert {k: defaults[k] for k in shared} == {k: composed[k] for k in shared}, name
+        checked += 1
+    assert checked >= 2  # bc_mlp and act at least

@@ -63,13 +63,13 @@ class BCMLPConfig:
     head: str = "deterministic"
     gmm_modes: int = 5
     gmm_min_std: float = 0.01
-    epochs: int = 300
+    epochs: int = 100
     lr: float = 1e-3
-    batch_size: int = 256
+    batch_size: int = 512
     weight_decay: float = 1e-5
     noise_std_m: float = 0.01
     noise_std_rad: float = 0.02
-    noise_copies: int = 8
+    noise_copies: int = 4
     max_step_m: float = 0.03
     max_turn_rad: float = 0.5
     gripper_weight: float = 0.5
