@@ -583,11 +583,17 @@ class SlideOpenSuccess:
 
 
 @dataclass
-class SlideOpenSkill(Skill):
+class SlideSkill(Skill):
+    """A drawer pulled open or pushed shut: what both senses state."""
+
     sense: str = MISSING
     start_opening_m: Optional[List[float]] = MISSING
-    success: SlideOpenSuccess = MISSING
     expert: SlideExpert = MISSING
+
+
+@dataclass
+class SlideOpenSkill(SlideSkill):
+    success: SlideOpenSuccess = MISSING
     primitive: HoldPrimitive = MISSING
 
 
@@ -602,11 +608,8 @@ class SlideClosePrimitive(HoldPrimitive):
 
 
 @dataclass
-class SlideCloseSkill(Skill):
-    sense: str = MISSING
-    start_opening_m: Optional[List[float]] = MISSING
+class SlideCloseSkill(SlideSkill):
     success: SlideCloseSuccess = MISSING
-    expert: SlideExpert = MISSING
     primitive: SlideClosePrimitive = MISSING
 
 
@@ -626,11 +629,17 @@ class HingeOpenSuccess:
 
 
 @dataclass
-class HingeOpenSkill(Skill):
+class HingeSkill(Skill):
+    """A door or lid swung open or shut: what both senses state."""
+
     sense: str = MISSING
     start_angle_deg: Optional[List[float]] = MISSING
-    success: HingeOpenSuccess = MISSING
     expert: HingeExpert = MISSING
+
+
+@dataclass
+class HingeOpenSkill(HingeSkill):
+    success: HingeOpenSuccess = MISSING
     primitive: HoldPrimitive = MISSING
 
 
@@ -645,11 +654,8 @@ class HingeClosePrimitive(HoldPrimitive):
 
 
 @dataclass
-class HingeCloseSkill(Skill):
-    sense: str = MISSING
-    start_angle_deg: Optional[List[float]] = MISSING
+class HingeCloseSkill(HingeSkill):
     success: HingeCloseSuccess = MISSING
-    expert: HingeExpert = MISSING
     primitive: HingeClosePrimitive = MISSING
 
 
