@@ -336,7 +336,7 @@ class Robot:
     finger_force: float = MISSING
     arm_force_scale: float = MISSING
     max_joint_speed: float = MISSING
-    ee_R_grasp: List[Any] = MISSING  # (3, 3) rows
+    ee_R_grasp: List[Any] = MISSING  # (3, 3) rows (OmegaConf reads a nested 1 as no float)
     gripper: Optional[Gripper] = MISSING
     grasp_links: List[str] = MISSING
     mount_offset_m: List[float] = MISSING
@@ -811,6 +811,15 @@ class RobomimicFormat:
 
 
 @dataclass
+class LabelSource:
+    """How one source's texts are read (``labels.sources.<source>``)."""
+
+    fields: List[str] = MISSING  # the annotation's fields tried in order ([]: the source's one text)
+    unknown: str = MISSING  # novel (an unmatched text is a candidate new skill) | ignore
+    novel_words: int = MISSING  # words kept in a novel skill's name
+
+
+@dataclass
 class LexiconLabels:
     """The verb lexicon (vid2skill/ingest/lexicon.py)."""
 
@@ -823,7 +832,7 @@ class LexiconLabels:
     ignore_words: List[str] = MISSING
     novel_prefix: str = MISSING
     max_gap_words: int = MISSING
-    sources: Dict[str, Dict[str, Any]] = MISSING  # source -> {fields, unknown, novel_words}
+    sources: Dict[str, LabelSource] = MISSING
     add_from: List[str] = MISSING
 
 
