@@ -40,3 +40,24 @@ def test_demos_carry_their_fitted_motion_and_replay_uses_it(tmp_path):
     assert all(d.motion is None for d in plain.demos)
     plain.save(tmp_path / "plain")
     assert isinstance(_make_policy("replay", str(tmp_path / "plain"), 0), ReplayPolicy)
+
+
+def test_a_skill_judged_while_holding_keeps_its_gripper_closed_after_the_motion():
+    """Demonstrations of a drawer let go at their end; those of a pick (``release_at_end: false``)
+    hold through the steps appended after the motion, as the scene judges them holding."""
+    s = np.linspace(0, 1, 64)[:, None]
+    trajs = {f"c{i}": np.c_[-(0.15 + 0.02 * i) * s, 0 * s, 0 * s] for i in range(3)}  # lifts (contact -x)
+    pick = SkillCard("pick", [{"clip": c} for c in trajs], trajs, {c: 1.0 for c in trajs}, {"outliers": []})
+    cfg = make_cfg(["skill=all"])
+    out = retarget(
+        cfg.retarget,
+        cfg.robot,
+        SkillLibrary(1, {"pick": pick, **_library().skills}),
+        cfg.skill,
+        cfg.sim.scenes,
+    )
+    steps = int(cfg.retarget.release_steps)
+    for d in out["pick"].demos:
+        assert d.gripper_closed.all()
+    for d in out["slide_open"].demos:
+        assert d.gripper_closed[:-steps].all() and not d.gripper_closed[-steps:].any()

@@ -37,7 +37,8 @@ class RobotDemo:
     Attributes:
         clip: the human clip it came from.
         ee_contact_m: (T, 3) end-effector displacement from the grasp point, contact frame.
-        gripper_closed: (T,) bool, gripper command per step (closed while manipulating, open at the end).
+        gripper_closed: (T,) bool, gripper command per step (closed while manipulating; open in the
+            steps after the motion for a skill that lets go at its end).
         q_nominal: (T, n_joints) joint angles reaching the path in the nominal scene.
         ik_error_m: (T,) position error of that IK solution.
         ee_rotvec_contact: (T, 3) rotation of the gripper since the grasp, contact frame (rotation
@@ -138,9 +139,11 @@ def retarget_path(
     R_contact_grasp: np.ndarray,
     hold_steps: int,
     rotvec_contact: np.ndarray | None = None,
+    release: bool = True,
 ) -> RobotDemo:
     """Joint trajectory for one contact-frame path (and the hand's rotation since the grasp, if given)
-    in a scene; the gripper opens for ``hold_steps`` at the end."""
+    in a scene, held for ``hold_steps`` at the end, with the gripper open then if ``release`` (a skill
+    that lets go at its end) and closed otherwise (a pick or a pour is judged while holding)."""
     pad = lambda a: np.concatenate([a, np.repeat(a[-1:], hold_steps, axis=0)])  # noqa: E731
     path = pad(path_contact)
     rot = pad(rotvec_contact) if rotvec_contact is not None else np.zeros_like(path)
@@ -153,7 +156,8 @@ def retarget_path(
         qs.append(q)
         errs.append(err)
     gripper = np.ones(len(path), dtype=bool)
-    gripper[len(path_contact) :] = False
+    if release:
+        gripper[len(path_contact) :] = False
     return RobotDemo("", path, gripper, np.array(qs), np.array(errs), rot)
 
 

@@ -57,14 +57,23 @@ def fit_members(card, skill_cfg, cfg) -> tuple[dict, dict]:
 
 
 def skill_demos(
-    card, motions: dict, kin: Kinematics, T_wc: np.ndarray, R_contact_grasp: np.ndarray, cfg, structure: bool
+    card,
+    motions: dict,
+    kin: Kinematics,
+    T_wc: np.ndarray,
+    R_contact_grasp: np.ndarray,
+    cfg,
+    structure: bool,
+    release: bool = True,
 ) -> list:
     """One skill's RobotDemos in the nominal scene. Members far from their skill's median reach or
     duration (failed segmentations, depth errors) teach learners nothing good: they are left out of
     learning (``card.stats["outliers"]``, the report's ``left_out``). Replay of a fitted motion does
     not depend on that raw path, so with motions every fitted member is kept. Every demonstration's
     arrays span the median duration of those learnt from, so that a policy's clock means the same
-    phase of the motion in all of them; a fitted motion keeps the human's own pace."""
+    phase of the motion in all of them; a fitted motion keeps the human's own pace. ``release``: the
+    skill lets go at its end (``release_at_end``); a skill judged while holding keeps the gripper
+    closed through the steps appended after the motion."""
     outliers = set(card.stats.get("outliers", []))
     kept = {c: t for c, t in card.trajectories.items() if (c in motions if structure else c not in outliers)}
     learn = [c for c in kept if c not in outliers] or list(kept)
@@ -73,7 +82,7 @@ def skill_demos(
     for clip, traj in kept.items():
         path = resample_to_rate(traj, duration, cfg.control_hz)
         rot = resample_to_rate(card.rotation(clip), duration, cfg.control_hz) if cfg.follow_rotation else None
-        demo = retarget_path(kin, path, T_wc, R_contact_grasp, cfg.release_steps, rot)
+        demo = retarget_path(kin, path, T_wc, R_contact_grasp, cfg.release_steps, rot, release)
         demo.clip, demo.motion = clip, motions.get(clip)
         demos.append(demo)
     return demos
@@ -102,7 +111,16 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
             T_wc[:3, 3] -= np.asarray(
                 spec.mount_offset_m, dtype=float
             )  # the arm stands at its own mount point
-            demos = skill_demos(card, motions, kin, T_wc, R_contact_grasp, cfg, structure)
+            demos = skill_demos(
+                card,
+                motions,
+                kin,
+                T_wc,
+                R_contact_grasp,
+                cfg,
+                structure,
+                bool(skill_cfgs[name].release_at_end),
+            )
             if not demos:
                 log.warning("retarget: %s: no demonstration could be made; skipped", name)
                 continue
