@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from tqdm import tqdm
@@ -182,13 +183,18 @@ def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int,
             future.add_done_callback(lambda f, i=i: done(i, f))
 
         def done(i: int, future) -> None:
+            broken = False
             try:
                 out, err = future.result()
-            except (
-                Exception
-            ) as e:  # the worker died (a crash in native code): the item fails, the batch goes on
+            except BrokenProcessPool as e:
+                # A worker died (a crash in native code): the item fails, the batch goes on, and
+                # this process takes the items left, as the pool takes no more. No submit here:
+                # Python 3.12+ runs this callback while the pool holds the lock submit() takes.
+                out, err, broken = None, f"{type(e).__name__}: {e}", True
+            except Exception as e:  # any other failure of the call in the pool (a result that cannot pickle)
                 out, err = None, f"{type(e).__name__}: {e}"
-            feed()  # before recording, so that nothing is submitted once every item is recorded
+            if not broken:
+                feed()  # before recording, so that nothing is submitted once every item is recorded
             record(i, out, err)
 
         mine = take()  # this process starts at once: it takes the first (costliest) item itself
