@@ -388,117 +388,144 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
     or ``unsegmented`` are recorded in the decisions (``add/last_decisions.json``, and the new
     version's ``add_decisions.json``) but join no skill, so a later ``add ... skill=NAME`` can place them."""
     from vid2skill.extract.stage import extract
-    from vid2skill.ingest.lexicon import lexicon_of
-    from vid2skill.skills.stage import canonical_labels, resolve_families, segment_labelled
 
     layout = Workspace(ws)
-    root, add_dir = layout.skills, layout.add_dir
     require_descriptor_inputs(
-        SkillLibrary.load(root), cfg.cluster
+        SkillLibrary.load(layout.skills), cfg.cluster
     )  # clear errors before any work: no library, or too old a one
-    with library_lock(root):
+    with library_lock(layout.skills):
         if finish_interrupted_add(layout):
             log.info("add: completed the records of an add interrupted after its library version landed")
-    index = layout.added_tracks
+    clips = collect_clips(target, _known_hashes(layout))
+    if not clips.clips:
+        why = "; ".join(f["error"] for f in clips.failures) or "every video is already in the workspace"
+        raise Vid2SkillError(f"add: nothing new to add from {target}: {why}")
+    clips, label_failures = label_clips(clips, target, cfg)
+    tracks = extract(cfg.extract, clips, layout.add_dir, workers)
+    for rec, clip in zip(tracks.records, clips.clips):
+        rec["content_hash"] = clip.content_hash
+    new, failures = _segment_new(tracks, cfg.cluster)
+    failures = list(clips.failures) + label_failures + failures
+    decisions, version = list(new["lost"]), None
+    if new["trajs"]:
+        decisions, version = _land(layout, target, new, tracks, cfg.cluster, skill)
+    if version is None:
+        version = SkillLibrary.load(layout.skills).version
+    layout.add_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(layout.add_decisions, {"version": version, "decisions": decisions})
+    _log_decisions(decisions, failures)
+    return {"version": version, "decisions": decisions, "failures": failures}
+
+
+def _known_hashes(layout: Workspace) -> set:
+    """Content hashes of the videos the workspace holds already: ingested, or added before."""
     known = (
         {c.content_hash for c in ClipSet.load(layout.clips).clips}
         if layout.clips.with_suffix(".json").exists()
         else set()
     )
-    if index.with_suffix(".json").exists():
-        known |= {r.get("content_hash") for r in TrackSet.load(index).records}
-    clips = collect_clips(target, known)
-    if not clips.clips:
-        why = "; ".join(f["error"] for f in clips.failures) or "every video is already in the workspace"
-        raise Vid2SkillError(f"add: nothing new to add from {target}: {why}")
-    clips, label_failures = label_clips(clips, target, cfg)
-    tracks = extract(cfg.extract, clips, add_dir, workers)
-    for rec, clip in zip(tracks.records, clips.clips):
-        rec["content_hash"] = clip.content_hash
-    lexicon = lexicon_of(cfg.cluster)
-    # A clip with a weak label is cut into its labelled skills in order (as cluster.group_by=label does:
-    # pick;pour;place gives three, a clip without a grasp is cut by its motion); the others by their grasps.
+    if layout.added_tracks.with_suffix(".json").exists():
+        known |= {r.get("content_hash") for r in TrackSet.load(layout.added_tracks).records}
+    return known
+
+
+def _segment_new(tracks: TrackSet, cluster_cfg) -> tuple[dict, list[dict]]:
+    """The new tracks cut into manipulations: ({trajs, records, labels, lost}, failures). A clip with a
+    weak label is cut into its labelled skills in order (as ``cluster.group_by=label`` does:
+    pick;pour;place gives three, a clip without a grasp is cut by its motion), the others by their
+    grasps; ``lost`` holds the ``unsegmented`` decisions (no hand, no grasp). A video that cannot be
+    read at all is a failure, and an error when no video could be read."""
+    from vid2skill.ingest.lexicon import lexicon_of
+    from vid2skill.skills.stage import canonical_labels, resolve_families, segment_labelled
+
+    lexicon = lexicon_of(cluster_cfg)
     labelled = [r for r in tracks.ok() if r.get("skills")]
     canonical, unread = canonical_labels([r for r in tracks.ok() if not r.get("skills")], lexicon)
-    segments, seg_records, not_segmented = segment_tracks(canonical, cfg.cluster)
+    segments, seg_records, not_segmented = segment_tracks(canonical, cluster_cfg)
     seg_records = resolve_families(segments, seg_records, lexicon)
     if labelled:
-        by_label = segment_labelled(labelled, cfg.cluster)
+        by_label = segment_labelled(labelled, cluster_cfg)
         segments, seg_records, not_segmented = (
             segments + by_label[0],
             seg_records + by_label[1],
             not_segmented + by_label[2],
         )
-    # A video without a hand to follow is unsegmented; one that cannot be read at all is an error.
     unreadable = [r for r in tracks.failures() if not r.get("no_hand")]
     if unreadable and len(unreadable) == len(tracks.records):
         raise Vid2SkillError("add: no new video could be read: " + "; ".join(r["error"] for r in unreadable))
-    failures = (
-        list(clips.failures)
-        + label_failures
-        + [{"item": f["clip"], "error": f["error"]} for f in unread]
-        + [{"item": r["clip"], "error": r["error"]} for r in unreadable]
-    )
+    failures = [{"item": f["clip"], "error": f["error"]} for f in unread] + [
+        {"item": r["clip"], "error": r["error"]} for r in unreadable
+    ]
     by_clip = {r["clip"]: r for r in tracks.records}
     lost = [
         unsegmented(r["clip"], f"no hand track: {r['error']}", r)
         for r in tracks.failures()
         if r.get("no_hand")
     ] + [unsegmented(f["clip"], f["error"], by_clip.get(f["clip"].split("~")[0])) for f in not_segmented]
-    trajs = {r["clip"]: tr for r, tr in zip(seg_records, segments)}  # one decision per grasp
     records = {r["clip"]: r for r in seg_records}
-    labels = {
-        c: {"skill": r["label"], "source": r["label_source"]}
-        for c, r in records.items()
-        if r.get("label") and r.get("label_source")
+    new = {
+        "trajs": {r["clip"]: tr for r, tr in zip(seg_records, segments)},  # one decision per grasp
+        "records": records,
+        "labels": {
+            c: {"skill": r["label"], "source": r["label_source"]}
+            for c, r in records.items()
+            if r.get("label") and r.get("label_source")
+        },
+        "lost": lost,
     }
-    decisions, version = list(lost), None
-    if trajs:
-        with library_lock(
-            root
-        ):  # read the newest version, write the next: concurrent adds land one after the other
-            # Checked again under the lock: another add of the same video may have finished meanwhile.
-            previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
-            landed = {r.get("content_hash") for r in previous.records}
-            late = sorted({r["clip"] for r in records.values() if r.get("content_hash") in landed})
-            if late:
-                log.info("add: %s already added by another run meanwhile; left out", ", ".join(late))
-                trajs = {c: tr for c, tr in trajs.items() if records[c].get("content_hash") not in landed}
-                records = {c: r for c, r in records.items() if c in trajs}
-            if not trajs:
-                raise Vid2SkillError(
-                    f"add: nothing new to add from {target}: every video was added by another run meanwhile"
-                )
-            lib = SkillLibrary.load(root)
-            decisions = decide(lib, trajs, cfg.cluster, skill, labels) + decisions
-            joining = [d for d in decisions if d["status"] in ("assigned", "novel")]
-            if joining:
-                new = add_to_library(lib, joining, trajs, records, cfg.cluster.outlier_fraction)
-                added = {records[d["clip"]].get("source_clip", d["clip"]) for d in joining}
-                added_tracks = TrackSet([r for r in tracks.records if r["clip"] in added])
+    return new, failures
 
-                def with_version(folder: Path) -> None:  # lands with the version or not at all
-                    atomic_write_json(folder / "add_decisions.json", decisions)
-                    added_tracks.save(folder / "add_tracks", workspace=ws)
 
-                folder = new.save(root, workspace=ws, extras=with_version)
-                version = new.version
-                TrackSet(previous.records + added_tracks.records).save(index, workspace=ws)
-                # Last, as a rerun of cluster would: retarget and what follows rerun on the new version.
-                layout.renew_stage_record(
-                    "cluster",
-                    {
-                        "version": version,
-                        "folder": str(folder),
-                        "skills": {n: len(c.members) for n, c in new.skills.items()},
-                    },
-                )
-            else:
-                version = lib.version
-    if version is None:
-        version = SkillLibrary.load(root).version
-    add_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(layout.add_decisions, {"version": version, "decisions": decisions})
+def _land(
+    layout: Workspace, target: str, new: dict, tracks: TrackSet, cluster_cfg, skill: str | None
+) -> tuple[list[dict], int]:
+    """Decide the new manipulations against the newest library and write the next version, under the
+    library's lock (concurrent adds land one after the other): (decisions, version). The version
+    lands with its decisions and added tracks; the index of added tracks and the cluster stage record
+    follow (an add killed between them is completed by the next, :func:`finish_interrupted_add`)."""
+    root, index, ws = layout.skills, layout.added_tracks, layout.root
+    trajs, records = new["trajs"], new["records"]
+    with library_lock(root):
+        # Checked again under the lock: another add of the same video may have finished meanwhile.
+        previous = TrackSet.load(index) if index.with_suffix(".json").exists() else TrackSet([])
+        landed = {r.get("content_hash") for r in previous.records}
+        late = sorted({r["clip"] for r in records.values() if r.get("content_hash") in landed})
+        if late:
+            log.info("add: %s already added by another run meanwhile; left out", ", ".join(late))
+            trajs = {c: tr for c, tr in trajs.items() if records[c].get("content_hash") not in landed}
+            records = {c: r for c, r in records.items() if c in trajs}
+        if not trajs:
+            raise Vid2SkillError(
+                f"add: nothing new to add from {target}: every video was added by another run meanwhile"
+            )
+        lib = SkillLibrary.load(root)
+        decisions = decide(lib, trajs, cluster_cfg, skill, new["labels"]) + list(new["lost"])
+        joining = [d for d in decisions if d["status"] in ("assigned", "novel")]
+        if not joining:
+            return decisions, lib.version
+        grown = add_to_library(lib, joining, trajs, records, cluster_cfg.outlier_fraction)
+        added = {records[d["clip"]].get("source_clip", d["clip"]) for d in joining}
+        added_tracks = TrackSet([r for r in tracks.records if r["clip"] in added])
+
+        def with_version(folder: Path) -> None:  # lands with the version or not at all
+            atomic_write_json(folder / "add_decisions.json", decisions)
+            added_tracks.save(folder / "add_tracks", workspace=ws)
+
+        folder = grown.save(root, workspace=ws, extras=with_version)
+        TrackSet(previous.records + added_tracks.records).save(index, workspace=ws)
+        # Last, as a rerun of cluster would: retarget and what follows rerun on the new version.
+        layout.renew_stage_record(
+            "cluster",
+            {
+                "version": grown.version,
+                "folder": str(folder),
+                "skills": {n: len(c.members) for n, c in grown.skills.items()},
+            },
+        )
+        return decisions, grown.version
+
+
+def _log_decisions(decisions: list[dict], failures: list[dict]) -> None:
     for d in decisions:
         if d["status"] == "unsegmented":
             log.warning("add: %s unsegmented: %s", d["clip"], d["reason"])
@@ -514,4 +541,3 @@ def run_add(cfg, ws: Path, target: str, skill: str | None, workers: int) -> dict
             )
     for f in failures:
         log.warning("add: %s: %s", f["item"], f["error"])
-    return {"version": version, "decisions": decisions, "failures": failures}
