@@ -106,6 +106,57 @@ def test_a_stir_loops_as_many_turns_as_the_human():
         assert res["success"] is ok and abs(res["turns"] - turns) < 0.2
 
 
+def test_a_stir_that_pushes_back_and_forth_is_fitted_as_strokes(cfg):
+    pc, rng, N = cfg.retarget.primitives, np.random.default_rng(2), 90
+    s = np.linspace(0, 1, N)
+    to_and_fro = np.c_[0.05 * np.sin(2 * np.pi * 4 * s), 0.01 * s, 0 * s]  # 4 strokes there and back
+    fit = fit_motion("stir", _noisy(to_and_fro, rng, 0.002), np.zeros((N, 3)), 6.0, UP, pc)
+    assert fit.method == "strokes" and fit.values["reversals"] >= 6
+    assert 0.035 < fit.values["stroke_m"] < 0.06 and abs(fit.values["axis_x"]) > 0.95
+    th = 2 * np.pi * 1.5 * s
+    loop = fit_motion(
+        "stir", np.c_[0.04 * np.cos(th), 0.04 * np.sin(th), 0 * s], np.zeros((N, 3)), 3.0, UP, pc
+    )
+    assert loop.method == "loop"
+
+
+@pytest.mark.parametrize("amplitude_m, ok", [(0.05, True), (0.01, False)])
+def test_a_stir_pushes_back_and_forth_as_the_human_did(amplitude_m, ok):
+    """A spatula pushed to and fro through the pot stirs (the sweep test); a wiggle of 1 cm does not."""
+    cfg = make_cfg(["skill=all"])
+    u = np.linspace(0, 1, 60)
+    motion = SkillMotion(
+        "stir",
+        4.0,
+        {
+            "turns": 0.05,
+            "radius_m": 0.03,
+            "stroke_m": amplitude_m,
+            "reversals": 7.0,
+            "axis_x": 1.0,
+            "axis_y": 0.0,
+        },
+        {"angle": np.zeros(60), "stroke": amplitude_m * np.sin(2 * np.pi * 4 * u)},
+        "strokes",
+    )
+    res = _run(cfg, "stir", motion)
+    assert res["success"] is ok and res["turns"] < 1.0
+    assert (res["sweep_reversals"] >= 2) is ok
+
+
+def test_the_stir_sweep_counts_turns_back_after_long_strokes():
+    from vid2skill.scenes.stir import _Sweep
+
+    sw = _Sweep(min_stroke_m=0.04)
+    for x in 0.05 * np.sin(np.linspace(0, 2 * np.pi * 3, 200)):  # three strokes there and back, 10 cm range
+        sw.add(np.array([x, 0.0]))
+    assert sw.reversals == 6 and abs(sw.path_m - 0.6) < 0.01  # each of 6 ends, 4 cm back
+    sw.reset()
+    for x in 0.01 * np.sin(np.linspace(0, 2 * np.pi * 3, 200)):  # a 2 cm wiggle never turns back
+        sw.add(np.array([x, 0.0]))
+    assert sw.reversals == 0
+
+
 def test_hinge_about_a_horizontal_axis_keeps_its_swing(cfg):
     """A lid or a panel turns about a horizontal axis: its swing comes from the arc in the path's own
     plane, or from the hand's turn about its own axis, not from a door's chord prior."""

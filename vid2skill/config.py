@@ -293,6 +293,7 @@ class Primitives:
     max_hinge_deg: float = MISSING
     min_extent_m: float = MISSING
     min_stroke_m: float = MISSING
+    min_loop_turns: float = MISSING
 
 
 @dataclass
@@ -729,6 +730,10 @@ class PourSkill(Skill):
 class StirSuccess:
     wall_margin_m: float = MISSING
     min_turns: float = MISSING
+    min_radius_frac: float = MISSING
+    min_path_radii: float = MISSING
+    min_reversals: int = MISSING
+    min_stroke_radii: float = MISSING
 
 
 @dataclass

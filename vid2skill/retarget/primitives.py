@@ -273,29 +273,39 @@ def _fit_pour(p, rotvec, duration, up, cfg) -> SkillMotion:
 
 
 def _fit_stir(p, rotvec, duration, up, cfg) -> SkillMotion:
-    """``turns`` and ``radius_m`` of the loop the hand drew in the horizontal plane; profile ``angle``:
-    the angle swept about the loop's centre, radians, signed as the hand went."""
+    """``turns`` and ``radius_m`` of the loop the hand drew in the horizontal plane, and the sawing-like
+    ``stroke_m`` and ``reversals`` of a stir that pushes back and forth (a spatula in a pan; see
+    :func:`_strokes`); profiles ``angle`` (the angle swept about the loop's centre, radians, signed as
+    the hand went) and ``stroke`` (metres along the strokes' axis). ``method`` is ``loop`` when the hand
+    wound at least ``cfg.min_loop_turns`` turns, else ``strokes``."""
     e1, e2 = horizontal_basis(up)
     xy = np.c_[p @ e1, p @ e2]
     c = xy.mean(axis=0)
     a = np.unwrap(np.arctan2(xy[:, 1] - c[1], xy[:, 0] - c[0]))
     swept = a - a[0]
     radius = float(np.median(np.linalg.norm(xy - c, axis=1)))
+    turns = float(abs(swept[-1]) / (2 * np.pi))
+    stroke, amp, reversals, axis = _strokes(xy, cfg.min_stroke_m)
     return SkillMotion(
         "stir",
         duration,
-        {"turns": float(abs(swept[-1]) / (2 * np.pi)), "radius_m": radius},
-        {"angle": swept},
-        "loop",
+        {
+            "turns": turns,
+            "radius_m": radius,
+            "stroke_m": amp,
+            "reversals": float(reversals),
+            "axis_x": float(axis[0]),
+            "axis_y": float(axis[1]),
+        },
+        {"angle": swept, "stroke": stroke},
+        "loop" if turns >= cfg.min_loop_turns else "strokes",
     )
 
 
-def _fit_cut(p, rotvec, duration, up, cfg) -> SkillMotion:
-    """``stroke_m`` (half the sawing's range), ``reversals`` (changes of direction of at least
-    ``min_stroke_m``) and ``sink_m`` (how far the hand went down); profiles ``stroke`` (metres along
-    the sawing axis, the slow drift removed) and ``sink`` (downwards progress)."""
-    e1, e2 = horizontal_basis(up)
-    horiz = np.c_[p @ e1, p @ e2]
+def _strokes(horiz: np.ndarray, min_stroke_m: float) -> tuple[np.ndarray, float, int, np.ndarray]:
+    """(stroke (N,) metres along the main horizontal axis with the slow drift removed, half its range,
+    reversals of direction of at least ``min_stroke_m``, the axis (2,) in ``horiz``'s basis) of a
+    back-and-forth motion: a saw's strokes, or a spatula pushed to and fro."""
     _, _, vt = np.linalg.svd(horiz - horiz.mean(axis=0), full_matrices=False)
     s = horiz @ vt[0]
     n = len(s)
@@ -307,9 +317,18 @@ def _fit_cut(p, rotvec, duration, up, cfg) -> SkillMotion:
     for i in range(1, n):  # hysteresis: a reversal needs a stroke of at least min_stroke_m
         d = np.sign(stroke[i] - stroke[i - 1])
         if d and d != direction:
-            if direction and abs(stroke[i - 1] - start) >= cfg.min_stroke_m:
+            if direction and abs(stroke[i - 1] - start) >= min_stroke_m:
                 reversals += 1
             start, direction = stroke[i - 1], d
+    return stroke, amp, reversals, vt[0]
+
+
+def _fit_cut(p, rotvec, duration, up, cfg) -> SkillMotion:
+    """``stroke_m`` (half the sawing's range), ``reversals`` (changes of direction of at least
+    ``min_stroke_m``) and ``sink_m`` (how far the hand went down); profiles ``stroke`` (metres along
+    the sawing axis, the slow drift removed) and ``sink`` (downwards progress)."""
+    e1, e2 = horizontal_basis(up)
+    stroke, amp, reversals, _ = _strokes(np.c_[p @ e1, p @ e2], cfg.min_stroke_m)
     fall = -(p @ up)
     sink = robust_max(fall)
     return SkillMotion(

@@ -1,8 +1,12 @@
 """Stir: a spoon starts in the gripper (held top-down, hanging below it) beside a pot; stir the pot.
 
 Success (``conf/skill/stir.yaml``): in one uninterrupted stretch with the spoon's head inside the
-pot (within its inner radius less ``wall_margin_m``, below its rim), the head sweeps at least
-``min_turns`` full circles about the pot's axis.
+pot (within its inner radius less ``wall_margin_m``, below its rim), the head either sweeps at
+least ``min_turns`` full circles about the pot's axis (counted while it is at least
+``min_radius_frac`` of the pot's radius from the axis), or pushes back and forth: it travels at least
+``min_path_radii`` pot radii and turns back at least ``min_reversals`` times, each time after a
+stroke of at least ``min_stroke_radii`` pot radii. People stir food in a pan with a spatula that way
+(both real stirs of ``../shared/data``); a circle of half the pot's radius is 3.14 radii long.
 """
 
 from __future__ import annotations
@@ -89,6 +93,8 @@ class StirTask(ToolTask):
         scene.load_urdf("tool", write_urdf(tool_urdf(self.tool)), [0, 0, -5], fixed=False)
         self._phase, self._angle, self._swept = "approach", None, 0.0
         self._run_angle, self._prev_angle, self.best_turns = 0.0, None, 0.0
+        self._sweep = _Sweep(self.success_cfg.min_stroke_radii * self.pot.radius)
+        self.best_sweep = (0.0, 0)  # (path m, reversals) of the best stretch so far
 
     def _inside(self, tip: np.ndarray) -> tuple[bool, float]:
         d = tip - self.pot_centre
@@ -99,20 +105,39 @@ class StirTask(ToolTask):
         return inside, float(np.arctan2(d[1], d[0]))
 
     def on_step(self, t_s):
-        inside, angle = self._inside(self.tool_tip())
+        tip = self.tool_tip()
+        inside, angle = self._inside(tip)
         if not inside:
             self._prev_angle, self._run_angle = None, 0.0
+            self._sweep.reset()
             return
-        if self._prev_angle is not None:
+        # Near the pot's axis the head's angle about it swings by up to pi in a step, in no defined
+        # direction (strokes through the centre would count as turns): it counts only farther out.
+        off_axis = (
+            np.hypot(*(tip - self.pot_centre)[:2]) >= self.success_cfg.min_radius_frac * self.pot.radius
+        )
+        if self._prev_angle is not None and off_axis:
             self._run_angle += (angle - self._prev_angle + np.pi) % (2 * np.pi) - np.pi
         self._prev_angle = angle
         self.best_turns = max(self.best_turns, abs(self._run_angle) / (2 * np.pi))
+        self._sweep.add(tip[:2])
+        here = (self._sweep.path_m, self._sweep.reversals)
+        self.best_sweep = max(self.best_sweep, here, key=self._sweep_rank)
+
+    def _sweep_rank(self, sweep: tuple[float, int]) -> tuple[bool, float]:
+        """Order of stretches: those that pass the sweep test first, then by path."""
+        s = self.success_cfg
+        return (sweep[0] >= s.min_path_radii * self.pot.radius and sweep[1] >= s.min_reversals, sweep[0])
 
     def is_success(self):
-        return self.best_turns >= self.success_cfg.min_turns
+        return self.best_turns >= self.success_cfg.min_turns or self._sweep_rank(self.best_sweep)[0]
 
     def progress(self):
-        return {"turns": round(self.best_turns, 3)}
+        return {
+            "turns": round(self.best_turns, 3),
+            "sweep_path_m": round(self.best_sweep[0], 3),
+            "sweep_reversals": self.best_sweep[1],
+        }
 
     def _ring(self, angle: float, z: float, radius: float) -> np.ndarray:
         return np.array(
@@ -127,27 +152,41 @@ class StirTask(ToolTask):
         lo, hi = self.skill.primitive.radius_frac
         return float(np.clip(motion.values["radius_m"], lo * self.pot.radius, hi * self.pot.radius))
 
+    def _stroke_point(self, motion, u: float, z: float) -> np.ndarray:
+        """Where a back-and-forth stir puts the head at ``u`` of the human's motion: the pot's centre plus
+        their stroke along their strokes' axis (turned from the contact frame into the world), kept
+        within ``primitive.radius_frac``'s upper share of the pot's radius."""
+        axis = self._T_wc[:3, :3] @ np.array([motion.values["axis_x"], motion.values["axis_y"], 0.0])
+        axis[2] = 0.0
+        axis /= max(np.linalg.norm(axis), 1e-9)
+        reach = self.skill.primitive.radius_frac[1] * self.pot.radius
+        s = float(np.clip(motion.at("stroke", u), -reach, reach))
+        return np.array([self.pot_centre[0], self.pot_centre[1], z]) + s * axis
+
     def primitive_goals(self, motion) -> list[np.ndarray]:
-        """Over the pot's rim, then down into it, where the loop will start."""
+        """Over the pot's rim, then down into it, where the loop (or the first stroke) will start."""
         pc = self.skill.primitive
-        a0, rho = self._start_angle(), self._primitive_radius(motion)
+        high = self.pot_centre[2] + self.pot.height + pc.clearance_m
         low = self.pot_centre[2] + self.pot.wall + pc.depth_above_bottom_m
-        return [
-            self._ring(a0, self.pot_centre[2] + self.pot.height + pc.clearance_m, rho),
-            self._ring(a0, low, rho),
-        ]
+        if motion.method == "strokes":
+            return [self._stroke_point(motion, 0.0, high), self._stroke_point(motion, 0.0, low)]
+        a0, rho = self._start_angle(), self._primitive_radius(motion)
+        return [self._ring(a0, high, rho), self._ring(a0, low, rho)]
 
     def primitive(self, motion, t_s):
-        """Bring the spoon into the pot (a scripted transfer, as the oracle grasp is), then loop about
-        the pot's axis as the human's hand looped: their swept angle at their pace, their radius kept
-        inside the pot; keep holding."""
+        """Bring the spoon into the pot (a scripted transfer, as the oracle grasp is), then stir as the
+        human's hand did, at their pace: a loop about the pot's axis (their swept angle, their radius
+        kept inside the pot), or their strokes back and forth through the pot's centre; keep holding."""
         goals = self.primitive_goals(motion)
         tip, t0 = self.transfer(goals, t_s, self.skill.primitive.transfer_speed_m_s)
         if tip is None:
             u = (t_s - t0) / motion.duration_s
-            tip = self._ring(
-                self._start_angle() + motion.at("angle", u), goals[-1][2], self._primitive_radius(motion)
-            )
+            if motion.method == "strokes":
+                tip = self._stroke_point(motion, u, goals[-1][2])
+            else:
+                tip = self._ring(
+                    self._start_angle() + motion.at("angle", u), goals[-1][2], self._primitive_radius(motion)
+                )
         return self.grasp_for_tip(tip), True
 
     def expert(self, t_s, T_contact_cmd):
@@ -184,3 +223,35 @@ class StirTask(ToolTask):
             self._phase = {"approach": "descend", "descend": "stir", "lift": "lift"}[self._phase]
             return self.grasp_for_tip(goal), True
         return self.grasp_for_tip(cmd_tip + d * step / np.linalg.norm(d)), True
+
+
+class _Sweep:
+    """The head's path (m) in one stretch inside the pot and how often it turned back: a turn back is
+    counted once the head has come ``min_stroke_m`` back from the farthest point of a stroke that was
+    itself at least ``min_stroke_m`` long (a stroke runs from the last turn back, or from where the
+    head came back beyond a shorter stroke's start)."""
+
+    def __init__(self, min_stroke_m: float):
+        self.min_stroke_m = min_stroke_m
+        self.reset()
+
+    def reset(self) -> None:
+        self.path_m, self.reversals = 0.0, 0
+        self._last = self._anchor = self._far = None
+
+    def add(self, xy: np.ndarray) -> None:
+        xy = np.asarray(xy, dtype=float)
+        if self._last is None:
+            self._last = self._anchor = self._far = xy
+            return
+        self.path_m += float(np.linalg.norm(xy - self._last))
+        self._last = xy
+        stroke = np.linalg.norm(self._far - self._anchor)
+        back = np.linalg.norm(xy - self._far)
+        if np.linalg.norm(xy - self._anchor) > stroke:
+            self._far = xy
+        elif stroke >= self.min_stroke_m and back >= self.min_stroke_m:
+            self.reversals += 1
+            self._anchor, self._far = self._far, xy
+        elif back > stroke:  # back beyond where a short stroke began: the stroke starts at its far end
+            self._anchor, self._far = self._far, xy
