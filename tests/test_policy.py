@@ -198,3 +198,41 @@ def test_learned_policies_let_go_only_where_the_skill_ends_with_a_release():
         policy = StepPolicy(LetsGo(), 0.01, "bc")
         policy.reset(SimpleNamespace(skill={"release_at_end": release_at_end}), np.eye(4))
         assert policy.act(obs)[1] is expect
+
+
+def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scenes(tmp_path):
+    """``train_on=select`` trains on the arrays and on rollouts of the fitted motions, tries both in
+    training scenes, keeps the better (a tie keeps the arrays') and records both counts."""
+    from dataclasses import replace
+
+    from conftest import make_cfg
+
+    from vid2skill.errors import ConfigError
+    from vid2skill.pipeline import run_train
+    from vid2skill.retarget.primitives import SkillMotion
+
+    pull = SkillMotion("slide", 1.5, {"travel_m": 0.25}, {"s": np.linspace(0, 1, 15)}, "line")
+    # The arrays pull 4 cm (a drawer that stays shut); the fitted motions pull 25 cm.
+    demos = [replace(_demo(-0.04), clip=f"c{i}", motion=pull) for i in range(2)]
+    _workspace_with(tmp_path, demos)
+    cfg = make_cfg(
+        [
+            f"workspace={tmp_path}",
+            "policy.train_on=select",
+            "policy.epochs=60",
+            "policy.rollouts=4",
+            "policy.select_episodes=3",
+            "policy.tensorboard=false",
+            "workers=1",
+        ]
+    )
+    out = run_train(cfg, tmp_path)["slide_open"]
+    trials = out["select"]
+    assert trials["scenes"] == 3 and set(trials) == {"scenes", "demos", "motion_rollouts"}
+    better = "motion_rollouts" if trials["motion_rollouts"] > trials["demos"] else "demos"
+    assert out["train_on"] == better
+    assert trials["motion_rollouts"] >= 2 and trials["demos"] == 0  # the 4-cm arrays open nothing
+
+    bad = make_cfg([f"workspace={tmp_path}", "policy.train_on=select", "policy.select_start_seed=1000002"])
+    with pytest.raises(ConfigError, match="select_start_seed=1000002 .*rollouts' training scenes"):
+        run_train(bad, tmp_path)

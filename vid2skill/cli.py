@@ -28,7 +28,7 @@ stages (in data-flow order):
   extract    hand trajectories from the clips (extract.stride=2 ...)
   cluster    group trajectories into a skill library
   retarget   robot demonstrations from the library (robot=panda)
-  train      one policy per skill (policy=bc_mlp|act policy.train_on=auto|motion_rollouts|demos;
+  train      one policy per skill (policy=bc_mlp|act policy.train_on=auto|motion_rollouts|demos|select;
              dagger.iterations=N)
   evaluate   roll out a policy per skill in PyBullet (policy=expert|replay|bc_mlp|bc_mlp_dagger|act
              skill=all|NAME robot=panda|iiwa|xarm6 episodes=30 seed=0)

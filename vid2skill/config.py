@@ -372,6 +372,8 @@ class LearnedPolicy(Policy):
     train_on: str = MISSING
     rollouts: int = MISSING
     rollout_start_seed: int = MISSING
+    select_episodes: int = MISSING
+    select_start_seed: int = MISSING
     filter_success: bool = MISSING
     min_demos: int = MISSING
     tensorboard: bool = MISSING

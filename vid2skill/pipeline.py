@@ -388,9 +388,17 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
                 out[skill] = {"checkpoint": str(stats_path.parent), "kept": True}
                 continue
         t0 = time.time()
-        episodes, source = _training_episodes(cfg, policy_cfg, demos, path, skill)
-        t1 = time.time()
-        model, stats = entry.train(episodes, policy_cfg, demos.control_hz, run_dir=run_dir, resume_key=inputs)
+        if policy_cfg.train_on == "select":
+            episodes, source, model, stats = _select(
+                cfg, entry, policy_cfg, demos, path, skill, run_dir, inputs
+            )
+            t1 = t0
+        else:
+            episodes, source = _training_episodes(cfg, policy_cfg, demos, path, skill)
+            t1 = time.time()
+            model, stats = entry.train(
+                episodes, policy_cfg, demos.control_hz, run_dir=run_dir, resume_key=inputs
+            )
         stats.update(source, inputs=inputs, library_version=__version__)
         # Timings go to the stage's record and the log, not into the checkpoint: a checkpoint is a
         # function of its inputs (a resumed run must write the same one).
@@ -414,6 +422,56 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             timing["train_s"],
         )
     return out
+
+
+def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, run_dir: Path, inputs: str):
+    """``train_on=select``: a policy trained on the DemoSet's arrays and one on rollouts of the fitted
+    motions (where the demonstrations have them), each tried in ``policy.select_episodes`` training
+    scenes; returns (episodes, source, model, stats) of the one that succeeded more (a tie keeps the
+    arrays'). The trials' scenes are disjoint from the evaluation's and the rollouts'."""
+    from dataclasses import replace
+
+    from vid2skill.retarget.stage import robot_spec
+    from vid2skill.sim.rollouts import learner_successes
+
+    lo, n = int(policy_cfg.select_start_seed), int(policy_cfg.select_episodes)
+    _check_training_seeds(cfg, lo, lo + n, "policy.select_start_seed")
+    r_lo, r_n = int(policy_cfg.rollout_start_seed), int(policy_cfg.rollouts)
+    if lo < r_lo + r_n and r_lo < lo + n:
+        raise ConfigError(
+            f"policy.select_start_seed={lo} puts trial scenes {lo}..{lo + n - 1} among the rollouts' "
+            f"training scenes {r_lo}..{r_lo + r_n - 1}; choose another policy.select_start_seed"
+        )
+    best, trials = None, {}
+    for train_on in ("demos", "motion_rollouts"):
+        sub_cfg = replace(policy_cfg, train_on=train_on)
+        episodes, source = _training_episodes(cfg, sub_cfg, demos, path, skill)
+        if source["train_on"] != train_on:  # no fitted motion to roll out: nothing else to try
+            continue
+        trial_dir = run_dir / "select" / train_on
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        model, stats = entry.train(
+            episodes,
+            sub_cfg,
+            demos.control_hz,
+            run_dir=trial_dir,
+            resume_key=f"{inputs}:{train_on}",
+        )
+        learner = entry(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
+        ok = learner_successes(
+            learner,
+            cfg.skill[skill],
+            cfg.sim,
+            robot_spec(cfg.robot),
+            list(range(lo, lo + n)),
+            int(cfg.workers),
+        )
+        trials[train_on] = int(sum(ok))
+        log.info("train: %s from %s succeeds in %d of %d training scenes", skill, train_on, sum(ok), n)
+        if best is None or sum(ok) > best[0]:
+            best = (sum(ok), episodes, source, model, stats)
+    _, episodes, source, model, stats = best
+    return episodes, {**source, "select": {"scenes": n, **trials}}, model, stats
 
 
 def _evaluate_upstream(cfg: DictConfig) -> str | None:

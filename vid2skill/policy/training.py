@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 RESUME_FILE = "train_state.pt"  # in the run folder while training; removed when it finishes
 SAVE_EVERY = 20  # epochs between resume points
-TRAIN_ON = ("auto", "demos", "motion_rollouts")
+TRAIN_ON = ("auto", "demos", "motion_rollouts", "select")
 
 
 def check_data_settings(cfg) -> None:
@@ -44,6 +44,8 @@ def check_data_settings(cfg) -> None:
         raise ConfigError(
             "policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts or auto"
         )
+    if cfg.train_on == "select" and cfg.select_episodes < 1:
+        raise ConfigError("policy.train_on=select needs policy.select_episodes >= 1")
     if cfg.noise_std_m < 0 or cfg.noise_std_rad < 0 or cfg.noise_copies < 0:
         raise ConfigError("policy.noise_std_m, policy.noise_std_rad and policy.noise_copies must be >= 0")
 

@@ -25,6 +25,13 @@ from vid2skill.policy.base import action_towards
 log = logging.getLogger(__name__)
 
 
+def _plain(c):
+    """A resolved, self-contained copy of a config node, for worker processes."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c
+
+
 def record_episode(env, policy, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
     """Roll a target-pose policy (``reset(task, T0)``, ``act(obs)``) out in ``env`` from ``seed``;
     returns the episode (observations and executed actions) and whether it succeeded."""
@@ -68,8 +75,6 @@ def motion_rollouts(
 ) -> tuple[list[Episode], list[bool]]:
     """``n`` rollouts of the demonstrations' fitted motions (demo ``j mod len``, scene ``start_seed + j``);
     demonstrations without a motion are left out. Returns the episodes and their success flags."""
-    from omegaconf import OmegaConf
-
     with_motion = [d for d in demos if getattr(d, "motion", None) is not None]
     if not with_motion:
         return [], []
@@ -78,10 +83,7 @@ def motion_rollouts(
         for j in range(n)
     ]
 
-    def as_plain(c):
-        return OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c
-
-    fn = functools.partial(_rollout_job, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec)
+    fn = functools.partial(_rollout_job, skill_cfg=_plain(skill_cfg), sim_cfg=_plain(sim_cfg), spec=spec)
     eps, ok = [], []
     for job, res, err in map_items(fn, jobs, workers, f"rollouts: {skill_cfg.name}"):
         if err:
@@ -89,6 +91,38 @@ def motion_rollouts(
             continue
         eps.append(res["episode"]), ok.append(res["success"])
     return eps, ok
+
+
+def _trial_job(seed: int, learner, skill_cfg, sim_cfg, spec) -> bool:
+    from vid2skill.sim.env import SkillEnv
+
+    env = SkillEnv(skill_cfg, sim_cfg, spec)
+    try:
+        obs, _ = env.reset(seed=seed)
+        learner.reset()
+        if hasattr(learner, "horizon_s"):
+            env.extend_horizon_s(learner.horizon_s())
+        done, info = False, {}
+        while not done:
+            obs, _, terminated, truncated, info = env.step(learner.select_action(obs))
+            done = terminated or truncated
+        return bool(info["is_success"])
+    finally:
+        env.close()
+
+
+def learner_successes(learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1) -> list[bool]:
+    """Whether a Policy-protocol ``learner`` succeeds in each training scene of ``seeds`` (a scene
+    that fails to run counts as a failure)."""
+    fn = functools.partial(
+        _trial_job, learner=learner, skill_cfg=_plain(skill_cfg), sim_cfg=_plain(sim_cfg), spec=spec
+    )
+    ok = []
+    for seed, res, err in map_items(fn, seeds, workers, f"trials: {skill_cfg.name}"):
+        if err:
+            log.warning("trials: %s scene %d failed: %s", skill_cfg.name, seed, err)
+        ok.append(bool(res) if not err else False)
+    return ok
 
 
 def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
@@ -138,13 +172,8 @@ def expert_relabelled_rollouts(
     learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
 ) -> tuple[list[Episode], list[bool]]:
     """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted expert."""
-    from omegaconf import OmegaConf
-
-    def as_plain(c):
-        return OmegaConf.create(OmegaConf.to_container(c, resolve=True)) if OmegaConf.is_config(c) else c
-
     fn = functools.partial(
-        _dagger_job, learner=learner, skill_cfg=as_plain(skill_cfg), sim_cfg=as_plain(sim_cfg), spec=spec
+        _dagger_job, learner=learner, skill_cfg=_plain(skill_cfg), sim_cfg=_plain(sim_cfg), spec=spec
     )
     eps, ok = [], []
     for seed, res, err in map_items(fn, seeds, workers, f"DAgger: {skill_cfg.name}"):

@@ -83,6 +83,8 @@ class ACTConfig:
     train_on: str = "auto"
     rollouts: int = 40
     rollout_start_seed: int = 1_000_000
+    select_episodes: int = 10
+    select_start_seed: int = 1_100_000
     filter_success: bool = False
     min_demos: int = 2
     tensorboard: bool = True

@@ -44,10 +44,16 @@ class BCMLPConfig:
             ``rollouts`` randomised training scenes, recorded from the robot's side) or "demos" (the
             DemoSet's time-normalised arrays, with hindsight goals) or "auto": rollouts for the skills
             with a goal (``dataset.goals``: place, pour, stir, cut), whose arrays do not know where
-            the target is, and the arrays for the others (drawers, doors, pick).
+            the target is, and the arrays for the others (drawers, doors, pick); or "select": a
+            policy trained on each (rollouts only where the demonstrations have fitted motions),
+            each tried in ``select_episodes`` training scenes from ``select_start_seed``, and the one
+            that succeeds more kept (a tie keeps the arrays'): chosen on training scenes, never on
+            the evaluation's.
         rollouts: rollouts per skill (demonstration ``j mod n`` in training scene ``j``).
         rollout_start_seed: scene seed of rollout 0; rollout j uses ``rollout_start_seed + j``,
             checked to be disjoint from the evaluation seeds.
+        select_episodes, select_start_seed: ``train_on=select``'s trial scenes per candidate and the
+            first one's seed (checked to be disjoint from the evaluation's and the rollouts' scenes).
         filter_success: keep only the rollouts that the simulator's success test passes (this reads
             the simulator's judgement: report it as its own setting).
         min_demos: fewest usable demonstrations a skill needs to be trained (fewer is an error that
@@ -78,6 +84,8 @@ class BCMLPConfig:
     train_on: str = "auto"
     rollouts: int = 40
     rollout_start_seed: int = 1_000_000
+    select_episodes: int = 10
+    select_start_seed: int = 1_100_000
     filter_success: bool = False
     min_demos: int = 2
     tensorboard: bool = True
