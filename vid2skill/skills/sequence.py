@@ -78,33 +78,9 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     up = track.up_cam
     chains = grasp_chains(skills, in_hand)
     try:
-        grasps = find_grasps(
-            track,
-            cfg.closed_fraction,
-            cfg.min_aperture_range_m,
-            cfg.min_grasp_frames,
-            int(round(cfg.bridge_gap_s * track.fps)),
-            int(round(cfg.bridge_missing_s * track.fps)),
-            cfg.grasp_method,
-            len(chains),
-            float(cfg.labelled_min_segment_share),
-            str(cfg.grasp_signal),
-        )
-        intervals = [(s.grasp, s.release, "grasp") for s in grasps]
+        intervals = _grasp_intervals(track, p, len(chains), cfg)
     except Vid2SkillError as e:
-        span = _moving_span(track, p)
-        if span is None:
-            return [LabelledSegment(s, "none", error=f"{e}; the wrist barely moves either") for s in skills]
-        intervals = [(*span, "motion")]
-    # One grasp serves two chains: split the longest where the hand turns back.
-    while len(intervals) < len(chains):
-        i = int(np.argmax([b - a for a, b, _ in intervals]))
-        a, b, how = intervals[i]
-        m = _turning_point(p, a, b)
-        if m is None:
-            break
-        how = "split" if how == "grasp" else how
-        intervals[i : i + 1] = [(a, m, how), (m, b, how)]
+        return [LabelledSegment(s, "none", error=str(e)) for s in skills]
     out: list[LabelledSegment] = []
     for c, chain in enumerate(chains):
         if c >= len(intervals):
@@ -115,17 +91,7 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
                 for s in chain
             ]
             continue
-        a, b, how = intervals[c]
-        if chain[0] == "pick":
-            before = intervals[c - 1][1] if c > 0 else 0
-            a = _approach_bottom(p, a, max(before, a - int(round(cfg.pick_contact_s * track.fps))), up)
-        if chain[-1] == "pick":
-            # A pick ends at the top of its lift, while the hand still holds: the hand closed around a
-            # handle often reads as open, so the lift is looked for up to the next grasp or the last sight.
-            seen = np.flatnonzero(track.valid)
-            stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
-            top = _lift_top(p, a, max(b, stop), up)
-            b = top if top is not None and top >= a + 2 else b
+        a, b, how = _chain_interval(track, p, chain, intervals, c, cfg, up)
         for skill, (s_a, s_b) in zip(chain, _split_chain(track, p, chain, a, b, up)):
             out.append(
                 _segment(
@@ -133,6 +99,61 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
                 )
             )
     return out
+
+
+def _grasp_intervals(track: HandTrack, p: np.ndarray, n_chains: int, cfg) -> list[tuple[int, int, str]]:
+    """(start, end, how) frame intervals, one per grasp chain where they can be found: the track's
+    grasps (``grasp``), or the stretch in which the wrist moves (``motion``) when the hand's closing
+    cannot be found, a grasp that must serve two chains split where the hand turns back. Raises
+    Vid2SkillError when neither a grasp nor a motion can be found."""
+    try:
+        grasps = find_grasps(
+            track,
+            cfg.closed_fraction,
+            cfg.min_aperture_range_m,
+            cfg.min_grasp_frames,
+            int(round(cfg.bridge_gap_s * track.fps)),
+            int(round(cfg.bridge_missing_s * track.fps)),
+            cfg.grasp_method,
+            n_chains,
+            float(cfg.labelled_min_segment_share),
+            str(cfg.grasp_signal),
+        )
+        intervals = [(s.grasp, s.release, "grasp") for s in grasps]
+    except Vid2SkillError as e:
+        span = _moving_span(track, p)
+        if span is None:
+            raise Vid2SkillError(f"{e}; the wrist barely moves either") from None
+        intervals = [(*span, "motion")]
+    # One grasp serves two chains: split the longest where the hand turns back.
+    while len(intervals) < n_chains:
+        i = int(np.argmax([b - a for a, b, _ in intervals]))
+        a, b, how = intervals[i]
+        m = _turning_point(p, a, b)
+        if m is None:
+            break
+        how = "split" if how == "grasp" else how
+        intervals[i : i + 1] = [(a, m, how), (m, b, how)]
+    return intervals
+
+
+def _chain_interval(
+    track: HandTrack, p: np.ndarray, chain: list[str], intervals: list, c: int, cfg, up: np.ndarray
+) -> tuple[int, int, str]:
+    """Chain ``c``'s interval, a pick's moved to where the hand closes on the object (the bottom of
+    its reach) and to the top of its lift."""
+    a, b, how = intervals[c]
+    if chain[0] == "pick":
+        before = intervals[c - 1][1] if c > 0 else 0
+        a = _approach_bottom(p, a, max(before, a - int(round(cfg.pick_contact_s * track.fps))), up)
+    if chain[-1] == "pick":
+        # A pick ends at the top of its lift, while the hand still holds: the hand closed around a
+        # handle often reads as open, so the lift is looked for up to the next grasp or the last sight.
+        seen = np.flatnonzero(track.valid)
+        stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
+        top = _lift_top(p, a, max(b, stop), up)
+        b = top if top is not None and top >= a + 2 else b
+    return a, b, how
 
 
 def _segment(
