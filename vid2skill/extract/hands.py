@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -485,57 +486,54 @@ def _recover_gaps(
     return found
 
 
-def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
-    """Extract the manipulating hand's metric wrist trajectory and aperture from one clip
-    (``info``: the clip's :func:`probe`, where the caller has it already)."""
-    info = info or probe(clip.path)
-    start = int(round((clip.start_s or 0.0) * info.fps))
-    stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
-    stride = frame_stride(info.fps, cfg.stride, cfg.target_fps)
-    intrinsics = (
-        list(clip.intrinsics)
-        if clip.intrinsics
-        else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
-    )
-    # Very large frames are shrunk for detection (MediaPipe works at a few hundred pixels anyway);
-    # landmarks are mapped back, so everything downstream is in the video's own pixels.
-    shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
+@dataclass
+class _ClipRun:
+    """What one clip's extraction reads the video with: its frame range and stride, the camera's
+    intrinsics, the detection scale, and the camera-motion and gravity estimators fed as frames pass."""
+
+    clip: Clip
+    cfg: Any
+    info: Any
+
+    def __post_init__(self):
+        clip, cfg, info = self.clip, self.cfg, self.info
+        self.start = int(round((clip.start_s or 0.0) * info.fps))
+        self.stop = int(round(clip.end_s * info.fps)) if clip.end_s is not None else None
+        self.stride = frame_stride(info.fps, cfg.stride, cfg.target_fps)
+        self.intrinsics = (
+            list(clip.intrinsics)
+            if clip.intrinsics
+            else intrinsics_from_fov(info.width, info.height, cfg.default_hfov_deg)
+        )
+        # Very large frames are shrunk for detection (MediaPipe works at a few hundred pixels anyway);
+        # landmarks are mapped back, so everything downstream is in the video's own pixels.
+        self.shrink = min(1.0, cfg.max_side_px / max(info.width, info.height)) if cfg.max_side_px else 1.0
+        scaled = [v * self.shrink for v in self.intrinsics]
+        w, h = round(info.width * self.shrink), round(info.height * self.shrink)
+        self.camera = CameraMotion(scaled, w, h, cfg.camera_motion) if cfg.camera_motion.enabled else None
+        frames = max(1, ((self.stop if self.stop is not None else info.frames) - self.start) // self.stride)
+        self.gravity = GravityEstimator(scaled, w, h, cfg.gravity, frames) if cfg.gravity.enabled else None
+
+
+def _follow_hand(run: _ClipRun) -> tuple[list[int], list, list, dict, int]:
+    """(frame indices, the acting hand's detection per frame (None where unseen), the pose arms per
+    frame, crop counts, frames recovered around gaps): detect, link into tracks, keep the most active,
+    stitch its fragments and recover its gaps. Raises NoHandError when too few frames show it."""
+    clip, cfg, info = run.clip, run.cfg, run.info
     kept: dict[int, np.ndarray] = {}  # frames without any hand, for gap recovery
-    camera = (
-        CameraMotion(
-            [v * shrink for v in intrinsics],
-            round(info.width * shrink),
-            round(info.height * shrink),
-            cfg.camera_motion,
-        )
-        if cfg.camera_motion.enabled
-        else None
-    )
-    frames = max(1, ((stop if stop is not None else info.frames) - start) // stride)
-    gravity = (
-        GravityEstimator(
-            [v * shrink for v in intrinsics],
-            round(info.width * shrink),
-            round(info.height * shrink),
-            cfg.gravity,
-            frames,
-        )
-        if cfg.gravity.enabled
-        else None
-    )
     with quiet_native_stderr():  # MediaPipe's graphs announce themselves on stderr as they start
         frame_index, per_frame, arms_per_frame, crops = _detect_frames(
             clip,
             cfg,
             info,
-            stride,
-            start,
-            stop,
-            shrink,
+            run.stride,
+            run.start,
+            run.stop,
+            run.shrink,
             kept if cfg.recover.enabled else None,
             int(cfg.recover.keep_mb * 2**20),
-            camera,
-            gravity,
+            run.camera,
+            run.gravity,
         )
     if not frame_index:
         raise NoHandError(f"{clip.path}: no frames in the requested segment [{clip.start_s}, {clip.end_s}] s")
@@ -550,14 +548,22 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
     recovered = 0
     if cfg.recover.enabled:
         with quiet_native_stderr():
-            recovered = _recover_gaps(clip, cfg, info, stride, start, stop, frame_index, track, kept)
+            recovered = _recover_gaps(
+                clip, cfg, info, run.stride, run.start, run.stop, frame_index, track, kept
+            )
     kept.clear()
-    detected = np.array([d is not None for d in track])
-    if detected.sum() < cfg.min_frames_with_hand:
+    seen = sum(d is not None for d in track)
+    if seen < cfg.min_frames_with_hand:
         raise NoHandError(
-            f"{clip.path}: a hand was found in {int(detected.sum())} of {len(track)} frames "
+            f"{clip.path}: a hand was found in {seen} of {len(track)} frames "
             f"(need {cfg.min_frames_with_hand}); is a hand visible? try a closer or better-lit clip"
         )
+    return frame_index, track, arms_per_frame, crops, recovered
+
+
+def _landmark_arrays(track: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pixels (T, 21, 2), hand-centred metric landmarks (T, 21, 3), scores (T,)); NaN and 0 where
+    the hand was not seen."""
     T = len(track)
     px = np.full((T, NUM_LANDMARKS, 2), np.nan)
     world = np.full((T, NUM_LANDMARKS, 3), np.nan)
@@ -565,26 +571,40 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
     for t, d in enumerate(track):
         if d is not None:
             px[t], world[t], score[t] = d.px, d.world, d.score
+    return px, world, score
 
-    hand = _acting_hand(clip, cfg, [d for d in track if d is not None], world[detected])
+
+def _metric_hand(
+    run: _ClipRun, px: np.ndarray, world: np.ndarray, detected: np.ndarray, hand: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(wrist (T, 3) camera frame m, landmarks with their depth mirror resolved, palm orientation
+    (T, 3, 3), grasp aperture (T,) m) of the seen frames, refined by the lifter where configured."""
+    cfg, T = run.cfg, len(px)
     wrist = np.full((T, 3), np.nan)
-    trans = hand_translation(world[detected], px[detected], intrinsics, cfg.hand_scale)
+    trans = hand_translation(world[detected], px[detected], run.intrinsics, cfg.hand_scale)
     wrist[detected] = world[detected, WRIST] + trans
+    world = world.copy()
     world[detected] = resolve_depth_mirror(world[detected], right=(hand == "right"))
     R = np.tile(np.eye(3), (T, 1, 1))
     R[detected] = palm_frame(world[detected], right=(hand == "right"))
     if cfg.lifter.enabled and (cfg.lifter.rotation or cfg.lifter.depth):
         from vid2skill.extract.lifter import lift
 
-        R_lift, depth_factor = lift(px, world, intrinsics, hand == "right", cfg.lifter.weights)
+        R_lift, depth_factor = lift(px, world, run.intrinsics, hand == "right", cfg.lifter.weights)
         if cfg.lifter.rotation:
             R[detected] = R_lift[detected]
         if cfg.lifter.depth:  # along each wrist's viewing ray: its image position stays
             wrist[detected] *= depth_factor[detected, None]
     aperture = np.full(T, np.nan)
     aperture[detected] = grasp_aperture_image_m(world[detected], px[detected], cfg.hand_scale)
+    return wrist, world, R, aperture
 
-    fps = info.fps / stride
+
+def _filtered(
+    cfg, wrist: np.ndarray, R: np.ndarray, aperture: np.ndarray, detected: np.ndarray, fps: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(wrist, valid (T,), orientation, aperture) with outliers and impossible jumps rejected, short
+    gaps filled and everything smoothed (one-euro, a running median of the depth)."""
     valid = reject_outliers(wrist, detected, cfg.outlier_window, cfg.outlier_m)
     if cfg.max_speed_m_s:
         valid = reject_fast_jumps(wrist, valid, fps, cfg.max_speed_m_s, cfg.speed_median_window)
@@ -597,18 +617,32 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
         wrist = median_depth(wrist, valid_f, int(round(cfg.depth_median_s * fps)) | 1)
     aperture = one_euro(aperture[:, None], valid_f, fps, **smooth)[:, 0]
     R_filled[~valid_f] = np.eye(3)
-    R_sm = smooth_rotations(R_filled, valid_f, fps, **smooth)
+    return wrist, valid_f, smooth_rotations(R_filled, valid_f, fps, **smooth), aperture
+
+
+def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
+    """Extract the manipulating hand's metric wrist trajectory and aperture from one clip
+    (``info``: the clip's :func:`probe`, where the caller has it already)."""
+    info = info or probe(clip.path)
+    run = _ClipRun(clip, cfg, info)
+    frame_index, track, arms_per_frame, crops, recovered = _follow_hand(run)
+    detected = np.array([d is not None for d in track])
+    px, world, score = _landmark_arrays(track)
+    hand = _acting_hand(clip, cfg, [d for d in track if d is not None], world[detected])
+    wrist, world, R, aperture = _metric_hand(run, px, world, detected, hand)
+    fps = info.fps / run.stride
+    wrist, valid_f, R_sm, aperture = _filtered(cfg, wrist, R, aperture, detected, fps)
     side = _track_side(track)
     arm_px, arm_pos, arm_vis = _arm_arrays(arms_per_frame, side, wrist, cfg.pose.min_visibility)
 
-    camera_R_ref = camera.rotations() if camera is not None else None
-    up = gravity.estimate(camera_R_ref).to_meta() if gravity is not None else {}
+    camera_R_ref = run.camera.rotations() if run.camera is not None else None
+    up = run.gravity.estimate(camera_R_ref).to_meta() if run.gravity is not None else {}
     return HandTrack(
         clip_id=clip.clip_id,
         fps=fps,
         width=info.width,
         height=info.height,
-        intrinsics=intrinsics,
+        intrinsics=run.intrinsics,
         handedness=hand,
         label=clip.label,
         frame_index=np.array(frame_index),
@@ -632,7 +666,7 @@ def extract_clip(clip: Clip, cfg, info=None) -> HandTrack:
             "arm_side": side,
             "frames_from_crops": int(sum(d is not None and d.from_crop for d in track)),
             "frames_recovered": recovered,
-            "camera_frames_lost": camera.lost if camera is not None else None,
+            "camera_frames_lost": run.camera.lost if run.camera is not None else None,
             **crops,
         },
     )
