@@ -335,9 +335,7 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
 
 
 def run_train(cfg: DictConfig, ws: Path) -> dict:
-    from vid2skill.policy.checkpoint import save_checkpoint
     from vid2skill.policy.registry import get_policy
-    from vid2skill.retarget.demos import DemoSet
 
     index = Workspace(ws).demo_index(cfg.robot.name)
     if not index.exists():
@@ -352,75 +350,73 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             f"`vid2skill evaluate policy={name}`"
         )
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
-    rollouts = policy_cfg.train_on != "demos"
-    dagger = int(cfg.dagger.iterations) > 0
-    if dagger and name != "bc_mlp":
+    if int(cfg.dagger.iterations) > 0 and name != "bc_mlp":
         raise Vid2SkillError(
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "
             f"or train policy={name} with dagger.iterations=0"
         )
-    out = {}
-    for skill in json.loads(index.read_text()):
-        path = Workspace(ws).demos(cfg.robot.name, skill)
-        demos = DemoSet.load(path)
-        # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
-        # after `vid2skill add`, only the skills that gained clips are trained again.
-        inputs = stable_hash(
-            {
-                "demos": demos.content_hash(),
-                "policy": name,
-                "cfg": asdict(policy_cfg),
-                "goals": _section(cfg, "dataset.goals"),
-                **(
-                    {"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")}
-                    if rollouts
-                    else {}
-                ),
-            }
-        )
-        run_dir = entry.source(ws, str(cfg.robot.name), skill)  # each learned policy type has its own folder
-        last = last_checkpoint(run_dir)
-        # DAgger starts from the BC model and its data, so it retrains them
-        if last is not None and not dagger:
-            stats_path = last / "stats.json"
-            if stats_path.exists() and json.loads(stats_path.read_text()).get("inputs") == inputs:
-                log.info("train: %s unchanged (same demos and settings); kept its checkpoint", skill)
-                out[skill] = {"checkpoint": str(stats_path.parent), "kept": True}
-                continue
-        t0 = time.time()
-        if policy_cfg.train_on == "select":
-            episodes, source, model, stats = _select(
-                cfg, entry, policy_cfg, demos, path, skill, run_dir, inputs
-            )
-            t1 = t0
-        else:
-            episodes, source = _training_episodes(cfg, policy_cfg, demos, path, skill)
-            t1 = time.time()
-            model, stats = entry.train(
-                episodes, policy_cfg, demos.control_hz, run_dir=run_dir, resume_key=inputs
-            )
-        stats.update(source, inputs=inputs, library_version=__version__)
-        # Timings go to the stage's record and the log, not into the checkpoint: a checkpoint is a
-        # function of its inputs (a resumed run must write the same one).
-        timing = {"data_s": round(t1 - t0, 1), "train_s": round(time.time() - t1, 1)}
-        folder = save_checkpoint(
-            run_dir, int(stats.get("epochs_run", policy_cfg.epochs)), name, model, policy_cfg, stats
-        )
-        out[skill] = {"checkpoint": str(folder), **stats, **timing}
-        if dagger:
-            out[skill]["dagger"] = _dagger(
-                cfg, ws, skill, episodes, policy_cfg, model, stats, demos.control_hz, inputs
-            )
-        log.info(
-            "train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training",
-            skill,
-            stats.get("episodes", stats.get("demos")),
-            source["train_on"],
-            stats["first_loss"],
-            stats["final_loss"],
-            timing["data_s"],
-            timing["train_s"],
-        )
+    return {skill: _train_skill(cfg, ws, entry, policy_cfg, skill) for skill in json.loads(index.read_text())}
+
+
+def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> dict:
+    """Train (or keep, when its inputs are unchanged) one skill's policy; its stage record entry."""
+    from vid2skill.policy.checkpoint import save_checkpoint
+    from vid2skill.retarget.demos import DemoSet
+
+    name, dagger = str(cfg.policy.name), int(cfg.dagger.iterations) > 0
+    path = Workspace(ws).demos(cfg.robot.name, skill)
+    demos = DemoSet.load(path)
+    # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
+    # after `vid2skill add`, only the skills that gained clips are trained again.
+    inputs = stable_hash(
+        {
+            "demos": demos.content_hash(),
+            "policy": name,
+            "cfg": asdict(policy_cfg),
+            "goals": _section(cfg, "dataset.goals"),
+            **(
+                {"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")}
+                if policy_cfg.train_on != "demos"
+                else {}
+            ),
+        }
+    )
+    run_dir = entry.source(ws, str(cfg.robot.name), skill)  # each learned policy type has its own folder
+    last = last_checkpoint(run_dir)
+    # DAgger starts from the BC model and its data, so it retrains them
+    if last is not None and not dagger:
+        stats_path = last / "stats.json"
+        if stats_path.exists() and json.loads(stats_path.read_text()).get("inputs") == inputs:
+            log.info("train: %s unchanged (same demos and settings); kept its checkpoint", skill)
+            return {"checkpoint": str(stats_path.parent), "kept": True}
+    t0 = time.time()
+    if policy_cfg.train_on == "select":
+        episodes, source, model, stats = _select(cfg, entry, policy_cfg, demos, path, skill, run_dir, inputs)
+        t1 = t0
+    else:
+        episodes, source = _training_episodes(cfg, policy_cfg, demos, path, skill)
+        t1 = time.time()
+        model, stats = entry.train(episodes, policy_cfg, demos.control_hz, run_dir=run_dir, resume_key=inputs)
+    stats.update(source, inputs=inputs, library_version=__version__)
+    # Timings go to the stage's record and the log, not into the checkpoint: a checkpoint is a
+    # function of its inputs (a resumed run must write the same one).
+    timing = {"data_s": round(t1 - t0, 1), "train_s": round(time.time() - t1, 1)}
+    folder = save_checkpoint(
+        run_dir, int(stats.get("epochs_run", policy_cfg.epochs)), name, model, policy_cfg, stats
+    )
+    out = {"checkpoint": str(folder), **stats, **timing}
+    if dagger:
+        out["dagger"] = _dagger(cfg, ws, skill, episodes, policy_cfg, model, stats, demos.control_hz, inputs)
+    log.info(
+        "train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training",
+        skill,
+        stats.get("episodes", stats.get("demos")),
+        source["train_on"],
+        stats["first_loss"],
+        stats["final_loss"],
+        timing["data_s"],
+        timing["train_s"],
+    )
     return out
 
 
