@@ -129,6 +129,13 @@ def test_training_resumes_from_its_last_save_point(tmp_path):
     assert (
         torch.allclose(resumed(x)["mean"], full(x)["mean"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
     )
+    # A run killed while writing its resume point leaves a truncated file: the next run starts over.
+    real_save(state["obj"], tmp_path / original)
+    data = (tmp_path / original).read_bytes()
+    (tmp_path / original).write_bytes(data[: len(data) // 2])
+    again, stats = train_bc_mlp(demos, cfg, 10.0, run_dir=tmp_path, resume_key="k")
+    assert torch.allclose(again(x)["mean"], full(x)["mean"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
+    assert not (tmp_path / original).exists() and not list(tmp_path.glob("*.tmp"))
 
 
 def test_config_rejects_bad_values():

@@ -9,6 +9,7 @@ learned policy is trained, stopped, resumed and logged the same way.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -167,19 +168,14 @@ def fit(
     r = FitResult(stopped_at=cfg.epochs)
     best_state, bad, start = None, 0, 0
     resume = Path(run_dir) / RESUME_FILE if run_dir is not None and resume_key else None
-    if resume is not None and resume.exists():
-        saved = torch.load(resume, map_location=train[0].device, weights_only=False)
-        if saved.get("key") == resume_key:
-            (
-                model.load_state_dict(saved["model"]),
-                opt.load_state_dict(saved["opt"]),
-                gen.set_state(saved["gen"]),
-            )
-            if "torch_rng" in saved:
-                torch.set_rng_state(saved["torch_rng"])
-            r.losses, r.val_losses, r.best = saved["losses"], saved["val_losses"], saved["best"]
-            best_state, bad, start = saved["best_state"], saved["bad"], saved["epoch"]
-            log.info("%s: resumed at epoch %d from %s", name, start, resume)
+    saved = _load_resume(resume, resume_key, train[0].device)
+    if saved is not None:
+        model.load_state_dict(saved["model"]), opt.load_state_dict(saved["opt"]), gen.set_state(saved["gen"])
+        if "torch_rng" in saved:
+            torch.set_rng_state(saved["torch_rng"])
+        r.losses, r.val_losses, r.best = saved["losses"], saved["val_losses"], saved["best"]
+        best_state, bad, start = saved["best_state"], saved["bad"], saved["epoch"]
+        log.info("%s: resumed at epoch %d from %s", name, start, resume)
     writer = summary_writer(cfg.tensorboard, Path(run_dir) if run_dir is not None else None)
     bar = tqdm(range(start, cfg.epochs), desc=f"train {name}", unit="epoch", leave=False, disable=None)
     for epoch in bar:
@@ -215,7 +211,8 @@ def fit(
             r.stopped_at = epoch + 1
             break
         if resume is not None and (epoch + 1) % SAVE_EVERY == 0:
-            torch.save(
+            _save_resume(
+                resume,
                 {
                     "key": resume_key,
                     "model": model.state_dict(),
@@ -229,7 +226,6 @@ def fit(
                     "bad": bad,
                     "epoch": epoch + 1,
                 },
-                resume,
             )
     bar.close()
     if writer is not None:
@@ -239,6 +235,26 @@ def fit(
     if resume is not None and resume.exists():
         resume.unlink()
     return r
+
+
+def _load_resume(resume: Path | None, key: str | None, device) -> dict | None:
+    """The resume point saved under ``key``, or None (none, another run's, or unreadable: a run
+    killed while saving one starts over rather than failing)."""
+    if resume is None or not resume.exists():
+        return None
+    try:
+        saved = torch.load(resume, map_location=device, weights_only=False)
+    except Exception as e:  # a truncated or foreign file
+        log.warning("%s is unreadable (%s); training starts over", resume, e)
+        return None
+    return saved if isinstance(saved, dict) and saved.get("key") == key else None
+
+
+def _save_resume(resume: Path, state: dict) -> None:
+    """Write a resume point atomically: a kill mid-write leaves the previous one intact."""
+    tmp = resume.with_name(resume.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, resume)
 
 
 def _epoch(
