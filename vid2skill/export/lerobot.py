@@ -173,45 +173,10 @@ def write_lerobot(
             path = tmp / DATA_PATH.format(chunk_index=chunk_file[0], file_index=chunk_file[1])
             path.parent.mkdir(parents=True, exist_ok=True)
             pq.write_table(table, path)
-
-        stats = {k: feature_stats(cols[k], f) for k, f in features.items()}
-        episodes: dict[str, list] = {
-            "episode_index": [],
-            "tasks": [],
-            "length": [],
-            "clip": [],
-            "data/chunk_index": [],
-            "data/file_index": [],
-            "dataset_from_index": [],
-            "dataset_to_index": [],
-            "meta/episodes/chunk_index": [],
-            "meta/episodes/file_index": [],
-        }
-        for i, e in enumerate(ds.episodes):
-            for key, value in (
-                ("episode_index", i),
-                ("tasks", [e.task]),
-                ("length", len(e)),
-                ("clip", e.clip),
-                ("data/chunk_index", plan[i][0]),
-                ("data/file_index", plan[i][1]),
-                ("dataset_from_index", int(starts[i])),
-                ("dataset_to_index", int(starts[i + 1])),
-                ("meta/episodes/chunk_index", 0),
-                ("meta/episodes/file_index", 0),
-            ):
-                episodes[key].append(value)
-            rows = slice(int(starts[i]), int(starts[i + 1]))
-            for k, f in features.items():
-                for stat, value in feature_stats(cols[k][rows], f).items():
-                    episodes.setdefault(f"stats/{k}/{stat}", []).append(
-                        np.asarray(value, dtype=np.float64).reshape(-1).tolist()
-                    )
         ep_path = tmp / EPISODES_PATH.format(chunk_index=0, file_index=0)
         ep_path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.table(episodes), ep_path)
+        pq.write_table(pa.table(_episodes_table(ds, features, cols, plan, starts)), ep_path)
         pq.write_table(_tasks_table(pa, tasks), tmp / "meta" / "tasks.parquet")
-
         info = {
             "codebase_version": CODEBASE_VERSION,
             "robot_type": ds.robot,
@@ -230,7 +195,9 @@ def write_lerobot(
             "features": {k: f.lerobot() for k, f in features.items()},
         }
         atomic_write_json(tmp / "meta" / "info.json", info)
-        atomic_write_json(tmp / "meta" / "stats.json", stats)
+        atomic_write_json(
+            tmp / "meta" / "stats.json", {k: feature_stats(cols[k], f) for k, f in features.items()}
+        )
         if extra_meta is not None:
             atomic_write_json(tmp / "meta" / "vid2skill.json", extra_meta)
     return {
@@ -240,6 +207,44 @@ def write_lerobot(
         "tasks": tasks,
         "data_files": len(set(plan)),
     }
+
+
+def _episodes_table(ds: EpisodeDataset, features: dict, cols: dict, plan: list, starts: np.ndarray) -> dict:
+    """LeRobot's ``meta/episodes`` columns: each episode's index, task, length, clip, where its rows
+    are (data file, global frame range) and its per-feature statistics (``stats/<feature>/<stat>``)."""
+    episodes: dict[str, list] = {
+        "episode_index": [],
+        "tasks": [],
+        "length": [],
+        "clip": [],
+        "data/chunk_index": [],
+        "data/file_index": [],
+        "dataset_from_index": [],
+        "dataset_to_index": [],
+        "meta/episodes/chunk_index": [],
+        "meta/episodes/file_index": [],
+    }
+    for i, e in enumerate(ds.episodes):
+        for key, value in (
+            ("episode_index", i),
+            ("tasks", [e.task]),
+            ("length", len(e)),
+            ("clip", e.clip),
+            ("data/chunk_index", plan[i][0]),
+            ("data/file_index", plan[i][1]),
+            ("dataset_from_index", int(starts[i])),
+            ("dataset_to_index", int(starts[i + 1])),
+            ("meta/episodes/chunk_index", 0),
+            ("meta/episodes/file_index", 0),
+        ):
+            episodes[key].append(value)
+        rows = slice(int(starts[i]), int(starts[i + 1]))
+        for k, f in features.items():
+            for stat, value in feature_stats(cols[k][rows], f).items():
+                episodes.setdefault(f"stats/{k}/{stat}", []).append(
+                    np.asarray(value, dtype=np.float64).reshape(-1).tolist()
+                )
+    return episodes
 
 
 def _read_info(root: Path) -> dict:
