@@ -228,13 +228,7 @@ def decide(
     f_old, f_new = feats[: len(old)], feats[len(old) :]
     owner = np.array([n for n, _ in members])
     temperature = fit_temperature(f_old, owner, float(cfg.confidence_temperature))
-    threshold = float(cfg.uncertain_below)
-    spread = {}
-    for n in names:
-        f = f_old[owner == n]
-        d = np.linalg.norm(f[:, None] - f[None], axis=-1)
-        others = d[~np.eye(len(f), dtype=bool)]
-        spread[n] = float(np.percentile(others, 90)) if len(others) else float(cfg.novel_distance)
+    spread = _spreads(f_old, owner, names, float(cfg.novel_distance))
     decisions = []
     for (clip, tr), f in zip(trajs.items(), f_new):
         dist = skill_distances(f_old, owner, f, names)
@@ -246,48 +240,66 @@ def decide(
         if chosen is None and labels.get(clip, {}).get("skill"):
             chosen, source = labels[clip]["skill"], f"label:{labels[clip]['source']}"
         if chosen is not None:
-            known = chosen in lib.skills
-            d = {
-                "clip": clip,
-                "skill": chosen,
-                "distance": round(dist.get(chosen, float("nan")), 4),
-                "novel": not known,
-                "confidence": round(conf.get(chosen, 0.0), 4),
-                "source_of_label": source,
-                "status": "assigned" if known else "novel",
-            }
-            if source != "user":
-                d["motion_skill"] = nearest
-            decisions.append(d)
-            continue
-        if nearest is not None and dist[nearest] <= cfg.novel_factor * max(spread[nearest], 1e-6):
+            decisions.append(_labelled(clip, chosen, source, chosen in lib.skills, dist, conf, nearest))
+        elif nearest is not None and dist[nearest] <= cfg.novel_factor * max(spread[nearest], 1e-6):
             c = conf[nearest]
-            decisions.append(
-                {
-                    "clip": clip,
-                    "skill": nearest,
-                    "distance": round(dist[nearest], 4),
-                    "novel": False,
-                    "confidence": round(c, 4),
-                    "source_of_label": "motion",
-                    "status": "assigned" if c >= threshold else "uncertain",
-                }
-            )
+            status = "assigned" if c >= float(cfg.uncertain_below) else "uncertain"
+            decisions.append(_decision(clip, nearest, dist[nearest], False, c, "motion", status))
         else:
-            name = f"new_{motion_signature([tr])}"
-            decisions.append(
-                {
-                    "clip": clip,
-                    "skill": name,
-                    "distance": round(dist[nearest], 4) if nearest else None,
-                    "novel": True,
-                    "nearest": nearest,
-                    "confidence": round(conf.get(nearest, 0.0), 4),
-                    "source_of_label": "motion",
-                    "status": "novel",
-                }
-            )
+            d = _decision(
+                clip, f"new_{motion_signature([tr])}", dist[nearest] if nearest else None, True,
+                conf.get(nearest, 0.0), "motion", "novel", nearest=nearest,
+            )  # fmt: skip
+            decisions.append(d)
     return decisions
+
+
+def _spreads(f_old: np.ndarray, owner: np.ndarray, names: list[str], default: float) -> dict[str, float]:
+    """Each skill's own spread: the 90th percentile of the distances between its members (``default``
+    for a skill of one member); a new clip farther than a multiple of it is novel."""
+    spread = {}
+    for n in names:
+        f = f_old[owner == n]
+        d = np.linalg.norm(f[:, None] - f[None], axis=-1)
+        others = d[~np.eye(len(f), dtype=bool)]
+        spread[n] = float(np.percentile(others, 90)) if len(others) else default
+    return spread
+
+
+def _decision(
+    clip: str,
+    skill: str,
+    distance: float | None,
+    novel: bool,
+    confidence: float,
+    source: str,
+    status: str,
+    **extra,
+) -> dict:
+    """One ``add`` decision in the JSON's field order (``extra``, e.g. a novel clip's ``nearest`` known
+    skill, after ``novel``)."""
+    return {
+        "clip": clip,
+        "skill": skill,
+        "distance": round(distance, 4) if distance is not None else None,
+        "novel": novel,
+        **extra,
+        "confidence": round(confidence, 4),
+        "source_of_label": source,
+        "status": status,
+    }
+
+
+def _labelled(
+    clip: str, chosen: str, source: str, known: bool, dist: dict, conf: dict, nearest: str | None
+) -> dict:
+    """The decision for a clip whose skill was given (``user``) or read from its weak label; a label's
+    decision also says what the motion alone would have chosen (``motion_skill``)."""
+    d = _decision(
+        clip, chosen, dist.get(chosen, float("nan")), not known, conf.get(chosen, 0.0), source,
+        "assigned" if known else "novel",
+    )  # fmt: skip
+    return d if source == "user" else {**d, "motion_skill": nearest}
 
 
 def _vote(f_old: np.ndarray, owner: np.ndarray, f: np.ndarray, k: int) -> str | None:
