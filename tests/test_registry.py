@@ -69,12 +69,12 @@ def test_every_source_option_is_a_registered_source():
 
 def test_every_skill_names_a_registered_scene():
     from vid2skill.scenes import SCENES, TASKS
-    from vid2skill.scenes.base import Task
+    from vid2skill.scenes.base import SkillScene
 
     cfg = make_cfg(["skill=all"])
     tasks = {str(cfg.skill[s].task) for s in cfg.skill}
     assert tasks <= set(SCENES.names()) and TASKS is SCENES
-    assert all(issubclass(SCENES.get(t), Task) for t in SCENES)
+    assert all(issubclass(SCENES.get(t), SkillScene) for t in SCENES)
     with pytest.raises(ConfigError, match=r"skill.task='oven' is not a known scene; choose one of \['cut', "):
         SCENES.get("oven")
 

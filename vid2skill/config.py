@@ -428,7 +428,7 @@ class Video:
 
 
 @dataclass
-class DrawerScene:
+class DrawerSceneParams:
     distance_m: List[float] = MISSING
     lateral_m: List[float] = MISSING
     yaw_deg: List[float] = MISSING
@@ -441,7 +441,7 @@ class DrawerScene:
 
 
 @dataclass
-class DoorScene:
+class DoorSceneParams:
     distance_m: List[float] = MISSING
     lateral_m: List[float] = MISSING
     yaw_deg: List[float] = MISSING
@@ -462,7 +462,7 @@ class SceneObject:
 
 
 @dataclass
-class TabletopScene:
+class TabletopSceneParams:
     table_top_m: List[float] = MISSING
     robot_base_offset_m: List[float] = MISSING
     object_x_m: List[float] = MISSING
@@ -472,14 +472,14 @@ class TabletopScene:
 
 
 @dataclass
-class PlaceScene(TabletopScene):
+class PlaceSceneParams(TabletopSceneParams):
     region_half_m: List[float] = MISSING
     target_distance_m: List[float] = MISSING
     start_height_m: List[float] = MISSING
 
 
 @dataclass
-class PourScene(TabletopScene):
+class PourSceneParams(TabletopSceneParams):
     cup_radius_m: List[float] = MISSING
     cup_height_m: List[float] = MISSING
     bowl_radius_m: List[float] = MISSING
@@ -495,7 +495,7 @@ class PourScene(TabletopScene):
 
 
 @dataclass
-class StirScene(TabletopScene):
+class StirSceneParams(TabletopSceneParams):
     pot_radius_m: List[float] = MISSING
     pot_height_m: List[float] = MISSING
     tool_length_m: List[float] = MISSING
@@ -505,7 +505,7 @@ class StirScene(TabletopScene):
 
 
 @dataclass
-class CutScene(TabletopScene):
+class CutSceneParams(TabletopSceneParams):
     tool_length_m: List[float] = MISSING
     block_width_m: List[float] = MISSING
     block_length_m: List[float] = MISSING
@@ -518,13 +518,13 @@ class CutScene(TabletopScene):
 class Scenes:
     """Each task's randomisation (vid2skill/scenes/)."""
 
-    drawer: DrawerScene = MISSING
-    door: DoorScene = MISSING
-    pick: TabletopScene = MISSING
-    place: PlaceScene = MISSING
-    pour: PourScene = MISSING
-    stir: StirScene = MISSING
-    cut: CutScene = MISSING
+    drawer: DrawerSceneParams = MISSING
+    door: DoorSceneParams = MISSING
+    pick: TabletopSceneParams = MISSING
+    place: PlaceSceneParams = MISSING
+    pour: PourSceneParams = MISSING
+    stir: StirSceneParams = MISSING
+    cut: CutSceneParams = MISSING
 
 
 @dataclass

@@ -7,7 +7,7 @@ while sinking. Fitting that structure to a noisy monocular path is denoising: wh
 executes comes from the video (how far, how much it turns, how many strokes, at the human's pace),
 and the scene supplies only what the task states (where the drawer's axis and the door's hinge are,
 where the bowl, pot, region or block stands), as a robot would perceive it. Nothing here reads a
-scene; :meth:`vid2skill.scenes.base.Task.primitive` executes a :class:`SkillMotion` in a scene.
+scene; :meth:`vid2skill.scenes.base.SkillScene.primitive` executes a :class:`SkillMotion` in a scene.
 
 Frames: the fit works in the human contact frame of :mod:`vid2skill.skills.segment` (x along the
 manipulation, +x into the object) with gravity's up taken from ``up_contact`` (the camera's up,

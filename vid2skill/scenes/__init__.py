@@ -7,24 +7,24 @@ grasp frame. Each scene module registers its class with ``@register("<task>")``.
 """
 
 from vid2skill.scenes.base import SCENES
-from vid2skill.scenes.cut import CutTask
-from vid2skill.scenes.door import DoorTask
-from vid2skill.scenes.drawer import DrawerTask
-from vid2skill.scenes.pick import PickTask
-from vid2skill.scenes.place import PlaceTask
-from vid2skill.scenes.pour import PourTask
-from vid2skill.scenes.stir import StirTask
+from vid2skill.scenes.cut import CutScene
+from vid2skill.scenes.door import DoorScene
+from vid2skill.scenes.drawer import DrawerScene
+from vid2skill.scenes.pick import PickScene
+from vid2skill.scenes.place import PlaceScene
+from vid2skill.scenes.pour import PourScene
+from vid2skill.scenes.stir import StirScene
 
 TASKS = SCENES  # the registry's earlier name, kept for existing imports
 
 __all__ = [
     "SCENES",
     "TASKS",
-    "CutTask",
-    "DoorTask",
-    "DrawerTask",
-    "PickTask",
-    "PlaceTask",
-    "PourTask",
-    "StirTask",
+    "CutScene",
+    "DoorScene",
+    "DrawerScene",
+    "PickScene",
+    "PlaceScene",
+    "PourScene",
+    "StirScene",
 ]

@@ -21,7 +21,7 @@ SCENES: Registry[type] = Registry(
 register = SCENES.register
 
 
-class Task:
+class SkillScene:
     """Base class. Subclasses set ``robot_base`` and build the scene in ``__init__``.
 
     Attributes:

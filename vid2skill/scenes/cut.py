@@ -17,11 +17,11 @@ from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ToolSpec, slab_urdf, tool_urdf
 from vid2skill.scenes.base import register
-from vid2skill.scenes.stir import ToolTask
+from vid2skill.scenes.stir import ToolScene
 
 
 @register("cut")
-class CutTask(ToolTask):
+class CutScene(ToolScene):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         u = self.uniform

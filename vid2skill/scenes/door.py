@@ -13,14 +13,14 @@ import pybullet as p
 
 from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import DoorSpec, door_urdf, write_urdf
-from vid2skill.scenes.base import Task, register
+from vid2skill.scenes.base import SkillScene, register
 
 # The handle's contact frame in the door link frame: x into the door (the link's -x), z up.
 _R_DOOR_CONTACT = np.diag([-1.0, -1.0, 1.0])
 
 
 @register("door")
-class DoorTask(Task):
+class DoorScene(SkillScene):
     """A cabinet with a hinged door in front of the robot, hinge on a random side.
 
     The handle turns in the grip (``rigid_grasp = False``), as a bar does in a loose human hand, so

@@ -15,11 +15,11 @@ import pybullet as p
 
 from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
 from vid2skill.physics.objects import DrawerSpec, drawer_urdf, write_urdf
-from vid2skill.scenes.base import Task, register, step_towards
+from vid2skill.scenes.base import SkillScene, register, step_towards
 
 
 @register("drawer")
-class DrawerTask(Task):
+class DrawerScene(SkillScene):
     """A cabinet with one drawer in front of the robot."""
 
     held_body, held_link = "cabinet", 0

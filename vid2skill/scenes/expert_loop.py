@@ -1,4 +1,4 @@
-"""The loop that runs a target-pose controller in a scene: a scene's scripted expert (``Task.expert``),
+"""The loop that runs a target-pose controller in a scene: a scene's scripted expert (``SkillScene.expert``),
 or a policy that answers with target poses (a replay), whether a robot or a synthetic human hand
 carries the grasp frame.
 

@@ -13,11 +13,11 @@ import pybullet as p
 
 from vid2skill.geometry import frame_from_x_and_up, make_T, rot_z
 from vid2skill.scenes.base import register, step_towards
-from vid2skill.scenes.tabletop import TabletopTask
+from vid2skill.scenes.tabletop import TabletopScene
 
 
 @register("pick")
-class PickTask(TabletopTask):
+class PickScene(TabletopScene):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         objects = list(scene_cfg.objects)

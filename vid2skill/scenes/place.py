@@ -14,11 +14,11 @@ from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import slab_urdf
 from vid2skill.scenes.base import register
-from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopTask
+from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopScene
 
 
 @register("place")
-class PlaceTask(TabletopTask):
+class PlaceScene(TabletopScene):
     in_hand = True
     R_contact_grasp = R_CONTACT_TOPDOWN
 

@@ -15,11 +15,11 @@ from vid2skill.geometry import axis_angle_R, inv_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, container_urdf
 from vid2skill.scenes.base import register
-from vid2skill.scenes.tabletop import TabletopTask
+from vid2skill.scenes.tabletop import TabletopScene
 
 
 @register("pour")
-class PourTask(TabletopTask):
+class PourScene(TabletopScene):
     in_hand = True
     held_body = "cup"
 

@@ -17,14 +17,14 @@ from vid2skill.geometry import apply_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, ToolSpec, container_urdf, tool_urdf
 from vid2skill.scenes.base import register
-from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopTask
+from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopScene
 
 # A tool held top-down hangs along the grasp frame's approach: its frame (tool along -z, blade in
 # x-z) in the grasp frame of R_CONTACT_TOPDOWN, with the tool's x along the contact x.
 R_GRASP_TOOL = np.array([[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]])
 
 
-class ToolTask(TabletopTask):
+class ToolScene(TabletopScene):
     """In-hand tool scenes: the tool's grip point is the grasp point."""
 
     in_hand = True
@@ -72,7 +72,7 @@ class ToolTask(TabletopTask):
 
 
 @register("stir")
-class StirTask(ToolTask):
+class StirScene(ToolScene):
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         u = self.uniform

@@ -14,14 +14,14 @@ import numpy as np
 from vid2skill.geometry import frame_from_x_and_up
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import table_urdf
-from vid2skill.scenes.base import Task
+from vid2skill.scenes.base import SkillScene
 
 # Top-down grasp in an in-hand contact frame (x horizontal towards the target, z up): approach
 # down (-z), jaws across y; the grasp frame's x is -x_contact.
 R_CONTACT_TOPDOWN = np.array([[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]])
 
 
-class TabletopTask(Task):
+class TabletopScene(SkillScene):
     """A table whose top is at ``table_top_m`` (relative to the robot base's height)."""
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):

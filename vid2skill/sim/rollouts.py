@@ -4,7 +4,7 @@ randomised training scenes, each step's observation and the action that was exec
 ``bc_mlp`` trains on rollouts of the human demonstrations' fitted motions
 (``policy.train_on=motion_rollouts``): demonstration ``j mod n`` replayed by
 :class:`~vid2skill.policy.replay.MotionReplayPolicy` (the human's extents and pace, executed in the
-scene through ``Task.primitive``, which reads only the task's specification) in training scene
+scene through ``SkillScene.primitive``, which reads only the task's specification) in training scene
 ``j``. The recorded observations are exactly what a learned policy sees in evaluation
 (``observation.state``, ``observation.goal``, ``timestamp``); nothing else of the scene is kept,
 except each rollout's success flag, which ``filter_success`` may use and which is reported apart.

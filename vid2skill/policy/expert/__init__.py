@@ -7,7 +7,7 @@ from vid2skill.policy.registry import register
 
 @register("expert")
 class ExpertPolicy(ScriptedPolicy):
-    """The task's scripted expert (``Task.expert``); needs nothing upstream."""
+    """The task's scripted expert (``SkillScene.expert``); needs nothing upstream."""
 
     def reset(self, task=None, T_contact_start=None):
         super().reset(task, T_contact_start)

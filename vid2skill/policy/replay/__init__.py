@@ -93,7 +93,7 @@ class ReplayPolicy(ScriptedPolicy):
 class MotionReplayPolicy(ScriptedPolicy):
     """Replays a human demonstration through its skill's structure (a fitted
     :class:`vid2skill.retarget.primitives.SkillMotion`): the video's extents and timing, executed
-    along the scene's axis, hinge or towards its target (``Task.primitive``), open-loop. It runs for
+    along the scene's axis, hinge or towards its target (``SkillScene.primitive``), open-loop. It runs for
     as long as the human's motion takes, even past the skill's horizon.
 
     Where the motion lets go, the arm first holds the motion's last pose for ``finish_s`` seconds, as
