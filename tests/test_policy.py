@@ -147,7 +147,7 @@ def test_config_rejects_bad_values():
         BCMLPConfig(device="tpu")
     with pytest.raises(ConfigError, match="policy.head"):
         BCMLPConfig(head="flow")
-    with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts or auto"):
+    with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts, auto or select"):
         BCMLPConfig(filter_success=True, train_on="demos")
 
 

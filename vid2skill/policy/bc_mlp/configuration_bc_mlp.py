@@ -44,7 +44,7 @@ class BCMLPConfig:
             ``rollouts`` randomised training scenes, recorded from the robot's side) or "demos" (the
             DemoSet's time-normalised arrays, with hindsight goals) or "auto": rollouts for the skills
             with a goal (``dataset.goals``: place, pour, stir, cut), whose arrays do not know where
-            the target is, and the arrays for the others (drawers, doors, pick); or "select": a
+            the target is, and the arrays for the others (drawers, doors, pick); or "select" (default): a
             policy trained on each (rollouts only where the demonstrations have fitted motions),
             each tried in ``select_episodes`` training scenes from ``select_start_seed``, and the one
             that succeeds more kept (a tie keeps the arrays'): chosen on training scenes, never on
@@ -81,7 +81,7 @@ class BCMLPConfig:
     gripper_weight: float = 0.5
     valid_fraction: float = 0.0
     patience: int = 30
-    train_on: str = "auto"
+    train_on: str = "select"
     rollouts: int = 40
     rollout_start_seed: int = 1_000_000
     select_episodes: int = 10
