@@ -43,7 +43,8 @@ def check_data_settings(cfg) -> None:
         raise ConfigError(f"policy.train_on={cfg.train_on} needs policy.rollouts >= 1")
     if cfg.filter_success and cfg.train_on == "demos":
         raise ConfigError(
-            "policy.filter_success=true filters rollouts: it needs policy.train_on=motion_rollouts, auto or select"
+            "policy.filter_success=true filters rollouts: it needs "
+            "policy.train_on=motion_rollouts, auto or select"
         )
     if cfg.train_on == "select" and cfg.select_episodes < 1:
         raise ConfigError("policy.train_on=select needs policy.select_episodes >= 1")
