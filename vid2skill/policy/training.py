@@ -180,27 +180,10 @@ def fit(
     writer = summary_writer(cfg.tensorboard, Path(run_dir) if run_dir is not None else None)
     bar = tqdm(range(start, cfg.epochs), desc=f"train {name}", unit="epoch", leave=False, disable=None)
     for epoch in bar:
-        r.losses.append(
-            _epoch(
-                model,
-                opt,
-                loss_of,
-                train,
-                torch.randperm(n, generator=gen).to(train[0].device),
-                cfg.batch_size,
-            )
-        )
-        score = r.losses[-1]
-        if val is not None:
-            model.eval()
-            with torch.no_grad():
-                score = float(loss_of(*val))
-            r.val_losses.append(score)
-        if writer is not None:
-            writer.add_scalar("loss/train", r.losses[-1], epoch)
-            if val is not None:
-                writer.add_scalar("loss/valid", score, epoch)
-        bar.set_postfix(loss=f"{r.losses[-1]:.4f}", valid=f"{score:.4f}" if val is not None else "-")
+        perm = torch.randperm(n, generator=gen).to(train[0].device)
+        r.losses.append(_epoch(model, opt, loss_of, train, perm, cfg.batch_size))
+        score = _validate(model, loss_of, val, r)
+        _report(writer, bar, epoch, r.losses[-1], score if val is not None else None)
         if score < r.best - 1e-6:
             r.best, bad = score, 0
             best_state = (
@@ -236,6 +219,27 @@ def fit(
     if resume is not None and resume.exists():
         resume.unlink()
     return r
+
+
+def _validate(model: torch.nn.Module, loss_of, val: tuple | None, r: FitResult) -> float:
+    """The epoch's score: the validation loss (recorded in ``r``) where there is a validation set,
+    else the epoch's training loss."""
+    if val is None:
+        return r.losses[-1]
+    model.eval()
+    with torch.no_grad():
+        score = float(loss_of(*val))
+    r.val_losses.append(score)
+    return score
+
+
+def _report(writer, bar, epoch: int, loss: float, valid: float | None) -> None:
+    """An epoch's losses to TensorBoard (where a writer is open) and the progress bar."""
+    if writer is not None:
+        writer.add_scalar("loss/train", loss, epoch)
+        if valid is not None:
+            writer.add_scalar("loss/valid", valid, epoch)
+    bar.set_postfix(loss=f"{loss:.4f}", valid=f"{valid:.4f}" if valid is not None else "-")
 
 
 def _load_resume(resume: Path | None, key: str | None, device) -> dict | None:
