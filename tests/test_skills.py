@@ -582,3 +582,34 @@ def test_add_refuses_a_library_without_image_paths_or_approaches_for_descriptors
     assert decide(SkillLibrary(5, {"pull": current}), {"new": tr}, cfg, None)[0]["skill"] == "pull"
     path_cfg = OmegaConf.merge(cfg, {"features": "path"})
     assert decide(lib, {"new": tr}, path_cfg, None)[0]["skill"] == "pull"
+
+
+def test_a_labelled_member_whose_motion_disagrees_is_flagged_with_the_reason():
+    """Motion checks weak labels: a loop labelled slide_open among pulls, beside a skill of loops, is
+    flagged (nearer stir's members), shown by `vid2skill skills`, and the pulls are not."""
+    from conftest import make_cfg
+
+    from vid2skill.skills.show import card_text, library_rows
+    from vid2skill.skills.stage import library_from_segments
+
+    cfg = make_cfg(["cluster.group_by=label"]).cluster
+    s = np.linspace(0, 1, 64)
+    rng = np.random.default_rng(0)
+    pulls = [_manipulation(np.c_[3 * s, 0 * s] + rng.normal(0, 0.02, (64, 2)), end_x=-0.2) for _ in range(4)]
+    loops = [
+        _manipulation(np.c_[np.cos(4 * np.pi * s) - 1, np.sin(4 * np.pi * s)] + rng.normal(0, 0.02, (64, 2)))
+        for _ in range(5)
+    ]
+    trajs = pulls + loops
+    labels = ["slide_open"] * 4 + ["stir"] * 4 + ["slide_open"]  # the last loop is mislabelled
+    records = [{"clip": f"c{i}", "label": lab, "track": f"t{i}"} for i, lab in enumerate(labels)]
+    lib = library_from_segments(cfg, trajs, records)
+    flagged = lib.skills["slide_open"].stats["flagged"]
+    assert [f["clip"] for f in flagged] == ["c8"] and flagged[0]["nearer"] == "stir"
+    assert lib.skills["stir"].stats["flagged"] == []
+    rows = {r["skill"]: r for r in library_rows(lib)}
+    assert rows["slide_open"]["flagged"] == 1 and rows["stir"]["flagged"] == 0
+    text = card_text(lib.skills["slide_open"]).splitlines()
+    assert [ln for ln in text if "flagged: motion nearer stir's members" in ln][0].startswith(
+        "    c8  slide_open"
+    )

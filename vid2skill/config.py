@@ -272,6 +272,7 @@ class AgglomerativeCluster:
     linkage: str = MISSING
     min_cluster_fraction: float = MISSING
     outlier_fraction: float = MISSING
+    flag_margin: float = MISSING
     assign_neighbours: int = MISSING
     novel_factor: float = MISSING
     novel_distance: float = MISSING

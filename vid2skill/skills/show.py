@@ -16,6 +16,7 @@ COLUMNS = [
     "skill",
     "clips",
     "outliers",
+    "flagged",
     "origin",
     "labels",
     "signature",
@@ -42,6 +43,7 @@ def library_rows(lib: SkillLibrary) -> list[dict]:
                 "skill": name,
                 "clips": len(card.members),
                 "outliers": len(card.stats.get("outliers", [])),
+                "flagged": len(card.stats.get("flagged", [])),
                 "origin": origin_text(card),
                 "labels": ",".join(labels[:3]) + ("..." if len(labels) > 3 else ""),
                 "signature": card.stats.get(
@@ -68,16 +70,19 @@ def library_summary(root: Path, version: int | None = None) -> str:
 def card_text(card: SkillCard) -> str:
     lines = [f"skill {card.name}: {len(card.members)} clips"]
     for k, v in card.stats.items():
-        lines.append(f"  {k}: {v}")
+        if k != "flagged":  # shown beside its members
+            lines.append(f"  {k}: {v}")
     for k, v in card.made.items():
         lines.append(f"  made {k}: {v}")
-    lines.append("  members (clip, label, duration s, outlier):")
+    lines.append("  members (clip, label, duration s, outlier, flag):")
     outliers = set(card.stats.get("outliers", []))
+    flags = {f["clip"]: f["reason"] for f in card.stats.get("flagged", [])}
     for m in card.members:
         clip = m["clip"]
         lines.append(
             f"    {clip}  {m.get('label') or '-'}  {card.durations_s.get(clip, float('nan')):.2f}"
             f"{'  outlier' if clip in outliers else ''}"
+            f"{'  flagged: ' + flags[clip] if clip in flags else ''}"
         )
     return "\n".join(lines)
 

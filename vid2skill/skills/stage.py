@@ -225,6 +225,35 @@ def card_with(
     return new
 
 
+def flag_members(
+    feats: np.ndarray, owner: np.ndarray, clips: list[str], margin: float
+) -> dict[str, list[dict]]:
+    """Per skill, its members whose motion disagrees with their label: leaving the member out, the
+    mean feature distance to each skill's members, and a flag (``{"clip", "nearer", "reason"}``) when
+    another skill's is below ``1 - margin`` times its own skill's. A skill's only member is not judged."""
+    names = sorted(set(owner.tolist()))
+    out: dict[str, list[dict]] = {n: [] for n in names}
+    for i, (clip, own) in enumerate(zip(clips, owner)):
+        others = np.arange(len(owner)) != i
+        d = {
+            n: float(np.linalg.norm(feats[others & (owner == n)] - feats[i], axis=1).mean())
+            for n in names
+            if (others & (owner == n)).any()
+        }
+        if own not in d:
+            continue
+        near = min(d, key=d.get)
+        if near != own and d[near] < (1.0 - margin) * d[own]:
+            out[str(own)].append(
+                {
+                    "clip": clip,
+                    "nearer": near,
+                    "reason": f"motion nearer {near}'s members ({d[near]:.2f}) than {own}'s ({d[own]:.2f})",
+                }
+            )
+    return out
+
+
 def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dict]) -> SkillLibrary:
     """The library of segmented manipulations (one record each): grouped by their labels
     (``cfg.group_by=label``) or clustered by their motion, one card per skill."""
@@ -261,6 +290,13 @@ def library_from_segments(cfg, trajs: list[ContactTrajectory], records: list[dic
         )
         card.stats["origin"] = skill_origin([records[i] for i in idx], labelled, name)
         skills[name] = card
+    if labelled and len(skills) > 1:  # motion checks the labels
+        owner = np.array([names[int(c)] for c in labels])
+        flags = flag_members(
+            features(trajs, cfg), owner, [r["clip"] for r in records], float(cfg.flag_margin)
+        )
+        for name, card in skills.items():
+            card.stats["flagged"] = flags.get(name, [])
     assignment = {records[i]["clip"]: names[int(labels[i])] for i in range(len(records))}
     lib = SkillLibrary(
         0, skills, {"k": info["k"], "silhouette": info["silhouette"], "assignment": assignment}
