@@ -243,3 +243,22 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
     bad = make_cfg([f"workspace={tmp_path}", "policy.train_on=select", "policy.select_start_seed=1000002"])
     with pytest.raises(ConfigError, match="select_start_seed=1000002 .*rollouts' training scenes"):
         run_train(bad, tmp_path)
+
+
+def test_a_skill_with_too_few_demonstrations_does_not_stop_the_others(tmp_path):
+    """Training goes on past a skill whose demonstrations are unusable: the others are trained, the
+    skipped one's entry in the stage record names the file and the fix."""
+    from conftest import make_cfg
+
+    from vid2skill.pipeline import run_train
+    from vid2skill.retarget.demos import DemoSet
+
+    out = tmp_path / "retarget" / "panda"
+    DemoSet("slide_open", "panda", 10.0, [_demo(-0.2)]).save(out / "slide_open")
+    DemoSet("slide_close", "panda", 10.0, [_demo(0.2), _demo(0.22)]).save(out / "slide_close")
+    (out / "index.json").write_text(json.dumps(["slide_open", "slide_close"]))
+    cfg = make_cfg([f"workspace={tmp_path}", "policy.train_on=demos", "policy.epochs=2", "workers=1"])
+    res = run_train(cfg, tmp_path)
+    assert "checkpoint" in res["slide_close"] and (tmp_path / "policies" / "panda" / "slide_close").is_dir()
+    assert "slide_open.json holds 1 usable demonstration" in res["slide_open"]["error"]
+    assert not (tmp_path / "policies" / "panda" / "slide_open").exists()

@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from vid2skill import __version__
 from vid2skill.artifacts import atomic_write_json, stable_hash
-from vid2skill.errors import ArtifactError, ConfigError, Vid2SkillError
+from vid2skill.errors import ArtifactError, ConfigError, DatasetError, Vid2SkillError
 from vid2skill.hints import suggest
 from vid2skill.parallel import use_executor
 from vid2skill.workspace import STAGE_FOLDERS, Workspace, last_checkpoint, new_run_id, read_record
@@ -279,7 +279,6 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
     """The episodes one skill's policy learns from, by ``policy.train_on`` (see BCMLPConfig), and
     what they were: the DemoSet's arrays with hindsight goals, or rollouts of its fitted motions."""
     from vid2skill.dataset.from_demos import episodes_from_demoset
-    from vid2skill.errors import DatasetError
     from vid2skill.retarget.demos import DemoSet
 
     left_out = set(demos.report.get("left_out", []))  # replayed, but not learnt from (see retarget)
@@ -355,7 +354,19 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "
             f"or train policy={name} with dagger.iterations=0"
         )
-    return {skill: _train_skill(cfg, ws, entry, policy_cfg, skill) for skill in json.loads(index.read_text())}
+    skills, out, failed = json.loads(index.read_text()), {}, []
+    for skill in skills:
+        try:
+            out[skill] = _train_skill(cfg, ws, entry, policy_cfg, skill)
+        except DatasetError as e:  # one skill's unusable demonstrations do not stop the others
+            if len(skills) == 1:
+                raise
+            log.warning("train: %s not trained: %s", skill, e)
+            out[skill] = {"error": str(e)}
+            failed.append(e)
+    if failed and len(failed) == len(skills):
+        raise failed[0]
+    return out
 
 
 def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> dict:
