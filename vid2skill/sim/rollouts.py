@@ -95,18 +95,12 @@ def motion_rollouts(
 
 def _trial_job(seed: int, learner, skill_cfg, sim_cfg, spec) -> bool:
     from vid2skill.sim.env import SkillEnv
+    from vid2skill.sim.episode import run_protocol_policy
 
     env = SkillEnv(skill_cfg, sim_cfg, spec)
     try:
-        obs, _ = env.reset(seed=seed)
-        learner.reset()
-        if hasattr(learner, "horizon_s"):
-            env.extend_horizon_s(learner.horizon_s())
-        done, info = False, {}
-        while not done:
-            obs, _, terminated, truncated, info = env.step(learner.select_action(obs))
-            done = terminated or truncated
-        return bool(info["is_success"])
+        obs, info = env.reset(seed=seed)
+        return bool(run_protocol_policy(env, learner, obs, info)["is_success"])
     finally:
         env.close()
 
@@ -121,7 +115,7 @@ def learner_successes(learner, skill_cfg, sim_cfg, spec, seeds: list[int], worke
     for seed, res, err in map_items(fn, seeds, workers, f"trials: {skill_cfg.name}"):
         if err:
             log.warning("trials: %s scene %d failed: %s", skill_cfg.name, seed, err)
-        ok.append(bool(res) if not err else False)
+        ok.append(not err and bool(res))
     return ok
 
 
