@@ -32,6 +32,12 @@ def test_fits_recover_the_structure_of_clean_and_noisy_paths(cfg):
     assert hinge.method == "arc" and abs(np.degrees(hinge.values["angle_rad"]) - 80) < 6
     lift = fit_motion("lift", np.c_[0 * s, 0 * s, -0.05 * s], zeros, 1.0, UP, pc)
     assert lift.values["lift_m"] <= 0  # a hand that went down lifted nothing
+    # The grasp read closed while the hand still came 4 cm down onto the object, then rose 12 cm:
+    # the lift counts from the bottom of the reach, and its progress starts there.
+    z = np.where(s < 0.3, -0.04 * s / 0.3, -0.04 + 0.12 * (s - 0.3) / 0.7)
+    late = fit_motion("lift", _noisy(np.c_[0 * s, 0 * s, z], rng, 0.002), zeros, 1.5, UP, pc)
+    assert abs(late.values["lift_m"] - 0.12) < 0.01
+    assert late.profiles["s"][s < 0.25].max() < 0.1 and late.profiles["s"][-1] > 0.95
     th = 2 * np.pi * 2.0 * s
     stir = fit_motion("stir", np.c_[0.04 * np.cos(th), 0.04 * np.sin(th), 0 * s], zeros, 4.0, UP, pc)
     assert abs(stir.values["turns"] - 2.0) < 0.1 and abs(stir.values["radius_m"] - 0.04) < 0.005

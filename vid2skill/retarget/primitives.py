@@ -226,10 +226,19 @@ def _arc_swing(xy: np.ndarray, cfg) -> tuple[np.ndarray | None, float]:
 
 
 def _fit_lift(p, rotvec, duration, up, cfg) -> SkillMotion:
-    """``lift_m``: how far the hand rose (negative: it went down)."""
+    """``lift_m``: how far the hand rose from the bottom of its reach to its highest point. The grasp
+    is seen to close from the aperture, which on real video often reads closed while the hand is
+    still coming down onto the object: the object leaves the table at the lowest point, not where the
+    segment begins."""
     h = p @ up
-    lift = robust_max(h)
-    return SkillMotion("lift", duration, {"lift_m": lift}, {"s": progress(h, lift)}, "rise")
+    smooth = median_filter(h, size=min(5, len(h)), mode="nearest")
+    top = int(np.argmax(smooth))
+    low = int(np.argmin(smooth[: top + 1]))
+    bottom = min(float(smooth[low]), 0.0)
+    rise = h - bottom
+    rise[:low] = 0.0  # still coming down: the object has not left the table
+    lift = float(smooth[top]) - bottom
+    return SkillMotion("lift", duration, {"lift_m": lift}, {"s": progress(rise, lift)}, "rise")
 
 
 def _carry_profile(p, up, cfg) -> tuple[np.ndarray, float]:
