@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import make_cfg
+
 SHARED_DATA = Path(
     os.environ.get("VID2SKILL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
-
-
-def make_cfg(overrides: list[str]):
-    """Compose the project's config as the CLI does (without running Hydra's app)."""
-    from vid2skill.config import compose
-
-    return compose(overrides)
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_cfg
+
+from tests.helpers import make_cfg
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 

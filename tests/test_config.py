@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_cfg
 from omegaconf import MISSING, OmegaConf
 
+from tests.helpers import make_cfg
 from vid2skill import config
 from vid2skill.errors import ConfigError
 

@@ -71,7 +71,7 @@ def test_whole_pipeline_then_skip_and_resume(synthetic_ws, tmp_path):
 
 
 def test_batch_goes_on_past_bad_clips(tmp_path, synthetic_ws):
-    from conftest import make_cfg
+    from tests.helpers import make_cfg
 
     ws0, _ = synthetic_ws
     folder = tmp_path / "videos"
@@ -113,7 +113,7 @@ def test_batch_goes_on_past_bad_clips(tmp_path, synthetic_ws):
 
 @pytest.mark.real_data
 def test_extract_runs_on_real_clips(shared_data, tmp_path):
-    from conftest import make_cfg
+    from tests.helpers import make_cfg
 
     folder = tmp_path / "real"
     folder.mkdir()
@@ -138,8 +138,8 @@ def test_extract_runs_on_real_clips(shared_data, tmp_path):
 
 def test_enormous_frames_are_shrunk_and_landmarks_stay_in_video_pixels(synthetic_ws, tmp_path):
     import cv2
-    from conftest import make_cfg
 
+    from tests.helpers import make_cfg
     from vid2skill.extract.hands import extract_clip
     from vid2skill.ingest.types import ClipSet
     from vid2skill.video import VideoWriter, iter_frames
@@ -189,8 +189,7 @@ def test_viz_draws_the_track_on_every_frame(synthetic_ws, tmp_path):
 
 
 def test_a_new_algorithm_version_reruns_its_stage(tmp_path):
-    from conftest import make_cfg
-
+    from tests.helpers import make_cfg
     from vid2skill.pipeline import STAGES, Stage, stage_key
 
     cfg = make_cfg([f"workspace={tmp_path}"])
@@ -224,8 +223,7 @@ def test_a_stage_runs_its_missing_upstream_and_never_replaces_a_finished_one(tmp
     what is up to date."""
     import logging
 
-    from conftest import make_cfg
-
+    from tests.helpers import make_cfg
     from vid2skill.pipeline import run_to
 
     ws0, _ = synthetic_ws

@@ -65,8 +65,7 @@ def ray_head(tmp_path_factory):
 
 @pytest.mark.slow
 def test_extract_and_evaluate_through_ray_match_the_pool(synthetic_ws, tmp_path, ray_head):
-    from conftest import make_cfg
-
+    from tests.helpers import make_cfg
     from vid2skill.extract.types import HandTrack, TrackSet
     from vid2skill.pipeline import run_stage
 

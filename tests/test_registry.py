@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import make_cfg
 from omegaconf import OmegaConf
 
+from tests.helpers import make_cfg
 from vid2skill.errors import ConfigError
 from vid2skill.registry import Registry
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_cfg
 
+from tests.helpers import make_cfg
 from vid2skill.errors import ArtifactError, Vid2SkillError
 from vid2skill.hints import set_user_overrides
 from vid2skill.pipeline import run_stage

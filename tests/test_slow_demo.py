@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from conftest import make_cfg
 from sklearn.metrics import adjusted_rand_score
 
+from tests.helpers import make_cfg
 from vid2skill.ingest.types import ClipSet
 from vid2skill.pipeline import run_demo
 from vid2skill.skills.library import SkillLibrary

@@ -7,8 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import make_cfg
-
+from tests.helpers import make_cfg
 from vid2skill.workspace import STAGE_FOLDERS, Workspace, checkpoint_dir, last_checkpoint, last_pointer
 
 

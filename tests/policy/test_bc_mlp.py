@@ -1,0 +1,261 @@
+import json
+
+import numpy as np
+import pytest
+
+from vid2skill.dataset.episodes import Episode
+from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP
+from vid2skill.policy.bc_mlp import BCMLPConfig, BCMLPPolicy, train_bc_mlp
+from vid2skill.policy.checkpoint import load_checkpoint, load_policy, save_checkpoint
+from vid2skill.retarget.demos import RobotDemo
+
+
+def _demo(length_m: float, steps: int = 15, turn_rad: float = 0.0) -> RobotDemo:
+    p = np.zeros((steps + 3, 3))
+    p[:steps, 0] = np.linspace(0, length_m, steps)
+    p[steps:, 0] = length_m
+    r = np.zeros((steps + 3, 3))
+    r[:steps, 2] = np.linspace(0, turn_rad, steps)
+    r[steps:, 2] = turn_rad
+    closed = np.ones(steps + 3, bool)
+    closed[steps:] = False
+    return RobotDemo("d", p, closed, np.zeros((steps + 3, 7)), np.zeros(steps + 3), r)
+
+
+def _obs(x: float, t: float, goal=(0.0, 0.0, 0.0, 0.0), rz: float = 0.0) -> dict:
+    state = np.zeros(8, np.float32)
+    state[0], state[5] = x, rz
+    return {
+        STATE.key: state,
+        GOAL.key: np.asarray(goal, np.float32),
+        TIMESTAMP.key: np.array([t], np.float32),
+    }
+
+
+def test_bc_learns_a_6dof_motion_and_its_release_and_round_trips(tmp_path):
+    cfg = BCMLPConfig(hidden=[64, 64], epochs=120, noise_copies=4, device="cpu", tensorboard=True)
+    model, stats = train_bc_mlp(
+        [_demo(-0.2, turn_rad=0.6), _demo(-0.22, turn_rad=0.6), _demo(-0.18, turn_rad=0.6)],
+        cfg,
+        control_hz=10.0,
+        run_dir=tmp_path / "run",
+    )
+    assert stats["final_loss"] < 0.5 * stats["first_loss"]
+    policy = BCMLPPolicy(cfg, model=model, stats=stats)
+    policy.reset()
+    a = policy.select_action(_obs(0.0, 0.0))
+    assert a[0] < -0.005 and a[5] > 0.01 and a[6] == 1.0  # pulls and turns at the start
+    policy.reset()
+    assert policy.select_action(_obs(-0.2, 1.6, rz=0.6))[6] == 0.0  # lets go at the end
+    assert list((tmp_path / "run" / "tensorboard").glob("events.*"))  # scalars for TensorBoard
+
+    save_checkpoint(tmp_path, 120, "bc_mlp", model, cfg, stats)
+    loaded = load_policy(tmp_path)
+    assert loaded.config == cfg and load_checkpoint(tmp_path)[1] == cfg
+    for obs in (_obs(0.0, 0.0), _obs(-0.05, 0.4, rz=0.2), _obs(-0.2, 1.6)):
+        policy.reset(), loaded.reset()
+        assert np.array_equal(policy.select_action(obs), loaded.select_action(obs))
+
+
+def _goal_episode(goal_xy, clip: str) -> Episode:
+    """Straight to the goal at 2 cm a step, then stay."""
+    T = 20
+    g = np.array([*goal_xy, 0.0])
+    p = np.array([g * min(1.0, 0.02 * t / np.linalg.norm(g)) for t in range(T)])
+    state = np.column_stack([p, np.zeros((T, 3)), np.ones(T), np.linspace(0, 1, T)])
+    action = np.column_stack([np.vstack([np.diff(p, axis=0), np.zeros(3)]), np.zeros((T, 3)), np.ones(T)])
+    return Episode("place", clip, state, np.tile(np.append(g, 1.0), (T, 1)), action)
+
+
+@pytest.mark.parametrize("head", ["deterministic", "gmm"])
+def test_bc_is_goal_aware(head):
+    rng = np.random.default_rng(0)
+    eps = [
+        _goal_episode(0.15 * np.array([np.cos(a), np.sin(a)]), f"c{i}")
+        for i, a in enumerate(rng.uniform(0, 2 * np.pi, 24))
+    ]
+    cfg = BCMLPConfig(
+        hidden=[64, 64],
+        epochs=60,
+        noise_copies=2,
+        device="cpu",
+        head=head,
+        tensorboard=False,
+        valid_fraction=0.2,
+        patience=10,
+    )
+    model, stats = train_bc_mlp(eps, cfg, 10.0)
+    assert stats["valid_episodes"] > 0 and stats["best_valid_loss"] is not None
+    policy = BCMLPPolicy(cfg, model=model, stats=stats)
+    steps = {}
+    for name, goal in (
+        ("+x", (0.15, 0.0, 0.0, 1.0)),
+        ("-x", (-0.15, 0.0, 0.0, 1.0)),
+        ("+y", (0.0, 0.15, 0.0, 1.0)),
+    ):
+        policy.reset()
+        steps[name] = policy.select_action(_obs(0.0, 0.0, goal))[:3]
+    assert steps["+x"][0] > 0.005 and steps["-x"][0] < -0.005 and steps["+y"][1] > 0.005
+
+
+def test_training_resumes_from_its_last_save_point(tmp_path):
+    from vid2skill.policy.bc_mlp import training_bc_mlp as tr
+
+    demos = [_demo(-0.2), _demo(-0.22)]
+    cfg = BCMLPConfig(hidden=[16], epochs=tr.SAVE_EVERY + 5, noise_copies=1, device="cpu", tensorboard=False)
+    full, _ = train_bc_mlp(demos, cfg, 10.0)
+    short = BCMLPConfig(**{**cfg.__dict__, "epochs": tr.SAVE_EVERY})
+    # An interrupted run leaves its resume point; a later run with the same inputs continues from it.
+    original = tr.RESUME_FILE
+    train_bc_mlp(demos, short, 10.0, run_dir=tmp_path, resume_key="k")  # finishes: removes its resume point
+    assert not (tmp_path / original).exists()
+    import torch
+
+    state = {}
+    real_save = torch.save
+
+    def keep(obj, path, *a, **k):
+        state["obj"] = obj
+        return real_save(obj, path, *a, **k)
+
+    torch.save = keep
+    try:
+        train_bc_mlp(demos, short, 10.0, run_dir=tmp_path, resume_key="k")
+    finally:
+        torch.save = real_save
+    torch.save(state["obj"], tmp_path / original)  # as an interrupted run leaves it
+    resumed, stats = train_bc_mlp(demos, cfg, 10.0, run_dir=tmp_path, resume_key="k")
+    x = torch.zeros(1, 14)
+    assert (
+        torch.allclose(resumed(x)["mean"], full(x)["mean"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
+    )
+    # A run killed while writing its resume point leaves a truncated file: the next run starts over.
+    real_save(state["obj"], tmp_path / original)
+    data = (tmp_path / original).read_bytes()
+    (tmp_path / original).write_bytes(data[: len(data) // 2])
+    again, stats = train_bc_mlp(demos, cfg, 10.0, run_dir=tmp_path, resume_key="k")
+    assert torch.allclose(again(x)["mean"], full(x)["mean"], atol=1e-5) and stats["epochs_run"] == cfg.epochs
+    assert not (tmp_path / original).exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_config_rejects_bad_values():
+    from vid2skill.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="policy.hidden"):
+        BCMLPConfig(hidden=[])
+    with pytest.raises(ConfigError, match="device"):
+        BCMLPConfig(device="tpu")
+    with pytest.raises(ConfigError, match="policy.head"):
+        BCMLPConfig(head="flow")
+    with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts, auto or select"):
+        BCMLPConfig(filter_success=True, train_on="demos")
+
+
+def _workspace_with(tmp_path, demos):
+    from vid2skill.retarget.demos import DemoSet
+
+    out = tmp_path / "retarget" / "panda"
+    DemoSet("slide_open", "panda", 10.0, demos).save(out / "slide_open")
+    (out / "index.json").write_text(json.dumps(["slide_open"]))
+    return out
+
+
+def test_too_few_demonstrations_or_nans_say_which_file_and_what_to_do(tmp_path):
+    from tests.helpers import make_cfg
+    from vid2skill.errors import DatasetError
+    from vid2skill.pipeline import run_train
+
+    cfg = make_cfg(
+        [
+            f"workspace={tmp_path}",
+            "policy.train_on=demos",
+            "policy.epochs=2",
+            "policy.min_demos=2",
+            "workers=1",
+        ]
+    )
+    out = _workspace_with(tmp_path, [_demo(-0.2)])
+    with pytest.raises(
+        DatasetError, match=r"slide_open\.json holds 1 usable demonstration.*policy\.min_demos"
+    ) as e:
+        run_train(cfg, tmp_path)
+    assert str(out / "slide_open.json") in str(e.value) and "\n" not in str(e.value)
+    bad = _demo(-0.2)
+    bad.ee_contact_m[3, 1] = np.nan
+    out = _workspace_with(tmp_path, [_demo(-0.2), bad])
+    with pytest.raises(
+        DatasetError, match=r"slide_open\.npz demo 1 .*not finite.*rerun `vid2skill retarget"
+    ) as e:
+        run_train(cfg, tmp_path)
+    assert "\n" not in str(e.value)
+
+
+def test_learned_policies_let_go_only_where_the_skill_ends_with_a_release():
+    from types import SimpleNamespace
+
+    from vid2skill.sim.policies import StepPolicy
+
+    class LetsGo:  # a model whose demonstrations ended with the hand opening
+        def act(self, x, max_step):
+            return np.zeros(3), False
+
+    obs = {"T_contact_cmd": np.eye(4), "t_s": 2.0}
+    for release_at_end, expect in ((True, False), (False, True)):
+        policy = StepPolicy(LetsGo(), 0.01, "bc")
+        policy.reset(SimpleNamespace(skill={"release_at_end": release_at_end}), np.eye(4))
+        assert policy.act(obs)[1] is expect
+
+
+def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scenes(tmp_path):
+    """``train_on=select`` trains on the arrays and on rollouts of the fitted motions, tries both in
+    training scenes, keeps the better (a tie keeps the arrays') and records both counts."""
+    from dataclasses import replace
+
+    from tests.helpers import make_cfg
+    from vid2skill.errors import ConfigError
+    from vid2skill.pipeline import run_train
+    from vid2skill.retarget.primitives import SkillMotion
+
+    pull = SkillMotion("slide", 1.5, {"travel_m": 0.25}, {"s": np.linspace(0, 1, 15)}, "line")
+    # The arrays pull 4 cm (a drawer that stays shut); the fitted motions pull 25 cm.
+    demos = [replace(_demo(-0.04), clip=f"c{i}", motion=pull) for i in range(2)]
+    _workspace_with(tmp_path, demos)
+    cfg = make_cfg(
+        [
+            f"workspace={tmp_path}",
+            "policy.train_on=select",
+            "policy.epochs=60",
+            "policy.rollouts=4",
+            "policy.select_episodes=3",
+            "policy.tensorboard=false",
+            "workers=1",
+        ]
+    )
+    out = run_train(cfg, tmp_path)["slide_open"]
+    trials = out["select"]
+    assert trials["scenes"] == 3 and set(trials) == {"scenes", "demos", "motion_rollouts"}
+    better = "motion_rollouts" if trials["motion_rollouts"] > trials["demos"] else "demos"
+    assert out["train_on"] == better
+    assert trials["motion_rollouts"] >= 2 and trials["demos"] == 0  # the 4-cm arrays open nothing
+
+    bad = make_cfg([f"workspace={tmp_path}", "policy.train_on=select", "policy.select_start_seed=1000002"])
+    with pytest.raises(ConfigError, match="select_start_seed=1000002 .*rollouts' training scenes"):
+        run_train(bad, tmp_path)
+
+
+def test_a_skill_with_too_few_demonstrations_does_not_stop_the_others(tmp_path):
+    """Training goes on past a skill whose demonstrations are unusable: the others are trained, the
+    skipped one's entry in the stage record names the file and the fix."""
+    from tests.helpers import make_cfg
+    from vid2skill.pipeline import run_train
+    from vid2skill.retarget.demos import DemoSet
+
+    out = tmp_path / "retarget" / "panda"
+    DemoSet("slide_open", "panda", 10.0, [_demo(-0.2)]).save(out / "slide_open")
+    DemoSet("slide_close", "panda", 10.0, [_demo(0.2), _demo(0.22)]).save(out / "slide_close")
+    (out / "index.json").write_text(json.dumps(["slide_open", "slide_close"]))
+    cfg = make_cfg([f"workspace={tmp_path}", "policy.train_on=demos", "policy.epochs=2", "workers=1"])
+    res = run_train(cfg, tmp_path)
+    assert "checkpoint" in res["slide_close"] and (tmp_path / "policies" / "panda" / "slide_close").is_dir()
+    assert "slide_open.json holds 1 usable demonstration" in res["slide_open"]["error"]
+    assert not (tmp_path / "policies" / "panda" / "slide_open").exists()

@@ -1,0 +1,149 @@
+"""SkillEnv (vid2skill/sim/env.py): the Gymnasium API, the episode it shares with EpisodeRunner,
+the goal it observes and what learned policies are (not) given."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from tests.helpers import make_cfg
+from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP
+from vid2skill.policy.base import LearnedPolicy
+from vid2skill.policy.expert import ExpertPolicy
+from vid2skill.retarget.stage import robot_spec
+from vid2skill.sim.env import SKILL_IDS, SkillEnv
+from vid2skill.sim.episode import EpisodeRunner
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return make_cfg(["workers=1"])
+
+
+def _env(cfg, skill, **kw):
+    return SkillEnv(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot), **kw)
+
+
+@pytest.mark.parametrize("skill", ["slide_open", "place"])
+def test_check_env_passes(cfg, skill):
+    env = _env(cfg, skill, privileged_info=False)  # the scene object in info has no equality to check
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=3)
+    assert env.observation_space.contains(obs)
+    assert obs[STATE.key][6] == 1.0 and obs[STATE.key][7] == 0.0 and obs[TIMESTAMP.key][0] == 0.0
+    env.close()
+
+
+def test_nine_skills_are_registered_and_make_builds_one(cfg):
+    assert set(SKILL_IDS) == set(cfg.skill.keys()) and SKILL_IDS["slide_open"] == "vid2skill/SlideOpen-v0"
+    assert all(i in gym.registry for i in SKILL_IDS.values())
+    env = gym.make("vid2skill/SlideOpen-v0")
+    try:
+        obs, info = env.reset(seed=100000)
+        assert obs[STATE.key].shape == (8,) and "task" in info and "task" not in obs
+    finally:
+        env.close()
+
+
+def _expert_through_env(env, seed):
+    """The expert as a Policy-protocol policy: 7-D step actions, its scene read from obs["privileged"]."""
+    policy = ExpertPolicy()
+    obs, info = env.reset(seed=seed)
+    policy.reset()
+    done, goal = False, obs[GOAL.key]
+    while not done:
+        obs, reward, terminated, truncated, info = env.step(policy.select_action({**obs, "privileged": info}))
+        done = terminated or truncated
+    return info, reward, goal
+
+
+@pytest.mark.parametrize("skill,seed", [("slide_open", 100000), ("place", 100001)])
+def test_expert_through_the_env_succeeds_where_the_runner_does(cfg, skill, seed):
+    ran = EpisodeRunner(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot)).run(ExpertPolicy(), seed)
+    env = _env(cfg, skill)
+    info, reward, _ = _expert_through_env(env, seed)
+    env.close()
+    assert ran["success"] and info["is_success"] and reward == 1.0
+    assert info["result"]["seed"] == seed and abs(info["result"]["steps"] - ran["steps"]) <= 1
+
+
+def test_goal_is_defined_as_the_datasets_hindsight_goal(cfg):
+    """The skills with a goal are those the dataset reads one for; place's goal is where its expert
+    lets go (the `release` rule), and skills without one observe zeros."""
+    rules = {s: r for s, r in cfg.dataset.goals.items() if r != "none"}
+    env = _env(cfg, "place")
+    obs, info = env.reset(seed=100002)
+    goal = obs[GOAL.key]
+    policy = ExpertPolicy()
+    policy.reset(info["task"], info["T_contact_start"])
+    done = False
+    while not done:
+        T, keep = policy.act(
+            {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
+        )
+        released_at = info["T_contact_cmd"][:3, 3] - info["T_contact_start"][:3, 3]
+        obs, _, terminated, truncated, info = env.step_to(T, keep)
+        done = terminated or truncated
+    env.close()
+    assert goal[3] == 1.0 and terminated and np.linalg.norm(released_at - goal[:3]) < 0.01
+    for skill in ("slide_open", "stir"):
+        env = _env(cfg, skill)
+        g = env.reset(seed=5)[0][GOAL.key]
+        env.close()
+        assert (g[3] == 1.0) == (skill in rules) and (g[3] == 1.0 or not g.any())
+    assert set(rules) == {"place", "pour", "stir", "cut"}
+
+
+class Spy(LearnedPolicy):
+    """A learned policy that pulls the drawer and records what it is given."""
+
+    def __init__(self):
+        super().__init__(None, model=object())
+        self.seen = []
+
+    def predict_action_chunk(self, obs):
+        self.seen.append(set(obs))
+        return np.array([[-0.02, 0, 0, 0, 0, 0, 1.0]])
+
+
+def test_learned_policies_never_receive_privileged_state(cfg):
+    spy = Spy()
+    out = EpisodeRunner(cfg.skill["slide_open"], cfg.sim, robot_spec(cfg.robot)).run(spy, 100000)
+    horizon = round(cfg.skill["slide_open"].horizon_s * cfg.sim.control_hz)
+    assert out["success"] and out["steps"] == horizon  # pulled open, held until the horizon
+    allowed = set(_env(cfg, "slide_open").observation_space.spaces)
+    assert spy.seen and all(keys <= allowed for keys in spy.seen)
+    with pytest.raises(ValueError, match="privileged"):
+        Spy().select_action({STATE.key: np.zeros(8), "privileged": {}})
+
+
+def test_rollouts_record_what_the_learner_sees_and_dagger_labels_it_with_the_expert(cfg):
+    from types import SimpleNamespace
+
+    from vid2skill.policy.replay import MotionReplayPolicy
+    from vid2skill.sim.rollouts import record_episode, record_relabelled
+
+    env = _env(cfg, "slide_open")
+    try:
+        spy = Spy()  # pulls 2 cm a step along -x and never lets go
+        ep, ok = record_relabelled(env, spy, ExpertPolicy(), 1_000_000, "slide_open", "c")
+        assert ok and len(ep.state) == len(spy.seen)
+        # The states are the learner's (its own steps), the labels the expert's (its speed, not the
+        # learner's).
+        assert np.allclose(np.diff(ep.state[:, 0]), -0.02, atol=1e-6)
+        assert not np.allclose(ep.action[:, 0], -0.02) and ep.action[0, 6] == 1.0
+        # A motion replay's rollout: executed actions that sum back to the recorded path.
+        motion = SimpleNamespace(duration_s=1.0)
+        replay = MotionReplayPolicy(motion)
+        replay.act = lambda obs: (obs["T_contact_cmd"] + _shift(-0.01), True)  # 1 cm a step
+        ep, _ = record_episode(env, replay, 1_000_001, "slide_open", "c")
+        assert np.allclose(ep.state[1:, :3] - ep.state[:-1, :3], ep.action[:-1, :3], atol=1e-5)
+        assert ep.clip == "c#1000001" and set(np.unique(ep.goal[:, 3])) == {0.0}
+    finally:
+        env.close()
+
+
+def _shift(dx: float) -> np.ndarray:
+    T = np.zeros((4, 4))
+    T[0, 3] = dx
+    return T
