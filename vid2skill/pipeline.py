@@ -451,7 +451,10 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
         )
     best, trials = None, {}
     for train_on in ("demos", "motion_rollouts"):
-        sub_cfg = replace(policy_cfg, train_on=train_on)
+        # filter_success filters rollouts; the arrays' candidate has none to filter
+        sub_cfg = replace(
+            policy_cfg, train_on=train_on, filter_success=policy_cfg.filter_success and train_on != "demos"
+        )
         episodes, source = _training_episodes(cfg, sub_cfg, demos, path, skill)
         if source["train_on"] != train_on:  # no fitted motion to roll out: nothing else to try
             continue

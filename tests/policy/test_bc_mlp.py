@@ -238,6 +238,23 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
     assert out["train_on"] == better
     assert trials["motion_rollouts"] >= 2 and trials["demos"] == 0  # the 4-cm arrays open nothing
 
+    # filter_success filters the rollouts' candidate and leaves the arrays' alone
+    kept = make_cfg(
+        [
+            f"workspace={tmp_path}",
+            "policy.train_on=select",
+            "policy.filter_success=true",
+            "policy.epochs=2",
+            "policy.rollouts=4",
+            "policy.select_episodes=1",
+            "policy.tensorboard=false",
+            "workers=1",
+        ]
+    )
+    out = run_train(kept, tmp_path)["slide_open"]
+    assert set(out["select"]) == {"scenes", "demos", "motion_rollouts"}
+    assert out["train_on"] == "demos" or out["filter_success"] is True
+
     bad = make_cfg([f"workspace={tmp_path}", "policy.train_on=select", "policy.select_start_seed=1000002"])
     with pytest.raises(ConfigError, match="select_start_seed=1000002 .*rollouts' training scenes"):
         run_train(bad, tmp_path)
