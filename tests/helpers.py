@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from vid2skill.extract.types import HandTrack
     from vid2skill.retarget.demos import RobotDemo
 
 
@@ -17,6 +18,57 @@ def make_cfg(overrides: list[str]):
     from vid2skill.config import compose
 
     return compose(overrides)
+
+
+def make_track(
+    wrist: np.ndarray,
+    aperture: np.ndarray,
+    landmarks_px: np.ndarray,
+    clip: str = "c",
+    fps: float = 30.0,
+    wrist_R: np.ndarray | None = None,
+    landmarks_world: np.ndarray | None = None,
+) -> HandTrack:
+    """A HandTrack of a right hand seen in every frame by a 640x480 camera (f = 500 px): the wrist
+    path (T, 3) in the camera frame, the grasp aperture (T,) and the image landmarks (T, 21, 2);
+    the palm unturned unless ``wrist_R`` (T, 3, 3) is given."""
+    from vid2skill.extract.types import HandTrack
+
+    T = len(wrist)
+    return HandTrack(
+        clip,
+        fps,
+        640,
+        480,
+        [500, 500, 320, 240],
+        "right",
+        None,
+        np.arange(T),
+        np.ones(T, bool),
+        np.ones(T, bool),
+        wrist,
+        np.tile(np.eye(3), (T, 1, 1)) if wrist_R is None else wrist_R,
+        aperture,
+        np.ones(T),
+        landmarks_px,
+        landmarks_world,
+    )
+
+
+def pull_demo(length_m: float, steps: int, turn_rad: float) -> RobotDemo:
+    """Pull ``length_m`` along x over ``steps`` steps while turning ``turn_rad`` about z, then let go
+    (three still frames)."""
+    from vid2skill.retarget.demos import RobotDemo
+
+    p = np.zeros((steps + 3, 3))
+    p[:steps, 0] = np.linspace(0, length_m, steps)
+    p[steps:, 0] = length_m
+    r = np.zeros((steps + 3, 3))
+    r[:steps, 2] = np.linspace(0, turn_rad, steps)
+    r[steps:, 2] = turn_rad
+    closed = np.ones(steps + 3, bool)
+    closed[steps:] = False
+    return RobotDemo("d", p, closed, np.zeros((steps + 3, 7)), np.zeros(steps + 3), r)
 
 
 def make_demo(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.helpers import make_cfg
+from tests.helpers import make_cfg, pull_demo
 from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP
 from vid2skill.errors import ArtifactError, ConfigError
 from vid2skill.policy.act import ACT, ACTConfig, ACTPolicy, TemporalEnsembler, train_act
@@ -33,15 +33,7 @@ TINY = dict(
 
 def _demo(length_m: float, steps: int = 12, turn_rad: float = 0.4) -> RobotDemo:
     """Pull along -x while turning about z, then let go (three still frames)."""
-    p = np.zeros((steps + 3, 3))
-    p[:steps, 0] = np.linspace(0, length_m, steps)
-    p[steps:, 0] = length_m
-    r = np.zeros((steps + 3, 3))
-    r[:steps, 2] = np.linspace(0, turn_rad, steps)
-    r[steps:, 2] = turn_rad
-    closed = np.ones(steps + 3, bool)
-    closed[steps:] = False
-    return RobotDemo("d", p, closed, np.zeros((steps + 3, 7)), np.zeros(steps + 3), r)
+    return pull_demo(length_m, steps, turn_rad)
 
 
 def _obs(x: float, t: float, rz: float = 0.0) -> dict:

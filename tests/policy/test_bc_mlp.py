@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.helpers import pull_demo
 from vid2skill.dataset.episodes import Episode
 from vid2skill.dataset.features import GOAL, STATE, TIMESTAMP
 from vid2skill.policy.bc_mlp import BCMLPConfig, BCMLPPolicy, train_bc_mlp
@@ -11,15 +12,7 @@ from vid2skill.retarget.demos import RobotDemo
 
 
 def _demo(length_m: float, steps: int = 15, turn_rad: float = 0.0) -> RobotDemo:
-    p = np.zeros((steps + 3, 3))
-    p[:steps, 0] = np.linspace(0, length_m, steps)
-    p[steps:, 0] = length_m
-    r = np.zeros((steps + 3, 3))
-    r[:steps, 2] = np.linspace(0, turn_rad, steps)
-    r[steps:, 2] = turn_rad
-    closed = np.ones(steps + 3, bool)
-    closed[steps:] = False
-    return RobotDemo("d", p, closed, np.zeros((steps + 3, 7)), np.zeros(steps + 3), r)
+    return pull_demo(length_m, steps, turn_rad)
 
 
 def _obs(x: float, t: float, goal=(0.0, 0.0, 0.0, 0.0), rz: float = 0.0) -> dict:

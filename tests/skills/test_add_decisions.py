@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from tests.helpers import make_cfg
+from tests.helpers import make_cfg, make_track
 from tests.skills.test_skills import _motion_track
 from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.skills.add import STATUSES, decide, fit_temperature, run_add, softmax_confidence
@@ -138,23 +138,7 @@ def _still_track(clip: str) -> HandTrack:
     T = 60
     p = np.tile([0.0, 0.05, 0.6], (T, 1))
     px = np.tile(np.linspace([300, 200], [340, 260], 21), (T, 1, 1))
-    return HandTrack(
-        clip,
-        30.0,
-        640,
-        480,
-        [500, 500, 320, 240],
-        "right",
-        None,
-        np.arange(T),
-        np.ones(T, bool),
-        np.ones(T, bool),
-        p,
-        np.tile(np.eye(3), (T, 1, 1)),
-        np.full(T, 0.08),
-        np.ones(T),
-        px,
-    )
+    return make_track(p, np.full(T, 0.08), px, clip=clip)
 
 
 def _stub_extract(monkeypatch, make_track):

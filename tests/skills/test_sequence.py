@@ -1,8 +1,10 @@
 """Cutting labelled clips into their skills in order (vid2skill/skills/sequence.py)."""
 
+from dataclasses import replace
+
 import numpy as np
 
-from tests.helpers import make_cfg
+from tests.helpers import make_cfg, make_track
 from tests.skills.test_skills import _drawn_hand, _open_then_close_track
 from vid2skill.extract.types import HandTrack
 from vid2skill.ingest.labels import split_skills
@@ -44,23 +46,7 @@ def _pick_place_track(fps: float = 30.0, closed_from: int = 24) -> HandTrack:
     T = len(p)
     aperture = np.full(T, 0.10)
     aperture[closed_from:112] = 0.03
-    return HandTrack(
-        "c",
-        fps,
-        640,
-        480,
-        [500, 500, 320, 240],
-        "right",
-        None,
-        np.arange(T),
-        np.ones(T, bool),
-        np.ones(T, bool),
-        p,
-        np.tile(np.eye(3), (T, 1, 1)),
-        aperture,
-        np.ones(T),
-        _drawn_hand(p),
-    )
+    return make_track(p, aperture, _drawn_hand(p), fps=fps)
 
 
 def test_a_pick_and_place_in_one_grasp_is_split_at_the_top_of_the_lift():
@@ -89,41 +75,13 @@ def test_a_pick_whose_grasp_reads_closed_only_mid_lift_starts_at_the_bottom_of_t
 def test_a_clip_whose_grasp_cannot_be_found_is_cut_by_its_motion_or_says_why():
     cfg = make_cfg([]).cluster
     track = _pick_place_track()
-    flat = HandTrack(
-        "c",
-        30.0,
-        640,
-        480,
-        track.intrinsics,
-        "right",
-        None,
-        track.frame_index,
-        track.detected,
-        track.valid,
-        track.wrist_pos_cam,
-        track.wrist_R_cam,
-        np.full(len(track.valid), 0.05),
-        track.confidence,
-        track.landmarks_px,
-    )
+    flat = replace(track, aperture_m=np.full(len(track.valid), 0.05))
     (seg,) = segment_sequence(flat, ["pick"], cfg, IN_HAND)
     assert seg.how == "motion" and seg.trajectory is not None
-    still = HandTrack(
-        "c",
-        30.0,
-        640,
-        480,
-        track.intrinsics,
-        "right",
-        None,
-        track.frame_index,
-        track.detected,
-        track.valid,
-        np.tile(track.wrist_pos_cam[:1], (len(track.valid), 1)),
-        track.wrist_R_cam,
-        np.full(len(track.valid), 0.05),
-        track.confidence,
-        np.tile(track.landmarks_px[:1], (len(track.valid), 1, 1)),
+    still = replace(
+        flat,
+        wrist_pos_cam=np.tile(track.wrist_pos_cam[:1], (len(track.valid), 1)),
+        landmarks_px=np.tile(track.landmarks_px[:1], (len(track.valid), 1, 1)),
     )
     (seg,) = segment_sequence(still, ["pick"], cfg, IN_HAND)
     assert seg.trajectory is None and "barely" in seg.error
@@ -139,24 +97,7 @@ def test_in_plane_motion_is_measured_by_the_hand_size_not_a_flickering_depth():
     world[:, 9] = [0.0, -0.09, 0.0]  # the metric hand: middle knuckle 9 cm from the wrist
     depth = 0.6 * (1 + 0.2 * np.sign(np.sin(np.arange(T))))
     lifted = np.c_[(px[:, 0, 0] - 320) * depth / 500, (px[:, 0, 1] - 240) * depth / 500, depth]
-    track = HandTrack(
-        "c",
-        30.0,
-        640,
-        480,
-        [500, 500, 320, 240],
-        "right",
-        None,
-        np.arange(T),
-        np.ones(T, bool),
-        np.ones(T, bool),
-        lifted,
-        np.tile(np.eye(3), (T, 1, 1)),
-        np.full(T, 0.05),
-        np.ones(T),
-        px,
-        world,
-    )
+    track = make_track(lifted, np.full(T, 0.05), px, landmarks_world=world)
     path = hand_scaled_path(track, lifted, 1)
     assert np.abs(np.diff(lifted[:, 0])).max() > 0.03  # the per-frame lift jumps
     assert np.allclose(path[:, 0] - path[0, 0], true[:, 0] - true[0, 0], atol=2e-3)

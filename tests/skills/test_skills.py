@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from tests.helpers import make_cfg
+from tests.helpers import make_cfg, make_track
 from vid2skill.extract.types import HandTrack
 from vid2skill.skills.cluster import cluster, name_clusters, signature_of
 from vid2skill.skills.features import describe, features, trajectory_features
@@ -23,24 +23,7 @@ def _track(direction: float, view_R: np.ndarray, fps: float = 30.0) -> HandTrack
     p = p @ view_R.T + np.array([0.0, 0.1, 0.6])
     aperture = np.full(T, 0.10)
     aperture[34:72] = 0.03
-    R = np.tile(np.eye(3), (T, 1, 1))
-    return HandTrack(
-        "c",
-        fps,
-        640,
-        480,
-        [500, 500, 320, 240],
-        "right",
-        None,
-        np.arange(T),
-        np.ones(T, bool),
-        np.ones(T, bool),
-        p,
-        R,
-        aperture,
-        np.ones(T),
-        _drawn_hand(p),
-    )
+    return make_track(p, aperture, _drawn_hand(p), fps=fps)
 
 
 def _drawn_hand(wrist_cam: np.ndarray, f: float = 500.0) -> np.ndarray:
@@ -104,24 +87,7 @@ def _open_then_close_track(fps: float = 30.0) -> HandTrack:
     aperture = np.full(T, 0.10)
     aperture[34:72] = 0.03  # first grasp: the pull
     aperture[114:152] = 0.03  # second grasp: the push
-    R = np.tile(np.eye(3), (T, 1, 1))
-    return HandTrack(
-        "c",
-        fps,
-        640,
-        480,
-        [500, 500, 320, 240],
-        "right",
-        None,
-        np.arange(T),
-        np.ones(T, bool),
-        np.ones(T, bool),
-        p,
-        R,
-        aperture,
-        np.ones(T),
-        _drawn_hand(p),
-    )
+    return make_track(p, aperture, _drawn_hand(p), fps=fps)
 
 
 def test_a_clip_with_two_grasps_gives_two_manipulations_with_their_labels():
@@ -292,24 +258,7 @@ def test_finger_flexion_and_a_grasp_the_aperture_alone_misreads():
     curl = np.zeros(T)
     curl[30:70] = 0.8
     world = np.stack([_hand(c, a) for c, a in zip(curl, aperture)])
-    track = HandTrack(
-        "c",
-        30.0,
-        640,
-        480,
-        [500, 500, 320, 240],
-        "right",
-        None,
-        np.arange(T),
-        np.ones(T, bool),
-        np.ones(T, bool),
-        np.zeros((T, 3)),
-        np.tile(np.eye(3), (T, 1, 1)),
-        aperture,
-        np.ones(T),
-        np.zeros((T, 21, 2)),
-        landmarks_world=world,
-    )
+    track = make_track(np.zeros((T, 3)), aperture, np.zeros((T, 21, 2)), landmarks_world=world)
     args = dict(closed_fraction=0.5, min_aperture_range_m=0.015, min_grasp_frames=5, method="max_evidence")
     (alone,) = find_grasps(track, **args, signal="aperture")
     assert alone.release < 21  # the edge-on reach
@@ -488,24 +437,7 @@ def _motion_track(kind: str, rng: np.random.Generator, fps: float = 30.0) -> Han
     T = len(p)
     aperture = np.full(T, 0.10)
     aperture[34 : 40 + n_move + 5] = 0.03
-    R = np.tile(np.eye(3), (T, 1, 1))
-    return HandTrack(
-        kind,
-        fps,
-        640,
-        480,
-        [500, 500, 320, 240],
-        "right",
-        None,
-        np.arange(T),
-        np.ones(T, bool),
-        np.ones(T, bool),
-        p,
-        R,
-        aperture,
-        np.ones(T),
-        _drawn_hand(p),
-    )
+    return make_track(p, aperture, _drawn_hand(p), clip=kind, fps=fps)
 
 
 def test_four_motions_cluster_apart_and_get_their_signatures():
