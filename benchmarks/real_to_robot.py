@@ -170,7 +170,13 @@ def main() -> None:
             traj = seg.trajectory
             family = FAMILY_OF_TASK[cfg.skill[seg.skill].task]
             motion = fit_motion(
-                family, traj.position_m, traj.rotvec, traj.duration_s, seg.up_contact, cfg.retarget.primitives
+                family,
+                traj.position_m,
+                traj.rotvec,
+                traj.duration_s,
+                seg.up_contact,
+                cfg.retarget.primitives,
+                traj.held_axis,
             )
             s["figures"] = path_figures(traj.position_m, traj.rotvec, seg.up_contact)
             s["motion"] = {

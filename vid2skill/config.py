@@ -295,6 +295,7 @@ class Primitives:
     min_extent_m: float = MISSING
     min_stroke_m: float = MISSING
     min_loop_turns: float = MISSING
+    pour_tilt: str = MISSING
 
 
 @dataclass
@@ -720,6 +721,7 @@ class PourExpert:
 @dataclass
 class PourPrimitive(HoldPrimitive):
     transfer_speed_m_s: float = MISSING
+    max_tilt_speed_deg_s: float = MISSING
 
 
 @dataclass

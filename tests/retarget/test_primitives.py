@@ -182,3 +182,51 @@ def test_hinge_about_a_horizontal_axis_keeps_its_swing(cfg):
     # Without the turn, the same short path falls back to the chord over a door's radius: a small swing.
     fit = fit_motion("hinge", _noisy(small, rng, 0.002), zeros, 2.0, UP, pc)
     assert fit.method == "chord" and np.degrees(fit.values["angle_rad"]) < 20
+
+
+def test_a_pour_tilts_as_far_from_upright_as_the_held_object_was(cfg):
+    """A bottle taken already tipped 80 deg that the hand then turns 20 deg more about the contact x:
+    read against gravity it pours at ~100 deg; read from the grasp (or with no held axis kept) only
+    the 20 deg turn counts."""
+    from omegaconf import OmegaConf
+
+    N = 40
+    s = np.linspace(0, 1, N)
+    turn = np.c_[np.radians(20) * s, 0 * s, 0 * s]  # about the contact x
+    tipped = np.array([0.0, -np.sin(np.radians(80)), np.cos(np.radians(80))])  # in the y-z plane
+    pc = cfg.retarget.primitives
+    gravity = fit_motion("pour", np.zeros((N, 3)), turn, 2.0, UP, pc, held_axis=tipped)
+    assert gravity.method == "gravity_tilt" and abs(np.degrees(gravity.values["tilt_rad"]) - 100) < 2
+    assert gravity.profiles["tilt"][0] == pytest.approx(0.8, abs=0.02)  # tipped from the start
+    grasp_cfg = OmegaConf.merge(pc, {"pour_tilt": "grasp"})
+    grasp = fit_motion("pour", np.zeros((N, 3)), turn, 2.0, UP, grasp_cfg, held_axis=tipped)
+    unknown = fit_motion("pour", np.zeros((N, 3)), turn, 2.0, UP, pc)
+    for m in (grasp, unknown):
+        assert m.method == "rotation" and abs(np.degrees(m.values["tilt_rad"]) - 20) < 2
+    with pytest.raises(Vid2SkillError, match="pour_tilt"):
+        fit_motion("pour", np.zeros((N, 3)), turn, 2.0, UP, OmegaConf.merge(pc, {"pour_tilt": "up"}))
+
+
+def test_a_cup_found_tipped_is_tipped_over_from_upright_at_the_wrists_speed(cfg):
+    """A human whose bottle was already tipped 110 deg when the manipulation began (profile 1 from
+    its start): the robot's upright cup is rolled over at ``max_tilt_speed_deg_s`` after the transfer,
+    not in one control step, then held; it pours."""
+    from vid2skill.physics.bullet import BulletScene
+    from vid2skill.scenes import SCENES
+
+    motion = SkillMotion("pour", 0.4, {"tilt_rad": np.radians(110)}, {"tilt": np.ones(8)})
+    skill = cfg.skill.pour
+    with BulletScene() as scene:
+        task = SCENES.get(skill.task)(scene, skill, cfg.sim.scenes.pour, np.random.default_rng(3))
+        t0, tip = task._transfer_s(), task._tip_s(motion)
+        speed = np.radians(skill.primitive.max_tilt_speed_deg_s)
+        assert tip == pytest.approx(task.roll_for_tilt(np.radians(110)) / speed)
+        assert task.primitive_time_s(motion) == pytest.approx(t0 + tip + 0.4 + skill.primitive.hold_s)
+        # The cup's roll grows from none at the end of the transfer to the full tilt after the tip.
+        R0 = task.primitive(motion, t0 - 1e-3)[0][:3, :3]
+        angle = []
+        for t in (t0, t0 + tip / 2, t0 + tip + 0.2):
+            R = task.primitive(motion, t)[0][:3, :3]
+            angle.append(np.degrees(np.arccos(np.clip((np.trace(R0.T @ R) - 1) / 2, -1, 1))))
+        assert angle[0] < 1.0 and 0.3 < angle[1] / angle[2] < 0.7
+    assert _run(cfg, "pour", motion)["success"] is True

@@ -179,6 +179,26 @@ def test_hand_rotation_since_the_grasp_in_the_contact_frame():
     assert np.linalg.norm(tr.rotvec[0]) < np.radians(10)
 
 
+def test_held_axis_is_the_index_side_of_the_knuckle_line_on_either_hand():
+    """A hand holding a bottle upright from the side, index on top: the palm frame's y (index to
+    pinky on a right hand, pinky to index on a left one) points down on the right hand and up on the
+    left; either way the held axis is up. Unseen frames are skipped, too few give None."""
+    from vid2skill.skills.segment import held_axis
+
+    def frames(y):
+        R = np.zeros((6, 3, 3))
+        R[:, :, 0], R[:, :, 1] = [1.0, 0.0, 0.0], y
+        R[:, :, 2] = np.cross([1.0, 0.0, 0.0], y)
+        return R
+
+    up, seen = np.array([0.0, -1.0, 0.0]), np.array([0, 1, 1, 1, 1, 1], bool)  # camera y grows down
+    right, left = frames(-up), frames(up)
+    right[0] = np.nan  # unseen
+    assert np.allclose(held_axis(right, seen, True, 3), up)
+    assert np.allclose(held_axis(left, seen, False, 3), up)
+    assert held_axis(right, np.eye(6, dtype=bool)[0], True, 3) is None
+
+
 def test_library_keeps_rotations_and_reads_old_versions_without_them(tmp_path):
     rot = np.tile([0.0, 0.3, 0.0], (4, 1))
     SkillLibrary(0, {"s": SkillCard("s", [{"clip": "a"}], {"a": np.zeros((4, 3))}, {"a": 1.0})}).save(
@@ -194,10 +214,13 @@ def test_library_keeps_rotations_and_reads_old_versions_without_them(tmp_path):
                 {"a": 1.0},
                 rotations={"a": rot},
                 approaches={"a": -0.8},
+                held_axes={"a": [0.0, 0.6, 0.8]},
             )
         },
     ).save(tmp_path)
     assert np.allclose(SkillLibrary.load(tmp_path).skills["s"].rotation("a"), rot)
+    assert np.allclose(SkillLibrary.load(tmp_path).skills["s"].member("a").held_axis, [0.0, 0.6, 0.8])
+    assert SkillLibrary.load(tmp_path, 1).skills["s"].held_axis("a") is None
     assert list(SkillLibrary.load(tmp_path).skills["s"].trajectories) == ["a"]
     assert SkillLibrary.load(tmp_path).skills["s"].approaches == {"a": -0.8}
     assert np.allclose(SkillLibrary.load(tmp_path, 1).skills["s"].rotation("a"), 0.0)

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.ndimage import median_filter
+from scipy.spatial.transform import Rotation
 
-from vid2skill.errors import Vid2SkillError
+from vid2skill.errors import ConfigError, Vid2SkillError
 
 MOTION_SCHEMA = 1
 FAMILIES = ("slide", "hinge", "lift", "place", "pour", "stir", "cut")
@@ -149,16 +150,25 @@ def path_figures(position_m: np.ndarray, rotvec: np.ndarray, up: np.ndarray) -> 
 
 
 def fit_motion(
-    family: str, position_m: np.ndarray, rotvec: np.ndarray, duration_s: float, up: np.ndarray, cfg
+    family: str,
+    position_m: np.ndarray,
+    rotvec: np.ndarray,
+    duration_s: float,
+    up: np.ndarray,
+    cfg,
+    held_axis: np.ndarray | None = None,
 ) -> SkillMotion:
     """Fit ``family``'s structure to one manipulation (contact frame, (N, 3) each; ``up`` (3,) gravity's
-    up in that frame); ``cfg`` is ``retarget.primitives``."""
+    up in that frame; ``held_axis`` (3,) the held object's axis at the grasp, or None:
+    ``ContactTrajectory.held_axis``); ``cfg`` is ``retarget.primitives``."""
     if family not in FAMILIES:
         raise Vid2SkillError(f"no motion model for {family!r}; known: {', '.join(FAMILIES)}")
     if len(position_m) < 3 or not np.isfinite(position_m).all():
         raise Vid2SkillError(f"a {family} needs a finite path of 3+ samples")
     up = np.asarray(up, float) / np.linalg.norm(up)
     p = position_m - position_m[0]
+    if family == "pour":
+        return _fit_pour(p, rotvec, float(duration_s), up, cfg, held_axis)
     return _FITS[family](p, rotvec, float(duration_s), up, cfg)
 
 
@@ -269,15 +279,30 @@ def _fit_place(p, rotvec, duration, up, cfg) -> SkillMotion:
     )
 
 
-def _fit_pour(p, rotvec, duration, up, cfg) -> SkillMotion:
-    """``tilt_rad``: the held object's largest tilt (the hand's rotation since the grasp); profiles
-    ``carry`` and ``tilt`` (tilt over its largest value, not monotone: a pour tilts back)."""
+def _fit_pour(p, rotvec, duration, up, cfg, held_axis=None) -> SkillMotion:
+    """``tilt_rad``: the held object's largest tilt; profiles ``carry`` and ``tilt`` (tilt over its
+    largest value, not monotone: a pour tilts back).
+
+    ``cfg.pour_tilt`` says how the tilt is read. ``gravity``: the angle between gravity's up and the
+    held object's axis (``held_axis`` turned by the hand's rotation since the grasp), so a bottle
+    taken already tipped, or a cup taken lying on its side, pours as far as it was tipped, not only
+    as far as the hand turned after taking it; without a held axis (libraries written before it was
+    kept) the tilt is read as ``grasp`` reads it. ``grasp``: the hand's rotation since the grasp (the
+    object taken upright)."""
+    if cfg.pour_tilt not in ("gravity", "grasp"):
+        raise ConfigError(f"retarget.primitives.pour_tilt={cfg.pour_tilt!r}: use gravity or grasp")
     carry, extent = _carry_profile(p, up, cfg)
-    tilt = np.linalg.norm(rotvec, axis=1)
+    if cfg.pour_tilt == "gravity" and held_axis is not None:
+        axis = Rotation.from_rotvec(rotvec).apply(np.asarray(held_axis, float) / np.linalg.norm(held_axis))
+        tilt = np.arccos(np.clip(axis @ up, -1.0, 1.0))
+        method = "gravity_tilt"
+    else:
+        tilt = np.linalg.norm(rotvec, axis=1)
+        method = "rotation"
     peak = robust_max(tilt)
     prof = np.clip(tilt / peak, 0.0, 1.0) if peak > 1e-6 else np.zeros(len(tilt))
     return SkillMotion(
-        "pour", duration, {"tilt_rad": peak, "carry_m": extent}, {"carry": carry, "tilt": prof}, "rotation"
+        "pour", duration, {"tilt_rad": peak, "carry_m": extent}, {"carry": carry, "tilt": prof}, method
     )
 
 

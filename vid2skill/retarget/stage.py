@@ -49,7 +49,13 @@ def fit_members(card, skill_cfg, cfg) -> tuple[dict, dict]:
     for clip, traj in card.trajectories.items():
         try:
             motions[clip] = fit_motion(
-                family, traj, card.rotation(clip), card.durations_s[clip], card.up(clip), cfg.primitives
+                family,
+                traj,
+                card.rotation(clip),
+                card.durations_s[clip],
+                card.up(clip),
+                cfg.primitives,
+                card.held_axis(clip),
             )
         except Vid2SkillError as e:
             failed[clip] = str(e)

@@ -152,19 +152,32 @@ class PourScene(TabletopScene):
             / self.skill.primitive.transfer_speed_m_s
         )
 
+    def _tip_s(self, motion) -> float:
+        """Seconds to tip the upright cup to the tilt the human's object was found at (``tilt`` at the
+        manipulation's start), at ``primitive.max_tilt_speed_deg_s``."""
+        roll0 = self.roll_for_tilt(motion.values["tilt_rad"] * motion.at("tilt", 0.0))
+        return roll0 / np.radians(self.skill.primitive.max_tilt_speed_deg_s)
+
     def primitive_time_s(self, motion) -> float:
-        return self._transfer_s() + super().primitive_time_s(motion)
+        return self._transfer_s() + self._tip_s(motion) + super().primitive_time_s(motion)
 
     def primitive(self, motion, t_s):
-        """Carry the cup over the bowl's rim (a scripted transfer, as the oracle grasp is), then tilt it
-        as the human tilted what they held, at their pace, pivoting on its lip; keep holding."""
+        """Carry the cup over the bowl's rim (a scripted transfer, as the oracle grasp is), tip it from
+        upright to the tilt the human's object had when the manipulation began (a bottle taken already
+        tipped: at the wrist's speed, not in one control step), then tilt it as the human tilted what
+        they held, at their pace, pivoting on its lip; keep holding."""
         T_w_cup0 = self._T_wc @ self.grasp_in_contact() @ self._T_grasp_obj
         pre = self._prepour_cup()
-        t0 = self._transfer_s()
+        t0, tip = self._transfer_s(), self._tip_s(motion)
         T_cup = pre.copy()
         T_cup[:3, 3] = T_w_cup0[:3, 3] + min(1.0, t_s / max(t0, 1e-9)) * (pre[:3, 3] - T_w_cup0[:3, 3])
-        u = (t_s - t0) / motion.duration_s
-        roll = self.roll_for_tilt(motion.values["tilt_rad"] * motion.at("tilt", u)) if t_s >= t0 else 0.0
+        if t_s < t0:
+            roll = 0.0
+        elif t_s < t0 + tip:
+            roll = np.radians(self.skill.primitive.max_tilt_speed_deg_s) * (t_s - t0)
+        else:
+            u = (t_s - t0 - tip) / motion.duration_s
+            roll = self.roll_for_tilt(motion.values["tilt_rad"] * motion.at("tilt", u))
         return self._tilted(T_cup, roll), True
 
     def expert(self, t_s, T_contact_cmd):

@@ -32,6 +32,7 @@ class SkillCard:
     ``images`` maps clip id to its (N, 3) image path (``ContactTrajectory.image_path``), likewise,
     and ``approaches`` to its ``ContactTrajectory.approach``. ``ups`` maps clip id to gravity's up (3,)
     in its contact frame, where segmentation knew it (labelled clips); else contact z is taken.
+    ``held_axes`` maps clip id to ``ContactTrajectory.held_axis`` (3,), where it was known.
     """
 
     name: str
@@ -44,6 +45,7 @@ class SkillCard:
     images: dict[str, np.ndarray] = field(default_factory=dict)
     approaches: dict[str, float] = field(default_factory=dict)
     ups: dict[str, list[float]] = field(default_factory=dict)
+    held_axes: dict[str, list[float]] = field(default_factory=dict)
 
     def rotation(self, clip: str) -> np.ndarray:
         """(N, 3) rotation vectors of a member, zeros if the library kept none."""
@@ -52,6 +54,11 @@ class SkillCard:
     def up(self, clip: str) -> np.ndarray:
         """Gravity's up (3,) in a member's contact frame (contact z where the library kept none)."""
         return np.asarray(self.ups.get(clip, [0.0, 0.0, 1.0]), dtype=float)
+
+    def held_axis(self, clip: str) -> np.ndarray | None:
+        """The axis of what a member's hand held at its grasp (3,), contact frame; None if not kept."""
+        axis = self.held_axes.get(clip)
+        return None if axis is None else np.asarray(axis, dtype=float)
 
     def image(self, clip: str) -> np.ndarray:
         """(N, 3) image path of a member, zeros if the library kept none."""
@@ -71,6 +78,7 @@ class SkillCard:
             self.rotation(clip),
             self.image(clip),
             self.approaches.get(clip, float("nan")),
+            self.held_axis(clip),
         )
 
     @property
@@ -115,6 +123,7 @@ class SkillLibrary:
                 "made": card.made,
                 "approaches": card.approaches,
                 "ups": card.ups,
+                "held_axes": card.held_axes,
             }
             for clip, traj in card.trajectories.items():
                 arrays[f"{name}/{clip}"] = traj
@@ -166,6 +175,7 @@ class SkillLibrary:
                 imgs,
                 card.get("approaches", {}),
                 card.get("ups", {}),
+                card.get("held_axes", {}),
             )
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
 

@@ -53,6 +53,11 @@ class ContactTrajectory:
             back the way the hand came (a drawer pulled open), +1 carries on into the object (a push),
             ~0 runs across the approach (a carry to one side). NaN where unknown (libraries written
             before it was kept).
+        held_axis: (3,) unit vector, contact frame, or None where unknown: the axis of what the hand
+            holds at the grasp, read as the index side of the knuckle line (index to pinky MCP reversed).
+            A cup, bottle or handle held from the side lies along that line with its mouth or top at
+            the index, so the angle between ``exp(rotvec) @ held_axis`` and gravity's up is how far the
+            held object is tipped, whatever its pose when it was taken (a pour's tilt).
     """
 
     position_m: np.ndarray
@@ -63,6 +68,7 @@ class ContactTrajectory:
     rotvec: np.ndarray | None = None
     image_path: np.ndarray | None = None
     approach: float = float("nan")
+    held_axis: np.ndarray | None = None
 
     def __post_init__(self):
         for name in ("rotvec", "image_path"):
@@ -362,8 +368,22 @@ def _in_contact_frame(track: HandTrack, seg: Segments, p: np.ndarray, cfg) -> Co
         int(round(cfg.rotation_smooth_s * track.fps)) | 1,
     )
     image = image_displacement(track.landmarks_px[seg.grasp : seg.release + 1], s)
+    held = held_axis(
+        track.wrist_R_cam[seg.grasp : seg.release + 1],
+        track.valid[seg.grasp : seg.release + 1],
+        track.handedness == "right",
+        int(round(cfg.rotation_smooth_s * track.fps)) | 1,
+    )
     return ContactTrajectory(
-        pos, aperture, float((seg.release - seg.grasp) / track.fps), R, seg, rotvec, image, approach
+        pos,
+        aperture,
+        float((seg.release - seg.grasp) / track.fps),
+        R,
+        seg,
+        rotvec,
+        image,
+        approach,
+        None if held is None else R.T @ held,
     )
 
 
@@ -412,6 +432,19 @@ def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:
     roll = np.unwrap(np.arctan2(-axis[:, 1], axis[:, 0]))  # image rows grow downwards
     path = np.c_[(w[ok, 0] - w[ok][0, 0]) / length, -(w[ok, 1] - w[ok][0, 1]) / length, roll]
     return interp_rows(s, t, path)
+
+
+def held_axis(R_cam_hand: np.ndarray, valid: np.ndarray, right: bool, window: int) -> np.ndarray | None:
+    """(3,) camera frame: the index side of the knuckle line at the grasp, averaged over the grasp's
+    first ``window`` seen frames (the reference :func:`relative_rotation` turns from), or None if
+    fewer than two frames are seen. The palm frame's y runs across the palm from the index to the
+    pinky on a right hand and the other way on a left one (:func:`vid2skill.landmarks.palm_frame`)."""
+    ok = valid & np.isfinite(R_cam_hand).all(axis=(1, 2))
+    if ok.sum() < 2:
+        return None
+    y = R_cam_hand[ok][: max(1, window), :, 1].mean(axis=0) * (-1.0 if right else 1.0)
+    n = float(np.linalg.norm(y))
+    return y / n if n > 1e-6 else None
 
 
 def relative_rotation(

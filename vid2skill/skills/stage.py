@@ -203,10 +203,10 @@ def card_with(
     card: SkillCard, joining: list[tuple[dict, ContactTrajectory, list | None]], outlier_fraction: float
 ) -> SkillCard:
     """``card`` with members joined, each given as (member record, its manipulation, gravity's up in
-    its contact frame or None): their paths, rotations, image paths, approaches, durations and ups
-    are kept, and the card's statistics (summary, outliers, motion signature) are measured again
+    its contact frame or None): their paths, rotations, image paths, approaches, durations, ups and
+    held axes are kept, and the card's statistics (summary, outliers, motion signature) are measured again
     over every member. The one place a card is built (cluster, from an empty card) or grown (add)."""
-    members, ups = list(card.members), dict(card.ups)
+    members, ups, held = list(card.members), dict(card.ups), dict(card.held_axes)
     trajs, durations = dict(card.trajectories), dict(card.durations_s)
     rots, imgs, approaches = dict(card.rotations), dict(card.images), dict(card.approaches)
     for member, tr, up in joining:
@@ -216,8 +216,20 @@ def card_with(
         imgs[clip], approaches[clip] = tr.image_path, tr.approach
         if up is not None:
             ups[clip] = [float(v) for v in up]
+        if tr.held_axis is not None:
+            held[clip] = [float(v) for v in tr.held_axis]
     new = SkillCard(
-        card.name, members, trajs, durations, dict(card.stats), dict(card.made), rots, imgs, approaches, ups
+        card.name,
+        members,
+        trajs,
+        durations,
+        dict(card.stats),
+        dict(card.made),
+        rots,
+        imgs,
+        approaches,
+        ups,
+        held,
     )
     new.stats.update(summary_stats(list(trajs.values()), list(durations.values())))
     new.stats["outliers"] = outlier_members(trajs, durations, outlier_fraction)
