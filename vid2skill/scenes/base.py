@@ -33,6 +33,9 @@ class SkillScene:
         rigid_grasp: an attached object is held rigidly; False holds it at the grasp point only,
             free to turn in the grip (door handles, whose orientation changes along their arc).
         held_body, held_link: what the gripper holds once grasped (a body name and link index).
+        hand_roll_deg: how a person's hand sits in this scene's grasp, in synthetic demonstrations
+            (``vid2skill.ingest.synthetic.staged``): turned this far about its fingers from the hook
+            grasp. A cup held from the side is held with the index on top (180).
 
     Subclasses set ``self._T_wc`` (T_world_contact) and, for in-hand scenes, ``self._T_grasp_obj``.
     """
@@ -43,6 +46,7 @@ class SkillScene:
     rigid_grasp: bool = True
     held_body: str = "object"
     held_link: int = -1
+    hand_roll_deg: float = 0.0
 
     def __init__(self, scene: BulletScene, skill_cfg, scene_cfg, rng: np.random.Generator):
         self.scene, self.skill, self.scene_cfg, self.rng = scene, skill_cfg, scene_cfg, rng

@@ -22,6 +22,7 @@ from vid2skill.scenes.tabletop import TabletopScene
 class PourScene(TabletopScene):
     in_hand = True
     held_body = "cup"
+    hand_roll_deg = 180.0  # index on top, as people hold a cup or a bottle to pour from it
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)

@@ -230,7 +230,7 @@ def stage_demo(
 
     T_wc = task.contact_frame()
     T_cmd = task.grasp_in_contact()
-    T_gw = T_grasp_wrist(hand_scale, u("grasp_pitch_deg"), u("grasp_roll_deg"))
+    T_gw = T_grasp_wrist(hand_scale, u("grasp_pitch_deg"), u("grasp_roll_deg") + task.hand_roll_deg)
     body, link = task.held()
     # The floor is removed before rendering (the painted backdrop stands in for it): not recorded.
     rec = _Recorder(scene, steps_per_frame, {scene.body("floor")})
