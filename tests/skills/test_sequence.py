@@ -125,3 +125,24 @@ def test_a_labelled_library_has_one_member_per_labelled_skill_and_its_up(tmp_pat
     lib.save(tmp_path / "skills")
     up = SkillLibrary.load(tmp_path / "skills").skills["pick"].up("toy~1")
     assert np.isclose(np.linalg.norm(up), 1.0) and not np.allclose(up, [0, 0, 1])  # kept, not the fallback
+
+
+def test_a_pour_grasp_is_followed_on_while_the_held_object_stays_tipped():
+    """A right hand holds a shaker upright (index side up), is lost for ten frames, and is seen again
+    holding it upside down while its grasp reads open: the grasp that ended there goes on while the
+    shaker stays tipped, and stops at the first frame it is seen upright again; a grasp that ends as
+    upright as it began is left alone."""
+    from vid2skill.skills.sequence import _tipped_until, held_tilt
+
+    T, up = 60, np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downwards
+    upright = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])  # columns x, y, z; y index -> pinky
+    over = np.array([[1.0, 0, 0], [0, -1.0, 0], [0, 0, -1.0]])
+    R = np.stack([upright] * 30 + [np.full((3, 3), np.nan)] * 10 + [over] * 20)
+    track = make_track(np.zeros((T, 3)), np.full(T, 0.05), np.zeros((T, 21, 2)), wrist_R=R)
+    track = replace(track, valid=np.isfinite(R).all(axis=(1, 2)))
+    tilt = np.degrees(held_tilt(track, up))
+    assert np.allclose(tilt[:30], 0.0) and np.isnan(tilt[30:40]).all() and np.allclose(tilt[40:], 180.0)
+    assert _tipped_until(track, 0, 40, 59, up) == 59
+    assert _tipped_until(track, 0, 25, 59, up) == 25  # ends upright, as it began
+    back = replace(track, wrist_R_cam=np.concatenate([R[:50], np.stack([upright] * 10)]))
+    assert _tipped_until(back, 0, 40, 59, up) == 49

@@ -153,6 +153,12 @@ def _chain_interval(
         stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
         top = _lift_top(p, a, max(b, stop), up)
         b = top if top is not None and top >= a + 2 else b
+    if "pour" in chain:
+        # A pour turns the hand over, and a hand seen from its back often reads open: the grasp is
+        # followed on while what it holds stays tipped, up to the next grasp or the last sight.
+        seen = np.flatnonzero(track.valid)
+        stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
+        b = _tipped_until(track, a, b, stop, up)
     return a, b, how
 
 
@@ -295,6 +301,43 @@ def _lift_top(p: np.ndarray, a: int, b: int, up: np.ndarray, share: float = 0.95
     if h is None or not np.isfinite(h).any() or np.nanmax(h) <= 0:
         return None
     return a + int(np.flatnonzero(np.nan_to_num(h, nan=-np.inf) >= share * np.nanmax(h))[0])
+
+
+def held_tilt(track: HandTrack, up: np.ndarray) -> np.ndarray:
+    """(T,) rad: how far the index side of the knuckle line (what a side or handle grasp holds
+    upright: ``ContactTrajectory.held_axis``) is from gravity's ``up``, per frame; NaN where unseen."""
+    axis = track.wrist_R_cam[:, :, 1] * (-1.0 if track.handedness == "right" else 1.0)
+    norm = np.linalg.norm(axis, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tilt = np.arccos(np.clip(axis @ up / norm, -1.0, 1.0))
+    tilt[~(track.valid & np.isfinite(tilt))] = np.nan
+    return tilt
+
+
+def _tipped_until(
+    track: HandTrack, a: int, b: int, stop: int, up: np.ndarray, margin: float = np.radians(30)
+) -> int:
+    """The end of a grasp [a, b] that holds a pour, moved on while the pour is still underway: when
+    the held object is tipped ``margin`` further at the grasp's end than at its start (the median
+    of the seen frames in its first and its last 0.2 s), to the last frame up to ``stop`` at which
+    it is still tipped at least halfway between the two; else ``b``."""
+    if stop <= b:
+        return b
+    tilt = held_tilt(track, up)
+    w = max(1, int(round(0.2 * track.fps)))
+    start, end = tilt[a : min(b, a + w) + 1], tilt[max(a, b - w) : b + 1]
+    start, end = start[np.isfinite(start)], end[np.isfinite(end)]
+    if len(start) == 0 or len(end) == 0:
+        return b
+    t0, t1 = float(np.median(start)), float(np.median(end))
+    if t1 < t0 + margin:
+        return b
+    after = np.nan_to_num(tilt[b + 1 : stop + 1], nan=-np.inf) >= (t0 + t1) / 2
+    # Followed only while it stays tipped: the first frame seen upright again ends it.
+    upright = np.isfinite(tilt[b + 1 : stop + 1]) & ~after
+    last = int(np.flatnonzero(upright)[0]) if upright.any() else len(after)
+    kept = np.flatnonzero(after[:last])
+    return b + 1 + int(kept[-1]) if len(kept) else b
 
 
 def _tilt_end(track: HandTrack, a: int, b: int, share: float = 0.5) -> int | None:
