@@ -38,6 +38,12 @@ def test_fits_recover_the_structure_of_clean_and_noisy_paths(cfg):
     late = fit_motion("lift", _noisy(np.c_[0 * s, 0 * s, z], rng, 0.002), zeros, 1.5, UP, pc)
     assert abs(late.values["lift_m"] - 0.12) < 0.01
     assert late.profiles["s"][s < 0.25].max() < 0.1 and late.profiles["s"][-1] > 0.95
+    # The grasp read closed from high on the way down: 20 cm down onto the object, then a 10-cm lift
+    # that ends below where the segment began.
+    z = np.where(s < 0.4, -0.20 * s / 0.4, -0.20 + 0.10 * (s - 0.4) / 0.6)
+    high = fit_motion("lift", _noisy(np.c_[0 * s, 0 * s, z], rng, 0.002), zeros, 2.0, UP, pc)
+    assert abs(high.values["lift_m"] - 0.10) < 0.01
+    assert high.profiles["s"][s < 0.35].max() < 0.1 and high.profiles["s"][-1] > 0.95
     th = 2 * np.pi * 2.0 * s
     stir = fit_motion("stir", np.c_[0.04 * np.cos(th), 0.04 * np.sin(th), 0 * s], zeros, 4.0, UP, pc)
     assert abs(stir.values["turns"] - 2.0) < 0.1 and abs(stir.values["radius_m"] - 0.04) < 0.005

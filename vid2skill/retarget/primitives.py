@@ -236,13 +236,14 @@ def _arc_swing(xy: np.ndarray, cfg) -> tuple[np.ndarray | None, float]:
 
 
 def _fit_lift(p, rotvec, duration, up, cfg) -> SkillMotion:
-    """``lift_m``: how far the hand rose from the bottom of its reach to its highest point. The grasp
-    is seen to close from the aperture, which on real video often reads closed while the hand is
-    still coming down onto the object: the object leaves the table at the lowest point, not where the
-    segment begins."""
+    """``lift_m``: how far the hand rose from the bottom of its reach to its highest point after it
+    (the largest rise to a later point). The grasp is seen to close from the aperture, which often
+    reads closed while the hand is still coming down onto the object (a loose grip on real video,
+    fingers curled on the way down): the object leaves the table at the lowest point, not where the
+    segment begins, and a segment that begins high on the way down rises less than that start."""
     h = p @ up
     smooth = median_filter(h, size=min(5, len(h)), mode="nearest")
-    top = int(np.argmax(smooth))
+    top = int(np.argmax(smooth - np.minimum.accumulate(smooth)))
     low = int(np.argmin(smooth[: top + 1]))
     bottom = min(float(smooth[low]), 0.0)
     rise = h - bottom
