@@ -33,6 +33,13 @@ def palm_frame(landmarks: np.ndarray, right: bool = True) -> np.ndarray:
     return np.stack([x, y, z], axis=-1)
 
 
+def index_side(R_palm: np.ndarray, right: bool) -> np.ndarray:
+    """(..., 3) the knuckle line's index side (pinky MCP towards index MCP) from palm frames
+    (..., 3, 3) of :func:`palm_frame`: their y runs from the index to the pinky on a right hand and
+    the other way on a left one. A cup, bottle or handle held from the side lies along it."""
+    return R_palm[..., :, 1] * (-1.0 if right else 1.0)
+
+
 def grasp_aperture_m(landmarks: np.ndarray) -> np.ndarray:
     """Thumb-tip to index-tip distance, (...,) from (..., 21, 3) metric landmarks."""
     return np.linalg.norm(landmarks[..., THUMB_TIP, :] - landmarks[..., INDEX_TIP, :], axis=-1)

@@ -18,6 +18,7 @@ from vid2skill.errors import Vid2SkillError
 from vid2skill.extract.filters import median_depth
 from vid2skill.extract.types import HandTrack
 from vid2skill.geometry import interp_rows
+from vid2skill.landmarks import index_side
 
 
 @dataclass(frozen=True)
@@ -435,14 +436,14 @@ def image_displacement(landmarks_px: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 
 def held_axis(R_cam_hand: np.ndarray, valid: np.ndarray, right: bool, window: int) -> np.ndarray | None:
-    """(3,) camera frame: the index side of the knuckle line at the grasp, averaged over the grasp's
-    first ``window`` seen frames (the reference :func:`relative_rotation` turns from), or None if
-    fewer than two frames are seen. The palm frame's y runs across the palm from the index to the
-    pinky on a right hand and the other way on a left one (:func:`vid2skill.landmarks.palm_frame`)."""
+    """(3,) camera frame: the index side of the knuckle line at the grasp
+    (:func:`vid2skill.landmarks.index_side`), averaged over the grasp's first ``window`` seen
+    frames (the reference :func:`relative_rotation` turns from), or None if fewer than two frames
+    are seen."""
     ok = valid & np.isfinite(R_cam_hand).all(axis=(1, 2))
     if ok.sum() < 2:
         return None
-    y = R_cam_hand[ok][: max(1, window), :, 1].mean(axis=0) * (-1.0 if right else 1.0)
+    y = index_side(R_cam_hand[ok][: max(1, window)], right).mean(axis=0)
     n = float(np.linalg.norm(y))
     return y / n if n > 1e-6 else None
 

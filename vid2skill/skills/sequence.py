@@ -23,6 +23,7 @@ from scipy.spatial.transform import Rotation
 from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.filters import median_depth
 from vid2skill.extract.types import HandTrack
+from vid2skill.landmarks import index_side
 from vid2skill.skills.segment import ContactTrajectory, Segments, _in_contact_frame, find_grasps
 
 UP_CAM = np.array([0.0, -1.0, 0.0])  # the camera's up: image rows grow downwards
@@ -141,23 +142,22 @@ def _chain_interval(
     track: HandTrack, p: np.ndarray, chain: list[str], intervals: list, c: int, cfg, up: np.ndarray
 ) -> tuple[int, int, str]:
     """Chain ``c``'s interval, a pick's moved to where the hand closes on the object (the bottom of
-    its reach) and to the top of its lift."""
+    its reach) and to the top of its lift, a pour's followed on while the held object stays tipped."""
     a, b, how = intervals[c]
+    # Where a chain may be followed on to: the next grasp, or the last sight of the hand.
+    seen = np.flatnonzero(track.valid)
+    stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
     if chain[0] == "pick":
         before = intervals[c - 1][1] if c > 0 else 0
         a = _approach_bottom(p, a, max(before, a - int(round(cfg.pick_contact_s * track.fps))), up)
     if chain[-1] == "pick":
         # A pick ends at the top of its lift, while the hand still holds: the hand closed around a
         # handle often reads as open, so the lift is looked for up to the next grasp or the last sight.
-        seen = np.flatnonzero(track.valid)
-        stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
         top = _lift_top(p, a, max(b, stop), up)
         b = top if top is not None and top >= a + 2 else b
     if "pour" in chain:
         # A pour turns the hand over, and a hand seen from its back often reads open: the grasp is
         # followed on while what it holds stays tipped, up to the next grasp or the last sight.
-        seen = np.flatnonzero(track.valid)
-        stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
         b = _tipped_until(track, a, b, stop, up)
     return a, b, how
 
@@ -306,7 +306,7 @@ def _lift_top(p: np.ndarray, a: int, b: int, up: np.ndarray, share: float = 0.95
 def held_tilt(track: HandTrack, up: np.ndarray) -> np.ndarray:
     """(T,) rad: how far the index side of the knuckle line (what a side or handle grasp holds
     upright: ``ContactTrajectory.held_axis``) is from gravity's ``up``, per frame; NaN where unseen."""
-    axis = track.wrist_R_cam[:, :, 1] * (-1.0 if track.handedness == "right" else 1.0)
+    axis = index_side(track.wrist_R_cam, track.handedness == "right")
     norm = np.linalg.norm(axis, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         tilt = np.arccos(np.clip(axis @ up / norm, -1.0, 1.0))
