@@ -12,7 +12,9 @@ the hand in view is sampled and the recorded frames are rendered.
 
 The hand holds the grasp the way the drawer script's hook grasp holds a bar: fingers along the
 gripper's approach, the grasped bar or rim across the palm (the gripper's x), palm towards the
-gripper's closing axis. A scene's grasp frame therefore fixes the wrist pose (``T_grasp_wrist``).
+gripper's closing axis, turned about the fingers by the scene's ``hand_roll_deg`` (a cup to pour
+from is held index on top). A scene's grasp frame therefore fixes the wrist pose
+(``T_grasp_wrist``).
 """
 
 from __future__ import annotations
