@@ -804,7 +804,7 @@ class DemosDataset:
     name: str = MISSING
     valid_fraction: float = MISSING
     split_seed: int = MISSING
-    goals: Dict[str, str] = MISSING  # skill -> goal rule (release | max_tilt | centroid_late | none)
+    goals: Dict[str, str] = MISSING  # skill -> goal rule (vid2skill/dataset/from_demos.py GOAL_RULES)
 
 
 @dataclass

@@ -89,6 +89,17 @@ def test_goals_come_from_the_demonstration_in_hindsight():
         hindsight_goal(demo, "centroid_late")[:3], demo.ee_contact_m[6:12].mean(axis=0)
     )
     assert np.all(hindsight_goal(demo, "none") == 0)
+    # arc_centre: a handle swung 60 deg about a hinge 0.4 m to its side; a straight pull has none.
+    from vid2skill.dataset.from_demos import arc_centre
+
+    a = np.radians(np.linspace(0, 60, 20))
+    hinge = np.array([0.1, 0.4])
+    swing = np.c_[hinge[0] + 0.4 * np.sin(a), hinge[1] - 0.4 * np.cos(a), np.zeros(20)]
+    swing += np.random.default_rng(0).normal(0, 0.002, swing.shape)
+    np.testing.assert_allclose(arc_centre(swing)[[0, 1, 3]], [*hinge, 1.0], atol=0.02)
+    line = np.c_[np.linspace(0, -0.3, 20), np.zeros(20), np.zeros(20)]
+    assert np.all(arc_centre(line) == 0)  # too straight
+    assert np.all(arc_centre(swing[:4]) == 0)  # too short a swing
     ep = episode_from_demo(demo, "place", "release")
     assert np.all(ep.goal == ep.goal[0]) and ep.goal[0, 3] == 1
     with pytest.raises(ConfigError, match="choose one of"):

@@ -91,7 +91,35 @@ def test_goal_is_defined_as_the_datasets_hindsight_goal(cfg):
         g = env.reset(seed=5)[0][GOAL.key]
         env.close()
         assert (g[3] == 1.0) == (skill in rules) and (g[3] == 1.0 or not g.any())
-    assert set(rules) == {"place", "pour", "stir", "cut"}
+    assert set(rules) == {"place", "pour", "stir", "cut", "hinge_open", "hinge_close"}
+
+
+@pytest.mark.parametrize("skill,seed", [("hinge_open", 100003), ("hinge_close", 100004)])
+def test_a_doors_goal_is_its_hinge_where_the_hindsight_rule_finds_it(cfg, skill, seed):
+    """The door's goal is the centre of the handle's swing: the expert's path keeps its distance
+    from it, and the dataset's ``arc_centre`` rule reads the same point back from that path."""
+    from vid2skill.dataset.from_demos import arc_centre
+
+    env = _env(cfg, skill)
+    obs, info = env.reset(seed=seed)
+    goal = obs[GOAL.key]
+    policy = ExpertPolicy()
+    policy.reset(info["task"], info["T_contact_start"])
+    path, done = [], False
+    while not done:
+        T, keep = policy.act(
+            {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
+        )
+        if keep:
+            path.append(info["T_contact_cmd"][:3, 3] - info["T_contact_start"][:3, 3])
+        obs, _, terminated, truncated, info = env.step_to(T, keep)
+        done = terminated or truncated
+    env.close()
+    path = np.array(path)
+    radius = np.linalg.norm(path[:, :2] - goal[:2], axis=1)
+    assert goal[3] == 1.0 and 0.1 < radius[0] < 1.0 and np.ptp(radius) < 0.02
+    found = arc_centre(path)
+    assert found[3] == 1.0 and np.linalg.norm(found[:2] - goal[:2]) < 0.03
 
 
 class Spy(LearnedPolicy):

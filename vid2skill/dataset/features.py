@@ -12,9 +12,10 @@ Frames (one per control step of a retargeted demonstration, ``fps`` = the retarg
   vector rx, ry, rz, radians, applied on the left: R(t) = exp(r(t)) @ R_contact_grasp), the gripper's
   state (1 closed, 0 open) and the phase of the episode (frame / (length - 1), in [0, 1]).
 * ``observation.goal`` (4,) float32: the skill's target as an end-effector position in the contact
-  frame (x, y, z, metres) and a flag ``valid`` (1 where the skill has a goal: place, pour, stir, cut;
-  0 and zeros elsewhere). From a demonstration it is read from the demonstration itself, in
-  hindsight (where the hand let go, tilted most, circled); never from a scene's ground truth.
+  frame (x, y, z, metres) and a flag ``valid`` (1 where the skill has a goal: place, pour, stir, cut
+  and the doors' hinge; 0 and zeros elsewhere). From a demonstration it is read from the
+  demonstration itself, in hindsight (where the hand let go, tilted most, circled, swung about);
+  never from a scene's ground truth.
 * ``action`` (7,) float32: the end-effector step to the next frame in the contact frame (dx, dy, dz,
   metres; drx, dry, drz, a rotation vector in radians with R(t+1) = exp(dr) @ R(t)) and the gripper
   command for the next frame (1 closed, 0 open). The last frame's step is zero. Summing the steps

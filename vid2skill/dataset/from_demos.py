@@ -10,6 +10,8 @@ actions, and the skill's goal is read from the demonstration itself, in hindsigh
   tipped to pour (the end of the held motion where the demonstration kept no rotations);
 * ``centroid_late``: the centre of the second half of the held motion, where a spoon circles or a
   knife saws;
+* ``arc_centre``: the centre of the circle the held motion swings on in the horizontal plane, where
+  a door's hinge is (no goal where the path is too short or too straight to hold a circle);
 * ``none``: the skill has no goal (the flag is 0 and the position zeros).
 """
 
@@ -27,8 +29,12 @@ from vid2skill.retarget.demos import DemoSet, RobotDemo
 
 log = logging.getLogger(__name__)
 
-GOAL_RULES = ("none", "release", "max_tilt", "centroid_late")
+GOAL_RULES = ("none", "release", "max_tilt", "centroid_late", "arc_centre")
 _NO_ROTATION_RAD = 1e-6
+# An arc's centre is read only from a swing of at least this much, on a circle of at most this radius.
+_MIN_ARC_RAD = np.radians(20.0)
+_MAX_ARC_RADIUS_M = 2.0
+_MIN_ARC_SPREAD = 0.05  # ... from a path whose second principal spread is at least this share of its first
 
 
 def _held(demo: RobotDemo) -> np.ndarray:
@@ -51,9 +57,34 @@ def hindsight_goal(demo: RobotDemo, rule: str) -> np.ndarray:
     elif rule == "max_tilt":
         angle = np.linalg.norm(np.asarray(demo.ee_rotvec_contact)[held], axis=1)
         target = p[held[int(np.argmax(angle))]] if angle.max() > _NO_ROTATION_RAD else p[held[-1]]
+    elif rule == "arc_centre":
+        return arc_centre(p[held])
     else:  # centroid_late
         target = p[held[len(held) // 2 :]].mean(axis=0)
     return np.append(target, 1.0)
+
+
+def arc_centre(p: np.ndarray) -> np.ndarray:
+    """(4,) the centre of the circle through a path (N, 3) in the horizontal (x, y) plane, at the
+    path's start height, and the valid flag; zeros where the path swings less than
+    ``_MIN_ARC_RAD`` about it, the circle is wider than ``_MAX_ARC_RADIUS_M``, or the path is too
+    straight or too far off any circle to hold one."""
+    xy = p[:, :2]
+    if len(xy) < 3 or not np.isfinite(xy).all():
+        return np.zeros(4)
+    spread = np.linalg.svd(xy - xy.mean(axis=0), compute_uv=False)
+    if spread[1] < _MIN_ARC_SPREAD * spread[0]:  # a line: no circle to read
+        return np.zeros(4)
+    # Kasa's algebraic fit: x^2 + y^2 = 2 a x + 2 b y + c.
+    A = np.column_stack([2 * xy, np.ones(len(xy))])
+    (a, b, c), *_ = np.linalg.lstsq(A, (xy**2).sum(axis=1), rcond=None)
+    radius = np.sqrt(max(c + a * a + b * b, 0.0))
+    centre = np.array([a, b])
+    swept = np.unwrap(np.arctan2(*(xy - centre).T[::-1]))
+    off_circle = np.std(np.linalg.norm(xy - centre, axis=1))
+    if not (0.0 < radius <= _MAX_ARC_RADIUS_M) or np.ptp(swept) < _MIN_ARC_RAD or off_circle > 0.2 * radius:
+        return np.zeros(4)
+    return np.array([a, b, p[0, 2], 1.0])
 
 
 def episode_from_demo(demo: RobotDemo, task: str, goal_rule: str, source: str = "") -> Episode:

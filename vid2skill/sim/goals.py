@@ -7,6 +7,8 @@ valid flag, defined as the dataset reads it from a demonstration in hindsight
 * pour (``max_tilt``): where the cup is turned furthest, tipped over the bowl's rim;
 * stir (``centroid_late``): the centre of the circling, the spoon's head at stirring depth in the pot;
 * cut (``centroid_late``): the centre of the sawing, the edge over the block's centre at the cut's depth.
+* door, for hinge_open and hinge_close (``arc_centre``): the hinge, at the handle's height: the
+  centre of the arc the handle swings on.
 
 Each reads only the scene's specification (its targets' placement), fixed when the scene is
 sampled, never its state during the episode. Skills without a goal give zeros and flag 0.
@@ -17,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+from vid2skill.geometry import inv_T
 
 
 def _place(task) -> np.ndarray:
@@ -39,8 +43,14 @@ def _cut(task) -> np.ndarray:
     )[:3, 3]
 
 
+def _door(task) -> np.ndarray:
+    hinge = task._T_w_door0[:3, 3].copy()
+    hinge[2] = task._T_wc[2, 3]  # the axis is vertical: its point level with the handle
+    return (inv_T(task._T_wc) @ np.append(hinge, 1.0))[:3]
+
+
 # Scene type (``conf/skill/<name>.yaml`` ``task``) -> its goal point (3,), contact frame.
-GOALS: dict[str, Callable] = {"place": _place, "pour": _pour, "stir": _stir, "cut": _cut}
+GOALS: dict[str, Callable] = {"place": _place, "pour": _pour, "stir": _stir, "cut": _cut, "door": _door}
 
 
 def scene_goal(task, task_name: str) -> np.ndarray:

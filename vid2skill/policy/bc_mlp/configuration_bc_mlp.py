@@ -43,8 +43,8 @@ class BCMLPConfig:
         train_on: "motion_rollouts" (each demonstration's fitted motion replayed, as ``replay`` does, in
             ``rollouts`` randomised training scenes, recorded from the robot's side) or "demos" (the
             DemoSet's time-normalised arrays, with hindsight goals) or "auto": rollouts for the skills
-            with a goal (``dataset.goals``: place, pour, stir, cut), whose arrays do not know where
-            the target is, and the arrays for the others (drawers, doors, pick); or "select" (default): a
+            with a goal (``dataset.goals``: place, pour, stir, cut, the doors), and the arrays for
+            the others (drawers, pick); or "select" (default): a
             policy trained on each (rollouts only where the demonstrations have fitted motions),
             each tried in ``select_episodes`` training scenes from ``select_start_seed``, and the one
             that succeeds more kept (a tie keeps the arrays'): chosen on training scenes, never on
