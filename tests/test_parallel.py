@@ -50,6 +50,28 @@ def test_this_process_works_beside_the_pool_and_a_dead_worker_fails_one_item():
     assert by_name["die"][0] is None and "BrokenProcessPool" in by_name["die"][1]
 
 
+class _Remembers:
+    """A stateful callable, as a policy that remembers its last step is: each call grows its state."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def __call__(self, x: int) -> int:
+        self.seen[f"item{x}"] = x
+        time.sleep(0.01)
+        return len(self.seen)
+
+
+def test_the_pool_never_pickles_a_callable_this_process_is_changing():
+    """The pool pickles the callable in its feeder threads while this process runs items with it:
+    this process runs a copy, so the original is never changed under the pickler (a policy that
+    grew an attribute while pickled failed with "dictionary changed size during iteration")."""
+    fn = _Remembers()
+    out = map_items(fn, list(range(12)), workers=2, desc="test")
+    assert all(err is None for _, _, err in out) and len(out) == 12
+    assert fn.seen == {}  # the caller's object is untouched; each process counted on its own copy
+
+
 def test_ray_with_no_cluster_at_the_address_fails_at_once_in_one_line():
     pytest.importorskip("ray", reason="executor=ray needs Ray (the dev extra installs it)")
     from vid2skill.errors import Vid2SkillError

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import pickle
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -197,11 +198,15 @@ def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int,
                 feed()  # before recording, so that nothing is submitted once every item is recorded
             record(i, out, err)
 
+        # This process runs its own copy of fn: the pool pickles fn in its feeder threads while this
+        # process runs items, and a call that changes fn's state (a policy's memory of its last
+        # step) must not change it under the pickler ("dictionary changed size during iteration").
+        own = pickle.loads(pickle.dumps(fn))
         mine = take()  # this process starts at once: it takes the first (costliest) item itself
         for _ in range(spawned):
             feed()
         while mine is not None:
-            record(mine, *_call(fn, items[mine]))
+            record(mine, *_call(own, items[mine]))
             with lock:  # the next item, or wait for the pool to finish (or hand one back)
                 lock.wait_for(lambda: pending or finished == len(items))
                 mine = pending.popleft() if pending else None
