@@ -392,6 +392,7 @@ class BCMLPPolicy(LearnedPolicy):
     head: str = MISSING
     gmm_modes: int = MISSING
     gmm_min_std: float = MISSING
+    prev_step: str = MISSING
 
 
 @dataclass
@@ -565,6 +566,7 @@ class Skill:
     task: str = MISSING
     horizon_s: float = MISSING  # policy time after the grasp
     release_at_end: bool = MISSING
+    periodic: bool = MISSING  # the motion repeats (strokes, circles)
     settle_s: float = MISSING  # after the release, before success is judged
 
 

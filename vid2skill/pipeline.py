@@ -376,6 +376,7 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
 
     name, dagger = str(cfg.policy.name), int(cfg.dagger.iterations) > 0
     path = Workspace(ws).demos(cfg.robot.name, skill)
+    policy_cfg = entry.config_for_skill(policy_cfg, cfg.skill[skill])
     demos = DemoSet.load(path)
     # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
     # after `vid2skill add`, only the skills that gained clips are trained again.

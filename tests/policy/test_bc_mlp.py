@@ -269,3 +269,90 @@ def test_a_skill_with_too_few_demonstrations_does_not_stop_the_others(tmp_path):
     assert "checkpoint" in res["slide_close"] and (tmp_path / "policies" / "panda" / "slide_close").is_dir()
     assert "slide_open.json holds 1 usable demonstration" in res["slide_open"]["error"]
     assert not (tmp_path / "policies" / "panda" / "slide_open").exists()
+
+
+def test_last_steps_are_the_pose_changes_between_frames():
+    from scipy.spatial.transform import Rotation
+
+    from vid2skill.policy.observation import last_steps
+
+    state = np.zeros((3, 8))
+    state[:, 0] = [0.0, 0.01, 0.03]
+    state[:, 5] = [0.0, 0.1, 0.1]
+    prev = last_steps(state)
+    assert np.allclose(prev[0], 0) and np.isclose(prev[1, 0], 0.01) and np.isclose(prev[2, 0], 0.02)
+    assert np.allclose(prev[1, 3:], [0, 0, 0.1]) and np.allclose(prev[2, 3:], 0)
+    step = Rotation.from_rotvec(prev[1, 3:]) * Rotation.from_rotvec(state[0, 3:6])
+    assert np.allclose(step.as_rotvec(), state[1, 3:6])
+
+
+def _saw_episode(period_s: float, clip: str, hz: float = 10.0, T: int = 60) -> Episode:
+    """A 4-cm approach along x, then strokes of +-3 cm along y at ``period_s``."""
+    t = np.arange(T) / hz
+    y = np.where(t < 1.0, 0.0, 0.03 * np.sin(2 * np.pi * np.clip(t - 1.0, 0, None) / period_s))
+    x = 0.04 * np.clip(t, 0, 1.0)
+    p = np.column_stack([x, y, np.zeros(T)])
+    state = np.column_stack([p, np.zeros((T, 3)), np.ones(T), t / t[-1]])
+    action = np.column_stack([np.vstack([np.diff(p, axis=0), np.zeros(3)]), np.zeros((T, 3)), np.ones(T)])
+    return Episode("cut", clip, state, np.zeros((T, 4)), action)
+
+
+def _strokes(policy, hz: float = 10.0, T: int = 60) -> tuple[int, float]:
+    """(reversals after strokes of >= 1 cm, half the y range) of the policy's own motion after the
+    approach, driven by its own commands."""
+    policy.reset()
+    state, ys = np.zeros(8, np.float32), []
+    state[6] = 1.0
+    for k in range(T):
+        t = np.array([k / hz], np.float32)
+        goal = np.zeros(4, np.float32)
+        a = policy.select_action({STATE.key: state.copy(), GOAL.key: goal, TIMESTAMP.key: t})
+        state[:3] += a[:3]
+        ys.append(state[1])
+    ys = np.array(ys[int(hz) :])
+    reversals, direction, start = 0, 0, ys[0]
+    for i in range(1, len(ys)):
+        d = np.sign(ys[i] - ys[i - 1])
+        if d and d != direction:
+            reversals += int(bool(direction) and abs(ys[i - 1] - start) >= 0.01)
+            start, direction = ys[i - 1], d
+    return reversals, 0.5 * float(ys.max() - ys.min())
+
+
+def test_the_last_step_keeps_strokes_of_different_paces_apart():
+    """Strokes demonstrated at different paces meet at the same pose and time moving opposite ways:
+    an MLP of pose and time averages them away, one that also reads its last step keeps stroking."""
+    eps = [_saw_episode(p, f"c{i}") for i, p in enumerate([0.8, 1.0, 1.3, 1.7])]
+    found = {}
+    for prev in ("never", "always"):
+        cfg = BCMLPConfig(
+            hidden=[128, 128],
+            epochs=200,
+            noise_copies=4,
+            noise_std_m=0.005,
+            device="cpu",
+            tensorboard=False,
+            prev_step=prev,
+            seed=0,
+        )
+        model, stats = train_bc_mlp(eps, cfg, control_hz=10.0)
+        found[prev] = _strokes(BCMLPPolicy(cfg, model=model, stats=stats))
+    (rev_never, _), (rev_always, amp_always) = found["never"], found["always"]
+    assert rev_never <= 2 and rev_always >= 4 and 0.015 < amp_always < 0.1, found
+
+
+def test_prev_step_is_resolved_by_the_skills_definition():
+    from omegaconf import OmegaConf
+
+    cfg = BCMLPConfig()
+    assert cfg.prev_step == "periodic" and not cfg.reads_last_step
+    stir, pick = OmegaConf.create({"periodic": True}), OmegaConf.create({"periodic": False})
+    assert BCMLPPolicy.config_for_skill(cfg, stir).reads_last_step
+    assert BCMLPPolicy.config_for_skill(cfg, pick).prev_step == "never"
+    assert BCMLPPolicy.build_model(BCMLPPolicy.config_for_skill(cfg, stir)).obs_mean.shape[0] == 20
+    never = BCMLPConfig(prev_step="never")
+    assert BCMLPPolicy.config_for_skill(never, stir) is never
+    from vid2skill.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="prev_step"):
+        BCMLPConfig(prev_step="sometimes")

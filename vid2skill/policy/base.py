@@ -318,6 +318,12 @@ class LearnedPolicy(Policy):
     def for_episode(cls, loaded: LearnedPolicy, index: int, skill_cfg) -> LearnedPolicy:
         return loaded.with_skill(skill_cfg)
 
+    @classmethod
+    def config_for_skill(cls, config, skill_cfg):
+        """The config this policy type trains one skill with (``config`` itself unless a setting
+        depends on the skill's definition)."""
+        return config
+
     def with_skill(self, skill_cfg) -> LearnedPolicy:
         """This policy for episodes of one skill (what the skill's definition, not its scene, says)."""
         return type(self)(

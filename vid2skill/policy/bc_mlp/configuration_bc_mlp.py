@@ -8,6 +8,7 @@ from vid2skill.errors import ConfigError
 from vid2skill.policy.training import TRAIN_ON, check_data_settings  # noqa: F401 (TRAIN_ON re-exported)
 
 HEADS = ("deterministic", "gmm")
+PREV_STEP = ("never", "periodic", "always")
 
 
 @dataclass
@@ -36,6 +37,13 @@ class BCMLPConfig:
         max_step_m: position steps are clipped to this displacement per control step.
         max_turn_rad: rotation steps are clipped to this angle per control step.
         gripper_weight: weight of the gripper (release) loss against the motion loss.
+        prev_step: whether the pose's change over the last control step is an input too:
+            "always", "never", or "periodic" (default): for the skills whose motion repeats
+            (``periodic: true`` in ``conf/skill/``: stir, cut), where demonstrations that saw or
+            stir at different phases meet at the same pose moving opposite ways and only the
+            direction of travel tells which way the stroke goes on. Elsewhere the last step invites
+            the learner to copy its own last step (causal confusion) and is left out. Training
+            resolves it per skill (:meth:`BCMLPPolicy.config_for_skill`); unresolved, it is "never".
         valid_fraction: share of the source clips (all of a clip's episodes together) held out for
             validation and early stopping; 0, or a skill with a single clip, trains on everything.
         patience: epochs without a better validation loss before training stops (the best epoch's
@@ -79,6 +87,7 @@ class BCMLPConfig:
     max_step_m: float = 0.03
     max_turn_rad: float = 0.5
     gripper_weight: float = 0.5
+    prev_step: str = "periodic"
     valid_fraction: float = 0.0
     patience: int = 30
     train_on: str = "select"
@@ -100,6 +109,8 @@ class BCMLPConfig:
             )
         if self.epochs <= 0 or self.batch_size <= 0 or self.lr <= 0:
             raise ConfigError("policy.epochs, policy.batch_size and policy.lr must be positive")
+        if self.prev_step not in PREV_STEP:
+            raise ConfigError(f"policy.prev_step={self.prev_step!r}; choose one of {', '.join(PREV_STEP)}")
         if self.head not in HEADS:
             raise ConfigError(f"policy.head={self.head!r}; choose one of {', '.join(HEADS)}")
         if self.head == "gmm" and (self.gmm_modes < 1 or self.gmm_min_std <= 0):
@@ -107,3 +118,8 @@ class BCMLPConfig:
         check_data_settings(self)
         if self.max_step_m <= 0 or self.max_turn_rad <= 0 or self.patience < 1:
             raise ConfigError("policy.max_step_m, policy.max_turn_rad and policy.patience must be positive")
+
+    @property
+    def reads_last_step(self) -> bool:
+        """Whether the network's inputs end with the last step (``prev_step`` resolved to "always")."""
+        return self.prev_step == "always"

@@ -9,18 +9,22 @@ are shared with the other learned policies.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from torch import nn
 
-from vid2skill.dataset.features import Feature
+from vid2skill.dataset.features import STATE, Feature
 from vid2skill.policy.base import LearnedPolicy
 from vid2skill.policy.bc_mlp.configuration_bc_mlp import BCMLPConfig
 from vid2skill.policy.observation import (  # noqa: F401 (policy_inputs re-exported)
     LEARNED_INPUTS,
     OBS_DIM,
+    PREV_DIM,
     STEP_DIM,
     clip_step,
+    last_steps,
     observation_inputs,
     policy_inputs,
 )
@@ -31,10 +35,17 @@ class BCMLP(nn.Module):
     """An MLP trunk with a deterministic or Gaussian-mixture step head and a gripper logit; input and
     output normalisation are buffers (saved with the weights)."""
 
-    def __init__(self, hidden: list[int], head: str = "deterministic", modes: int = 5, min_std: float = 0.01):
+    def __init__(
+        self,
+        hidden: list[int],
+        head: str = "deterministic",
+        modes: int = 5,
+        min_std: float = 0.01,
+        obs_dim: int = OBS_DIM,
+    ):
         super().__init__()
         self.head, self.modes, self.min_std = head, int(modes), float(min_std)
-        layers, width = [], OBS_DIM
+        layers, width = [], int(obs_dim)
         for h in hidden:
             layers += [nn.Linear(width, int(h)), nn.ReLU()]
             width = int(h)
@@ -43,8 +54,8 @@ class BCMLP(nn.Module):
         self.out = nn.Linear(
             width, k * STEP_DIM * (2 if head == "gmm" else 1) + (k if head == "gmm" else 0) + 1
         )
-        self.register_buffer("obs_mean", torch.zeros(OBS_DIM))
-        self.register_buffer("obs_std", torch.ones(OBS_DIM))
+        self.register_buffer("obs_mean", torch.zeros(int(obs_dim)))
+        self.register_buffer("obs_std", torch.ones(int(obs_dim)))
         self.register_buffer("act_mean", torch.zeros(STEP_DIM))
         self.register_buffer("act_std", torch.ones(STEP_DIM))
 
@@ -98,10 +109,40 @@ class BCMLPPolicy(LearnedPolicy):
 
     @classmethod
     def build_model(cls, config: BCMLPConfig) -> BCMLP:
-        return BCMLP(list(config.hidden), config.head, config.gmm_modes, config.gmm_min_std)
+        return BCMLP(
+            list(config.hidden),
+            config.head,
+            config.gmm_modes,
+            config.gmm_min_std,
+            OBS_DIM + (PREV_DIM if config.reads_last_step else 0),
+        )
+
+    @classmethod
+    def config_for_skill(cls, config: BCMLPConfig, skill_cfg) -> BCMLPConfig:
+        """``config`` with ``prev_step: periodic`` resolved for one skill (its ``periodic``)."""
+        if config.prev_step != "periodic":
+            return config
+        return replace(config, prev_step="always" if skill_cfg.periodic else "never")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set here, not first in predict_action_chunk: a policy pickled for worker processes while
+        # it acts must not grow attributes.
+        self._last_state: np.ndarray | None = None
+
+    def reset(self) -> None:
+        super().reset()
+        self._last_state = None
 
     def predict_action_chunk(self, obs) -> np.ndarray:
-        step, keep = self.model.act(observation_inputs(obs), self.config.max_step_m, self.config.max_turn_rad)
+        x = observation_inputs(obs)
+        if self.config.reads_last_step:
+            state = np.asarray(obs[STATE.key], dtype=np.float64).reshape(-1)
+            last = self._last_state
+            prev = last_steps(np.stack([last, state]))[1] if last is not None else np.zeros(PREV_DIM)
+            self._last_state = state
+            x = np.concatenate([x, prev]).astype(np.float32)
+        step, keep = self.model.act(x, self.config.max_step_m, self.config.max_turn_rad)
         return np.concatenate([step, [1.0 if (keep or self.hold_at_end) else 0.0]])[None]
 
     @staticmethod

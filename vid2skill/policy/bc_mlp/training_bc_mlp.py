@@ -13,7 +13,7 @@ from torch import nn
 
 from vid2skill.dataset.episodes import Episode
 from vid2skill.policy.bc_mlp.configuration_bc_mlp import BCMLPConfig
-from vid2skill.policy.bc_mlp.modeling_bc_mlp import BCMLP, clip_step, policy_inputs
+from vid2skill.policy.bc_mlp.modeling_bc_mlp import BCMLP, clip_step, last_steps, policy_inputs
 from vid2skill.policy.training import (  # noqa: F401 (RESUME_FILE, SAVE_EVERY, split_by_clip: re-exported)
     RESUME_FILE,
     SAVE_EVERY,
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def build_dataset(
     episodes: list[Episode], cfg: BCMLPConfig, rng: np.random.Generator, control_hz: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs (N, 14), steps (N, 6) and keep-closed labels (N,) from episodes.
+    """Inputs (N, 14; 20 with ``prev_step``), steps (N, 6) and keep-closed labels (N,) from episodes.
 
     Each frame t gives the clean pair (s_t, a_t) plus ``noise_copies`` perturbed states (position
     + e, rotation exp(eta) R_t) labelled with the step from the perturbed pose to the episode's next
@@ -41,9 +41,11 @@ def build_dataset(
     for ep in episodes:
         s, g, a = ep.state.astype(np.float64), ep.goal.astype(np.float64), ep.action.astype(np.float64)
         t_s = np.arange(len(s)) / control_hz
+        # The last step is the policy's own command, so a perturbed pose keeps the clean one.
+        prev = last_steps(s) if cfg.reads_last_step else None
         for c in range(cfg.noise_copies + 1):
             sp, step = perturbed(s, a, cfg.noise_std_m, cfg.noise_std_rad, rng) if c else (s, a[:, :6])
-            X.append(policy_inputs(sp, g, t_s))
+            X.append(policy_inputs(sp, g, t_s, prev))
             A.append(clip_step(step, cfg.max_step_m, cfg.max_turn_rad))
             G.append(a[:, 6])
     return np.concatenate(X), np.concatenate(A), np.concatenate(G)
@@ -69,7 +71,7 @@ def _train(episodes, cfg: BCMLPConfig, control_hz: float, run_dir, resume_key) -
     episodes, rng, train_eps, val_eps = start_training(episodes, cfg, "bc_mlp")
     obs, act, closed = build_dataset(train_eps, cfg, rng, control_hz)
     device = resolve_device(cfg.device)
-    model = BCMLP(list(cfg.hidden), cfg.head, cfg.gmm_modes, cfg.gmm_min_std)
+    model = BCMLP(list(cfg.hidden), cfg.head, cfg.gmm_modes, cfg.gmm_min_std, obs.shape[1])
     model.obs_mean.copy_(torch.as_tensor(obs.mean(0), dtype=torch.float32))
     model.obs_std.copy_(torch.as_tensor(obs.std(0) + 1e-6, dtype=torch.float32))
     model.act_mean.copy_(torch.as_tensor(act.mean(0), dtype=torch.float32))
