@@ -861,6 +861,8 @@ class Dagger:
     iterations: int = MISSING
     rollouts: int = MISSING
     start_seed: int = MISSING
+    aggregate: str = MISSING
+    keep: str = MISSING
 
 
 @dataclass

@@ -204,16 +204,18 @@ def _dagger(
     inputs: str,
 ) -> dict:
     """DAgger rounds after BC (``dagger.iterations``): the learner's rollouts in training scenes,
-    every visited state labelled by the scripted expert (privileged), aggregated with the BC data
-    and trained again; saved as ``bc_mlp_dagger`` with the learner's success per round."""
+    every visited state labelled by the scripted expert (privileged), aggregated over the rounds
+    (with the BC data too when ``dagger.aggregate=all``) and trained again; each round's learner
+    is tried in scenes of its own, and the one ``dagger.keep`` names is saved as ``bc_mlp_dagger``
+    with the learner's success per round."""
     from vid2skill.policy.checkpoint import save_checkpoint
     from vid2skill.policy.registry import get_policy
     from vid2skill.retarget.stage import robot_spec
-    from vid2skill.sim.rollouts import expert_relabelled_rollouts
+    from vid2skill.sim.rollouts import expert_relabelled_rollouts, learner_successes
 
     d = cfg.dagger
     n, rounds, start = int(d.rollouts), int(d.iterations), int(d.start_seed)
-    _check_training_seeds(cfg, start, start + n * rounds, "dagger.start_seed")
+    _check_training_seeds(cfg, start, start + n * (rounds + 1), "dagger.start_seed")
     cls = get_policy("bc_mlp_dagger")
     run_dir = cls.source(ws, str(cfg.robot.name), skill)
     key = stable_hash({"bc": inputs, "dagger": _section(cfg, "dagger")})
@@ -222,12 +224,21 @@ def _dagger(
         old = last / "stats.json"
         if old.exists() and json.loads(old.read_text()).get("inputs") == key:
             return {"checkpoint": str(old.parent), "kept": True}
-    spec, data, curve = robot_spec(cfg.robot), list(episodes), []
+    spec, curve = robot_spec(cfg.robot), []
+    # DAgger's dataset is every state the learners visited, labelled by the expert; the human-derived
+    # data only make the first learner (aggregate=expert). aggregate=all keeps them in every round,
+    # where they contradict the expert wherever the human moved otherwise (a wider stir, a slower saw).
+    data = list(episodes) if str(d.aggregate) == "all" else []
     learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
-    for it in range(rounds):
-        eps, ok = expert_relabelled_rollouts(
-            learner, cfg.skill[skill], cfg.sim, spec, [start + n * it + j for j in range(n)], int(cfg.workers)
-        )
+    rounds_kept = [(model, stats)]
+    for it in range(rounds + 1):
+        seeds = [start + n * it + j for j in range(n)]
+        if it < rounds:
+            eps, ok = expert_relabelled_rollouts(
+                learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers)
+            )
+        else:  # the last round's learner is tried too, in scenes of its own
+            eps, ok = [], learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
         curve.append(
             {"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)}
         )
@@ -238,14 +249,28 @@ def _dagger(
             sum(ok),
             len(ok),
         )
+        if it == rounds:
+            break
         data += eps
         model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
+        rounds_kept.append((model, stats))
         learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
+    # keep=best: the round whose learner succeeded most in its training scenes (a tie keeps the
+    # later, which learnt from more of the expert), as DAgger's guarantee is for the best of its
+    # policies; keep=last: the last round's.
+    kept = (
+        rounds
+        if str(d.keep) == "last"
+        else max(range(rounds + 1), key=lambda i: (curve[i]["learner_success"], i))
+    )
+    model, stats = rounds_kept[kept]
+    stats = dict(stats)
     stats.update(
         inputs=key,
         library_version=__version__,
         dagger_curve=curve,
-        train_on="bc data + expert-relabelled rollouts",
+        dagger_round=kept,
+        train_on=f"bc data, then expert-relabelled rollouts (aggregate={d.aggregate}, round {kept} kept)",
     )
     folder = save_checkpoint(run_dir, rounds, "bc_mlp_dagger", model, policy_cfg, stats)
     atomic_write_json(run_dir / "dagger_curve.json", curve)
@@ -349,6 +374,9 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             f"`vid2skill evaluate policy={name}`"
         )
     policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
+    for k, choices in (("aggregate", ("expert", "all")), ("keep", ("best", "last"))):
+        if str(cfg.dagger[k]) not in choices:
+            raise ConfigError(f"dagger.{k}={cfg.dagger[k]!r}; choose one of {', '.join(choices)}")
     if int(cfg.dagger.iterations) > 0 and name != "bc_mlp":
         raise Vid2SkillError(
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "

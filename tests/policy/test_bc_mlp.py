@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -356,3 +357,40 @@ def test_prev_step_is_resolved_by_the_skills_definition():
 
     with pytest.raises(ConfigError, match="prev_step"):
         BCMLPConfig(prev_step="sometimes")
+
+
+def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_the_best_round(tmp_path):
+    """Demonstrations whose arrays pull 4 cm open no drawer; one DAgger round, whose rollouts the
+    scripted expert labels, makes a learner that opens it. With ``aggregate=expert`` the round
+    learns from the expert's labels alone, with ``all`` from the demonstrations too; ``keep=best``
+    saves the round that succeeded most in its own training scenes."""
+    from dataclasses import replace
+
+    from tests.helpers import make_cfg
+    from vid2skill.errors import ConfigError
+    from vid2skill.pipeline import run_train
+
+    _workspace_with(tmp_path, [replace(_demo(-0.04), clip=f"c{i}") for i in range(2)])
+    base = [
+        f"workspace={tmp_path}",
+        "policy.train_on=demos",
+        "policy.epochs=60",
+        "policy.tensorboard=false",
+        "policy.valid_fraction=0",
+        "dagger.iterations=1",
+        "dagger.rollouts=4",
+        "workers=1",
+    ]
+    out = run_train(make_cfg(base), tmp_path)["slide_open"]["dagger"]
+    curve = out["dagger_curve"]
+    assert [c["iteration"] for c in curve] == [0, 1] and [c["rollouts"] for c in curve] == [4, 4]
+    assert curve[0]["learner_success"] == 0 and curve[1]["learner_success"] >= 0.5
+    assert "policies_dagger" in out["checkpoint"]
+    stats = json.loads((Path(out["checkpoint"]) / "stats.json").read_text())
+    assert stats["dagger_round"] == 1 and stats["episodes"] == 4  # the expert's four rollouts only
+
+    both = run_train(make_cfg([*base, "dagger.aggregate=all", "dagger.keep=last"]), tmp_path)
+    stats = json.loads((Path(both["slide_open"]["dagger"]["checkpoint"]) / "stats.json").read_text())
+    assert stats["dagger_round"] == 1 and stats["episodes"] == 6  # the two demonstrations too
+    with pytest.raises(ConfigError, match="dagger.keep='first'; choose one of best, last"):
+        run_train(make_cfg([*base, "dagger.keep=first"]), tmp_path)

@@ -48,6 +48,8 @@ class Episode:
         action: (T, 7) float32, ``action``: end-effector step to the next frame and gripper command.
         images: camera name -> (T, H, W, 3) uint8 RGB, ``observation.images.<camera>``; may be empty.
         source: where the episode came from (a file and clip), named in error messages.
+        relabelled: the actions are an expert's labels of states another policy visited (DAgger),
+            not steps along a path, so training adds no perturbed copies that return to it.
     """
 
     task: str
@@ -57,6 +59,7 @@ class Episode:
     action: np.ndarray
     images: dict[str, np.ndarray] = field(default_factory=dict)
     source: str = ""
+    relabelled: bool = False
 
     def __post_init__(self):
         where = self.source or f"episode {self.clip!r}"

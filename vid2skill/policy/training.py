@@ -258,6 +258,7 @@ def _load_resume(resume: Path | None, key: str | None, device) -> dict | None:
 def _save_resume(resume: Path, state: dict) -> None:
     """Write a resume point atomically: a kill mid-write leaves the previous one intact."""
     tmp = resume.with_name(resume.name + ".tmp")
+    resume.parent.mkdir(parents=True, exist_ok=True)  # a run without TensorBoard has made no folder yet
     torch.save(state, tmp)
     os.replace(tmp, resume)
 

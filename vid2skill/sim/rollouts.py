@@ -146,6 +146,7 @@ def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: s
         np.asarray(goals),
         np.asarray(labels),
         source=f"DAgger rollout in scene {seed}",
+        relabelled=True,
     )
     return ep, bool(info["is_success"])
 

@@ -35,7 +35,8 @@ def build_dataset(
 
     Each frame t gives the clean pair (s_t, a_t) plus ``noise_copies`` perturbed states (position
     + e, rotation exp(eta) R_t) labelled with the step from the perturbed pose to the episode's next
-    pose: the step that returns to the demonstration (DART-style noise injection).
+    pose: the step that returns to the demonstration (DART-style noise injection). A relabelled
+    (DAgger) episode gives its clean pairs ``noise_copies + 1`` times instead.
     """
     X, A, G = [], [], []
     for ep in episodes:
@@ -44,7 +45,10 @@ def build_dataset(
         # The last step is the policy's own command, so a perturbed pose keeps the clean one.
         prev = last_steps(s) if cfg.reads_last_step else None
         for c in range(cfg.noise_copies + 1):
-            sp, step = perturbed(s, a, cfg.noise_std_m, cfg.noise_std_rad, rng) if c else (s, a[:, :6])
+            # An expert's labels of visited states are corrective already; a perturbed copy would
+            # pull back to the visited path, so those episodes count their clean pairs as often.
+            noisy = c and not ep.relabelled
+            sp, step = perturbed(s, a, cfg.noise_std_m, cfg.noise_std_rad, rng) if noisy else (s, a[:, :6])
             X.append(policy_inputs(sp, g, t_s, prev))
             A.append(clip_step(step, cfg.max_step_m, cfg.max_turn_rad))
             G.append(a[:, 6])
