@@ -460,11 +460,21 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
     return out
 
 
+def _select_rank(successes: int, episodes: int) -> tuple[int, int]:
+    """How ``train_on=select`` ranks a candidate: its successes in the trial scenes, then, as a
+    few trial scenes cannot tell two candidates that both succeed apart, the number of episodes it
+    learnt from: a policy fitted to four demonstrations has seen four goals, one fitted to forty
+    rollouts forty, and a goal-conditioned skill needs the spread (the first candidate tried, the
+    arrays', keeps a full tie)."""
+    return successes, episodes
+
+
 def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, run_dir: Path, inputs: str):
     """``train_on=select``: a policy trained on the DemoSet's arrays and one on rollouts of the fitted
     motions (where the demonstrations have them), each tried in ``policy.select_episodes`` training
     scenes; returns (episodes, source, model, stats) of the one that succeeded more (a tie keeps the
-    arrays'). The trials' scenes are disjoint from the evaluation's and the rollouts'."""
+    one trained on more episodes, see :func:`_select_rank`). The trials' scenes are disjoint from the
+    evaluation's and the rollouts'."""
     from dataclasses import replace
 
     from vid2skill.retarget.stage import robot_spec
@@ -507,8 +517,9 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
         )
         trials[train_on] = int(sum(ok))
         log.info("train: %s from %s succeeds in %d of %d training scenes", skill, train_on, sum(ok), n)
-        if best is None or sum(ok) > best[0]:
-            best = (sum(ok), episodes, source, model, stats)
+        rank = _select_rank(int(sum(ok)), len(episodes))
+        if best is None or rank > best[0]:
+            best = (rank, episodes, source, model, stats)
     _, episodes, source, model, stats = best
     return episodes, {**source, "select": {"scenes": n, **trials}}, model, stats
 

@@ -202,7 +202,8 @@ def test_learned_policies_let_go_only_where_the_skill_ends_with_a_release():
 
 def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scenes(tmp_path):
     """``train_on=select`` trains on the arrays and on rollouts of the fitted motions, tries both in
-    training scenes, keeps the better (a tie keeps the arrays') and records both counts."""
+    training scenes, keeps the better (a tie keeps the one that learnt from more episodes) and
+    records both counts."""
     from dataclasses import replace
 
     from tests.helpers import make_cfg
@@ -394,3 +395,12 @@ def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_t
     assert stats["dagger_round"] == 1 and stats["episodes"] == 6  # the two demonstrations too
     with pytest.raises(ConfigError, match="dagger.keep='first'; choose one of best, last"):
         run_train(make_cfg([*base, "dagger.keep=first"]), tmp_path)
+
+
+def test_select_ranks_by_trial_successes_then_by_how_many_episodes_it_learnt_from():
+    from vid2skill.pipeline import _select_rank
+
+    arrays, rollouts = _select_rank(10, 4), _select_rank(10, 40)
+    assert rollouts > arrays  # a tie in the trials: the wider data
+    assert _select_rank(9, 4) > _select_rank(8, 40)  # the trials decide first
+    assert not _select_rank(10, 4) > _select_rank(10, 4)  # a full tie keeps the first tried

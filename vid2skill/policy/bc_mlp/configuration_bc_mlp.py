@@ -55,8 +55,8 @@ class BCMLPConfig:
             the others (drawers, pick); or "select" (default): a
             policy trained on each (rollouts only where the demonstrations have fitted motions),
             each tried in ``select_episodes`` training scenes from ``select_start_seed``, and the one
-            that succeeds more kept (a tie keeps the arrays'): chosen on training scenes, never on
-            the evaluation's.
+            that succeeds more kept (a tie: the one that learnt from more episodes): chosen on
+            training scenes, never on the evaluation's.
         rollouts: rollouts per skill (demonstration ``j mod n`` in training scene ``j``).
         rollout_start_seed: scene seed of rollout 0; rollout j uses ``rollout_start_seed + j``,
             checked to be disjoint from the evaluation seeds.
