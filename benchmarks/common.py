@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from vid2skill.config import compose
+from vid2skill.extract.truth import GROUND_TRUTH_PARTS, ground_truth_track
 from vid2skill.extract.types import HandTrack
 from vid2skill.ingest.synthetic.generator import load_ground_truth
 from vid2skill.ingest.types import ClipSet
@@ -58,56 +56,6 @@ def workspaces_and_cluster_cfg(items: list[str], extra: list[str] = ()):
     and ``extra`` applied): the command line of the clustering benchmarks."""
     cfg = compose([x for x in items if "=" in x] + list(extra)).cluster
     return [Path(x) for x in items if "=" not in x], cfg
-
-
-# What --ground-truth can put back, as HandTrack fields.
-GROUND_TRUTH_PARTS = {
-    "wrist": "wrist_pos_cam",
-    "rotation": "wrist_R_cam",
-    "aperture": "aperture_m",
-    "image": "landmarks_px",
-    "world": "landmarks_world",
-}
-
-
-def ground_truth_track(
-    track: HandTrack, gt: dict, parts=tuple(GROUND_TRUTH_PARTS), on_detected: bool = False
-) -> HandTrack:
-    """``track`` with the synthetic ground truth in place of what was extracted, on the same frames:
-    every part (:data:`GROUND_TRUTH_PARTS`), or only ``parts`` with the rest as extracted. The hand
-    counts as seen where the ground truth shows it or, ``on_detected``, only where MediaPipe found
-    it too (so that the missed frames stay missed)."""
-    idx = track.frame_index
-    seen = gt["visible"][idx].astype(bool) & (track.detected if on_detected else True)
-
-    def masked(a: np.ndarray) -> np.ndarray:
-        a = np.array(a, dtype=float)
-        a[~seen] = np.nan
-        return a
-
-    lm = gt["landmarks_cam"][idx]
-    truth = HandTrack(
-        track.clip_id,
-        track.fps,
-        track.width,
-        track.height,
-        track.intrinsics,
-        track.handedness,
-        track.label,
-        idx,
-        seen.copy(),
-        seen.copy(),
-        masked(gt["wrist_pos_cam"][idx]),
-        masked(gt["wrist_R_cam"][idx]),
-        masked(gt["aperture_m"][idx]),
-        seen.astype(float),
-        masked(gt["landmarks_px"][idx]),
-        masked(lm - lm.mean(axis=1, keepdims=True)),
-        meta=dict(track.meta),
-    )
-    if set(parts) == set(GROUND_TRUTH_PARTS):
-        return truth
-    return replace(track, **{GROUND_TRUTH_PARTS[k]: getattr(truth, GROUND_TRUTH_PARTS[k]) for k in parts})
 
 
 def _with_ground_truth(

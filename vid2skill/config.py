@@ -219,6 +219,7 @@ class MediapipeExtract:
     lifter: LifterExtract = MISSING
     camera_motion: CameraMotionExtract = MISSING
     gravity: GravityExtract = MISSING
+    ground_truth: bool = MISSING
 
 
 # --- cluster/ ------------------------------------------------------------------------------------

@@ -83,6 +83,7 @@ def _extract_job(
 
     from vid2skill.extract.hands import EXTRACTOR_VERSION, extract_clip
     from vid2skill.extract.lifter import lifter_hash
+    from vid2skill.extract.truth import track_from_ground_truth
 
     clip_dict, info = item
     clip = Clip(**clip_dict)
@@ -113,6 +114,8 @@ def _extract_job(
         raise VideoError(info)
     try:
         track = extract_clip(clip, cfg, info)
+        if cfg.ground_truth:
+            track = track_from_ground_truth(track, clip)
     except (
         NoHandError
     ) as e:  # a readable video without a hand to follow: recorded as such (``add`` calls it unsegmented)
