@@ -233,12 +233,9 @@ def _dagger(
     rounds_kept = [(model, stats)]
     for it in range(rounds + 1):
         seeds = [start + n * it + j for j in range(n)]
-        if it < rounds:
-            eps, ok = expert_relabelled_rollouts(
-                learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers)
-            )
-        else:  # the last round's learner is tried too, in scenes of its own
-            eps, ok = [], learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
+        # each round's learner is tried on its own in the round's scenes (the curve), then drives
+        # the rollouts the expert labels there
+        ok = learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
         curve.append(
             {"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)}
         )
@@ -251,6 +248,7 @@ def _dagger(
         )
         if it == rounds:
             break
+        eps, _ = expert_relabelled_rollouts(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
         data += eps
         model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
         rounds_kept.append((model, stats))

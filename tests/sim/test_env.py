@@ -160,6 +160,11 @@ def test_rollouts_record_what_the_learner_sees_and_dagger_labels_it_with_the_exp
         # learner's).
         assert np.allclose(np.diff(ep.state[:, 0]), -0.02, atol=1e-6)
         assert not np.allclose(ep.action[:, 0], -0.02) and ep.action[0, 6] == 1.0
+        # A learner that lets go at once does not end the episode: the expert decides the release.
+        early = Spy()
+        early.predict_action_chunk = lambda obs: np.array([[-0.02, 0, 0, 0, 0, 0, 0.0]])
+        ep, _ = record_relabelled(env, early, ExpertPolicy(), 1_000_000, "slide_open", "c")
+        assert len(ep.state) == len(spy.seen) and (ep.action[:-1, 6] == 1.0).all()
         # A motion replay's rollout: executed actions that sum back to the recorded path.
         motion = SimpleNamespace(duration_s=1.0)
         replay = MotionReplayPolicy(motion)

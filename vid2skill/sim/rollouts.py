@@ -120,10 +120,11 @@ def learner_successes(learner, skill_cfg, sim_cfg, spec, seeds: list[int], worke
 
 
 def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
-    """DAgger's data: ``learner`` (a Policy-protocol policy that sees only the observation) drives;
-    every visited state is labelled with the action of ``labeller`` (a target-pose policy, the
-    scripted expert, which reads the scene: privileged). Returns the relabelled episode and whether
-    the learner's episode succeeded."""
+    """DAgger's data: ``learner`` (a Policy-protocol policy that sees only the observation) moves the
+    arm, ``labeller`` (a target-pose policy, the scripted expert, which reads the scene: privileged)
+    labels every visited state with its action and decides when the gripper lets go. Returns the
+    relabelled episode and whether the episode succeeded (the learner's motion with the expert's
+    release: not the learner's own success, which :func:`learner_successes` measures)."""
     obs, info = env.reset(seed=seed)
     learner.reset()
     labeller.reset(info["task"], info["T_contact_start"])
@@ -137,7 +138,12 @@ def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: s
         )
         states.append(obs[STATE.key]), goals.append(obs[GOAL.key])
         labels.append(action_towards(info["T_contact_cmd"], np.asarray(T_e, dtype=np.float64), bool(keep_e)))
-        obs, _, terminated, truncated, info = env.step(learner.select_action(obs))
+        # The learner moves, the expert decides when to let go: a learner that lets go too early
+        # would end the episode before the states it must learn to hold through, and one that
+        # holds on past the expert's release would collect states no success can follow.
+        action = np.array(learner.select_action(obs), dtype=np.float64)
+        action[6] = 1.0 if keep_e else 0.0
+        obs, _, terminated, truncated, info = env.step(action)
         done = terminated or truncated
     ep = Episode(
         task_name,
