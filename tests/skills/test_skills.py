@@ -155,6 +155,22 @@ def test_outlier_members_on_both_sides_of_the_median():
     assert outlier_members(trajs, durations, 0.5) == ["overshoot", "short", "slow"]
 
 
+def test_outlier_members_never_leave_out_a_majority():
+    """Which members failed can be told only when most agree. Two grasps cut short and one run long
+    against one good one (a knife held so the hand reads closed) leave nobody out; so do three members
+    whose medians of duration and of reach come from different members."""
+    from vid2skill.skills.stage import outlier_members
+
+    line = lambda reach: np.linspace(0, reach, 8)[:, None] * np.array([[1.0, 0, 0]])  # noqa: E731
+    trajs = {c: line(0.2) for c in "abcd"}
+    assert outlier_members(trajs, {"a": 1.3, "b": 1.0, "c": 9.1, "d": 7.5}, 0.5) == []
+    three = {"a": line(0.05), "b": line(0.2), "c": line(0.5)}
+    assert outlier_members(three, {"a": 1.0, "b": 4.0, "c": 2.0}, 0.5) == []
+    # Three that agree and one far off in reach: the one is left out, whatever the order.
+    four = {"a": line(0.2), "b": line(0.22), "c": line(0.18), "z": line(0.9)}
+    assert outlier_members(four, dict.fromkeys(four, 2.0), 0.5) == ["z"]
+
+
 def test_hand_rotation_since_the_grasp_in_the_contact_frame():
     """A hand that rolls 90 deg about the camera's optical axis while it moves: the contact
     trajectory holds that roll as a rotation vector in the contact frame, noise averaged out."""

@@ -21,22 +21,36 @@ log = logging.getLogger(__name__)
 
 
 def outlier_members(trajs: dict[str, np.ndarray], durations: dict[str, float], fraction: float) -> list[str]:
-    """Members far shorter or longer (in time or in reach) than their skill's median: failed segmentations.
+    """Members far shorter or longer (in time or in reach) than their skill's consistent core: failed
+    segmentations.
 
-    A member is an outlier when its duration or its reach (the largest displacement from the grasp)
-    is below ``fraction`` or above ``1 / fraction`` times the skill's median: a grasp cut short, a
-    segment that ran on into the retreat, or a hand whose monocular depth was badly off. They stay
-    in the library (with their provenance) but are not used to make robot demonstrations.
+    Two members agree when neither's duration nor reach (the largest displacement from the grasp) is
+    below ``fraction`` or above ``1 / fraction`` times the other's. The core is the largest set of
+    members agreeing with one of them; a member is an outlier when its duration or reach is that far
+    from the core's median. Which members failed can only be told when most agree: with no core of
+    more than half the members, or when the rule would leave out half or more, none is left out.
+    Outliers stay in the library (with their provenance) but are not used to make robot demonstrations.
     """
-    if len(trajs) < 3:
+    clips = sorted(trajs)
+    if len(clips) < 3:
         return []
-    extent = {c: float(np.linalg.norm(t, axis=1).max()) for c, t in trajs.items()}
-    med_d, med_e = np.median(list(durations.values())), np.median(list(extent.values()))
+    d = np.array([float(durations[c]) for c in clips])
+    e = np.array([float(np.linalg.norm(trajs[c], axis=1).max()) for c in clips])
 
-    def far(x: float, med: float) -> bool:
-        return x < fraction * med or x > med / fraction
+    def far(x: np.ndarray, ref: float) -> np.ndarray:
+        return (x < fraction * ref) | (x > ref / fraction)
 
-    return sorted(c for c in trajs if far(durations[c], med_d) or far(extent[c], med_e))
+    agree = [~far(d, d[i]) & ~far(e, e[i]) for i in range(len(clips))]
+    # The largest agreeing set; among equals, the tightest (the smallest summed log-distance).
+    logs = np.log(np.maximum(np.stack([d, e], axis=1), 1e-9))
+    spread = [np.abs(logs - logs[i])[a].sum() for i, a in enumerate(agree)]
+    core = agree[min(range(len(clips)), key=lambda i: (-int(agree[i].sum()), spread[i]))]
+    if 2 * int(core.sum()) <= len(clips):
+        return []
+    out = far(d, float(np.median(d[core]))) | far(e, float(np.median(e[core])))
+    if 2 * int(out.sum()) >= len(clips):
+        return []
+    return [c for c, o in zip(clips, out) if o]
 
 
 def segment_records(rec: dict, n: int) -> list[dict]:
