@@ -8,14 +8,17 @@ stages also reuse their per-item outputs, so an interrupted stage resumes where 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from vid2skill import __version__
@@ -298,9 +301,32 @@ def _plot_curve(curve: list[dict], path: Path, skill: str) -> None:
     plt.close(fig)
 
 
-def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: str) -> tuple[list, dict]:
+def _best_motion(learn: list, episodes: list, ok: list[bool]):
+    """The demonstration whose fitted motion's rollouts succeeded most often (rate, then count), or
+    None when none succeeded. Among equals, the one whose duration is nearest their median: the most
+    typical pace. A rollout's episode names its demonstration as ``<clip>#<scene seed>``."""
+    tries, wins = Counter(), Counter()
+    for ep, s in zip(episodes, ok):
+        clip = ep.clip.rsplit("#", 1)[0]
+        tries[clip] += 1
+        wins[clip] += bool(s)
+    scored = [(wins[d.clip] / tries[d.clip], wins[d.clip], d) for d in learn if tries[d.clip]]
+    if not scored or max(r for r, _, _ in scored) == 0:
+        return None, {}
+    top = max((r, w) for r, w, _ in scored)
+    tied = [d for r, w, d in scored if (r, w) == top]
+    med = float(np.median([d.motion.duration_s for d in tied]))
+    best = min(tied, key=lambda d: (abs(d.motion.duration_s - med), d.clip))
+    return best, {c: f"{wins[c]}/{tries[c]}" for c in sorted(tries)}
+
+
+def _training_episodes(
+    cfg: DictConfig, policy_cfg, demos, path: Path, skill: str, cache: dict | None = None
+) -> tuple[list, dict]:
     """The episodes one skill's policy learns from, by ``policy.train_on`` (see BCMLPConfig), and
-    what they were: the DemoSet's arrays with hindsight goals, or rollouts of its fitted motions."""
+    what they were: the DemoSet's arrays with hindsight goals, rollouts of its fitted motions, or
+    rollouts of the one fitted motion that succeeded most (``best_motion``). ``cache`` (a dict kept
+    by the caller) keeps the fitted motions' rollouts between calls for the same skill."""
     from vid2skill.dataset.from_demos import episodes_from_demoset
     from vid2skill.retarget.demos import DemoSet
 
@@ -318,27 +344,44 @@ def _training_episodes(cfg: DictConfig, policy_cfg, demos, path: Path, skill: st
     rules = dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True))
     if train_on == "auto":  # the arrays of goal skills do not know where the target is (see BCMLPConfig)
         train_on = "motion_rollouts" if rules.get(skill, "none") != "none" else "demos"
-    if train_on == "motion_rollouts" and any(d.motion is not None for d in learn):
+    if train_on in ("motion_rollouts", "best_motion") and any(d.motion is not None for d in learn):
         from vid2skill.retarget.stage import robot_spec
         from vid2skill.sim.rollouts import motion_rollouts
 
         lo = int(policy_cfg.rollout_start_seed)
         _check_training_seeds(cfg, lo, lo + int(policy_cfg.rollouts), "policy.rollout_start_seed")
-        eps, ok = motion_rollouts(
-            learn,
-            cfg.skill[skill],
-            cfg.sim,
-            robot_spec(cfg.robot),
-            int(policy_cfg.rollouts),
-            lo,
-            int(cfg.workers),
+        roll = functools.partial(
+            motion_rollouts,
+            skill_cfg=cfg.skill[skill],
+            sim_cfg=cfg.sim,
+            spec=robot_spec(cfg.robot),
+            n=int(policy_cfg.rollouts),
+            start_seed=lo,
+            workers=int(cfg.workers),
         )
-        info = {
-            "train_on": "motion_rollouts",
-            "rollouts": len(eps),
-            "rollout_successes": int(sum(ok)),
-            "filter_success": bool(policy_cfg.filter_success),
-        }
+        cache = {} if cache is None else cache
+        if "all" not in cache:
+            cache["all"] = roll(learn)
+        eps, ok = cache["all"]
+        info = {"train_on": "motion_rollouts", "rollouts": len(eps), "rollout_successes": int(sum(ok))}
+        if train_on == "best_motion":
+            # One human's motion in every training scene: demonstrations of different people,
+            # pace and extent average into a motion none of them made, and a unimodal learner
+            # that fits them all can fail where each of their replays succeeds.
+            best, rates = _best_motion(learn, eps, ok)
+            if best is None:  # nothing to choose by: learn from them all (select skips this)
+                log.warning("train: no rollout of %s succeeded; learning from every fitted motion", skill)
+                info["best_fallback"] = True
+            else:
+                eps, ok = roll([best])
+                info = {
+                    "train_on": "best_motion",
+                    "member": best.clip,
+                    "member_successes": rates,
+                    "rollouts": len(eps),
+                    "rollout_successes": int(sum(ok)),
+                }
+        info["filter_success"] = bool(policy_cfg.filter_success)
         if policy_cfg.filter_success:
             kept = [e for e, s in zip(eps, ok) if s]
             info[
@@ -417,6 +460,7 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
                 if policy_cfg.train_on != "demos"
                 else {}
             ),
+            **({"candidates": SELECT_CANDIDATES} if policy_cfg.train_on == "select" else {}),
         }
     )
     run_dir = entry.source(ws, str(cfg.robot.name), skill)  # each learned policy type has its own folder
@@ -467,12 +511,16 @@ def _select_rank(successes: int, episodes: int) -> tuple[int, int]:
     return successes, episodes
 
 
+SELECT_CANDIDATES = ("demos", "motion_rollouts", "best_motion")
+
+
 def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, run_dir: Path, inputs: str):
-    """``train_on=select``: a policy trained on the DemoSet's arrays and one on rollouts of the fitted
-    motions (where the demonstrations have them), each tried in ``policy.select_episodes`` training
-    scenes; returns (episodes, source, model, stats) of the one that succeeded more (a tie keeps the
-    one trained on more episodes, see :func:`_select_rank`). The trials' scenes are disjoint from the
-    evaluation's and the rollouts'."""
+    """``train_on=select``: a policy trained on each of ``SELECT_CANDIDATES``' data (the DemoSet's
+    arrays; rollouts of all fitted motions and of the one that succeeded most, where the
+    demonstrations have them), each tried in ``policy.select_episodes`` training scenes; returns
+    (episodes, source, model, stats) of the one that succeeded more (a tie keeps the one trained on
+    more episodes, see :func:`_select_rank`). The trials' scenes are disjoint from the evaluation's
+    and the rollouts'."""
     from dataclasses import replace
 
     from vid2skill.retarget.stage import robot_spec
@@ -486,13 +534,13 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
             f"policy.select_start_seed={lo} puts trial scenes {lo}..{lo + n - 1} among the rollouts' "
             f"training scenes {r_lo}..{r_lo + r_n - 1}; choose another policy.select_start_seed"
         )
-    best, trials = None, {}
-    for train_on in ("demos", "motion_rollouts"):
+    best, trials, cache = None, {}, {}
+    for train_on in SELECT_CANDIDATES:
         # filter_success filters rollouts; the arrays' candidate has none to filter
         sub_cfg = replace(
             policy_cfg, train_on=train_on, filter_success=policy_cfg.filter_success and train_on != "demos"
         )
-        episodes, source = _training_episodes(cfg, sub_cfg, demos, path, skill)
+        episodes, source = _training_episodes(cfg, sub_cfg, demos, path, skill, cache)
         if source["train_on"] != train_on:  # no fitted motion to roll out: nothing else to try
             continue
         trial_dir = run_dir / "select" / train_on

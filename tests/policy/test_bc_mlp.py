@@ -141,7 +141,7 @@ def test_config_rejects_bad_values():
         BCMLPConfig(device="tpu")
     with pytest.raises(ConfigError, match="policy.head"):
         BCMLPConfig(head="flow")
-    with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts, auto or select"):
+    with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts, best_motion, auto or select"):
         BCMLPConfig(filter_success=True, train_on="demos")
 
 
@@ -201,9 +201,9 @@ def test_learned_policies_let_go_only_where_the_skill_ends_with_a_release():
 
 
 def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scenes(tmp_path):
-    """``train_on=select`` trains on the arrays and on rollouts of the fitted motions, tries both in
-    training scenes, keeps the better (a tie keeps the one that learnt from more episodes) and
-    records both counts."""
+    """``train_on=select`` trains on the arrays, on rollouts of all fitted motions and on rollouts of
+    the one that succeeded most, tries each in training scenes, keeps the best (a tie keeps the one
+    that learnt from more episodes, then the first tried) and records every count."""
     from dataclasses import replace
 
     from tests.helpers import make_cfg
@@ -212,8 +212,9 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
     from vid2skill.retarget.primitives import SkillMotion
 
     pull = SkillMotion("slide", 1.5, {"travel_m": 0.25}, {"s": np.linspace(0, 1, 15)}, "line")
-    # The arrays pull 4 cm (a drawer that stays shut); the fitted motions pull 25 cm.
-    demos = [replace(_demo(-0.04), clip=f"c{i}", motion=pull) for i in range(2)]
+    nudge = SkillMotion("slide", 1.5, {"travel_m": 0.04}, {"s": np.linspace(0, 1, 15)}, "line")
+    # The arrays pull 4 cm (a drawer that stays shut); one fitted motion pulls 25 cm, one 4 cm.
+    demos = [replace(_demo(-0.04), clip=f"c{i}", motion=m) for i, m in enumerate((pull, nudge))]
     _workspace_with(tmp_path, demos)
     cfg = make_cfg(
         [
@@ -228,10 +229,14 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
     )
     out = run_train(cfg, tmp_path)["slide_open"]
     trials = out["select"]
-    assert trials["scenes"] == 3 and set(trials) == {"scenes", "demos", "motion_rollouts"}
-    better = "motion_rollouts" if trials["motion_rollouts"] > trials["demos"] else "demos"
-    assert out["train_on"] == better
-    assert trials["motion_rollouts"] >= 2 and trials["demos"] == 0  # the 4-cm arrays open nothing
+    assert trials["scenes"] == 3 and set(trials) == {"scenes", "demos", "motion_rollouts", "best_motion"}
+    order = ("demos", "motion_rollouts", "best_motion")
+    best = max(order, key=lambda k: (trials[k], k != "demos", -order.index(k)))
+    assert out["train_on"] == best
+    assert trials["demos"] == 0  # the 4-cm arrays open nothing
+    assert trials["best_motion"] >= 2  # every rollout pulls 25 cm
+    if best == "best_motion":
+        assert out["member"] == "c0" and out["member_successes"] == {"c0": "2/2", "c1": "0/2"}
 
     # filter_success filters the rollouts' candidate and leaves the arrays' alone
     kept = make_cfg(
@@ -247,7 +252,7 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
         ]
     )
     out = run_train(kept, tmp_path)["slide_open"]
-    assert set(out["select"]) == {"scenes", "demos", "motion_rollouts"}
+    assert set(out["select"]) == {"scenes", "demos", "motion_rollouts", "best_motion"}
     assert out["train_on"] == "demos" or out["filter_success"] is True
 
     bad = make_cfg([f"workspace={tmp_path}", "policy.train_on=select", "policy.select_start_seed=1000002"])
@@ -395,6 +400,24 @@ def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_t
     assert stats["dagger_round"] == 1 and stats["episodes"] == 6  # the two demonstrations too
     with pytest.raises(ConfigError, match="dagger.keep='first'; choose one of best, last"):
         run_train(make_cfg([*base, "dagger.keep=first"]), tmp_path)
+
+
+def test_best_motion_is_the_demonstration_whose_rollouts_succeeded_most():
+    """By success rate, then count; among equals the most typical pace; none when nothing succeeded."""
+    from types import SimpleNamespace as NS
+
+    from vid2skill.pipeline import _best_motion
+
+    demo = lambda clip, dur: NS(clip=clip, motion=NS(duration_s=dur))  # noqa: E731
+    learn = [demo("a", 1.0), demo("b", 2.0), demo("c", 3.0), demo("d", 9.0)]
+    eps = [NS(clip=f"{c}#{i}") for i, c in enumerate("abcdabcdab")]
+    ok = [s == "1" for s in "0111011101"]  # a 0/3, b 3/3, c 2/2, d 2/2
+    best, rates = _best_motion(learn, eps, ok)
+    assert best.clip == "b" and rates == {"a": "0/3", "b": "3/3", "c": "2/2", "d": "2/2"}
+    # b, c and d all succeed twice in two: the pace nearest their median (3 s) wins.
+    best, _ = _best_motion(learn, eps[:8], ok[:8])
+    assert best.clip == "c"
+    assert _best_motion(learn, eps, [False] * 10) == (None, {})
 
 
 def test_select_ranks_by_trial_successes_then_by_how_many_episodes_it_learnt_from():

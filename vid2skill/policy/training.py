@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 RESUME_FILE = "train_state.pt"  # in the run folder while training; removed when it finishes
 SAVE_EVERY = 20  # epochs between resume points
-TRAIN_ON = ("auto", "demos", "motion_rollouts", "select")
+TRAIN_ON = ("auto", "demos", "motion_rollouts", "best_motion", "select")
 
 
 def check_data_settings(cfg) -> None:
@@ -44,7 +44,7 @@ def check_data_settings(cfg) -> None:
     if cfg.filter_success and cfg.train_on == "demos":
         raise ConfigError(
             "policy.filter_success=true filters rollouts: it needs "
-            "policy.train_on=motion_rollouts, auto or select"
+            "policy.train_on=motion_rollouts, best_motion, auto or select"
         )
     if cfg.train_on == "select" and cfg.select_episodes < 1:
         raise ConfigError("policy.train_on=select needs policy.select_episodes >= 1")

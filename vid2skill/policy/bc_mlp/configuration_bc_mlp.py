@@ -52,11 +52,14 @@ class BCMLPConfig:
             ``rollouts`` randomised training scenes, recorded from the robot's side) or "demos" (the
             DemoSet's time-normalised arrays, with hindsight goals) or "auto": rollouts for the skills
             with a goal (``dataset.goals``: place, pour, stir, cut, the doors), and the arrays for
-            the others (drawers, pick); or "select" (default): a
-            policy trained on each (rollouts only where the demonstrations have fitted motions),
-            each tried in ``select_episodes`` training scenes from ``select_start_seed``, and the one
-            that succeeds more kept (a tie: the one that learnt from more episodes): chosen on
-            training scenes, never on the evaluation's.
+            the others (drawers, pick); or "best_motion": the rollouts of the one demonstration
+            whose own rollouts succeeded most, replayed in every training scene (different people's
+            paces and extents average into a motion none of them made); or "select" (default): a
+            policy trained on each of demos, motion_rollouts and best_motion (the rollouts only
+            where the demonstrations have fitted motions), each tried in ``select_episodes``
+            training scenes from ``select_start_seed``, and the one that succeeds most kept (a tie:
+            the one that learnt from more episodes, then the first tried): chosen on training
+            scenes, never on the evaluation's.
         rollouts: rollouts per skill (demonstration ``j mod n`` in training scene ``j``).
         rollout_start_seed: scene seed of rollout 0; rollout j uses ``rollout_start_seed + j``,
             checked to be disjoint from the evaluation seeds.
