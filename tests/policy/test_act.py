@@ -211,7 +211,7 @@ def test_config_rejects_bad_values():
         ACTConfig(d_model=30)
     with pytest.raises(ConfigError, match="policy.loss"):
         ACTConfig(loss="huber")
-    with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts, best_motion, auto or select"):
+    with pytest.raises(ConfigError, match="filter_success.*motion_rollouts, best_motion, auto or select"):
         ACTConfig(filter_success=True, train_on="demos")
 
 

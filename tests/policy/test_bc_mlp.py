@@ -141,7 +141,7 @@ def test_config_rejects_bad_values():
         BCMLPConfig(device="tpu")
     with pytest.raises(ConfigError, match="policy.head"):
         BCMLPConfig(head="flow")
-    with pytest.raises(ConfigError, match="filter_success.*train_on=motion_rollouts, best_motion, auto or select"):
+    with pytest.raises(ConfigError, match="filter_success.*motion_rollouts, best_motion, auto or select"):
         BCMLPConfig(filter_success=True, train_on="demos")
 
 
