@@ -363,7 +363,7 @@ def _training_episodes(
         if "all" not in cache:
             cache["all"] = roll(learn)
         eps, ok = cache["all"]
-        info = {"train_on": "motion_rollouts", "rollouts": len(eps), "rollout_successes": int(sum(ok))}
+        info = {"train_on": "motion_rollouts"}
         if train_on == "best_motion":
             # One human's motion in every training scene: demonstrations of different people,
             # pace and extent average into a motion none of them made, and a unimodal learner
@@ -374,13 +374,8 @@ def _training_episodes(
                 info["best_fallback"] = True
             else:
                 eps, ok = roll([best])
-                info = {
-                    "train_on": "best_motion",
-                    "member": best.clip,
-                    "member_successes": rates,
-                    "rollouts": len(eps),
-                    "rollout_successes": int(sum(ok)),
-                }
+                info = {"train_on": "best_motion", "member": best.clip, "member_successes": rates}
+        info.update(rollouts=len(eps), rollout_successes=int(sum(ok)))
         info["filter_success"] = bool(policy_cfg.filter_success)
         if policy_cfg.filter_success:
             kept = [e for e, s in zip(eps, ok) if s]
