@@ -13,6 +13,7 @@ from vid2skill.extract.types import HandTrack, TrackSet
 from vid2skill.ingest.synthetic.generator import PHASES, load_ground_truth
 from vid2skill.pipeline import run_stage
 from vid2skill.skills.library import SkillLibrary
+from vid2skill.workspace import Workspace
 
 
 def test_extraction_against_ground_truth(synthetic_ws):
@@ -30,21 +31,25 @@ def test_extraction_against_ground_truth(synthetic_ws):
     assert s["median_position_error_m"] <= 0.08
 
 
-def test_whole_pipeline_then_skip_and_resume(synthetic_ws, tmp_path):
-    ws0, cfg = synthetic_ws
+def test_whole_pipeline_then_skip_and_resume(pipeline_ws, tmp_path):
+    """Every stage has run once (the session's ``pipeline_ws``); a copy of that workspace then skips
+    what is up to date and recomputes only what was lost."""
+    ws0, cfg = pipeline_ws
     ws = tmp_path / "ws"
     shutil.copytree(ws0, ws)
+    cfg = cfg.copy()  # the session fixture's config is shared: a mutation here would leak into others
     cfg.workspace = str(ws)
-    for stage in ("ingest", "extract"):  # copied markers still match: both skip
-        run_stage(cfg, stage)
-    run_stage(cfg, "cluster")
     lib = SkillLibrary.load(ws / "skills")
     members = [(m["clip"], name) for name, card in lib.skills.items() for m in card.members]
     truth = [clip.split("synthetic_")[1].rsplit("_", 1)[0] for clip, _ in members]
     assert adjusted_rand_score(truth, [n for _, n in members]) >= 0.8
-    run_stage(cfg, "retarget")
-    run_stage(cfg, "train")
-    summary = run_stage(cfg, "evaluate")
+    # Unchanged inputs and config: every stage is skipped (the copied records still match and none
+    # is rewritten).
+    stages = ("ingest", "extract", "cluster", "retarget", "train", "evaluate")
+    records = {s: Workspace(ws).stage_record(s, "bc_mlp/panda" if s == "evaluate" else None) for s in stages}
+    before = {s: p.stat().st_mtime_ns for s, p in records.items()}
+    summary = [run_stage(cfg, s) for s in stages][-1]
+    assert {s: p.stat().st_mtime_ns for s, p in records.items()} == before
     results = json.loads((ws / "eval" / "bc_mlp" / "panda" / "results.json").read_text())
     assert {r["skill"] for r in results} == {"slide_open", "slide_close"}
     for r in results:
@@ -54,12 +59,6 @@ def test_whole_pipeline_then_skip_and_resume(synthetic_ws, tmp_path):
     assert list((ws / "eval" / "bc_mlp" / "panda" / "videos").glob("*.mp4"))
     assert list((ws / "eval" / "bc_mlp" / "panda" / "videos").glob("*.gif"))
 
-    # Unchanged inputs and config: the stage is skipped (its marker is not rewritten).
-    marker = ws / "eval" / "bc_mlp" / "panda" / "_stage.json"
-    before = marker.stat().st_mtime_ns
-    run_stage(cfg, "evaluate")
-    assert marker.stat().st_mtime_ns == before
-
     # A lost track (e.g. an interrupted run) is recomputed; the others are reused as they are.
     tracks = sorted((ws / "extract" / "tracks").glob("*.json"))
     kept = {p: p.stat().st_mtime_ns for p in tracks[1:]}
@@ -68,6 +67,17 @@ def test_whole_pipeline_then_skip_and_resume(synthetic_ws, tmp_path):
     run_stage(cfg, "extract")
     assert tracks[0].exists()
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
+
+
+def test_train_keeps_checkpoints_of_unchanged_skills(pipeline_ws, tmp_path):
+    ws0, cfg = pipeline_ws
+    shutil.copytree(ws0, tmp_path / "ws")
+    cfg = cfg.copy()
+    cfg.workspace, cfg.force = str(tmp_path / "ws"), True
+    first = Workspace(tmp_path / "ws").read_stage_record("train")["summary"]
+    assert first and not any(v.get("kept") for v in first.values())
+    again = run_stage(cfg, "train")
+    assert again.keys() == first.keys() and all(v.get("kept") for v in again.values())
 
 
 def test_batch_goes_on_past_bad_clips(tmp_path, synthetic_ws):

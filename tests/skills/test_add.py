@@ -133,16 +133,6 @@ def test_the_stages_after_cluster_rerun_after_an_add(clustered, tmp_path):
     assert run_stage(cfg, "cluster") == renewed["summary"]  # cluster itself is up to date
 
 
-def test_train_keeps_checkpoints_of_unchanged_skills(clustered, tmp_path):
-    ws, cfg, new = _fresh(clustered, tmp_path)
-    run_stage(cfg, "retarget")
-    first = run_stage(cfg, "train")
-    assert not any(v.get("kept") for v in first.values())
-    cfg.force = True
-    again = run_stage(cfg, "train")
-    assert all(v.get("kept") for v in again.values())
-
-
 def test_the_same_video_added_twice_at_once_lands_once(clustered, tmp_path, monkeypatch):
     """The second of two adds of one video finds it added under the lock (here the first finishes
     while the second extracts), and the library lists it once."""
