@@ -514,8 +514,9 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
     arrays; rollouts of all fitted motions and of the one that succeeded most, where the
     demonstrations have them), each tried in ``policy.select_episodes`` training scenes; returns
     (episodes, source, model, stats) of the one that succeeded more (a tie keeps the one trained on
-    more episodes, see :func:`_select_rank`). The trials' scenes are disjoint from the evaluation's
-    and the rollouts'."""
+    more episodes, see :func:`_select_rank`); a candidate that could not rank above the best so far
+    is not tried (``not_tried``). The trials' scenes are disjoint from the evaluation's and the
+    rollouts'."""
     from dataclasses import replace
 
     from vid2skill.retarget.stage import robot_spec
@@ -529,8 +530,14 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
             f"policy.select_start_seed={lo} puts trial scenes {lo}..{lo + n - 1} among the rollouts' "
             f"training scenes {r_lo}..{r_lo + r_n - 1}; choose another policy.select_start_seed"
         )
-    best, trials, cache = None, {}, {}
+    best, trials, skipped, cache = None, {}, [], {}
     for train_on in SELECT_CANDIDATES:
+        # A rollouts' candidate learns from at most policy.rollouts episodes: once a candidate has
+        # succeeded in every trial scene with as many, no later one can rank above it (a tie keeps
+        # the first), so neither its rollouts nor its training would change the choice.
+        if best is not None and train_on != "demos" and not _select_rank(n, r_n) > best[0]:
+            skipped.append(train_on)
+            continue
         # filter_success filters rollouts; the arrays' candidate has none to filter
         sub_cfg = replace(
             policy_cfg, train_on=train_on, filter_success=policy_cfg.filter_success and train_on != "demos"
@@ -562,7 +569,11 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
         if best is None or rank > best[0]:
             best = (rank, episodes, source, model, stats)
     _, episodes, source, model, stats = best
-    return episodes, {**source, "select": {"scenes": n, **trials}}, model, stats
+    if skipped:
+        log.info(
+            "train: %s: %s could not rank above %s; not tried", skill, ", ".join(skipped), source["train_on"]
+        )
+    return episodes, {**source, "select": {"scenes": n, **trials, "not_tried": skipped}}, model, stats
 
 
 def _evaluate_upstream(cfg: DictConfig) -> str | None:

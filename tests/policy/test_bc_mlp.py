@@ -228,13 +228,16 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
         ]
     )
     out = run_train(cfg, tmp_path)["slide_open"]
-    trials = out["select"]
-    assert trials["scenes"] == 3 and set(trials) == {"scenes", "demos", "motion_rollouts", "best_motion"}
-    order = ("demos", "motion_rollouts", "best_motion")
-    best = max(order, key=lambda k: (trials[k], k != "demos", -order.index(k)))
+    trials = dict(out["select"])
+    order, skipped = ("demos", "motion_rollouts", "best_motion"), trials.pop("not_tried")
+    assert trials.pop("scenes") == 3 and set(trials) | set(skipped) == set(order)
+    assert not set(trials) & set(skipped)
+    # a candidate is left untried only after a rollouts' candidate succeeded in every trial scene
+    assert not skipped or trials.get("motion_rollouts") == 3
+    best = max(trials, key=lambda k: (trials[k], k != "demos", -order.index(k)))
     assert out["train_on"] == best
     assert trials["demos"] == 0  # the 4-cm arrays open nothing
-    assert trials["best_motion"] >= 2  # every rollout pulls 25 cm
+    assert max(trials.get("best_motion", 0), trials["motion_rollouts"]) >= 2  # the 25-cm pull opens it
     if best == "best_motion":
         assert out["member"] == "c0" and out["member_successes"] == {"c0": "2/2", "c1": "0/2"}
 
@@ -252,7 +255,7 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
         ]
     )
     out = run_train(kept, tmp_path)["slide_open"]
-    assert set(out["select"]) == {"scenes", "demos", "motion_rollouts", "best_motion"}
+    assert {"scenes", "demos", "not_tried"} <= set(out["select"])
     assert out["train_on"] == "demos" or out["filter_success"] is True
 
     bad = make_cfg([f"workspace={tmp_path}", "policy.train_on=select", "policy.select_start_seed=1000002"])
@@ -418,6 +421,45 @@ def test_best_motion_is_the_demonstration_whose_rollouts_succeeded_most():
     best, _ = _best_motion(learn, eps[:8], ok[:8])
     assert best.clip == "c"
     assert _best_motion(learn, eps, [False] * 10) == (None, {})
+
+
+def test_select_does_not_try_a_candidate_that_could_not_rank_above_the_best(tmp_path, monkeypatch):
+    """With every trial a success, the arrays (2 episodes) are beaten by all fitted motions' rollouts
+    (4 episodes, the most any rollouts' candidate has), and the one best motion's rollouts, which
+    could at most tie, are neither rolled out nor trained."""
+    from dataclasses import replace
+
+    import vid2skill.sim.rollouts as rollouts
+    from tests.helpers import make_cfg
+    from vid2skill.pipeline import run_train
+    from vid2skill.retarget.primitives import SkillMotion
+
+    pull = SkillMotion("slide", 1.5, {"travel_m": 0.25}, {"s": np.linspace(0, 1, 15)}, "line")
+    demos = [replace(_demo(-0.04), clip=f"c{i}", motion=pull) for i in range(2)]
+    _workspace_with(tmp_path, demos)
+    calls = []
+    real_rollouts = rollouts.motion_rollouts
+
+    def counting(demos, **kw):
+        calls.append(len(demos))
+        return real_rollouts(demos, **kw)
+
+    monkeypatch.setattr(rollouts, "motion_rollouts", counting)
+    monkeypatch.setattr(rollouts, "learner_successes", lambda learner, *a: [True] * len(a[3]))
+    cfg = make_cfg(
+        [
+            f"workspace={tmp_path}",
+            "policy.train_on=select",
+            "policy.epochs=2",
+            "policy.rollouts=4",
+            "policy.select_episodes=2",
+            "policy.tensorboard=false",
+            "workers=1",
+        ]
+    )
+    out = run_train(cfg, tmp_path)["slide_open"]
+    assert out["select"] == {"scenes": 2, "demos": 2, "motion_rollouts": 2, "not_tried": ["best_motion"]}
+    assert out["train_on"] == "motion_rollouts" and calls == [2]  # only all motions were rolled out
 
 
 def test_select_ranks_by_trial_successes_then_by_how_many_episodes_it_learnt_from():
