@@ -20,11 +20,19 @@ def tiny_cfg(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def synthetic_ws(tmp_path_factory):
+def hand_meshes(tmp_path_factory) -> Path:
+    """One folder of synthetic hand meshes for the whole session. Meshing a finger pose takes seconds,
+    and the files are named by their curl and voxel size, so every render may share them."""
+    return tmp_path_factory.mktemp("hand_meshes")
+
+
+@pytest.fixture(scope="session")
+def synthetic_ws(tmp_path_factory, hand_meshes):
     """A workspace with tiny synthetic clips ingested and extracted (built once per test session)."""
     from vid2skill.pipeline import run_stage
 
     ws = tmp_path_factory.mktemp("synthetic_ws")
+    (ws / "cache").symlink_to(hand_meshes, target_is_directory=True)  # the workspace's mesh cache
     cfg = make_cfg([f"workspace={ws}", "debug=tiny", "workers=2", "source.seed=7000"])
     run_stage(cfg, "ingest")
     run_stage(cfg, "extract")

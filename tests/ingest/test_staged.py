@@ -17,16 +17,16 @@ from vid2skill.scenes import TASKS
 from vid2skill.video import probe
 
 
-def _source_cfg(tmp_path, *overrides):
+def _source_cfg(cache_dir, *overrides):
     cfg = make_cfg(["source.width=240", "source.height=180", "source.fps=15", *overrides])
     src = OmegaConf.create(OmegaConf.to_container(cfg.source, resolve=True))
-    src.cache_dir = str(tmp_path / "cache")
+    src.cache_dir = str(cache_dir)
     return src
 
 
 @pytest.mark.parametrize("skill", ["place", "hinge_close"])
-def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_path, skill):
-    cfg = _source_cfg(tmp_path)
+def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_path, hand_meshes, skill):
+    cfg = _source_cfg(hand_meshes)
     meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
     clip = generate_clip(cfg, skill, 11, tmp_path / "out", meshes)
     meta, gt = load_ground_truth(clip.ground_truth)
@@ -73,7 +73,7 @@ def test_staged_clip_has_consistent_ground_truth_and_the_demo_does_the_task(tmp_
 
 
 def test_unknown_skill_is_a_config_error(tmp_path):
-    cfg = _source_cfg(tmp_path)
+    cfg = _source_cfg(tmp_path / "cache")
     meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
     with pytest.raises(ConfigError, match="no skill named 'juggle'"):
         generate_clip(cfg, "juggle", 1, tmp_path / "out", meshes)
@@ -89,7 +89,7 @@ def test_keypoints_behind_a_nearer_surface_or_outside_the_image_are_not_shown():
     assert keypoints_unoccluded(uv, z, depth).tolist() == [True, False, True, False]
 
 
-def test_rendered_depth_matches_the_scene_and_ground_truth_records_occlusion(tmp_path):
+def test_rendered_depth_matches_the_scene_and_ground_truth_records_occlusion(tmp_path, hand_meshes):
     from vid2skill.physics.bullet import CameraSpec
 
     # A 0.2 m box whose near face is 1.0 m in front of a camera looking along +x.
@@ -100,7 +100,7 @@ def test_rendered_depth_matches_the_scene_and_ground_truth_records_occlusion(tmp
         _, depth = scene.render(cam, depth=True)
     assert depth[24, 32] == pytest.approx(1.0, abs=0.01)
     assert depth[0, 0] > 5.0  # nothing there: the far plane
-    cfg = _source_cfg(tmp_path)
+    cfg = _source_cfg(hand_meshes)
     meshes = HandMeshCache(cfg.cache_dir, cfg.curl_levels, cfg.mesh_voxel_m)
     _, gt = load_ground_truth(generate_clip(cfg, "pick", 3, tmp_path / "out", meshes).ground_truth)
     shown = gt["keypoints_unoccluded"]

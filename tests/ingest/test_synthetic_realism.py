@@ -87,14 +87,14 @@ def test_degrade_blurs_and_compresses():
 
 
 @pytest.mark.slow
-def test_a_realistic_clip_records_each_frames_camera(tmp_path):
+def test_a_realistic_clip_records_each_frames_camera(tmp_path, hand_meshes):
     """Rendered with a turning head-worn camera: the ground truth's landmarks project through each
     frame's own camera, and the first frame's camera is the clip's."""
     from vid2skill.config import compose
     from vid2skill.ingest.synthetic.generator import HandMeshCache, generate_clip
 
     cfg = compose(["source=synthetic_real", "source.third_person_prob=0.0"]).source
-    meshes = HandMeshCache(tmp_path / "meshes", int(cfg.curl_levels), float(cfg.mesh_voxel_m))
+    meshes = HandMeshCache(hand_meshes, int(cfg.curl_levels), float(cfg.mesh_voxel_m))
     clip = generate_clip(cfg, "slide_open", 14100, tmp_path, meshes)
     meta, gt = load_ground_truth(clip.ground_truth)
     assert meta["view"] == "egocentric" and meta["clutter"] > 0

@@ -22,7 +22,7 @@ from vid2skill.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
-def clustered(synthetic_ws, tmp_path_factory):
+def clustered(synthetic_ws, hand_meshes, tmp_path_factory):
     """The tiny synthetic workspace, clustered, and three new drawer clips rendered beside it."""
     ws0, cfg = synthetic_ws
     base = tmp_path_factory.mktemp("add_base")
@@ -31,7 +31,7 @@ def clustered(synthetic_ws, tmp_path_factory):
     cfg.workspace = str(base / "ws")
     run_stage(cfg, "cluster")
     src = OmegaConf.create(OmegaConf.to_container(cfg.source, resolve=True))
-    meshes = HandMeshCache(base / "cache", src.curl_levels, src.mesh_voxel_m)
+    meshes = HandMeshCache(hand_meshes, src.curl_levels, src.mesh_voxel_m)
     new = [
         generate_clip(src, skill, seed, base / "new", meshes)
         for skill, seed in (("slide_open", 7100), ("slide_close", 7101), ("slide_open", 7102))
