@@ -99,6 +99,11 @@ class DoorScene(SkillScene):
         done = abs(now - max(goal, 0.0)) < np.radians(e.tolerance_deg)
         return self._handle_target(self._angle_cmd, e.wrist_follow), not done
 
+    def grasp_at_angle(self, angle: float) -> np.ndarray:
+        """T_contact_grasp holding the handle with the door at ``angle`` (rad; 0: shut), the gripper
+        turned as the expert turns it."""
+        return self._handle_target(angle, self.skill.expert.wrist_follow)
+
     def _handle_target(self, angle: float, wrist_follow: float) -> np.ndarray:
         """T_contact_grasp holding the handle with the door at ``angle``, the gripper turned by
         ``wrist_follow`` of the swing since the start (the rest of it the handle turns in the grip)."""

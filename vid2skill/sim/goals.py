@@ -7,8 +7,11 @@ valid flag, defined as the dataset reads it from a demonstration in hindsight
 * pour (``max_tilt``): where the cup is turned furthest, tipped over the bowl's rim;
 * stir (``centroid_late``): the centre of the circling, the spoon's head at stirring depth in the pot;
 * cut (``centroid_late``): the centre of the sawing, the edge over the block's centre at the cut's depth.
-* door, for hinge_open and hinge_close (``arc_centre``): the hinge, at the handle's height: the
-  centre of the arc the handle swings on.
+* door, for hinge_open (``arc_centre``): the hinge, at the handle's height: the centre of the arc
+  the handle swings on (the door starts shut, so the swing to make is the skill's own);
+* door, for hinge_close (``release``): where the handle is with the door shut, where the hand lets go.
+  A door starts anywhere from half to fully open, and only this point says how far to swing it:
+  the hinge sits in the same place relative to the handle whatever the door's angle.
 
 Each reads only the scene's specification (its targets' placement), fixed when the scene is
 sampled, never its state during the episode. Skills without a goal give zeros and flag 0.
@@ -44,6 +47,8 @@ def _cut(task) -> np.ndarray:
 
 
 def _door(task) -> np.ndarray:
+    if task.skill.sense == "close":
+        return task.grasp_at_angle(0.0)[:3, 3]
     hinge = task._T_w_door0[:3, 3].copy()
     hinge[2] = task._T_wc[2, 3]  # the axis is vertical: its point level with the handle
     return (inv_T(task._T_wc) @ np.append(hinge, 1.0))[:3]
