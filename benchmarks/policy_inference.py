@@ -45,11 +45,13 @@ def _policy(args):
         )
     from omegaconf import OmegaConf
 
+    from vid2skill.config import compose
     from vid2skill.policy.registry import get_policy
 
     cls = get_policy(args.policy)
-    raw = OmegaConf.to_container(OmegaConf.load(f"conf/policy/{args.policy}.yaml"))
-    raw = {k: v for k, v in raw.items() if k not in ("name", "seed")}
+    # composed as the CLI composes it (the YAML alone names its schema in a defaults list)
+    raw = OmegaConf.to_container(compose([f"policy={args.policy}"]).policy, resolve=True)
+    raw = {k: v for k, v in raw.items() if k != "name"}
     return cls(cls.config_cls(**{**raw, "device": "cpu"}))
 
 
