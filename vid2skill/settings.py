@@ -1,7 +1,7 @@
 """Plain read-only views of config sections for hot loops.
 
 OmegaConf node lookups cost tens of microseconds each; an episode's control loop reads its
-expert's settings every step, which added ~5% to an episode. ``settings(cfg)`` resolves a section
+expert's settings every step, which added measurably to an episode. ``settings(cfg)`` resolves a section
 once into dicts that also allow attribute access, as the tasks read them (``cfg.expert.speed_m_s``).
 """
 

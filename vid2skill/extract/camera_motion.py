@@ -12,8 +12,8 @@ however much moves in front of the camera; a clip whose camera turns less than
 ``static_clip_frac`` of its frames (a still camera that a person walked in front of), is static;
 so is one that films the actor's body in a share ``body_static_frac`` of its frames: a camera
 set up to watch a person is seldom moved, and the background left around a moving person is too
-little to tell a turn from the person's motion (on the real clips it gave 10-40 deg of turn to
-tripod shots). Head-worn and hand-held close-up cameras see hands, not a body.
+little to tell a turn from the person's motion (on real clips it read tens of degrees of turn
+into tripod shots). Head-worn and hand-held close-up cameras see hands, not a body.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """Collision meshes reduced to their convex hulls before PyBullet sees them.
 
 PyBullet collides a moving link's mesh as the convex hull of *all* its vertices, and builds that
-hull on every ``loadURDF``: the iiwa's binary STL files repeat each vertex once per triangle (4,000
-to 9,000 points per link for hulls of 190 to 580), which made loading the arm 12 ms of a 79 ms
-drawer episode. A file holding only the hull's vertices and faces gives PyBullet the same shape to
+hull on every ``loadURDF``: the iiwa's binary STL files repeat each vertex once per triangle, many
+times more points than their hulls hold, which made loading the arm a large part of a short
+episode. A file holding only the hull's vertices and faces gives PyBullet the same shape to
 collide with in a fraction of the load time. Qhull merges facets whose centrums lie within
 ``HULL_TOLERANCE_M`` of each other's planes, so the hull keeps the vertices that matter: within
 half a millimetre of the exact hull (half PyBullet's default collision margin), with a third of its
-vertices. Measured load of the iiwa (8 meshes): 12.3 ms from the STL files, 6.1 ms from exact
-hulls, 2.6 ms from these. Files made of several convex parts (V-HACD decompositions such as the
-xArm6's) are left alone: the hull of their union is a different shape.
+vertices, and load faster still (figures in docs/notebook.md). Files made of several convex parts
+(V-HACD decompositions such as the xArm6's) are left alone: the hull of their union is a different
+shape.
 """
 
 from __future__ import annotations

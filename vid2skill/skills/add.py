@@ -304,8 +304,8 @@ def _labelled(
 
 def _vote(f_old: np.ndarray, owner: np.ndarray, f: np.ndarray, k: int) -> str | None:
     """The skill most common among the ``k`` library members nearest to ``f`` (ties: the one with
-    the nearest member); None when ``k`` is 0. Three staged sets of eight skills, each added to a
-    library labelled from the other two: 72% of clips to their own skill with k = 5, 59% by mean distance."""
+    the nearest member); None when ``k`` is 0. A vote among the nearest members placed more staged
+    clips in their own skill than the distance to each skill's mean did (figures in docs/notebook.md)."""
     if k <= 0:
         return None
     d = np.linalg.norm(f_old - f, axis=1)

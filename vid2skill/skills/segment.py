@@ -154,8 +154,8 @@ def hand_openness(
     ``aperture`` uses the thumb-index distance alone. ``aperture+flexion`` averages it with the
     fingers' flexion (:func:`finger_flexion`, median-filtered over ``smooth_frames``): seen from
     the side or along the fingers, MediaPipe often reads an open hand's thumb and index as touching,
-    while the curl of the four fingers still shows (on 49 staged clips of nine skills, the
-    within-clip AUC of grasp frames against open-hand frames rose from 0.82 to 0.88).
+    while the curl of the four fingers still shows (it separates grasp frames from open-hand frames
+    better on staged clips; figures in docs/notebook.md).
     """
     if signal not in ("aperture", "aperture+flexion"):
         raise ValueError(f"unknown grasp signal {signal!r}; use aperture or aperture+flexion")
