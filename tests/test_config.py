@@ -99,6 +99,9 @@ def _cli(*args):
         ("source.fps=fast", r"source\.fps='fast' is not a whole number"),
         ("sim.scenes.drawer.travel_m=0.3", r"sim\.scenes\.drawer\.travel_m=0\.3 is not a list"),
         ("cluster.use_labels_for_names=maybe", r"use_labels_for_names='maybe' is not true or false"),
+        # '+' adds a key where Hydra allows it; a checked node's schema still refuses it
+        ("+skill.pick.horizn_s=3", r"skill\.pick\.horizn_s.*PickSkill.*did you mean skill\.pick\.horizon_s"),
+        ("+robot.ee_lnk=x", r"robot\.ee_lnk.*did you mean robot\.ee_link"),
     ],
 )
 def test_a_misspelt_key_or_a_wrong_type_fails_with_one_line(tmp_path, override, expected):

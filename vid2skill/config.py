@@ -962,8 +962,34 @@ def compose(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_module("vid2skill.conf", version_base="1.3"):
-            return hydra_compose(
+            cfg = hydra_compose(
                 "config", overrides=[o for o in overrides if not o.startswith(("hydra.", "--", "-m"))]
             )
     finally:
         GlobalHydra.instance().clear()
+    reject_added_keys(cfg)
+    return cfg
+
+
+def reject_added_keys(node: Any, path: str = "") -> None:
+    """Raise ConfigError for a key that a schema (a dataclass above) does not have. Hydra lets
+    ``+key=value`` add one to a checked node, where a misspelt ``+skill.pick.horizn_s=3`` would be
+    kept and never read."""
+    import dataclasses
+    import difflib
+
+    from omegaconf import OmegaConf
+
+    from vid2skill.errors import ConfigError
+
+    if not isinstance(node, DictConfig):
+        return
+    schema = OmegaConf.get_type(node)
+    fields = {f.name for f in dataclasses.fields(schema)} if dataclasses.is_dataclass(schema) else None
+    for key in node.keys():
+        full = f"{path}{key}"
+        if fields is not None and key not in fields:
+            near = difflib.get_close_matches(str(key), sorted(fields), n=1, cutoff=0.6)
+            hint = f"; did you mean {path}{near[0]}?" if near else ""
+            raise ConfigError(f"Could not add '{full}': {schema.__name__} has no such key{hint}")
+        reject_added_keys(node._get_node(key), f"{full}.")
