@@ -67,11 +67,14 @@ def test_expert_through_the_env_succeeds_where_the_runner_does(cfg, skill, seed)
     assert info["result"]["seed"] == seed and abs(info["result"]["steps"] - ran["steps"]) <= 1
 
 
-@pytest.mark.parametrize("skill,seed,tol_m", [("place", 100002, 0.01), ("hinge_close", 100005, 0.02)])
+@pytest.mark.parametrize(
+    "skill,seed,tol_m",
+    [("place", 100002, 0.01), ("hinge_close", 100005, 0.02), ("slide_close", 100006, 0.01)],
+)
 def test_goal_is_defined_as_the_datasets_hindsight_goal(cfg, skill, seed, tol_m):
     """The skills with a goal are those the dataset reads one for; place's goal is where its expert
-    lets go (the `release` rule), as is hinge_close's (the handle with the door shut, within the
-    expert's 1.5-degree tolerance), and skills without one observe zeros."""
+    lets go (the `release` rule), as are hinge_close's and slide_close's (the handle with the door or
+    drawer shut, within the expert's tolerance), and skills without one observe zeros."""
     rules = {s: r for s, r in cfg.dataset.goals.items() if r != "none"}
     assert rules[skill] == "release"
     env = _env(cfg, skill)
@@ -94,7 +97,7 @@ def test_goal_is_defined_as_the_datasets_hindsight_goal(cfg, skill, seed, tol_m)
         g = env.reset(seed=5)[0][GOAL.key]
         env.close()
         assert (g[3] == 1.0) == (skill in rules) and (g[3] == 1.0 or not g.any())
-    assert set(rules) == {"place", "pour", "stir", "cut", "hinge_open", "hinge_close"}
+    assert set(rules) == {"place", "pour", "stir", "cut", "hinge_open", "hinge_close", "slide_close"}
 
 
 @pytest.mark.parametrize("skill,seed", [("hinge_open", 100003)])

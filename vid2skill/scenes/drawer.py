@@ -66,6 +66,10 @@ class DrawerScene(SkillScene):
     def progress(self) -> dict:
         return {"opening_m": round(self.opening(), 4), "start_opening_m": round(self.start_opening_m, 4)}
 
+    def grasp_at_opening(self, opening_m: float) -> np.ndarray:
+        """T_contact_grasp holding the handle with the drawer open by ``opening_m`` (0: shut)."""
+        return make_T(self.R_contact_grasp, np.array([self.start_opening_m - opening_m, 0.0, 0.0]))
+
     def primitive(self, motion, t_s):
         """Slide along the drawer's axis by the human's travel at the human's pace, then let go. The
         drawer's stops (closed, fully out) bound the command, as they would stop a compliant arm."""

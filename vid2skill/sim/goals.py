@@ -12,6 +12,9 @@ valid flag, defined as the dataset reads it from a demonstration in hindsight
 * door, for hinge_close (``release``): where the handle is with the door shut, where the hand lets go.
   A door starts anywhere from half to fully open, and only this point says how far to swing it:
   the hinge sits in the same place relative to the handle whatever the door's angle.
+* drawer, for slide_close (``release``): where the handle is with the drawer shut. The drawer starts
+  open by a random amount, which nothing else the policy observes tells. slide_open starts shut
+  and has none.
 
 Each reads only the scene's specification (its targets' placement), fixed when the scene is
 sampled, never its state during the episode. Skills without a goal give zeros and flag 0.
@@ -54,13 +57,25 @@ def _door(task) -> np.ndarray:
     return (inv_T(task._T_wc) @ np.append(hinge, 1.0))[:3]
 
 
-# Scene type (``conf/skill/<name>.yaml`` ``task``) -> its goal point (3,), contact frame.
-GOALS: dict[str, Callable] = {"place": _place, "pour": _pour, "stir": _stir, "cut": _cut, "door": _door}
+def _drawer(task) -> np.ndarray | None:
+    return task.grasp_at_opening(0.0)[:3, 3] if task.skill.sense == "close" else None
+
+
+# Scene type (``conf/skill/<name>.yaml`` ``task``) -> its goal point (3,), contact frame, or None
+# where the skill has none.
+GOALS: dict[str, Callable] = {
+    "place": _place,
+    "pour": _pour,
+    "stir": _stir,
+    "cut": _cut,
+    "door": _door,
+    "drawer": _drawer,
+}
 
 
 def scene_goal(task, task_name: str) -> np.ndarray:
     """(4,) float64: the goal position relative to the start grasp (m, contact frame) and the valid flag."""
-    fn = GOALS.get(task_name)
-    if fn is None:
+    point = GOALS[task_name](task) if task_name in GOALS else None
+    if point is None:
         return np.zeros(4)
-    return np.append(np.asarray(fn(task), dtype=np.float64) - task.grasp_in_contact()[:3, 3], 1.0)
+    return np.append(np.asarray(point, dtype=np.float64) - task.grasp_in_contact()[:3, 3], 1.0)
