@@ -43,6 +43,7 @@ import numpy as np
 from gymnasium import spaces
 from scipy.spatial.transform import Rotation, Slerp
 
+from vid2skill.config import SKILLS
 from vid2skill.dataset.features import ACTION, GOAL, STATE, TIMESTAMP, image_feature
 from vid2skill.geometry import look_at_R, make_T
 from vid2skill.physics.bullet import BulletScene, CameraSpec
@@ -388,21 +389,8 @@ class SkillEnv(gym.Env):
         return info
 
 
-# Gymnasium ids: vid2skill/<CamelCase skill>-v0, made by composing the project's configuration.
-SKILL_IDS = {
-    s: "vid2skill/" + "".join(w.capitalize() for w in s.split("_")) + "-v0"
-    for s in (
-        "slide_open",
-        "slide_close",
-        "hinge_open",
-        "hinge_close",
-        "pick",
-        "place",
-        "pour",
-        "stir",
-        "cut",
-    )
-}
+# Gymnasium ids: vid2skill/<CamelCase skill>-v0, one for each skill the configuration's schema knows.
+SKILL_IDS = {s: "vid2skill/" + "".join(w.capitalize() for w in s.split("_")) + "-v0" for s in SKILLS}
 
 
 def make_skill_env(skill: str, robot: str = "panda", overrides: tuple[str, ...] = (), **kwargs) -> SkillEnv:
