@@ -255,7 +255,8 @@ def _skills_command(args: list[str]) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
-    root = Workspace(opts.get("workspace", "data")).skills
+    # the default workspace is the configuration's (conf/config.yaml), read only when none is given
+    root = Workspace(opts["workspace"] if "workspace" in opts else str(compose([]).workspace)).skills
     try:
         version = int(opts["version"]) if "version" in opts else None
         if name is None:
