@@ -155,12 +155,11 @@ def test_the_defaults_live_in_the_yaml_only():
                 assert f.default is MISSING, (cls, f.name)
     # The code reads config keys as they are: no cfg.get("key", default) in the package.
     fallback = re.compile(r"\b\w*(cfg|skill|realism|labels_cfg)\.get\(")
-    # report/sections.py reads the cluster settings a past run recorded, from before `features` existed.
     hits = [
         f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
         for p in sorted((ROOT / "vid2skill").rglob("*.py"))
         for i, line in enumerate(p.read_text().splitlines(), 1)
-        if fallback.search(line) and "recorded" not in line and p.name != "sections.py"
+        if fallback.search(line) and "recorded" not in line
     ]
     assert not hits, hits
 

@@ -143,7 +143,7 @@ def descriptor_map(lib, cluster_cfg) -> str | None:
     ax.set(
         xlabel=f"PC 1 ({100 * explained[0]:.0f}% of variance)",
         ylabel=f"PC 2 ({100 * explained[1]:.0f}%)" if len(explained) > 1 else "PC 2",
-        title=f"the clips' clustering features ({cluster_cfg.get('features', 'path')}), coloured by skill",
+        title=f"the clips' clustering features ({cluster_cfg.features}), coloured by skill",
     )
     ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
