@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-from common import truth_from_csv  # beside this script
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from common import agreement, truth_from_csv  # beside this script
 
 from vid2skill.ingest.types import ClipSet
 from vid2skill.skills.library import SkillLibrary
@@ -49,16 +47,11 @@ def main() -> None:
     )  # "none": a clip of no skill
     truth = [truth_of[c] for c in clips]
     pred = [assignment[c] for c in clips]
-    rng = np.random.default_rng(0)
-    shuffled = [adjusted_rand_score(truth, rng.permutation(pred)) for _ in range(200)]
     print(
         f"library v{lib.version}: {len(clips)} manipulations, {len(lib.skills)} skills (k by silhouette = "
         f"{lib.clustering['k']})"
     )
-    print(
-        f"ARI {adjusted_rand_score(truth, pred):.3f}  NMI {normalized_mutual_info_score(truth, pred):.3f}  "
-        f"(random partition of the same sizes: ARI {np.mean(shuffled):.3f} +- {np.std(shuffled):.3f})"
-    )
+    print(agreement(truth, pred))
     for name in lib.skills:
         members = [c for c in clips if assignment[c] == name]
         print(f"  {name}: " + ", ".join(f"{c} ({truth_of[c]})" for c in members))

@@ -32,8 +32,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from common import (  # beside this script
+    agreement,
     ground_truth_options,
     skills_by_stem,
     stem_of,
@@ -95,17 +95,11 @@ def main() -> None:
     clips = sorted(c for c, lab in truth_of.items() if lab not in (None, "", "none"))
     truth = [truth_of[c] for c in clips]
     pred = [lib.clustering["assignment"][c] for c in clips]
-    rng = np.random.default_rng(0)
-    shuffled = [adjusted_rand_score(truth, rng.permutation(pred)) for _ in range(200)]
     print(
         f"{len(clips)} manipulations from {len(records)} clips ({len(failures)} not segmented), "
         f"{len(set(truth))} labels; {len(lib.skills)} skills found (k by silhouette = {lib.clustering['k']})"
     )
-    print(
-        f"against the labels: ARI {adjusted_rand_score(truth, pred):.3f}  NMI "
-        f"{normalized_mutual_info_score(truth, pred):.3f}  "
-        f"(random partition of the same sizes: ARI {np.mean(shuffled):.3f} +- {np.std(shuffled):.3f})"
-    )
+    print(f"against the labels: {agreement(truth, pred)}")
     if len(args.workspaces) > 1:
         src = [source[c] for c in clips]
         print(

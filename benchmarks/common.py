@@ -10,6 +10,8 @@ import argparse
 import csv
 from pathlib import Path
 
+import numpy as np
+
 from vid2skill.config import compose
 from vid2skill.extract.truth import GROUND_TRUTH_PARTS, ground_truth_track
 from vid2skill.extract.types import HandTrack
@@ -106,3 +108,16 @@ def with_ground_truth_as_asked(args, ws: Path, records: list[dict], out: Path) -
     if unknown:
         raise SystemExit(f"--parts: unknown part(s) {unknown}; choose from {sorted(GROUND_TRUTH_PARTS)}")
     return _with_ground_truth(ws, records, out, parts, args.on_detected)
+
+
+def agreement(truth: list, pred: list, shuffles: int = 200, seed: int = 0) -> str:
+    """ARI and NMI of ``pred`` against ``truth``, with the ARI of random partitions of the same sizes
+    (``pred`` shuffled) as the baseline measured in the same run: one line."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    rng = np.random.default_rng(seed)
+    shuffled = [adjusted_rand_score(truth, rng.permutation(pred)) for _ in range(shuffles)]
+    return (
+        f"ARI {adjusted_rand_score(truth, pred):.3f}  NMI {normalized_mutual_info_score(truth, pred):.3f}  "
+        f"(random partition of the same sizes: ARI {np.mean(shuffled):.3f} +- {np.std(shuffled):.3f})"
+    )
