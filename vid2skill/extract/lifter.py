@@ -276,10 +276,12 @@ def workspace_samples(workspace: Path, window: int) -> tuple[list, list[str]]:
     from vid2skill.extract.types import HandTrack, TrackSet
     from vid2skill.ingest.synthetic.generator import load_ground_truth
     from vid2skill.ingest.types import ClipSet
+    from vid2skill.workspace import Workspace
 
-    clips = {c.clip_id: c for c in ClipSet.load(workspace / "ingest" / "clips").clips}
+    layout = Workspace(workspace)
+    clips = {c.clip_id: c for c in ClipSet.load(layout.clips).clips}
     out, ids = [], []
-    for r in TrackSet.load(workspace / "extract" / "tracks").records:
+    for r in TrackSet.load(layout.tracks).records:
         clip = clips.get(r["clip"])
         if r["error"] or clip is None or not clip.ground_truth:
             continue
@@ -397,10 +399,12 @@ def track_errors(workspace: Path) -> dict:
     from vid2skill.geometry import rotation_angle_deg
     from vid2skill.ingest.synthetic.generator import load_ground_truth
     from vid2skill.ingest.types import ClipSet
+    from vid2skill.workspace import Workspace
 
-    clips = {c.clip_id: c for c in ClipSet.load(workspace / "ingest" / "clips").clips}
+    layout = Workspace(workspace)
+    clips = {c.clip_id: c for c in ClipSet.load(layout.clips).clips}
     rot, pos = [], []
-    for r in TrackSet.load(workspace / "extract" / "tracks").records:
+    for r in TrackSet.load(layout.tracks).records:
         clip = clips.get(r["clip"])
         if r["error"] or clip is None or not clip.ground_truth:
             continue
