@@ -64,13 +64,13 @@ def finish_interrupted_add(layout: Workspace) -> bool:
     decisions, as the add would have left them. True when anything was completed; idempotent."""
     import json
 
-    from vid2skill.skills.library import latest_version
+    from vid2skill.skills.library import latest_version, version_dir
 
     root = layout.skills
     if not root.is_dir():
         return False
     latest = latest_version(root)
-    folder = root / f"v{latest:04d}"
+    folder = version_dir(root, latest)
     written = folder / "add_decisions.json"
     if not written.exists():
         return False  # the newest version came from cluster, or no add landed

@@ -106,7 +106,7 @@ class SkillLibrary:
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         self.version = latest_version(root) + 1
-        folder = root / f"v{self.version:04d}"
+        folder = version_dir(root, self.version)
         if extras is not None:
             folder.mkdir(parents=True, exist_ok=True)
             extras(folder)
@@ -143,7 +143,7 @@ class SkillLibrary:
             },
             arrays,
         )
-        atomic_write_text(root / "LATEST", f"v{self.version:04d}\n")
+        atomic_write_text(root / "LATEST", f"{version_dir(root, self.version).name}\n")
         return folder
 
     @classmethod
@@ -153,7 +153,7 @@ class SkillLibrary:
             version = latest_version(root)
             if version == 0:
                 raise ArtifactError(f"no skill library under {root}; run `vid2skill cluster` first")
-        meta, arrays = read_artifact(root / f"v{version:04d}" / "library", "SkillLibrary", LIBRARY_SCHEMA)
+        meta, arrays = read_artifact(version_dir(root, version) / "library", "SkillLibrary", LIBRARY_SCHEMA)
         skills = {}
         for name, card in meta["skills"].items():
             mine = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.split("/", 1)[0] == name}
@@ -161,7 +161,7 @@ class SkillLibrary:
             rots = {k[: -len(_ROT)]: v for k, v in mine.items() if k.endswith(_ROT)}
             imgs = {k[: -len(_IMG)]: v for k, v in mine.items() if k.endswith(_IMG)}
             members = [
-                {**m, "track": resolved_path(m["track"], root / f"v{version:04d}")} if m.get("track") else m
+                {**m, "track": resolved_path(m["track"], version_dir(root, version))} if m.get("track") else m
                 for m in card["members"]
             ]
             skills[name] = SkillCard(
@@ -178,6 +178,11 @@ class SkillLibrary:
                 card.get("held_axes", {}),
             )
         return cls(meta["version"], skills, meta.get("clustering", {}), meta.get("config_hash", ""))
+
+
+def version_dir(root: str | Path, version: int) -> Path:
+    """The folder of a library version under the library's root (``v0001/``, ...)."""
+    return Path(root) / f"v{int(version):04d}"
 
 
 def latest_version(root: str | Path) -> int:

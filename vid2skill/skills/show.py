@@ -9,7 +9,7 @@ import numpy as np
 
 from vid2skill.artifacts import atomic_save_figure
 from vid2skill.errors import ArtifactError
-from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version
+from vid2skill.skills.library import SkillCard, SkillLibrary, latest_version, version_dir
 from vid2skill.stats import format_table
 
 COLUMNS = [
@@ -140,5 +140,5 @@ def show_skill(root: Path, name: str, version: int | None = None) -> tuple[str, 
     lib = SkillLibrary.load(root, version)
     if name not in lib.skills:
         raise ArtifactError(f"no skill {name!r} in library v{lib.version:04d}; it has {sorted(lib.skills)}")
-    plot = plot_card(lib.skills[name], root / f"v{lib.version:04d}" / "plots" / f"{name}.png")
+    plot = plot_card(lib.skills[name], version_dir(root, lib.version) / "plots" / f"{name}.png")
     return card_text(lib.skills[name]), plot
