@@ -97,19 +97,16 @@ class DoorScene(SkillScene):
             np.clip(self._angle_cmd + np.clip(goal - self._angle_cmd, -step, step), now - lead, now + lead)
         )
         done = abs(now - max(goal, 0.0)) < np.radians(e.tolerance_deg)
-        return self._handle_target(self._angle_cmd, e.wrist_follow), not done
+        return self.grasp_at_angle(self._angle_cmd), not done
 
     def grasp_at_angle(self, angle: float) -> np.ndarray:
         """T_contact_grasp holding the handle with the door at ``angle`` (rad; 0: shut), the gripper
-        turned as the expert turns it."""
-        return self._handle_target(angle, self.skill.expert.wrist_follow)
-
-    def _handle_target(self, angle: float, wrist_follow: float) -> np.ndarray:
-        """T_contact_grasp holding the handle with the door at ``angle``, the gripper turned by
-        ``wrist_follow`` of the swing since the start (the rest of it the handle turns in the grip)."""
+        turned by ``expert.wrist_follow`` of the swing since the start (the rest of it the handle
+        turns in the grip)."""
         T = inv_T(self._T_wc) @ self.handle_frame(angle)
         axis = 1.0 if self.spec.hinge_side > 0 else -1.0
-        turn = rot_z(-axis * (1.0 - wrist_follow) * (angle - self.start_angle))  # about contact z = up
+        follow = self.skill.expert.wrist_follow
+        turn = rot_z(-axis * (1.0 - follow) * (angle - self.start_angle))  # about contact z = up
         T[:3, :3] = turn @ T[:3, :3]
         return T @ make_T(self.R_contact_grasp, np.zeros(3))
 
@@ -122,4 +119,4 @@ class DoorScene(SkillScene):
             angle = self.start_angle + swing
         else:
             angle = max(self.start_angle - swing, -np.radians(self.skill.primitive.past_stop_deg))
-        return self._handle_target(angle, self.skill.expert.wrist_follow), u < 1.0
+        return self.grasp_at_angle(angle), u < 1.0

@@ -86,7 +86,6 @@ class DrawerScene(SkillScene):
         go."""
         e = self.skill.expert
         goal = e.goal_opening_frac * self.spec.travel if self.skill.sense == "open" else -e.overshoot_m
-        goal_c = np.array([-(goal - self.start_opening_m), 0.0, 0.0])
         done = abs(self.opening() - max(goal, 0.0)) < e.tolerance_m
-        pos = step_towards(T_contact_cmd[:3, 3], goal_c, e.speed_m_s * self.dt)
+        pos = step_towards(T_contact_cmd[:3, 3], self.grasp_at_opening(goal)[:3, 3], e.speed_m_s * self.dt)
         return make_T(self.R_contact_grasp, pos), not done

@@ -143,7 +143,7 @@ class SkillLibrary:
             },
             arrays,
         )
-        atomic_write_text(root / "LATEST", f"{version_dir(root, self.version).name}\n")
+        atomic_write_text(root / "LATEST", f"{folder.name}\n")
         return folder
 
     @classmethod
