@@ -41,7 +41,9 @@ def _policy(args):
         return load_policy(args.checkpoint)
     if args.policy == "bc_mlp":
         return BCMLPPolicy(
-            BCMLPConfig(hidden=[int(h) for h in args.hidden.split(",")], head=args.head, device="cpu")
+            BCMLPConfig.defaults(
+                hidden=[int(h) for h in args.hidden.split(",")], head=args.head, device="cpu"
+            )
         )
     from omegaconf import OmegaConf
 

@@ -201,10 +201,11 @@ def test_debug_tiny_composes_with_every_policy(policy):
     assert cfg.source.clips_per_skill == 3
 
 
-def test_a_policy_config_class_defaults_to_its_yaml():
-    """A policy built in Python (``BCMLPConfig()``, as the notebook and the tests do) trains as the
-    command line's would: the config class's defaults are the shipped YAML's values."""
-    from dataclasses import asdict
+def test_a_policy_config_class_takes_its_defaults_from_its_yaml():
+    """A policy built in Python (``BCMLPConfig.defaults(...)``, as the notebook and the tests do)
+    trains as the command line's would: the config class holds no defaults of its own (one place
+    for them, the YAML), its fields are the YAML's keys, and ``defaults()`` reads the YAML."""
+    import dataclasses
 
     from vid2skill.policy.registry import POLICIES
 
@@ -214,10 +215,13 @@ def test_a_policy_config_class_defaults_to_its_yaml():
         yaml_path = Path(__file__).resolve().parents[1] / "conf" / "policy" / f"{name}.yaml"
         if cls.config_cls is None or not yaml_path.exists():
             continue
+        fields = dataclasses.fields(cls.config_cls)
+        assert all(
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING for f in fields
+        )
         composed = OmegaConf.to_container(make_cfg([f"policy={name}"]).policy, resolve=True)
-        defaults = asdict(cls.config_cls())
-        shared = set(defaults) & set(composed) - {"seed"}  # seed follows the run's ${seed}
-        assert shared, name
-        assert {k: defaults[k] for k in shared} == {k: composed[k] for k in shared}, name
+        assert {f.name for f in fields} == set(composed) - {"name"}, name
+        made = cls.config_cls.defaults(epochs=7)
+        assert dataclasses.asdict(made) == {**{k: v for k, v in composed.items() if k != "name"}, "epochs": 7}
         checked += 1
     assert checked >= 2  # bc_mlp and act at least

@@ -12,6 +12,7 @@ build a configuration.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -969,6 +970,21 @@ def compose(overrides: list[str] | tuple[str, ...] = ()) -> DictConfig:
         GlobalHydra.instance().clear()
     reject_added_keys(cfg)
     return cfg
+
+
+def option_defaults(group: str, option: str) -> dict:
+    """The settings of ``conf/<group>/<option>.yaml`` as ``compose`` makes them (interpolations
+    resolved, its ``name`` left out): the one place a config class's defaults are read from."""
+    from omegaconf import OmegaConf
+
+    if (group, option) not in _OPTION_DEFAULTS:
+        section = OmegaConf.to_container(compose([f"{group}={option}"])[group], resolve=True)
+        section.pop("name", None)
+        _OPTION_DEFAULTS[group, option] = section
+    return copy.deepcopy(_OPTION_DEFAULTS[group, option])
+
+
+_OPTION_DEFAULTS: dict[tuple[str, str], dict] = {}
 
 
 def reject_added_keys(node: Any, path: str = "") -> None:

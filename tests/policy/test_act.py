@@ -44,7 +44,7 @@ def _obs(x: float, t: float, rz: float = 0.0) -> dict:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    cfg = ACTConfig(**TINY, epochs=150, noise_copies=1)
+    cfg = ACTConfig.defaults(**TINY, epochs=150, noise_copies=1)
     model, stats = train_act([_demo(-0.2), _demo(-0.22), _demo(-0.18)], cfg, 10.0)
     root = tmp_path_factory.mktemp("act")
     save_checkpoint(root, 7, "act", model, cfg, stats)
@@ -63,7 +63,7 @@ def test_chunk_targets_pad_with_the_last_action_and_mask_it():
 def test_noisy_chunks_start_with_the_step_back_and_keep_the_rest():
     from vid2skill.policy.training import as_episodes
 
-    cfg = ACTConfig(**TINY, noise_copies=1, noise_std_m=0.005)
+    cfg = ACTConfig.defaults(**TINY, noise_copies=1, noise_std_m=0.005)
     ep = as_episodes([_demo(-0.2)])[0]
     X, C, V = build_chunks([ep], cfg, np.random.default_rng(0), 10.0)
     T = len(ep)
@@ -77,7 +77,7 @@ def test_noisy_chunks_start_with_the_step_back_and_keep_the_rest():
 def test_padded_rows_do_not_count_in_the_loss():
     from vid2skill.policy.act.modeling_act import chunk_loss
 
-    cfg = ACTConfig(**TINY)
+    cfg = ACTConfig.defaults(**TINY)
     out = {"steps": torch.zeros(1, 4, 6), "grip": torch.full((1, 4), 10.0), "mu": None, "logvar": None}
     target = torch.zeros(1, 4, 7)
     target[..., 6] = 1.0
@@ -127,7 +127,7 @@ def test_training_resumes_with_its_sampling_state(tmp_path):
     from vid2skill.policy.training import RESUME_FILE, SAVE_EVERY
 
     demos = [_demo(-0.2), _demo(-0.22)]
-    cfg = ACTConfig(**{**TINY, "dropout": 0.1}, epochs=SAVE_EVERY + 3, noise_copies=0)
+    cfg = ACTConfig.defaults(**{**TINY, "dropout": 0.1}, epochs=SAVE_EVERY + 3, noise_copies=0)
     full, _ = train_act(demos, cfg, 10.0)
     saved = {}
     real_save = torch.save
@@ -206,13 +206,13 @@ def test_registry_builds_act_from_its_yaml():
 
 def test_config_rejects_bad_values():
     with pytest.raises(ConfigError, match="n_action_steps=12 must lie in 1..policy.chunk_size=10"):
-        ACTConfig(temporal_ensemble=False, n_action_steps=12)
+        ACTConfig.defaults(temporal_ensemble=False, n_action_steps=12)
     with pytest.raises(ConfigError, match="d_model=30 must be a multiple of policy.n_heads=4"):
-        ACTConfig(d_model=30)
+        ACTConfig.defaults(d_model=30)
     with pytest.raises(ConfigError, match="policy.loss"):
-        ACTConfig(loss="huber")
+        ACTConfig.defaults(loss="huber")
     with pytest.raises(ConfigError, match="filter_success.*motion_rollouts, best_motion, auto or select"):
-        ACTConfig(filter_success=True, train_on="demos")
+        ACTConfig.defaults(filter_success=True, train_on="demos")
 
 
 def test_train_stage_keeps_act_beside_bc_mlp(tmp_path):

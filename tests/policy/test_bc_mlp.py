@@ -27,7 +27,7 @@ def _obs(x: float, t: float, goal=(0.0, 0.0, 0.0, 0.0), rz: float = 0.0) -> dict
 
 
 def test_bc_learns_a_6dof_motion_and_its_release_and_round_trips(tmp_path):
-    cfg = BCMLPConfig(hidden=[64, 64], epochs=120, noise_copies=4, device="cpu", tensorboard=True)
+    cfg = BCMLPConfig.defaults(hidden=[64, 64], epochs=120, noise_copies=4, device="cpu", tensorboard=True)
     model, stats = train_bc_mlp(
         [_demo(-0.2, turn_rad=0.6), _demo(-0.22, turn_rad=0.6), _demo(-0.18, turn_rad=0.6)],
         cfg,
@@ -68,7 +68,7 @@ def test_bc_is_goal_aware(head):
         _goal_episode(0.15 * np.array([np.cos(a), np.sin(a)]), f"c{i}")
         for i, a in enumerate(rng.uniform(0, 2 * np.pi, 24))
     ]
-    cfg = BCMLPConfig(
+    cfg = BCMLPConfig.defaults(
         hidden=[64, 64],
         epochs=60,
         noise_copies=2,
@@ -96,7 +96,9 @@ def test_training_resumes_from_its_last_save_point(tmp_path):
     from vid2skill.policy.bc_mlp import training_bc_mlp as tr
 
     demos = [_demo(-0.2), _demo(-0.22)]
-    cfg = BCMLPConfig(hidden=[16], epochs=tr.SAVE_EVERY + 5, noise_copies=1, device="cpu", tensorboard=False)
+    cfg = BCMLPConfig.defaults(
+        hidden=[16], epochs=tr.SAVE_EVERY + 5, noise_copies=1, device="cpu", tensorboard=False
+    )
     full, _ = train_bc_mlp(demos, cfg, 10.0)
     short = BCMLPConfig(**{**cfg.__dict__, "epochs": tr.SAVE_EVERY})
     # An interrupted run leaves its resume point; a later run with the same inputs continues from it.
@@ -136,13 +138,13 @@ def test_config_rejects_bad_values():
     from vid2skill.errors import ConfigError
 
     with pytest.raises(ConfigError, match="policy.hidden"):
-        BCMLPConfig(hidden=[])
+        BCMLPConfig.defaults(hidden=[])
     with pytest.raises(ConfigError, match="device"):
-        BCMLPConfig(device="tpu")
+        BCMLPConfig.defaults(device="tpu")
     with pytest.raises(ConfigError, match="policy.head"):
-        BCMLPConfig(head="flow")
+        BCMLPConfig.defaults(head="flow")
     with pytest.raises(ConfigError, match="filter_success.*motion_rollouts, best_motion, auto or select"):
-        BCMLPConfig(filter_success=True, train_on="demos")
+        BCMLPConfig.defaults(filter_success=True, train_on="demos")
 
 
 def _workspace_with(tmp_path, demos):
@@ -335,7 +337,7 @@ def test_the_last_step_keeps_strokes_of_different_paces_apart():
     eps = [_saw_episode(p, f"c{i}") for i, p in enumerate([0.8, 1.0, 1.3, 1.7])]
     found = {}
     for prev in ("never", "always"):
-        cfg = BCMLPConfig(
+        cfg = BCMLPConfig.defaults(
             hidden=[128, 128],
             epochs=200,
             noise_copies=4,
@@ -354,18 +356,18 @@ def test_the_last_step_keeps_strokes_of_different_paces_apart():
 def test_prev_step_is_resolved_by_the_skills_definition():
     from omegaconf import OmegaConf
 
-    cfg = BCMLPConfig()
+    cfg = BCMLPConfig.defaults()
     assert cfg.prev_step == "periodic" and not cfg.reads_last_step
     stir, pick = OmegaConf.create({"periodic": True}), OmegaConf.create({"periodic": False})
     assert BCMLPPolicy.config_for_skill(cfg, stir).reads_last_step
     assert BCMLPPolicy.config_for_skill(cfg, pick).prev_step == "never"
     assert BCMLPPolicy.build_model(BCMLPPolicy.config_for_skill(cfg, stir)).obs_mean.shape[0] == 20
-    never = BCMLPConfig(prev_step="never")
+    never = BCMLPConfig.defaults(prev_step="never")
     assert BCMLPPolicy.config_for_skill(never, stir) is never
     from vid2skill.errors import ConfigError
 
     with pytest.raises(ConfigError, match="prev_step"):
-        BCMLPConfig(prev_step="sometimes")
+        BCMLPConfig.defaults(prev_step="sometimes")
 
 
 def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_the_best_round(tmp_path):

@@ -27,7 +27,7 @@ def _demo(length_m: float, steps: int = 12) -> RobotDemo:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    cfg = BCMLPConfig(hidden=[32, 32], epochs=200, noise_copies=2, device="cpu", tensorboard=False)
+    cfg = BCMLPConfig.defaults(hidden=[32, 32], epochs=200, noise_copies=2, device="cpu", tensorboard=False)
     model, stats = BCMLPPolicy.train([_demo(-0.2), _demo(-0.22)], cfg, 10.0)
     root = tmp_path_factory.mktemp("bc")
     save_checkpoint(root, 20, "bc_mlp", model, cfg, stats)  # step 20: the folder the tests below edit

@@ -120,7 +120,7 @@ class Policy:
     def for_episode(cls, loaded, index: int, skill_cfg) -> Policy:
         """The policy that runs evaluation episode ``index`` of a skill (``skill_cfg``:
         conf/skill/<name>.yaml)."""
-        return cls.from_config(cls.config_cls() if cls.config_cls else None)
+        return cls.from_config(cls.config_cls.defaults() if cls.config_cls else None)
 
     # --- helpers ------------------------------------------------------------------------------
     schema_version: ClassVar[int] = 1  # bump when a saved policy of this type can no longer be read

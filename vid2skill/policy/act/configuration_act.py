@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vid2skill.config import option_defaults
 from vid2skill.errors import ConfigError
 from vid2skill.policy.training import check_data_settings
 
@@ -53,44 +54,50 @@ class ACTConfig:
         device: "cpu", "cuda" or "auto".
     """
 
-    chunk_size: int = 10
-    d_model: int = 64
-    n_heads: int = 4
-    dim_feedforward: int = 128
-    n_encoder_layers: int = 2
-    n_decoder_layers: int = 1
-    n_vae_encoder_layers: int = 1
-    latent_dim: int = 16
-    dropout: float = 0.1
-    kl_weight: float = 10.0
-    loss: str = "l1"
-    temporal_ensemble: bool = True
-    ensemble_coeff: float = 0.01
-    n_action_steps: int = 10
-    epochs: int = 60
-    min_updates: int = 2000
-    lr: float = 5e-4
-    batch_size: int = 64
-    weight_decay: float = 1e-4
-    noise_std_m: float = 0.01
-    noise_std_rad: float = 0.02
-    noise_copies: int = 1
-    max_step_m: float = 0.03
-    max_turn_rad: float = 0.5
-    gripper_weight: float = 0.5
-    valid_fraction: float = 0.0
-    patience: int = 30
-    train_on: str = "auto"
-    rollouts: int = 40
-    rollout_start_seed: int = 1_000_000
-    select_episodes: int = 10
-    select_start_seed: int = 1_100_000
-    filter_success: bool = False
-    min_demos: int = 2
-    tensorboard: bool = True
-    threads: int = 1
-    seed: int = 0
-    device: str = "auto"
+    chunk_size: int
+    d_model: int
+    n_heads: int
+    dim_feedforward: int
+    n_encoder_layers: int
+    n_decoder_layers: int
+    n_vae_encoder_layers: int
+    latent_dim: int
+    dropout: float
+    kl_weight: float
+    loss: str
+    temporal_ensemble: bool
+    ensemble_coeff: float
+    n_action_steps: int
+    epochs: int
+    min_updates: int
+    lr: float
+    batch_size: int
+    weight_decay: float
+    noise_std_m: float
+    noise_std_rad: float
+    noise_copies: int
+    max_step_m: float
+    max_turn_rad: float
+    gripper_weight: float
+    valid_fraction: float
+    patience: int
+    train_on: str
+    rollouts: int
+    rollout_start_seed: int
+    select_episodes: int
+    select_start_seed: int
+    filter_success: bool
+    min_demos: int
+    tensorboard: bool
+    threads: int
+    seed: int
+    device: str
+
+    @classmethod
+    def defaults(cls, **overrides):
+        """The settings of ``conf/policy/act.yaml`` (the one place their defaults live), with
+        ``overrides``."""
+        return cls(**{**option_defaults("policy", "act"), **overrides})
 
     def __post_init__(self):
         sizes = {

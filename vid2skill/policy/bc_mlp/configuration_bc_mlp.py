@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from vid2skill.config import option_defaults
 from vid2skill.errors import ConfigError
 from vid2skill.policy.training import TRAIN_ON, check_data_settings  # noqa: F401 (TRAIN_ON re-exported)
 
@@ -76,34 +77,40 @@ class BCMLPConfig:
         device: "cpu", "cuda" or "auto".
     """
 
-    hidden: list = field(default_factory=lambda: [256, 256])
-    head: str = "deterministic"
-    gmm_modes: int = 5
-    gmm_min_std: float = 0.01
-    epochs: int = 100
-    lr: float = 1e-3
-    batch_size: int = 512
-    weight_decay: float = 1e-5
-    noise_std_m: float = 0.01
-    noise_std_rad: float = 0.02
-    noise_copies: int = 4
-    max_step_m: float = 0.03
-    max_turn_rad: float = 0.5
-    gripper_weight: float = 0.5
-    prev_step: str = "periodic"
-    valid_fraction: float = 0.0
-    patience: int = 30
-    train_on: str = "select"
-    rollouts: int = 40
-    rollout_start_seed: int = 1_000_000
-    select_episodes: int = 10
-    select_start_seed: int = 1_100_000
-    filter_success: bool = False
-    min_demos: int = 2
-    tensorboard: bool = True
-    threads: int = 1
-    seed: int = 0
-    device: str = "auto"
+    hidden: list
+    head: str
+    gmm_modes: int
+    gmm_min_std: float
+    epochs: int
+    lr: float
+    batch_size: int
+    weight_decay: float
+    noise_std_m: float
+    noise_std_rad: float
+    noise_copies: int
+    max_step_m: float
+    max_turn_rad: float
+    gripper_weight: float
+    prev_step: str
+    valid_fraction: float
+    patience: int
+    train_on: str
+    rollouts: int
+    rollout_start_seed: int
+    select_episodes: int
+    select_start_seed: int
+    filter_success: bool
+    min_demos: int
+    tensorboard: bool
+    threads: int
+    seed: int
+    device: str
+
+    @classmethod
+    def defaults(cls, **overrides):
+        """The settings of ``conf/policy/bc_mlp.yaml`` (the one place their defaults live), with
+        ``overrides``."""
+        return cls(**{**option_defaults("policy", "bc_mlp"), **overrides})
 
     def __post_init__(self):
         if not self.hidden or any(int(h) <= 0 for h in self.hidden):
