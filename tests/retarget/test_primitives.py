@@ -105,6 +105,24 @@ def test_a_motion_replays_in_its_scene_with_the_humans_extent(cfg, skill, family
     assert _run(cfg, skill, motion)["success"] is ok
 
 
+@pytest.mark.parametrize(
+    "skill, family, values, progress_to, ok",
+    [
+        ("slide_close", "slide", {"travel_m": 0.05}, 1.0, True),  # 5 cm measured; this drawer is open more
+        ("slide_close", "slide", {"travel_m": 0.05}, 0.5, False),  # the human stopped halfway
+        ("hinge_close", "hinge", {"angle_rad": np.radians(10)}, 1.0, True),
+        ("hinge_close", "hinge", {"angle_rad": np.radians(10)}, 0.5, False),
+    ],
+)
+def test_a_closing_motion_goes_to_shut_at_the_humans_pace(cfg, skill, family, values, progress_to, ok):
+    """How far the human's drawer or door was open is not how far this one is: a closing replay goes
+    to shut, as far along as the human's progress went."""
+    motion = SkillMotion(
+        family, 1.5, values, {"s": np.r_[np.linspace(0, progress_to, 10), [progress_to] * 5]}
+    )
+    assert _run(cfg, skill, motion)["success"] is ok
+
+
 def test_a_stir_loops_as_many_turns_as_the_human():
     cfg = make_cfg(["skill=all"])
     for turns, ok in ((1.5, True), (0.5, False)):

@@ -111,12 +111,15 @@ class DoorScene(SkillScene):
         return T @ make_T(self.R_contact_grasp, np.zeros(3))
 
     def primitive(self, motion, t_s):
-        """Swing the handle about this door's hinge by the human's angle at the human's pace, then let
-        go; the cabinet's face bounds a closing swing (``primitive.past_stop_deg`` past closed)."""
+        """Swing the handle about this door's hinge at the human's pace, then let go. Opening swings
+        the human's angle; closing swings to shut (``primitive.past_stop_deg`` past it, where the
+        cabinet's face stops the door), the task's one end state, whatever angle the human's door
+        stood open at."""
         u = t_s / motion.duration_s
-        swing = motion.values["angle_rad"] * motion.at("s", u)
+        s = motion.at("s", u)
         if self.skill.sense == "open":
-            angle = self.start_angle + swing
+            angle = self.start_angle + motion.values["angle_rad"] * s
         else:
-            angle = max(self.start_angle - swing, -np.radians(self.skill.primitive.past_stop_deg))
+            shut = -np.radians(self.skill.primitive.past_stop_deg)
+            angle = self.start_angle + (shut - self.start_angle) * s
         return self.grasp_at_angle(angle), u < 1.0

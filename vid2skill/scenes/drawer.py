@@ -71,14 +71,17 @@ class DrawerScene(SkillScene):
         return make_T(self.R_contact_grasp, np.array([self.start_opening_m - opening_m, 0.0, 0.0]))
 
     def primitive(self, motion, t_s):
-        """Slide along the drawer's axis by the human's travel at the human's pace, then let go. The
-        drawer's stops (closed, fully out) bound the command, as they would stop a compliant arm."""
+        """Slide along the drawer's axis at the human's pace, then let go. Opening goes the human's
+        travel (how far to open is the demonstration's choice; the drawer's outer stop bounds it);
+        closing goes to shut (``primitive.past_stop_m`` past it, where the stop holds the drawer),
+        the task's one end state, as a placing goes to its region: the human's travel, measured
+        from a monocular path, says how far *that* drawer was open, not this one."""
         u = t_s / motion.duration_s
-        travel = motion.values["travel_m"] * motion.at("s", u)
+        s = motion.at("s", u)
         if self.skill.sense == "open":
-            x = -min(travel, self.spec.travel - self.start_opening_m)
+            x = -min(motion.values["travel_m"] * s, self.spec.travel - self.start_opening_m)
         else:
-            x = min(travel, self.start_opening_m + self.skill.primitive.past_stop_m)
+            x = (self.start_opening_m + self.skill.primitive.past_stop_m) * s
         return make_T(self.R_contact_grasp, np.array([x, 0.0, 0.0])), u < 1.0
 
     def expert(self, t_s, T_contact_cmd):
