@@ -213,8 +213,6 @@ def _dagger(
     with the learner's success per round."""
     from vid2skill.policy.checkpoint import save_checkpoint
     from vid2skill.policy.registry import get_policy
-    from vid2skill.retarget.stage import robot_spec
-    from vid2skill.sim.rollouts import expert_relabelled_rollouts, learner_successes
 
     d = cfg.dagger
     n, rounds, start = int(d.rollouts), int(d.iterations), int(d.start_seed)
@@ -227,35 +225,7 @@ def _dagger(
         old = last / "stats.json"
         if old.exists() and json.loads(old.read_text()).get("inputs") == key:
             return {"checkpoint": str(old.parent), "kept": True}
-    spec, curve = robot_spec(cfg.robot), []
-    # DAgger's dataset is every state the learners visited, labelled by the expert; the human-derived
-    # data only make the first learner (aggregate=expert). aggregate=all keeps them in every round,
-    # where they contradict the expert wherever the human moved otherwise (a wider stir, a slower saw).
-    data = list(episodes) if str(d.aggregate) == "all" else []
-    learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
-    rounds_kept = [(model, stats)]
-    for it in range(rounds + 1):
-        seeds = [start + n * it + j for j in range(n)]
-        # each round's learner is tried on its own in the round's scenes (the curve), then drives
-        # the rollouts the expert labels there
-        ok = learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
-        curve.append(
-            {"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)}
-        )
-        log.info(
-            "DAgger %s round %d: the learner succeeded in %d of %d training scenes",
-            skill,
-            it,
-            sum(ok),
-            len(ok),
-        )
-        if it == rounds:
-            break
-        eps, _ = expert_relabelled_rollouts(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
-        data += eps
-        model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
-        rounds_kept.append((model, stats))
-        learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
+    curve, rounds_kept = _dagger_rounds(cfg, skill, episodes, policy_cfg, model, stats, control_hz, run_dir)
     # keep=best: the round whose learner succeeded most in its training scenes (a tie keeps the
     # later, which learnt from more of the expert), as DAgger's guarantee is for the best of its
     # policies; keep=last: the last round's.
@@ -277,6 +247,48 @@ def _dagger(
     atomic_write_json(run_dir / "dagger_curve.json", curve)
     _plot_curve(curve, run_dir / "dagger_curve.png", skill)
     return {"checkpoint": str(folder), "dagger_curve": curve}
+
+
+def _dagger_rounds(
+    cfg: DictConfig, skill: str, episodes: list, policy_cfg, model, stats, control_hz, run_dir
+):
+    """(curve, [(model, stats) per round]) of ``dagger.iterations`` rounds: each round's learner is
+    tried on its own in the round's training scenes (the curve), then drives the rollouts that the
+    scripted expert labels there, and the aggregate trains the next round's learner."""
+    from vid2skill.policy.registry import get_policy
+    from vid2skill.retarget.stage import robot_spec
+    from vid2skill.sim.rollouts import expert_relabelled_rollouts, learner_successes
+
+    d, cls = cfg.dagger, get_policy("bc_mlp_dagger")
+    n, rounds, start = int(d.rollouts), int(d.iterations), int(d.start_seed)
+    spec, curve = robot_spec(cfg.robot), []
+    # DAgger's dataset is every state the learners visited, labelled by the expert; the human-derived
+    # data only make the first learner (aggregate=expert). aggregate=all keeps them in every round,
+    # where they contradict the expert wherever the human moved otherwise (a wider stir, a slower saw).
+    data = list(episodes) if str(d.aggregate) == "all" else []
+    learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
+    rounds_kept = [(model, stats)]
+    for it in range(rounds + 1):
+        seeds = [start + n * it + j for j in range(n)]
+        ok = learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
+        curve.append(
+            {"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)}
+        )
+        log.info(
+            "DAgger %s round %d: the learner succeeded in %d of %d training scenes",
+            skill,
+            it,
+            sum(ok),
+            len(ok),
+        )
+        if it == rounds:
+            break
+        eps, _ = expert_relabelled_rollouts(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
+        data += eps
+        model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
+        rounds_kept.append((model, stats))
+        learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
+    return curve, rounds_kept
 
 
 def _plot_curve(curve: list[dict], path: Path, skill: str) -> None:
@@ -330,59 +342,13 @@ def _training_episodes(
     from vid2skill.dataset.from_demos import episodes_from_demoset
     from vid2skill.retarget.demos import DemoSet
 
-    left_out = set(demos.report.get("left_out", []))  # replayed, but not learnt from (see retarget)
-    learn = [d for d in demos.demos if d.clip not in left_out] or demos.demos
-    need = int(policy_cfg.min_demos)
-    if len(learn) < need:
-        raise DatasetError(
-            f"{path.with_suffix('.json')} holds {len(learn)} usable demonstration(s) of {skill}; "
-            f"{cfg.policy.name} needs at least {need} (policy.min_demos): add clips of {skill} "
-            "(`vid2skill add`) and rerun `vid2skill retarget`, or train with "
-            f"policy.min_demos={max(1, len(learn))}"
-        )
+    learn = _usable_demos(cfg, policy_cfg, demos, path, skill)
     train_on = policy_cfg.train_on
     rules = dict(OmegaConf.to_container(cfg.dataset.goals, resolve=True))
     if train_on == "auto":  # the arrays of goal skills do not know where the target is (see BCMLPConfig)
         train_on = "motion_rollouts" if rules.get(skill, "none") != "none" else "demos"
     if train_on in ("motion_rollouts", "best_motion") and any(d.motion is not None for d in learn):
-        from vid2skill.retarget.stage import robot_spec
-        from vid2skill.sim.rollouts import motion_rollouts
-
-        lo = int(policy_cfg.rollout_start_seed)
-        _check_training_seeds(cfg, lo, lo + int(policy_cfg.rollouts), "policy.rollout_start_seed")
-        roll = functools.partial(
-            motion_rollouts,
-            skill_cfg=cfg.skill[skill],
-            sim_cfg=cfg.sim,
-            spec=robot_spec(cfg.robot),
-            n=int(policy_cfg.rollouts),
-            start_seed=lo,
-            workers=int(cfg.workers),
-        )
-        cache = {} if cache is None else cache
-        if "all" not in cache:
-            cache["all"] = roll(learn)
-        eps, ok = cache["all"]
-        info = {"train_on": "motion_rollouts"}
-        if train_on == "best_motion":
-            # One human's motion in every training scene: demonstrations of different people,
-            # pace and extent average into a motion none of them made, and a unimodal learner
-            # that fits them all can fail where each of their replays succeeds.
-            best, rates = _best_motion(learn, eps, ok)
-            if best is None:  # nothing to choose by: learn from them all (select skips this)
-                log.warning("train: no rollout of %s succeeded; learning from every fitted motion", skill)
-                info["best_fallback"] = True
-            else:
-                eps, ok = roll([best])
-                info = {"train_on": "best_motion", "member": best.clip, "member_successes": rates}
-        info.update(rollouts=len(eps), rollout_successes=int(sum(ok)))
-        info["filter_success"] = bool(policy_cfg.filter_success)
-        if policy_cfg.filter_success:
-            kept = [e for e, s in zip(eps, ok) if s]
-            info[
-                "filter_fallback"
-            ] = not kept  # no rollout succeeded: learn from all of them rather than none
-            eps = kept or eps
+        eps, info = _rollout_episodes(cfg, policy_cfg, learn, skill, train_on, {} if cache is None else cache)
         if eps:
             return eps, info
         log.warning("train: no rollout of %s ran; training on its demonstrations' arrays", skill)
@@ -392,6 +358,64 @@ def _training_episodes(
         ),
         {"train_on": "demos", "goal_rule": rules.get(skill, "none")},
     )
+
+
+def _usable_demos(cfg: DictConfig, policy_cfg, demos, path: Path, skill: str) -> list:
+    """The demonstrations a skill's policy may learn from (retarget's ``left_out`` are replayed but
+    not learnt from, unless nothing else is left); too few is an error that names the fix."""
+    left_out = set(demos.report.get("left_out", []))
+    learn = [d for d in demos.demos if d.clip not in left_out] or demos.demos
+    need = int(policy_cfg.min_demos)
+    if len(learn) < need:
+        raise DatasetError(
+            f"{path.with_suffix('.json')} holds {len(learn)} usable demonstration(s) of {skill}; "
+            f"{cfg.policy.name} needs at least {need} (policy.min_demos): add clips of {skill} "
+            "(`vid2skill add`) and rerun `vid2skill retarget`, or train with "
+            f"policy.min_demos={max(1, len(learn))}"
+        )
+    return learn
+
+
+def _rollout_episodes(cfg: DictConfig, policy_cfg, learn: list, skill: str, train_on: str, cache: dict):
+    """(episodes, info) of ``train_on`` = motion_rollouts or best_motion: the demonstrations' fitted
+    motions replayed in the training scenes and recorded from the robot's side (``cache["all"]``
+    keeps them for the next call), or only the best one's; ``filter_success`` keeps the successes."""
+    from vid2skill.retarget.stage import robot_spec
+    from vid2skill.sim.rollouts import motion_rollouts
+
+    lo = int(policy_cfg.rollout_start_seed)
+    _check_training_seeds(cfg, lo, lo + int(policy_cfg.rollouts), "policy.rollout_start_seed")
+    roll = functools.partial(
+        motion_rollouts,
+        skill_cfg=cfg.skill[skill],
+        sim_cfg=cfg.sim,
+        spec=robot_spec(cfg.robot),
+        n=int(policy_cfg.rollouts),
+        start_seed=lo,
+        workers=int(cfg.workers),
+    )
+    if "all" not in cache:
+        cache["all"] = roll(learn)
+    eps, ok = cache["all"]
+    info = {"train_on": "motion_rollouts"}
+    if train_on == "best_motion":
+        # One human's motion in every training scene: demonstrations of different people, pace and
+        # extent average into a motion none of them made, and a unimodal learner that fits them all
+        # can fail where each of their replays succeeds.
+        best, rates = _best_motion(learn, eps, ok)
+        if best is None:  # nothing to choose by: learn from them all (select skips this)
+            log.warning("train: no rollout of %s succeeded; learning from every fitted motion", skill)
+            info["best_fallback"] = True
+        else:
+            eps, ok = roll([best])
+            info = {"train_on": "best_motion", "member": best.clip, "member_successes": rates}
+    info.update(rollouts=len(eps), rollout_successes=int(sum(ok)))
+    info["filter_success"] = bool(policy_cfg.filter_success)
+    if policy_cfg.filter_success:
+        kept = [e for e, s in zip(eps, ok) if s]
+        info["filter_fallback"] = not kept  # no rollout succeeded: learn from all of them rather than none
+        eps = kept or eps
+    return eps, info
 
 
 def run_train(cfg: DictConfig, ws: Path) -> dict:
