@@ -466,22 +466,7 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
     path = Workspace(ws).demos(cfg.robot.name, skill)
     policy_cfg = entry.config_for_skill(policy_cfg, cfg.skill[skill])
     demos = DemoSet.load(path)
-    # A skill whose demonstrations and policy settings are unchanged keeps its checkpoint:
-    # after `vid2skill add`, only the skills that gained clips are trained again.
-    inputs = stable_hash(
-        {
-            "demos": demos.content_hash(),
-            "policy": name,
-            "cfg": asdict(policy_cfg),
-            "goals": _section(cfg, "dataset.goals"),
-            **(
-                {"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")}
-                if policy_cfg.train_on != "demos"
-                else {}
-            ),
-            **({"candidates": SELECT_CANDIDATES} if policy_cfg.train_on == "select" else {}),
-        }
-    )
+    inputs = _train_inputs(cfg, policy_cfg, demos, skill)
     run_dir = entry.source(ws, str(cfg.robot.name), skill)  # each learned policy type has its own folder
     last = last_checkpoint(run_dir)
     # DAgger starts from the BC model and its data, so it retrains them
@@ -521,6 +506,26 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
     return out
 
 
+def _train_inputs(cfg: DictConfig, policy_cfg, demos, skill: str) -> str:
+    """The hash of what one skill's policy is a function of. A skill whose demonstrations and
+    settings are unchanged keeps its checkpoint: after `vid2skill add`, only the skills that gained
+    clips are trained again. Rollouts read the skill's scene and the simulator too."""
+    return stable_hash(
+        {
+            "demos": demos.content_hash(),
+            "policy": str(cfg.policy.name),
+            "cfg": asdict(policy_cfg),
+            "goals": _section(cfg, "dataset.goals"),
+            **(
+                {"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")}
+                if policy_cfg.train_on != "demos"
+                else {}
+            ),
+            **({"candidates": SELECT_CANDIDATES} if policy_cfg.train_on == "select" else {}),
+        }
+    )
+
+
 def _select_rank(successes: int, episodes: int) -> tuple[int, int]:
     """How ``train_on=select`` ranks a candidate: its successes in the trial scenes, then, as a
     few trial scenes cannot tell two candidates that both succeed apart, the number of episodes it
@@ -547,13 +552,8 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
     from vid2skill.sim.rollouts import learner_successes
 
     lo, n = int(policy_cfg.select_start_seed), int(policy_cfg.select_episodes)
-    _check_training_seeds(cfg, lo, lo + n, "policy.select_start_seed")
-    r_lo, r_n = int(policy_cfg.rollout_start_seed), int(policy_cfg.rollouts)
-    if lo < r_lo + r_n and r_lo < lo + n:
-        raise ConfigError(
-            f"policy.select_start_seed={lo} puts trial scenes {lo}..{lo + n - 1} among the rollouts' "
-            f"training scenes {r_lo}..{r_lo + r_n - 1}; choose another policy.select_start_seed"
-        )
+    r_n = int(policy_cfg.rollouts)
+    _check_select_seeds(cfg, policy_cfg)
     best, trials, skipped, cache = None, {}, [], {}
     for train_on in SELECT_CANDIDATES:
         # A rollouts' candidate learns from at most policy.rollouts episodes: once a candidate has
@@ -572,24 +572,17 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
         trial_dir = run_dir / "select" / train_on
         trial_dir.mkdir(parents=True, exist_ok=True)
         model, stats = entry.train(
-            episodes,
-            sub_cfg,
-            demos.control_hz,
-            run_dir=trial_dir,
-            resume_key=f"{inputs}:{train_on}",
+            episodes, sub_cfg, demos.control_hz, run_dir=trial_dir, resume_key=f"{inputs}:{train_on}"
         )
         learner = entry(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
-        ok = learner_successes(
-            learner,
-            cfg.skill[skill],
-            cfg.sim,
-            robot_spec(cfg.robot),
-            list(range(lo, lo + n)),
-            int(cfg.workers),
+        spec, seeds = robot_spec(cfg.robot), list(range(lo, lo + n))
+        trials[train_on] = int(
+            sum(learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers)))
         )
-        trials[train_on] = int(sum(ok))
-        log.info("train: %s from %s succeeds in %d of %d training scenes", skill, train_on, sum(ok), n)
-        rank = _select_rank(int(sum(ok)), len(episodes))
+        log.info(
+            "train: %s from %s succeeds in %d of %d training scenes", skill, train_on, trials[train_on], n
+        )
+        rank = _select_rank(trials[train_on], len(episodes))
         if best is None or rank > best[0]:
             best = (rank, episodes, source, model, stats)
     _, episodes, source, model, stats = best
@@ -598,6 +591,18 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
             "train: %s: %s could not rank above %s; not tried", skill, ", ".join(skipped), source["train_on"]
         )
     return episodes, {**source, "select": {"scenes": n, **trials, "not_tried": skipped}}, model, stats
+
+
+def _check_select_seeds(cfg: DictConfig, policy_cfg) -> None:
+    """``train_on=select``'s trial scenes must be apart from the evaluation's and the rollouts'."""
+    lo, n = int(policy_cfg.select_start_seed), int(policy_cfg.select_episodes)
+    _check_training_seeds(cfg, lo, lo + n, "policy.select_start_seed")
+    r_lo, r_n = int(policy_cfg.rollout_start_seed), int(policy_cfg.rollouts)
+    if lo < r_lo + r_n and r_lo < lo + n:
+        raise ConfigError(
+            f"policy.select_start_seed={lo} puts trial scenes {lo}..{lo + n - 1} among the rollouts' "
+            f"training scenes {r_lo}..{r_lo + r_n - 1}; choose another policy.select_start_seed"
+        )
 
 
 def _evaluate_upstream(cfg: DictConfig) -> str | None:
