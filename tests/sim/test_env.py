@@ -186,3 +186,27 @@ def _shift(dx: float) -> np.ndarray:
     T = np.zeros((4, 4))
     T[0, 3] = dx
     return T
+
+
+def test_the_oracle_reach_plans_one_branch_into_a_handle_a_wrist_limit_guards(cfg):
+    """In these drawers the grasp posture walked out from rest has the Panda's fifth joint near its
+    limit: the stand-off planned on its own then lay on another branch, the approach flipped
+    branches on the way in and the hand stopped 2-20 cm from the handle. The planned approach
+    walks from a grasp posture back to the stand-off on one branch."""
+    from vid2skill.sim.env import approach_plan
+
+    env = _env(cfg, "slide_open")
+    try:
+        for seed in (220000, 220008, 230026):
+            env.reset(seed=seed)
+            assert env.grasp_error < 0.01, (seed, env.grasp_error)
+            T = env.T_wc @ env.task.grasp_in_contact()
+            plan = approach_plan(env.kin, T, env.base, cfg.sim)
+            assert plan is not None and len(plan) == cfg.sim.approach_waypoints
+            assert max(np.abs(np.diff(plan, axis=0)).max(axis=1)) <= 0.5  # no jump between postures
+            ends = [env.kin.fk(q)[0] + env.base for q in (plan[0], plan[-1])]
+            assert np.linalg.norm(ends[1] - T[:3, 3]) < 2e-3  # ends at the grasp ...
+            back = (T[:3, 3] - ends[0]) @ T[:3, 2]  # ... from the stand-off along the approach
+            assert abs(back - cfg.sim.pregrasp_m) < 2e-3
+    finally:
+        env.close()

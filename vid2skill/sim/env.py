@@ -109,6 +109,47 @@ def reach_path(
     return path
 
 
+def approach_plan(
+    kin, T_grasp_world: np.ndarray, base: np.ndarray, cfg, tries: int = 8
+) -> list[np.ndarray] | None:
+    """Joint postures (stand-off first, grasp last) of the oracle approach, planned on the kinematic
+    twin (``kin``) on one IK branch, each waypoint solved from the one before without restarts: in
+    from the stand-off posture walked out from the rest posture (as in-hand starts are found), or,
+    where that stand-off leaves no smooth way in (a wrist joint at its limit), out from a grasp
+    posture walked from rest or solved from one of ``tries`` random postures (a fixed stream). A
+    Cartesian approach solved from the arm's posture with restarts would flip branches there and
+    miss the handle. None when no walk converges without a jump (the caller falls back to it)."""
+    p, R, approach = T_grasp_world[:3, 3] - base, T_grasp_world[:3, :3], T_grasp_world[:3, 2]
+    n = int(cfg.approach_waypoints)
+    back = [p - (1 - s) * cfg.pregrasp_m * approach for s in np.linspace(0, 1, n)]  # stand-off first
+    q, e_p, e_r = kin.ik_from_rest(back[0], R)
+    if e_p < 2e-3 and e_r < 2e-2 and (plan := _walk(kin, q, back[1:], R)):
+        return plan
+    lo, hi = kin.robot.lower, kin.robot.upper
+    rng = np.random.default_rng(0)
+    for attempt in range(tries + 1):
+        if attempt == 0:
+            q, e_p, e_r = kin.ik_from_rest(p, R)
+        else:
+            seed = lo + rng.random(len(lo)) * (hi - lo)
+            q, e_p, e_r = kin.ik(p, R, q_seed=seed, restart=False, max_deviation_rad=np.pi)
+        if e_p < 2e-3 and e_r < 2e-2 and (plan := _walk(kin, q, back[-2::-1], R)):
+            return plan[::-1]
+    return None
+
+
+def _walk(kin, q: np.ndarray, targets: list[np.ndarray], R: np.ndarray) -> list[np.ndarray] | None:
+    """Postures from ``q`` through ``targets`` (positions, orientation ``R``), each solved from the
+    last without restarts; None where one fails to converge or jumps."""
+    plan = [q]
+    for target in targets:
+        q, e_p, e_r = kin.ik(target, R, q_seed=plan[-1], restart=False)
+        if not (e_p < 2e-3 and e_r < 2e-2) or np.abs(q - plan[-1]).max() > 0.5:
+            return None
+        plan.append(q)
+    return plan
+
+
 class SkillEnv(gym.Env):
     """Episodes of one skill (``conf/skill/<name>.yaml``) with one robot (see the module docstring).
 
@@ -222,21 +263,19 @@ class SkillEnv(gym.Env):
             self._settle(cfg.grasp_settle_steps)
         else:
             # Oracle reach and grasp: to a stand-off along the approach, then along it, and close.
-            if cfg.reach_in_joint_space:
-                # The stand-off posture is planned first, walking the pose out from the rest
-                # posture on the kinematic twin (as in-hand starts are found), and reached by
-                # interpolating joints: a Cartesian reach solved waypoint by waypoint could flip
-                # IK branches on the way and thrash the arm through the scene.
-                pre = stand_off(T_grasp_world, cfg)
-                q_pre, _, _ = kin.ik_from_rest(pre[:3, 3] - base, pre[:3, :3])
+            plan = approach_plan(kin, T_grasp_world, base, cfg) if cfg.reach_in_joint_space else None
+            if plan is not None:
+                # Joints interpolated to the stand-off, then the planned approach posture by posture.
                 q0 = robot.joint_positions()
                 for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
-                    robot.command_arm(q0 + s * (q_pre - q0))
+                    robot.command_arm(q0 + s * (plan[0] - q0))
                     self._settle(self.steps_per_control)
-            path = reach_path(*robot.ee_pose(), T_grasp_world, cfg, to_stand_off=not cfg.reach_in_joint_space)
-            for wp in path:
-                self._drive(wp, self.steps_per_control, free_space=True)
-            self._drive(T_grasp_world, self.steps_per_control * 3, free_space=True)
+                for q in plan[1:]:
+                    robot.command_arm(q)
+                    self._settle(self.steps_per_control)
+                self._settle(self.steps_per_control * 2)
+            else:
+                self._reach(T_grasp_world)
             robot.gripper(open_=False)
             self._settle(cfg.grasp_settle_steps)
         self.grasp_error = float(np.linalg.norm(robot.ee_pose()[0] - T_grasp_world[:3, 3]))
@@ -326,6 +365,23 @@ class SkillEnv(gym.Env):
                 self.frames.append(self.scene.render(self.camera))
             if t_s is not None and (i + 1) % self.steps_per_control == 0:
                 self.task.on_step(t_s + (i + 1) * cfg.timestep_s)
+
+    def _reach(self, T_grasp_world: np.ndarray) -> None:
+        """The oracle reach without a plan: with ``sim.reach_in_joint_space``, joints interpolated to
+        a stand-off posture walked out from rest, else Cartesian waypoints to the stand-off; then the
+        approach solved from the arm's posture at each waypoint."""
+        cfg, robot = self.sim_cfg, self.robot
+        if cfg.reach_in_joint_space:
+            pre = stand_off(T_grasp_world, cfg)
+            q_pre, _, _ = self.kin.ik_from_rest(pre[:3, 3] - self.base, pre[:3, :3])
+            q0 = robot.joint_positions()
+            for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
+                robot.command_arm(q0 + s * (q_pre - q0))
+                self._settle(self.steps_per_control)
+        path = reach_path(*robot.ee_pose(), T_grasp_world, cfg, to_stand_off=not cfg.reach_in_joint_space)
+        for wp in path:
+            self._drive(wp, self.steps_per_control, free_space=True)
+        self._drive(T_grasp_world, self.steps_per_control * 3, free_space=True)
 
     def _drive(self, T_world: np.ndarray, n_steps: int, free_space: bool = False) -> float:
         """Track a grasp-frame pose. In free space (the oracle reach) IK may restart from the
