@@ -261,6 +261,8 @@ class AgglomerativeCluster:
     max_segments: int = MISSING
     min_segment_share: float = MISSING
     continues_grasp: List[str] = MISSING
+    skill_ends: Dict[str, str] = MISSING
+    reach_starts: List[str] = MISSING
     inplane_motion: str = MISSING
     labelled_min_segment_share: float = MISSING
     pick_contact_s: float = MISSING

@@ -60,6 +60,40 @@ def test_a_pick_and_place_in_one_grasp_is_split_at_the_top_of_the_lift():
     assert rise.max() > 0.15  # the pick holds the lift
 
 
+def test_where_a_skill_ends_inside_a_shared_grasp_is_config_not_code():
+    """``cluster.skill_ends`` says where a skill ends inside its grasp: without the entry for pick,
+    the grasp is shared evenly; a value that names no rule is a one-line config error."""
+    import pytest
+
+    from vid2skill.errors import ConfigError
+
+    # a quick lift (10 frames, ending at frame 40) before a long carry and lowering
+    legs = [
+        ((0, 0.1, 0.6), (0, 0.3, 0.6), 20),
+        ((0, 0.3, 0.6), (0, 0.3, 0.6), 10),
+        ((0, 0.3, 0.6), (0, 0.1, 0.6), 10),
+        ((0, 0.1, 0.6), (0.3, 0.1, 0.6), 60),
+        ((0.3, 0.1, 0.6), (0.3, 0.3, 0.6), 25),
+        ((0.3, 0.3, 0.6), (0.3, 0.3, 0.6), 20),
+    ]
+    path = np.concatenate([np.linspace(a, b, n) for a, b, n in legs])
+    aperture = np.full(len(path), 0.10)
+    aperture[24:125] = 0.03
+    track = make_track(path, aperture, _drawn_hand(path), fps=30.0)
+    cfg = make_cfg([]).cluster
+    pick, _ = segment_sequence(track, ["pick", "place"], cfg, IN_HAND)
+    assert abs(pick.end_s - 40 / 30) < 0.15  # at the top of the lift
+    plain = cfg.copy()
+    plain.skill_ends = {"pour": "tilt_end"}  # a merge would keep pick's entry
+    pick, place = segment_sequence(track, ["pick", "place"], plain, IN_HAND)
+    assert pick.end_s - 40 / 30 > 0.5  # without the rule, not at the top of the lift ...
+    assert abs((pick.end_s - pick.start_s) - (place.end_s - place.start_s)) < 0.2  # ... but halfway
+    bad = cfg.copy()
+    bad.skill_ends = {"pick": "top"}
+    with pytest.raises(ConfigError, match="cluster.skill_ends=.*lift_top, tilt_end"):
+        segment_sequence(_pick_place_track(), ["pick", "place"], bad, IN_HAND)
+
+
 def test_a_pick_whose_grasp_reads_closed_only_mid_lift_starts_at_the_bottom_of_the_reach():
     """The aperture reads closed 10 frames into the lift (a loose or hidden grip): the pick still
     starts where the hand was lowest, and holds the whole 0.2 m lift, not the 0.12 m left after it."""

@@ -50,6 +50,10 @@ class LabelledSegment:
         return self.trajectory.R_cam_contact.T @ self.up_cam
 
 
+# Where a skill may end inside a grasp it shares (``cluster.skill_ends``).
+SKILL_ENDS = ("lift_top", "tilt_end")
+
+
 def grasp_chains(skills: list[str], in_hand: set[str]) -> list[list[str]]:
     """Group skills into grasps: a skill in ``in_hand`` continues the grasp before it."""
     chains: list[list[str]] = []
@@ -65,6 +69,9 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     """One :class:`LabelledSegment` per skill in ``skills`` (``cfg`` is the cluster config)."""
     if not skills:
         return []
+    bad = {k: v for k, v in dict(cfg.skill_ends).items() if v not in SKILL_ENDS}
+    if bad:
+        raise ConfigError(f"cluster.skill_ends={bad}: each skill ends at one of {', '.join(SKILL_ENDS)}")
     p = median_depth(
         track.wrist_pos_cam,
         np.isfinite(track.wrist_pos_cam).all(axis=1),
@@ -93,7 +100,7 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
             ]
             continue
         a, b, how = _chain_interval(track, p, chain, intervals, c, cfg, up)
-        for skill, (s_a, s_b) in zip(chain, _split_chain(track, p, chain, a, b, up)):
+        for skill, (s_a, s_b) in zip(chain, _split_chain(track, p, chain, a, b, up, dict(cfg.skill_ends))):
             out.append(
                 _segment(
                     track, p, skill, s_a, s_b, how if len(chain) == 1 or how == "motion" else "split", cfg, up
@@ -147,15 +154,16 @@ def _chain_interval(
     # Where a chain may be followed on to: the next grasp, or the last sight of the hand.
     seen = np.flatnonzero(track.valid)
     stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
-    if chain[0] == "pick":
+    ends = dict(cfg.skill_ends)
+    if chain[0] in cfg.reach_starts:
         before = intervals[c - 1][1] if c > 0 else 0
         a = _approach_bottom(p, a, max(before, a - int(round(cfg.pick_contact_s * track.fps))), up)
-    if chain[-1] == "pick":
-        # A pick ends at the top of its lift, while the hand still holds: the hand closed around a
-        # handle often reads as open, so the lift is looked for up to the next grasp or the last sight.
+    if ends.get(chain[-1]) == "lift_top":
+        # A lift ends at its top, while the hand still holds: the hand closed around a handle
+        # often reads as open, so the lift is looked for up to the next grasp or the last sight.
         top = _lift_top(p, a, max(b, stop), up)
         b = top if top is not None and top >= a + 2 else b
-    if "pour" in chain:
+    if any(ends.get(s) == "tilt_end" for s in chain):
         # A pour turns the hand over, and a hand seen from its back often reads open: the grasp is
         # followed on while what it holds stays tipped, up to the next grasp or the last sight.
         b = _tipped_until(track, a, b, stop, up)
@@ -260,21 +268,24 @@ def _turning_point(p: np.ndarray, a: int, b: int) -> int | None:
 
 
 def _split_chain(
-    track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: int, up: np.ndarray
+    track: HandTrack, p: np.ndarray, chain: list[str], a: int, b: int, up: np.ndarray, ends: dict
 ) -> list[tuple[int, int]]:
-    """Frame intervals, one per skill of a chain held in one grasp [a, b]."""
+    """Frame intervals, one per skill of a chain held in one grasp [a, b]: a skill ends where
+    ``ends`` (``cluster.skill_ends``) says, else the grasp's rest is shared evenly."""
     if len(chain) == 1:
         return [(a, b)]
     cuts, start = [], a
     for i, skill in enumerate(chain[:-1]):
         left = len(chain) - i - 1  # skills still to place after this one, each needs a few frames
         hi = b - 3 * left
-        if skill == "pick":
-            m = _lift_top(p, start, hi, up)
-        elif skill == "pour":
-            m = _tilt_end(track, start, hi)
-        else:
-            m = None
+        end = ends.get(skill)
+        m = (
+            _lift_top(p, start, hi, up)
+            if end == "lift_top"
+            else _tilt_end(track, start, hi)
+            if end == "tilt_end"
+            else None
+        )
         if m is None:
             m = start + (hi - start) // (left + 1)
         m = int(np.clip(m, start + 2, hi))
