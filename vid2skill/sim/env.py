@@ -262,20 +262,7 @@ class SkillEnv(gym.Env):
             robot.attach(scene.body(body), link)
             self._settle(cfg.grasp_settle_steps)
         else:
-            # Oracle reach and grasp: to a stand-off along the approach, then along it, and close.
-            plan = approach_plan(kin, T_grasp_world, base, cfg) if cfg.reach_in_joint_space else None
-            if plan is not None:
-                # Joints interpolated to the stand-off, then the planned approach posture by posture.
-                q0 = robot.joint_positions()
-                for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
-                    robot.command_arm(q0 + s * (plan[0] - q0))
-                    self._settle(self.steps_per_control)
-                for q in plan[1:]:
-                    robot.command_arm(q)
-                    self._settle(self.steps_per_control)
-                self._settle(self.steps_per_control * 2)
-            else:
-                self._reach(T_grasp_world)
+            self._reach(T_grasp_world)
             robot.gripper(open_=False)
             self._settle(cfg.grasp_settle_steps)
         self.grasp_error = float(np.linalg.norm(robot.ee_pose()[0] - T_grasp_world[:3, 3]))
@@ -367,21 +354,36 @@ class SkillEnv(gym.Env):
                 self.task.on_step(t_s + (i + 1) * cfg.timestep_s)
 
     def _reach(self, T_grasp_world: np.ndarray) -> None:
-        """The oracle reach without a plan: with ``sim.reach_in_joint_space``, joints interpolated to
-        a stand-off posture walked out from rest, else Cartesian waypoints to the stand-off; then the
-        approach solved from the arm's posture at each waypoint."""
+        """The oracle reach to a grasp: to a stand-off along the approach, then along it. With
+        ``sim.reach_in_joint_space``, joints interpolated to the planned stand-off posture and the
+        planned approach (:func:`approach_plan`) posture by posture; without a plan, or without
+        ``reach_in_joint_space`` (Cartesian waypoints to the stand-off), the approach solved from
+        the arm's posture at each waypoint."""
         cfg, robot = self.sim_cfg, self.robot
+        plan = approach_plan(self.kin, T_grasp_world, self.base, cfg) if cfg.reach_in_joint_space else None
+        if plan is not None:
+            self._joints_to(plan[0], cfg.reach_waypoints)
+            for q in plan[1:]:
+                robot.command_arm(q)
+                self._settle(self.steps_per_control)
+            self._settle(self.steps_per_control * 2)
+            return
         if cfg.reach_in_joint_space:
             pre = stand_off(T_grasp_world, cfg)
-            q_pre, _, _ = self.kin.ik_from_rest(pre[:3, 3] - self.base, pre[:3, :3])
-            q0 = robot.joint_positions()
-            for s in np.linspace(0, 1, cfg.reach_waypoints)[1:]:
-                robot.command_arm(q0 + s * (q_pre - q0))
-                self._settle(self.steps_per_control)
+            self._joints_to(
+                self.kin.ik_from_rest(pre[:3, 3] - self.base, pre[:3, :3])[0], cfg.reach_waypoints
+            )
         path = reach_path(*robot.ee_pose(), T_grasp_world, cfg, to_stand_off=not cfg.reach_in_joint_space)
         for wp in path:
             self._drive(wp, self.steps_per_control, free_space=True)
         self._drive(T_grasp_world, self.steps_per_control * 3, free_space=True)
+
+    def _joints_to(self, q: np.ndarray, waypoints: int) -> None:
+        """Interpolate the arm's joints to ``q`` in ``waypoints`` - 1 control steps."""
+        q0 = self.robot.joint_positions()
+        for s in np.linspace(0, 1, waypoints)[1:]:
+            self.robot.command_arm(q0 + s * (q - q0))
+            self._settle(self.steps_per_control)
 
     def _drive(self, T_world: np.ndarray, n_steps: int, free_space: bool = False) -> float:
         """Track a grasp-frame pose. In free space (the oracle reach) IK may restart from the
