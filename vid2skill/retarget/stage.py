@@ -99,7 +99,6 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
     IK in one scene of its task (``scene_cfgs``: ``sim.scenes``, seed ``retarget.nominal_scene_seed``)."""
     if cfg.motion_model not in ("structure", "path"):
         raise ConfigError(f"retarget.motion_model={cfg.motion_model!r}: use structure or path")
-    structure = cfg.motion_model == "structure"
     spec = robot_spec(robot_cfg)
     kin = Kinematics(spec)
     out = {}
@@ -108,58 +107,55 @@ def retarget(cfg, robot_cfg, library: SkillLibrary, skill_cfgs: dict, scene_cfgs
             if name not in skill_cfgs:
                 log.info("retarget: no simulated task for skill %r; skipped", name)
                 continue
-            motions, failed = fit_members(card, skill_cfgs[name], cfg) if structure else ({}, {})
-            for clip, why in failed.items():
-                log.warning("retarget: %s: %s: no motion fitted: %s", name, clip, why)
-            T_wc, R_contact_grasp = nominal_scene(
-                skill_cfgs[name], scene_cfgs[skill_cfgs[name].task], cfg.nominal_scene_seed
-            )
-            T_wc[:3, 3] -= np.asarray(
-                spec.mount_offset_m, dtype=float
-            )  # the arm stands at its own mount point
-            demos = skill_demos(
-                card,
-                motions,
-                kin,
-                T_wc,
-                R_contact_grasp,
-                cfg,
-                structure,
-                bool(skill_cfgs[name].release_at_end),
-            )
-            if not demos:
-                log.warning("retarget: %s: no demonstration could be made; skipped", name)
-                continue
-            report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m, kin)
-            report["left_out"] = sorted(card.stats.get("outliers", []))
-            if report["left_out"]:
-                log.info(
-                    "retarget: %s: %d clip(s) left out of learning: %s",
-                    name,
-                    len(report["left_out"]),
-                    ", ".join(report["left_out"]),
-                )
-            if structure:
-                report["motions"] = {
-                    c: {
-                        "method": m.method,
-                        "duration_s": round(m.duration_s, 2),
-                        **{k: round(v, 4) for k, v in m.values.items()},
-                    }
-                    for c, m in motions.items()
-                }
-            out[name] = DemoSet(name, spec.name, cfg.control_hz, demos, report)
-            worst = max(c["max_ik_error_m"] for c in report["clips"])
-            colliding = [c["clip"] for c in report["clips"] if c["self_collision_steps"]]
-            log.info(
-                "retarget: %s -> %d %s demos, worst IK error %.1f mm, %d in self-collision%s",
-                name,
-                len(demos),
-                spec.name,
-                1000 * worst,
-                len(colliding),
-                f" ({', '.join(colliding)})" if colliding else "",
-            )
+            demo_set = _skill_demo_set(cfg, spec, kin, name, card, skill_cfgs[name], scene_cfgs)
+            if demo_set is not None:
+                out[name] = demo_set
     finally:
         kin.close()
     return out
+
+
+def _skill_demo_set(cfg, spec, kin, name: str, card, skill_cfg, scene_cfgs) -> DemoSet | None:
+    """One skill's DemoSet with its report (None, logged, when no demonstration could be made)."""
+    structure = cfg.motion_model == "structure"
+    motions, failed = fit_members(card, skill_cfg, cfg) if structure else ({}, {})
+    for clip, why in failed.items():
+        log.warning("retarget: %s: %s: no motion fitted: %s", name, clip, why)
+    T_wc, R_contact_grasp = nominal_scene(skill_cfg, scene_cfgs[skill_cfg.task], cfg.nominal_scene_seed)
+    T_wc[:3, 3] -= np.asarray(spec.mount_offset_m, dtype=float)  # the arm stands at its own mount point
+    demos = skill_demos(
+        card, motions, kin, T_wc, R_contact_grasp, cfg, structure, bool(skill_cfg.release_at_end)
+    )
+    if not demos:
+        log.warning("retarget: %s: no demonstration could be made; skipped", name)
+        return None
+    report = demo_report(demos, kin.robot.lower, kin.robot.upper, cfg.reach_tolerance_m, kin)
+    report["left_out"] = sorted(card.stats.get("outliers", []))
+    if report["left_out"]:
+        log.info(
+            "retarget: %s: %d clip(s) left out of learning: %s",
+            name,
+            len(report["left_out"]),
+            ", ".join(report["left_out"]),
+        )
+    if structure:
+        report["motions"] = {
+            c: {
+                "method": m.method,
+                "duration_s": round(m.duration_s, 2),
+                **{k: round(v, 4) for k, v in m.values.items()},
+            }
+            for c, m in motions.items()
+        }
+    worst = max(c["max_ik_error_m"] for c in report["clips"])
+    colliding = [c["clip"] for c in report["clips"] if c["self_collision_steps"]]
+    log.info(
+        "retarget: %s -> %d %s demos, worst IK error %.1f mm, %d in self-collision%s",
+        name,
+        len(demos),
+        spec.name,
+        1000 * worst,
+        len(colliding),
+        f" ({', '.join(colliding)})" if colliding else "",
+    )
+    return DemoSet(name, spec.name, cfg.control_hz, demos, report)
