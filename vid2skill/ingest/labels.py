@@ -52,56 +52,39 @@ def read_labels(path: str | Path, lexicon: Lexicon | None = None) -> tuple[list[
             reader = csv.DictReader(f)
             missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
             for n, r in enumerate(reader, start=2):
-                if missing:
-                    problems.append(
-                        {
-                            "row": n,
-                            "error": f"missing column(s) {', '.join(missing)} in the header; "
-                            "a labels CSV needs file,skills (e.g. videos/a.mp4,pick;place); row skipped",
-                        }
-                    )
-                    continue
-                name, text = (r.get("file") or "").strip(), (r.get("skills") or "").strip()
-                video = (path.parent / name).resolve()
-                if r.get("skills") is None:
-                    problems.append(
-                        {
-                            "row": n,
-                            "error": f"{name or '?'}: the row has no skills cell (too few fields); "
-                            "write file,skills; row skipped",
-                        }
-                    )
-                elif not name or not video.is_file():
-                    problems.append(
-                        {
-                            "row": n,
-                            "error": (
-                                f"no video at {video}; fix the file column or add the video; row skipped"
-                            ),
-                        }
-                    )
-                elif not text:
-                    problems.append(
-                        {
-                            "row": n,
-                            "error": (
-                                f"{name}: empty skills cell (write none for a clip without a skill); "
-                                "row skipped"
-                            ),
-                        }
-                    )
+                row = _label_row(path, lexicon, n, r, missing)
+                if isinstance(row, LabelRow):
+                    rows.append(row)
                 else:
-                    try:
-                        skills = lexicon.map(text, "csv")
-                    except LabelError as e:
-                        problems.append({"row": n, "error": f"{name}: {e}; row skipped"})
-                        continue
-                    rows.append(LabelRow(video, skills or [], n, text))
+                    problems.append({"row": n, "error": row})
         except (UnicodeDecodeError, csv.Error) as e:
             raise ConfigError(
                 f"{path}: not a readable CSV ({e}); save it as UTF-8 with a file,skills header"
             ) from None
     return rows, problems
+
+
+def _label_row(path: Path, lexicon: Lexicon, n: int, r: dict, missing: list[str]) -> LabelRow | str:
+    """Row ``n`` of a labels CSV read through the lexicon, or what is wrong with it (ending in
+    "row skipped")."""
+    if missing:
+        return (
+            f"missing column(s) {', '.join(missing)} in the header; "
+            "a labels CSV needs file,skills (e.g. videos/a.mp4,pick;place); row skipped"
+        )
+    name, text = (r.get("file") or "").strip(), (r.get("skills") or "").strip()
+    video = (path.parent / name).resolve()
+    if r.get("skills") is None:
+        return f"{name or '?'}: the row has no skills cell (too few fields); write file,skills; row skipped"
+    if not name or not video.is_file():
+        return f"no video at {video}; fix the file column or add the video; row skipped"
+    if not text:
+        return f"{name}: empty skills cell (write none for a clip without a skill); row skipped"
+    try:
+        skills = lexicon.map(text, "csv")
+    except LabelError as e:
+        return f"{name}: {e}; row skipped"
+    return LabelRow(video, skills or [], n, text)
 
 
 def find_labels(folder: Path) -> Path | None:
