@@ -196,6 +196,36 @@ class _QuietLog:
         log.debug("yt-dlp error: %s", msg)
 
 
+def _fetched(yt_dlp, url: str, out_dir: Path, stem: str, timeout_s: float) -> Path:
+    """The video of ``url`` in ``out_dir`` as ``<stem>.<ext>``, fetched with yt-dlp unless an earlier
+    run fetched it, with its title and description beside it (``<stem>.meta.json``: weak labels for
+    later runs too). Raises ValueError when yt-dlp wrote no video."""
+
+    def video() -> list[Path]:
+        return [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
+
+    if not video():
+        opts = {
+            "outtmpl": str(out_dir / f"{stem}.%(ext)s"),
+            "quiet": True,
+            "no_warnings": True,
+            "noprogress": True,
+            "enable_file_urls": True,
+            "logger": _QuietLog(),
+            "socket_timeout": timeout_s,
+            "retries": 1,
+        }
+        with yt_dlp.YoutubeDL(opts) as ydl:
+            info = ydl.extract_info(url, download=True) or {}
+        atomic_write_json(
+            out_dir / f"{stem}.meta.json", {k: info.get(k) for k in ("title", "description", "webpage_url")}
+        )
+    found = video()
+    if not found:
+        raise ValueError("yt-dlp finished but wrote no video file")
+    return found[0]
+
+
 def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     """Videos fetched with yt-dlp (an optional extra: ``pip install 'vid2skill[urls]'``) into
     ``out_dir``, one clip each; ``labels`` (optional, same length as ``urls``) gives weak labels.
@@ -220,30 +250,8 @@ def urls_source(cfg, out_dir: Path, workers: int) -> ClipSet:
     clips, failures, seen, lexicon = [], [], set(), lexicon_of(cfg)
     for i, url in enumerate(urls):
         stem = f"url_{stable_hash(url, 12)}"
-        done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
         try:
-            if not done:
-                opts = {
-                    "outtmpl": str(out_dir / f"{stem}.%(ext)s"),
-                    "quiet": True,
-                    "no_warnings": True,
-                    "noprogress": True,
-                    "enable_file_urls": True,
-                    "logger": _QuietLog(),
-                    "socket_timeout": float(cfg.timeout_s),
-                    "retries": 1,
-                }
-                with yt_dlp.YoutubeDL(opts) as ydl:
-                    info = ydl.extract_info(str(url), download=True) or {}
-                # Title and description, weak labels for later runs too (the video is not fetched again).
-                atomic_write_json(
-                    out_dir / f"{stem}.meta.json",
-                    {k: info.get(k) for k in ("title", "description", "webpage_url")},
-                )
-                done = [p for p in out_dir.glob(f"{stem}.*") if p.suffix.lower() in VIDEO_SUFFIXES]
-            if not done:
-                raise ValueError("yt-dlp finished but wrote no video file")
-            video = done[0]
+            video = _fetched(yt_dlp, str(url), out_dir, stem, float(cfg.timeout_s))
             probe(video)
             h = file_hash(video)
         except (yt_dlp.utils.DownloadError, ValueError, VideoError, OSError) as e:
