@@ -31,21 +31,23 @@ def test_open_then_close_gives_one_segment_per_labelled_skill_in_order():
     assert segs[0].trajectory.position_m[-1, 0] < -0.1 < 0.1 < segs[1].trajectory.position_m[-1, 0]
 
 
-def _pick_place_track(fps: float = 30.0, closed_from: int = 24) -> HandTrack:
+def _pick_place_track(
+    fps: float = 30.0, closed_from: int = 24, lift_frames: int = 25, carry_frames: int = 30
+) -> HandTrack:
     """Reach, close on an object, lift 0.2 m, carry 0.3 m sideways, lower 0.2 m, open: one grasp
-    (the aperture reads closed from frame ``closed_from``; the lift begins at frame 30)."""
+    (the aperture reads closed from frame ``closed_from`` until the lowering ends; the lift begins
+    at frame 30 and takes ``lift_frames``, the carry ``carry_frames``)."""
     legs = [
         ((0, 0.1, 0.6), (0, 0.3, 0.6), 20),
         ((0, 0.3, 0.6), (0, 0.3, 0.6), 10),
-        ((0, 0.3, 0.6), (0, 0.1, 0.6), 25),
-        ((0, 0.1, 0.6), (0.3, 0.1, 0.6), 30),
+        ((0, 0.3, 0.6), (0, 0.1, 0.6), lift_frames),
+        ((0, 0.1, 0.6), (0.3, 0.1, 0.6), carry_frames),
         ((0.3, 0.1, 0.6), (0.3, 0.3, 0.6), 25),
         ((0.3, 0.3, 0.6), (0.3, 0.3, 0.6), 20),
     ]
     p = np.concatenate([np.linspace(a, b, n) for a, b, n in legs])
-    T = len(p)
-    aperture = np.full(T, 0.10)
-    aperture[closed_from:112] = 0.03
+    aperture = np.full(len(p), 0.10)
+    aperture[closed_from : 30 + lift_frames + carry_frames + 27] = 0.03
     return make_track(p, aperture, _drawn_hand(p), fps=fps)
 
 
@@ -68,18 +70,7 @@ def test_where_a_skill_ends_inside_a_shared_grasp_is_config_not_code():
     from vid2skill.errors import ConfigError
 
     # a quick lift (10 frames, ending at frame 40) before a long carry and lowering
-    legs = [
-        ((0, 0.1, 0.6), (0, 0.3, 0.6), 20),
-        ((0, 0.3, 0.6), (0, 0.3, 0.6), 10),
-        ((0, 0.3, 0.6), (0, 0.1, 0.6), 10),
-        ((0, 0.1, 0.6), (0.3, 0.1, 0.6), 60),
-        ((0.3, 0.1, 0.6), (0.3, 0.3, 0.6), 25),
-        ((0.3, 0.3, 0.6), (0.3, 0.3, 0.6), 20),
-    ]
-    path = np.concatenate([np.linspace(a, b, n) for a, b, n in legs])
-    aperture = np.full(len(path), 0.10)
-    aperture[24:125] = 0.03
-    track = make_track(path, aperture, _drawn_hand(path), fps=30.0)
+    track = _pick_place_track(lift_frames=10, carry_frames=60)
     cfg = make_cfg([]).cluster
     pick, _ = segment_sequence(track, ["pick", "place"], cfg, IN_HAND)
     assert abs(pick.end_s - 40 / 30) < 0.15  # at the top of the lift

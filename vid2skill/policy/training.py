@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -28,6 +29,20 @@ log = logging.getLogger(__name__)
 RESUME_FILE = "train_state.pt"  # in the run folder while training; removed when it finishes
 SAVE_EVERY = 20  # epochs between resume points
 TRAIN_ON = ("auto", "demos", "motion_rollouts", "best_motion", "select")
+
+
+class PolicyConfig:
+    """Base of a learned policy's settings dataclass: its fields carry no defaults, which live in one
+    place, ``conf/policy/<option>.yaml`` (``option`` names it)."""
+
+    option: ClassVar[str] = ""
+
+    @classmethod
+    def defaults(cls, **overrides):
+        """The settings of ``conf/policy/<option>.yaml``, with ``overrides``."""
+        from vid2skill.config import option_defaults
+
+        return cls(**{**option_defaults("policy", cls.option), **overrides})
 
 
 def check_data_settings(cfg) -> None:

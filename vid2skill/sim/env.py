@@ -123,7 +123,7 @@ def approach_plan(
     n = int(cfg.approach_waypoints)
     back = [p - (1 - s) * cfg.pregrasp_m * approach for s in np.linspace(0, 1, n)]  # stand-off first
     q, e_p, e_r = kin.ik_from_rest(back[0], R)
-    if e_p < 2e-3 and e_r < 2e-2 and (plan := _walk(kin, q, back[1:], R)):
+    if _converged(e_p, e_r) and (plan := _walk(kin, q, back[1:], R)):
         return plan
     lo, hi = kin.robot.lower, kin.robot.upper
     rng = np.random.default_rng(0)
@@ -133,9 +133,14 @@ def approach_plan(
         else:
             seed = lo + rng.random(len(lo)) * (hi - lo)
             q, e_p, e_r = kin.ik(p, R, q_seed=seed, restart=False, max_deviation_rad=np.pi)
-        if e_p < 2e-3 and e_r < 2e-2 and (plan := _walk(kin, q, back[-2::-1], R)):
+        if _converged(e_p, e_r) and (plan := _walk(kin, q, back[-2::-1], R)):
             return plan[::-1]
     return None
+
+
+def _converged(e_p: float, e_r: float) -> bool:
+    """An IK answer within 2 mm and about 1 degree of its target (as ``ik_from_rest`` accepts)."""
+    return e_p < 2e-3 and e_r < 2e-2
 
 
 def _walk(kin, q: np.ndarray, targets: list[np.ndarray], R: np.ndarray) -> list[np.ndarray] | None:
@@ -144,7 +149,7 @@ def _walk(kin, q: np.ndarray, targets: list[np.ndarray], R: np.ndarray) -> list[
     plan = [q]
     for target in targets:
         q, e_p, e_r = kin.ik(target, R, q_seed=plan[-1], restart=False)
-        if not (e_p < 2e-3 and e_r < 2e-2) or np.abs(q - plan[-1]).max() > 0.5:
+        if not _converged(e_p, e_r) or np.abs(q - plan[-1]).max() > 0.5:
             return None
         plan.append(q)
     return plan

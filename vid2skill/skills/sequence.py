@@ -69,7 +69,8 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
     """One :class:`LabelledSegment` per skill in ``skills`` (``cfg`` is the cluster config)."""
     if not skills:
         return []
-    bad = {k: v for k, v in dict(cfg.skill_ends).items() if v not in SKILL_ENDS}
+    ends = dict(cfg.skill_ends)
+    bad = {k: v for k, v in ends.items() if v not in SKILL_ENDS}
     if bad:
         raise ConfigError(f"cluster.skill_ends={bad}: each skill ends at one of {', '.join(SKILL_ENDS)}")
     p = median_depth(
@@ -99,8 +100,8 @@ def segment_sequence(track: HandTrack, skills: list[str], cfg, in_hand: set[str]
                 for s in chain
             ]
             continue
-        a, b, how = _chain_interval(track, p, chain, intervals, c, cfg, up)
-        for skill, (s_a, s_b) in zip(chain, _split_chain(track, p, chain, a, b, up, dict(cfg.skill_ends))):
+        a, b, how = _chain_interval(track, p, chain, intervals, c, cfg, up, ends)
+        for skill, (s_a, s_b) in zip(chain, _split_chain(track, p, chain, a, b, up, ends)):
             out.append(
                 _segment(
                     track, p, skill, s_a, s_b, how if len(chain) == 1 or how == "motion" else "split", cfg, up
@@ -146,7 +147,14 @@ def _grasp_intervals(track: HandTrack, p: np.ndarray, n_chains: int, cfg) -> lis
 
 
 def _chain_interval(
-    track: HandTrack, p: np.ndarray, chain: list[str], intervals: list, c: int, cfg, up: np.ndarray
+    track: HandTrack,
+    p: np.ndarray,
+    chain: list[str],
+    intervals: list,
+    c: int,
+    cfg,
+    up: np.ndarray,
+    ends: dict,
 ) -> tuple[int, int, str]:
     """Chain ``c``'s interval, a pick's moved to where the hand closes on the object (the bottom of
     its reach) and to the top of its lift, a pour's followed on while the held object stays tipped."""
@@ -154,7 +162,6 @@ def _chain_interval(
     # Where a chain may be followed on to: the next grasp, or the last sight of the hand.
     seen = np.flatnonzero(track.valid)
     stop = intervals[c + 1][0] if c + 1 < len(intervals) else int(seen[-1]) if len(seen) else b
-    ends = dict(cfg.skill_ends)
     if chain[0] in cfg.reach_starts:
         before = intervals[c - 1][1] if c > 0 else 0
         a = _approach_bottom(p, a, max(before, a - int(round(cfg.pick_contact_s * track.fps))), up)
@@ -278,14 +285,12 @@ def _split_chain(
     for i, skill in enumerate(chain[:-1]):
         left = len(chain) - i - 1  # skills still to place after this one, each needs a few frames
         hi = b - 3 * left
-        end = ends.get(skill)
-        m = (
-            _lift_top(p, start, hi, up)
-            if end == "lift_top"
-            else _tilt_end(track, start, hi)
-            if end == "tilt_end"
-            else None
-        )
+        if ends.get(skill) == "lift_top":
+            m = _lift_top(p, start, hi, up)
+        elif ends.get(skill) == "tilt_end":
+            m = _tilt_end(track, start, hi)
+        else:
+            m = None
         if m is None:
             m = start + (hi - start) // (left + 1)
         m = int(np.clip(m, start + 2, hi))

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vid2skill.config import option_defaults
 from vid2skill.errors import ConfigError
-from vid2skill.policy.training import check_data_settings
+from vid2skill.policy.training import PolicyConfig, check_data_settings
 
 LOSSES = ("l1", "l2")
 
 
 @dataclass
-class ACTConfig:
+class ACTConfig(PolicyConfig):
     """An action-chunking transformer with a CVAE latent, after ACT (Zhao et al., 2023, "Learning
     Fine-Grained Bimanual Manipulation with Low-Cost Hardware"), without images: it reads the same
     inputs as ``bc_mlp`` (pose since the grasp, time, goal) and predicts the next ``chunk_size``
@@ -54,6 +53,8 @@ class ACTConfig:
         device: "cpu", "cuda" or "auto".
     """
 
+    option = "act"
+
     chunk_size: int
     d_model: int
     n_heads: int
@@ -92,12 +93,6 @@ class ACTConfig:
     threads: int
     seed: int
     device: str
-
-    @classmethod
-    def defaults(cls, **overrides):
-        """The settings of ``conf/policy/act.yaml`` (the one place their defaults live), with
-        ``overrides``."""
-        return cls(**{**option_defaults("policy", "act"), **overrides})
 
     def __post_init__(self):
         sizes = {

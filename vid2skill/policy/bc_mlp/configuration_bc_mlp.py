@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vid2skill.config import option_defaults
 from vid2skill.errors import ConfigError
-from vid2skill.policy.training import TRAIN_ON, check_data_settings  # noqa: F401 (TRAIN_ON re-exported)
+from vid2skill.policy.training import TRAIN_ON, PolicyConfig, check_data_settings  # noqa: F401 (TRAIN_ON re-exported)
 
 HEADS = ("deterministic", "gmm")
 PREV_STEP = ("never", "periodic", "always")
 
 
 @dataclass
-class BCMLPConfig:
+class BCMLPConfig(PolicyConfig):
     """Goal-aware 6-DoF behaviour cloning of contact-frame end-effector motion with an MLP.
 
     The policy reads ``observation.state`` (position and rotation since the grasp), ``timestamp`` and
@@ -77,6 +76,8 @@ class BCMLPConfig:
         device: "cpu", "cuda" or "auto".
     """
 
+    option = "bc_mlp"
+
     hidden: list
     head: str
     gmm_modes: int
@@ -105,12 +106,6 @@ class BCMLPConfig:
     threads: int
     seed: int
     device: str
-
-    @classmethod
-    def defaults(cls, **overrides):
-        """The settings of ``conf/policy/bc_mlp.yaml`` (the one place their defaults live), with
-        ``overrides``."""
-        return cls(**{**option_defaults("policy", "bc_mlp"), **overrides})
 
     def __post_init__(self):
         if not self.hidden or any(int(h) <= 0 for h in self.hidden):
