@@ -38,6 +38,33 @@ def test_ik_reaches_within_limits(cfg):
         kin.close()
 
 
+def test_a_tracking_solve_whose_step_the_joint_box_bends_still_makes_progress(cfg):
+    """A posture met while pushing a drawer shut (seed 300004), 4 cm from the next target: the
+    damped-least-squares step is large in the first and last joints, which the seed's +-0.4 rad box
+    caps. Clipped joint by joint, every step turned aside and the solve never left the seed, so the
+    arm froze mid-push; shortened along its direction, the step closes most of the gap."""
+    from scipy.spatial.transform import Rotation
+
+    kin = Kinematics(robot_spec(cfg.robot))
+    try:
+        q0 = np.array([1.8199, -0.1823, -1.5501, -1.9282, 0.3074, 3.5343, 1.8854])
+        target = np.array([0.7222, 0.0792, 0.6677])
+        R = Rotation.from_matrix(
+            [[0.1519, 0.0, 0.9884], [-0.9884, 0.0, 0.1519], [0.0, -1.0, 0.0]]
+        ).as_matrix()
+        start = np.linalg.norm(kin.fk(q0)[0] - target)
+        assert start > 0.04
+        track = dict(q_seed=q0, restart=False, iterations=15, max_deviation_rad=0.4)
+        _, err_clipped, _ = kin.ik(target, R, **track)
+        q, err, rot_err = kin.ik(target, R, keep_direction=True, **track)
+        assert err_clipped > 0.9 * start  # the old step: no progress
+        assert err < 0.25 * start and rot_err < 0.02
+        assert np.abs(q - q0).max() <= 0.4 + 1e-9
+        assert np.all(q >= kin.robot.lower - 1e-9) and np.all(q <= kin.robot.upper + 1e-9)
+    finally:
+        kin.close()
+
+
 @pytest.mark.parametrize("angle", [0.0, 0.4, 2.5, np.pi])
 def test_rotation_error_is_exact_up_to_a_half_turn(angle):
     """A gripper turned upside down must not look converged (the skew part alone vanishes at 180 deg)."""

@@ -210,3 +210,22 @@ def test_the_oracle_reach_plans_one_branch_into_a_handle_a_wrist_limit_guards(cf
             assert abs(back - cfg.sim.pregrasp_m) < 2e-3
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("seed,pace_s", [(300004, 1.0), (300006, 0.47)])
+def test_a_quick_push_shuts_the_drawer_where_clipping_each_joint_froze_the_arm(cfg, seed, pace_s):
+    """An 18 cm push into a drawer open 12-14 cm. The tracking IK used to clip its step joint by
+    joint against the +-0.4 rad box around the arm's posture, which turned the step aside: the arm
+    froze with the drawer 10 cm open. Steps that keep their direction shut it."""
+    env = _env(cfg, "slide_close")
+    try:
+        env.reset(seed=seed)
+        assert 0.12 < env.task.opening() < 0.14
+        T0 = env.T_cmd.copy()
+        n = int(round(pace_s * cfg.sim.control_hz))
+        for k in range(1, n + 2):
+            env.step_to(T0 + _shift(0.18 * min(k, n) / n), True)
+        env.step_to(env.T_cmd, False)
+        assert env.result()["success"] and env.task.opening() < 0.01
+    finally:
+        env.close()

@@ -217,6 +217,34 @@ def rotation_error(R_err: np.ndarray) -> np.ndarray:
     return axis / np.linalg.norm(axis) * angle
 
 
+def _dls_step(
+    J: np.ndarray, e: np.ndarray, to_rest: np.ndarray, damp: np.ndarray, null_gain: float
+) -> np.ndarray:
+    """The damped-least-squares joint step towards task-space error ``e``, pulled towards the rest
+    posture (``to_rest`` away) in the Jacobian's null space: J+ e + (I - J+ J) k to_rest, as two
+    products."""
+    # LAPACK's Cholesky solve called directly: numpy's multithreaded OpenBLAS spends longer in thread
+    # hand-offs than a 6x6 solve takes, and SciPy's checked wrappers several times the solve itself,
+    # which would make IK cost more than a physics step.
+    J_pinv = dposv(J @ J.T + damp, J)[1].T
+    return J_pinv @ (e - null_gain * (J @ to_rest)) + null_gain * to_rest
+
+
+def _room(q: np.ndarray, dq: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_step: float) -> float:
+    """The largest fraction (at most 1) of step ``dq`` from ``q`` that moves no joint more than
+    ``max_step`` and keeps every joint within [``lo``, ``hi``]."""
+    s = 1.0
+    biggest = float(np.abs(dq).max(initial=0.0))
+    if biggest > max_step:
+        s = max_step / biggest
+    up, down = dq > 0, dq < 0
+    if up.any():
+        s = min(s, float(((hi - q)[up] / dq[up]).min()))
+    if down.any():
+        s = min(s, float(((lo - q)[down] / dq[down]).min()))
+    return max(s, 0.0)
+
+
 class Kinematics:
     """Forward kinematics, Jacobians and damped-least-squares IK on a private copy of the arm.
 
@@ -313,6 +341,7 @@ class Kinematics:
         random_restarts: int = 8,
         max_deviation_rad: float = 0.4,
         stall_iterations: int = 10,
+        keep_direction: bool = False,
     ) -> tuple[np.ndarray, float, float]:
         """Joint angles for a grasp-frame pose; returns (q, position error m, orientation error rad).
 
@@ -325,6 +354,11 @@ class Kinematics:
         stops there (unreachable targets used to run all eight to the full iteration count); the
         seeded solves run on, since stopping them early sends more reaches to restarts on other
         branches, and a reach on another branch can fail the grasp.
+
+        With ``keep_direction`` every iteration moves along the damped-least-squares step, shortened
+        to fit the joint box, instead of clipping each joint on its own (which bends the step off its
+        direction): a tracking solve near a singularity, where the step is large in a few joints,
+        then still makes progress within its few iterations.
         """
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
         target_p, target_R = np.asarray(position, dtype=np.float64), np.asarray(R_grasp, dtype=np.float64)
@@ -337,6 +371,7 @@ class Kinematics:
             tol_rad=tol_rad,
             damp=damping**2 * np.eye(6),
             null_gain=null_gain,
+            keep_direction=keep_direction,
         )
         if q_seed is not None and not restart:
             q, e_p, e_r, _ = solve(np.asarray(q_seed, dtype=np.float64), max_deviation_rad)
@@ -365,12 +400,16 @@ class Kinematics:
         tol_rad: float,
         damp: np.ndarray,
         null_gain: float,
+        keep_direction: bool = False,
     ) -> tuple[np.ndarray, float, float, bool]:
         """Damped least squares from ``seed`` towards a grasp-frame pose, within the joint limits (and
         within ``bound`` of the seed in every joint, if given), stopping early once the error has not
         dropped 1% in ``patience`` iterations; returns (q, position error, orientation error,
-        converged), the best posture seen if it did not converge."""
+        converged), the best posture seen if it did not converge. With ``keep_direction`` each step
+        keeps its direction (:meth:`_step_in_box`)."""
         lo, hi = self.robot.lower, self.robot.upper
+        if bound is not None and keep_direction:
+            lo, hi = np.maximum(lo, seed - bound), np.minimum(hi, seed + bound)
         rest = np.asarray(self.spec.rest_pose, dtype=np.float64)
         q = np.clip(seed, lo, hi)
         best, best_at = (q.copy(), np.inf, np.inf), 0
@@ -389,19 +428,34 @@ class Kinematics:
                 break  # stalled (against joint limits, or out of reach): restarts are the way on
             J = self._jacobian(q)
             e = np.concatenate([e_p, 0.5 * e_r])
-            # LAPACK's Cholesky solve called directly: numpy's multithreaded OpenBLAS spends longer
-            # in thread hand-offs than a 6x6 solve takes, and SciPy's checked wrappers several
-            # times the solve itself, which would make IK cost more than a physics step.
-            J_pinv = dposv(J @ J.T + damp, J)[1].T
-            to_rest = (
-                rest - q
-            )  # pulled towards in the Jacobian's null space: (I - J+ J) to_rest, as two products
-            dq = J_pinv @ (e - null_gain * (J @ to_rest)) + null_gain * to_rest
+            if keep_direction:
+                q = self._step_in_box(J, e, q, rest, lo, hi, damp, null_gain)
+                continue
+            dq = _dls_step(J, e, rest - q, damp, null_gain)
             # minimum/maximum rather than np.clip: the same result at a third of the call overhead.
             q = np.minimum(np.maximum(q + np.minimum(np.maximum(dq, -0.3), 0.3), lo), hi)
             if bound is not None:
                 q = np.minimum(np.maximum(q, seed - bound), seed + bound)
         return (*best, False)
+
+    @staticmethod
+    def _step_in_box(J, e, q, rest, lo, hi, damp, null_gain, max_step: float = 0.3) -> np.ndarray:
+        """One damped-least-squares step from ``q`` that keeps its direction inside the box
+        [``lo``, ``hi``]: joints at a face of the box that the step would push through leave the
+        solve and the free joints are solved again (so the others take up their share), then the
+        step is shortened along its direction until no joint moves more than ``max_step`` or leaves
+        the box (:func:`_room`)."""
+        free = np.ones(len(q), dtype=bool)
+        while True:
+            dq = np.zeros(len(q))
+            if not free.any():
+                break
+            dq[free] = _dls_step(J[:, free], e, (rest - q)[free], damp, null_gain)
+            blocked = free & (((q <= lo) & (dq < 0)) | ((q >= hi) & (dq > 0)))
+            if not blocked.any():
+                break
+            free &= ~blocked
+        return np.minimum(np.maximum(q + _room(q, dq, lo, hi, max_step) * dq, lo), hi)
 
     def _restart_randomly(
         self, solve, near: np.ndarray, best: tuple, restarts: int, stall_iterations: int

@@ -393,7 +393,9 @@ class SkillEnv(gym.Env):
     def _drive(self, T_world: np.ndarray, n_steps: int, free_space: bool = False) -> float:
         """Track a grasp-frame pose. In free space (the oracle reach) IK may restart from the
         rest posture; holding an object it stays on its branch and the joint step is
-        speed-limited, so the arm never swings across to another IK solution."""
+        speed-limited, so the arm never swings across to another IK solution. The tracking solve
+        keeps each iteration's step direction (``keep_direction``): clipped joint by joint, a step
+        near the shoulder singularity turned aside and the arm froze mid-push."""
         robot, base = self.robot, self.base
         q_now = robot.joint_positions()
         q, err, _ = self.kin.ik(
@@ -402,6 +404,7 @@ class SkillEnv(gym.Env):
             q_seed=q_now,
             restart=free_space,
             iterations=100 if free_space else self.sim_cfg.tracking_ik_iterations,
+            keep_direction=not free_space,
         )
         robot.command_arm(
             q if free_space else q_now + np.clip(q - q_now, -self.max_joint_step, self.max_joint_step)
