@@ -229,3 +229,38 @@ def test_a_quick_push_shuts_the_drawer_where_clipping_each_joint_froze_the_arm(c
         assert env.result()["success"] and env.task.opening() < 0.01
     finally:
         env.close()
+
+
+def test_a_symmetric_grasp_the_arm_cannot_reach_is_held_turned_half_a_turn(cfg):
+    """In this place scene the top-down grasp's yaw puts the Panda's last joint past its limit on
+    the branch walked out from rest, and the half-turned grasp does not: the episode holds the
+    object turned about the approach, the object hanging where it hung before, and places it."""
+    from vid2skill.geometry import make_T
+    from vid2skill.scenes.base import HALF_TURN_ABOUT_Z
+    from vid2skill.scenes.drawer import DrawerScene
+
+    env = _env(cfg, "place")
+    try:
+        seed = 100017
+        env.reset(seed=seed)
+        own = type(env.task).R_contact_grasp
+        turned = own @ HALF_TURN_ABOUT_Z
+        assert np.allclose(env.task.R_contact_grasp, turned)
+
+        def from_rest(R):
+            T = env.T_wc @ make_T(R, np.zeros(3))
+            _, e_p, e_r = env.kin.ik_from_rest(T[:3, 3] - env.base, T[:3, :3], steps=12)
+            return e_p, e_r
+
+        assert max(from_rest(own)[0] / 2e-3, from_rest(own)[1] / 2e-2) > 1  # the walk from rest fails
+        assert from_rest(turned)[0] < 2e-3 and from_rest(turned)[1] < 2e-2
+        # The object hangs in the turned grasp exactly where the scene put it.
+        T_obj = env.T_wc @ env.task.grasp_in_contact() @ env.task.T_grasp_object()
+        assert np.allclose(T_obj, env.task._T_w_obj0, atol=1e-9)
+        info, reward, _ = _expert_through_env(env, seed)
+        assert reward == 1.0 and info["is_success"]
+        # A scene whose grasp is not symmetric (a drawer's hook grasp) refuses to turn it.
+        with pytest.raises(ValueError, match="not symmetric"):
+            DrawerScene.__new__(DrawerScene).turn_grasp()
+    finally:
+        env.close()

@@ -20,6 +20,9 @@ SCENES: Registry[type] = Registry(
 )
 register = SCENES.register
 
+# A half turn about z: right-multiplied, it turns a grasp frame about its approach axis.
+HALF_TURN_ABOUT_Z = np.diag([-1.0, -1.0, 1.0])
+
 
 class SkillScene:
     """Base class. Subclasses set ``robot_base`` and build the scene in ``__init__``.
@@ -36,6 +39,9 @@ class SkillScene:
         hand_roll_deg: how a person's hand sits in this scene's grasp, in synthetic demonstrations
             (``vid2skill.ingest.synthetic.staged``): turned this far about its fingers from the hook
             grasp. A cup held from the side is held with the index on top (180).
+        symmetric_grasp: the grasp holds the object as well turned half a turn about the approach
+            (a parallel gripper's jaws swap over): the episode may take that one
+            (:meth:`turn_grasp`) where the arm's wrist cannot reach the other.
 
     Subclasses set ``self._T_wc`` (T_world_contact) and, for in-hand scenes, ``self._T_grasp_obj``.
     """
@@ -47,6 +53,7 @@ class SkillScene:
     held_body: str = "object"
     held_link: int = -1
     hand_roll_deg: float = 0.0
+    symmetric_grasp: bool = False
 
     def __init__(self, scene: BulletScene, skill_cfg, scene_cfg, rng: np.random.Generator):
         self.scene, self.skill, self.scene_cfg, self.rng = scene, skill_cfg, scene_cfg, rng
@@ -67,6 +74,18 @@ class SkillScene:
     def grasp_in_contact(self) -> np.ndarray:
         """T_contact_grasp: where the gripper's grasp frame goes to grasp (or starts, if in hand)."""
         return make_T(self.R_contact_grasp, np.zeros(3))
+
+    def turn_grasp(self) -> None:
+        """Hold the object with the grasp turned half a turn about its approach axis (the grasp
+        frame's z). Only for scenes with ``symmetric_grasp``; in-hand scenes keep the object where it
+        is, in the turned grasp (:meth:`_grasp_turned`)."""
+        if not self.symmetric_grasp:
+            raise ValueError(f"{type(self).__name__}'s grasp is not symmetric: it cannot be turned")
+        self.R_contact_grasp = self.R_contact_grasp @ HALF_TURN_ABOUT_Z
+        self._grasp_turned()
+
+    def _grasp_turned(self) -> None:
+        """Called once the grasp has been turned: in-hand scenes recompute the object in the grasp."""
 
     def held(self) -> tuple[str, int]:
         """(body name, link index) that the gripper holds once grasped."""

@@ -18,6 +18,8 @@ from vid2skill.scenes.tabletop import TabletopScene
 
 @register("pick")
 class PickScene(TabletopScene):
+    symmetric_grasp = True
+
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
         objects = list(scene_cfg.objects)

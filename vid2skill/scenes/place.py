@@ -21,6 +21,7 @@ from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopScene
 class PlaceScene(TabletopScene):
     in_hand = True
     R_contact_grasp = R_CONTACT_TOPDOWN
+    symmetric_grasp = True
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)
@@ -56,6 +57,10 @@ class PlaceScene(TabletopScene):
         )
         self._T_wc = self.in_hand_frame(start, target)
         self._T_w_obj0 = make_T(np.eye(3), start - np.array([0, 0, self._top_above_com - grip_depth]))
+        self._grasp_turned()
+
+    def _grasp_turned(self) -> None:
+        """The object in the grasp: upright below it, whichever way the grasp is turned."""
         self._T_grasp_obj = inv_T(self._T_wc @ make_T(self.R_contact_grasp, np.zeros(3))) @ self._T_w_obj0
 
     def _object_state(self):

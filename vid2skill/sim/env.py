@@ -49,6 +49,7 @@ from vid2skill.geometry import look_at_R, make_T
 from vid2skill.physics.bullet import BulletScene, CameraSpec
 from vid2skill.physics.robot import Kinematics, Robot, RobotSpec
 from vid2skill.scenes import SCENES
+from vid2skill.scenes.base import HALF_TURN_ABOUT_Z
 from vid2skill.settings import settings
 from vid2skill.sim.goals import scene_goal
 
@@ -255,6 +256,7 @@ class SkillEnv(gym.Env):
         self.camera = _video_camera(cfg.video, T_wc[:3, 3], base)
         self.max_joint_step = self.robot_spec.max_joint_speed * self.dt
 
+        self._choose_grasp_turn()
         T_cmd = task.grasp_in_contact()
         T_grasp_world = T_wc @ T_cmd
         body, link = task.held()
@@ -357,6 +359,23 @@ class SkillEnv(gym.Env):
                 self.frames.append(self.scene.render(self.camera))
             if t_s is not None and (i + 1) % self.steps_per_control == 0:
                 self.task.on_step(t_s + (i + 1) * cfg.timestep_s)
+
+    def _choose_grasp_turn(self) -> None:
+        """A symmetric grasp (pick, place) is held turned half a turn about its approach where the
+        arm cannot reach the scene's own one from rest (most often the last wrist joint's limit)
+        and can reach the turned one: a parallel gripper holds the object the same either way."""
+        task, kin = self.task, self.kin
+        if not task.symmetric_grasp:
+            return
+
+        def reached(T_contact_grasp: np.ndarray) -> bool:
+            T = self.T_wc @ T_contact_grasp
+            _, e_p, e_r = kin.ik_from_rest(T[:3, 3] - self.base, T[:3, :3])
+            return e_p < 2e-3 and e_r < 2e-2  # ik_from_rest's own test of a converged walk
+
+        turned = task.grasp_in_contact() @ make_T(HALF_TURN_ABOUT_Z, np.zeros(3))
+        if not reached(task.grasp_in_contact()) and reached(turned):
+            task.turn_grasp()
 
     def _reach(self, T_grasp_world: np.ndarray) -> None:
         """The oracle reach to a grasp: to a stand-off along the approach, then along it. With
