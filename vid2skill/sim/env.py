@@ -437,8 +437,12 @@ class SkillEnv(gym.Env):
         t_end = (t + 1) * self.dt
         opened = self.released_at is not None or bool(skill.release_at_end)
         if opened:
-            # The human's timing ignores the arm's tracking lag: reach the last target first.
-            self._drive(self.T_wc @ self.T_cmd, cfg.pre_release_settle_steps)
+            # The human's timing ignores the arm's tracking lag: reach the last target first, a
+            # speed-limited control step at a time (one command covers one step's joint travel).
+            left = cfg.pre_release_settle_steps
+            while left > 0:
+                self._drive(self.T_wc @ self.T_cmd, min(left, self.steps_per_control))
+                left -= self.steps_per_control
             self.robot.detach()
             self.robot.gripper(open_=True)
         # Scenes whose objects must come to rest (place) ask for a longer settle.
