@@ -232,9 +232,9 @@ def test_a_quick_push_shuts_the_drawer_where_clipping_each_joint_froze_the_arm(c
 
 
 def test_a_symmetric_grasp_the_arm_cannot_reach_is_held_turned_half_a_turn(cfg):
-    """In this place scene the top-down grasp's yaw puts the Panda's last joint past its limit on
-    the branch walked out from rest, and the half-turned grasp does not: the episode holds the
-    object turned about the approach, the object hanging where it hung before, and places it."""
+    """In this place scene the walk from rest to the top-down grasp fails for the Panda and to the
+    grasp turned half a turn about its approach succeeds: the episode holds the object in the
+    turned grasp, the object hanging where it hung before, and places it."""
     from vid2skill.geometry import make_T
     from vid2skill.scenes.base import HALF_TURN_ABOUT_Z
     from vid2skill.scenes.drawer import DrawerScene

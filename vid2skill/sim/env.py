@@ -362,8 +362,8 @@ class SkillEnv(gym.Env):
 
     def _choose_grasp_turn(self) -> None:
         """A symmetric grasp (pick, place) is held turned half a turn about its approach where the
-        arm cannot reach the scene's own one from rest (most often the last wrist joint's limit)
-        and can reach the turned one: a parallel gripper holds the object the same either way."""
+        arm cannot reach the scene's own one from rest (a wrist joint's limit in the way) and can
+        reach the turned one: a parallel gripper holds the object the same either way."""
         task, kin = self.task, self.kin
         if not task.symmetric_grasp:
             return
@@ -414,7 +414,7 @@ class SkillEnv(gym.Env):
         rest posture; holding an object it stays on its branch and the joint step is
         speed-limited, so the arm never swings across to another IK solution. The tracking solve
         keeps each iteration's step direction (``keep_direction``): clipped joint by joint, a step
-        near the shoulder singularity turned aside and the arm froze mid-push."""
+        large in a few joints turned aside and the arm froze mid-push."""
         robot, base = self.robot, self.base
         q_now = robot.joint_positions()
         q, err, _ = self.kin.ik(
