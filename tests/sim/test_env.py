@@ -212,6 +212,16 @@ def test_the_oracle_reach_plans_one_branch_into_a_handle_a_wrist_limit_guards(cf
         env.close()
 
 
+def _push_into_drawer(env, cfg, seed: int, pace_s: float, push_m: float = 0.18) -> None:
+    """Reset a slide_close scene and push ``push_m`` straight into the drawer in ``pace_s``, then
+    hold one control step (not yet letting go)."""
+    env.reset(seed=seed)
+    T0 = env.T_cmd.copy()
+    n = int(round(pace_s * cfg.sim.control_hz))
+    for k in range(1, n + 2):
+        env.step_to(T0 + _shift(push_m * min(k, n) / n), True)
+
+
 @pytest.mark.parametrize("seed,pace_s", [(300004, 1.0), (300006, 0.47)])
 def test_a_quick_push_shuts_the_drawer_where_clipping_each_joint_froze_the_arm(cfg, seed, pace_s):
     """An 18 cm push into a drawer open 12-14 cm. The tracking IK used to clip its step joint by
@@ -221,10 +231,7 @@ def test_a_quick_push_shuts_the_drawer_where_clipping_each_joint_froze_the_arm(c
     try:
         env.reset(seed=seed)
         assert 0.12 < env.task.opening() < 0.14
-        T0 = env.T_cmd.copy()
-        n = int(round(pace_s * cfg.sim.control_hz))
-        for k in range(1, n + 2):
-            env.step_to(T0 + _shift(0.18 * min(k, n) / n), True)
+        _push_into_drawer(env, cfg, seed, pace_s)
         env.step_to(env.T_cmd, False)
         assert env.result()["success"] and env.task.opening() < 0.01
     finally:
@@ -273,11 +280,7 @@ def test_before_letting_go_the_arm_catches_up_with_a_fast_push(cfg):
     open; held a control step at a time, the arm reaches the last target and the drawer is shut."""
     env = _env(cfg, "slide_close")
     try:
-        env.reset(seed=300001)
-        T0 = env.T_cmd.copy()
-        n = int(round(0.33 * cfg.sim.control_hz))
-        for k in range(1, n + 2):
-            env.step_to(T0 + _shift(0.18 * min(k, n) / n), True)
+        _push_into_drawer(env, cfg, 300001, 0.33)
         assert env.task.opening() > 0.03  # the arm is behind the push
         env.step_to(env.T_cmd, False)
         assert env.result()["success"] and env.task.opening() < 0.01

@@ -251,17 +251,17 @@ class SkillEnv(gym.Env):
         visual = self.record_video or bool(cfg.gui) or bool(self.cameras) or self.render_mode is not None
         self.robot = robot = Robot(scene, self.robot_spec, base_position=base, visual=visual)
         robot.set_friction(cfg.finger_friction)
-        self.kin = kin = kinematics_for(self.robot_spec)
+        self.kin = kinematics_for(self.robot_spec)
         self.T_wc = T_wc = task.contact_frame()
         self.camera = _video_camera(cfg.video, T_wc[:3, 3], base)
         self.max_joint_step = self.robot_spec.max_joint_speed * self.dt
 
-        self._choose_grasp_turn()
+        walked = self._choose_grasp_turn()
         T_cmd = task.grasp_in_contact()
         T_grasp_world = T_wc @ T_cmd
         body, link = task.held()
         if task.in_hand:
-            q, _, _ = kin.ik_from_rest(T_grasp_world[:3, 3] - base, T_grasp_world[:3, :3])
+            q = walked if walked is not None else self._walk_from_rest(T_cmd)[0]
             robot.reset(q)
             robot.command_arm(q)
             robot.gripper(open_=False)
@@ -360,22 +360,30 @@ class SkillEnv(gym.Env):
             if t_s is not None and (i + 1) % self.steps_per_control == 0:
                 self.task.on_step(t_s + (i + 1) * cfg.timestep_s)
 
-    def _choose_grasp_turn(self) -> None:
+    def _walk_from_rest(self, T_contact_grasp: np.ndarray) -> tuple[np.ndarray, bool]:
+        """(posture, reached): the arm walked from rest to a grasp pose in the contact frame, and
+        whether the walk converged (``ik_from_rest``'s own test)."""
+        T = self.T_wc @ T_contact_grasp
+        q, e_p, e_r = self.kin.ik_from_rest(T[:3, 3] - self.base, T[:3, :3])
+        return q, bool(e_p < 2e-3 and e_r < 2e-2)
+
+    def _choose_grasp_turn(self) -> np.ndarray | None:
         """A symmetric grasp (pick, place) is held turned half a turn about its approach where the
         arm cannot reach the scene's own one from rest (a wrist joint's limit in the way) and can
-        reach the turned one: a parallel gripper holds the object the same either way."""
-        task, kin = self.task, self.kin
+        reach the turned one: a parallel gripper holds the object the same either way. Returns the
+        posture walked to the grasp kept (None for other scenes), which in-hand starts reuse."""
+        task = self.task
         if not task.symmetric_grasp:
-            return
-
-        def reached(T_contact_grasp: np.ndarray) -> bool:
-            T = self.T_wc @ T_contact_grasp
-            _, e_p, e_r = kin.ik_from_rest(T[:3, 3] - self.base, T[:3, :3])
-            return e_p < 2e-3 and e_r < 2e-2  # ik_from_rest's own test of a converged walk
-
-        turned = task.grasp_in_contact() @ make_T(HALF_TURN_ABOUT_Z, np.zeros(3))
-        if not reached(task.grasp_in_contact()) and reached(turned):
-            task.turn_grasp()
+            return None
+        q, reached = self._walk_from_rest(task.grasp_in_contact())
+        if not reached:
+            q_turned, turned = self._walk_from_rest(
+                task.grasp_in_contact() @ make_T(HALF_TURN_ABOUT_Z, np.zeros(3))
+            )
+            if turned:
+                task.turn_grasp()
+                return q_turned
+        return q
 
     def _reach(self, T_grasp_world: np.ndarray) -> None:
         """The oracle reach to a grasp: to a stand-off along the approach, then along it. With
