@@ -16,6 +16,34 @@ from vid2skill.scenes.base import register, step_towards
 from vid2skill.scenes.tabletop import TabletopScene
 
 
+def top_grasp(scene, name: str, depth_m: float, cells: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """(grasp point (3,), jaws direction (3,)) of a top-down grasp of the body ``name``: the body's
+    top surface is read by vertical rays over its bounding box; the part of it within ``depth_m``
+    of its top (capped at half the body's height) is what the jaws close on, so the grasp sits at
+    that part's centroid, ``depth_m`` below the top, with the jaws across that part's narrower
+    principal direction. (The world-aligned box of a turned object is wider than the object, and
+    its centre may lie off the object's top: a duck's is over its back, below its head.)"""
+    uid, client = scene.body(name), scene.client
+    lo, hi = (np.array(v) for v in p.getAABB(uid, physicsClientId=client))
+    xs, ys = (np.linspace(lo[k], hi[k], cells) for k in (0, 1))
+    gx, gy = (g.ravel() for g in np.meshgrid(xs, ys))
+    starts = np.c_[gx, gy, np.full(gx.size, hi[2] + 0.05)]
+    ends = np.c_[gx, gy, np.full(gx.size, lo[2] - 0.01)]
+    hits = p.rayTestBatch(starts.tolist(), ends.tolist(), physicsClientId=client)
+    top = np.array([h[3][2] if h[0] == uid else -np.inf for h in hits])
+    depth = min(depth_m, (hi[2] - lo[2]) / 2)
+    z = float(np.max(top)) if np.isfinite(top).any() else float(hi[2])
+    held = np.c_[gx, gy][top >= z - depth]
+    if len(held) < 3:  # too few rays on it: the box's centre, jaws along its narrower side
+        size = hi - lo
+        jaws = np.array([1.0, 0.0, 0.0]) if size[0] < size[1] else np.array([0.0, 1.0, 0.0])
+        return np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2] - depth]), jaws
+    centre = held.mean(axis=0)
+    _, vecs = np.linalg.eigh(np.cov((held - centre).T))
+    minor = vecs[:, 0]  # eigh: ascending eigenvalues
+    return np.array([centre[0], centre[1], z - depth]), np.array([minor[0], minor[1], 0.0])
+
+
 @register("pick")
 class PickScene(TabletopScene):
     symmetric_grasp = True
@@ -42,10 +70,7 @@ class PickScene(TabletopScene):
         scene.step(120)  # let it come to rest
         lo, hi = (np.array(v) for v in p.getAABB(uid, physicsClientId=scene.client))
         self.rest_z = float(scene.base_pose("object")[0][2])
-        size = hi - lo
-        depth = min(float(scene_cfg.grasp_depth_m), size[2] / 2)
-        grasp = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2] - depth])
-        jaws = np.array([1.0, 0.0, 0.0]) if size[0] < size[1] else np.array([0.0, 1.0, 0.0])
+        grasp, jaws = top_grasp(scene, "object", float(scene_cfg.grasp_depth_m))
         self._T_wc = frame_from_x_and_up(np.array([0.0, 0.0, -1.0]), grasp, up=jaws)
         self._lifted_since: float | None = None
         self.held_s = 0.0
