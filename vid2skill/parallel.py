@@ -184,16 +184,9 @@ def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int,
             future.add_done_callback(lambda f, i=i: done(i, f))
 
         def done(i: int, future) -> None:
-            broken = False
-            try:
-                out, err = future.result()
-            except BrokenProcessPool as e:
-                # A worker died (a crash in native code): the item fails, the batch goes on, and
-                # this process takes the items left, as the pool takes no more. No submit here:
-                # Python 3.12+ runs this callback while the pool holds the lock submit() takes.
-                out, err, broken = None, f"{type(e).__name__}: {e}", True
-            except Exception as e:  # any other failure of the call in the pool (a result that cannot pickle)
-                out, err = None, f"{type(e).__name__}: {e}"
+            out, err, broken = _pool_outcome(future)
+            # A broken pool takes no more and this process takes the items left. No submit then:
+            # Python 3.12+ runs this callback while the pool holds the lock submit() takes.
             if not broken:
                 feed()  # before recording, so that nothing is submitted once every item is recorded
             record(i, out, err)
@@ -210,3 +203,16 @@ def _here_and_in_pool(fn: Callable, items: list, order: list[int], spawned: int,
             with lock:  # the next item, or wait for the pool to finish (or hand one back)
                 lock.wait_for(lambda: pending or finished == len(items))
                 mine = pending.popleft() if pending else None
+
+
+def _pool_outcome(future) -> tuple[Any, str | None, bool]:
+    """A finished pool call as (result or None, error message or None, whether the pool broke), so
+    that a failed call fails its item only."""
+    try:
+        out, err = future.result()
+    except BrokenProcessPool as e:
+        # A worker died (a crash in native code): the item fails, the batch goes on.
+        return None, f"{type(e).__name__}: {e}", True
+    except Exception as e:  # any other failure of the call in the pool (a result that cannot pickle)
+        return None, f"{type(e).__name__}: {e}", False
+    return out, err, False
