@@ -107,6 +107,40 @@ def count_reversals(s: np.ndarray, hysteresis: float) -> int:
     return n
 
 
+def _arc(xy: np.ndarray, chord: np.ndarray, net: float) -> float:
+    """Largest distance of the (T, 2) image path from its start-end ``chord``, over the chord's length
+    ``net`` (1 where the path ends where it began)."""
+    if net > 1e-6:
+        u = chord / net
+        across = (xy - xy[0]) - np.outer((xy - xy[0]) @ u, u)
+        return float(np.linalg.norm(across, axis=1).max()) / net
+    return 1.0
+
+
+def _reversals_and_turns(xy: np.ndarray, extent: float) -> tuple[int, float]:
+    """How often the (T, 2) image path turns back along its main direction, and how many turns it
+    winds about its centre (0 and 0.0 for a path of no ``extent``)."""
+    if extent > 1e-6:
+        centred = xy - xy.mean(axis=0)
+        along = centred @ _principal_axes(xy)[0]
+        reversals = count_reversals(along, 0.25 * float(np.ptp(along)))
+        angle = np.unwrap(np.arctan2(centred[:, 1], centred[:, 0]))
+        return reversals, abs(float(angle[-1] - angle[0])) / (2 * np.pi)
+    return 0, 0.0
+
+
+def _held_rotation(rotvec: np.ndarray) -> float:
+    """Rotation, rad, between the hand's mean orientations over the first and the last quarter of the
+    grasp (``rotvec`` (T, 3)).
+
+    Means, not single frames: a single palm frame is off by tens of degrees, and the largest angle
+    would be one bad frame's.
+    """
+    quarter = max(1, len(rotvec) // 4)
+    held = Rotation.from_rotvec(rotvec)
+    return float((held[-quarter:].mean() * held[:quarter].mean().inv()).magnitude())
+
+
 def describe(tr: ContactTrajectory) -> dict[str, float]:
     """The :data:`DESCRIPTORS` of one manipulation, in their own units.
 
@@ -122,25 +156,9 @@ def describe(tr: ContactTrajectory) -> dict[str, float]:
     chord = xy[-1] - xy[0]
     net = float(np.linalg.norm(chord))
     extent = float(np.linalg.norm(xy - xy[0], axis=1).max())
-    if net > 1e-6:
-        u = chord / net
-        across = (xy - xy[0]) - np.outer((xy - xy[0]) @ u, u)
-        arc = float(np.linalg.norm(across, axis=1).max()) / net
-    else:
-        arc = 1.0
-    if extent > 1e-6:
-        centred = xy - xy.mean(axis=0)
-        along = centred @ _principal_axes(xy)[0]
-        reversals = count_reversals(along, 0.25 * float(np.ptp(along)))
-        angle = np.unwrap(np.arctan2(centred[:, 1], centred[:, 0]))
-        turns = abs(float(angle[-1] - angle[0])) / (2 * np.pi)
-    else:
-        reversals, turns = 0, 0.0
-    # Mean orientations over a quarter of the grasp at each end: a single palm frame is off by tens
-    # of degrees, and the largest angle would be one bad frame's.
-    quarter = max(1, len(tr.rotvec) // 4)
-    held = Rotation.from_rotvec(tr.rotvec)
-    rotation = float((held[-quarter:].mean() * held[:quarter].mean().inv()).magnitude())
+    arc = _arc(xy, chord, net)
+    reversals, turns = _reversals_and_turns(xy, extent)
+    rotation = _held_rotation(tr.rotvec)
     known_fingers = bool(np.any(tr.image_path[:, 2]))
     # The first quarter's median, not the grasp's first frame: one misread hand flips a single frame.
     fingers = float(np.median(np.sin(direction[: max(1, len(direction) // 4)]))) if known_fingers else 0.0
