@@ -202,14 +202,7 @@ def find_grasps(
     least ``min_segment_share`` as strong as the first (evidence, or length for runs), so that
     noise on one long grasp does not split it.
     """
-    v, lo, hi = _aperture_range(track)
-    if v.sum() < min_grasp_frames:
-        raise Vid2SkillError(f"clip {track.clip_id}: only {int(v.sum())} valid frames; cannot find a grasp")
-    if hi - lo < min_aperture_range_m:
-        raise Vid2SkillError(
-            f"clip {track.clip_id}: the grasp aperture barely changes ({100 * (hi - lo):.1f} cm < "
-            f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
-        )
+    v = _graspable_frames(track, min_grasp_frames, min_aperture_range_m)
     openness, _ = hand_openness(track, signal)
     if method == "max_evidence":
         evidence = np.zeros(len(v))
@@ -236,10 +229,29 @@ def find_grasps(
         taken[g : r + 1] = True
     if not found:
         raise Vid2SkillError(f"clip {track.clip_id}: no closed-hand run of {min_grasp_frames}+ frames")
-    found.sort()
+    return _with_reach_and_retreat(sorted(found), v)
+
+
+def _graspable_frames(track: HandTrack, min_grasp_frames: int, min_aperture_range_m: float) -> np.ndarray:
+    """The (T,) mask of frames with a hand, after refusing a clip with too few of them or with an
+    aperture that barely changes (nothing there to segment)."""
+    v, lo, hi = _aperture_range(track)
+    if v.sum() < min_grasp_frames:
+        raise Vid2SkillError(f"clip {track.clip_id}: only {int(v.sum())} valid frames; cannot find a grasp")
+    if hi - lo < min_aperture_range_m:
+        raise Vid2SkillError(
+            f"clip {track.clip_id}: the grasp aperture barely changes ({100 * (hi - lo):.1f} cm < "
+            f"{100 * min_aperture_range_m:.1f} cm); no grasp to segment"
+        )
+    return v
+
+
+def _with_reach_and_retreat(found: list[tuple[int, int]], v: np.ndarray) -> list[Segments]:
+    """Each (grasp, release) interval of ``found`` (in time order) as :class:`Segments`: its reach
+    starts where the previous grasp let go (the first valid frame for the first), its retreat ends
+    where the next one closes (the last valid frame for the last)."""
     valid_idx = np.flatnonzero(v)
     first, last = int(valid_idx[0]), int(valid_idx[-1])
-    # Each grasp's reach starts where the previous one let go; its retreat ends where the next one closes.
     return [
         Segments(found[i - 1][1] if i else first, g, r, found[i + 1][0] if i + 1 < len(found) else last)
         for i, (g, r) in enumerate(found)
