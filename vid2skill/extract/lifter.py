@@ -323,22 +323,43 @@ def train(
     order = rng.permutation(len(samples))
     n_valid = max(1, int(round(valid_share * len(samples))))
     valid, train_ = order[:n_valid], order[n_valid:]
-
-    def stack(sel):
-        x = np.concatenate([samples[i][0] for i in sel])
-        R = np.concatenate([samples[i][1] for i in sel])
-        d = np.concatenate([samples[i][2] for i in sel])
-        return (
-            torch.as_tensor(x, dtype=torch.float32),
-            torch.as_tensor(R, dtype=torch.float32),
-            torch.as_tensor(d, dtype=torch.float32),
-        )
-
-    xt, Rt, dt = stack(train_)
-    xv, Rv, dv = stack(valid)
+    xt, Rt, dt = _stack(samples, train_)
+    xv, Rv, dv = _stack(samples, valid)
     model = HandLifter(window, hidden)
     model.mean.copy_(xt.mean(0))
     model.std.copy_(xt.std(0).clamp_min(1e-3))
+    _fit(model, (xt, Rt, dt), (xv, Rv, dv), epochs)
+    info = {
+        "workspaces": [str(w) for w in workspaces],
+        "clips": {"train": len(train_), "valid": len(valid)},
+        "frames": {"train": len(xt), "valid": len(xv)},
+        "valid": _figures(model, xv, Rv, dv),
+        "window": window,
+        "hidden": hidden,
+        "epochs": epochs,
+        "seed": seed,
+    }
+    save_lifter(model, out, info)
+    return info
+
+
+def _stack(samples: list, sel) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The ``sel`` clips' samples (:func:`track_samples`) joined over frames as float32 tensors:
+    (features, rotations, depths)."""
+    x = np.concatenate([samples[i][0] for i in sel])
+    R = np.concatenate([samples[i][1] for i in sel])
+    d = np.concatenate([samples[i][2] for i in sel])
+    return (
+        torch.as_tensor(x, dtype=torch.float32),
+        torch.as_tensor(R, dtype=torch.float32),
+        torch.as_tensor(d, dtype=torch.float32),
+    )
+
+
+def _fit(model: HandLifter, train: tuple, valid: tuple, epochs: int) -> None:
+    """Fit ``model`` to the ``train`` (features, rotations, depths) with AdamW on a cosine schedule,
+    logging the ``valid`` figures every ten epochs and at the last."""
+    xt, Rt, dt = train
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     batch = 256
@@ -354,7 +375,7 @@ def train(
             opt.step()
         sched.step()
         if epoch % 10 == 9 or epoch == epochs - 1:
-            fig = _figures(model, xv, Rv, dv)
+            fig = _figures(model, *valid)
             log.info(
                 "epoch %d: valid rotation %.1f deg (MediaPipe %.1f), depth %.1f%% (MediaPipe %.1f%%)",
                 epoch + 1,
@@ -363,18 +384,6 @@ def train(
                 fig["depth_pct"],
                 fig["depth_pct_mediapipe"],
             )
-    info = {
-        "workspaces": [str(w) for w in workspaces],
-        "clips": {"train": len(train_), "valid": len(valid)},
-        "frames": {"train": len(xt), "valid": len(xv)},
-        "valid": _figures(model, xv, Rv, dv),
-        "window": window,
-        "hidden": hidden,
-        "epochs": epochs,
-        "seed": seed,
-    }
-    save_lifter(model, out, info)
-    return info
 
 
 def _figures(model: HandLifter, x, R_gt, d_gt) -> dict:
