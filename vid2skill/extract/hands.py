@@ -318,6 +318,31 @@ def _acting_hand(clip: Clip, cfg, dets: list[Detection], world: np.ndarray) -> s
     return chirality(world)
 
 
+def _feed_estimators(
+    rgb: np.ndarray,
+    dets: list[Detection],
+    arms: dict,
+    cfg,
+    camera: CameraMotion | None,
+    gravity: GravityEstimator | None,
+) -> None:
+    """Give one detection frame to the camera-motion and gravity estimators (each where given),
+    with the hands and arms found in it, which they mask out."""
+    if camera is not None:
+        h, w = rgb.shape[:2]
+        # The actor's body is in view when a shoulder is seen inside the frame (a head-worn camera
+        # sees forearms only).
+        shoulders = [
+            a.px[0]
+            for a in arms.values()
+            if a.visibility[0] >= cfg.pose.min_visibility and 0 <= a.px[0][0] < w and 0 <= a.px[0][1] < h
+        ]
+        body = np.vstack([np.vstack([a.px, a.hand_px]) for a in arms.values()]) if shoulders else None
+        camera.update(rgb, [d.px for d in dets], body)
+    if gravity is not None:
+        gravity.update(rgb, [d.px for d in dets] + [np.vstack([a.px, a.hand_px]) for a in arms.values()])
+
+
 def _detect_frames(
     clip: Clip,
     cfg,
@@ -347,23 +372,7 @@ def _detect_frames(
             rgb = cv2.resize(full, size, interpolation=cv2.INTER_AREA) if shrink < 1.0 else full
             frame_index.append(i)
             dets, arms = detector.detect(rgb)
-            if camera is not None:
-                h, w = rgb.shape[:2]
-                # The actor's body is in view when a shoulder is seen inside the frame (a head-worn camera
-                # sees forearms only).
-                shoulders = [
-                    a.px[0]
-                    for a in arms.values()
-                    if a.visibility[0] >= cfg.pose.min_visibility
-                    and 0 <= a.px[0][0] < w
-                    and 0 <= a.px[0][1] < h
-                ]
-                body = np.vstack([np.vstack([a.px, a.hand_px]) for a in arms.values()]) if shoulders else None
-                camera.update(rgb, [d.px for d in dets], body)
-            if gravity is not None:
-                gravity.update(
-                    rgb, [d.px for d in dets] + [np.vstack([a.px, a.hand_px]) for a in arms.values()]
-                )
+            _feed_estimators(rgb, dets, arms, cfg, camera, gravity)
             if keep is not None and not dets and kept + full.nbytes <= keep_bytes:
                 keep[i] = full
                 kept += full.nbytes
@@ -439,8 +448,6 @@ def _recover_gaps(
     handedness is no help here: on crops it flips often.) Frames in ``kept`` (from the first pass)
     are not decoded again. Returns the number of frames recovered.
     """
-    from vid2skill.extract.pose import crop_square
-
     rc = cfg.recover
     todo = _gap_predictions(track, rc.max_gap_frames, rc.edge_frames)
     if not todo:
@@ -449,34 +456,11 @@ def _recover_gaps(
     hands = MediaPipeHands(cfg, static_image_mode=True, max_hands=2)
     side = _track_side(track)
     found = 0
-    kept = kept or {}
-    rest = {i for i in wanted if i not in kept}
-
-    def frames():
-        yield from ((i, kept[i]) for i in sorted(wanted) if i in kept)
-        if rest:  # decode only the stretch that holds the frames not kept
-            first, last = min(rest), max(rest) + 1
-            frames_ = iter_frames(
-                clip.path, stride=stride, info=info, start=first, stop=min(stop or last, last)
-            )
-            yield from ((i, rgb) for i, rgb in frames_ if i in rest)
-
     try:
-        for i, rgb in frames():
+        for i, rgb in _gap_frames(clip, info, stride, stop, wanted, kept or {}):
             t = wanted[i]
             wrist, size = todo[t]
-            side_px = max(rc.crop_scale * size, rc.min_crop_px)
-            crop, origin, scale = crop_square(rgb, wrist, side_px, rc.crop_px)
-            best, best_d = None, rc.gate_frac * size
-            for d in hands.detect(crop):
-                d.px = origin + scale * d.px
-                dist = float(np.linalg.norm(d.px[WRIST] - wrist))
-                # A hand of another size than its neighbours' is a partial or wrong fit: its depth
-                # (from its size) would jump by tens of centimetres.
-                if abs(_hand_size_px(d.px) / size - 1.0) > rc.size_tolerance:
-                    continue
-                if dist <= best_d:
-                    best, best_d = d, dist
+            best = _find_in_crop(hands, rgb, wrist, size, rc)
             if best is not None:
                 best.from_crop, best.arm = True, side
                 track[t] = best
@@ -484,6 +468,40 @@ def _recover_gaps(
     finally:
         hands.close()
     return found
+
+
+def _gap_frames(clip: Clip, info, stride: int, stop: int | None, wanted: dict, kept: dict):
+    """The ``wanted`` frames as (frame index, RGB): those ``kept`` from the first pass first, then
+    the rest decoded from the shortest stretch of the video that holds them."""
+    rest = {i for i in wanted if i not in kept}
+    yield from ((i, kept[i]) for i in sorted(wanted) if i in kept)
+    if rest:
+        first, last = min(rest), max(rest) + 1
+        frames_ = iter_frames(clip.path, stride=stride, info=info, start=first, stop=min(stop or last, last))
+        yield from ((i, rgb) for i, rgb in frames_ if i in rest)
+
+
+def _find_in_crop(
+    hands: MediaPipeHands, rgb: np.ndarray, wrist: np.ndarray, size: float, rc
+) -> Detection | None:
+    """The hand found in a crop around the predicted ``wrist`` (image pixels) that is nearest it,
+    within ``rc.gate_frac`` hand sizes and of about the neighbours' ``size``; None if there is none.
+    Its landmarks are mapped back to the image's pixels."""
+    from vid2skill.extract.pose import crop_square
+
+    side_px = max(rc.crop_scale * size, rc.min_crop_px)
+    crop, origin, scale = crop_square(rgb, wrist, side_px, rc.crop_px)
+    best, best_d = None, rc.gate_frac * size
+    for d in hands.detect(crop):
+        d.px = origin + scale * d.px
+        dist = float(np.linalg.norm(d.px[WRIST] - wrist))
+        # A hand of another size than its neighbours' is a partial or wrong fit: its depth
+        # (from its size) would jump by tens of centimetres.
+        if abs(_hand_size_px(d.px) / size - 1.0) > rc.size_tolerance:
+            continue
+        if dist <= best_d:
+            best, best_d = d, dist
+    return best
 
 
 @dataclass
