@@ -186,11 +186,7 @@ def fit(
     resume = Path(run_dir) / RESUME_FILE if run_dir is not None and resume_key else None
     saved = _load_resume(resume, resume_key, train[0].device)
     if saved is not None:
-        model.load_state_dict(saved["model"]), opt.load_state_dict(saved["opt"]), gen.set_state(saved["gen"])
-        if "torch_rng" in saved:
-            torch.set_rng_state(saved["torch_rng"])
-        r.losses, r.val_losses, r.best = saved["losses"], saved["val_losses"], saved["best"]
-        best_state, bad, start = saved["best_state"], saved["bad"], saved["epoch"]
+        best_state, bad, start = _restore(saved, model, opt, gen, r)
         log.info("%s: resumed at epoch %d from %s", name, start, resume)
     writer = summary_writer(cfg.tensorboard, Path(run_dir) if run_dir is not None else None)
     bar = tqdm(range(start, cfg.epochs), desc=f"train {name}", unit="epoch", leave=False, disable=None)
@@ -210,22 +206,7 @@ def fit(
             r.stopped_at = epoch + 1
             break
         if resume is not None and (epoch + 1) % SAVE_EVERY == 0:
-            _save_resume(
-                resume,
-                {
-                    "key": resume_key,
-                    "model": model.state_dict(),
-                    "opt": opt.state_dict(),
-                    "gen": gen.get_state(),
-                    "torch_rng": torch.get_rng_state(),
-                    "losses": r.losses,
-                    "val_losses": r.val_losses,
-                    "best": r.best,
-                    "best_state": best_state,
-                    "bad": bad,
-                    "epoch": epoch + 1,
-                },
-            )
+            _save_resume(resume, _resume_point(resume_key, model, opt, gen, r, best_state, bad, epoch + 1))
     bar.close()
     if writer is not None:
         writer.close()
@@ -268,6 +249,45 @@ def _load_resume(resume: Path | None, key: str | None, device) -> dict | None:
         log.warning("%s is unreadable (%s); training starts over", resume, e)
         return None
     return saved if isinstance(saved, dict) and saved.get("key") == key else None
+
+
+def _resume_point(
+    key: str | None,
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    r: FitResult,
+    best_state: dict | None,
+    bad: int,
+    epoch: int,
+) -> dict:
+    """The resume point of a run after ``epoch`` epochs, under ``key``: weights, optimiser, shuffling
+    generator, global torch RNG state, loss history and early-stopping state."""
+    return {
+        "key": key,
+        "model": model.state_dict(),
+        "opt": opt.state_dict(),
+        "gen": gen.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "losses": r.losses,
+        "val_losses": r.val_losses,
+        "best": r.best,
+        "best_state": best_state,
+        "bad": bad,
+        "epoch": epoch,
+    }
+
+
+def _restore(
+    saved: dict, model: torch.nn.Module, opt: torch.optim.Optimizer, gen: torch.Generator, r: FitResult
+) -> tuple[dict | None, int, int]:
+    """Load a :func:`_resume_point` into this run's model, optimiser, generator, RNG and ``r``;
+    returns its (best weights, epochs without improvement, epochs done)."""
+    model.load_state_dict(saved["model"]), opt.load_state_dict(saved["opt"]), gen.set_state(saved["gen"])
+    if "torch_rng" in saved:
+        torch.set_rng_state(saved["torch_rng"])
+    r.losses, r.val_losses, r.best = saved["losses"], saved["val_losses"], saved["best"]
+    return saved["best_state"], saved["bad"], saved["epoch"]
 
 
 def _save_resume(resume: Path, state: dict) -> None:
