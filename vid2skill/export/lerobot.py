@@ -166,34 +166,12 @@ def write_lerobot(
     tasks = ds.tasks
 
     with atomic_dir(root) as tmp:
-        for chunk_file in dict.fromkeys(plan):
-            eps = [i for i, cf in enumerate(plan) if cf == chunk_file]
-            rows = slice(int(starts[eps[0]]), int(starts[eps[-1] + 1]))
-            table = pa.table({k: _column(pa, cols[k][rows], f) for k, f in features.items()})
-            path = tmp / DATA_PATH.format(chunk_index=chunk_file[0], file_index=chunk_file[1])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, path)
+        _write_data_files(pa, pq, tmp, features, cols, plan, starts)
         ep_path = tmp / EPISODES_PATH.format(chunk_index=0, file_index=0)
         ep_path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.table(_episodes_table(ds, features, cols, plan, starts)), ep_path)
         pq.write_table(_tasks_table(pa, tasks), tmp / "meta" / "tasks.parquet")
-        info = {
-            "codebase_version": CODEBASE_VERSION,
-            "robot_type": ds.robot,
-            "total_episodes": len(ds.episodes),
-            "total_frames": ds.num_frames,
-            "total_tasks": len(tasks),
-            "chunks_size": int(chunks_size),
-            "data_files_size_in_mb": int(data_files_size_in_mb)
-            if float(data_files_size_in_mb).is_integer()
-            else data_files_size_in_mb,
-            "video_files_size_in_mb": VIDEO_FILES_SIZE_IN_MB,
-            "fps": int(round(fps)),
-            "splits": splits if splits is not None else {"train": f"0:{len(ds.episodes)}"},
-            "data_path": DATA_PATH,
-            "video_path": None,
-            "features": {k: f.lerobot() for k, f in features.items()},
-        }
+        info = _info_json(ds, features, splits, chunks_size, data_files_size_in_mb, fps)
         atomic_write_json(tmp / "meta" / "info.json", info)
         atomic_write_json(
             tmp / "meta" / "stats.json", {k: feature_stats(cols[k], f) for k, f in features.items()}
@@ -206,6 +184,47 @@ def write_lerobot(
         "frames": ds.num_frames,
         "tasks": tasks,
         "data_files": len(set(plan)),
+    }
+
+
+def _write_data_files(pa, pq, tmp: Path, features: dict, cols: dict, plan: list, starts: np.ndarray) -> None:
+    """Write the frames under ``tmp``, whole episodes to the data file ``plan`` gives each
+    (``starts``: each episode's first row in ``cols``, then the total)."""
+    for chunk_file in dict.fromkeys(plan):
+        eps = [i for i, cf in enumerate(plan) if cf == chunk_file]
+        rows = slice(int(starts[eps[0]]), int(starts[eps[-1] + 1]))
+        table = pa.table({k: _column(pa, cols[k][rows], f) for k, f in features.items()})
+        path = tmp / DATA_PATH.format(chunk_index=chunk_file[0], file_index=chunk_file[1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+
+
+def _info_json(
+    ds: EpisodeDataset,
+    features: dict,
+    splits: dict[str, str] | None,
+    chunks_size: int,
+    data_files_size_in_mb: float,
+    fps: float,
+) -> dict:
+    """The contents of ``meta/info.json``: the layout's version and sizes, totals, fps, splits
+    (all episodes for training unless given), path templates and features."""
+    return {
+        "codebase_version": CODEBASE_VERSION,
+        "robot_type": ds.robot,
+        "total_episodes": len(ds.episodes),
+        "total_frames": ds.num_frames,
+        "total_tasks": len(ds.tasks),
+        "chunks_size": int(chunks_size),
+        "data_files_size_in_mb": int(data_files_size_in_mb)
+        if float(data_files_size_in_mb).is_integer()
+        else data_files_size_in_mb,
+        "video_files_size_in_mb": VIDEO_FILES_SIZE_IN_MB,
+        "fps": int(round(fps)),
+        "splits": splits if splits is not None else {"train": f"0:{len(ds.episodes)}"},
+        "data_path": DATA_PATH,
+        "video_path": None,
+        "features": {k: f.lerobot() for k, f in features.items()},
     }
 
 
@@ -290,23 +309,7 @@ def read_lerobot(root: str | Path) -> EpisodeDataset:
                     f"{path}: episode {e['episode_index']} has {len(rows)} frames, meta/episodes says "
                     f"{e['length']}"
                 )
-            arrays = {}
-            for feat in (STATE, GOAL, ACTION):
-                want = tuple(features[feat.key]["shape"])
-                if want != feat.shape:
-                    raise DatasetError(
-                        f"{root / 'meta' / 'info.json'}: {feat.key} has shape {want}, expected {feat.shape}"
-                    )
-                col = table.column(feat.key).take(rows)
-                a = np.asarray(
-                    col.combine_chunks().flatten().to_numpy(zero_copy_only=False), dtype=np.float32
-                )
-                if a.size != len(rows) * feat.shape[0]:
-                    raise DatasetError(
-                        f"{path}: {feat.key} holds {a.size} values for {len(rows)} frames of shape "
-                        f"{feat.shape}"
-                    )
-                arrays[feat.key] = a.reshape(len(rows), feat.shape[0])
+            arrays = _vector_arrays(table, rows, features, root, path)
             images = {
                 c: _decode_images(table.column(IMAGE_PREFIX + c).take(rows).to_pylist()) for c in sorted(cams)
             }
@@ -326,6 +329,26 @@ def read_lerobot(root: str | Path) -> EpisodeDataset:
         extra = root / "meta" / "vid2skill.json"
         provenance = json.loads(extra.read_text()).get("provenance", {}) if extra.exists() else {}
         return EpisodeDataset(info.get("robot_type") or "", float(info["fps"]), tuple(episodes), provenance)
+
+
+def _vector_arrays(table, rows: np.ndarray, features: dict, root: Path, path: Path) -> dict[str, np.ndarray]:
+    """One episode's state, goal and action columns (its ``rows`` of the data file ``path``) as
+    (T, D) float32 arrays, checking their shapes against ``meta/info.json``'s ``features``."""
+    arrays = {}
+    for feat in (STATE, GOAL, ACTION):
+        want = tuple(features[feat.key]["shape"])
+        if want != feat.shape:
+            raise DatasetError(
+                f"{root / 'meta' / 'info.json'}: {feat.key} has shape {want}, expected {feat.shape}"
+            )
+        col = table.column(feat.key).take(rows)
+        a = np.asarray(col.combine_chunks().flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+        if a.size != len(rows) * feat.shape[0]:
+            raise DatasetError(
+                f"{path}: {feat.key} holds {a.size} values for {len(rows)} frames of shape {feat.shape}"
+            )
+        arrays[feat.key] = a.reshape(len(rows), feat.shape[0])
+    return arrays
 
 
 def _decode_images(cells: list[dict]) -> np.ndarray:
