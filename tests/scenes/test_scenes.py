@@ -103,3 +103,21 @@ def test_a_turned_duck_is_grasped_across_its_narrow_top_where_its_box_outgrows_t
     lift = SkillMotion("lift", 1.0, {"lift_m": 0.2}, {"s": np.linspace(0.0, 1.0, 30)}, "rise")
     out = EpisodeRunner(cfg.skill["pick"], cfg.sim, robot_spec(cfg.robot)).run(MotionReplayPolicy(lift), seed)
     assert out["success"] and out["max_lift_m"] > 0.15, out
+
+
+def test_a_top_grasp_closes_across_a_turned_bars_short_side_at_its_middle():
+    """A 12 x 4 x 6 cm bar turned 30 degrees about the vertical: its world-aligned box is 12.4 by
+    9.5 cm, but the jaws close across its 4-cm side, at its middle, 2 cm below its top."""
+    from vid2skill.geometry import rot_z
+    from vid2skill.physics.bullet import BulletScene
+    from vid2skill.scenes.pick import top_grasp
+
+    with BulletScene() as scene:
+        centre = np.array([0.5, 0.1, 0.03])
+        scene.create_box("bar", [0.06, 0.02, 0.03], centre, (1, 0, 0, 1))
+        scene.set_pose("bar", centre, rot_z(np.radians(30)))
+        grasp, jaws = top_grasp(scene, "bar", depth_m=0.02)
+        short_side = rot_z(np.radians(30)) @ np.array([0.0, 1.0, 0.0])
+        assert abs(abs(jaws @ short_side) - 1.0) < 0.02 and abs(jaws[2]) < 1e-9
+        assert np.allclose(grasp[:2], centre[:2], atol=0.005)
+        assert abs(grasp[2] - (centre[2] + 0.03 - 0.02)) < 0.002
