@@ -141,9 +141,8 @@ def _on_ray(
         i = refs[done[0]]
         try:
             out, err = ray.get(done[0])
-        except (
-            Exception
-        ) as e:  # the task's worker died (a crash in native code): the item fails, the batch goes on
+        except Exception as e:
+            # The task's worker died (a crash in native code): the item fails, the batch goes on.
             out, err = None, f"{type(e).__name__}: {e}"
         results[i] = (items[i], out, err)
         bar.update()
