@@ -44,6 +44,7 @@ def test_the_layout_is_the_one_existing_workspaces_have():
         ws.stage_record("cluster"): "skills/_stage.json",
         ws.stage_record("train"): "policies/_stage.json",
         ws.stage_record("evaluate", "expert/panda"): "eval/expert/panda/_stage.json",
+        ws.stage_record("add", "runs/0123"): "add/runs/0123/_stage.json",
         checkpoint_dir(ws.policies("panda", "pour"), 7): "policies/panda/pour/checkpoints/000007",
         last_pointer(ws.policies("panda", "pour")): "policies/panda/pour/checkpoints/last",
     }
@@ -64,6 +65,7 @@ def test_the_pipeline_stages_write_the_folders_the_workspace_names():
         "policies",
         "eval",
         "export",
+        "add",
     ]
 
 

@@ -37,7 +37,8 @@ stages (in data-flow order):
   run        every stage up to one, each rerun only if its inputs or settings changed (to=train)
 
   skills [show NAME]   list the skill library (or show one skill's card and plot its trajectories)
-  add PATH [skill=NAME] add a video, a folder of videos or a file:// URL to the library (new version)
+  add PATH [skill=NAME] add a video, a folder of videos or a file:// URL to the library (new version;
+                       a stage: the same target again, unchanged, is skipped)
   report [real_to_robot=PATH]  one self-contained HTML page of the workspace: <workspace>/report/index.html
 
 common options: workspace=DIR  workers=N  seed=S  force=true  debug=tiny   (paths may start with ~)
@@ -277,8 +278,10 @@ def _add_command(args: list[str]) -> None:
     """``vid2skill add <video|folder|url> [skill=NAME] [key=value ...]``."""
     import json
 
+    from omegaconf import open_dict
+
     from vid2skill.hints import user_overrides
-    from vid2skill.skills.add import run_add
+    from vid2skill.pipeline import run_stage
 
     if not args or "=" in args[0]:
         print(
@@ -294,10 +297,12 @@ def _add_command(args: list[str]) -> None:
     cfg = _validate(overrides + ["stage=add"], "add")
     _check_workspace(cfg, "add", create=False)
     logging.basicConfig(level=logging.INFO, format="[%(name)s] %(message)s")
+    with open_dict(cfg):  # set here, not as overrides: a path or URL may hold what Hydra's grammar reads
+        cfg.add.target, cfg.add.skill = target, skill
     with user_overrides(overrides):
         out = _or_one_line(
             "add",
-            lambda: run_add(cfg, Path(str(cfg.workspace)).expanduser(), target, skill, int(cfg.workers)),
+            lambda: run_stage(cfg, "add"),
         )
     print(json.dumps({"version": out["version"], "decisions": out["decisions"]}, indent=1))
 

@@ -870,6 +870,12 @@ class Dagger:
 
 
 @dataclass
+class Add:
+    target: Optional[str] = MISSING
+    skill: Optional[str] = MISSING
+
+
+@dataclass
 class Report:
     real_to_robot: Optional[str] = MISSING
     thumbnails: int = MISSING
@@ -903,6 +909,7 @@ class Config:
     ray: Ray = MISSING
     force: bool = MISSING
     dagger: Dagger = MISSING
+    add: Add = MISSING
     viz: bool = MISSING
     report: Report = MISSING
 

@@ -637,6 +637,30 @@ def _ingest_inputs(cfg: DictConfig) -> str | None:
     return input_fingerprint(cfg.source)
 
 
+def run_add(cfg: DictConfig, ws: Path) -> dict:
+    """Bring ``add.target``'s new clips into the library (``vid2skill/skills/add.py``): extracted into
+    ``add/``, cut, decided against the newest library version and landed as the next one."""
+    from vid2skill.skills.add import run_add as add_clips
+
+    if not cfg.add.target:
+        raise ConfigError("add.target is required: `vid2skill add <video|folder|file://url> [skill=NAME]`")
+    skill = str(cfg.add.skill) if cfg.add.skill else None
+    return add_clips(cfg, ws, str(cfg.add.target), skill, int(cfg.workers))
+
+
+def _add_run(cfg: DictConfig) -> str:
+    """The add stage's record folder: one per target, so that adding another does not forget this one."""
+    from vid2skill.skills.add import target_id
+
+    return f"runs/{stable_hash(target_id(str(cfg.add.target)))}"
+
+
+def _add_inputs(cfg: DictConfig) -> str:
+    from vid2skill.skills.add import target_fingerprint
+
+    return target_fingerprint(str(cfg.add.target))
+
+
 def _track_files(cfg: DictConfig, ws: Path) -> list[Path]:
     """The extract stage's index and every track file it lists."""
     from vid2skill.artifacts import resolved_path
@@ -707,6 +731,17 @@ STAGES: dict[str, Stage] = {
             ("dataset", "format", "robot"),
             run_export,
             marker_subdir=lambda cfg: f"{cfg.format.name}/{cfg.robot.name}",
+        ),
+        # Grows the library that cluster wrote (and renews cluster's record, so that retarget and
+        # what follows rerun); keyed on its target's videos, not on the library it changes.
+        Stage(
+            "add",
+            STAGE_FOLDERS["add"],
+            None,
+            ("add", "extract", "cluster", "labels"),
+            run_add,
+            marker_subdir=_add_run,
+            external_inputs=_add_inputs,
         ),
     ]
 }
@@ -849,16 +884,22 @@ def _short(summary: dict) -> str:
     return text if len(text) < 200 else text[:197] + "..."
 
 
+# Stages run on their own rather than in the pipeline's chain: export (an optional extra) and add
+# (which grows the library with a user's clips).
+OWN_STAGES = ("export", "add")
+
+
 def run_demo(cfg: DictConfig) -> dict:
-    """Every stage in order: the whole pipeline end to end (export, an optional extra, is left out)."""
-    return {name: run_stage(cfg, name) for name in STAGES if name != "export"}
+    """Every stage in order: the whole pipeline end to end (export and add left out)."""
+    return {name: run_stage(cfg, name) for name in STAGES if name not in OWN_STAGES}
 
 
 def run_to(cfg: DictConfig, last: str) -> dict:
     """``last`` and every stage it depends on, upstream first, each under this command's settings: a
     stage whose inputs or settings changed reruns, the others are skipped."""
-    if last not in STAGES:
-        raise ConfigError(f"to={last!r} is not a stage; choose one of {', '.join(STAGES)}")
+    if last not in STAGES or last == "add":
+        chain_stages = [n for n in STAGES if n != "add"]
+        raise ConfigError(f"to={last!r} is not a stage; choose one of {', '.join(chain_stages)}")
     chain = [last]
     while (up := STAGES[chain[0]].upstream_for(cfg)) is not None:
         chain.insert(0, up)

@@ -7,6 +7,7 @@ The layout (``<root>`` is ``workspace=``)::
     extract/tracks.json, tracks/     the TrackSet and per-clip tracks    (stage extract)
     skills/v0001/ ...                the SkillLibrary's versions         (stage cluster; `add` too)
     add/tracks.json, tracks/         clips brought in by `vid2skill add`, and its last decisions
+                                     (stage add; one record per target: add/runs/<target hash>/)
     retarget/<robot>/index.json      the skills retargeted to a robot, one DemoSet each (stage retarget)
     policies/<robot>/<skill>/        a training run (stage train; other learned types have their own
                                      folder, e.g. policies_act/), checkpoints in LeRobot's layout:
@@ -38,6 +39,7 @@ STAGE_FOLDERS = {
     "train": "policies",
     "evaluate": "eval",
     "export": "export",
+    "add": "add",
 }
 STAGE_RECORD = "_stage.json"
 
@@ -146,7 +148,7 @@ class Workspace:
     @property
     def add_dir(self) -> Path:
         """Where `vid2skill add` extracts the clips it brings in."""
-        return self.root / "add"
+        return self.stage_dir("add")
 
     @property
     def added_tracks(self) -> Path:

@@ -232,3 +232,33 @@ def test_an_added_labelled_clip_keeps_its_up_and_the_card_is_measured_as_cluster
         cfg.cluster.outlier_fraction,
     )
     assert {k: v for k, v in card.stats.items() if k != "origin"} == at_once.stats
+
+
+def test_add_is_a_stage_with_a_record_per_target_that_reruns_only_when_the_target_changes(
+    clustered, tmp_path
+):
+    """`add` runs as the pipeline's stages do: its record (one per target) holds its key and its
+    decisions, so the same folder added again with nothing changed is skipped with the decisions
+    it made, while a video put in that folder since makes a new add, which brings in just that one."""
+    ws, cfg, new = _fresh(clustered, tmp_path)
+    cfg.labels.add_from = []
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    shutil.copy(new[0].path, folder)
+    layout = Workspace(ws)
+    cfg.add.target = str(folder)
+    first = run_stage(cfg, "add")
+    (d,) = first["decisions"]
+    records = list((layout.stage_dir("add") / "runs").glob("*/_stage.json"))
+    assert len(records) == 1 and json.loads(records[0].read_text())["summary"] == first
+    version = SkillLibrary.load(ws / "skills").version
+    assert run_stage(cfg, "add") == first  # skipped: no error, no new version
+    assert SkillLibrary.load(ws / "skills").version == version == first["version"]
+    shutil.copy(new[1].path, folder)
+    second = run_stage(cfg, "add")
+    assert [x["clip"] for x in second["decisions"]] != [d["clip"]] and len(second["decisions"]) == 1
+    assert second["version"] == version + 1
+    # Another target keeps a record of its own; the first's is still there.
+    cfg.add.target = str(new[2].path)
+    run_stage(cfg, "add")
+    assert len(list((layout.stage_dir("add") / "runs").glob("*/_stage.json"))) == 2

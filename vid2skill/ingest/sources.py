@@ -34,7 +34,8 @@ def register(name: str, inputs: tuple[str, ...] = ()):
     return deco
 
 
-def _stat(path: Path) -> list:
+def stat_facts(path: Path) -> list:
+    """[size, modification time ns] of a file, or [None, None] where it cannot be read."""
     try:
         st = path.stat()
         return [st.st_size, st.st_mtime_ns]
@@ -66,9 +67,11 @@ def input_fingerprint(cfg) -> str | None:
                 text = text[len("file://") :]
             path = Path(text).expanduser()
             if path.is_dir():
-                facts[text] = {str(f.relative_to(path)): _stat(f) for f in list_videos(path, recursive=True)}
+                facts[text] = {
+                    str(f.relative_to(path)): stat_facts(f) for f in list_videos(path, recursive=True)
+                }
             else:
-                facts[text] = _stat(path)
+                facts[text] = stat_facts(path)
     if cfg.name == "folder" and cfg.labels is None and "csv" in str(cfg.label_from):
         from vid2skill.ingest.labels import find_labels  # the labels.csv the folder source finds by itself
 
@@ -76,7 +79,7 @@ def input_fingerprint(cfg) -> str | None:
             find_labels(Path(str(cfg.path)).expanduser()) if not OmegaConf.is_missing(cfg, "path") else None
         )
         if found is not None:
-            facts["labels.csv"] = [str(found), *_stat(found)]
+            facts["labels.csv"] = [str(found), *stat_facts(found)]
     return stable_hash(facts)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vid2skill.artifacts import atomic_write_json
+from vid2skill.artifacts import atomic_write_json, stable_hash
 from vid2skill.errors import ConfigError, Vid2SkillError
 from vid2skill.extract.types import TrackSet
 from vid2skill.ingest.sources import video_clips
@@ -125,6 +125,38 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
     else:
         raise ConfigError(f"{target}: no such file or folder")
     return video_clips(videos, "add", {h: "the workspace" for h in seen_hashes})
+
+
+def target_id(target: str) -> str:
+    """What ``target`` names, whatever folder the command ran in: a local file's or folder's
+    resolved path, else the URL's text."""
+    path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
+    return str(path.resolve()) if path.exists() else target
+
+
+def target_fingerprint(target: str) -> str:
+    """A cheap fingerprint of what an add of ``target`` reads outside the workspace (the add stage's
+    inputs): per video its name, size and modification time, and the labels.csv its weak labels may
+    come from; a URL that names no local file, by its text. An unchanged target is not added twice;
+    a video added to its folder, or an edited one, makes a new add."""
+    from vid2skill.ingest.labels import find_labels
+    from vid2skill.ingest.sources import stat_facts
+
+    path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
+    if path.is_dir():
+        facts: object = {str(f.relative_to(path)): stat_facts(f) for f in list_videos(path)}
+    elif path.exists():
+        facts = stat_facts(path)
+    else:
+        return stable_hash({"target": target})
+    labels = find_labels(path if path.is_dir() else path.parent)
+    return stable_hash(
+        {
+            "target": target_id(target),
+            "videos": facts,
+            "labels": labels and [str(labels), *stat_facts(labels)],
+        }
+    )
 
 
 def require_descriptor_inputs(lib: SkillLibrary, cfg) -> None:
