@@ -31,11 +31,81 @@ SAVE_EVERY = 20  # epochs between resume points
 TRAIN_ON = ("auto", "demos", "motion_rollouts", "best_motion", "select")
 
 
+@dataclass
 class PolicyConfig:
-    """Base of a learned policy's settings dataclass: its fields carry no defaults, which live in one
-    place, ``conf/policy/<option>.yaml`` (``option`` names it)."""
+    """Base of a learned policy's settings dataclass: the training settings every learned type
+    shares (its own settings are its subclass's). The fields carry no defaults, which live in one
+    place, ``conf/policy/<option>.yaml`` (``option`` names it).
+
+    Attributes:
+        epochs: most passes over the training frames.
+        lr: learning rate (Adam for ``bc_mlp``, AdamW for ``act``).
+        batch_size: samples per gradient step.
+        weight_decay: the optimiser's weight decay.
+        noise_std_m: std of the position perturbation used for corrective labels (DART-style noise
+            injection): a perturbed state is labelled with the step back to the demonstration's next pose.
+        noise_std_rad: std of the rotation perturbation (rotation vector, rad) likewise.
+        noise_copies: perturbed copies of each frame.
+        max_step_m: position steps are clipped to this displacement per control step.
+        max_turn_rad: rotation steps are clipped to this angle per control step.
+        gripper_weight: weight of the gripper (release) loss against the motion loss.
+        valid_fraction: share of the source clips (all of a clip's episodes together) held out for
+            validation and early stopping; 0, or a skill with a single clip, trains on everything.
+        patience: epochs without a better validation loss before training stops (the best epoch's
+            weights are kept).
+        train_on: "motion_rollouts" (each demonstration's fitted motion replayed, as ``replay`` does, in
+            ``rollouts`` randomised training scenes, recorded from the robot's side) or "demos" (the
+            DemoSet's time-normalised arrays, with hindsight goals) or "auto": rollouts for the skills
+            with a goal (``dataset.goals``: place, pour, stir, cut, the doors), and the arrays for
+            the others (drawers, pick); or "best_motion": the rollouts of the one demonstration
+            whose own rollouts succeeded most, replayed in every training scene (different people's
+            paces and extents average into a motion none of them made); or "select" (default): a
+            policy trained on each of demos, motion_rollouts and best_motion (the rollouts only
+            where the demonstrations have fitted motions), each tried in ``select_episodes``
+            training scenes from ``select_start_seed``, and the one that succeeds most kept (a tie:
+            the one that learnt from more episodes, then the first tried): chosen on training
+            scenes, never on the evaluation's.
+        rollouts: rollouts per skill (demonstration ``j mod n`` in training scene ``j``).
+        rollout_start_seed: scene seed of rollout 0; rollout j uses ``rollout_start_seed + j``,
+            checked to be disjoint from the evaluation seeds.
+        select_episodes, select_start_seed: ``train_on=select``'s trial scenes per candidate and the
+            first one's seed (checked to be disjoint from the evaluation's and the rollouts' scenes).
+        filter_success: keep only the rollouts that the simulator's success test passes (this reads
+            the simulator's judgement: report it as its own setting).
+        min_demos: fewest usable demonstrations a skill needs to be trained (fewer is an error that
+            names the DemoSet and the fix).
+        tensorboard: write TensorBoard scalars under ``<run>/tensorboard`` where tensorboard installs.
+        threads: torch CPU threads while training (1: a small MLP gains little from more, and on
+            shared cores extra threads spin against each other).
+        seed: torch and numpy seed for training.
+        device: "cpu", "cuda" or "auto".
+    """
 
     option: ClassVar[str] = ""
+
+    epochs: int
+    lr: float
+    batch_size: int
+    weight_decay: float
+    noise_std_m: float
+    noise_std_rad: float
+    noise_copies: int
+    max_step_m: float
+    max_turn_rad: float
+    gripper_weight: float
+    valid_fraction: float
+    patience: int
+    train_on: str
+    rollouts: int
+    rollout_start_seed: int
+    select_episodes: int
+    select_start_seed: int
+    filter_success: bool
+    min_demos: int
+    tensorboard: bool
+    threads: int
+    seed: int
+    device: str
 
     @classmethod
     def defaults(cls, **overrides):
@@ -124,6 +194,39 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def set_normalisation(model: torch.nn.Module, obs: np.ndarray, steps: np.ndarray) -> None:
+    """Store the training observations' and steps' mean and standard deviation (+1e-6) in the
+    model's ``obs_*`` and ``act_*`` buffers, which its forward pass normalises with."""
+    for name, x in (("obs", obs), ("act", steps)):
+        getattr(model, f"{name}_mean").copy_(torch.as_tensor(x.mean(0), dtype=torch.float32))
+        getattr(model, f"{name}_std").copy_(torch.as_tensor(x.std(0) + 1e-6, dtype=torch.float32))
+
+
+def run_stats(
+    r: FitResult,
+    samples: int,
+    episodes: list,
+    train_eps: list,
+    val_eps: list,
+    validated: bool,
+    device,
+    control_hz: float,
+) -> dict:
+    """The figures every learned type's training reports (saved with its checkpoint)."""
+    return {
+        "samples": samples,
+        "episodes": len(train_eps),
+        "valid_episodes": len(val_eps),
+        "demos": len(episodes),
+        "epochs_run": r.stopped_at,
+        "final_loss": round(r.losses[-1], 5),
+        "first_loss": round(r.losses[0], 5),
+        "best_valid_loss": round(r.best, 5) if validated else None,
+        "device": str(device),
+        "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3),
+    }
 
 
 @contextmanager

@@ -36,21 +36,13 @@ class ACTConfig(PolicyConfig):
             (ACT's 0.01: older predictions weigh slightly more, which smooths the motion).
         n_action_steps: actions executed from each chunk when ``temporal_ensemble`` is false
             (1..chunk_size).
-        epochs, lr, batch_size, weight_decay: as in ``bc_mlp`` (AdamW; epochs are passes over the frames).
+        The training settings shared with ``bc_mlp`` (epochs, lr, batch_size, weight_decay, the
+            noise, the step limits, the data and validation settings, seed, device) are
+            :class:`~vid2skill.policy.training.PolicyConfig`'s; with state noise, a perturbed
+            state's chunk starts with the step back to the demonstration's next pose and continues
+            with the demonstration's steps.
         min_updates: fewest gradient steps: a skill with few frames (four demonstrations' arrays)
             gets more epochs, so that every skill's transformer is trained about as long.
-        noise_std_m, noise_std_rad, noise_copies: DART-style state noise as in ``bc_mlp``; a
-            perturbed state's chunk starts with the step back to the demonstration's next pose and
-            continues with the demonstration's steps.
-        max_step_m, max_turn_rad: predicted steps are clipped to these norms per control step.
-        gripper_weight: weight of the gripper (release) loss against the motion loss.
-        valid_fraction, patience: validation split by clip and early stopping, as in ``bc_mlp``.
-        train_on, rollouts, rollout_start_seed, filter_success, min_demos: the training data, as in
-            ``bc_mlp`` (see :class:`~vid2skill.policy.bc_mlp.BCMLPConfig`).
-        tensorboard: write TensorBoard scalars under ``<run>/tensorboard`` where tensorboard installs.
-        threads: torch CPU threads while training.
-        seed: torch and numpy seed for training.
-        device: "cpu", "cuda" or "auto".
     """
 
     option = "act"
@@ -69,30 +61,7 @@ class ACTConfig(PolicyConfig):
     temporal_ensemble: bool
     ensemble_coeff: float
     n_action_steps: int
-    epochs: int
     min_updates: int
-    lr: float
-    batch_size: int
-    weight_decay: float
-    noise_std_m: float
-    noise_std_rad: float
-    noise_copies: int
-    max_step_m: float
-    max_turn_rad: float
-    gripper_weight: float
-    valid_fraction: float
-    patience: int
-    train_on: str
-    rollouts: int
-    rollout_start_seed: int
-    select_episodes: int
-    select_start_seed: int
-    filter_success: bool
-    min_demos: int
-    tensorboard: bool
-    threads: int
-    seed: int
-    device: str
 
     def __post_init__(self):
         sizes = {

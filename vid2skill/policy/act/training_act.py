@@ -15,7 +15,15 @@ from vid2skill.dataset.episodes import Episode
 from vid2skill.policy.act.configuration_act import ACTConfig
 from vid2skill.policy.act.modeling_act import ACT, STEP_DIM, chunk_loss
 from vid2skill.policy.observation import clip_step, policy_inputs
-from vid2skill.policy.training import fit, perturbed, resolve_device, start_training, torch_threads
+from vid2skill.policy.training import (
+    fit,
+    perturbed,
+    resolve_device,
+    run_stats,
+    set_normalisation,
+    start_training,
+    torch_threads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +79,7 @@ def _train(episodes, cfg: ACTConfig, control_hz: float, run_dir, resume_key) -> 
     device = resolve_device(cfg.device)
     model = ACT(cfg)
     steps = chunks[valid][:, :STEP_DIM]
-    model.obs_mean.copy_(torch.as_tensor(obs.mean(0), dtype=torch.float32))
-    model.obs_std.copy_(torch.as_tensor(obs.std(0) + 1e-6, dtype=torch.float32))
-    model.act_mean.copy_(torch.as_tensor(steps.mean(0), dtype=torch.float32))
-    model.act_std.copy_(torch.as_tensor(steps.std(0) + 1e-6, dtype=torch.float32))
+    set_normalisation(model, obs, steps)
     model.to(device)
 
     def tensors(o, c, v):
@@ -97,17 +102,8 @@ def _train(episodes, cfg: ACTConfig, control_hz: float, run_dir, resume_key) -> 
     r = fit(model, opt, loss_of, train, val, replace(cfg, epochs=epochs), "act", run_dir, resume_key)
     model.cpu().eval()
     stats = {
-        "samples": len(obs),
-        "episodes": len(train_eps),
-        "valid_episodes": len(val_eps),
-        "demos": len(episodes),
-        "epochs_run": r.stopped_at,
-        "final_loss": round(r.losses[-1], 5),
-        "first_loss": round(r.losses[0], 5),
-        "best_valid_loss": round(r.best, 5) if val is not None else None,
-        "device": str(device),
+        **run_stats(r, len(obs), episodes, train_eps, val_eps, val is not None, device, control_hz),
         "parameters": sum(p.numel() for p in model.parameters()),
-        "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3),
     }
     log.debug("act: %s", stats)
     return model, stats

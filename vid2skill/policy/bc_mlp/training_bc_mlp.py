@@ -20,6 +20,8 @@ from vid2skill.policy.training import (  # noqa: F401 (RESUME_FILE, SAVE_EVERY, 
     fit,
     perturbed,
     resolve_device,
+    run_stats,
+    set_normalisation,
     split_by_clip,
     start_training,
     torch_threads,
@@ -76,10 +78,7 @@ def _train(episodes, cfg: BCMLPConfig, control_hz: float, run_dir, resume_key) -
     obs, act, closed = build_dataset(train_eps, cfg, rng, control_hz)
     device = resolve_device(cfg.device)
     model = BCMLP(list(cfg.hidden), cfg.head, cfg.gmm_modes, cfg.gmm_min_std, obs.shape[1])
-    model.obs_mean.copy_(torch.as_tensor(obs.mean(0), dtype=torch.float32))
-    model.obs_std.copy_(torch.as_tensor(obs.std(0) + 1e-6, dtype=torch.float32))
-    model.act_mean.copy_(torch.as_tensor(act.mean(0), dtype=torch.float32))
-    model.act_std.copy_(torch.as_tensor(act.std(0) + 1e-6, dtype=torch.float32))
+    set_normalisation(model, obs, act)
     model.to(device)
 
     def tensors(o, a, g):
@@ -105,16 +104,7 @@ def _train(episodes, cfg: BCMLPConfig, control_hz: float, run_dir, resume_key) -
     r = fit(model, opt, loss_of, train, val, cfg, "bc_mlp", run_dir, resume_key)
     model.cpu().eval()
     stats = {
-        "samples": len(train[0]),
-        "episodes": len(train_eps),
-        "valid_episodes": len(val_eps),
-        "demos": len(episodes),
-        "epochs_run": r.stopped_at,
-        "final_loss": round(r.losses[-1], 5),
-        "first_loss": round(r.losses[0], 5),
-        "best_valid_loss": round(r.best, 5) if val is not None else None,
-        "device": str(device),
-        "horizon_s": round(max(len(e.state) for e in episodes) / control_hz, 3),
+        **run_stats(r, len(train[0]), episodes, train_eps, val_eps, val is not None, device, control_hz),
         # per epoch, for the report's training curves (valid: empty without held-out clips)
         "loss_curve": {
             "train": [round(x, 5) for x in r.losses],
