@@ -80,6 +80,36 @@ def test_train_keeps_checkpoints_of_unchanged_skills(pipeline_ws, tmp_path):
     assert again.keys() == first.keys() and all(v.get("kept") for v in again.values())
 
 
+def test_train_with_one_skill_named_trains_that_one_and_a_skill_not_retargeted_is_one_line(
+    pipeline_ws, tmp_path
+):
+    """Retargeted for both drawer skills, `train skill=slide_close` trains slide_close alone (it
+    raised a KeyError for the skill it was not given), and a skill without demos is a ConfigError."""
+    from vid2skill.errors import ConfigError
+    from vid2skill.policy.checkpoint import load_checkpoint
+
+    ws0, cfg = pipeline_ws
+    shutil.copytree(ws0, tmp_path / "ws")
+    ws = Workspace(tmp_path / "ws")
+    from tests.helpers import make_cfg
+    from vid2skill.workspace import last_checkpoint
+
+    other = last_checkpoint(ws.policies("panda", "slide_open"))
+    untouched = {p: p.stat().st_mtime_ns for p in other.rglob("*") if p.is_file()}
+    cfg = make_cfg(
+        [f"workspace={ws.root}", "debug=tiny", "workers=2", "source.seed=7000", "skill=slide_close"]
+    )
+    cfg.force, cfg.policy.epochs = True, 3  # other settings: slide_close's checkpoint is trained again
+    out = run_stage(cfg, "train")
+    assert list(out) == ["slide_close"] and not out["slide_close"].get("kept")
+    assert last_checkpoint(ws.policies("panda", "slide_open")) == other and untouched
+    assert all(p.stat().st_mtime_ns == t for p, t in untouched.items())
+    assert load_checkpoint(out["slide_close"]["checkpoint"])[1].epochs == 3
+    pick = make_cfg([f"workspace={ws.root}", "debug=tiny", "skill=pick"])
+    with pytest.raises(ConfigError, match="skill= names pick"):
+        run_stage(pick, "train")
+
+
 def test_batch_goes_on_past_bad_clips(tmp_path, synthetic_ws):
     from tests.helpers import make_cfg
 

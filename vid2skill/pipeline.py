@@ -418,6 +418,25 @@ def _rollout_episodes(cfg: DictConfig, policy_cfg, learn: list, skill: str, trai
     return eps, info
 
 
+def _chosen_skills(cfg: DictConfig, index: Path) -> list[str]:
+    """The retargeted skills (``index``) that ``skill=`` names: `train skill=stir` trains stir alone
+    even where retarget ran for every skill. A one-line error where it names none of them."""
+    listed = list(json.loads(index.read_text()))
+    chosen = [s for s in listed if s in cfg.skill]
+    if not chosen:
+        raise ConfigError(
+            f"skill= names {', '.join(sorted(cfg.skill))}, and the retargeted demos at {index} hold "
+            f"{', '.join(listed) or 'none'}; choose one of those, or run `{suggest('retarget', cfg)}`"
+        )
+    if len(chosen) < len(listed):
+        log.info(
+            "train: %s only (skill=); %s left as they are",
+            ", ".join(chosen),
+            ", ".join(s for s in listed if s not in chosen),
+        )
+    return chosen
+
+
 def run_train(cfg: DictConfig, ws: Path) -> dict:
     from vid2skill.policy.registry import get_policy
 
@@ -442,7 +461,7 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "
             f"or train policy={name} with dagger.iterations=0"
         )
-    skills, out, failed = json.loads(index.read_text()), {}, []
+    skills, out, failed = _chosen_skills(cfg, index), {}, []
     for skill in skills:
         try:
             out[skill] = _train_skill(cfg, ws, entry, policy_cfg, skill)
