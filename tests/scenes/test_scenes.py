@@ -121,3 +121,39 @@ def test_a_top_grasp_closes_across_a_turned_bars_short_side_at_its_middle():
         assert abs(abs(jaws @ short_side) - 1.0) < 0.02 and abs(jaws[2]) < 1e-9
         assert np.allclose(grasp[:2], centre[:2], atol=0.005)
         assert abs(grasp[2] - (centre[2] + 0.03 - 0.02)) < 0.002
+
+
+def test_the_stir_expert_labels_a_lagging_stirrer_along_the_circle_and_waits_for_its_turns(cfg):
+    """DAgger asks the expert about the learner's states. Once the spoon is in the pot, a learner
+    that stops still gets a target one step's turn on from where it is, and the expert calls for
+    the lift only after the learner's own turns (a clock ran on, pointed across the circle and
+    lifted after 1.4 turns of time)."""
+    from vid2skill.sim.env import SkillEnv
+
+    env = SkillEnv(cfg.skill["stir"], cfg.sim, robot_spec(cfg.robot))
+    try:
+        env.reset(seed=100003)
+        task, T = env.task, env.T_cmd.copy()
+        t = 0.0
+        while task._phase != "stir":
+            T, _ = task.expert(t, T)
+            t += env.dt
+        centre, e = task.pot_centre, cfg.skill["stir"].expert
+        step = 2 * np.pi / e.period_s * env.dt
+
+        def angle(T_cmd):
+            d = task.tip_for_grasp(T_cmd) - centre
+            return float(np.arctan2(d[1], d[0]))
+
+        stuck = T
+        for _ in range(200):  # a learner that no longer moves
+            target, _ = task.expert(t, stuck)
+            t += env.dt
+            ahead = (angle(target) - angle(stuck) + np.pi) % (2 * np.pi) - np.pi
+            assert abs(ahead - step) < 0.02 and task._phase == "stir"
+        for _ in range(int(np.ceil(e.turns * 2 * np.pi / step)) + 2):  # one that follows
+            stuck, _ = task.expert(t, stuck)
+            t += env.dt
+        assert task._phase == "lift"
+    finally:
+        env.close()

@@ -91,7 +91,7 @@ class StirScene(ToolScene):
         start = tip - np.array([0.0, 0.0, -self.tool.length])
         self._T_wc = self.in_hand_frame(start, self.pot_centre)
         scene.load_urdf("tool", write_urdf(tool_urdf(self.tool)), [0, 0, -5], fixed=False)
-        self._phase, self._angle, self._swept = "approach", None, 0.0
+        self._phase, self._angle, self._swept, self._cmd_angle = "approach", None, 0.0, None
         self._run_angle, self._prev_angle, self.best_turns = 0.0, None, 0.0
         self._sweep = _Sweep(self.success_cfg.min_stroke_radii * self.pot.radius)
         self.best_sweep = (0.0, 0)  # (path m, reversals) of the best stretch so far
@@ -210,9 +210,18 @@ class StirScene(ToolScene):
         elif self._phase == "descend":
             goal = ring(self._angle, low)
         elif self._phase == "stir":
-            dtheta = 2 * np.pi / e.period_s * self.dt
-            self._angle += dtheta
-            self._swept += dtheta
+            # From where the command is, not from a clock: the next point of the ring one step's
+            # turn on from the command's own angle, and the turns counted as the command makes them.
+            # Driving itself, the expert moves as a clock would (one step longer: the first step
+            # only sets where the count starts); labelling a learner's states (DAgger), a clock ran
+            # ahead of a learner that lagged, pointed it across the circle and called for the lift
+            # before it had stirred.
+            d = cmd_tip - self.pot_centre
+            here = float(np.arctan2(d[1], d[0]))
+            if self._cmd_angle is not None:
+                self._swept += (here - self._cmd_angle + np.pi) % (2 * np.pi) - np.pi
+            self._cmd_angle = here
+            self._angle = here + 2 * np.pi / e.period_s * self.dt
             if self._swept >= 2 * np.pi * e.turns:
                 self._phase = "lift"
             return self.grasp_for_tip(ring(self._angle, low)), True
