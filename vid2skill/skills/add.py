@@ -127,10 +127,15 @@ def collect_clips(target: str, seen_hashes: set[str]) -> ClipSet:
     return video_clips(videos, "add", {h: "the workspace" for h in seen_hashes})
 
 
+def local_path(target: str) -> Path:
+    """The file or folder ``target`` names (a ``file://`` URL's path)."""
+    return Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
+
+
 def target_id(target: str) -> str:
     """What ``target`` names, whatever folder the command ran in: a local file's or folder's
     resolved path, else the URL's text."""
-    path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
+    path = local_path(target)
     return str(path.resolve()) if path.exists() else target
 
 
@@ -142,7 +147,7 @@ def target_fingerprint(target: str) -> str:
     from vid2skill.ingest.labels import find_labels
     from vid2skill.ingest.sources import stat_facts
 
-    path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
+    path = local_path(target)
     if path.is_dir():
         facts: object = {str(f.relative_to(path)): stat_facts(f) for f in list_videos(path)}
     elif path.exists():
@@ -399,7 +404,7 @@ def label_clips(clips: ClipSet, target: str, cfg) -> tuple[ClipSet, list[dict]]:
     if not readers or not clips.clips:
         return clips, []
     lexicon = Lexicon.from_config(cfg.labels)
-    path = Path(target[len("file://") :] if target.startswith("file://") else target).expanduser()
+    path = local_path(target)
     root = path if path.is_dir() else path.parent
     videos = list_videos(path) if path.is_dir() else [path]  # as listed (a link's own name and folder)
     texts, problems = folder_texts(
