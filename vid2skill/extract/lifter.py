@@ -32,6 +32,7 @@ import argparse
 import functools
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -271,8 +272,9 @@ def track_samples(track, gt: dict, window: int) -> tuple[np.ndarray, np.ndarray,
     return x[ok], R_gt, np.log(z_gt / z_mp[ok])
 
 
-def workspace_samples(workspace: Path, window: int) -> tuple[list, list[str]]:
-    """Samples of every extracted clip of a synthetic workspace, one tuple per clip, and clip ids."""
+def tracks_with_truth(workspace: Path) -> Iterator[tuple]:
+    """(track, ground truth) of every extracted clip of a synthetic workspace whose clip carries its
+    ground truth."""
     from vid2skill.extract.types import HandTrack, TrackSet
     from vid2skill.ingest.synthetic.generator import load_ground_truth
     from vid2skill.ingest.types import ClipSet
@@ -280,19 +282,23 @@ def workspace_samples(workspace: Path, window: int) -> tuple[list, list[str]]:
 
     layout = Workspace(workspace)
     clips = {c.clip_id: c for c in ClipSet.load(layout.clips).clips}
-    out, ids = [], []
     for r in TrackSet.load(layout.tracks).records:
         clip = clips.get(r["clip"])
         if r["error"] or clip is None or not clip.ground_truth:
             continue
         path = Path(r["track"])
         track = HandTrack.load(path if path.is_absolute() else workspace / path)
-        _, gt = load_ground_truth(clip.ground_truth)
+        yield track, load_ground_truth(clip.ground_truth)[1]
+
+
+def workspace_samples(workspace: Path, window: int) -> list:
+    """Samples of every extracted clip of a synthetic workspace, one tuple per clip."""
+    out = []
+    for track, gt in tracks_with_truth(workspace):
         s = track_samples(track, gt, window)
         if len(s[0]):
             out.append(s)
-            ids.append(r["clip"])
-    return out, ids
+    return out
 
 
 def geodesic_deg(R_a: torch.Tensor, R_b: torch.Tensor) -> torch.Tensor:
@@ -313,11 +319,9 @@ def train(
     out for validation), save it to ``out`` and return its figures."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    samples, ids = [], []
+    samples = []
     for ws in workspaces:
-        s, i = workspace_samples(Path(ws), window)
-        samples += s
-        ids += i
+        samples += workspace_samples(Path(ws), window)
     if len(samples) < 2:
         raise SystemExit(f"no extracted synthetic clips with ground truth in {workspaces}")
     order = rng.permutation(len(samples))
@@ -404,22 +408,10 @@ def track_errors(workspace: Path) -> dict:
     """Per-clip medians of the extracted tracks' palm rotation error (deg) and 3-D wrist error (cm)
     against the ground truth, over valid frames with the hand in view, and their medians over clips:
     what extraction delivers, with the lifter on or off as the workspace was extracted."""
-    from vid2skill.extract.types import HandTrack, TrackSet
     from vid2skill.geometry import rotation_angle_deg
-    from vid2skill.ingest.synthetic.generator import load_ground_truth
-    from vid2skill.ingest.types import ClipSet
-    from vid2skill.workspace import Workspace
 
-    layout = Workspace(workspace)
-    clips = {c.clip_id: c for c in ClipSet.load(layout.clips).clips}
     rot, pos = [], []
-    for r in TrackSet.load(layout.tracks).records:
-        clip = clips.get(r["clip"])
-        if r["error"] or clip is None or not clip.ground_truth:
-            continue
-        path = Path(r["track"])
-        t = HandTrack.load(path if path.is_absolute() else workspace / path)
-        _, gt = load_ground_truth(clip.ground_truth)
+    for t, gt in tracks_with_truth(workspace):
         v = t.valid & gt["visible"][t.frame_index].astype(bool)
         if v.any():
             rot.append(
@@ -440,7 +432,7 @@ def evaluate(workspaces: list[Path], path: str | None = None) -> dict:
     model = load_lifter(path)
     samples = []
     for ws in workspaces:
-        samples += workspace_samples(Path(ws), model.window)[0]
+        samples += workspace_samples(Path(ws), model.window)
     x = torch.as_tensor(np.concatenate([s[0] for s in samples]), dtype=torch.float32)
     R = torch.as_tensor(np.concatenate([s[1] for s in samples]), dtype=torch.float32)
     d = torch.as_tensor(np.concatenate([s[2] for s in samples]), dtype=torch.float32)
