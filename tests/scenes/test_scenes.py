@@ -157,3 +157,90 @@ def test_the_stir_expert_labels_a_lagging_stirrer_along_the_circle_and_waits_for
         assert task._phase == "lift"
     finally:
         env.close()
+
+
+def _in_scene(cfg, skill: str, seed: int):
+    from vid2skill.sim.env import SkillEnv
+
+    env = SkillEnv(cfg.skill[skill], cfg.sim, robot_spec(cfg.robot))
+    env.reset(seed=seed)
+    return env
+
+
+def test_the_stir_expert_labels_a_spoon_put_straight_into_the_pot_with_stirring(cfg):
+    """A learner that lowered the spoon into the pot away from the expert's ring (never over it,
+    above the rim) is told to stir from where it is and sink to the stirring depth; the expert
+    used to tell it, for the whole episode, to go back to the ring above the rim."""
+    env = _in_scene(cfg, "stir", 100004)
+    try:
+        task, e = env.task, cfg.skill["stir"].expert
+        centre, rho = task.pot_centre, e.radius_frac * task.pot.radius
+        # the head at 0.8 of the pot's radius, just below the rim: off the ring, above the depth
+        tip = centre + np.array([0.0, 0.8 * task.pot.radius, 0.9 * task.pot.height])
+        T = task.grasp_for_tip(tip)
+        target, keep = task.expert(0.0, T)
+        nxt = task.tip_for_grasp(target) - centre
+        assert keep and task._phase == "stir"
+        turn = np.arctan2(nxt[1], nxt[0]) - np.pi / 2
+        assert abs(turn - 2 * np.pi / e.period_s * env.dt) < 1e-6
+        assert abs(np.hypot(nxt[0], nxt[1]) - rho) < 1e-6 and nxt[2] < tip[2] - centre[2]
+        # the same head outside the pot, level with its middle: first up over the ring
+        out = centre + np.array([0.0, 1.5 * task.pot.radius, 0.5 * task.pot.height])
+        target, _ = task.expert(0.1, task.grasp_for_tip(out))
+        assert task._phase == "approach" and task.tip_for_grasp(target)[2] > out[2]
+    finally:
+        env.close()
+
+
+def test_the_cut_expert_saws_on_from_an_edge_already_in_the_block(cfg):
+    """A learner whose edge is in the block off the expert's waypoint (1.5 cm along the blade,
+    1 cm down) is told to saw on from there: the labels, followed, sink to the expert's depth and
+    stroke both ways about the block's centre, where the expert used to send the edge back up to
+    its waypoint and start its clock there."""
+    env = _in_scene(cfg, "cut", 100005)
+    try:
+        task, e = env.task, cfg.skill["cut"].expert
+        centre, axis = task.T_w_block[:3, 3], task._T_wc[:3, 0]
+        tip = np.array([centre[0], centre[1], task.block_top - 0.01]) + 0.015 * axis
+        T, along, zs = task.grasp_for_tip(tip), [], []
+        for k in range(int(4 * e.period_s / env.dt)):
+            T, keep = task.expert(k * env.dt, T)
+            assert keep and task._phase == "saw"
+            p = task.tip_for_grasp(T)
+            along.append(float(axis[:2] @ (p - centre)[:2])), zs.append(p[2])
+        assert min(zs) == pytest.approx(task.block_top - e.depth_m, abs=1e-6)
+        assert all(b <= a + 1e-9 for a, b in zip(zs, zs[1:]))  # never back up
+        assert max(along) > 0.9 * e.stroke_m and min(along) < -0.9 * e.stroke_m
+        reversals = np.count_nonzero(np.diff(np.sign(np.diff(along))) != 0)
+        assert reversals >= 6  # four strokes there and back
+    finally:
+        env.close()
+
+
+def test_the_pour_expert_rolls_on_from_the_learners_own_tilt(cfg):
+    """The pour expert reads the command's roll from its pose: a cup over the bowl already rolled
+    40 degrees is rolled on from 40, and one rolled 40 degrees on the way is carried on with its
+    roll kept (the expert used to keep a cup that had not passed through its upright waypoint
+    moving towards it, unrolled, for the whole episode)."""
+    env = _in_scene(cfg, "pour", 100006)
+    try:
+        task, e = env.task, cfg.skill["pour"].expert
+        pre, r40 = task._prepour_cup(), np.radians(40.0)
+        there = task._tilted(pre, r40)
+        assert task._roll_of(there) == pytest.approx(r40, abs=1e-6)
+        target, _ = task.expert(0.0, there)
+        assert task._phase == "tilt"
+        assert task._roll_of(target) == pytest.approx(r40 + np.radians(e.tilt_speed_deg_s) * env.dt, abs=1e-6)
+        away = there.copy()
+        away[:3, 3] -= np.array([0.05, 0.0, 0.0])
+        target, _ = task.expert(0.1, away)
+        assert task._phase == "move" and task._roll_of(target) == pytest.approx(r40, abs=1e-6)
+        step = np.linalg.norm(target[:3, 3] - away[:3, 3])
+        assert step == pytest.approx(e.speed_m_s * env.dt, rel=1e-6)
+        assert np.linalg.norm(target[:3, 3] - there[:3, 3]) < np.linalg.norm(away[:3, 3] - there[:3, 3])
+        for deg in (150.0, 200.0):  # rolled past the expert's top (200 reads as -160): poured, held
+            over = task._tilted(pre, np.radians(deg))
+            target, _ = task.expert(0.2, over)
+            assert np.allclose(target, over)
+    finally:
+        env.close()

@@ -16,7 +16,7 @@ import pybullet as p
 from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ToolSpec, slab_urdf, tool_urdf
-from vid2skill.scenes.base import register
+from vid2skill.scenes.base import register, step_towards
 from vid2skill.scenes.stir import ToolScene
 
 
@@ -58,7 +58,7 @@ class CutScene(ToolScene):
         self.block_top = float(self.T_w_block[2, 3] + self.block_size[2])
         self.max_depth_m, self.reversals = 0.0, 0
         self._last_s, self._dir, self._stroke_start = None, 0, None
-        self._phase, self._t0 = "approach", None
+        self._phase, self._saw_phase = "approach", None
 
     def _edge_in_block(self) -> tuple[bool, float, float]:
         """(edge inside the footprint and below the top, depth below the top, position along the blade)."""
@@ -122,19 +122,37 @@ class CutScene(ToolScene):
 
     def expert(self, t_s, T_contact_cmd):
         """Bring the edge over the block's centre, then saw (``expert.stroke_m`` amplitude,
-        ``expert.period_s``) while sinking at ``expert.sink_m_s`` to ``expert.depth_m`` below the top."""
+        ``expert.period_s``) while sinking at ``expert.sink_m_s`` to ``expert.depth_m`` below the top.
+
+        Every label is read from where the command is, not from a clock started at the expert's
+        own waypoint: DAgger asks it about a learner's states, which need not pass through it. An
+        edge in line with the block, no higher than the waypoint, saws on from its own place in the
+        stroke (the way it was going) and sinks from its own depth, drawn to the block's centre line
+        and back within the stroke; an edge elsewhere goes to the waypoint."""
         e = self.skill.expert
         centre = self.T_w_block[:3, 3]
         above = np.array([centre[0], centre[1], self.block_top + e.clearance_m])
-        cmd_tip = self.tip_for_grasp(T_contact_cmd)
-        if self._phase == "approach":
-            d = above - cmd_tip
-            step = e.speed_m_s * self.dt
-            if np.linalg.norm(d) > step:
-                return self.grasp_for_tip(cmd_tip + d * step / np.linalg.norm(d)), True
-            self._phase, self._t0 = "saw", t_s
-        tau = t_s - self._t0
-        z = max(self.block_top - e.depth_m, above[2] - e.sink_m_s * tau)
-        offset = e.stroke_m * np.sin(2 * np.pi * tau / e.period_s)
-        tip = np.array([centre[0], centre[1], z]) + offset * self._T_wc[:3, 0]
-        return self.grasp_for_tip(tip), True
+        tip = self.tip_for_grasp(T_contact_cmd)
+        step = e.speed_m_s * self.dt
+        local = inv_T(self.T_w_block)[:3, :3] @ (tip - centre)
+        # In line with the block (within its width across the blade) and at most a little above the
+        # waypoint: a person's strokes run the edge off the block's ends and lift it a little.
+        if abs(local[1]) > self.block_size[1] / 2 or tip[2] > above[2] + 0.25 * step:
+            self._phase, self._saw_phase = "approach", None
+            return self.grasp_for_tip(step_towards(tip, above, step)), True
+        self._phase = "saw"
+        axis = self._T_wc[:3, 0]
+        s = float(axis[:2] @ (tip - centre)[:2])
+        # Two places in the stroke have this offset, going out and coming back: the one nearer the
+        # phase last asked for (the way the edge was going), then one step on from there.
+        a = float(np.arcsin(np.clip(s / e.stroke_m, -1.0, 1.0)))
+        phase = a
+        if self._saw_phase is not None:
+            phase = min((a, np.pi - a), key=lambda c: abs(np.angle(np.exp(1j * (c - self._saw_phase)))))
+        self._saw_phase = phase + 2 * np.pi * self.dt / e.period_s
+        nxt = e.stroke_m * np.sin(self._saw_phase)
+        z = max(self.block_top - e.depth_m, min(tip[2], above[2]) - e.sink_m_s * self.dt)
+        target = np.array([centre[0], centre[1], z]) + nxt * axis
+        # An edge off the stroke (a longer human stroke) comes back at the stroke's top speed.
+        reach = max(step, 2 * np.pi * e.stroke_m * self.dt / e.period_s) + e.sink_m_s * self.dt
+        return self.grasp_for_tip(step_towards(tip, target, reach)), True

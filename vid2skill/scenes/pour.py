@@ -14,7 +14,7 @@ import pybullet as p
 from vid2skill.geometry import axis_angle_R, inv_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, container_urdf
-from vid2skill.scenes.base import register
+from vid2skill.scenes.base import register, step_towards
 from vid2skill.scenes.tabletop import TabletopScene
 
 
@@ -65,7 +65,7 @@ class PourScene(TabletopScene):
         self._T_grasp_obj = inv_T(T_w_grasp) @ T_w_cup
         self.n_spheres = int(scene_cfg.spheres)
         self.sphere_radius = float(scene_cfg.sphere_radius_m)
-        self._phase, self._tilt = "move", 0.0
+        self._phase = "move"
 
     def place_in_hand(self, T_world_grasp):
         super().place_in_hand(T_world_grasp)
@@ -183,20 +183,50 @@ class PourScene(TabletopScene):
 
     def expert(self, t_s, T_contact_cmd):
         """Carry the cup beside the bowl, then roll the wrist (pivoting on the cup's lip) to
-        ``expert.tilt_deg`` and hold."""
+        ``expert.tilt_deg`` and hold.
+
+        Every label is read from where the command is, not from the expert's own record of its
+        progress: DAgger asks it about a learner's states, which need not pass through its
+        waypoint (a learner that began to tilt on the way was told to carry the cup on to the
+        upright waypoint, never reached, for the whole episode). The command's roll is read from
+        its pose; a cup away from where that roll puts it over the bowl is carried there, keeping
+        the roll, one there is rolled on from it, and one rolled as far as the expert rolls (or
+        farther) is held. A label moves and turns no more than the expert's own steps do."""
         e = self.skill.expert
-        pre = self._prepour_cup()
-        if self._phase == "move":
-            goal = self.grasp_target_for_object(pre)
-            d = goal[:3, 3] - T_contact_cmd[:3, 3]
-            step = e.speed_m_s * self.dt
-            if np.linalg.norm(d) <= step:
-                self._phase = "tilt"
-                return goal, True
-            return make_T(T_contact_cmd[:3, :3], T_contact_cmd[:3, 3] + d * step / np.linalg.norm(d)), True
-        self._tilt = min(np.radians(e.tilt_deg), self._tilt + np.radians(e.tilt_speed_deg_s) * self.dt)
-        # A roll about the gripper's approach axis (``_roll_axis``): the last wrist joint alone turns
-        # the hand (rolling about the horizontal contact y drove the Panda's joints 5-6 into their
-        # limits mid-pour). With the approach dipping below horizontal the mouth tips past
-        # horizontal only beyond ~100 deg of roll, hence ``tilt_deg`` 135.
-        return self._tilted(pre, self._tilt), True
+        pre, top = self._prepour_cup(), np.radians(e.tilt_deg)
+        step, turn = e.speed_m_s * self.dt, np.radians(e.tilt_speed_deg_s) * self.dt
+        roll = self._roll_of(T_contact_cmd)
+        roll = roll + 2 * np.pi if roll < -np.pi / 2 else roll  # rolled on past half a turn
+        if roll >= top:  # rolled as far as the expert rolls, or farther: poured; hold
+            self._phase = "tilt"
+            return T_contact_cmd.copy(), True
+        here = self._tilted(pre, max(roll, 0.0))
+        pos = T_contact_cmd[:3, 3]
+        if np.linalg.norm(here[:3, 3] - pos) > step:
+            self._phase = "move"
+            return _towards(T_contact_cmd, here, step, turn), True
+        self._phase = "tilt"
+        nxt = self._tilted(pre, min(top, max(roll, 0.0) + turn))
+        # the lip pivots as the cup rolls: the step's own motion plus what is left to close
+        reach = step + float(np.linalg.norm(nxt[:3, 3] - here[:3, 3]))
+        return _towards(T_contact_cmd, nxt, reach, 2 * turn), True
+
+    def _roll_of(self, T_contact_grasp: np.ndarray) -> float:
+        """The roll about the approach (rad, :meth:`_roll_axis`) that turns the upright pre-pour grasp
+        into this one's orientation (the part of their relative rotation about that axis)."""
+        from scipy.spatial.transform import Rotation
+
+        R0 = self._tilted(self._prepour_cup(), 0.0)[:3, :3]
+        R_wc = self._T_wc[:3, :3]
+        rel = Rotation.from_matrix(R_wc @ T_contact_grasp[:3, :3] @ R0.T @ R_wc.T).as_rotvec()
+        return float(rel @ self._roll_axis())
+
+
+def _towards(T_from: np.ndarray, T_to: np.ndarray, max_m: float, max_rad: float) -> np.ndarray:
+    """The pose (4, 4) at most ``max_m`` and ``max_rad`` from ``T_from`` towards ``T_to``."""
+    from scipy.spatial.transform import Rotation
+
+    dr = Rotation.from_matrix(T_to[:3, :3] @ T_from[:3, :3].T).as_rotvec()
+    n = float(np.linalg.norm(dr))
+    R = Rotation.from_rotvec(dr * min(1.0, max_rad / max(n, 1e-12))).as_matrix() @ T_from[:3, :3]
+    return make_T(R, step_towards(T_from[:3, 3], T_to[:3, 3], max_m))

@@ -16,7 +16,7 @@ import numpy as np
 from vid2skill.geometry import apply_T, make_T
 from vid2skill.physics.objects import write_urdf
 from vid2skill.physics.props import ContainerSpec, ToolSpec, container_urdf, tool_urdf
-from vid2skill.scenes.base import register
+from vid2skill.scenes.base import register, step_towards
 from vid2skill.scenes.tabletop import R_CONTACT_TOPDOWN, TabletopScene
 
 # A tool held top-down hangs along the grasp frame's approach: its frame (tool along -z, blade in
@@ -91,7 +91,7 @@ class StirScene(ToolScene):
         start = tip - np.array([0.0, 0.0, -self.tool.length])
         self._T_wc = self.in_hand_frame(start, self.pot_centre)
         scene.load_urdf("tool", write_urdf(tool_urdf(self.tool)), [0, 0, -5], fixed=False)
-        self._phase, self._angle, self._swept, self._cmd_angle = "approach", None, 0.0, None
+        self._phase, self._swept, self._cmd_angle = "approach", 0.0, None
         self._run_angle, self._prev_angle, self.best_turns = 0.0, None, 0.0
         self._sweep = _Sweep(self.success_cfg.min_stroke_radii * self.pot.radius)
         self.best_sweep = (0.0, 0)  # (path m, reversals) of the best stretch so far
@@ -191,47 +191,41 @@ class StirScene(ToolScene):
 
     def expert(self, t_s, T_contact_cmd):
         """Bring the spoon over the pot, lower its head to ``expert.depth_above_bottom_m``, stir
-        ``expert.turns`` circles of ``expert.radius_frac`` of the pot's radius, then lift it out."""
+        ``expert.turns`` circles of ``expert.radius_frac`` of the pot's radius, then lift it out.
+
+        Every label is read from where the command is, not from the expert's own waypoints: DAgger
+        asks it about a learner's states, which need not pass through them (a learner that went
+        straight into the pot was told to go back above it for the whole episode). A head over the
+        ring goes down, one inside the pot stirs on from its own angle while it sinks to
+        the stirring depth, one elsewhere goes to the ring above the rim; the turns are the
+        command's own, counted inside the pot, and once they are done the spoon is lifted out."""
         e = self.skill.expert
         rho = e.radius_frac * self.pot.radius
         low = self.pot_centre[2] + self.pot.wall + e.depth_above_bottom_m
         high = self.pot_centre[2] + self.pot.height + e.clearance_m
-        cmd_tip = self.tip_for_grasp(T_contact_cmd)
+        tip = self.tip_for_grasp(T_contact_cmd)
         step = e.speed_m_s * self.dt
-        if self._angle is None:
-            d = cmd_tip - self.pot_centre
-            self._angle = float(np.arctan2(d[1], d[0]))
-
-        def ring(a: float, z: float) -> np.ndarray:
-            return np.array([self.pot_centre[0] + rho * np.cos(a), self.pot_centre[1] + rho * np.sin(a), z])
-
-        if self._phase == "approach":
-            goal = ring(self._angle, high)
-        elif self._phase == "descend":
-            goal = ring(self._angle, low)
-        elif self._phase == "stir":
-            # From where the command is, not from a clock: the next point of the ring one step's
-            # turn on from the command's own angle, and the turns counted as the command makes them.
-            # Driving itself, the expert moves as a clock would (one step longer: the first step
-            # only sets where the count starts); labelling a learner's states (DAgger), a clock ran
-            # ahead of a learner that lagged, pointed it across the circle and called for the lift
-            # before it had stirred.
-            d = cmd_tip - self.pot_centre
-            here = float(np.arctan2(d[1], d[0]))
-            if self._cmd_angle is not None:
+        d = tip - self.pot_centre
+        here, r = float(np.arctan2(d[1], d[0])), float(np.hypot(d[0], d[1]))
+        inside = r < self.pot.radius - self.success_cfg.wall_margin_m
+        if self._phase != "lift" and inside and tip[2] < self.pot_centre[2] + self.pot.height:
+            self._phase = "stir"
+            # Near the axis the angle swings by up to pi a step in no defined direction: not a turn.
+            if self._cmd_angle is not None and r >= 0.5 * rho:
                 self._swept += (here - self._cmd_angle + np.pi) % (2 * np.pi) - np.pi
             self._cmd_angle = here
-            self._angle = here + 2 * np.pi / e.period_s * self.dt
             if self._swept >= 2 * np.pi * e.turns:
                 self._phase = "lift"
-            return self.grasp_for_tip(ring(self._angle, low)), True
-        else:
-            goal = ring(self._angle, high)
-        d = goal - cmd_tip
-        if np.linalg.norm(d) <= step:
-            self._phase = {"approach": "descend", "descend": "stir", "lift": "lift"}[self._phase]
-            return self.grasp_for_tip(goal), True
-        return self.grasp_for_tip(cmd_tip + d * step / np.linalg.norm(d)), True
+            ahead = self._ring(here + 2 * np.pi / e.period_s * self.dt, max(low, tip[2] - step), rho)
+            return self.grasp_for_tip(ahead), True
+        if self._phase != "lift":
+            # down only from over the ring: a head lowered nearer the wall catches the rim
+            self._phase = "descend" if r <= rho + step else "approach"
+            self._cmd_angle, self._swept = None, 0.0  # the turns count in one stay inside the pot
+        goal = self._ring(here, low if self._phase == "descend" else high, rho)
+        if self._phase == "lift":
+            goal[:2] = tip[:2]  # straight up
+        return self.grasp_for_tip(step_towards(tip, goal, step)), True
 
 
 class _Sweep:
