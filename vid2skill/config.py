@@ -864,6 +864,7 @@ class Ray:
 class Dagger:
     iterations: int = MISSING
     rollouts: int = MISSING
+    expert_rollouts: int = MISSING
     start_seed: int = MISSING
     aggregate: str = MISSING
     keep: str = MISSING

@@ -216,7 +216,7 @@ def _dagger(
 
     d = cfg.dagger
     n, rounds, start = int(d.rollouts), int(d.iterations), int(d.start_seed)
-    _check_training_seeds(cfg, start, start + n * (rounds + 1), "dagger.start_seed")
+    _check_training_seeds(cfg, start, start + n * (rounds + 1) + int(d.expert_rollouts), "dagger.start_seed")
     cls = get_policy("bc_mlp_dagger")
     run_dir = cls.source(ws, str(cfg.robot.name), skill)
     key = stable_hash({"bc": inputs, "dagger": _section(cfg, "dagger")})
@@ -257,15 +257,22 @@ def _dagger_rounds(
     scripted expert labels there, and the aggregate trains the next round's learner."""
     from vid2skill.policy.registry import get_policy
     from vid2skill.retarget.stage import robot_spec
-    from vid2skill.sim.rollouts import expert_relabelled_rollouts, learner_successes
+    from vid2skill.sim.rollouts import expert_relabelled_rollouts, expert_rollouts, learner_successes
 
     d, cls = cfg.dagger, get_policy("bc_mlp_dagger")
     n, rounds, start = int(d.rollouts), int(d.iterations), int(d.start_seed)
     spec, curve = robot_spec(cfg.robot), []
-    # DAgger's dataset is every state the learners visited, labelled by the expert; the human-derived
-    # data only make the first learner (aggregate=expert). aggregate=all keeps them in every round,
-    # where they contradict the expert wherever the human moved otherwise (a wider stir, a slower saw).
-    data = list(episodes) if str(d.aggregate) == "all" else []
+    # DAgger's dataset starts with the expert's own rollouts (``expert_rollouts``, in the scenes after
+    # the rounds') and gains every state the learners visited, labelled by the expert: a learner fitted
+    # to its own visited states alone drifts to states nobody labelled (cut, Panda: 0 of 20 trial
+    # scenes, against 20 of 20 with the expert's 20 rollouts added). The human-derived data only make
+    # the first learner (aggregate=expert); aggregate=all keeps them in every round, where they
+    # contradict the expert wherever the human moved otherwise (a wider stir, a slower saw).
+    first = start + n * (rounds + 1)
+    data, _ = expert_rollouts(
+        cfg.skill[skill], cfg.sim, spec, list(range(first, first + int(d.expert_rollouts))), int(cfg.workers)
+    )
+    data += list(episodes) if str(d.aggregate) == "all" else []
     learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
     rounds_kept = [(model, stats)]
     for it in range(rounds + 1):
@@ -456,6 +463,8 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
     for k, choices in (("aggregate", ("expert", "all")), ("keep", ("best", "last"))):
         if str(cfg.dagger[k]) not in choices:
             raise ConfigError(f"dagger.{k}={cfg.dagger[k]!r}; choose one of {', '.join(choices)}")
+    if int(cfg.dagger.expert_rollouts) < 0:
+        raise ConfigError(f"dagger.expert_rollouts={cfg.dagger.expert_rollouts}; give 0 or more")
     if int(cfg.dagger.iterations) > 0 and name != "bc_mlp":
         raise Vid2SkillError(
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "

@@ -372,9 +372,10 @@ def test_prev_step_is_resolved_by_the_skills_definition():
 
 def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_the_best_round(tmp_path):
     """Demonstrations whose arrays pull 4 cm open no drawer; one DAgger round, whose rollouts the
-    scripted expert labels, makes a learner that opens it. With ``aggregate=expert`` the round
-    learns from the expert's labels alone, with ``all`` from the demonstrations too; ``keep=best``
-    saves the round that succeeded most in its own training scenes."""
+    scripted expert labels, makes a learner that opens it. The round learns from the expert's own
+    rollouts (``expert_rollouts``) and its labels of the learner's; with ``aggregate=all`` from the
+    demonstrations too; ``keep=best`` saves the round that succeeded most in its own training
+    scenes."""
     from dataclasses import replace
 
     from tests.helpers import make_cfg
@@ -390,6 +391,7 @@ def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_t
         "policy.valid_fraction=0",
         "dagger.iterations=1",
         "dagger.rollouts=4",
+        "dagger.expert_rollouts=2",
         "workers=1",
     ]
     out = run_train(make_cfg(base), tmp_path)["slide_open"]["dagger"]
@@ -398,13 +400,19 @@ def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_t
     assert curve[0]["learner_success"] == 0 and curve[1]["learner_success"] >= 0.5
     assert "policies_dagger" in out["checkpoint"]
     stats = json.loads((Path(out["checkpoint"]) / "stats.json").read_text())
-    assert stats["dagger_round"] == 1 and stats["episodes"] == 4  # the expert's four rollouts only
+    assert stats["dagger_round"] == 1 and stats["episodes"] == 6  # the expert's two, the learner's four
+
+    alone = run_train(make_cfg([*base, "dagger.expert_rollouts=0"]), tmp_path)
+    stats = json.loads((Path(alone["slide_open"]["dagger"]["checkpoint"]) / "stats.json").read_text())
+    assert stats["episodes"] == 4  # the learner's four rollouts, relabelled, only
 
     both = run_train(make_cfg([*base, "dagger.aggregate=all", "dagger.keep=last"]), tmp_path)
     stats = json.loads((Path(both["slide_open"]["dagger"]["checkpoint"]) / "stats.json").read_text())
-    assert stats["dagger_round"] == 1 and stats["episodes"] == 6  # the two demonstrations too
+    assert stats["dagger_round"] == 1 and stats["episodes"] == 8  # the two demonstrations too
     with pytest.raises(ConfigError, match="dagger.keep='first'; choose one of best, last"):
         run_train(make_cfg([*base, "dagger.keep=first"]), tmp_path)
+    with pytest.raises(ConfigError, match="dagger.expert_rollouts=-1"):
+        run_train(make_cfg([*base, "dagger.expert_rollouts=-1"]), tmp_path)
 
 
 def test_best_motion_is_the_demonstration_whose_rollouts_succeeded_most():

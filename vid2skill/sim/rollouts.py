@@ -58,16 +58,32 @@ def record_episode(env, policy, seed: int, task_name: str, clip: str) -> tuple[E
 
 
 def _rollout_job(job: tuple, skill_cfg, sim_cfg, spec) -> dict:
+    """One recorded rollout: ``job`` is (index, scene seed, clip, motion); a motion's replay, or the
+    scripted expert where the motion is None."""
+    from vid2skill.policy.expert import ExpertPolicy
     from vid2skill.policy.replay import MotionReplayPolicy
     from vid2skill.sim.env import SkillEnv
 
     j, seed, clip, motion = job
+    policy = ExpertPolicy() if motion is None else MotionReplayPolicy(motion)
     env = SkillEnv(skill_cfg, sim_cfg, spec)
     try:
-        ep, ok = record_episode(env, MotionReplayPolicy(motion), seed, str(skill_cfg.name), clip)
+        ep, ok = record_episode(env, policy, seed, str(skill_cfg.name), clip)
     finally:
         env.close()
     return {"episode": ep, "success": ok}
+
+
+def _recorded(job_fn, jobs: list, skill_cfg, sim_cfg, spec, workers: int, what: str, seed_of=lambda job: job):
+    """(episodes, success flags) of ``job_fn`` run over ``jobs``; a job that fails is logged and left out."""
+    fn = functools.partial(job_fn, skill_cfg=_plain(skill_cfg), sim_cfg=_plain(sim_cfg), spec=spec)
+    eps, ok = [], []
+    for job, res, err in map_items(fn, jobs, workers, f"{what}: {skill_cfg.name}"):
+        if err:
+            log.warning("%s: %s scene %d failed: %s", what, skill_cfg.name, seed_of(job), err)
+            continue
+        eps.append(res["episode"]), ok.append(res["success"])
+    return eps, ok
 
 
 def motion_rollouts(
@@ -83,14 +99,7 @@ def motion_rollouts(
         for j in range(n)
     ]
 
-    fn = functools.partial(_rollout_job, skill_cfg=_plain(skill_cfg), sim_cfg=_plain(sim_cfg), spec=spec)
-    eps, ok = [], []
-    for job, res, err in map_items(fn, jobs, workers, f"rollouts: {skill_cfg.name}"):
-        if err:
-            log.warning("rollouts: %s scene %d failed: %s", skill_cfg.name, job[1], err)
-            continue
-        eps.append(res["episode"]), ok.append(res["success"])
-    return eps, ok
+    return _recorded(_rollout_job, jobs, skill_cfg, sim_cfg, spec, workers, "rollouts", lambda job: job[1])
 
 
 def _trial_job(seed: int, learner, skill_cfg, sim_cfg, spec) -> bool:
@@ -173,13 +182,14 @@ def expert_relabelled_rollouts(
     learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
 ) -> tuple[list[Episode], list[bool]]:
     """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted expert."""
-    fn = functools.partial(
-        _dagger_job, learner=learner, skill_cfg=_plain(skill_cfg), sim_cfg=_plain(sim_cfg), spec=spec
-    )
-    eps, ok = [], []
-    for seed, res, err in map_items(fn, seeds, workers, f"DAgger: {skill_cfg.name}"):
-        if err:
-            log.warning("DAgger: %s scene %d failed: %s", skill_cfg.name, seed, err)
-            continue
-        eps.append(res["episode"]), ok.append(res["success"])
-    return eps, ok
+    job = functools.partial(_dagger_job, learner=learner)
+    return _recorded(job, seeds, skill_cfg, sim_cfg, spec, workers, "DAgger")
+
+
+def expert_rollouts(
+    skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
+) -> tuple[list[Episode], list[bool]]:
+    """The scripted expert driving itself in ``seeds`` (privileged): the demonstrations that start
+    DAgger's dataset, so that its learners see the expert's own path as well as their own."""
+    jobs = [(j, seed, "expert", None) for j, seed in enumerate(seeds)]
+    return _recorded(_rollout_job, jobs, skill_cfg, sim_cfg, spec, workers, "expert", lambda job: job[1])
