@@ -195,7 +195,7 @@ class PourScene(TabletopScene):
         e = self.skill.expert
         pre, top = self._prepour_cup(), np.radians(e.tilt_deg)
         step, turn = e.speed_m_s * self.dt, np.radians(e.tilt_speed_deg_s) * self.dt
-        roll = self._roll_of(T_contact_cmd)
+        roll = self._roll_of(T_contact_cmd, pre)
         roll = roll + 2 * np.pi if roll < -np.pi / 2 else roll  # rolled on past half a turn
         if roll >= top:  # rolled as far as the expert rolls, or farther: poured; hold
             self._phase = "tilt"
@@ -211,12 +211,13 @@ class PourScene(TabletopScene):
         reach = step + float(np.linalg.norm(nxt[:3, 3] - here[:3, 3]))
         return _towards(T_contact_cmd, nxt, reach, 2 * turn), True
 
-    def _roll_of(self, T_contact_grasp: np.ndarray) -> float:
+    def _roll_of(self, T_contact_grasp: np.ndarray, pre: np.ndarray | None = None) -> float:
         """The roll about the approach (rad, :meth:`_roll_axis`) that turns the upright pre-pour grasp
-        into this one's orientation (the part of their relative rotation about that axis)."""
+        into this one's orientation (the part of their relative rotation about that axis); ``pre``: the
+        pre-pour cup pose, where the caller has it already."""
         from scipy.spatial.transform import Rotation
 
-        R0 = self._tilted(self._prepour_cup(), 0.0)[:3, :3]
+        R0 = self._tilted(self._prepour_cup() if pre is None else pre, 0.0)[:3, :3]
         R_wc = self._T_wc[:3, :3]
         rel = Rotation.from_matrix(R_wc @ T_contact_grasp[:3, :3] @ R0.T @ R_wc.T).as_rotvec()
         return float(rel @ self._roll_axis())
