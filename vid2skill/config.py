@@ -865,6 +865,7 @@ class Dagger:
     iterations: int = MISSING
     rollouts: int = MISSING
     expert_rollouts: int = MISSING
+    judge_episodes: int = MISSING
     start_seed: int = MISSING
     aggregate: str = MISSING
     keep: str = MISSING

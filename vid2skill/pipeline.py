@@ -208,15 +208,16 @@ def _dagger(
 ) -> dict:
     """DAgger rounds after BC (``dagger.iterations``): the learner's rollouts in training scenes,
     every visited state labelled by the scripted expert (privileged), aggregated over the rounds
-    (with the BC data too when ``dagger.aggregate=all``) and trained again; each round's learner
-    is tried in scenes of its own, and the one ``dagger.keep`` names is saved as ``bc_mlp_dagger``
-    with the learner's success per round."""
+    (with the BC data too when ``dagger.aggregate=all``) and trained again; every round's learner
+    is tried in the same judging scenes, and the one ``dagger.keep`` names is saved as
+    ``bc_mlp_dagger`` with the learner's success per round."""
     from vid2skill.policy.checkpoint import save_checkpoint
     from vid2skill.policy.registry import get_policy
 
     d = cfg.dagger
     n, rounds, start = int(d.rollouts), int(d.iterations), int(d.start_seed)
-    _check_training_seeds(cfg, start, start + n * (rounds + 1) + int(d.expert_rollouts), "dagger.start_seed")
+    end = start + n * (rounds + 1) + int(d.expert_rollouts) + int(d.judge_episodes)
+    _check_training_seeds(cfg, start, end, "dagger.start_seed")
     cls = get_policy("bc_mlp_dagger")
     run_dir = cls.source(ws, str(cfg.robot.name), skill)
     key = stable_hash({"bc": inputs, "dagger": _section(cfg, "dagger")})
@@ -226,7 +227,7 @@ def _dagger(
         if old.exists() and json.loads(old.read_text()).get("inputs") == key:
             return {"checkpoint": str(old.parent), "kept": True}
     curve, rounds_kept = _dagger_rounds(cfg, skill, episodes, policy_cfg, model, stats, control_hz, run_dir)
-    # keep=best: the round whose learner succeeded most in its training scenes (a tie keeps the
+    # keep=best: the round whose learner succeeded most in the judging scenes (a tie keeps the
     # later, which learnt from more of the expert), as DAgger's guarantee is for the best of its
     # policies; keep=last: the last round's.
     kept = (
@@ -253,8 +254,10 @@ def _dagger_rounds(
     cfg: DictConfig, skill: str, episodes: list, policy_cfg, model, stats, control_hz, run_dir
 ):
     """(curve, [(model, stats) per round]) of ``dagger.iterations`` rounds: each round's learner is
-    tried on its own in the round's training scenes (the curve), then drives the rollouts that the
-    scripted expert labels there, and the aggregate trains the next round's learner."""
+    tried on its own in the judging scenes (the curve; the same ``dagger.judge_episodes`` scenes for
+    every round, so that rounds are compared on equal terms), then drives the rollouts that the
+    scripted expert labels in the round's own training scenes, and the aggregate trains the next
+    round's learner."""
     from vid2skill.policy.registry import get_policy
     from vid2skill.retarget.stage import robot_spec
     from vid2skill.sim.rollouts import expert_relabelled_rollouts, expert_rollouts, learner_successes
@@ -272,17 +275,21 @@ def _dagger_rounds(
     data, _ = expert_rollouts(
         cfg.skill[skill], cfg.sim, spec, list(range(first, first + int(d.expert_rollouts))), int(cfg.workers)
     )
+    # Every round is judged in the same scenes: judged each in the few scenes of its own rollouts, a
+    # round could be kept for having met easier ones (docs/notebook.md, "DAgger's rounds judged in
+    # the same scenes").
+    first += int(d.expert_rollouts)
+    judge = list(range(first, first + int(d.judge_episodes)))
     data += list(episodes) if str(d.aggregate) == "all" else []
     learner = cls(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
     rounds_kept = [(model, stats)]
     for it in range(rounds + 1):
-        seeds = [start + n * it + j for j in range(n)]
-        ok = learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
+        ok = learner_successes(learner, cfg.skill[skill], cfg.sim, spec, judge, int(cfg.workers))
         curve.append(
             {"iteration": it, "learner_success": round(sum(ok) / max(1, len(ok)), 4), "rollouts": len(ok)}
         )
         log.info(
-            "DAgger %s round %d: the learner succeeded in %d of %d training scenes",
+            "DAgger %s round %d: the learner succeeded in %d of %d judging scenes",
             skill,
             it,
             sum(ok),
@@ -290,6 +297,7 @@ def _dagger_rounds(
         )
         if it == rounds:
             break
+        seeds = [start + n * it + j for j in range(n)]
         eps, _ = expert_relabelled_rollouts(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
         data += eps
         model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
@@ -299,7 +307,7 @@ def _dagger_rounds(
 
 
 def _plot_curve(curve: list[dict], path: Path, skill: str) -> None:
-    """The learner's success in its training scenes against the DAgger round (round 0: plain BC)."""
+    """The learner's success in the judging scenes against the DAgger round (round 0: plain BC)."""
     try:
         import matplotlib
 
@@ -311,7 +319,7 @@ def _plot_curve(curve: list[dict], path: Path, skill: str) -> None:
     ax.plot([c["iteration"] for c in curve], [c["learner_success"] for c in curve], marker="o")
     ax.set(
         xlabel="DAgger round (0: BC)",
-        ylabel="learner success (training scenes)",
+        ylabel="learner success (judging scenes)",
         ylim=(-0.05, 1.05),
         title=skill,
     )
@@ -465,6 +473,11 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
             raise ConfigError(f"dagger.{k}={cfg.dagger[k]!r}; choose one of {', '.join(choices)}")
     if int(cfg.dagger.expert_rollouts) < 0:
         raise ConfigError(f"dagger.expert_rollouts={cfg.dagger.expert_rollouts}; give 0 or more")
+    if int(cfg.dagger.judge_episodes) < 1:
+        raise ConfigError(
+            f"dagger.judge_episodes={cfg.dagger.judge_episodes}; give 1 or more "
+            "(every round's learner is tried there)"
+        )
     if int(cfg.dagger.iterations) > 0 and name != "bc_mlp":
         raise Vid2SkillError(
             f"dagger.iterations trains bc_mlp_dagger from bc_mlp; run it with policy=bc_mlp, "

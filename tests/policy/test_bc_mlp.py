@@ -370,18 +370,25 @@ def test_prev_step_is_resolved_by_the_skills_definition():
         BCMLPConfig.defaults(prev_step="sometimes")
 
 
-def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_the_best_round(tmp_path):
+def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_the_best_round(
+    tmp_path, monkeypatch
+):
     """Demonstrations whose arrays pull 4 cm open no drawer; one DAgger round, whose rollouts the
     scripted expert labels, makes a learner that opens it. The round learns from the expert's own
     rollouts (``expert_rollouts``) and its labels of the learner's; with ``aggregate=all`` from the
-    demonstrations too; ``keep=best`` saves the round that succeeded most in its own training
-    scenes."""
+    demonstrations too; ``keep=best`` saves the round that succeeded most in the judging scenes,
+    the same for every round."""
     from dataclasses import replace
 
+    import vid2skill.sim.rollouts as rollouts
     from tests.helpers import make_cfg
     from vid2skill.errors import ConfigError
     from vid2skill.pipeline import run_train
 
+    judged, labelled = [], []
+    for name, seen in (("learner_successes", judged), ("expert_relabelled_rollouts", labelled)):
+        real = getattr(rollouts, name)
+        monkeypatch.setattr(rollouts, name, lambda *a, real=real, seen=seen: seen.append(a[4]) or real(*a))
     _workspace_with(tmp_path, [replace(_demo(-0.04), clip=f"c{i}") for i in range(2)])
     base = [
         f"workspace={tmp_path}",
@@ -392,12 +399,15 @@ def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_t
         "dagger.iterations=1",
         "dagger.rollouts=4",
         "dagger.expert_rollouts=2",
+        "dagger.judge_episodes=3",
         "workers=1",
     ]
     out = run_train(make_cfg(base), tmp_path)["slide_open"]["dagger"]
     curve = out["dagger_curve"]
-    assert [c["iteration"] for c in curve] == [0, 1] and [c["rollouts"] for c in curve] == [4, 4]
+    assert [c["iteration"] for c in curve] == [0, 1] and [c["rollouts"] for c in curve] == [3, 3]
     assert curve[0]["learner_success"] == 0 and curve[1]["learner_success"] >= 0.5
+    # Both rounds judged in the same three scenes, after the learner's and the expert's rollouts.
+    assert judged[0] == judged[1] and len(judged[0]) == 3 and min(judged[0]) > max(labelled[0])
     assert "policies_dagger" in out["checkpoint"]
     stats = json.loads((Path(out["checkpoint"]) / "stats.json").read_text())
     assert stats["dagger_round"] == 1 and stats["episodes"] == 6  # the expert's two, the learner's four
@@ -413,6 +423,8 @@ def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_t
         run_train(make_cfg([*base, "dagger.keep=first"]), tmp_path)
     with pytest.raises(ConfigError, match="dagger.expert_rollouts=-1"):
         run_train(make_cfg([*base, "dagger.expert_rollouts=-1"]), tmp_path)
+    with pytest.raises(ConfigError, match="dagger.judge_episodes=0; give 1 or more"):
+        run_train(make_cfg([*base, "dagger.judge_episodes=0"]), tmp_path)
 
 
 def test_best_motion_is_the_demonstration_whose_rollouts_succeeded_most():
