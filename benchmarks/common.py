@@ -53,6 +53,17 @@ def truth_from_csv(path: Path, clip_ids: list[str]) -> dict[str, str]:
     return truth
 
 
+def real_clip_arguments(ap: argparse.ArgumentParser) -> None:
+    """The arguments of the benchmarks that read an extracted workspace of the real clips and their
+    ``labels.csv`` (``../shared/data/labels.csv`` beside the repository by default)."""
+    ap.add_argument(
+        "workspace", type=Path, help="an extracted workspace of the real clips (extract/tracks.json)"
+    )
+    ap.add_argument(
+        "--labels", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "labels.csv"
+    )
+
+
 def workspaces_and_cluster_cfg(items: list[str], extra: list[str] = ()):
     """(workspace paths, the shipped cluster settings with the ``key=value`` items among ``items``
     and ``extra`` applied): the command line of the clustering benchmarks."""

@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import logging
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import numpy as np
+from common import real_clip_arguments  # beside this script
 
 from vid2skill.config import compose
 from vid2skill.extract.types import TrackSet
@@ -35,12 +35,7 @@ from vid2skill.skills.stage import library_from_segments, segment_labelled, segm
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument(
-        "workspace", type=Path, help="an extracted workspace of the real clips (extract/tracks.json)"
-    )
-    ap.add_argument(
-        "--labels", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "labels.csv"
-    )
+    real_clip_arguments(ap)
     ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. cluster.uncertain_below=0.6")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)

@@ -27,9 +27,9 @@ from __future__ import annotations
 import argparse
 import logging
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
+from common import real_clip_arguments  # beside this script
 
 from vid2skill.config import compose
 from vid2skill.extract.types import HandTrack, TrackSet
@@ -125,12 +125,7 @@ def loco_accuracy(X: np.ndarray, labels: np.ndarray, clips: np.ndarray, k: int) 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument(
-        "workspace", type=Path, help="an extracted workspace of the real clips (extract/tracks.json)"
-    )
-    ap.add_argument(
-        "--labels", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "labels.csv"
-    )
+    real_clip_arguments(ap)
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR)
     cfg = compose(["cluster.group_by=label"]).cluster
