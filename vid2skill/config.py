@@ -866,6 +866,7 @@ class Dagger:
     rollouts: int = MISSING
     expert_rollouts: int = MISSING
     judge_episodes: int = MISSING
+    hold_on_s: float = MISSING
     start_seed: int = MISSING
     aggregate: str = MISSING
     keep: str = MISSING

@@ -298,7 +298,9 @@ def _dagger_rounds(
         if it == rounds:
             break
         seeds = [start + n * it + j for j in range(n)]
-        eps, _ = expert_relabelled_rollouts(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers))
+        eps, _ = expert_relabelled_rollouts(
+            learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers), float(d.hold_on_s)
+        )
         data += eps
         model, stats = cls.train(data, policy_cfg, control_hz, run_dir=run_dir)
         rounds_kept.append((model, stats))
@@ -477,6 +479,11 @@ def run_train(cfg: DictConfig, ws: Path) -> dict:
         raise ConfigError(
             f"dagger.judge_episodes={cfg.dagger.judge_episodes}; give 1 or more "
             "(every round's learner is tried there)"
+        )
+    if float(cfg.dagger.hold_on_s) < 0:
+        raise ConfigError(
+            f"dagger.hold_on_s={cfg.dagger.hold_on_s}; give 0 or more seconds "
+            "(0: the learner lets go when the expert does)"
         )
     if int(cfg.dagger.iterations) > 0 and name != "bc_mlp":
         raise Vid2SkillError(

@@ -425,6 +425,8 @@ def test_dagger_learns_from_the_expert_where_the_demonstrations_fail_and_keeps_t
         run_train(make_cfg([*base, "dagger.expert_rollouts=-1"]), tmp_path)
     with pytest.raises(ConfigError, match="dagger.judge_episodes=0; give 1 or more"):
         run_train(make_cfg([*base, "dagger.judge_episodes=0"]), tmp_path)
+    with pytest.raises(ConfigError, match="dagger.hold_on_s=-1.0; give 0 or more seconds"):
+        run_train(make_cfg([*base, "dagger.hold_on_s=-1"]), tmp_path)
 
 
 def test_best_motion_is_the_demonstration_whose_rollouts_succeeded_most():

@@ -244,3 +244,32 @@ def test_the_pour_expert_rolls_on_from_the_learners_own_tilt(cfg):
             assert np.allclose(target, over)
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("seed", [100007, 100008])  # hinge on either side across seeds
+def test_the_door_expert_swings_on_from_the_learners_own_angle(cfg, seed):
+    """The door expert reads the command's angle on the handle's arc: a command 20 degrees ahead of
+    a shut door waits there (it used to be pulled back to the expert's own record of the swing,
+    which taught a learner that ran ahead to stop), and one 10 degrees behind an open door is
+    brought on from there at the expert's pace."""
+    env = _in_scene(cfg, "hinge_open", seed)
+    try:
+        task, e = env.task, cfg.skill["hinge_open"].expert
+        for deg in (-5.0, 0.0, 30.0, 75.0):
+            a = np.radians(deg)
+            assert task.angle_of(task.grasp_at_angle(a)[:3, 3]) == pytest.approx(a, abs=1e-6)
+        assert task.angle() == pytest.approx(0.0, abs=1e-3)
+        ahead = task.grasp_at_angle(np.radians(20.0))
+        target, keep = task.expert(0.0, ahead)
+        assert keep and np.allclose(target, ahead, atol=1e-9)
+        task.scene.set_joint_position("cabinet", 0, np.radians(30.0))
+        behind = task.grasp_at_angle(np.radians(20.0))
+        target, keep = task.expert(0.1, behind)
+        step = np.radians(e.speed_deg_s) * env.dt
+        assert keep and task.angle_of(target[:3, 3]) == pytest.approx(np.radians(20.0) + step, abs=1e-6)
+        task.scene.set_joint_position("cabinet", 0, np.radians(e.goal_angle_deg))
+        assert not task.expert(0.2, task.grasp_at_angle(np.radians(e.goal_angle_deg)))[1]  # there: let go
+        past = task.grasp_at_angle(np.radians(e.goal_angle_deg + 10.0))  # swung past the goal: held
+        assert np.allclose(task.expert(0.3, past)[0], past, atol=1e-9)
+    finally:
+        env.close()

@@ -171,6 +171,12 @@ def test_rollouts_record_what_the_learner_sees_and_dagger_labels_it_with_the_exp
         early.predict_action_chunk = lambda obs: np.array([[-0.02, 0, 0, 0, 0, 0, 0.0]])
         ep, _ = record_relabelled(env, early, ExpertPolicy(), 1_000_000, "slide_open", "c")
         assert len(ep.state) == len(spy.seen) and (ep.action[:-1, 6] == 1.0).all()
+        # One that holds on past the expert's release holds up to ``hold_on_steps`` more, each of
+        # those states labelled "let go": what a learner that misses the release must learn.
+        late, n = Spy(), len(spy.seen)
+        ep, _ = record_relabelled(env, late, ExpertPolicy(), 1_000_000, "slide_open", "c", hold_on_steps=3)
+        assert len(ep.state) == len(late.seen) == n + 3
+        assert (ep.action[: n - 1, 6] == 1.0).all() and (ep.action[n - 1 :, 6] == 0.0).all()
         # A motion replay's rollout: executed actions that sum back to the recorded path.
         motion = SimpleNamespace(duration_s=1.0)
         replay = MotionReplayPolicy(motion)

@@ -57,7 +57,6 @@ class DoorScene(SkillScene):
             np.eye(3), self.spec.hinge_in_cabinet()
         )
         self._T_wc = self.handle_frame(self.start_angle)
-        self._angle_cmd: float | None = None
 
     def angle(self) -> float:
         return self.scene.joint_position("cabinet", 0)
@@ -85,19 +84,35 @@ class DoorScene(SkillScene):
 
     def expert(self, t_s, T_contact_cmd):
         """Swing the handle along its arc about the hinge at ``expert.speed_deg_s``, never more than
-        ``expert.lead_deg`` ahead of the door, turning the gripper with it; let go at the goal."""
+        ``expert.lead_deg`` ahead of the door, turning the gripper with it; let go at the goal.
+
+        The label is read from where the command is (its angle on the handle's arc), not from a
+        record of the expert's own progress: DAgger asks it about a learner's states, whose command
+        may run ahead of the door or lag it. A command further ahead than the lead waits there for
+        the door, and one past the goal stays there (neither is pulled back); one behind is brought
+        on at the expert's pace."""
         e = self.skill.expert
         goal = np.radians(e.goal_angle_deg if self.skill.sense == "open" else -e.overshoot_deg)
         now = self.angle()
-        if self._angle_cmd is None:
-            self._angle_cmd = now
         step = np.radians(e.speed_deg_s) * self.dt
         lead = np.radians(e.lead_deg)
-        self._angle_cmd = float(
-            np.clip(self._angle_cmd + np.clip(goal - self._angle_cmd, -step, step), now - lead, now + lead)
-        )
-        done = abs(now - max(goal, 0.0)) < np.radians(e.tolerance_deg)
-        return self.grasp_at_angle(self._angle_cmd), not done
+        here = self.angle_of(T_contact_cmd[:3, 3])
+        # A command swung as far as the goal or past it is held where it is, not swung back.
+        sense = 1.0 if self.skill.sense == "open" else -1.0
+        on = here + np.clip(goal - here, -step, step) if sense * (goal - here) > 0 else here
+        target = float(np.clip(on, min(now - lead, here), max(now + lead, here)))
+        done = sense * (now - max(goal, 0.0)) > -np.radians(e.tolerance_deg)  # there, or past it
+        return self.grasp_at_angle(target), not done
+
+    def angle_of(self, p_contact: np.ndarray) -> float:
+        """The door angle (rad) at which the handle would stand nearest the point ``p_contact``
+        (contact frame): its bearing about the vertical hinge axis, from the handle's shut bearing."""
+        hinge = (inv_T(self._T_wc) @ self._T_w_door0)[:3, 3]
+        shut = self.grasp_at_angle(0.0)[:2, 3] - hinge[:2]
+        ajar = self.grasp_at_angle(0.1)[:2, 3] - hinge[:2]
+        v = np.asarray(p_contact, dtype=np.float64)[:2] - hinge[:2]
+        sense = np.sign(shut[0] * ajar[1] - shut[1] * ajar[0])  # which way opening turns the bearing
+        return float(sense * np.arctan2(shut[0] * v[1] - shut[1] * v[0], shut @ v))
 
     def grasp_at_angle(self, angle: float) -> np.ndarray:
         """T_contact_grasp holding the handle with the door at ``angle`` (rad; 0: shut), the gripper

@@ -86,9 +86,13 @@ class DrawerScene(SkillScene):
 
     def expert(self, t_s, T_contact_cmd):
         """Pull (or push) along the drawer's axis at ``expert.speed_m_s`` until the goal opening, then let
-        go."""
+        go; a drawer pulled (or pushed) past the goal is let go of there, not brought back."""
         e = self.skill.expert
         goal = e.goal_opening_frac * self.spec.travel if self.skill.sense == "open" else -e.overshoot_m
-        done = abs(self.opening() - max(goal, 0.0)) < e.tolerance_m
-        pos = step_towards(T_contact_cmd[:3, 3], self.grasp_at_opening(goal)[:3, 3], e.speed_m_s * self.dt)
+        sense = 1.0 if self.skill.sense == "open" else -1.0
+        done = sense * (self.opening() - max(goal, 0.0)) > -e.tolerance_m  # there, or past it
+        cmd = T_contact_cmd[:3, 3]
+        there = sense * ((self.start_opening_m - cmd[0]) - goal) >= 0.0  # the command as far as the goal
+        aim = self.grasp_at_opening(self.start_opening_m - cmd[0] if there else goal)[:3, 3]
+        pos = step_towards(cmd, aim, e.speed_m_s * self.dt)
         return make_T(self.R_contact_grasp, pos), not done

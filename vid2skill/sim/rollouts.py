@@ -128,30 +128,41 @@ def learner_successes(learner, skill_cfg, sim_cfg, spec, seeds: list[int], worke
     return ok
 
 
-def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: str) -> tuple[Episode, bool]:
+def record_relabelled(
+    env, learner, labeller, seed: int, task_name: str, clip: str, hold_on_steps: int = 0
+) -> tuple[Episode, bool]:
     """DAgger's data: ``learner`` (a Policy-protocol policy that sees only the observation) moves the
     arm, ``labeller`` (a target-pose policy, the scripted expert, which reads the scene: privileged)
     labels every visited state with its action and decides when the gripper lets go. Returns the
     relabelled episode and whether the episode succeeded (the learner's motion with the expert's
-    release: not the learner's own success, which :func:`learner_successes` measures)."""
+    release: not the learner's own success, which :func:`learner_successes` measures).
+
+    A learner that holds on after the expert has let go keeps holding for up to ``hold_on_steps``
+    more steps, each labelled by the expert (let go, and where to), before it is made to let go:
+    the states past the release are where a learner that misses it goes on to (a door dragged back
+    shut as it holds on), and without them the let-go label is one step in an episode."""
     obs, info = env.reset(seed=seed)
     learner.reset()
     labeller.reset(info["task"], info["T_contact_start"])
     if hasattr(learner, "horizon_s"):
         env.extend_horizon_s(learner.horizon_s())
     states, goals, labels = [], [], []
-    done = False
+    done, held_on = False, 0
     while not done:
         T_e, keep_e = labeller.act(
             {"t_s": info["t_s"], "T_contact_cmd": info["T_contact_cmd"], "task": info["task"]}
         )
         states.append(obs[STATE.key]), goals.append(obs[GOAL.key])
         labels.append(action_towards(info["T_contact_cmd"], np.asarray(T_e, dtype=np.float64), bool(keep_e)))
-        # The learner moves, the expert decides when to let go: a learner that lets go too early
-        # would end the episode before the states it must learn to hold through, and one that
-        # holds on past the expert's release would collect states no success can follow.
+        # The learner moves; it lets go no earlier than the expert (one that let go too early
+        # would end the episode before the states it must learn to hold through) and no more than
+        # ``hold_on_steps`` later.
         action = np.array(learner.select_action(obs), dtype=np.float64)
-        action[6] = 1.0 if keep_e else 0.0
+        learner_holds = action[6] >= 0.5
+        if not keep_e and learner_holds and held_on < hold_on_steps:
+            held_on += 1
+        else:
+            action[6] = 1.0 if keep_e else 0.0
         obs, _, terminated, truncated, info = env.step(action)
         done = terminated or truncated
     ep = Episode(
@@ -166,23 +177,25 @@ def record_relabelled(env, learner, labeller, seed: int, task_name: str, clip: s
     return ep, bool(info["is_success"])
 
 
-def _dagger_job(seed: int, learner, skill_cfg, sim_cfg, spec) -> dict:
+def _dagger_job(seed: int, learner, hold_on_s: float, skill_cfg, sim_cfg, spec) -> dict:
     from vid2skill.policy.expert import ExpertPolicy
     from vid2skill.sim.env import SkillEnv
 
     env = SkillEnv(skill_cfg, sim_cfg, spec)
+    steps = int(round(hold_on_s * float(sim_cfg.control_hz)))
     try:
-        ep, ok = record_relabelled(env, learner, ExpertPolicy(), seed, str(skill_cfg.name), "dagger")
+        ep, ok = record_relabelled(env, learner, ExpertPolicy(), seed, str(skill_cfg.name), "dagger", steps)
     finally:
         env.close()
     return {"episode": ep, "success": ok}
 
 
 def expert_relabelled_rollouts(
-    learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1
+    learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1, hold_on_s: float = 0.0
 ) -> tuple[list[Episode], list[bool]]:
-    """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted expert."""
-    job = functools.partial(_dagger_job, learner=learner)
+    """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted
+    expert; a learner may hold on up to ``hold_on_s`` past the expert's release (:func:`record_relabelled`)."""
+    job = functools.partial(_dagger_job, learner=learner, hold_on_s=float(hold_on_s))
     return _recorded(job, seeds, skill_cfg, sim_cfg, spec, workers, "DAgger")
 
 
