@@ -194,7 +194,8 @@ def expert_relabelled_rollouts(
     learner, skill_cfg, sim_cfg, spec, seeds: list[int], workers: int = 1, hold_on_s: float = 0.0
 ) -> tuple[list[Episode], list[bool]]:
     """One DAgger round: the learner's rollouts in ``seeds``, each state labelled by the scripted
-    expert; a learner may hold on up to ``hold_on_s`` past the expert's release (:func:`record_relabelled`)."""
+    expert; a learner may hold on up to ``hold_on_s`` past the expert's release
+    (:func:`record_relabelled`)."""
     job = functools.partial(_dagger_job, learner=learner, hold_on_s=float(hold_on_s))
     return _recorded(job, seeds, skill_cfg, sim_cfg, spec, workers, "DAgger")
 
