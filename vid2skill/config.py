@@ -519,6 +519,7 @@ class CutSceneParams(TabletopSceneParams):
     block_height_m: List[float] = MISSING
     start_distance_m: List[float] = MISSING
     start_height_m: List[float] = MISSING
+    start_heading_deg: List[float] = MISSING
 
 
 @dataclass

@@ -273,3 +273,22 @@ def test_the_door_expert_swings_on_from_the_learners_own_angle(cfg, seed):
         assert np.allclose(task.expert(0.3, past)[0], past, atol=1e-9)
     finally:
         env.close()
+
+
+def test_the_knife_starts_on_the_near_side_of_the_block_where_the_xarm6_reaches_it():
+    """In these four scenes the knife used to start beyond the block (straight away from the
+    robot), out of the xArm6's top-down reach: its grasp ended 6-14 cm off and no stroke was
+    sawn. The start now lies on a side or the near side, and the arm holds the knife there."""
+    from vid2skill.sim.env import SkillEnv
+
+    cfg = make_cfg(["workers=1", "robot=xarm6"])
+    lo, _ = cfg.sim.scenes.cut.start_heading_deg
+    for seed in (3700002, 3700004, 3700006, 3700012):  # four of the old draw's unreachable starts
+        env = SkillEnv(cfg.skill["cut"], cfg.sim, robot_spec(cfg.robot))
+        try:
+            env.reset(seed=seed)
+            away = env.task._T_wc[:2, 3] - env.task.T_w_block[:2, 3]
+            assert np.degrees(abs(np.arctan2(away[1], away[0]))) >= lo - 1e-6
+            assert env.grasp_error < 0.01, (seed, env.grasp_error)
+        finally:
+            env.close()

@@ -28,7 +28,9 @@ class CutScene(ToolScene):
         self.tool = ToolSpec("knife", length=u("tool_length_m"), head=0.012)
         self.board_top = self.table_top + 0.02
         centre = self.sample_on_table()
-        heading = float(rng.uniform(-np.pi, np.pi))
+        # The knife starts on a side of the block (heading 0 is straight away from the robot, where
+        # the xArm6's top-down reach ends: starts there were out of its reach).
+        heading = float(np.radians(self.uniform("start_heading_deg")))
         away = self.uniform("start_distance_m")
         self.block_size = np.array([u("block_width_m"), u("block_length_m"), u("block_height_m")])
         tip = centre + np.array(
