@@ -57,6 +57,13 @@ class DoorScene(SkillScene):
             np.eye(3), self.spec.hinge_in_cabinet()
         )
         self._T_wc = self.handle_frame(self.start_angle)
+        # The handle's arc in the contact frame (fixed for the scene), for ``angle_of``: the hinge's
+        # point, the handle's shut bearing from it, and which way opening turns that bearing.
+        T_cw = inv_T(self._T_wc)
+        self._hinge_xy = (T_cw @ self._T_w_door0)[:2, 3]
+        self._shut_xy = (T_cw @ self.handle_frame(0.0))[:2, 3] - self._hinge_xy
+        ajar = (T_cw @ self.handle_frame(0.1))[:2, 3] - self._hinge_xy
+        self._opening_turn = float(np.sign(self._shut_xy[0] * ajar[1] - self._shut_xy[1] * ajar[0]))
 
     def angle(self) -> float:
         return self.scene.joint_position("cabinet", 0)
@@ -107,12 +114,9 @@ class DoorScene(SkillScene):
     def angle_of(self, p_contact: np.ndarray) -> float:
         """The door angle (rad) at which the handle would stand nearest the point ``p_contact``
         (contact frame): its bearing about the vertical hinge axis, from the handle's shut bearing."""
-        hinge = (inv_T(self._T_wc) @ self._T_w_door0)[:3, 3]
-        shut = self.grasp_at_angle(0.0)[:2, 3] - hinge[:2]
-        ajar = self.grasp_at_angle(0.1)[:2, 3] - hinge[:2]
-        v = np.asarray(p_contact, dtype=np.float64)[:2] - hinge[:2]
-        sense = np.sign(shut[0] * ajar[1] - shut[1] * ajar[0])  # which way opening turns the bearing
-        return float(sense * np.arctan2(shut[0] * v[1] - shut[1] * v[0], shut @ v))
+        shut = self._shut_xy
+        v = np.asarray(p_contact, dtype=np.float64)[:2] - self._hinge_xy
+        return float(self._opening_turn * np.arctan2(shut[0] * v[1] - shut[1] * v[0], shut @ v))
 
     def grasp_at_angle(self, angle: float) -> np.ndarray:
         """T_contact_grasp holding the handle with the door at ``angle`` (rad; 0: shut), the gripper

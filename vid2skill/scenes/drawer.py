@@ -92,7 +92,8 @@ class DrawerScene(SkillScene):
         sense = 1.0 if self.skill.sense == "open" else -1.0
         done = sense * (self.opening() - max(goal, 0.0)) > -e.tolerance_m  # there, or past it
         cmd = T_contact_cmd[:3, 3]
-        there = sense * ((self.start_opening_m - cmd[0]) - goal) >= 0.0  # the command as far as the goal
-        aim = self.grasp_at_opening(self.start_opening_m - cmd[0] if there else goal)[:3, 3]
+        cmd_opening = self.start_opening_m - cmd[0]
+        there = sense * (cmd_opening - goal) >= 0.0  # the command as far as the goal, or past it
+        aim = self.grasp_at_opening(cmd_opening if there else goal)[:3, 3]
         pos = step_towards(cmd, aim, e.speed_m_s * self.dt)
         return make_T(self.R_contact_grasp, pos), not done
