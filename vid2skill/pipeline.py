@@ -523,18 +523,19 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
         if stats_path.exists() and json.loads(stats_path.read_text()).get("inputs") == inputs:
             log.info("train: %s unchanged (same demos and settings); kept its checkpoint", skill)
             return {"checkpoint": str(stats_path.parent), "kept": True}
-    t0 = time.time()
     if policy_cfg.train_on == "select":
-        episodes, source, model, stats = _select(cfg, entry, policy_cfg, demos, path, skill, run_dir, inputs)
-        t1 = t0
+        episodes, source, model, stats, timing = _select(
+            cfg, entry, policy_cfg, demos, path, skill, run_dir, inputs
+        )
     else:
+        t0 = time.time()
         episodes, source = _training_episodes(cfg, policy_cfg, demos, path, skill)
         t1 = time.time()
         model, stats = entry.train(episodes, policy_cfg, demos.control_hz, run_dir=run_dir, resume_key=inputs)
+        timing = {"data_s": round(t1 - t0, 1), "train_s": round(time.time() - t1, 1), "trials_s": 0.0}
     stats.update(source, inputs=inputs, library_version=__version__)
-    # Timings go to the stage's record and the log, not into the checkpoint: a checkpoint is a
-    # function of its inputs (a resumed run must write the same one).
-    timing = {"data_s": round(t1 - t0, 1), "train_s": round(time.time() - t1, 1)}
+    # Timings (making the data, fitting, select's trials) go to the stage's record and the log, not
+    # into the checkpoint: a checkpoint is a function of its inputs (a resumed run must write the same one).
     folder = save_checkpoint(
         run_dir, int(stats.get("epochs_run", policy_cfg.epochs)), name, model, policy_cfg, stats
     )
@@ -542,7 +543,7 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
     if dagger:
         out["dagger"] = _dagger(cfg, ws, skill, episodes, policy_cfg, model, stats, demos.control_hz, inputs)
     log.info(
-        "train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training",
+        "train: %s on %d episodes (%s), loss %.4f -> %.4f, %.0f s data + %.0f s training + %.0f s trials",
         skill,
         stats.get("episodes", stats.get("demos")),
         source["train_on"],
@@ -550,6 +551,7 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
         stats["final_loss"],
         timing["data_s"],
         timing["train_s"],
+        timing["trials_s"],
     )
     return out
 
@@ -590,10 +592,11 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
     """``train_on=select``: a policy trained on each of ``SELECT_CANDIDATES``' data (the DemoSet's
     arrays; rollouts of all fitted motions and of the one that succeeded most, where the
     demonstrations have them), each tried in ``policy.select_episodes`` training scenes; returns
-    (episodes, source, model, stats) of the one that succeeded more (a tie keeps the one trained on
-    more episodes, see :func:`_select_rank`); a candidate that could not rank above the best so far
-    is not tried (``not_tried``). The trials' scenes are disjoint from the evaluation's and the
-    rollouts'."""
+    (episodes, source, model, stats, timing) of the one that succeeded more (a tie keeps the one
+    trained on more episodes, see :func:`_select_rank`); a candidate that could not rank above the
+    best so far is not tried (``not_tried``). The trials' scenes are disjoint from the evaluation's
+    and the rollouts'. ``timing`` sums every candidate's seconds spent making data (rollouts),
+    fitting and in the trials."""
     from dataclasses import replace
 
     from vid2skill.retarget.stage import robot_spec
@@ -603,6 +606,7 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
     r_n = int(policy_cfg.rollouts)
     _check_select_seeds(cfg, policy_cfg)
     best, trials, skipped, cache = None, {}, [], {}
+    spent = {"data_s": 0.0, "train_s": 0.0, "trials_s": 0.0}
     for train_on in SELECT_CANDIDATES:
         # A rollouts' candidate learns from at most policy.rollouts episodes: once a candidate has
         # succeeded in every trial scene with as many, no later one can rank above it (a tie keeps
@@ -614,19 +618,25 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
         sub_cfg = replace(
             policy_cfg, train_on=train_on, filter_success=policy_cfg.filter_success and train_on != "demos"
         )
+        t0 = time.time()
         episodes, source = _training_episodes(cfg, sub_cfg, demos, path, skill, cache)
+        spent["data_s"] += time.time() - t0
         if source["train_on"] != train_on:  # no fitted motion to roll out: nothing else to try
             continue
         trial_dir = run_dir / "select" / train_on
         trial_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.time()
         model, stats = entry.train(
             episodes, sub_cfg, demos.control_hz, run_dir=trial_dir, resume_key=f"{inputs}:{train_on}"
         )
+        spent["train_s"] += time.time() - t0
         learner = entry(policy_cfg, model=model, stats=stats).with_skill(cfg.skill[skill])
         spec, seeds = robot_spec(cfg.robot), list(range(lo, lo + n))
+        t0 = time.time()
         trials[train_on] = int(
             sum(learner_successes(learner, cfg.skill[skill], cfg.sim, spec, seeds, int(cfg.workers)))
         )
+        spent["trials_s"] += time.time() - t0
         log.info(
             "train: %s from %s succeeds in %d of %d training scenes", skill, train_on, trials[train_on], n
         )
@@ -638,7 +648,8 @@ def _select(cfg: DictConfig, entry, policy_cfg, demos, path: Path, skill: str, r
         log.info(
             "train: %s: %s could not rank above %s; not tried", skill, ", ".join(skipped), source["train_on"]
         )
-    return episodes, {**source, "select": {"scenes": n, **trials, "not_tried": skipped}}, model, stats
+    timing = {k: round(v, 1) for k, v in spent.items()}
+    return episodes, {**source, "select": {"scenes": n, **trials, "not_tried": skipped}}, model, stats, timing
 
 
 def _check_select_seeds(cfg: DictConfig, policy_cfg) -> None:

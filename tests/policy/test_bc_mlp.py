@@ -242,6 +242,8 @@ def test_train_on_select_keeps_the_candidate_that_succeeds_more_in_training_scen
     assert max(trials.get("best_motion", 0), trials["motion_rollouts"]) >= 2  # the 25-cm pull opens it
     if best == "best_motion":
         assert out["member"] == "c0" and out["member_successes"] == {"c0": "2/2", "c1": "0/2"}
+    # the stage's record splits select's time: rollouts made, every candidate's fit, their trials
+    assert all(out[k] > 0 for k in ("data_s", "train_s", "trials_s"))
 
     # filter_success filters the rollouts' candidate and leaves the arrays' alone
     kept = make_cfg(
