@@ -158,6 +158,22 @@ class BulletScene:
     def set_joint_position(self, name: str, joint: int, value: float) -> None:
         p.resetJointState(self._bodies[name], joint, value, physicsClientId=self.client)
 
+    def free_joint(self, name: str, joint: int) -> None:
+        """Let a joint move under the forces on it, resisted by the damping and the dry friction its
+        URDF declares. PyBullet applies the URDF's damping but only reads its friction; a velocity
+        motor aiming at rest with at most that force applies it (without it, a drawer knocked by the
+        impulse of its own end stop as the gripper lets go glides on, damped only)."""
+        uid = self._bodies[name]
+        friction = p.getJointInfo(uid, joint, physicsClientId=self.client)[7]
+        p.setJointMotorControl2(
+            uid,
+            joint,
+            p.VELOCITY_CONTROL,
+            targetVelocity=0.0,
+            force=float(friction),
+            physicsClientId=self.client,
+        )
+
     # --- simulation ---------------------------------------------------------------------------
     def step(self, n: int = 1) -> None:
         for _ in range(n):

@@ -9,7 +9,6 @@ Contact frame: origin at the handle bar's centre, x into the door's face, z up (
 from __future__ import annotations
 
 import numpy as np
-import pybullet as p
 
 from vid2skill.geometry import inv_T, make_T, rot_z
 from vid2skill.physics.objects import DoorSpec, door_urdf, write_urdf
@@ -47,10 +46,10 @@ class DoorScene(SkillScene):
         self.cabinet_position = np.array([u("distance_m"), lateral, 0.0])
         self.cabinet_yaw = np.pi + np.radians(u("yaw_deg"))
         self.robot_base = np.array([u("robot_base_offset_m"), u("robot_base_offset_m"), 0.0])
-        cab = scene.load_urdf(
+        scene.load_urdf(
             "cabinet", write_urdf(door_urdf(self.spec)), self.cabinet_position, rot_z(self.cabinet_yaw)
         )
-        p.setJointMotorControl2(cab, 0, p.VELOCITY_CONTROL, force=0, physicsClientId=scene.client)
+        scene.free_joint("cabinet", 0)
         scene.set_joint_position("cabinet", 0, self.start_angle)
         scene.load_urdf("floor", "plane.urdf")
         self._T_w_door0 = make_T(rot_z(self.cabinet_yaw), self.cabinet_position) @ make_T(

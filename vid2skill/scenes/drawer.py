@@ -45,7 +45,7 @@ class DrawerScene(SkillScene):
         )
         cid = scene.client
         p.changeDynamics(cab, 0, lateralFriction=1.0, physicsClientId=cid)
-        p.setJointMotorControl2(cab, 0, p.VELOCITY_CONTROL, force=0, physicsClientId=cid)
+        scene.free_joint("cabinet", 0)
         scene.set_joint_position("cabinet", 0, self.start_opening_m)
         scene.load_urdf("floor", "plane.urdf")
         self._T_wc = self._handle_frame()
