@@ -80,6 +80,39 @@ def test_train_keeps_checkpoints_of_unchanged_skills(pipeline_ws, tmp_path):
     assert again.keys() == first.keys() and all(v.get("kept") for v in again.values())
 
 
+def test_a_change_to_the_scenes_code_trains_and_evaluates_again(pipeline_ws, monkeypatch):
+    """The scenes' code is not in the configuration: ``SCENES_VERSION`` stands for it in the train
+    and evaluate stages' keys and in each skill's training inputs (the drawer's joint friction
+    changed what rollouts and trials do, and a train run after it kept every checkpoint)."""
+    from vid2skill.pipeline import STAGES, _section, _train_inputs, stage_key
+    from vid2skill.policy.registry import get_policy
+    from vid2skill.retarget.demos import DemoSet
+    from vid2skill.scenes import base
+    from vid2skill.workspace import last_checkpoint
+
+    ws, cfg = pipeline_ws
+    layout, entry = Workspace(ws), get_policy("bc_mlp")
+    recorded = layout.read_stage_record("train")["key"]
+    policy_cfg = entry.config_cls(**{k: v for k, v in _section(cfg, "policy").items() if k != "name"})
+    policy_cfg = entry.config_for_skill(policy_cfg, cfg.skill["slide_open"])
+    assert policy_cfg.train_on != "demos"  # rollouts and trials in the scenes
+    demos = DemoSet.load(layout.demos("panda", "slide_open"))
+    stats = json.loads((last_checkpoint(layout.policies("panda", "slide_open")) / "stats.json").read_text())
+
+    def keys():
+        return (
+            stage_key(cfg, STAGES["train"], ws),
+            stage_key(cfg, STAGES["evaluate"], ws),
+            _train_inputs(cfg, policy_cfg, demos, "slide_open"),
+        )
+
+    before = keys()
+    assert before[0] == recorded and before[2] == stats["inputs"]  # unchanged code: kept as it is
+    monkeypatch.setattr(base, "SCENES_VERSION", base.SCENES_VERSION + 1)
+    after = keys()
+    assert all(a != b for a, b in zip(after, before))
+
+
 def test_train_with_one_skill_named_trains_that_one_and_a_skill_not_retargeted_is_one_line(
     pipeline_ws, tmp_path
 ):

@@ -101,6 +101,12 @@ def _retarget_version(cfg: DictConfig) -> int:
     return RETARGET_VERSION
 
 
+def _scenes_version(cfg: DictConfig) -> int:
+    from vid2skill.scenes.base import SCENES_VERSION
+
+    return SCENES_VERSION
+
+
 def _render_version(cfg: DictConfig) -> int | None:
     """The synthetic generator's version when it makes the clips (other sources only copy or cut)."""
     from vid2skill.ingest.synthetic import RENDER_VERSION
@@ -220,7 +226,8 @@ def _dagger(
     _check_training_seeds(cfg, start, end, "dagger.start_seed")
     cls = get_policy("bc_mlp_dagger")
     run_dir = cls.source(ws, str(cfg.robot.name), skill)
-    key = stable_hash({"bc": inputs, "dagger": _section(cfg, "dagger")})
+    # the expert labels in the scenes: a change to them is a new DAgger even for BC on the arrays
+    key = stable_hash({"bc": inputs, "dagger": _section(cfg, "dagger"), "scenes": _scenes_version(cfg)})
     last = last_checkpoint(run_dir)
     if last is not None:
         old = last / "stats.json"
@@ -559,7 +566,8 @@ def _train_skill(cfg: DictConfig, ws: Path, entry, policy_cfg, skill: str) -> di
 def _train_inputs(cfg: DictConfig, policy_cfg, demos, skill: str) -> str:
     """The hash of what one skill's policy is a function of. A skill whose demonstrations and
     settings are unchanged keeps its checkpoint: after `vid2skill add`, only the skills that gained
-    clips are trained again. Rollouts read the skill's scene and the simulator too."""
+    clips are trained again. Rollouts read the skill's scene and the simulator too (their settings,
+    and ``SCENES_VERSION`` for their code)."""
     return stable_hash(
         {
             "demos": demos.content_hash(),
@@ -567,7 +575,11 @@ def _train_inputs(cfg: DictConfig, policy_cfg, demos, skill: str) -> str:
             "cfg": asdict(policy_cfg),
             "goals": _section(cfg, "dataset.goals"),
             **(
-                {"skill": _section(cfg, f"skill.{skill}"), "sim": _section(cfg, "sim")}
+                {
+                    "skill": _section(cfg, f"skill.{skill}"),
+                    "sim": _section(cfg, "sim"),
+                    "scenes": _scenes_version(cfg),
+                }
                 if policy_cfg.train_on != "demos"
                 else {}
             ),
@@ -773,6 +785,7 @@ STAGES: dict[str, Stage] = {
             "retarget",
             ("policy", "robot", "dataset.goals", "sim", "skill", "dagger"),
             run_train,
+            code_version=_scenes_version,
         ),
         Stage(
             "evaluate",
@@ -780,6 +793,7 @@ STAGES: dict[str, Stage] = {
             _evaluate_upstream,
             ("sim", "skill", "robot", "policy", "episodes", "seed"),
             run_evaluate,
+            code_version=_scenes_version,
             marker_subdir=lambda cfg: f"{cfg.policy.name}/{cfg.robot.name}",
             on_skip=_show_evaluation,
         ),

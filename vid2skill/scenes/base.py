@@ -14,6 +14,12 @@ from vid2skill.geometry import R_CONTACT_GRASP, inv_T, make_T
 from vid2skill.physics.bullet import BulletScene
 from vid2skill.registry import Registry
 
+# Bump when a change to the scenes' code (their physics, randomisation, success tests or experts)
+# alters what the same configuration does, so that what was trained or evaluated in the old scenes is
+# done again (the train and evaluate stages' keys, each skill's training inputs and DAgger's key hold
+# it; settings in the configuration are hashed already). 1: a drawer's or door's joint friction.
+SCENES_VERSION = 1
+
 # A skill's ``task`` (conf/skill/*.yaml) names one of these: each scene module registers its class.
 SCENES: Registry[type] = Registry(
     "scene", key="skill.task", hint='a new scene is a file in vid2skill/scenes/ with @register("<name>")'
