@@ -158,6 +158,18 @@ class BulletScene:
     def set_joint_position(self, name: str, joint: int, value: float) -> None:
         p.resetJointState(self._bodies[name], joint, value, physicsClientId=self.client)
 
+    def hold_joint(self, name: str, joint: int, force: float = 1000.0) -> None:
+        """Hold a joint where it is (a position motor of up to ``force``) until :meth:`free_joint`."""
+        uid = self._bodies[name]
+        p.setJointMotorControl2(
+            uid,
+            joint,
+            p.POSITION_CONTROL,
+            targetPosition=self.joint_position(name, joint),
+            force=force,
+            physicsClientId=self.client,
+        )
+
     def free_joint(self, name: str, joint: int) -> None:
         """Let a joint move under the forces on it, resisted by the damping and the dry friction its
         URDF declares. PyBullet applies the URDF's damping but only reads its friction; a velocity

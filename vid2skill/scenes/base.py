@@ -17,8 +17,9 @@ from vid2skill.registry import Registry
 # Bump when a change to the scenes' code (their physics, randomisation, success tests or experts)
 # alters what the same configuration does, so that what was trained or evaluated in the old scenes is
 # done again (the train and evaluate stages' keys, each skill's training inputs and DAgger's key hold
-# it; settings in the configuration are hashed already). 1: a drawer's or door's joint friction.
-SCENES_VERSION = 1
+# it; settings in the configuration are hashed already). 1: a drawer's or door's joint friction;
+# 2: the joint held during the oracle reach (``SkillScene.articulation``).
+SCENES_VERSION = 2
 
 # A skill's ``task`` (conf/skill/*.yaml) names one of these: each scene module registers its class.
 SCENES: Registry[type] = Registry(
@@ -48,6 +49,9 @@ class SkillScene:
         symmetric_grasp: the grasp holds the object as well turned half a turn about the approach
             (a parallel gripper's jaws swap over): the episode may take that one
             (:meth:`turn_grasp`) where the arm's wrist cannot reach the other.
+        articulation: the (body name, joint) that the skill moves, for a drawer or a door: held
+            where the scene put it while the oracle reach brings the gripper to the handle (an arm
+            swinging in from its rest posture could knock an open door further open).
 
     Subclasses set ``self._T_wc`` (T_world_contact) and, for in-hand scenes, ``self._T_grasp_obj``.
     """
@@ -60,6 +64,7 @@ class SkillScene:
     held_link: int = -1
     hand_roll_deg: float = 0.0
     symmetric_grasp: bool = False
+    articulation: tuple[str, int] | None = None
 
     def __init__(self, scene: BulletScene, skill_cfg, scene_cfg, rng: np.random.Generator):
         self.scene, self.skill, self.scene_cfg, self.rng = scene, skill_cfg, scene_cfg, rng

@@ -28,6 +28,7 @@ class DoorScene(SkillScene):
 
     rigid_grasp = False
     held_body, held_link = "cabinet", 0
+    articulation = ("cabinet", 0)
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)

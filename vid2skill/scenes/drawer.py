@@ -23,6 +23,7 @@ class DrawerScene(SkillScene):
     """A cabinet with one drawer in front of the robot."""
 
     held_body, held_link = "cabinet", 0
+    articulation = ("cabinet", 0)
 
     def __init__(self, scene, skill_cfg, scene_cfg, rng):
         super().__init__(scene, skill_cfg, scene_cfg, rng)

@@ -269,7 +269,11 @@ class SkillEnv(gym.Env):
             robot.attach(scene.body(body), link)
             self._settle(cfg.grasp_settle_steps)
         else:
+            if task.articulation is not None:  # the oracle reach must not move what the skill is to move
+                scene.hold_joint(*task.articulation)
             self._reach(T_grasp_world)
+            if task.articulation is not None:
+                scene.free_joint(*task.articulation)
             robot.gripper(open_=False)
             self._settle(cfg.grasp_settle_steps)
         self.grasp_error = float(np.linalg.norm(robot.ee_pose()[0] - T_grasp_world[:3, 3]))
