@@ -50,7 +50,7 @@ class DoorScene(SkillScene):
         scene.load_urdf(
             "cabinet", write_urdf(door_urdf(self.spec)), self.cabinet_position, rot_z(self.cabinet_yaw)
         )
-        scene.free_joint("cabinet", 0)
+        scene.free_joint(*self.articulation)
         scene.set_joint_position("cabinet", 0, self.start_angle)
         scene.load_urdf("floor", "plane.urdf")
         self._T_w_door0 = make_T(rot_z(self.cabinet_yaw), self.cabinet_position) @ make_T(

@@ -46,7 +46,7 @@ class DrawerScene(SkillScene):
         )
         cid = scene.client
         p.changeDynamics(cab, 0, lateralFriction=1.0, physicsClientId=cid)
-        scene.free_joint("cabinet", 0)
+        scene.free_joint(*self.articulation)
         scene.set_joint_position("cabinet", 0, self.start_opening_m)
         scene.load_urdf("floor", "plane.urdf")
         self._T_wc = self._handle_frame()
